@@ -1,0 +1,146 @@
+//! Command-line definitions (clap derive) and nothing else.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "terrafix-tui",
+    version,
+    about = "Load-testing experiments against TerraFix's webhook API, with a live terminal dashboard",
+    long_about = "Without a subcommand, opens the terminal UI. Headless runs: `terrafix-tui run smoke`."
+)]
+pub struct Cli {
+    /// Extra folder of profile YAML files (./profiles is always searched).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a profile headless, with a progress line and an end-of-run table.
+    Run(RunArgs),
+    /// Serve the mock TerraFix API.
+    Serve(ServeArgs),
+    /// Manage the Docker environment (redis, terrafix-api, localstack).
+    Env(EnvArgs),
+    /// (Re)render PNG charts and the HTML reports of a results folder.
+    Charts(ChartsArgs),
+    /// List, show or validate experiment profiles.
+    Profiles(ProfilesArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// A shipped profile name (`smoke`, `throughput`, `all`, …) or a YAML file.
+    pub profile: String,
+    /// Run only these phases (repeatable), by name.
+    #[arg(long = "phase", value_name = "NAME")]
+    pub phases: Vec<String>,
+    /// `embedded` (in-process mock), `docker`, or a URL such as http://127.0.0.1:8081.
+    #[arg(long, default_value = "embedded")]
+    pub target: String,
+    /// Results root; each run gets its own folder inside.
+    #[arg(long, default_value = "experiment_results", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Multiplies every duration and pause (0.1 turns 56 minutes into under 6).
+    #[arg(long, value_name = "F")]
+    pub time_scale: Option<f64>,
+    /// Users in every closed-model phase.
+    #[arg(long, value_name = "N")]
+    pub users: Option<u32>,
+    /// Duration of every phase, e.g. 30s, 5m, 1h30m.
+    #[arg(long, value_name = "D")]
+    pub duration: Option<String>,
+    /// Seed of the request sequence (payloads, task choice, waits).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Do not render PNG charts at the end.
+    #[arg(long)]
+    pub no_charts: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to bind (127.0.0.1 unless you mean to expose it).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    #[arg(long, env = "TERRAFIX_API_PORT", default_value_t = 8081)]
+    pub port: u16,
+    /// Base simulated processing time per failure.
+    #[arg(long, env = "TERRAFIX_MOCK_LATENCY_MS")]
+    pub latency_ms: Option<f64>,
+    /// Share of requests answered with an injected failure, in [0, 1].
+    #[arg(long, env = "TERRAFIX_MOCK_FAILURE_RATE")]
+    pub failure_rate: Option<f64>,
+    /// error_500, throttle_429, rate_limit_403, unavailable_503 or hang.
+    #[arg(long)]
+    pub failure_mode: Option<String>,
+    /// Dedup in Redis instead of memory, e.g. redis://127.0.0.1:6379/0.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Concurrent processing slots (requests past it queue); 0 = unlimited.
+    #[arg(long)]
+    pub workers: Option<u32>,
+    /// Backpressure: concurrent work before answering 429; 0 = off.
+    #[arg(long)]
+    pub max_concurrent: Option<u32>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct EnvArgs {
+    #[command(subcommand)]
+    pub action: EnvAction,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum EnvAction {
+    /// Create what is missing, start in order, wait for health.
+    Up {
+        /// Also start LocalStack (off by default: mock mode does not need it).
+        #[arg(long)]
+        with_localstack: bool,
+    },
+    /// Stop and remove our containers and network.
+    Down {
+        /// Remove our volumes too (Redis data).
+        #[arg(long)]
+        volumes: bool,
+    },
+    /// State, health, ports, uptime, CPU and memory of each service.
+    Status,
+    /// Stream a service's logs.
+    Logs {
+        service: String,
+        /// Keep following new lines.
+        #[arg(long, short)]
+        follow: bool,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ChartsArgs {
+    /// A run folder of ours, or a folder of plain Locust CSVs.
+    pub results_dir: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub action: ProfilesAction,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum ProfilesAction {
+    /// Shipped profiles and those in ./profiles (or --profiles DIR).
+    List,
+    /// A profile's phases and settings.
+    Show { name: String },
+    /// Check a profile file and say exactly what is wrong.
+    Validate { file: PathBuf },
+}

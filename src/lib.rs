@@ -1,0 +1,14 @@
+//! terrafix-tui: load-testing experiments against TerraFix's webhook API.
+//! See DESIGN.md for the module map; `app` is the only place that wires things together.
+
+pub mod app;
+pub mod cli;
+pub mod docker;
+pub mod engine;
+pub mod experiment;
+pub mod metrics;
+pub mod mock;
+pub mod profile;
+pub mod report;
+pub mod tui;
+pub mod workload;

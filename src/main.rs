@@ -1,0 +1,17 @@
+//! Entry point: parse the command line, hand over to `app`, turn errors into exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use terrafix_tui::{app, cli::Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match app::main(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if app::is_usage_error(&err) { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}

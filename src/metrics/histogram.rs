@@ -1,0 +1,173 @@
+//! `LatencyHistogram`: our own type over hdrhistogram, microsecond resolution.
+//! The hdrhistogram crate stays inside this file and `hlog.rs`.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+/// Significant figures kept: 3 gives 0.1 % value precision.
+const SIGFIG: u8 = 3;
+
+/// A latency distribution in microseconds. Auto-resizing, so an idle histogram
+/// costs a few KiB and one that saw a 30 s hang grows only as far as it must.
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram {
+    inner: Histogram<u64>,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LatencyHistogram {
+    pub fn new() -> Self {
+        // Lowest discernible value 1 µs; the histogram grows its top as needed.
+        // Starts sized for 1 µs..10 s and grows (auto-resize) when a slower response arrives.
+        let mut inner = Histogram::new_with_bounds(1, 10_000_000, SIGFIG)
+            .expect("bounds 1..10^7 with 3 figures are valid");
+        inner.auto(true);
+        Self { inner }
+    }
+
+    /// Records one latency. Zero durations count as 1 µs (hdrhistogram has no bucket for 0
+    /// below its lowest discernible value, and a zero latency is a rounding artefact).
+    #[inline]
+    pub fn record(&mut self, latency: Duration) {
+        self.record_us(latency.as_micros().min(u128::from(u64::MAX)) as u64);
+    }
+
+    #[inline]
+    pub fn record_us(&mut self, micros: u64) {
+        // With auto-resize on, `record` only fails past u64 range; saturate there.
+        if self.inner.record(micros.max(1)).is_err() {
+            self.inner.saturating_record(micros.max(1));
+        }
+    }
+
+    pub fn record_n_us(&mut self, micros: u64, count: u64) {
+        let _ = self.inner.record_n(micros.max(1), count);
+    }
+
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        // Both sides auto-resize, so `add` cannot run out of range.
+        let _ = self.inner.add(&other.inner);
+    }
+
+    pub fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    pub fn count(&self) -> u64 {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// Value at quantile `q` in [0, 1], in milliseconds. 0 when empty.
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        if self.is_empty() {
+            return 0.0;
+        }
+        self.inner.value_at_quantile(q.clamp(0.0, 1.0)) as f64 / 1000.0
+    }
+
+    pub fn mean_ms(&self) -> f64 {
+        if self.is_empty() { 0.0 } else { self.inner.mean() / 1000.0 }
+    }
+
+    pub fn min_ms(&self) -> f64 {
+        if self.is_empty() { 0.0 } else { self.inner.min() as f64 / 1000.0 }
+    }
+
+    pub fn max_ms(&self) -> f64 {
+        if self.is_empty() { 0.0 } else { self.inner.max() as f64 / 1000.0 }
+    }
+
+    pub fn stdev_ms(&self) -> f64 {
+        if self.is_empty() { 0.0 } else { self.inner.stdev() / 1000.0 }
+    }
+
+    /// Non-empty buckets on a logarithmic scale (each bucket's upper edge is `base` times
+    /// the lower), as `(lower_ms, upper_ms, count)`. For distribution charts and heatmaps.
+    pub fn log_buckets(&self, first_upper_us: u64, base: f64) -> Vec<(f64, f64, u64)> {
+        let mut out = Vec::new();
+        if self.is_empty() {
+            return out;
+        }
+        let base = if base > 1.0 { base } else { 2.0 };
+        let mut lower = 0.0_f64;
+        for v in self.inner.iter_log(first_upper_us.max(1), base) {
+            let upper = v.value_iterated_to() as f64;
+            let n = v.count_since_last_iteration();
+            if n > 0 {
+                out.push((lower / 1000.0, upper / 1000.0, n));
+            }
+            lower = upper;
+        }
+        out
+    }
+
+    /// Every recorded value with its count, `(value_ms, count)`, ascending.
+    pub fn recorded_values_ms(&self) -> Vec<(f64, u64)> {
+        self.inner
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to() as f64 / 1000.0, v.count_at_value()))
+            .collect()
+    }
+
+    pub(crate) fn inner(&self) -> &Histogram<u64> {
+        &self.inner
+    }
+
+    pub(crate) fn from_inner(mut inner: Histogram<u64>) -> Self {
+        inner.auto(true);
+        Self { inner }
+    }
+}
+
+/// Quantiles reported everywhere (Locust's list): 50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100.
+pub const LOCUST_QUANTILES: [f64; 11] = [0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_of_a_uniform_spread() {
+        let mut h = LatencyHistogram::new();
+        for ms in 1..=100u64 {
+            h.record(Duration::from_millis(ms));
+        }
+        assert_eq!(h.count(), 100);
+        assert!((h.quantile_ms(0.5) - 50.0).abs() < 0.1, "{}", h.quantile_ms(0.5));
+        assert!((h.quantile_ms(0.99) - 99.0).abs() < 0.1);
+        assert!((h.max_ms() - 100.0).abs() < 0.1);
+        assert!((h.mean_ms() - 50.5).abs() < 0.1);
+    }
+
+    #[test]
+    fn merge_adds_counts_and_empty_is_zero() {
+        let mut a = LatencyHistogram::new();
+        let mut b = LatencyHistogram::new();
+        assert_eq!(a.quantile_ms(0.99), 0.0);
+        a.record_us(1_000);
+        b.record_us(30_000_000);
+        a.merge(&b);
+        assert_eq!(a.count(), 2);
+        assert!(a.max_ms() > 29_000.0);
+    }
+
+    #[test]
+    fn log_buckets_cover_every_sample() {
+        let mut h = LatencyHistogram::new();
+        for us in [5, 50, 500, 5_000, 50_000] {
+            h.record_us(us);
+        }
+        let total: u64 = h.log_buckets(10, 2.0).iter().map(|b| b.2).sum();
+        assert_eq!(total, 5);
+    }
+}

@@ -1,0 +1,142 @@
+//! HdrHistogram interval-log files (`<suite>/<phase>.hlog`): one compressed histogram
+//! per second, readable by HdrHistogram's own tools (HistogramLogProcessor, hdr-plot).
+//! Lines are appended as the run goes, so a crash leaves every finished second on disk.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+
+use super::LatencyHistogram;
+
+/// Values are stored in microseconds; the max column is written in milliseconds.
+const MAX_VALUE_DIVISOR: f64 = 1000.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HlogError {
+    #[error("cannot write histogram log {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot encode a histogram for {path}: {message}")]
+    Encode { path: PathBuf, message: String },
+    #[error("histogram log {path} is malformed at line {line}: {message}")]
+    Malformed { path: PathBuf, line: usize, message: String },
+}
+
+/// Appends one interval histogram per call.
+pub struct HlogWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    serializer: V2DeflateSerializer,
+    scratch: Vec<u8>,
+}
+
+impl HlogWriter {
+    /// Creates the file with the standard header. `start_unix_s` is the run's start
+    /// (seconds since the epoch); interval timestamps are relative to it.
+    pub fn create(path: &Path, start_unix_s: f64, comment: &str) -> Result<Self, HlogError> {
+        let io = |source| HlogError::Io { path: path.to_path_buf(), source };
+        let file = File::create(path).map_err(io)?;
+        let mut out = BufWriter::new(file);
+        let header = format!(
+            "#{comment}\n#[Histogram log format version 1.3]\n#[StartTime: {start_unix_s:.3} (seconds since epoch)]\n#[BaseTime: {start_unix_s:.3} (seconds since epoch)]\n#[MaxValueDivisor: {MAX_VALUE_DIVISOR:.1}]\n\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n"
+        );
+        out.write_all(header.as_bytes()).map_err(io)?;
+        out.flush().map_err(io)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            out,
+            serializer: V2DeflateSerializer::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends one interval: `offset` from the log's base time, its `length`, and the histogram.
+    pub fn append(
+        &mut self,
+        offset: Duration,
+        length: Duration,
+        h: &LatencyHistogram,
+    ) -> Result<(), HlogError> {
+        self.scratch.clear();
+        self.serializer
+            .serialize(h.inner(), &mut self.scratch)
+            .map_err(|e| HlogError::Encode { path: self.path.clone(), message: format!("{e:?}") })?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&self.scratch);
+        let max = if h.is_empty() { 0.0 } else { h.inner().max() as f64 / MAX_VALUE_DIVISOR };
+        let line =
+            format!("{:.3},{:.3},{:.3},{}\n", offset.as_secs_f64(), length.as_secs_f64(), max, encoded);
+        let io = |source| HlogError::Io { path: self.path.clone(), source };
+        self.out.write_all(line.as_bytes()).map_err(io)?;
+        self.out.flush().map_err(io)
+    }
+}
+
+/// One interval read back from a log.
+#[derive(Clone, Debug)]
+pub struct HlogInterval {
+    /// Seconds from the log's base time.
+    pub offset_s: f64,
+    pub length_s: f64,
+    pub histogram: LatencyHistogram,
+}
+
+/// Reads every interval of a log written by [`HlogWriter`] (or by HdrHistogram's tools).
+pub fn read_hlog(path: &Path) -> Result<Vec<HlogInterval>, HlogError> {
+    let bytes = std::fs::read(path).map_err(|source| HlogError::Io { path: path.to_path_buf(), source })?;
+    let mut deserializer = Deserializer::new();
+    let mut out = Vec::new();
+    for (index, entry) in IntervalLogIterator::new(&bytes).enumerate() {
+        let malformed =
+            |message: String| HlogError::Malformed { path: path.to_path_buf(), line: index + 1, message };
+        match entry.map_err(|e| malformed(format!("{e:?}")))? {
+            LogEntry::Interval(ih) => {
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(ih.encoded_histogram())
+                    .map_err(|e| malformed(format!("base64: {e}")))?;
+                let h: hdrhistogram::Histogram<u64> = deserializer
+                    .deserialize(&mut std::io::Cursor::new(raw))
+                    .map_err(|e| malformed(format!("histogram: {e:?}")))?;
+                out.push(HlogInterval {
+                    offset_s: ih.start_timestamp().as_secs_f64(),
+                    length_s: ih.duration().as_secs_f64(),
+                    histogram: LatencyHistogram::from_inner(h),
+                });
+            }
+            LogEntry::StartTime(_) | LogEntry::BaseTime(_) => {}
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_intervals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.hlog");
+        let mut w = HlogWriter::create(&path, 1_700_000_000.0, "test").unwrap();
+        let mut h = LatencyHistogram::new();
+        for us in [1_000, 2_000, 50_000] {
+            h.record_us(us);
+        }
+        w.append(Duration::ZERO, Duration::from_secs(1), &h).unwrap();
+        w.append(Duration::from_secs(1), Duration::from_secs(1), &LatencyHistogram::new()).unwrap();
+        drop(w);
+        let back = read_hlog(&path).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].histogram.count(), 3);
+        assert!((back[0].histogram.max_ms() - 50.0).abs() < 0.1);
+        assert!((back[1].offset_s - 1.0).abs() < 1e-6);
+        assert_eq!(back[1].histogram.count(), 0);
+    }
+}

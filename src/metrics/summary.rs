@@ -1,0 +1,267 @@
+//! The `experiment_summary.json` schema. It keeps the seed harness's keys
+//! (`name`, `status`, `config`, `summary{total_requests, failure_count, median/avg/p95/p99_response_ms,
+//! requests_per_sec}`) and adds the server's view, dedup, thresholds and failures by kind.
+//! Versioned by `schema_version`; readers refuse versions they do not know.
+
+use serde::{Deserialize, Serialize};
+
+pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+pub const SUMMARY_FILE: &str = "experiment_summary.json";
+/// Per-second CPU/memory samples of the target, when the run had them.
+pub const RESOURCES_FILE: &str = "resources.csv";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Completed,
+    /// Stopped by the user (Ctrl-C, abort key); everything measured so far is kept.
+    Aborted,
+    /// The run could not go on (the target vanished before the first phase, say).
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseStatus {
+    Completed,
+    /// Cut short by the skip key; its figures cover the time it ran.
+    Skipped,
+    Aborted,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub schema_version: u32,
+    pub tool: String,
+    pub tool_version: String,
+    pub run_id: String,
+    pub profile: String,
+    pub description: String,
+    /// `embedded`, `docker`, or the URL.
+    pub target: String,
+    pub target_url: String,
+    pub seed: u64,
+    pub time_scale: f64,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+    pub status: RunStatus,
+    /// True when every threshold passed and the profile's failure policy holds.
+    pub passed: bool,
+    pub experiments: Vec<PhaseSummary>,
+    /// Thresholds declared for the whole run.
+    pub thresholds: Vec<ThresholdResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityReport>,
+    /// Things worth knowing that are not numbers: a container that died, a target that went away.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseSummary {
+    /// Seed name, e.g. `throughput_baseline`.
+    pub name: String,
+    /// Folder under the run directory, e.g. `throughput`.
+    pub suite: String,
+    pub status: PhaseStatus,
+    pub config: PhaseConfig,
+    pub summary: SeedSummary,
+    pub latency_ms: LatencyStats,
+    pub failures_per_sec: f64,
+    /// Open model: arrivals not sent because `max_in_flight` were busy.
+    pub dropped: u64,
+    /// Seconds from the run's start to this phase's start (for timelines).
+    pub offset_s: f64,
+    pub duration_s: f64,
+    pub started_at: String,
+    pub finished_at: String,
+    pub requests: Vec<RequestStats>,
+    pub failures: Vec<FailureStat>,
+    pub dedup: DedupReport,
+    /// What the target's `/status` said at the end of the phase; `None` when it has no such endpoint.
+    pub server: Option<ServerView>,
+    pub thresholds: Vec<ThresholdResult>,
+    pub files: PhaseFiles,
+}
+
+/// What the phase was asked to do.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhaseConfig {
+    pub behaviour: String,
+    /// `closed` (users) or `open` (arrival rate).
+    pub model: String,
+    pub users: Option<u32>,
+    pub spawn_rate: Option<f64>,
+    pub arrival_rate_from: Option<f64>,
+    pub arrival_rate_to: Option<f64>,
+    pub max_in_flight: Option<u32>,
+    pub duration_s: f64,
+    pub repo_size: Option<String>,
+    /// The settings sent with `POST /configure` before the phase (JSON object, possibly empty).
+    pub server_settings: serde_json::Value,
+}
+
+/// The seed harness's summary keys, unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeedSummary {
+    pub total_requests: u64,
+    pub failure_count: u64,
+    pub median_response_ms: f64,
+    pub avg_response_ms: f64,
+    pub p95_response_ms: f64,
+    pub p99_response_ms: f64,
+    pub requests_per_sec: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyStats {
+    pub min: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p99_9: f64,
+    pub max: f64,
+}
+
+/// One request name's totals for the phase (the rows of `_stats.csv`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestStats {
+    pub method: String,
+    pub name: String,
+    pub requests: u64,
+    pub failures: u64,
+    pub median_ms: f64,
+    pub avg_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub rps: f64,
+}
+
+/// Failures of one kind for one request name, with when they were first and last seen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailureStat {
+    pub method: String,
+    pub name: String,
+    /// `FailureKind::label()`: `HTTP 500`, `connection`, `timeout`, `dropped`, `other`.
+    pub kind: String,
+    /// A representative message (first seen).
+    pub error: String,
+    pub count: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DedupReport {
+    /// Failures the generator sent that it knew were resends of earlier ones.
+    pub duplicates_sent: u64,
+    /// The server's own counts, when it reports them.
+    pub server_hits: Option<u64>,
+    pub server_misses: Option<u64>,
+    pub server_errors: Option<u64>,
+}
+
+/// The server's side of a phase, from `GET /status`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerView {
+    pub total_requests: Option<u64>,
+    pub successful_requests: Option<u64>,
+    pub failed_requests: Option<u64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub avg_ms: Option<f64>,
+    pub rejected: Option<u64>,
+    /// Injected failures by mode, e.g. `{"error_500": 12}`.
+    pub injected_failures: std::collections::BTreeMap<String, u64>,
+    /// The whole `/status` document as the server sent it.
+    pub raw: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdResult {
+    /// `run` or the phase name.
+    pub scope: String,
+    /// `p95_ms`, `p99_ms`, `error_rate` or `min_rps`.
+    pub metric: String,
+    pub limit: f64,
+    pub actual: f64,
+    pub passed: bool,
+}
+
+/// Paths relative to the run directory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhaseFiles {
+    pub stats_csv: String,
+    pub history_csv: String,
+    pub failures_csv: String,
+    pub exceptions_csv: String,
+    pub hlog: String,
+}
+
+/// Result of a capacity search (profiles with a `capacity:` section).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CapacityReport {
+    pub p99_limit_ms: f64,
+    pub max_error_rate: f64,
+    /// Highest arrival rate that met both limits; `None` when even the first step failed.
+    pub max_sustainable_rps: Option<f64>,
+    pub steps: Vec<CapacityStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CapacityStep {
+    pub phase: String,
+    pub target_rps: f64,
+    pub achieved_rps: f64,
+    pub p99_ms: f64,
+    pub error_rate: f64,
+    pub dropped: u64,
+    pub passed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SummaryError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid experiment summary (line {line}, column {column}): {message}")]
+    Parse { path: String, line: usize, column: usize, message: String },
+    #[error(
+        "{path} has schema_version {found}; this build reads version {SUMMARY_SCHEMA_VERSION} — re-run the experiment or use a matching terrafix-tui"
+    )]
+    Version { path: String, found: u32 },
+}
+
+impl RunSummary {
+    /// Reads and checks a summary file.
+    pub fn load(path: &std::path::Path) -> Result<Self, SummaryError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| SummaryError::Io { path: shown.clone(), source })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| SummaryError::Parse {
+            path: shown.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        let found = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        if found != SUMMARY_SCHEMA_VERSION {
+            return Err(SummaryError::Version { path: shown, found });
+        }
+        serde_json::from_value(value).map_err(|e| SummaryError::Parse {
+            path: shown,
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! Validated profile types. Everything here is already checked: durations are
+//! `Duration`, counts are non-zero, rates are positive, probabilities are in [0, 1].
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// A suite of phases, ready to run.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    /// Where it came from (`builtin:throughput` or a file path), for messages.
+    pub source: String,
+    pub pause_between_phases: Duration,
+    /// Locust's behaviour: every user's pacing starts on the same tick. Off by default
+    /// (each user starts at a random offset within its first interval).
+    pub lockstep_start: bool,
+    /// When true, any failed request makes `run` exit 1 (in addition to thresholds).
+    pub fail_on_request_errors: bool,
+    pub phases: Vec<Phase>,
+    /// Thresholds over the whole run.
+    pub thresholds: Thresholds,
+    /// Present in capacity profiles: the engine searches the arrival rate.
+    pub capacity: Option<CapacitySearch>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Phase {
+    /// e.g. `throughput_baseline`.
+    pub name: String,
+    /// Results folder, e.g. `throughput`.
+    pub suite: String,
+    pub description: String,
+    pub behaviour: Arc<Behaviour>,
+    pub load: Load,
+    pub duration: Duration,
+    /// Fixed for every request of the phase, or mixed.
+    pub repo_size: RepoSizeChoice,
+    /// Sent with `POST /configure` before the phase starts.
+    pub server: ServerSettings,
+    pub thresholds: Thresholds,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Load {
+    /// Closed model: a fixed population of users, each looping task → wait.
+    Closed { users: NonZeroU32, spawn_rate_per_s: f64 },
+    /// Open model: arrivals on a schedule, independent of how fast the target answers.
+    Open { rate_from_per_s: f64, rate_to_per_s: f64, max_in_flight: NonZeroU32 },
+}
+
+/// A user class: how it waits and which tasks it picks (weighted).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Behaviour {
+    pub name: String,
+    pub wait: WaitStrategy,
+    pub tasks: Vec<Task>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Task {
+    pub weight: NonZeroU32,
+    pub kind: RequestKind,
+    /// Request name as it appears in CSVs; `{n}` is replaced with the batch size.
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RequestKind {
+    /// POST /webhook with a new failure.
+    Webhook,
+    /// POST /webhook resending one of this user's last 100 unique failures
+    /// (a new one when it has none yet).
+    Duplicate,
+    /// POST /batch with `size` new failures.
+    Batch(BatchSize),
+    /// GET /health.
+    Health,
+    /// GET /status.
+    Status,
+    /// GET /health then GET /status (the seed's mixed user).
+    HealthAndStatus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BatchSize {
+    Fixed(u32),
+    /// Uniform in [min, max].
+    Range(u32, u32),
+    /// The seed's cascade: `min(2·f, 50)` with `f = 1 + elapsed / 60 s`.
+    Cascade,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WaitStrategy {
+    Constant(Duration),
+    /// Uniform in [min, max].
+    Between(Duration, Duration),
+    /// Start a task every interval (waiting less when the task took longer).
+    ConstantPacing(Duration),
+    /// Tasks per second per user (Locust's `constant_throughput`).
+    ConstantThroughput(f64),
+    /// The seed's cascade user: `max(0.1, 2/f) + U(0, 0.5)` s, `f = 1 + elapsed / 60 s`.
+    Cascade,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepoSize {
+    Small,
+    Medium,
+    Large,
+}
+
+impl RepoSize {
+    pub const ALL: [RepoSize; 3] = [RepoSize::Small, RepoSize::Medium, RepoSize::Large];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RepoSize::Small => "small",
+            RepoSize::Medium => "medium",
+            RepoSize::Large => "large",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepoSizeChoice {
+    Fixed(RepoSize),
+    /// Each request picks one of the three at random.
+    Mixed,
+}
+
+impl RepoSizeChoice {
+    pub fn label(&self) -> &'static str {
+        match self {
+            RepoSizeChoice::Fixed(s) => s.as_str(),
+            RepoSizeChoice::Mixed => "mixed",
+        }
+    }
+}
+
+/// Server settings a phase applies with `POST /configure`. Field names are the mock's
+/// `/configure` keys; unset fields are not sent (the server keeps what it has).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ServerSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_resource_ms: Option<f64>,
+    /// `none`, `uniform` or `exponential`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jitter_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_rate: Option<f64>,
+    /// `error_500`, `throttle_429`, `rate_limit_403`, `unavailable_503` or `hang`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_mode: Option<String>,
+    /// Backpressure: concurrent work allowed before answering 429 (0 = off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u32>,
+    /// Concurrent processing slots; requests past it queue (0 = unlimited).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
+}
+
+impl ServerSettings {
+    pub fn is_empty(&self) -> bool {
+        *self == ServerSettings::default()
+    }
+
+    /// The JSON object sent to `/configure`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({}))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Thresholds {
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    /// Failed / total, in [0, 1].
+    pub error_rate: Option<f64>,
+    pub min_rps: Option<f64>,
+}
+
+impl Thresholds {
+    pub fn is_empty(&self) -> bool {
+        *self == Thresholds::default()
+    }
+}
+
+/// An open-model search for the highest arrival rate that still meets the limits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapacitySearch {
+    pub behaviour: Arc<Behaviour>,
+    pub start_rps: f64,
+    /// First, coarse step added after each passing step.
+    pub step_rps: f64,
+    pub max_rps: f64,
+    pub step_duration: Duration,
+    /// Halvings of the step between the last pass and the first fail.
+    pub refine_steps: u32,
+    pub max_in_flight: NonZeroU32,
+    pub p99_limit_ms: f64,
+    pub max_error_rate: f64,
+    pub repo_size: RepoSizeChoice,
+    pub server: ServerSettings,
+}
+
+/// Command-line adjustments applied to a profile before it runs.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Multiplies every duration and pause.
+    pub time_scale: Option<f64>,
+    /// Replaces users (closed) in every phase.
+    pub users: Option<NonZeroU32>,
+    /// Replaces every phase's duration (before time scale).
+    pub duration: Option<Duration>,
+    /// Keep only these phases, in profile order. Unknown names are an error.
+    pub phases: Vec<String>,
+}
