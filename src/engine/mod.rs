@@ -1,2 +1,12 @@
 //! Load generation: virtual users (closed model) and arrival schedules (open model),
-//! the HTTP client, and recording into per-worker histograms merged once per tick.
+//! the HTTP client, and recording into per-worker shards merged once per tick.
+//! Imports `profile`, `workload` and `metrics`; knows nothing of files or UIs.
+
+pub mod aggregate;
+mod closed;
+pub mod http;
+mod open;
+pub mod phase;
+pub mod recorder;
+
+pub use phase::{PhaseEnd, PhaseResult, PhaseSpec, TickReport, TickSink, run_phase};

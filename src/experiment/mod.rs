@@ -2,7 +2,16 @@
 //! run each phase (configure → reset → load → record server status), write results.
 //! Headless `run`, the TUI and the tests all call [`run`].
 
-use std::path::PathBuf;
+mod capacity;
+mod control;
+mod docker_target;
+mod phase_run;
+mod results;
+mod runner;
+mod sink;
+pub mod target;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -145,6 +154,12 @@ pub async fn run(
     channels: RunChannels,
     control: RunControl,
 ) -> Result<(RunSummary, PathBuf), RunError> {
-    let _ = (request, channels, control);
-    Err(RunError::Other("the engine is not built yet (issue 3)".into()))
+    runner::run(request, channels, control).await
+}
+
+pub use runner::REQUEST_TIMEOUT;
+
+/// `experiment_summary.html` beside the JSON (the report module's writer).
+fn write_html_summary(dir: &Path, summary: &RunSummary) {
+    let _ = (dir, summary);
 }

@@ -44,3 +44,8 @@ impl Profile {
         Ok(self)
     }
 }
+
+/// Parses `30s`, `5m`, `1h30m`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    Err(format!("duration parsing is not built yet: {text}"))
+}

@@ -1,2 +1,254 @@
-//! Writers for what a run leaves on disk while it goes: Locust CSVs, the summary JSON,
-//! resource samples. Every whole-file write is atomic (temp file + rename).
+//! Writers for what a run leaves on disk while it goes: Locust-compatible CSVs, the summary
+//! JSON, resource samples. Whole files are written atomically (temp file + rename);
+//! histories are appended a second at a time, so a crash leaves every finished second.
+
+use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::metrics::ResourceSample;
+use crate::metrics::summary::RunSummary;
+
+/// Locust 2.x `_stats.csv` header, byte for byte.
+pub const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
+/// Locust 2.x `_stats_history.csv` header, byte for byte.
+pub const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+pub const FAILURES_HEADER: &str = "Method,Name,Error,Occurrences";
+pub const EXCEPTIONS_HEADER: &str = "Count,Message,Traceback,Nodes";
+pub const RESOURCES_HEADER: &str = "timestamp_unix_s,service,cpu_percent,memory_bytes";
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source} (check the folder exists and is writable, and the disk is not full)")]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+fn werr(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
+    move |source| WriteError { path: path.to_path_buf(), source }
+}
+
+/// Writes `contents` to `path` through a temp file in the same folder and a rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let mut f = File::create(&tmp).map_err(werr(&tmp))?;
+    f.write_all(contents).map_err(werr(&tmp))?;
+    f.sync_all().map_err(werr(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(werr(path))
+}
+
+pub fn write_summary(path: &Path, summary: &RunSummary) -> Result<(), WriteError> {
+    let json = serde_json::to_vec_pretty(summary)
+        .map_err(|e| WriteError { path: path.to_path_buf(), source: std::io::Error::other(e) })?;
+    write_atomic(path, &json)
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180, as Python's csv module does).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// Locust prints response times rounded to whole milliseconds in percentile columns.
+fn ms_int(v: f64) -> String {
+    format!("{}", v.round() as i64)
+}
+
+/// Python's float repr is what Locust writes; Rust's shortest round-trip form matches it
+/// for ordinary values (and always has a decimal point, like Python).
+fn py_float(v: f64) -> String {
+    if v.is_finite() && v == v.trunc() && v.abs() < 1e16 { format!("{v:.1}") } else { format!("{v}") }
+}
+
+/// One row of `_stats.csv`. `method` is empty for the Aggregated row.
+#[derive(Clone, Debug, Default)]
+pub struct StatsRow {
+    pub method: String,
+    pub name: String,
+    pub requests: u64,
+    pub failures: u64,
+    pub median_ms: f64,
+    pub avg_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub avg_content_bytes: f64,
+    pub rps: f64,
+    pub fps: f64,
+    pub percentiles_ms: [f64; 11],
+}
+
+/// `rows` then `aggregated` (last, as Locust does).
+pub fn write_stats_csv(path: &Path, rows: &[StatsRow], aggregated: &StatsRow) -> Result<(), WriteError> {
+    let mut out = String::with_capacity(256 * (rows.len() + 2));
+    out.push_str(STATS_HEADER);
+    out.push('\n');
+    for row in rows.iter().chain(std::iter::once(aggregated)) {
+        let pct = if row.requests == 0 {
+            vec!["N/A".to_string(); 11]
+        } else {
+            row.percentiles_ms.iter().map(|v| ms_int(*v)).collect()
+        };
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_field(&row.method),
+            csv_field(&row.name),
+            row.requests,
+            row.failures,
+            ms_int(row.median_ms),
+            py_float(row.avg_ms),
+            py_float(row.min_ms),
+            py_float(row.max_ms),
+            py_float(row.avg_content_bytes),
+            py_float(row.rps),
+            py_float(row.fps),
+            pct.join(",")
+        );
+    }
+    write_atomic(path, out.as_bytes())
+}
+
+/// One row of `_stats_history.csv`: this second's rates and percentiles, cumulative totals.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryRow {
+    pub timestamp_unix_s: i64,
+    pub users: u32,
+    pub method: String,
+    pub name: String,
+    pub rps: f64,
+    pub fps: f64,
+    /// `None` when the second had no requests for this name (written as N/A).
+    pub percentiles_ms: Option<[f64; 11]>,
+    pub total_requests: u64,
+    pub total_failures: u64,
+    pub total_median_ms: f64,
+    pub total_avg_ms: f64,
+    pub total_min_ms: f64,
+    pub total_max_ms: f64,
+    pub total_avg_content_bytes: f64,
+}
+
+/// Appends history rows as the phase goes.
+pub struct HistoryWriter {
+    path: PathBuf,
+    file: File,
+    line: String,
+}
+
+impl HistoryWriter {
+    pub fn create(path: &Path) -> Result<Self, WriteError> {
+        let mut file = File::create(path).map_err(werr(path))?;
+        file.write_all(format!("{HISTORY_HEADER}\n").as_bytes()).map_err(werr(path))?;
+        Ok(Self { path: path.to_path_buf(), file, line: String::new() })
+    }
+
+    /// Writes one second's rows in a single `write` so a crash never leaves half a second.
+    pub fn append(&mut self, rows: &[HistoryRow]) -> Result<(), WriteError> {
+        self.line.clear();
+        for row in rows {
+            let pct = match &row.percentiles_ms {
+                Some(p) => p.iter().map(|v| ms_int(*v)).collect::<Vec<_>>().join(","),
+                None => vec!["N/A"; 11].join(","),
+            };
+            let totals_known = row.total_requests > 0;
+            let na_or = |v: String| if totals_known { v } else { "N/A".to_string() };
+            let _ = writeln!(
+                self.line,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                row.timestamp_unix_s,
+                row.users,
+                csv_field(&row.method),
+                csv_field(&row.name),
+                py_float(row.rps),
+                py_float(row.fps),
+                pct,
+                row.total_requests,
+                row.total_failures,
+                na_or(ms_int(row.total_median_ms)),
+                py_float(row.total_avg_ms),
+                py_float(row.total_min_ms),
+                py_float(row.total_max_ms),
+                py_float(row.total_avg_content_bytes),
+            );
+        }
+        self.file.write_all(self.line.as_bytes()).map_err(werr(&self.path))
+    }
+}
+
+/// One row of `_failures.csv`.
+#[derive(Clone, Debug)]
+pub struct FailureRow {
+    pub method: String,
+    pub name: String,
+    pub error: String,
+    pub occurrences: u64,
+}
+
+pub fn write_failures_csv(path: &Path, rows: &[FailureRow]) -> Result<(), WriteError> {
+    let mut out = format!("{FAILURES_HEADER}\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{}",
+            csv_field(&r.method),
+            csv_field(&r.name),
+            csv_field(&r.error),
+            r.occurrences
+        );
+    }
+    write_atomic(path, out.as_bytes())
+}
+
+/// `_exceptions.csv`: the generator raises no exceptions of its own (errors are failures),
+/// so this holds the header only, as Locust writes it for a clean run.
+pub fn write_exceptions_csv(path: &Path) -> Result<(), WriteError> {
+    write_atomic(path, format!("{EXCEPTIONS_HEADER}\n").as_bytes())
+}
+
+/// Appends CPU/memory samples of the target to `resources.csv`.
+pub struct ResourcesWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl ResourcesWriter {
+    pub fn open(path: &Path) -> Result<Self, WriteError> {
+        let exists = path.exists();
+        let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(werr(path))?;
+        if !exists {
+            file.write_all(format!("{RESOURCES_HEADER}\n").as_bytes()).map_err(werr(path))?;
+        }
+        Ok(Self { path: path.to_path_buf(), file })
+    }
+
+    pub fn append(&mut self, s: &ResourceSample) -> Result<(), WriteError> {
+        let line = format!(
+            "{:.3},{},{:.2},{}\n",
+            s.timestamp_unix_s,
+            csv_field(&s.service),
+            s.cpu_percent,
+            s.memory_bytes
+        );
+        self.file.write_all(line.as_bytes()).map_err(werr(&self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_float_formatting() {
+        assert_eq!(py_float(3.0), "3.0");
+        assert_eq!(py_float(0.5), "0.5");
+        assert_eq!(py_float(52.25), "52.25");
+    }
+
+    #[test]
+    fn csv_quoting() {
+        assert_eq!(csv_field("/batch[5] [burst]"), "/batch[5] [burst]");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

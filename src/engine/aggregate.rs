@@ -1,0 +1,146 @@
+//! The aggregator's side of recording: merges the shards' one-second windows into the
+//! phase's cumulative figures, and turns each window into a snapshot and history rows.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use super::recorder::{METHODS, NameKey, Window};
+use crate::metrics::{FailureKind, LOCUST_QUANTILES, LatencyHistogram, NameRow};
+
+/// Cumulative figures of one request name (or of all of them).
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub latency: LatencyHistogram,
+    pub requests: u64,
+    pub failures: u64,
+    pub content_bytes: u64,
+}
+
+impl Totals {
+    fn add(&mut self, latency: &LatencyHistogram, requests: u64, failures: u64, content_bytes: u64) {
+        self.latency.merge(latency);
+        self.requests += requests;
+        self.failures += failures;
+        self.content_bytes += content_bytes;
+    }
+
+    pub fn avg_content_bytes(&self) -> f64 {
+        if self.requests == 0 { 0.0 } else { self.content_bytes as f64 / self.requests as f64 }
+    }
+}
+
+/// Failures of one kind for one name over the phase.
+#[derive(Clone, Debug)]
+pub struct FailureTotals {
+    pub count: u64,
+    pub first_message: String,
+    pub first_seen: SystemTime,
+    pub last_seen: SystemTime,
+}
+
+/// One window (about a second), merged over shards.
+#[derive(Debug, Default)]
+pub struct Tick {
+    pub names: BTreeMap<NameKey, Totals>,
+    pub all: Totals,
+    /// One line per (name, kind) that failed this second, for "recent errors".
+    pub error_samples: Vec<String>,
+}
+
+/// Everything a phase has measured so far.
+#[derive(Debug, Default)]
+pub struct PhaseTotals {
+    pub names: BTreeMap<NameKey, Totals>,
+    pub all: Totals,
+    pub failures: BTreeMap<(NameKey, FailureKind), FailureTotals>,
+    pub duplicates_sent: u64,
+    pub dropped: u64,
+}
+
+impl PhaseTotals {
+    /// Folds the shards' windows in, returning the merged window.
+    pub fn absorb(&mut self, windows: Vec<Window>) -> Tick {
+        let mut tick = Tick::default();
+        for window in windows {
+            self.duplicates_sent += window.duplicates_sent;
+            self.dropped += window.dropped;
+            for (method_index, map) in window.names.into_iter().enumerate() {
+                for (name, w) in map {
+                    let key: NameKey = (METHODS[method_index], name);
+                    tick.names.entry(key).or_default().add(
+                        &w.latency,
+                        w.requests,
+                        w.failures,
+                        w.content_bytes,
+                    );
+                }
+            }
+            for ((key, kind), f) in window.failures {
+                tick.error_samples.push(format!(
+                    "{} × {} on {} {}: {}",
+                    f.count,
+                    kind.label(),
+                    key.0,
+                    key.1,
+                    f.first_message
+                ));
+                self.failures
+                    .entry((key, kind))
+                    .and_modify(|t| {
+                        t.count += f.count;
+                        t.last_seen = t.last_seen.max(f.last_seen);
+                    })
+                    .or_insert(FailureTotals {
+                        count: f.count,
+                        first_message: f.first_message,
+                        first_seen: f.first_seen,
+                        last_seen: f.last_seen,
+                    });
+            }
+        }
+        for (key, t) in &tick.names {
+            tick.all.add(&t.latency, t.requests, t.failures, t.content_bytes);
+            self.names.entry(key.clone()).or_default().add(
+                &t.latency,
+                t.requests,
+                t.failures,
+                t.content_bytes,
+            );
+        }
+        self.all.add(&tick.all.latency, tick.all.requests, tick.all.failures, tick.all.content_bytes);
+        tick
+    }
+
+    /// Per-name rows for a snapshot: cumulative counts and percentiles, this second's rates.
+    pub fn name_rows(&self, tick: &Tick, window_s: f64) -> Vec<NameRow> {
+        let window_s = window_s.max(1e-3);
+        self.names
+            .iter()
+            .map(|(key, t)| {
+                let (rps, fps) = tick
+                    .names
+                    .get(key)
+                    .map(|w| (w.requests as f64 / window_s, w.failures as f64 / window_s))
+                    .unwrap_or((0.0, 0.0));
+                NameRow {
+                    method: key.0.to_string(),
+                    name: key.1.clone(),
+                    requests: t.requests,
+                    failures: t.failures,
+                    rps,
+                    fps,
+                    p50_ms: t.latency.quantile_ms(0.50),
+                    p95_ms: t.latency.quantile_ms(0.95),
+                    p99_ms: t.latency.quantile_ms(0.99),
+                    avg_ms: t.latency.mean_ms(),
+                    max_ms: t.latency.max_ms(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Locust's percentile columns for a histogram, in ms.
+pub fn locust_percentiles(h: &LatencyHistogram) -> [f64; 11] {
+    LOCUST_QUANTILES.map(|q| h.quantile_ms(q))
+}

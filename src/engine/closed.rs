@@ -1,0 +1,132 @@
+//! Closed model: a population of virtual users spawned at the spawn rate, each looping
+//! task → wait until told to stop. Latency is measured from the actual send.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::http::{HttpClient, Outcome};
+use super::phase::{DRAIN_GRACE, Live, PhaseSpec, user_seed};
+use super::recorder::{Recorder, ShardHandle};
+use crate::workload::{PlannedRequest, VirtualUser};
+
+pub struct ClosedPlan {
+    pub users: u32,
+    pub spawn_rate_per_s: f64,
+    pub start: Instant,
+}
+
+/// Spawns users on schedule, then (after `stop`) waits for them to finish their current
+/// request. Returns how many requests were abandoned after the grace period.
+pub async fn population(
+    plan: ClosedPlan,
+    spec: PhaseSpec,
+    client: HttpClient,
+    recorder: Recorder,
+    live: Arc<Live>,
+    stop: CancellationToken,
+) -> u64 {
+    let mut users = JoinSet::new();
+    for index in 0..plan.users {
+        let at = plan.start + Duration::from_secs_f64(f64::from(index) / plan.spawn_rate_per_s);
+        tokio::select! {
+            _ = tokio::time::sleep_until(at) => {}
+            _ = stop.cancelled() => break,
+        }
+        let user = VirtualUser::new(
+            spec.phase.behaviour.clone(),
+            spec.phase.repo_size,
+            user_seed(spec.seed, &spec.phase.name, u64::from(index)),
+        );
+        live.users.fetch_add(1, Ordering::Relaxed);
+        users.spawn(user_loop(
+            user,
+            !spec.lockstep_start,
+            client.clone(),
+            recorder.shard(index as usize),
+            live.clone(),
+            stop.clone(),
+            plan.start,
+        ));
+    }
+    stop.cancelled().await;
+    drain(users, &live).await
+}
+
+/// Waits up to the grace period for workers, then aborts the rest and reports how many
+/// requests were still in flight.
+pub async fn drain(mut workers: JoinSet<()>, live: &Live) -> u64 {
+    let deadline = Instant::now() + DRAIN_GRACE;
+    loop {
+        tokio::select! {
+            next = workers.join_next() => if next.is_none() { return 0 },
+            _ = tokio::time::sleep_until(deadline) => {
+                let abandoned = live.in_flight.load(Ordering::Relaxed);
+                workers.abort_all();
+                return abandoned;
+            }
+        }
+    }
+}
+
+async fn user_loop(
+    mut user: VirtualUser,
+    random_start: bool,
+    client: HttpClient,
+    shard: ShardHandle,
+    live: Arc<Live>,
+    stop: CancellationToken,
+    phase_start: Instant,
+) {
+    if random_start {
+        let offset = user.start_offset();
+        tokio::select! {
+            _ = tokio::time::sleep(offset) => {}
+            _ = stop.cancelled() => { live.users.fetch_sub(1, Ordering::Relaxed); return; }
+        }
+    }
+    while !stop.is_cancelled() {
+        let task_start = Instant::now();
+        let elapsed = task_start - phase_start;
+        for request in user.next_task(elapsed) {
+            if stop.is_cancelled() {
+                break;
+            }
+            live.in_flight.fetch_add(1, Ordering::Relaxed);
+            send_and_record(&client, &shard, &request, Instant::now()).await;
+            live.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
+        let wait = user.next_wait(elapsed, task_start.elapsed());
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.cancelled() => break,
+        }
+    }
+    live.users.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Sends one request and records it with latency measured from `measured_from`
+/// (the actual send for closed users, the intended send for open arrivals).
+pub async fn send_and_record(
+    client: &HttpClient,
+    shard: &ShardHandle,
+    request: &PlannedRequest,
+    measured_from: Instant,
+) {
+    shard.add_duplicates(request.duplicates);
+    let outcome = client.send(request).await;
+    let latency_us = measured_from.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
+    let method = request.method.as_str();
+    match &outcome {
+        Outcome::Ok { content_bytes } => {
+            shard.record(method, &request.name, latency_us, *content_bytes, None)
+        }
+        Outcome::Failed { kind, message, content_bytes } => {
+            shard.record(method, &request.name, latency_us, *content_bytes, Some((*kind, message)))
+        }
+    }
+}

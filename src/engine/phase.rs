@@ -1,0 +1,176 @@
+//! One phase of load: starts the population (closed) or the arrival schedule (open),
+//! ticks the aggregator once a second, stops on time / skip / cancel, drains in-flight work.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use super::aggregate::{PhaseTotals, Tick};
+use super::http::HttpClient;
+use super::recorder::Recorder;
+use super::{closed, open};
+use crate::profile::{Load, Phase};
+
+/// How long in-flight requests may take to finish once a phase stops.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// The aggregator's tick.
+pub const TICK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What a phase needs besides the client.
+#[derive(Clone)]
+pub struct PhaseSpec {
+    pub phase: Phase,
+    /// Seeds every user's RNG (mixed with the user's index).
+    pub seed: u64,
+    /// Locust's lockstep start instead of random offsets.
+    pub lockstep_start: bool,
+}
+
+/// One tick's view, handed to the sink (history writer, snapshot publisher, …).
+pub struct TickReport<'a> {
+    pub tick: &'a Tick,
+    pub totals: &'a PhaseTotals,
+    /// Length of the window this tick covers.
+    pub window: Duration,
+    pub phase_elapsed: Duration,
+    pub users: u32,
+    pub in_flight: u64,
+    pub at: SystemTime,
+    /// True for the last, possibly partial, window after the phase stopped.
+    pub is_final: bool,
+}
+
+/// Receives every tick. Runs on the aggregator's task: keep it quick (no awaits).
+pub trait TickSink: Send {
+    fn on_tick(&mut self, report: &TickReport<'_>);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhaseEnd {
+    /// Ran for its whole duration.
+    Completed,
+    /// `stop` was cancelled before the duration was up.
+    Stopped,
+}
+
+pub struct PhaseResult {
+    pub totals: PhaseTotals,
+    pub started_at: SystemTime,
+    pub ran_for: Duration,
+    pub end: PhaseEnd,
+    /// Requests still running after the drain grace, abandoned uncounted.
+    pub abandoned: u64,
+}
+
+/// Counters shared between workers and the aggregator.
+#[derive(Default)]
+pub struct Live {
+    pub users: AtomicU32,
+    pub in_flight: AtomicU64,
+}
+
+/// Runs one phase to its end. `stop` ends it early (skip or abort).
+pub async fn run_phase(
+    spec: &PhaseSpec,
+    client: &HttpClient,
+    stop: &CancellationToken,
+    sink: &mut dyn TickSink,
+) -> PhaseResult {
+    let recorder = Recorder::new();
+    let live = Arc::new(Live::default());
+    let workers_stop = stop.child_token();
+    let started_at = SystemTime::now();
+    let start = Instant::now();
+    let end_at = start + spec.phase.duration;
+
+    let population = match &spec.phase.load {
+        Load::Closed { users, spawn_rate_per_s } => tokio::spawn(closed::population(
+            closed::ClosedPlan { users: users.get(), spawn_rate_per_s: *spawn_rate_per_s, start },
+            spec.clone(),
+            client.clone(),
+            recorder.clone(),
+            live.clone(),
+            workers_stop.clone(),
+        )),
+        Load::Open { rate_from_per_s, rate_to_per_s, max_in_flight } => tokio::spawn(open::schedule(
+            open::OpenPlan {
+                rate_from_per_s: *rate_from_per_s,
+                rate_to_per_s: *rate_to_per_s,
+                max_in_flight: u64::from(max_in_flight.get()),
+                duration: spec.phase.duration,
+                start,
+            },
+            spec.clone(),
+            client.clone(),
+            recorder.clone(),
+            live.clone(),
+            workers_stop.clone(),
+        )),
+    };
+
+    let mut totals = PhaseTotals::default();
+    let mut ticker = tokio::time::interval_at(start + TICK_INTERVAL, TICK_INTERVAL);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_tick = start;
+    let end = loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                emit(&recorder, &mut totals, &live, sink, now - last_tick, now - start, false);
+                last_tick = now;
+            }
+            _ = tokio::time::sleep_until(end_at) => break PhaseEnd::Completed,
+            _ = stop.cancelled() => break PhaseEnd::Stopped,
+        }
+    };
+    let ran_for = start.elapsed();
+    workers_stop.cancel();
+    let abandoned =
+        match tokio::time::timeout(DRAIN_GRACE + client.timeout().min(DRAIN_GRACE), population).await {
+            Ok(Ok(abandoned)) => abandoned,
+            // The population task panicked or overran its own grace: count what is still in flight.
+            _ => live.in_flight.load(Ordering::Relaxed),
+        };
+    let now = Instant::now();
+    emit(&recorder, &mut totals, &live, sink, now - last_tick, ran_for, true);
+    PhaseResult { totals, started_at, ran_for, end, abandoned }
+}
+
+fn emit(
+    recorder: &Recorder,
+    totals: &mut PhaseTotals,
+    live: &Live,
+    sink: &mut dyn TickSink,
+    window: Duration,
+    phase_elapsed: Duration,
+    is_final: bool,
+) {
+    let tick = totals.absorb(recorder.drain());
+    sink.on_tick(&TickReport {
+        tick: &tick,
+        totals,
+        window,
+        phase_elapsed,
+        users: live.users.load(Ordering::Relaxed),
+        in_flight: live.in_flight.load(Ordering::Relaxed),
+        at: SystemTime::now(),
+        is_final,
+    });
+}
+
+/// Seed of user `index` in a phase: distinct streams per user, reproducible per run seed.
+pub fn user_seed(run_seed: u64, phase_name: &str, index: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
+    for b in phase_name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    // splitmix64 finaliser over (phase hash + index) so neighbouring users differ in every bit.
+    let mut z = h.wrapping_add(index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}

@@ -1,0 +1,176 @@
+//! Where workers record: a fixed set of shards, each a mutex over one second's window
+//! (per-name histograms and counts, failures by kind). A worker only ever touches its
+//! own shard, so the lock is uncontended except for the aggregator's one swap per tick.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use crate::metrics::{FailureKind, LatencyHistogram};
+
+/// FNV-1a: request names are short and trusted, so a fast non-keyed hash is right here.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// `(method, name)` as recorded, e.g. `("POST", "/webhook [throughput]")`.
+pub type NameKey = (&'static str, String);
+
+/// One request name's figures within a window.
+#[derive(Clone, Debug, Default)]
+pub struct NameWindow {
+    pub latency: LatencyHistogram,
+    pub requests: u64,
+    pub failures: u64,
+    pub content_bytes: u64,
+}
+
+/// Failures of one kind for one name within a window.
+#[derive(Clone, Debug)]
+pub struct FailureWindow {
+    pub count: u64,
+    pub first_message: String,
+    pub first_seen: SystemTime,
+    pub last_seen: SystemTime,
+}
+
+/// Everything recorded by one shard since the last tick.
+#[derive(Debug, Default)]
+pub struct Window {
+    /// Indexed by method (`METHODS`), then keyed by name: lookups by `&str` allocate nothing.
+    pub names: [FnvMap<String, NameWindow>; 2],
+    pub failures: FnvMap<(NameKey, FailureKind), FailureWindow>,
+    pub duplicates_sent: u64,
+    pub dropped: u64,
+}
+
+/// The shards of one phase. Cheap to clone.
+#[derive(Clone)]
+pub struct Recorder {
+    shards: Arc<[Mutex<Window>]>,
+}
+
+const SHARDS: usize = 64;
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Self { shards: (0..SHARDS).map(|_| Mutex::new(Window::default())).collect() }
+    }
+
+    /// The shard a worker with this id records into.
+    pub fn shard(&self, worker_id: usize) -> ShardHandle {
+        ShardHandle { recorder: self.clone(), index: worker_id % SHARDS }
+    }
+
+    /// Takes every shard's window, leaving empty ones (the aggregator's tick).
+    pub fn drain(&self) -> Vec<Window> {
+        self.shards.iter().map(|s| std::mem::take(&mut *lock(s))).collect()
+    }
+}
+
+fn lock(m: &Mutex<Window>) -> MutexGuard<'_, Window> {
+    // A worker that panicked while holding the lock left a window that is still valid data.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One worker's way into its shard.
+#[derive(Clone)]
+pub struct ShardHandle {
+    recorder: Recorder,
+    index: usize,
+}
+
+impl ShardHandle {
+    /// Records a completed request (success or failure with a response time).
+    #[inline]
+    pub fn record(
+        &self,
+        method: &'static str,
+        name: &str,
+        latency_us: u64,
+        content_bytes: u64,
+        failure: Option<(FailureKind, &str)>,
+    ) {
+        let mut w = lock(&self.recorder.shards[self.index]);
+        let entry = name_entry(&mut w, method, name);
+        entry.latency.record_us(latency_us);
+        entry.requests += 1;
+        entry.content_bytes += content_bytes;
+        if let Some((kind, message)) = failure {
+            entry.failures += 1;
+            note_failure(&mut w, method, name, kind, message);
+        }
+    }
+
+    /// Records an arrival the open model could not send in time (no latency).
+    pub fn record_dropped(&self, method: &'static str, name: &str) {
+        let mut w = lock(&self.recorder.shards[self.index]);
+        w.dropped += 1;
+        let entry = name_entry(&mut w, method, name);
+        entry.requests += 1;
+        entry.failures += 1;
+        note_failure(
+            &mut w,
+            method,
+            name,
+            FailureKind::Dropped,
+            "max_in_flight requests were busy at send time",
+        );
+    }
+
+    pub fn add_duplicates(&self, n: u32) {
+        if n > 0 {
+            lock(&self.recorder.shards[self.index]).duplicates_sent += u64::from(n);
+        }
+    }
+}
+
+/// The methods the generator sends, in `Window::names` order.
+pub const METHODS: [&str; 2] = ["GET", "POST"];
+
+fn name_entry<'a>(w: &'a mut Window, method: &'static str, name: &str) -> &'a mut NameWindow {
+    let map = &mut w.names[usize::from(method != METHODS[0])];
+    // Two lookups on first sight of a name, one (allocation-free) every time after.
+    if !map.contains_key(name) {
+        map.insert(name.to_string(), NameWindow::default());
+    }
+    map.get_mut(name).expect("inserted just above")
+}
+
+fn note_failure(w: &mut Window, method: &'static str, name: &str, kind: FailureKind, message: &str) {
+    let now = SystemTime::now();
+    w.failures
+        .entry(((method, name.to_string()), kind))
+        .and_modify(|f| {
+            f.count += 1;
+            f.last_seen = now;
+        })
+        .or_insert_with(|| FailureWindow {
+            count: 1,
+            first_message: message.to_string(),
+            first_seen: now,
+            last_seen: now,
+        });
+}

@@ -1,0 +1,190 @@
+//! One phase inside a run: apply its server settings, reset the server's counters, drive
+//! the engine, read the server's `/status`, write the phase's files, build its summary.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+
+use super::control::{ControlClient, server_view};
+use super::results::{
+    dedup_report, failure_stats, judge, latency_stats, phase_config, phase_files, request_stats, rfc3339,
+    seed_summary, write_phase_csvs,
+};
+use super::sink::PhaseSink;
+use super::{Event, RunControl};
+use crate::engine::aggregate::Totals;
+use crate::engine::http::HttpClient;
+use crate::engine::{PhaseEnd, PhaseSpec, run_phase};
+use crate::metrics::hlog::HlogWriter;
+use crate::metrics::summary::{PhaseStatus, PhaseSummary};
+use crate::metrics::{ServerCounters, Snapshot};
+use crate::profile::Phase;
+use crate::report::files::HistoryWriter;
+
+/// Everything the phases of one run share.
+pub struct RunContext {
+    pub dir: PathBuf,
+    pub client: HttpClient,
+    pub control_client: ControlClient,
+    /// The server's own settings at run start (see `control::settings_baseline`).
+    pub baseline: serde_json::Map<String, Value>,
+    pub events: mpsc::Sender<Event>,
+    pub snapshots: watch::Sender<Snapshot>,
+    pub server_counters: Arc<Mutex<Option<ServerCounters>>>,
+    pub control: RunControl,
+    pub run_start_unix_s: f64,
+    pub seed: u64,
+    pub lockstep_start: bool,
+    pub phase_count: usize,
+}
+
+/// A finished phase: its summary plus what the run-level verdict and capacity search need.
+pub struct PhaseOutcome {
+    pub summary: PhaseSummary,
+    pub all: Totals,
+    pub seconds: f64,
+    /// Successful requests per second over the phase's full ticks (excludes the drain).
+    pub steady_ok_rps: f64,
+}
+
+impl RunContext {
+    async fn send(&self, event: Event) {
+        // The receiver only goes away when the UI quit; the run still finishes and writes results.
+        let _ = self.events.send(event).await;
+    }
+
+    async fn warn(&self, message: String) {
+        tracing::warn!("{message}");
+        self.send(Event::Warning(message)).await;
+    }
+
+    /// The settings sent before a phase: the run's baseline with the phase's own on top.
+    fn settings_for(&self, phase: &Phase) -> Value {
+        let mut merged = self.baseline.clone();
+        if let Value::Object(own) = phase.server.to_json() {
+            merged.extend(own);
+        }
+        Value::Object(merged)
+    }
+
+    pub async fn run_phase(&self, index: usize, phase: &Phase) -> PhaseOutcome {
+        let files = phase_files(phase);
+        let suite_dir = self.dir.join(&phase.suite);
+        if let Err(e) = std::fs::create_dir_all(&suite_dir) {
+            self.warn(format!("cannot create {}: {e}", suite_dir.display())).await;
+        }
+        let settings = self.settings_for(phase);
+        if settings.as_object().is_some_and(|m| !m.is_empty()) {
+            if let Err(e) = self.control_client.configure(&settings).await {
+                self.warn(format!("phase {}: server settings not applied: {e}", phase.name)).await;
+            }
+        }
+        if let Err(e) = self.control_client.reset_stats().await {
+            self.warn(format!("phase {}: server counters not reset: {e}", phase.name)).await;
+        }
+        self.send(Event::PhaseStarted { index, name: phase.name.clone(), planned: phase.duration }).await;
+
+        let mut sink = self.sink_for(index, phase, &files).await;
+        let phase_stop = self.control.cancel.child_token();
+        let skip_watch = {
+            let (skip, stop) = (self.control.skip_phase.clone(), phase_stop.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = skip.notified() => stop.cancel(),
+                    _ = stop.cancelled() => {}
+                }
+            })
+        };
+        let spec = PhaseSpec { phase: phase.clone(), seed: self.seed, lockstep_start: self.lockstep_start };
+        let result = run_phase(&spec, &self.client, &phase_stop, &mut sink).await;
+        phase_stop.cancel();
+        let _ = skip_watch.await;
+
+        let status_doc = self.control_client.status().await;
+        let server = status_doc.as_ref().map(server_view);
+        let seconds = result.ran_for.as_secs_f64();
+        if let Err(e) = write_phase_csvs(&self.dir, &files, &result.totals, seconds) {
+            self.warn(e.to_string()).await;
+        }
+        if result.abandoned > 0 {
+            self.warn(format!(
+                "phase {}: {} requests were still running after the drain grace and were not counted",
+                phase.name, result.abandoned
+            ))
+            .await;
+        }
+        let status = match result.end {
+            PhaseEnd::Completed => PhaseStatus::Completed,
+            PhaseEnd::Stopped if self.control.cancel.is_cancelled() => PhaseStatus::Aborted,
+            PhaseEnd::Stopped => PhaseStatus::Skipped,
+        };
+        let all = &result.totals.all;
+        let summary = PhaseSummary {
+            name: phase.name.clone(),
+            suite: phase.suite.clone(),
+            status,
+            config: phase_config(phase),
+            summary: seed_summary(all, seconds),
+            latency_ms: latency_stats(&all.latency),
+            failures_per_sec: if seconds > 0.0 { all.failures as f64 / seconds } else { 0.0 },
+            dropped: result.totals.dropped,
+            offset_s: (sink_start_unix(&result) - self.run_start_unix_s).max(0.0),
+            duration_s: seconds,
+            started_at: rfc3339(result.started_at),
+            finished_at: rfc3339(result.started_at + result.ran_for),
+            requests: request_stats(&result.totals, seconds),
+            failures: failure_stats(&result.totals),
+            dedup: dedup_report(&result, server.as_ref()),
+            server,
+            thresholds: judge(&phase.name, &phase.thresholds, all, seconds),
+            files,
+        };
+        self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
+        let steady_ok_rps = if sink.steady_s > 0.0 { sink.steady_ok as f64 / sink.steady_s } else { 0.0 };
+        PhaseOutcome { summary, all: result.totals.all, seconds, steady_ok_rps }
+    }
+
+    async fn sink_for(
+        &self,
+        index: usize,
+        phase: &Phase,
+        files: &crate::metrics::summary::PhaseFiles,
+    ) -> PhaseSink {
+        let history = match HistoryWriter::create(&self.dir.join(&files.history_csv)) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                self.warn(e.to_string()).await;
+                None
+            }
+        };
+        let comment = format!("terrafix-tui {} phase {}", env!("CARGO_PKG_VERSION"), phase.name);
+        let hlog = match HlogWriter::create(&self.dir.join(&files.hlog), self.run_start_unix_s, &comment) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                self.warn(e.to_string()).await;
+                None
+            }
+        };
+        PhaseSink {
+            history,
+            hlog,
+            snapshots: self.snapshots.clone(),
+            events: self.events.clone(),
+            server: self.server_counters.clone(),
+            phase_index: index,
+            phase_count: self.phase_count,
+            phase_name: phase.name.clone(),
+            phase_planned_s: phase.duration.as_secs_f64(),
+            run_start_unix_s: self.run_start_unix_s,
+            write_failed: false,
+            steady_ok: 0,
+            steady_s: 0.0,
+        }
+    }
+}
+
+fn sink_start_unix(result: &crate::engine::PhaseResult) -> f64 {
+    result.started_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}

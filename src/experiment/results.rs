@@ -1,0 +1,200 @@
+//! Turning a phase's measurements into its summary, its Locust CSVs and its threshold
+//! verdicts; and the run's overall verdict.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::engine::PhaseResult;
+use crate::engine::aggregate::{PhaseTotals, Totals, locust_percentiles};
+use crate::metrics::LatencyHistogram;
+use crate::metrics::summary::{
+    DedupReport, FailureStat, LatencyStats, PhaseConfig, PhaseFiles, RequestStats, SeedSummary, ServerView,
+    ThresholdResult,
+};
+use crate::profile::{Load, Phase, Thresholds};
+use crate::report::files::{
+    FailureRow, StatsRow, WriteError, write_exceptions_csv, write_failures_csv, write_stats_csv,
+};
+
+pub fn rfc3339(t: SystemTime) -> String {
+    DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn phase_files(phase: &Phase) -> PhaseFiles {
+    let p = |suffix: &str| format!("{}/{}{}", phase.suite, phase.name, suffix);
+    PhaseFiles {
+        stats_csv: p("_stats.csv"),
+        history_csv: p("_stats_history.csv"),
+        failures_csv: p("_failures.csv"),
+        exceptions_csv: p("_exceptions.csv"),
+        hlog: p(".hlog"),
+    }
+}
+
+pub fn phase_config(phase: &Phase) -> PhaseConfig {
+    let mut c = PhaseConfig {
+        behaviour: phase.behaviour.name.clone(),
+        duration_s: phase.duration.as_secs_f64(),
+        repo_size: Some(phase.repo_size.label().to_string()),
+        server_settings: phase.server.to_json(),
+        ..PhaseConfig::default()
+    };
+    match &phase.load {
+        Load::Closed { users, spawn_rate_per_s } => {
+            c.model = "closed".into();
+            c.users = Some(users.get());
+            c.spawn_rate = Some(*spawn_rate_per_s);
+        }
+        Load::Open { rate_from_per_s, rate_to_per_s, max_in_flight } => {
+            c.model = "open".into();
+            c.arrival_rate_from = Some(*rate_from_per_s);
+            c.arrival_rate_to = Some(*rate_to_per_s);
+            c.max_in_flight = Some(max_in_flight.get());
+        }
+    }
+    c
+}
+
+pub fn latency_stats(h: &LatencyHistogram) -> LatencyStats {
+    LatencyStats {
+        min: h.min_ms(),
+        mean: h.mean_ms(),
+        p50: h.quantile_ms(0.50),
+        p75: h.quantile_ms(0.75),
+        p90: h.quantile_ms(0.90),
+        p95: h.quantile_ms(0.95),
+        p99: h.quantile_ms(0.99),
+        p99_9: h.quantile_ms(0.999),
+        max: h.max_ms(),
+    }
+}
+
+pub fn seed_summary(all: &Totals, seconds: f64) -> SeedSummary {
+    SeedSummary {
+        total_requests: all.requests,
+        failure_count: all.failures,
+        median_response_ms: all.latency.quantile_ms(0.5),
+        avg_response_ms: all.latency.mean_ms(),
+        p95_response_ms: all.latency.quantile_ms(0.95),
+        p99_response_ms: all.latency.quantile_ms(0.99),
+        requests_per_sec: if seconds > 0.0 { all.requests as f64 / seconds } else { 0.0 },
+    }
+}
+
+fn stats_row(method: &str, name: &str, t: &Totals, seconds: f64) -> StatsRow {
+    StatsRow {
+        method: method.to_string(),
+        name: name.to_string(),
+        requests: t.requests,
+        failures: t.failures,
+        median_ms: t.latency.quantile_ms(0.5),
+        avg_ms: t.latency.mean_ms(),
+        min_ms: t.latency.min_ms(),
+        max_ms: t.latency.max_ms(),
+        avg_content_bytes: t.avg_content_bytes(),
+        rps: t.requests as f64 / seconds,
+        fps: t.failures as f64 / seconds,
+        percentiles_ms: locust_percentiles(&t.latency),
+    }
+}
+
+/// Writes `_stats.csv`, `_failures.csv` and `_exceptions.csv` for a phase.
+pub fn write_phase_csvs(
+    run_dir: &Path,
+    files: &PhaseFiles,
+    totals: &PhaseTotals,
+    seconds: f64,
+) -> Result<(), WriteError> {
+    let seconds = seconds.max(1e-3);
+    let rows: Vec<StatsRow> = totals.names.iter().map(|(k, t)| stats_row(k.0, &k.1, t, seconds)).collect();
+    write_stats_csv(
+        &run_dir.join(&files.stats_csv),
+        &rows,
+        &stats_row("", "Aggregated", &totals.all, seconds),
+    )?;
+    let failures: Vec<FailureRow> = totals
+        .failures
+        .iter()
+        .map(|((key, _kind), f)| FailureRow {
+            method: key.0.to_string(),
+            name: key.1.clone(),
+            error: f.first_message.clone(),
+            occurrences: f.count,
+        })
+        .collect();
+    write_failures_csv(&run_dir.join(&files.failures_csv), &failures)?;
+    write_exceptions_csv(&run_dir.join(&files.exceptions_csv))
+}
+
+pub fn request_stats(totals: &PhaseTotals, seconds: f64) -> Vec<RequestStats> {
+    let seconds = seconds.max(1e-3);
+    totals
+        .names
+        .iter()
+        .map(|((method, name), t)| RequestStats {
+            method: method.to_string(),
+            name: name.clone(),
+            requests: t.requests,
+            failures: t.failures,
+            median_ms: t.latency.quantile_ms(0.5),
+            avg_ms: t.latency.mean_ms(),
+            p95_ms: t.latency.quantile_ms(0.95),
+            p99_ms: t.latency.quantile_ms(0.99),
+            max_ms: t.latency.max_ms(),
+            rps: t.requests as f64 / seconds,
+        })
+        .collect()
+}
+
+pub fn failure_stats(totals: &PhaseTotals) -> Vec<FailureStat> {
+    totals
+        .failures
+        .iter()
+        .map(|((key, kind), f)| FailureStat {
+            method: key.0.to_string(),
+            name: key.1.clone(),
+            kind: kind.label(),
+            error: f.first_message.clone(),
+            count: f.count,
+            first_seen: rfc3339(f.first_seen),
+            last_seen: rfc3339(f.last_seen),
+        })
+        .collect()
+}
+
+pub fn dedup_report(result: &PhaseResult, server: Option<&ServerView>) -> DedupReport {
+    let stat =
+        |key: &str| server.and_then(|s| s.raw.get("stats")).and_then(|s| s.get(key)).and_then(|v| v.as_u64());
+    DedupReport {
+        duplicates_sent: result.totals.duplicates_sent,
+        server_hits: stat("dedup_hits"),
+        server_misses: stat("dedup_misses"),
+        server_errors: stat("dedup_errors"),
+    }
+}
+
+/// Judges the declared thresholds against a distribution, counts and a duration.
+pub fn judge(scope: &str, t: &Thresholds, all: &Totals, seconds: f64) -> Vec<ThresholdResult> {
+    let error_rate = if all.requests == 0 { 0.0 } else { all.failures as f64 / all.requests as f64 };
+    let rps = if seconds > 0.0 { all.requests as f64 / seconds } else { 0.0 };
+    let mut out = Vec::new();
+    let mut check = |metric: &str, limit: Option<f64>, actual: f64, higher_is_better: bool| {
+        if let Some(limit) = limit {
+            let passed = if higher_is_better { actual >= limit } else { actual <= limit };
+            out.push(ThresholdResult {
+                scope: scope.to_string(),
+                metric: metric.to_string(),
+                limit,
+                actual,
+                passed,
+            });
+        }
+    };
+    check("p95_ms", t.p95_ms, all.latency.quantile_ms(0.95), false);
+    check("p99_ms", t.p99_ms, all.latency.quantile_ms(0.99), false);
+    check("error_rate", t.error_rate, error_rate, false);
+    check("min_rps", t.min_rps, rps, true);
+    out
+}

@@ -1,0 +1,128 @@
+//! What happens on every tick of a phase: history rows appended, the second's histogram
+//! appended to the hlog, a snapshot published, a few error samples sent as events.
+
+use std::sync::{Arc, Mutex};
+use std::time::UNIX_EPOCH;
+
+use tokio::sync::{mpsc, watch};
+
+use super::Event;
+use crate::engine::aggregate::{Totals, locust_percentiles};
+use crate::engine::{TickReport, TickSink};
+use crate::metrics::hlog::HlogWriter;
+use crate::metrics::{ServerCounters, Snapshot};
+use crate::report::files::{HistoryRow, HistoryWriter};
+
+/// Error samples per tick sent as events (the rest are counted, not shown).
+const ERROR_SAMPLES_PER_TICK: usize = 3;
+
+pub struct PhaseSink {
+    pub history: Option<HistoryWriter>,
+    pub hlog: Option<HlogWriter>,
+    pub snapshots: watch::Sender<Snapshot>,
+    pub events: mpsc::Sender<Event>,
+    /// Latest server counters, filled by the status poller.
+    pub server: Arc<Mutex<Option<ServerCounters>>>,
+    pub phase_index: usize,
+    pub phase_count: usize,
+    pub phase_name: String,
+    pub phase_planned_s: f64,
+    pub run_start_unix_s: f64,
+    /// Set once a write failed, so the warning is sent once, not every second.
+    pub write_failed: bool,
+    /// Successful requests and covered time of full ticks (the capacity search's achieved rate).
+    pub steady_ok: u64,
+    pub steady_s: f64,
+}
+
+impl PhaseSink {
+    fn warn_once(&mut self, message: String) {
+        if !self.write_failed {
+            self.write_failed = true;
+            let _ = self.events.try_send(Event::Warning(message));
+        }
+    }
+
+    fn history_rows(&self, report: &TickReport<'_>, timestamp: i64) -> Vec<HistoryRow> {
+        let window_s = report.window.as_secs_f64().max(1e-3);
+        let row = |method: &str, name: &str, w: Option<&Totals>, t: &Totals| HistoryRow {
+            timestamp_unix_s: timestamp,
+            users: report.users,
+            method: method.to_string(),
+            name: name.to_string(),
+            rps: w.map_or(0.0, |w| w.requests as f64 / window_s),
+            fps: w.map_or(0.0, |w| w.failures as f64 / window_s),
+            percentiles_ms: w.filter(|w| !w.latency.is_empty()).map(|w| locust_percentiles(&w.latency)),
+            total_requests: t.requests,
+            total_failures: t.failures,
+            total_median_ms: t.latency.quantile_ms(0.5),
+            total_avg_ms: t.latency.mean_ms(),
+            total_min_ms: t.latency.min_ms(),
+            total_max_ms: t.latency.max_ms(),
+            total_avg_content_bytes: t.avg_content_bytes(),
+        };
+        let mut rows: Vec<HistoryRow> = report
+            .totals
+            .names
+            .iter()
+            .map(|(key, t)| row(key.0, &key.1, report.tick.names.get(key), t))
+            .collect();
+        rows.push(row("", "Aggregated", Some(&report.tick.all), &report.totals.all));
+        rows
+    }
+}
+
+impl TickSink for PhaseSink {
+    fn on_tick(&mut self, report: &TickReport<'_>) {
+        let now_s = report.at.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        let window_s = report.window.as_secs_f64();
+        if !report.is_final {
+            self.steady_ok += report.tick.all.requests - report.tick.all.failures;
+            self.steady_s += window_s;
+        }
+        // A final window of a few milliseconds holds nothing worth a history row.
+        let worth_a_row = !report.is_final || report.tick.all.requests > 0 || window_s >= 0.5;
+        if worth_a_row {
+            let rows = self.history_rows(report, now_s as i64);
+            if let Some(Err(e)) = self.history.as_mut().map(|h| h.append(&rows)) {
+                self.warn_once(e.to_string());
+            }
+            let offset =
+                std::time::Duration::from_secs_f64((now_s - window_s - self.run_start_unix_s).max(0.0));
+            if let Some(Err(e)) =
+                self.hlog.as_mut().map(|h| h.append(offset, report.window, &report.tick.all.latency))
+            {
+                self.warn_once(e.to_string());
+            }
+        }
+        for sample in report.tick.error_samples.iter().take(ERROR_SAMPLES_PER_TICK) {
+            // A full event queue means the consumer is busy; dropping a sample loses nothing counted.
+            let _ = self.events.try_send(Event::RequestError(sample.clone()));
+        }
+        let window_rate = |n: u64| if window_s > 1e-3 { n as f64 / window_s } else { 0.0 };
+        let all = &report.tick.all;
+        let server = self.server.lock().map(|s| s.clone()).unwrap_or(None);
+        self.snapshots.send_replace(Snapshot {
+            timestamp_unix_s: now_s,
+            run_elapsed_s: now_s - self.run_start_unix_s,
+            phase_index: self.phase_index,
+            phase_count: self.phase_count,
+            phase_name: self.phase_name.clone(),
+            phase_elapsed_s: report.phase_elapsed.as_secs_f64(),
+            phase_planned_s: self.phase_planned_s,
+            users: report.users,
+            in_flight: report.in_flight,
+            rps: window_rate(all.requests),
+            fps: window_rate(all.failures),
+            p50_ms: all.latency.quantile_ms(0.50),
+            p95_ms: all.latency.quantile_ms(0.95),
+            p99_ms: all.latency.quantile_ms(0.99),
+            total_requests: report.totals.all.requests,
+            total_failures: report.totals.all.failures,
+            dropped: report.totals.dropped,
+            duplicates_sent: report.totals.duplicates_sent,
+            rows: report.totals.name_rows(report.tick, window_s),
+            server,
+        });
+    }
+}
