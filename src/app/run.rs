@@ -24,24 +24,25 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
 
     let printer = tokio::spawn(print_events(events_rx));
     let progress = tokio::spawn(print_progress(snap_rx));
-    let ctrl_c = {
-        let cancel = control.cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\ninterrupted: stopping the run, writing what was measured (Ctrl-C again to quit at once)"
-                );
-                cancel.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
+    let channels = RunChannels { events: events_tx, snapshots: snap_tx };
+    let cancel = control.cancel.clone();
+    let run = experiment::run(request, channels, control);
+    tokio::pin!(run);
+    // First Ctrl-C: stop gracefully and write what was measured. Second: quit at once.
+    let outcome = tokio::select! {
+        outcome = &mut run => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("\ninterrupted: stopping the run and writing what was measured (Ctrl-C again to quit at once)");
+            cancel.cancel();
+            tokio::select! {
+                outcome = &mut run => outcome,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("quit without waiting: results may be incomplete");
+                    return Ok(ExitCode::from(130));
                 }
             }
-        })
+        }
     };
-
-    let channels = RunChannels { events: events_tx, snapshots: snap_tx };
-    let outcome = experiment::run(request, channels, control).await;
-    ctrl_c.abort();
     let _ = printer.await;
     let _ = progress.await;
     let (summary, dir) = outcome?;
