@@ -1,0 +1,212 @@
+//! Parsing a failure payload (one `/webhook` body or one `/batch` item) into what the
+//! mock needs: the dedup hash and the repository's resource count. Pure; serde and sha2 only.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Most items one `/batch` may carry.
+pub const MAX_BATCH_ITEMS: usize = 1000;
+/// Largest `resource_details.resource_count` accepted.
+const MAX_RESOURCE_COUNT: u64 = 100_000;
+
+/// One failure, ready to process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Hex SHA-256 of `"{test_id}-{resource_arn}"`.
+    pub hash: String,
+    /// Terraform resources in the failure's repository (drives the simulated cost).
+    pub resource_count: u32,
+}
+
+/// Why a body was refused. Nothing was processed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("invalid JSON: {0}")]
+    InvalidJson(String),
+    #[error("body must be a JSON {expected}, got {got}")]
+    WrongShape { expected: &'static str, got: &'static str },
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("batch has {0} items; at most {MAX_BATCH_ITEMS} are accepted, split it")]
+    TooManyItems(usize),
+}
+
+#[derive(Deserialize)]
+struct RawFailure<'a> {
+    #[serde(borrow, default)]
+    test_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resource_arn: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resource_details: Option<RawDetails<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawDetails<'a> {
+    #[serde(borrow, default)]
+    repo_size: Option<Cow<'a, str>>,
+    #[serde(default)]
+    resource_count: Option<u64>,
+}
+
+/// Parses a `/webhook` body: a JSON object with `test_id` and `resource_arn`.
+pub fn parse_webhook(body: &[u8]) -> Result<Failure, PayloadError> {
+    match serde_json::from_slice::<RawFailure<'_>>(body) {
+        Ok(raw) => validate(raw, None),
+        Err(err) if err.is_data() => {
+            // Valid JSON of the wrong shape, or an object with a field of the wrong type.
+            match first_byte(body) {
+                Some(b'{') => Err(PayloadError::Unprocessable(err.to_string())),
+                _ => Err(wrong_shape(body, "object")),
+            }
+        }
+        Err(err) => Err(PayloadError::InvalidJson(err.to_string())),
+    }
+}
+
+/// Parses a `/batch` body: a JSON array of at most `MAX_BATCH_ITEMS` failure objects.
+/// Any bad item refuses the whole batch (naming the item), so nothing is half-done.
+pub fn parse_batch(body: &[u8]) -> Result<Vec<Failure>, PayloadError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|err| PayloadError::InvalidJson(err.to_string()))?;
+    let Value::Array(items) = value else {
+        return Err(PayloadError::WrongShape { expected: "array", got: kind(&value) });
+    };
+    if items.len() > MAX_BATCH_ITEMS {
+        return Err(PayloadError::TooManyItems(items.len()));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            if !item.is_object() {
+                return Err(PayloadError::Unprocessable(format!(
+                    "item {index}: must be a JSON object, got {}",
+                    kind(item)
+                )));
+            }
+            let raw = RawFailure::deserialize(item)
+                .map_err(|err| PayloadError::Unprocessable(format!("item {index}: {err}")))?;
+            validate(raw, Some(index))
+        })
+        .collect()
+}
+
+fn validate(raw: RawFailure<'_>, index: Option<usize>) -> Result<Failure, PayloadError> {
+    let at = |msg: String| match index {
+        Some(i) => PayloadError::Unprocessable(format!("item {i}: {msg}")),
+        None => PayloadError::Unprocessable(msg),
+    };
+    let test_id = raw.test_id.filter(|s| !s.is_empty()).ok_or_else(|| at(missing("test_id")))?;
+    let arn = raw.resource_arn.filter(|s| !s.is_empty()).ok_or_else(|| at(missing("resource_arn")))?;
+    let hash = failure_hash(&test_id, &arn);
+    let details = raw.resource_details.unwrap_or(RawDetails { repo_size: None, resource_count: None });
+    let resource_count = match (details.resource_count, details.repo_size.as_deref()) {
+        (Some(n), _) if n <= MAX_RESOURCE_COUNT => n as u32,
+        (Some(n), _) => {
+            return Err(at(format!(
+                "resource_details.resource_count {n} is too large; allowed: 0..={MAX_RESOURCE_COUNT}"
+            )));
+        }
+        (None, None) => 0,
+        (None, Some(size)) => resources_for_size(size, &hash).ok_or_else(|| {
+            at(format!("resource_details.repo_size `{size}` is unknown; allowed: small, medium, large"))
+        })?,
+    };
+    Ok(Failure { hash, resource_count })
+}
+
+fn missing(field: &str) -> String {
+    format!("missing required field `{field}` (a non-empty string)")
+}
+
+/// Hex SHA-256 of `"{test_id}-{resource_arn}"`, TerraFix's dedup key.
+pub fn failure_hash(test_id: &str, resource_arn: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(test_id.as_bytes());
+    hasher.update(b"-");
+    hasher.update(resource_arn.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// Resources of a repository of this size: small 5–15, medium 50–100, large 300–500.
+/// Drawn from the hash so the same failure always costs the same.
+fn resources_for_size(size: &str, hash: &str) -> Option<u32> {
+    let (low, high) = match size {
+        "small" => (5, 15),
+        "medium" => (50, 100),
+        "large" => (300, 500),
+        _ => return None,
+    };
+    let spread = u32::from_str_radix(hash.get(..8).unwrap_or("0"), 16).unwrap_or(0);
+    Some(low + spread % (high - low + 1))
+}
+
+fn first_byte(body: &[u8]) -> Option<u8> {
+    body.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+fn wrong_shape(body: &[u8], expected: &'static str) -> PayloadError {
+    let got = serde_json::from_slice::<Value>(body).map(|v| kind(&v)).unwrap_or("something else");
+    PayloadError::WrongShape { expected, got }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_sha256_of_test_id_dash_arn() {
+        // printf 'a-b' | sha256sum
+        assert_eq!(
+            failure_hash("a", "b"),
+            "d44362d67d921091c7b9674d752e9e23c1f9ec8a4f0b82741bf01364eb97c830"
+        );
+        let body = br#"{"test_id":"a","resource_arn":"b","resource_details":{"repo_size":"large"}}"#;
+        let f = parse_webhook(body).unwrap();
+        assert_eq!(f.hash, failure_hash("a", "b"));
+        assert!((300..=500).contains(&f.resource_count), "{}", f.resource_count);
+    }
+
+    #[test]
+    fn sizes_and_explicit_counts() {
+        let small =
+            parse_webhook(br#"{"test_id":"t","resource_arn":"r","resource_details":{"repo_size":"small"}}"#);
+        assert!((5..=15).contains(&small.unwrap().resource_count));
+        let counted = parse_webhook(
+            br#"{"test_id":"t","resource_arn":"r","resource_details":{"repo_size":"small","resource_count":42}}"#,
+        );
+        assert_eq!(counted.unwrap().resource_count, 42);
+        assert_eq!(parse_webhook(br#"{"test_id":"t","resource_arn":"r"}"#).unwrap().resource_count, 0);
+    }
+
+    #[test]
+    fn bad_bodies_are_classified() {
+        assert!(matches!(parse_webhook(b"{nope"), Err(PayloadError::InvalidJson(_))));
+        assert!(matches!(parse_webhook(b"[1,2]"), Err(PayloadError::WrongShape { got: "an array", .. })));
+        assert!(
+            matches!(parse_webhook(b"{\"test_id\":\"t\"}"), Err(PayloadError::Unprocessable(m)) if m.contains("resource_arn"))
+        );
+        assert!(matches!(parse_webhook(b"{\"test_id\":5}"), Err(PayloadError::Unprocessable(_))));
+        assert!(matches!(parse_batch(b"{}"), Err(PayloadError::WrongShape { expected: "array", .. })));
+        assert!(
+            matches!(parse_batch(b"[{\"test_id\":\"t\",\"resource_arn\":\"r\"}, 3]"), Err(PayloadError::Unprocessable(m)) if m.starts_with("item 1"))
+        );
+        let many = format!("[{}]", vec!["{}"; 1001].join(","));
+        assert_eq!(parse_batch(many.as_bytes()), Err(PayloadError::TooManyItems(1001)));
+    }
+}
