@@ -392,8 +392,8 @@ pub(crate) struct RawBehaviour {
     pub tasks: NonEmpty<Checked<RawTask>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+/// `wait:` — `cascade`, or a one-entry mapping such as `{constant_pacing: 1s}`.
+#[derive(Debug)]
 pub(crate) enum RawWait {
     Constant(Dur),
     Between(Checked<RawBetween>),
@@ -401,6 +401,55 @@ pub(crate) enum RawWait {
     /// Tasks per second per user.
     ConstantThroughput(Positive),
     Cascade,
+}
+
+const WAIT_KINDS: &str = "constant, between, constant_pacing, constant_throughput, cascade";
+
+impl<'de> Deserialize<'de> for RawWait {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawWait;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a wait strategy: `cascade` or one of {{constant: 1s}}, {{between: {{min: 1s, max: 3s}}}}, {{constant_pacing: 1s}}, {{constant_throughput: 2}}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawWait, E> {
+                match v {
+                    "cascade" => Ok(RawWait::Cascade),
+                    other => Err(E::custom(format!(
+                        "wait `{other}` needs a value, e.g. {{{other}: 1s}}; strategies: {WAIT_KINDS}"
+                    ))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawWait, A::Error> {
+                let Some(kind) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(format!("empty wait; use one of {WAIT_KINDS}")));
+                };
+                let wait = match kind.as_str() {
+                    "constant" => RawWait::Constant(map.next_value()?),
+                    "between" => RawWait::Between(map.next_value()?),
+                    "constant_pacing" => RawWait::ConstantPacing(map.next_value()?),
+                    "constant_throughput" => RawWait::ConstantThroughput(map.next_value()?),
+                    "cascade" => {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        RawWait::Cascade
+                    }
+                    other => {
+                        return Err(de::Error::custom(format!(
+                            "unknown wait strategy `{other}`, expected one of {WAIT_KINDS}"
+                        )));
+                    }
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a wait has exactly one strategy; remove `{extra}` or `{kind}`"
+                    )));
+                }
+                Ok(wait)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]
