@@ -2,11 +2,21 @@
 //! `Profile` (types.rs). Shipped profiles are compiled in from `profiles/`.
 //! A leaf: imports nothing from the rest of the crate.
 
+mod builtin;
+mod convert;
+mod duration;
+mod overrides;
+mod raw;
 mod types;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+pub use builtin::{BUILTIN_BEHAVIOURS, builtin_behaviour};
+pub use convert::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, default_task_name};
+pub use duration::{format_duration, parse_duration};
 pub use types::*;
+
+use raw::{Checked, ContextGuard, RawProfile};
 
 /// A profile that could not be loaded or is invalid. Always names the file and, when
 /// known, the line and column, the field, and what was expected.
@@ -14,6 +24,12 @@ pub use types::*;
 #[error("{message}")]
 pub struct ProfileError {
     pub message: String,
+}
+
+impl ProfileError {
+    fn new(message: impl Into<String>) -> ProfileError {
+        ProfileError { message: message.into() }
+    }
 }
 
 /// A shipped or discovered profile, with its validation result.
@@ -24,25 +40,152 @@ pub struct ProfileEntry {
     pub profile: Result<Profile, ProfileError>,
 }
 
+/// Names `load` accepts without a path: the shipped profiles and `all`.
+pub fn shipped_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = builtin::SHIPPED.iter().map(|(n, _)| *n).collect();
+    names.push("all");
+    names
+}
+
 /// Loads a shipped profile by name (`smoke`, `all`, …), a profile in `extra_dir` or
 /// `./profiles` by name, or a YAML file by path.
 pub fn load(name_or_path: &str, extra_dir: Option<&Path>) -> Result<Profile, ProfileError> {
-    let _ = extra_dir;
-    Err(ProfileError { message: format!("profile loading is not built yet: {name_or_path}") })
-}
-
-/// Every profile we know of: shipped, then `./profiles`, then `extra_dir`.
-pub fn list(extra_dir: Option<&Path>) -> Vec<ProfileEntry> {
-    let _ = extra_dir;
-    Vec::new()
-}
-
-impl Profile {
-    /// Applies command-line overrides (time scale, users, duration, phase filter).
-    pub fn with_overrides(self, overrides: &Overrides) -> Result<Profile, ProfileError> {
-        let _ = overrides;
-        Ok(self)
+    let as_path = Path::new(name_or_path);
+    let looks_like_path = name_or_path.contains(['/', '\\'])
+        || name_or_path.ends_with(".yaml")
+        || name_or_path.ends_with(".yml");
+    if looks_like_path {
+        return load_file(as_path);
     }
+    if name_or_path == "all" {
+        return load_all();
+    }
+    if let Some((name, text)) = builtin::SHIPPED.iter().find(|(n, _)| *n == name_or_path) {
+        return parse_str(text, name, &format!("builtin:{name}"));
+    }
+    let mut searched = Vec::new();
+    for dir in extra_dir.into_iter().chain(std::iter::once(Path::new("profiles"))) {
+        for ext in ["yaml", "yml"] {
+            let candidate = dir.join(format!("{name_or_path}.{ext}"));
+            if candidate.is_file() {
+                return load_file(&candidate);
+            }
+        }
+        searched.push(dir.display().to_string());
+    }
+    Err(ProfileError::new(format!(
+        "no profile named `{name_or_path}`: it is not shipped ({}) and there is no {name_or_path}.yaml in {}; \
+         pass a file path or see `terrafix-tui profiles list`",
+        shipped_names().join(", "),
+        searched.join(" or ")
+    )))
+}
+
+/// Reads and validates one YAML file.
+pub fn load_file(path: &Path) -> Result<Profile, ProfileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ProfileError::new(format!("{}: cannot read the profile: {e}; check the path", path.display()))
+    })?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile");
+    parse_str(&text, stem, &path.display().to_string())
+}
+
+/// Parses and validates profile YAML. `source` names it in messages (a path or
+/// `builtin:NAME`); `default_name` is used when the YAML has no `name:`.
+pub fn parse_str(text: &str, default_name: &str, source: &str) -> Result<Profile, ProfileError> {
+    // First pass: the custom behaviour names, so phases can be checked against them
+    // (with the exact location of a bad reference) in the second pass.
+    let mut known: Vec<String> = BUILTIN_BEHAVIOURS.iter().map(|s| s.to_string()).collect();
+    if let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(text)
+        && let Some(map) = value.get("behaviours").and_then(|b| b.as_mapping())
+    {
+        known.extend(map.keys().filter_map(|k| k.as_str()).map(str::to_string));
+    }
+    let parsed = {
+        let _context = ContextGuard::enter(Some(known));
+        serde_yaml::from_str::<Checked<RawProfile>>(text)
+    };
+    let raw = parsed.map_err(|e| yaml_error(source, text, &e))?;
+    Ok(convert::to_profile(raw.0, default_name, source))
+}
+
+/// `file:line:col: path: message` from serde_yaml's error, plus where to look.
+fn yaml_error(source: &str, text: &str, err: &serde_yaml::Error) -> ProfileError {
+    let full = err.to_string();
+    let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+    // serde_yaml appends " at line L column C" (or " at position N"); we lead with it.
+    let message = match full.rfind(" at line ").or_else(|| full.rfind(" at position ")) {
+        Some(cut) => &full[..cut],
+        None => full.as_str(),
+    };
+    let hint = if message.contains("unknown field") || message.contains("unknown variant") {
+        " (check the spelling; the format is in README.md, section Profiles)"
+    } else if text.trim().is_empty() {
+        " (the file is empty)"
+    } else {
+        ""
+    };
+    ProfileError::new(format!("{source}:{line}:{column}: {message}{hint}"))
+}
+
+/// `all`: the throughput, resilience and scalability suites, one after another.
+fn load_all() -> Result<Profile, ProfileError> {
+    let mut suites = Vec::new();
+    for name in builtin::ALL_SUITES {
+        suites.push(load(name, None)?);
+    }
+    let mut phases = Vec::new();
+    for suite in &suites {
+        phases.extend(suite.phases.iter().cloned());
+    }
+    let first = &suites[0];
+    Ok(Profile {
+        name: "all".into(),
+        description: "The seed harness's three experiments in order: throughput, resilience, scalability.".into(),
+        source: "builtin:all".into(),
+        pause_between_phases: first.pause_between_phases,
+        lockstep_start: first.lockstep_start,
+        fail_on_request_errors: false,
+        phases,
+        thresholds: Thresholds::default(),
+        capacity: None,
+    })
+}
+
+/// Every profile we know of: shipped, then `./profiles`, then `extra_dir`. Files in
+/// `./profiles` identical to a shipped profile (the repository's own copies) are skipped.
+pub fn list(extra_dir: Option<&Path>) -> Vec<ProfileEntry> {
+    let mut entries: Vec<ProfileEntry> = shipped_names()
+        .into_iter()
+        .map(|name| ProfileEntry { name: name.to_string(), source: "shipped".into(), profile: load(name, None) })
+        .collect();
+    let mut dirs = vec![PathBuf::from("profiles")];
+    if let Some(extra) = extra_dir
+        && extra != Path::new("profiles")
+    {
+        dirs.push(extra.to_path_buf());
+    }
+    for dir in dirs {
+        for path in yaml_files(&dir) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile").to_string();
+            if builtin::SHIPPED.iter().any(|(n, t)| *n == stem && *t == text) {
+                continue;
+            }
+            entries.push(ProfileEntry { name: stem, source: path.display().to_string(), profile: load_file(&path) });
+        }
+    }
+    entries
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = read
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// Parses `30s`, `5m`, `1h30m`, `500ms`.

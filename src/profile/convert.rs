@@ -1,0 +1,203 @@
+//! Turns a parsed `RawProfile` into a validated `Profile`: resolves behaviour names to
+//! shared `Behaviour`s, fills defaults and names requests. Everything checkable was
+//! checked during the parse, so nothing here fails.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::builtin::builtin_behaviours;
+use super::raw::{
+    RawBatchSize, RawBehaviour, RawCapacity, RawFailureMode, RawJitter, RawKind, RawPhase, RawProfile,
+    RawRepoSize, RawServer, RawTask, RawThresholds, RawWait,
+};
+use super::types::{
+    BatchSize, Behaviour, CapacitySearch, Load, Phase, Profile, RepoSize, RepoSizeChoice, RequestKind,
+    ServerSettings, Task, Thresholds, WaitStrategy,
+};
+
+/// Without `max_in_flight`, an open-model phase allows this many requests at once.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 1000;
+/// The seed harness paused this long between phases.
+pub const DEFAULT_PAUSE: Duration = Duration::from_secs(10);
+/// The seed's default (`TERRAFIX_REPO_SIZE` unset).
+const DEFAULT_REPO_SIZE: RepoSizeChoice = RepoSizeChoice::Fixed(RepoSize::Medium);
+
+pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> Profile {
+    let name = raw.name.unwrap_or_else(|| default_name.to_string());
+    let mut behaviours: HashMap<String, Arc<Behaviour>> =
+        builtin_behaviours().into_iter().map(|b| (b.name.clone(), b)).collect();
+    for (key, rb) in raw.behaviours {
+        let behaviour = Arc::new(to_behaviour(&key.0, rb));
+        behaviours.insert(key.0, behaviour);
+    }
+    // The parse refused unknown names, so the lookup cannot miss; fall back to an
+    // empty-named lookup failure would be a bug, hence the built-in as a safe default.
+    let resolve = |name: &str| {
+        behaviours.get(name).cloned().unwrap_or_else(|| Arc::new(fallback_behaviour(name)))
+    };
+    let phases = raw
+        .phases
+        .map(|list| list.0.into_iter().map(|p| to_phase(p.0, &name, &resolve)).collect())
+        .unwrap_or_default();
+    Profile {
+        description: raw.description,
+        source: source.to_string(),
+        pause_between_phases: raw.pause_between_phases.map_or(DEFAULT_PAUSE, |d| d.0),
+        lockstep_start: raw.lockstep_start,
+        fail_on_request_errors: raw.fail_on_request_errors,
+        phases,
+        thresholds: to_thresholds(&raw.thresholds),
+        capacity: raw.capacity.map(|c| to_capacity(c.0, &resolve)),
+        name,
+    }
+}
+
+/// Only reachable if the parse let an unknown behaviour through: a behaviour that
+/// sends plain webhooks once a second, named after what was asked for.
+fn fallback_behaviour(name: &str) -> Behaviour {
+    Behaviour {
+        name: name.to_string(),
+        wait: WaitStrategy::ConstantPacing(Duration::from_secs(1)),
+        tasks: vec![Task { weight: NonZeroU32::MIN, kind: RequestKind::Webhook, name: format!("/webhook [{name}]") }],
+    }
+}
+
+fn to_behaviour(name: &str, raw: RawBehaviour) -> Behaviour {
+    let wait = match raw.wait {
+        None => WaitStrategy::Constant(Duration::ZERO),
+        Some(RawWait::Constant(d)) => WaitStrategy::Constant(d.0),
+        Some(RawWait::Between(b)) => WaitStrategy::Between(b.0.min.0, b.0.max.0),
+        Some(RawWait::ConstantPacing(d)) => WaitStrategy::ConstantPacing(d.0),
+        Some(RawWait::ConstantThroughput(r)) => WaitStrategy::ConstantThroughput(r.0),
+        Some(RawWait::Cascade) => WaitStrategy::Cascade,
+    };
+    let tasks = raw.tasks.0.into_iter().map(|t| to_task(name, t.0)).collect();
+    Behaviour { name: name.to_string(), wait, tasks }
+}
+
+fn to_task(behaviour: &str, raw: RawTask) -> Task {
+    let kind = match raw.kind {
+        RawKind::Webhook => RequestKind::Webhook,
+        RawKind::Duplicate => RequestKind::Duplicate,
+        RawKind::Health => RequestKind::Health,
+        RawKind::Status => RequestKind::Status,
+        RawKind::HealthAndStatus => RequestKind::HealthAndStatus,
+        RawKind::Batch => RequestKind::Batch(match raw.size {
+            Some(RawBatchSize::Fixed(n)) => BatchSize::Fixed(n),
+            Some(RawBatchSize::Range(a, b)) => BatchSize::Range(a, b),
+            Some(RawBatchSize::Cascade) => BatchSize::Cascade,
+            // The parse requires `size` on batch tasks.
+            None => BatchSize::Fixed(1),
+        }),
+    };
+    let name = raw.name.unwrap_or_else(|| default_task_name(behaviour, &kind));
+    Task { weight: raw.weight.map_or(NonZeroU32::MIN, |w| w.0), kind, name }
+}
+
+/// Request names in the seed's style: `/webhook [name]`, `/batch[12] [name]`.
+pub fn default_task_name(behaviour: &str, kind: &RequestKind) -> String {
+    match kind {
+        RequestKind::Webhook => format!("/webhook [{behaviour}]"),
+        RequestKind::Duplicate => format!("/webhook [{behaviour}-duplicate]"),
+        RequestKind::Batch(_) => format!("/batch[{{n}}] [{behaviour}]"),
+        RequestKind::Health => format!("/health [{behaviour}]"),
+        RequestKind::Status => format!("/status [{behaviour}]"),
+        RequestKind::HealthAndStatus => format!("{{endpoint}} [{behaviour}]"),
+    }
+}
+
+fn to_phase(raw: RawPhase, profile_name: &str, resolve: &dyn Fn(&str) -> Arc<Behaviour>) -> Phase {
+    let load = match (raw.users, raw.arrival_rate) {
+        (Some(users), _) => Load::Closed {
+            users: users.0,
+            spawn_rate_per_s: raw.spawn_rate.map_or(f64::from(users.0.get()), |r| r.0),
+        },
+        (None, Some(rate)) => Load::Open {
+            rate_from_per_s: rate.from,
+            rate_to_per_s: rate.to,
+            max_in_flight: raw.max_in_flight.map_or(default_in_flight(), |m| m.0),
+        },
+        // The parse requires one of the two; a single user is the harmless reading.
+        (None, None) => Load::Closed { users: NonZeroU32::MIN, spawn_rate_per_s: 1.0 },
+    };
+    Phase {
+        suite: raw.suite.unwrap_or_else(|| profile_name.to_string()),
+        description: raw.description,
+        behaviour: resolve(&raw.behaviour.0),
+        load,
+        duration: raw.duration.0,
+        repo_size: raw.repo_size.map_or(DEFAULT_REPO_SIZE, to_repo_size),
+        server: to_server(&raw.server),
+        thresholds: to_thresholds(&raw.thresholds),
+        name: raw.name.0,
+    }
+}
+
+fn default_in_flight() -> NonZeroU32 {
+    NonZeroU32::new(DEFAULT_MAX_IN_FLIGHT).unwrap_or(NonZeroU32::MAX)
+}
+
+fn to_capacity(raw: RawCapacity, resolve: &dyn Fn(&str) -> Arc<Behaviour>) -> CapacitySearch {
+    CapacitySearch {
+        behaviour: resolve(&raw.behaviour.0),
+        start_rps: raw.start_rps.0,
+        step_rps: raw.step_rps.0,
+        max_rps: raw.max_rps.0,
+        step_duration: raw.step_duration.0,
+        refine_steps: raw.refine_steps.unwrap_or(3),
+        max_in_flight: raw.max_in_flight.map_or(default_in_flight(), |m| m.0),
+        p99_limit_ms: raw.p99_limit_ms.0,
+        max_error_rate: raw.max_error_rate.0,
+        repo_size: raw.repo_size.map_or(DEFAULT_REPO_SIZE, to_repo_size),
+        server: to_server(&raw.server),
+    }
+}
+
+fn to_repo_size(raw: RawRepoSize) -> RepoSizeChoice {
+    match raw {
+        RawRepoSize::Small => RepoSizeChoice::Fixed(RepoSize::Small),
+        RawRepoSize::Medium => RepoSizeChoice::Fixed(RepoSize::Medium),
+        RawRepoSize::Large => RepoSizeChoice::Fixed(RepoSize::Large),
+        RawRepoSize::Mixed => RepoSizeChoice::Mixed,
+    }
+}
+
+fn to_server(raw: &RawServer) -> ServerSettings {
+    ServerSettings {
+        latency_ms: raw.latency_ms.map(|v| v.0),
+        per_resource_ms: raw.per_resource_ms.map(|v| v.0),
+        jitter: raw.jitter.map(|j| {
+            match j {
+                RawJitter::None => "none",
+                RawJitter::Uniform => "uniform",
+                RawJitter::Exponential => "exponential",
+            }
+            .to_string()
+        }),
+        jitter_ms: raw.jitter_ms.map(|v| v.0),
+        failure_rate: raw.failure_rate.map(|v| v.0),
+        failure_mode: raw.failure_mode.map(|m| {
+            match m {
+                RawFailureMode::Error500 => "error_500",
+                RawFailureMode::Throttle429 => "throttle_429",
+                RawFailureMode::RateLimit403 => "rate_limit_403",
+                RawFailureMode::Unavailable503 => "unavailable_503",
+                RawFailureMode::Hang => "hang",
+            }
+            .to_string()
+        }),
+        max_concurrent: raw.max_concurrent,
+        workers: raw.workers,
+    }
+}
+
+fn to_thresholds(raw: &RawThresholds) -> Thresholds {
+    Thresholds {
+        p95_ms: raw.p95_ms.map(|v| v.0),
+        p99_ms: raw.p99_ms.map(|v| v.0),
+        error_rate: raw.error_rate.map(|v| v.0),
+        min_rps: raw.min_rps.map(|v| v.0),
+    }
+}

@@ -1,0 +1,77 @@
+//! Command-line overrides applied to a validated profile, and the planned length of a
+//! run (for listings and progress displays).
+
+use std::time::Duration;
+
+use super::types::{Load, Overrides, Profile};
+use super::{ProfileError, format_duration};
+
+impl Profile {
+    /// Applies command-line overrides (time scale, users, duration, phase filter).
+    pub fn with_overrides(mut self, overrides: &Overrides) -> Result<Profile, ProfileError> {
+        if !overrides.phases.is_empty() {
+            let valid: Vec<&str> = self.phases.iter().map(|p| p.name.as_str()).collect();
+            if let Some(unknown) = overrides.phases.iter().find(|w| !valid.contains(&w.as_str())) {
+                return Err(ProfileError::new(format!(
+                    "--phase {unknown}: profile `{}` has no such phase; valid names: {}",
+                    self.name,
+                    if valid.is_empty() { "(none: it is a capacity search)".to_string() } else { valid.join(", ") }
+                )));
+            }
+            self.phases.retain(|p| overrides.phases.contains(&p.name));
+        }
+        if let Some(users) = overrides.users {
+            for phase in &mut self.phases {
+                if let Load::Closed { users: u, .. } = &mut phase.load {
+                    *u = users;
+                }
+            }
+        }
+        if let Some(duration) = overrides.duration {
+            if duration.is_zero() {
+                return Err(ProfileError::new("--duration must be above zero, e.g. 30s"));
+            }
+            for phase in &mut self.phases {
+                phase.duration = duration;
+            }
+        }
+        if let Some(scale) = overrides.time_scale {
+            if !(scale.is_finite() && scale > 0.0) {
+                return Err(ProfileError::new(format!(
+                    "--time-scale {scale}: must be a number above 0 (0.1 runs ten times faster)"
+                )));
+            }
+            for phase in &mut self.phases {
+                phase.duration = phase.duration.mul_f64(scale);
+            }
+            self.pause_between_phases = self.pause_between_phases.mul_f64(scale);
+            if let Some(capacity) = &mut self.capacity {
+                capacity.step_duration = capacity.step_duration.mul_f64(scale);
+            }
+        }
+        Ok(self)
+    }
+
+    /// Phases plus the pauses between them; for a capacity search, its longest course
+    /// (every coarse step up to `max_rps`, then every refinement).
+    pub fn planned_duration(&self) -> Duration {
+        let phases: Duration = self.phases.iter().map(|p| p.duration).sum();
+        let pauses = self.pause_between_phases * (self.phases.len().saturating_sub(1) as u32);
+        let search = self.capacity.as_ref().map_or(Duration::ZERO, |c| {
+            let coarse = ((c.max_rps - c.start_rps) / c.step_rps).floor() as u32 + 1;
+            c.step_duration * (coarse + c.refine_steps)
+        });
+        phases + pauses + search
+    }
+
+    /// One line for listings: `4 phases, 18m30s`.
+    pub fn outline(&self) -> String {
+        let what = match (&self.capacity, self.phases.len()) {
+            (Some(_), 0) => "capacity search".to_string(),
+            (Some(_), n) => format!("{n} phases + capacity search"),
+            (None, 1) => "1 phase".to_string(),
+            (None, n) => format!("{n} phases"),
+        };
+        format!("{what}, {}", format_duration(self.planned_duration()))
+    }
+}
