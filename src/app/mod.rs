@@ -26,7 +26,12 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => tui::main(&runtime, cli.profiles),
         Some(command) => {
-            init_stderr_logging();
+            // A headless run embeds the mock: its per-request logging would drown the progress lines.
+            let default_filter = match command {
+                Command::Run(_) => "warn",
+                _ => "info,hyper=warn,bollard=warn",
+            };
+            init_stderr_logging(default_filter);
             runtime.block_on(async move {
                 match command {
                     Command::Run(args) => run::main(args, cli.profiles).await,
@@ -41,8 +46,8 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Headless commands log to stderr; `RUST_LOG` overrides the default level.
-fn init_stderr_logging() {
+fn init_stderr_logging(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,hyper=warn,bollard=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
