@@ -88,7 +88,10 @@ async fn batch_reports_each_item_and_counts_items() {
     let items = json!([unique("b", 1), unique("b", 2), unique("b", 1)]);
     let (status, body) = server.post_json("/batch", &items).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["total"].as_u64(), body["successful"].as_u64(), body["failed"].as_u64()), (Some(3), Some(3), Some(0)));
+    assert_eq!(
+        (body["total"].as_u64(), body["successful"].as_u64(), body["failed"].as_u64()),
+        (Some(3), Some(3), Some(0))
+    );
     let results = body["results"].as_array().unwrap();
     assert_eq!(results[2]["duplicate"], true, "{body}");
     assert!(results[0]["pr_url"].is_string());
@@ -123,7 +126,8 @@ async fn bad_input_gets_clear_json_errors_and_changes_nothing() {
     let (status, msg) = error_of(&server, "/webhook", big).await;
     assert_eq!(status, 413);
     assert!(msg.contains("1 MiB"), "{msg}");
-    let many: Vec<Value> = (0..1001).map(|i| json!({"test_id": "t", "resource_arn": i.to_string()})).collect();
+    let many: Vec<Value> =
+        (0..1001).map(|i| json!({"test_id": "t", "resource_arn": i.to_string()})).collect();
     let (status, msg) = error_of(&server, "/batch", Value::from(many).to_string()).await;
     assert_eq!(status, 413);
     assert!(msg.contains("1001"), "{msg}");

@@ -26,7 +26,11 @@ async fn two_hundred_identical_posts(server: &Server) {
     }
     assert_eq!((processed, duplicates), (1, 199));
     let stats = server.stats().await;
-    assert_eq!((stats["dedup_hits"].as_u64(), stats["dedup_misses"].as_u64()), (Some(199), Some(1)), "{stats}");
+    assert_eq!(
+        (stats["dedup_hits"].as_u64(), stats["dedup_misses"].as_u64()),
+        (Some(199), Some(1)),
+        "{stats}"
+    );
     assert_eq!(stats["dedup_errors"], 0);
 }
 
