@@ -147,7 +147,6 @@ impl Stats {
             "terrafix_mock_requests_total",
             "Failures handled (webhook posts and batch items), by outcome.",
             &[
-                ("", c.total.load(Relaxed)),
                 ("{outcome=\"success\"}", c.successful.load(Relaxed)),
                 ("{outcome=\"failed\"}", c.failed.load(Relaxed)),
             ],
