@@ -20,7 +20,9 @@ fn assert_matches_seed(profile: &Profile, suite: &str, rows: &[Row]) {
     assert_eq!(profile.phases.len(), rows.len(), "{suite}: phase count");
     assert_eq!(profile.pause_between_phases, Duration::from_secs(10), "{suite}: pause");
     assert!(!profile.lockstep_start);
-    for (phase, &(name, behaviour, users, spawn, duration, repo, failure_rate)) in profile.phases.iter().zip(rows) {
+    for (phase, &(name, behaviour, users, spawn, duration, repo, failure_rate)) in
+        profile.phases.iter().zip(rows)
+    {
         assert_eq!(phase.name, name);
         assert_eq!(phase.suite, suite, "{name}");
         assert_eq!(phase.behaviour.name, behaviour, "{name}");
@@ -90,7 +92,8 @@ fn builtin_behaviours_are_the_seed_user_classes() {
     let by_name = |n: &str| p.phases.iter().find(|ph| ph.behaviour.name == n).unwrap().behaviour.clone();
     let throughput = by_name("throughput");
     assert_eq!(throughput.wait, WaitStrategy::ConstantPacing(Duration::from_secs(1)));
-    let weights: Vec<(u32, &str)> = throughput.tasks.iter().map(|t| (t.weight.get(), t.name.as_str())).collect();
+    let weights: Vec<(u32, &str)> =
+        throughput.tasks.iter().map(|t| (t.weight.get(), t.name.as_str())).collect();
     assert_eq!(weights, [(10, "/webhook [throughput]"), (1, "/health [throughput]")]);
     let burst = by_name("burst");
     assert_eq!(burst.wait, WaitStrategy::Between(Duration::from_millis(100), Duration::from_millis(500)));
@@ -104,7 +107,10 @@ fn builtin_behaviours_are_the_seed_user_classes() {
     assert_eq!(mixed.wait, WaitStrategy::Between(Duration::from_millis(500), Duration::from_secs(5)));
     assert_eq!(mixed.tasks.iter().map(|t| t.weight.get()).collect::<Vec<_>>(), [60, 20, 10, 5, 5]);
     assert_eq!(mixed.tasks[4].kind, RequestKind::HealthAndStatus);
-    assert_eq!(by_name("scalability").wait, WaitStrategy::Between(Duration::from_secs(1), Duration::from_secs(3)));
+    assert_eq!(
+        by_name("scalability").wait,
+        WaitStrategy::Between(Duration::from_secs(1), Duration::from_secs(3))
+    );
 }
 
 #[test]
@@ -135,7 +141,8 @@ fn smoke_is_short_and_exercises_every_kind() {
     let p = profile::load("smoke", None).unwrap();
     assert!(p.planned_duration() < Duration::from_secs(30), "{:?}", p.planned_duration());
     assert!((2..=3).contains(&p.phases.len()));
-    let kinds: Vec<&RequestKind> = p.phases.iter().flat_map(|ph| ph.behaviour.tasks.iter().map(|t| &t.kind)).collect();
+    let kinds: Vec<&RequestKind> =
+        p.phases.iter().flat_map(|ph| ph.behaviour.tasks.iter().map(|t| &t.kind)).collect();
     assert!(kinds.iter().any(|k| matches!(k, RequestKind::Webhook)));
     assert!(kinds.iter().any(|k| matches!(k, RequestKind::Duplicate)));
     assert!(kinds.iter().any(|k| matches!(k, RequestKind::Batch(_))));
@@ -321,12 +328,20 @@ fn unparsable_durations_are_refused() {
 
 #[test]
 fn failure_rate_outside_zero_one_is_refused() {
-    let msg = error_of(&format!("{PHASE_HEAD}    users: 1\n    duration: 1s\n    server:\n      failure_rate: 1.5\n"));
-    assert!(msg.starts_with("bad.yaml:7:21: phases[0].server.failure_rate: must be between 0 and 1"), "{msg}");
-    let msg = error_of(&format!("{PHASE_HEAD}    users: 1\n    duration: 1s\n    thresholds: {{error_rate: -0.1}}\n"));
+    let msg = error_of(&format!(
+        "{PHASE_HEAD}    users: 1\n    duration: 1s\n    server:\n      failure_rate: 1.5\n"
+    ));
+    assert!(
+        msg.starts_with("bad.yaml:7:21: phases[0].server.failure_rate: must be between 0 and 1"),
+        "{msg}"
+    );
+    let msg = error_of(&format!(
+        "{PHASE_HEAD}    users: 1\n    duration: 1s\n    thresholds: {{error_rate: -0.1}}\n"
+    ));
     assert!(msg.contains("phases[0].thresholds.error_rate: must be between 0 and 1"), "{msg}");
-    let msg =
-        error_of(&format!("{PHASE_HEAD}    users: 1\n    duration: 1s\n    server: {{failure_mode: explode}}\n"));
+    let msg = error_of(&format!(
+        "{PHASE_HEAD}    users: 1\n    duration: 1s\n    server: {{failure_mode: explode}}\n"
+    ));
     assert!(msg.contains("phases[0].server.failure_mode: unknown variant `explode`"), "{msg}");
     assert!(msg.contains("error_500") && msg.contains("unavailable_503"), "{msg}");
 }
@@ -341,7 +356,9 @@ fn empty_and_missing_phase_lists_are_refused() {
 
 #[test]
 fn duplicate_phase_names_are_refused() {
-    let msg = error_of(&format!("{PHASE_HEAD}    users: 1\n    duration: 1s\n  - name: a\n    behaviour: burst\n    users: 1\n    duration: 1s\n"));
+    let msg = error_of(&format!(
+        "{PHASE_HEAD}    users: 1\n    duration: 1s\n  - name: a\n    behaviour: burst\n    users: 1\n    duration: 1s\n"
+    ));
     assert!(msg.starts_with("bad.yaml:6:11: phases[1].name: duplicate phase name `a`"), "{msg}");
 }
 
@@ -356,7 +373,10 @@ fn cross_field_mistakes_point_at_their_mapping() {
     assert!(msg.starts_with("bad.yaml:4:9: behaviours.b.tasks[0]: a batch task needs `size:`"), "{msg}");
     let bad_wait = "behaviours:\n  b:\n    wait: {pacing: 1s}\n    tasks: [{kind: webhook}]\nphases:\n  - {name: a, behaviour: b, users: 1, duration: 1s}\n";
     let msg = error_of(bad_wait);
-    assert!(msg.contains("behaviours.b.wait: unknown wait strategy `pacing`, expected one of constant"), "{msg}");
+    assert!(
+        msg.contains("behaviours.b.wait: unknown wait strategy `pacing`, expected one of constant"),
+        "{msg}"
+    );
     let clash = "behaviours:\n  burst:\n    tasks: [{kind: webhook}]\nphases:\n  - {name: a, behaviour: burst, users: 1, duration: 1s}\n";
     let msg = error_of(clash);
     assert!(msg.starts_with("bad.yaml:2:3:") && msg.contains("`burst` is built in"), "{msg}");

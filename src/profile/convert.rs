@@ -34,9 +34,8 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
     }
     // The parse refused unknown names, so the lookup cannot miss; fall back to an
     // empty-named lookup failure would be a bug, hence the built-in as a safe default.
-    let resolve = |name: &str| {
-        behaviours.get(name).cloned().unwrap_or_else(|| Arc::new(fallback_behaviour(name)))
-    };
+    let resolve =
+        |name: &str| behaviours.get(name).cloned().unwrap_or_else(|| Arc::new(fallback_behaviour(name)));
     let phases = raw
         .phases
         .map(|list| list.0.into_iter().map(|p| to_phase(p.0, &name, &resolve)).collect())
@@ -60,7 +59,11 @@ fn fallback_behaviour(name: &str) -> Behaviour {
     Behaviour {
         name: name.to_string(),
         wait: WaitStrategy::ConstantPacing(Duration::from_secs(1)),
-        tasks: vec![Task { weight: NonZeroU32::MIN, kind: RequestKind::Webhook, name: format!("/webhook [{name}]") }],
+        tasks: vec![Task {
+            weight: NonZeroU32::MIN,
+            kind: RequestKind::Webhook,
+            name: format!("/webhook [{name}]"),
+        }],
     }
 }
 

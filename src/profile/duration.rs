@@ -16,7 +16,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         if number_len == 0 {
-            return Err(format!("`{trimmed}`: expected a number at `{rest}`; write it like 30s, 5m, 1h30m or 500ms"));
+            return Err(format!(
+                "`{trimmed}`: expected a number at `{rest}`; write it like 30s, 5m, 1h30m or 500ms"
+            ));
         }
         let number: f64 = rest[..number_len]
             .parse()

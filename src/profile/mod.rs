@@ -141,7 +141,8 @@ fn load_all() -> Result<Profile, ProfileError> {
     let first = &suites[0];
     Ok(Profile {
         name: "all".into(),
-        description: "The seed harness's three experiments in order: throughput, resilience, scalability.".into(),
+        description: "The seed harness's three experiments in order: throughput, resilience, scalability."
+            .into(),
         source: "builtin:all".into(),
         pause_between_phases: first.pause_between_phases,
         lockstep_start: first.lockstep_start,
@@ -157,7 +158,11 @@ fn load_all() -> Result<Profile, ProfileError> {
 pub fn list(extra_dir: Option<&Path>) -> Vec<ProfileEntry> {
     let mut entries: Vec<ProfileEntry> = shipped_names()
         .into_iter()
-        .map(|name| ProfileEntry { name: name.to_string(), source: "shipped".into(), profile: load(name, None) })
+        .map(|name| ProfileEntry {
+            name: name.to_string(),
+            source: "shipped".into(),
+            profile: load(name, None),
+        })
         .collect();
     let mut dirs = vec![PathBuf::from("profiles")];
     if let Some(extra) = extra_dir
@@ -172,7 +177,11 @@ pub fn list(extra_dir: Option<&Path>) -> Vec<ProfileEntry> {
             if builtin::SHIPPED.iter().any(|(n, t)| *n == stem && *t == text) {
                 continue;
             }
-            entries.push(ProfileEntry { name: stem, source: path.display().to_string(), profile: load_file(&path) });
+            entries.push(ProfileEntry {
+                name: stem,
+                source: path.display().to_string(),
+                profile: load_file(&path),
+            });
         }
     }
     entries

@@ -261,7 +261,11 @@ impl<'de> Deserialize<'de> for RawBatchSize {
                 if v == "cascade" {
                     return Ok(RawBatchSize::Cascade);
                 }
-                let bad = || E::custom(format!("batch size `{v}`: expected a number like 5, a range like 5..20, or cascade"));
+                let bad = || {
+                    E::custom(format!(
+                        "batch size `{v}`: expected a number like 5, a range like 5..20, or cascade"
+                    ))
+                };
                 let (lo, hi) = v.split_once("..").ok_or_else(bad)?;
                 let lo: u64 = lo.trim().parse().map_err(|_| bad())?;
                 let hi: u64 = hi.trim().trim_start_matches('=').parse().map_err(|_| bad())?;
@@ -411,7 +415,10 @@ impl<'de> Deserialize<'de> for RawWait {
         impl<'de> Visitor<'de> for V {
             type Value = RawWait;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a wait strategy: `cascade` or one of {{constant: 1s}}, {{between: {{min: 1s, max: 3s}}}}, {{constant_pacing: 1s}}, {{constant_throughput: 2}}")
+                write!(
+                    f,
+                    "a wait strategy: `cascade` or one of {{constant: 1s}}, {{between: {{min: 1s, max: 3s}}}}, {{constant_pacing: 1s}}, {{constant_throughput: 2}}"
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawWait, E> {
                 match v {
@@ -578,9 +585,9 @@ impl Check for RawPhase {
             (true, false) if self.max_in_flight.is_some() => Err(format!(
                 "phase `{name}`: `max_in_flight` applies only to `arrival_rate` phases; remove it"
             )),
-            (false, true) if self.spawn_rate.is_some() => Err(format!(
-                "phase `{name}`: `spawn_rate` applies only to `users` phases; remove it"
-            )),
+            (false, true) if self.spawn_rate.is_some() => {
+                Err(format!("phase `{name}`: `spawn_rate` applies only to `users` phases; remove it"))
+            }
             _ => Ok(()),
         }
     }
@@ -612,7 +619,9 @@ impl Check for RawCapacity {
             ));
         }
         if self.refine_steps.is_some_and(|r| r > 20) {
-            return Err("`refine_steps` above 20 halves the step below any useful resolution; use 0–20".into());
+            return Err(
+                "`refine_steps` above 20 halves the step below any useful resolution; use 0–20".into()
+            );
         }
         Ok(())
     }
