@@ -57,7 +57,7 @@ pub fn format_duration(duration: Duration) -> String {
     if total_ms < 1000 {
         return format!("{total_ms}ms");
     }
-    if total_ms % 1000 != 0 {
+    if !total_ms.is_multiple_of(1000) {
         let secs = duration.as_secs_f64();
         return format!("{}s", (secs * 1000.0).round() / 1000.0);
     }
