@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use super::builtin::builtin_behaviours;
 use super::raw::{
-    RawBatchSize, RawBehaviour, RawCapacity, RawFailureMode, RawJitter, RawKind, RawPhase, RawProfile,
-    RawRepoSize, RawServer, RawTask, RawThresholds, RawWait,
+    RawBehaviour, RawCapacity, RawFailureMode, RawJitter, RawKind, RawPhase, RawProfile, RawRepoSize,
+    RawServer, RawTask, RawThresholds, RawWait,
 };
 use super::types::{
     BatchSize, Behaviour, CapacitySearch, Load, Phase, Profile, RepoSize, RepoSizeChoice, RequestKind,
     ServerSettings, Task, Thresholds, WaitStrategy,
 };
+use super::values::RawBatchSize;
 
 /// Without `max_in_flight`, an open-model phase allows this many requests at once.
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 1000;

@@ -8,6 +8,7 @@ mod duration;
 mod overrides;
 mod raw;
 mod types;
+mod values;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,8 @@ pub use convert::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, default_task_name};
 pub use duration::{format_duration, parse_duration};
 pub use types::*;
 
-use raw::{Checked, ContextGuard, RawProfile};
+use raw::RawProfile;
+use values::{Checked, ContextGuard};
 
 /// A profile that could not be loaded or is invalid. Always names the file and, when
 /// known, the line and column, the field, and what was expected.
