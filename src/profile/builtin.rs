@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::types::{BatchSize, Behaviour, RequestKind, Task, WaitStrategy};
 
 /// Built-in behaviour names, in the order the seed's Locust file declares them.
-pub const BUILTIN_BEHAVIOURS: [&str; 6] = ["throughput", "burst", "resilience", "scalability", "cascade", "mixed"];
+pub const BUILTIN_BEHAVIOURS: [&str; 6] =
+    ["throughput", "burst", "resilience", "scalability", "cascade", "mixed"];
 
 /// Shipped profiles: name and YAML text. `all` is built from the three suites.
 pub const SHIPPED: [(&str, &str); 5] = [
@@ -57,10 +58,13 @@ pub fn builtin_behaviour(name: &str) -> Option<Behaviour> {
                 task(2, Duplicate, "/webhook [resilience-duplicate]"),
             ],
         ),
-        "scalability" => {
-            (WaitStrategy::Between(secs(1.0), secs(3.0)), vec![task(1, Webhook, "/webhook [scalability-{size}]")])
+        "scalability" => (
+            WaitStrategy::Between(secs(1.0), secs(3.0)),
+            vec![task(1, Webhook, "/webhook [scalability-{size}]")],
+        ),
+        "cascade" => {
+            (WaitStrategy::Cascade, vec![task(1, Batch(BatchSize::Cascade), "/batch [cascade-{n}]")])
         }
-        "cascade" => (WaitStrategy::Cascade, vec![task(1, Batch(BatchSize::Cascade), "/batch [cascade-{n}]")]),
         "mixed" => (
             WaitStrategy::Between(secs(0.5), secs(5.0)),
             vec![

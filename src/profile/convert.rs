@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use super::builtin::builtin_behaviours;
 use super::raw::{
-    RawBatchSize, RawBehaviour, RawCapacity, RawFailureMode, RawJitter, RawKind, RawPhase, RawProfile,
-    RawRepoSize, RawServer, RawTask, RawThresholds, RawWait,
+    RawBehaviour, RawCapacity, RawFailureMode, RawJitter, RawKind, RawPhase, RawProfile, RawRepoSize,
+    RawServer, RawTask, RawThresholds, RawWait,
 };
 use super::types::{
     BatchSize, Behaviour, CapacitySearch, Load, Phase, Profile, RepoSize, RepoSizeChoice, RequestKind,
     ServerSettings, Task, Thresholds, WaitStrategy,
 };
+use super::values::RawBatchSize;
 
 /// Without `max_in_flight`, an open-model phase allows this many requests at once.
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 1000;
@@ -34,9 +35,8 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
     }
     // The parse refused unknown names, so the lookup cannot miss; fall back to an
     // empty-named lookup failure would be a bug, hence the built-in as a safe default.
-    let resolve = |name: &str| {
-        behaviours.get(name).cloned().unwrap_or_else(|| Arc::new(fallback_behaviour(name)))
-    };
+    let resolve =
+        |name: &str| behaviours.get(name).cloned().unwrap_or_else(|| Arc::new(fallback_behaviour(name)));
     let phases = raw
         .phases
         .map(|list| list.0.into_iter().map(|p| to_phase(p.0, &name, &resolve)).collect())
@@ -60,7 +60,11 @@ fn fallback_behaviour(name: &str) -> Behaviour {
     Behaviour {
         name: name.to_string(),
         wait: WaitStrategy::ConstantPacing(Duration::from_secs(1)),
-        tasks: vec![Task { weight: NonZeroU32::MIN, kind: RequestKind::Webhook, name: format!("/webhook [{name}]") }],
+        tasks: vec![Task {
+            weight: NonZeroU32::MIN,
+            kind: RequestKind::Webhook,
+            name: format!("/webhook [{name}]"),
+        }],
     }
 }
 

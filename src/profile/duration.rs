@@ -16,7 +16,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         if number_len == 0 {
-            return Err(format!("`{trimmed}`: expected a number at `{rest}`; write it like 30s, 5m, 1h30m or 500ms"));
+            return Err(format!(
+                "`{trimmed}`: expected a number at `{rest}`; write it like 30s, 5m, 1h30m or 500ms"
+            ));
         }
         let number: f64 = rest[..number_len]
             .parse()
@@ -55,7 +57,7 @@ pub fn format_duration(duration: Duration) -> String {
     if total_ms < 1000 {
         return format!("{total_ms}ms");
     }
-    if total_ms % 1000 != 0 {
+    if !total_ms.is_multiple_of(1000) {
         let secs = duration.as_secs_f64();
         return format!("{}s", (secs * 1000.0).round() / 1000.0);
     }

@@ -8,6 +8,7 @@ mod duration;
 mod overrides;
 mod raw;
 mod types;
+mod values;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,8 @@ pub use convert::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, default_task_name};
 pub use duration::{format_duration, parse_duration};
 pub use types::*;
 
-use raw::{Checked, ContextGuard, RawProfile};
+use raw::RawProfile;
+use values::{Checked, ContextGuard};
 
 /// A profile that could not be loaded or is invalid. Always names the file and, when
 /// known, the line and column, the field, and what was expected.
@@ -141,7 +143,8 @@ fn load_all() -> Result<Profile, ProfileError> {
     let first = &suites[0];
     Ok(Profile {
         name: "all".into(),
-        description: "The seed harness's three experiments in order: throughput, resilience, scalability.".into(),
+        description: "The seed harness's three experiments in order: throughput, resilience, scalability."
+            .into(),
         source: "builtin:all".into(),
         pause_between_phases: first.pause_between_phases,
         lockstep_start: first.lockstep_start,
@@ -157,7 +160,11 @@ fn load_all() -> Result<Profile, ProfileError> {
 pub fn list(extra_dir: Option<&Path>) -> Vec<ProfileEntry> {
     let mut entries: Vec<ProfileEntry> = shipped_names()
         .into_iter()
-        .map(|name| ProfileEntry { name: name.to_string(), source: "shipped".into(), profile: load(name, None) })
+        .map(|name| ProfileEntry {
+            name: name.to_string(),
+            source: "shipped".into(),
+            profile: load(name, None),
+        })
         .collect();
     let mut dirs = vec![PathBuf::from("profiles")];
     if let Some(extra) = extra_dir
@@ -172,7 +179,11 @@ pub fn list(extra_dir: Option<&Path>) -> Vec<ProfileEntry> {
             if builtin::SHIPPED.iter().any(|(n, t)| *n == stem && *t == text) {
                 continue;
             }
-            entries.push(ProfileEntry { name: stem, source: path.display().to_string(), profile: load_file(&path) });
+            entries.push(ProfileEntry {
+                name: stem,
+                source: path.display().to_string(),
+                profile: load_file(&path),
+            });
         }
     }
     entries

@@ -15,7 +15,11 @@ impl Profile {
                 return Err(ProfileError::new(format!(
                     "--phase {unknown}: profile `{}` has no such phase; valid names: {}",
                     self.name,
-                    if valid.is_empty() { "(none: it is a capacity search)".to_string() } else { valid.join(", ") }
+                    if valid.is_empty() {
+                        "(none: it is a capacity search)".to_string()
+                    } else {
+                        valid.join(", ")
+                    }
                 )));
             }
             self.phases.retain(|p| overrides.phases.contains(&p.name));
