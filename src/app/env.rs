@@ -13,7 +13,14 @@ use crate::docker::{DockerEnv, ServiceStatus, UpOptions};
 pub async fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
     let env = DockerEnv::connect_with_id(&args.env_id).await?;
     match args.action {
-        EnvAction::Up { with_localstack, api_port, redis_port, localstack_port, api_binary, health_timeout } => {
+        EnvAction::Up {
+            with_localstack,
+            api_port,
+            redis_port,
+            localstack_port,
+            api_binary,
+            health_timeout,
+        } => {
             let opts = UpOptions {
                 with_localstack,
                 api_port,
@@ -102,7 +109,8 @@ pub fn status_table(rows: &[ServiceStatus]) -> String {
             row.memory_bytes.map_or("-".into(), format_bytes),
         ]);
     }
-    let widths: Vec<usize> = (0..7).map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..7).map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in table {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();

@@ -166,7 +166,13 @@ mod tests {
     fn ldd_output_is_parsed_into_paths() {
         let text = "\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n\t/lib64/ld-linux-x86-64.so.2 (0x7f)\n";
         let libs = parse_ldd(text).unwrap();
-        assert_eq!(libs, vec![PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"), PathBuf::from("/lib64/ld-linux-x86-64.so.2")]);
+        assert_eq!(
+            libs,
+            vec![
+                PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"),
+                PathBuf::from("/lib64/ld-linux-x86-64.so.2")
+            ]
+        );
     }
 
     #[test]
@@ -188,8 +194,11 @@ mod tests {
         };
         let bytes = build_context(&image).unwrap();
         let mut archive = tar::Archive::new(bytes.as_slice());
-        let names: Vec<String> =
-            archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect();
         assert!(names.contains(&"Dockerfile".to_string()));
         assert!(names.contains(&"rootfs/usr/local/bin/x".to_string()));
         for lib in shared_libraries(&exe).unwrap() {

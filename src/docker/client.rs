@@ -3,8 +3,8 @@
 
 use bollard::{ClientVersion, Docker};
 
-use super::error::connect_error;
 use super::DockerError;
+use super::error::connect_error;
 
 /// The oldest Engine API we speak (Docker 19.03); this machine's engine is 20.10 / 1.41.
 const MINIMUM_API: (usize, usize) = (1, 40);

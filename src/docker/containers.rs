@@ -13,13 +13,13 @@ use bollard::models::{ContainerStateStatusEnum, EndpointSettings, HostConfig, Po
 use bollard::network::{CreateNetworkOptions, ListNetworksOptions};
 use bollard::volume::{CreateVolumeOptions, ListVolumesOptions, RemoveVolumeOptions};
 
+use super::DockerError;
 use super::error::{is_not_found, status_code};
 use super::labels::{
     LABEL_SERVICE, container_name, env_filter, is_ours, labels_for, network_name, volume_name,
 };
 use super::ports::port_error;
 use super::services::Service;
-use super::DockerError;
 
 /// A container of ours, as listed by the engine.
 #[derive(Clone, Debug)]
@@ -54,7 +54,12 @@ pub async fn list_ours(docker: &Docker, env_id: &str) -> Result<Vec<OurContainer
         .filter(|c| is_ours(c.labels.as_ref(), env_id))
         .map(|c| OurContainer {
             id: c.id.unwrap_or_default(),
-            name: c.names.and_then(|n| n.first().cloned()).unwrap_or_default().trim_start_matches('/').to_string(),
+            name: c
+                .names
+                .and_then(|n| n.first().cloned())
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
             service: c.labels.as_ref().and_then(|l| l.get(LABEL_SERVICE).cloned()).unwrap_or_default(),
             image: c.image.unwrap_or_default(),
             state: c.state.unwrap_or_default(),
@@ -108,8 +113,21 @@ pub async fn ensure_network(docker: &Docker, env_id: &str) -> Result<String, Doc
         labels: labels_for(env_id, "network"),
         ..Default::default()
     };
-    docker.create_network(options).await.map_err(|e| DockerError::api(format!("creating network {name}"), e))?;
+    docker
+        .create_network(options)
+        .await
+        .map_err(|e| DockerError::api(format!("creating network {name}"), e))?;
     Ok(name)
+}
+
+/// True when this environment's network exists.
+pub async fn network_exists(docker: &Docker, env_id: &str) -> Result<bool, DockerError> {
+    let name = network_name(env_id);
+    match docker.inspect_network::<String>(&name, None).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(DockerError::api(format!("inspecting network {name}"), e)),
+    }
 }
 
 /// Creates a service's data volume unless it exists (data survives `down` without --volumes).
@@ -127,7 +145,10 @@ pub async fn ensure_volume(docker: &Docker, env_id: &str, service: Service) -> R
         labels: labels_for(env_id, service.name()),
         ..Default::default()
     };
-    docker.create_volume(options).await.map_err(|e| DockerError::api(format!("creating volume {name}"), e))?;
+    docker
+        .create_volume(options)
+        .await
+        .map_err(|e| DockerError::api(format!("creating volume {name}"), e))?;
     Ok(name)
 }
 
@@ -175,7 +196,12 @@ pub async fn create_service(
 }
 
 /// Starts a container; a port clash becomes `PortInUse` naming the port and its holder.
-pub async fn start(docker: &Docker, container: &str, service: Service, host_port: u16) -> Result<(), DockerError> {
+pub async fn start(
+    docker: &Docker,
+    container: &str,
+    service: Service,
+    host_port: u16,
+) -> Result<(), DockerError> {
     match docker.start_container(container, None::<StartContainerOptions<String>>).await {
         Ok(()) => Ok(()),
         Err(e) => Err(port_error(&e.to_string(), host_port, service.name())
@@ -196,7 +222,11 @@ pub async fn remove_container(docker: &Docker, container: &str) -> Result<(), Do
 }
 
 /// Removes every container of ours in `env_id`, then our network(s), then (if asked) volumes.
-pub async fn remove_environment(docker: &Docker, env_id: &str, remove_volumes: bool) -> Result<(), DockerError> {
+pub async fn remove_environment(
+    docker: &Docker,
+    env_id: &str,
+    remove_volumes: bool,
+) -> Result<(), DockerError> {
     for container in list_ours(docker, env_id).await? {
         remove_container(docker, &container.id).await?;
     }
@@ -209,7 +239,12 @@ pub async fn remove_environment(docker: &Docker, env_id: &str, remove_volumes: b
         match docker.remove_network(&name).await {
             Ok(()) => {}
             Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(DockerError::api(format!("removing network {name} (is a foreign container attached to it?)"), e)),
+            Err(e) => {
+                return Err(DockerError::api(
+                    format!("removing network {name} (is a foreign container attached to it?)"),
+                    e,
+                ));
+            }
         }
     }
     if remove_volumes {
@@ -217,7 +252,9 @@ pub async fn remove_environment(docker: &Docker, env_id: &str, remove_volumes: b
             .list_volumes(Some(ListVolumesOptions { filters: env_filter(env_id) }))
             .await
             .map_err(|e| DockerError::api(format!("listing the volumes of environment {env_id}"), e))?;
-        for vol in volumes.volumes.unwrap_or_default().into_iter().filter(|v| is_ours(Some(&v.labels), env_id)) {
+        for vol in
+            volumes.volumes.unwrap_or_default().into_iter().filter(|v| is_ours(Some(&v.labels), env_id))
+        {
             match docker.remove_volume(&vol.name, Some(RemoveVolumeOptions { force: false })).await {
                 Ok(()) => {}
                 Err(e) if is_not_found(&e) => {}

@@ -9,16 +9,24 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Errors of the Docker environment. Each Display is one line: what happened + what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
-    #[error("no Docker Engine socket at {path}: start Docker (`sudo systemctl start docker`) or point DOCKER_HOST at a running engine")]
+    #[error(
+        "no Docker Engine socket at {path}: start Docker (`sudo systemctl start docker`) or point DOCKER_HOST at a running engine"
+    )]
     NoSocket { path: String },
 
-    #[error("permission denied on the Docker socket {path}: add your user to the `docker` group (`sudo usermod -aG docker $USER`, then log in again) or run as root")]
+    #[error(
+        "permission denied on the Docker socket {path}: add your user to the `docker` group (`sudo usermod -aG docker $USER`, then log in again) or run as root"
+    )]
     PermissionDenied { path: String },
 
-    #[error("the Docker Engine at {endpoint} did not answer ({detail}): check that it runs with `docker info`")]
+    #[error(
+        "the Docker Engine at {endpoint} did not answer ({detail}): check that it runs with `docker info`"
+    )]
     EngineUnreachable { endpoint: String, detail: String },
 
-    #[error("the Docker Engine speaks API {found}, older than the {minimum} this tool needs: upgrade Docker to 20.10 or newer")]
+    #[error(
+        "the Docker Engine speaks API {found}, older than the {minimum} this tool needs: upgrade Docker to 20.10 or newer"
+    )]
     EngineTooOld { found: String, minimum: String },
 
     #[error("port {port} on 127.0.0.1 (for {service}) is already in use{}: stop that process or choose another port (0 picks a free one)", holder_text(.holder))]
@@ -42,7 +50,9 @@ pub enum DockerError {
     #[error("service {service} has no container in environment {env_id:?}: run `terrafix-tui env up` first")]
     ServiceMissing { service: String, env_id: String },
 
-    #[error("a {kind} named {name} exists but is not managed by terrafix-tui (it has no io.terrafix labels): remove or rename it, or use another environment id")]
+    #[error(
+        "a {kind} named {name} exists but is not managed by terrafix-tui (it has no io.terrafix labels): remove or rename it, or use another environment id"
+    )]
     NameTaken { kind: &'static str, name: String },
 
     #[error("invalid environment option: {0}")]
@@ -128,7 +138,11 @@ mod tests {
     fn every_message_is_one_line() {
         let errors = [
             DockerError::NoSocket { path: "/var/run/docker.sock".into() },
-            DockerError::PortInUse { port: 8081, service: "terrafix-api".into(), holder: Some("pid 7 (nc)".into()) },
+            DockerError::PortInUse {
+                port: 8081,
+                service: "terrafix-api".into(),
+                holder: Some("pid 7 (nc)".into()),
+            },
             DockerError::HealthTimeout {
                 service: "redis".into(),
                 waited: Duration::from_secs(30),
@@ -144,7 +158,11 @@ mod tests {
 
     #[test]
     fn port_in_use_names_port_and_holder() {
-        let e = DockerError::PortInUse { port: 6379, service: "redis".into(), holder: Some("pid 42 (redis-server)".into()) };
+        let e = DockerError::PortInUse {
+            port: 6379,
+            service: "redis".into(),
+            holder: Some("pid 42 (redis-server)".into()),
+        };
         let text = e.to_string();
         assert!(text.contains("6379") && text.contains("pid 42 (redis-server)"), "{text}");
     }

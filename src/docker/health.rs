@@ -8,10 +8,10 @@ use bollard::Docker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::DockerError;
 use super::containers::container_state;
 use super::logs::last_lines;
 use super::services::{Probe, Service};
-use super::DockerError;
 
 /// Log lines quoted in health errors.
 const ERROR_LOG_LINES: usize = 8;
@@ -25,11 +25,14 @@ pub async fn probe(kind: Probe, port: u16, timeout: Duration) -> Result<(), Stri
 }
 
 async fn probe_inner(kind: Probe, port: u16) -> Result<(), String> {
-    let mut stream =
-        TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| format!("connecting to 127.0.0.1:{port}: {e}"))?;
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("connecting to 127.0.0.1:{port}: {e}"))?;
     let request = match kind {
         Probe::RedisPing => "*1\r\n$4\r\nPING\r\n".to_string(),
-        Probe::HttpGet(path) => format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        Probe::HttpGet(path) => {
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        }
     };
     stream.write_all(request.as_bytes()).await.map_err(|e| format!("sending the probe: {e}"))?;
     let mut answer = vec![0u8; 512];

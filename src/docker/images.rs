@@ -11,13 +11,13 @@ use bollard::image::CreateImageOptions;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use super::DockerError;
 use super::build::{ScratchImage, build_scratch_image, sha256_file};
 use super::error::is_not_found;
 use super::labels::{LABEL_MANAGED_BY, LABEL_SERVICE, MANAGED_BY_VALUE};
 use super::services::{
     API_BINARY_PATH, API_IMAGE_REPO, LOCALSTACK_IMAGE, REDIS_HOST_IMAGE, REDIS_IMAGE, Service,
 };
-use super::DockerError;
 
 /// True when the engine has an image by that name or id.
 pub async fn image_exists(docker: &Docker, image: &str) -> Result<bool, DockerError> {
@@ -187,7 +187,10 @@ mod tests {
 
     #[test]
     fn pull_progress_sums_layers() {
-        let layers = HashMap::from([("a".to_string(), (1_000_000, 3_000_000)), ("b".to_string(), (500_000, 1_000_000))]);
+        let layers = HashMap::from([
+            ("a".to_string(), (1_000_000, 3_000_000)),
+            ("b".to_string(), (500_000, 1_000_000)),
+        ]);
         assert_eq!(pull_line("redis:7-alpine", &layers), "  redis:7-alpine: 1.5 / 4.0 MB (2 layers)");
     }
 }

@@ -26,7 +26,10 @@ pub fn stream_lines(
     // The client is a cheap handle; cloning it lets the stream outlive the borrow.
     let docker = docker.clone();
     let container = container.to_string();
-    let chunks = futures::stream::once(async move { docker.logs(&container, Some(options)).map_err(move |e| DockerError::api(context.clone(), e)) }).flatten();
+    let chunks = futures::stream::once(async move {
+        docker.logs(&container, Some(options)).map_err(move |e| DockerError::api(context.clone(), e))
+    })
+    .flatten();
     chunks
         .map_ok(|chunk| {
             let text = String::from_utf8_lossy(&chunk.into_bytes()).into_owned();
@@ -39,7 +42,8 @@ pub fn stream_lines(
 /// The last `n` log lines of `container`; a failure to read them becomes one explaining line
 /// (this only decorates another error, so it must not hide it).
 pub async fn last_lines(docker: &Docker, container: &str, n: usize) -> Vec<String> {
-    let lines: Result<Vec<String>, DockerError> = stream_lines(docker, container, n, false).try_collect().await;
+    let lines: Result<Vec<String>, DockerError> =
+        stream_lines(docker, container, n, false).try_collect().await;
     match lines {
         Ok(lines) => lines,
         Err(e) => vec![format!("(logs unavailable: {e})")],

@@ -196,7 +196,11 @@ impl DockerEnv {
         let service = services::Service::parse(service)?;
         let name = labels::container_name(&self.env_id, service.name());
         match self.docker.inspect_container(&name, None).await {
-            Ok(info) if labels::is_ours(info.config.as_ref().and_then(|c| c.labels.as_ref()), &self.env_id) => Ok(name),
+            Ok(info)
+                if labels::is_ours(info.config.as_ref().and_then(|c| c.labels.as_ref()), &self.env_id) =>
+            {
+                Ok(name)
+            }
             Ok(_) => Err(DockerError::NameTaken { kind: "container", name }),
             Err(e) if error::is_not_found(&e) => Err(DockerError::ServiceMissing {
                 service: service.name().to_string(),

@@ -61,7 +61,8 @@ fn listening_inodes(table: &str, port: u16) -> Vec<u64> {
             let cols: Vec<&str> = line.split_whitespace().collect();
             let local_port = cols.get(1)?.rsplit_once(':')?.1;
             let listening = *cols.get(3)? == "0A";
-            (listening && u16::from_str_radix(local_port, 16).ok()? == port).then(|| cols.get(9)?.parse().ok())?
+            (listening && u16::from_str_radix(local_port, 16).ok()? == port)
+                .then(|| cols.get(9)?.parse().ok())?
         })
         .collect()
 }

@@ -72,7 +72,9 @@ impl Service {
         let words: &[&str] = match self {
             // Protected mode refuses non-loopback clients when no password is set; the API
             // reaches Redis over the bridge network, and the host port is bound to 127.0.0.1.
-            Service::Redis => &["redis-server", "--appendonly", "yes", "--dir", "/data", "--protected-mode", "no"],
+            Service::Redis => {
+                &["redis-server", "--appendonly", "yes", "--dir", "/data", "--protected-mode", "no"]
+            }
             Service::Api => &["serve", "--bind", "0.0.0.0", "--port", "8081"],
             Service::LocalStack => &[],
         };

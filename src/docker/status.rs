@@ -99,7 +99,8 @@ fn uptime_since(started_at: &str) -> Option<Duration> {
 
 /// One sample per running container of ours, taken concurrently.
 pub async fn sample_stats(docker: &Docker, env_id: &str) -> Result<Vec<ResourceSample>, DockerError> {
-    let running: Vec<_> = list_ours(docker, env_id).await?.into_iter().filter(|c| c.state == "running").collect();
+    let running: Vec<_> =
+        list_ours(docker, env_id).await?.into_iter().filter(|c| c.state == "running").collect();
     let samples = futures::future::join_all(running.iter().map(|c| sample(docker, &c.id))).await;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
     let mut out = Vec::new();

@@ -17,6 +17,9 @@ use super::ports::ensure_free;
 use super::services::Service;
 use super::{DockerEnv, DockerError, Endpoints, UpOptions};
 
+/// How many times an interrupted `up` re-checks that nothing it started is left.
+const CLEANUP_PASSES: usize = 5;
+
 /// A service to run, with its image and requested host port.
 struct Planned {
     service: Service,
@@ -29,20 +32,27 @@ impl DockerEnv {
     /// crashed earlier run first. Progress lines go to `progress` (ignore send errors).
     /// Reuses an already healthy environment. Cancelling the future (Ctrl-C) must not leave
     /// half-started containers: clean up what this call started.
-    pub async fn up(&self, opts: &UpOptions, progress: &mpsc::Sender<String>) -> Result<Endpoints, DockerError> {
+    pub async fn up(
+        &self,
+        opts: &UpOptions,
+        progress: &mpsc::Sender<String>,
+    ) -> Result<Endpoints, DockerError> {
         self.wait_cleanup().await;
         if opts.health_timeout.is_zero() {
             return Err(DockerError::InvalidOption("health timeout must be above zero".into()));
         }
         let plan = self.plan(opts, progress).await?;
         if let Some(endpoints) = self.reusable(&plan).await? {
-            let _ = progress.send(format!("environment {} is already up and healthy: reusing it", self.env_id)).await;
+            let _ = progress
+                .send(format!("environment {} is already up and healthy: reusing it", self.env_id))
+                .await;
             return Ok(endpoints);
         }
         let leftovers = list_ours(&self.docker, &self.env_id).await?;
         if !leftovers.is_empty() {
             let names: Vec<&str> = leftovers.iter().map(|c| c.name.as_str()).collect();
-            let _ = progress.send(format!("removing leftovers of an earlier run: {}", names.join(", "))).await;
+            let _ =
+                progress.send(format!("removing leftovers of an earlier run: {}", names.join(", "))).await;
         }
         containers::remove_environment(&self.docker, &self.env_id, false).await?;
         for p in &plan {
@@ -64,14 +74,20 @@ impl DockerEnv {
     }
 
     /// The services to run and their images (pulled or built now if missing).
-    async fn plan(&self, opts: &UpOptions, progress: &mpsc::Sender<String>) -> Result<Vec<Planned>, DockerError> {
+    async fn plan(
+        &self,
+        opts: &UpOptions,
+        progress: &mpsc::Sender<String>,
+    ) -> Result<Vec<Planned>, DockerError> {
         let mut wanted = vec![(Service::Redis, opts.redis_port), (Service::Api, opts.api_port)];
         if opts.with_localstack {
             wanted.push((Service::LocalStack, opts.localstack_port));
         }
         let mut plan = Vec::new();
         for (service, host_port) in wanted {
-            let image = ensure_image(&self.docker, service, opts.api_binary.as_deref().map(Path::new), progress).await?;
+            let image =
+                ensure_image(&self.docker, service, opts.api_binary.as_deref().map(Path::new), progress)
+                    .await?;
             let _ = progress.send(format!("{}: image {image}", service.name())).await;
             plan.push(Planned { service, image, host_port });
         }
@@ -87,7 +103,8 @@ impl DockerEnv {
             let name = container_name(&self.env_id, p.service.name());
             let Some(existing) = ours.iter().find(|c| c.name == name) else { return Ok(None) };
             let state = container_state(&self.docker, &name).await?;
-            let Some(port) = state.host_ports.get(&format!("{}/tcp", p.service.container_port())).copied() else {
+            let Some(port) = state.host_ports.get(&format!("{}/tcp", p.service.container_port())).copied()
+            else {
                 return Ok(None);
             };
             let image_matches = existing.image == p.image;
@@ -118,8 +135,15 @@ impl DockerEnv {
                 None => None,
             };
             let name = container_name(&self.env_id, p.service.name());
-            containers::create_service(&self.docker, &self.env_id, p.service, &p.image, p.host_port, volume.as_deref())
-                .await?;
+            containers::create_service(
+                &self.docker,
+                &self.env_id,
+                p.service,
+                &p.image,
+                p.host_port,
+                volume.as_deref(),
+            )
+            .await?;
             containers::start(&self.docker, &name, p.service, p.host_port).await?;
             let state = container_state(&self.docker, &name).await?;
             let port_key = format!("{}/tcp", p.service.container_port());
@@ -128,7 +152,9 @@ impl DockerEnv {
                     "{name} started but the engine reports no host port for {port_key}"
                 )));
             };
-            let _ = progress.send(format!("{}: started {name} on 127.0.0.1:{port}, waiting for health", p.service.name())).await;
+            let _ = progress
+                .send(format!("{}: started {name} on 127.0.0.1:{port}, waiting for health", p.service.name()))
+                .await;
             wait_healthy(&self.docker, &name, p.service, port, opts.health_timeout).await?;
             let _ = progress.send(format!("{}: healthy", p.service.name())).await;
             ports.push((p.service, port));
@@ -183,8 +209,18 @@ impl Drop for CleanupGuard {
         let docker = self.docker.clone();
         let env_id = self.env_id.clone();
         let task = runtime.spawn(async move {
-            if let Err(e) = containers::remove_environment(&docker, &env_id, false).await {
-                tracing::warn!("cleaning up the interrupted `env up` of {env_id}: {e}");
+            // A create request dropped with the future may still complete in the engine after
+            // the first pass, so look again until nothing of ours is left (bounded).
+            for _ in 0..CLEANUP_PASSES {
+                if let Err(e) = containers::remove_environment(&docker, &env_id, false).await {
+                    tracing::warn!("cleaning up the interrupted `env up` of {env_id}: {e}");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+                if list_ours(&docker, &env_id).await.is_ok_and(|left| left.is_empty())
+                    && containers::network_exists(&docker, &env_id).await.is_ok_and(|exists| !exists)
+                {
+                    break;
+                }
             }
         });
         match self.pending.lock() {
