@@ -54,10 +54,10 @@ impl Drop for Cleanup {
         let joined = std::thread::spawn(move || {
             let runtime = tokio::runtime::Runtime::new().unwrap();
             runtime.block_on(async move {
-                if let Ok(env) = DockerEnv::connect_with_id(&env_id).await {
-                    if let Err(e) = env.down(true).await {
-                        eprintln!("cleanup of {env_id} failed: {e}");
-                    }
+                if let Ok(env) = DockerEnv::connect_with_id(&env_id).await
+                    && let Err(e) = env.down(true).await
+                {
+                    eprintln!("cleanup of {env_id} failed: {e}");
                 }
                 let docker = raw_docker().await;
                 for name in foreign {

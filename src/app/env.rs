@@ -150,7 +150,7 @@ mod tests {
                 health: "healthy".into(),
                 ports: vec!["127.0.0.1:6379->6379/tcp".into()],
                 uptime: Some(Duration::from_secs(125)),
-                cpu_percent: Some(0.25),
+                cpu_percent: Some(12.34),
                 memory_bytes: Some(3 * 1024 * 1024),
             },
             ServiceStatus {
@@ -168,7 +168,7 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[1].contains("127.0.0.1:6379->6379/tcp") && lines[1].contains("2m05s"), "{table}");
-        assert!(lines[1].contains("0.3") && lines[1].contains("3.0 MiB"), "{table}");
+        assert!(lines[1].contains("12.3") && lines[1].contains("3.0 MiB"), "{table}");
         let state_col = lines[0].find("STATE").unwrap();
         assert_eq!(&lines[2][state_col..state_col + 7], "missing");
     }

@@ -84,7 +84,10 @@ impl Service {
     pub fn environment(self) -> Vec<String> {
         match self {
             Service::Redis => vec![],
-            Service::Api => vec!["REDIS_URL=redis://redis:6379/0".into(), "RUST_LOG=info".into()],
+            // NO_COLOR: the logs are read through `env logs`, not on a terminal.
+            Service::Api => {
+                vec!["REDIS_URL=redis://redis:6379/0".into(), "RUST_LOG=info".into(), "NO_COLOR=1".into()]
+            }
             Service::LocalStack => vec![
                 format!("SERVICES={LOCALSTACK_SERVICES}"),
                 "DEBUG=0".into(),

@@ -27,7 +27,7 @@ pub async fn status(docker: &Docker, env_id: &str) -> Result<Vec<ServiceStatus>,
         };
         rows.push(service_status(docker, service, &name, &container.image));
     }
-    Ok(futures::future::join_all(rows.into_iter().map(|row| async move {
+    futures::future::join_all(rows.into_iter().map(|row| async move {
         match row {
             Row::Ready(status) => Ok(status),
             Row::Pending(fut) => fut.await,
@@ -35,7 +35,7 @@ pub async fn status(docker: &Docker, env_id: &str) -> Result<Vec<ServiceStatus>,
     }))
     .await
     .into_iter()
-    .collect::<Result<Vec<_>, _>>()?)
+    .collect::<Result<Vec<_>, _>>()
 }
 
 type StatusFuture<'a> = futures::future::BoxFuture<'a, Result<ServiceStatus, DockerError>>;
