@@ -100,6 +100,10 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct EnvArgs {
+    /// Environment id: `default` manages terrafix-network / terrafix-redis / terrafix-api;
+    /// another id gets its own network, containers and volumes (terrafix-<id>-…).
+    #[arg(long, global = true, default_value = "default", value_name = "ID")]
+    pub env_id: String,
     #[command(subcommand)]
     pub action: EnvAction,
 }
@@ -111,6 +115,21 @@ pub enum EnvAction {
         /// Also start LocalStack (off by default: mock mode does not need it).
         #[arg(long)]
         with_localstack: bool,
+        /// Host port of the mock API on 127.0.0.1 (0 = any free port).
+        #[arg(long, default_value_t = 8081)]
+        api_port: u16,
+        /// Host port of Redis on 127.0.0.1 (0 = any free port).
+        #[arg(long, default_value_t = 6379)]
+        redis_port: u16,
+        /// Host port of LocalStack on 127.0.0.1 (0 = any free port).
+        #[arg(long, default_value_t = 4566)]
+        localstack_port: u16,
+        /// Executable to put in the terrafix-api image when it is built locally (default: this one).
+        #[arg(long, value_name = "FILE")]
+        api_binary: Option<PathBuf>,
+        /// Seconds to wait for each service to answer its health check.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        health_timeout: u64,
     },
     /// Stop and remove our containers and network.
     Down {
@@ -126,6 +145,9 @@ pub enum EnvAction {
         /// Keep following new lines.
         #[arg(long, short)]
         follow: bool,
+        /// How many earlier lines to show first.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        tail: usize,
     },
 }
 

@@ -1,2 +1,212 @@
-//! The Docker environment through the Engine API (bollard): images, network,
-//! containers, health, logs and stats. bollard types stay inside this module.
+//! The Docker environment through the Engine API (bollard): images, network, containers,
+//! health, logs and stats of redis, terrafix-api and localstack. bollard types stay inside
+//! this module; callers see `DockerEnv` and plain data. Imports `metrics` (ResourceSample).
+
+mod build;
+mod client;
+mod containers;
+mod error;
+mod health;
+mod images;
+mod labels;
+mod logs;
+mod ports;
+mod services;
+mod stats;
+mod status;
+mod up;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bollard::Docker;
+use tokio::task::JoinHandle;
+
+pub use error::DockerError;
+pub use labels::{DEFAULT_ENV_ID, LABEL_ENV, LABEL_MANAGED_BY, LABEL_SERVICE, MANAGED_BY_VALUE};
+pub use services::{LOCALSTACK_IMAGE, REDIS_HOST_IMAGE, REDIS_IMAGE};
+
+/// A connection to the local engine, scoped to one environment id (the default one is what
+/// `terrafix-tui env` manages; tests use their own so they can run side by side).
+pub struct DockerEnv {
+    docker: Docker,
+    env_id: String,
+    /// Cleanups spawned when an `up` future was dropped mid-way; see [`DockerEnv::wait_cleanup`].
+    pending_cleanup: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct UpOptions {
+    pub with_localstack: bool,
+    /// Host ports published on 127.0.0.1; 0 = pick a free port. Defaults 8081 / 6379 / 4566.
+    pub api_port: u16,
+    pub redis_port: u16,
+    pub localstack_port: u16,
+    /// The executable to put in the terrafix-api image when it must be built locally
+    /// (default: std::env::current_exe()). Tests pass env!("CARGO_BIN_EXE_terrafix-tui").
+    pub api_binary: Option<PathBuf>,
+    pub health_timeout: Duration,
+}
+
+impl Default for UpOptions {
+    fn default() -> Self {
+        UpOptions {
+            with_localstack: false,
+            api_port: 8081,
+            redis_port: 6379,
+            localstack_port: 4566,
+            api_binary: None,
+            health_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    /// e.g. http://127.0.0.1:8081/  (the published mock API)
+    pub api_url: url::Url,
+    /// e.g. redis://127.0.0.1:6379/0 (published redis, for tools on the host)
+    pub redis_url: String,
+    /// e.g. http://127.0.0.1:4566/ when LocalStack was asked for.
+    pub localstack_url: Option<url::Url>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub image: String,
+    /// "running", "exited", "missing", ...
+    pub state: String,
+    /// "healthy", "unhealthy", "none" (not running)
+    pub health: String,
+    /// "127.0.0.1:8081->8081/tcp"
+    pub ports: Vec<String>,
+    pub uptime: Option<Duration>,
+    pub cpu_percent: Option<f64>,
+    pub memory_bytes: Option<u64>,
+}
+
+impl DockerEnv {
+    /// Connects to the local engine for the default environment (negotiating the API version).
+    pub async fn connect() -> Result<Self, DockerError> {
+        Self::connect_with_id(DEFAULT_ENV_ID).await
+    }
+
+    /// Connects for environment `env_id` (1–32 of a-z, 0-9, '-'): its network, containers
+    /// and volumes carry the id in their names and labels.
+    pub async fn connect_with_id(env_id: &str) -> Result<Self, DockerError> {
+        labels::validate_env_id(env_id)?;
+        let docker = client::connect().await?;
+        Ok(DockerEnv { docker, env_id: env_id.to_string(), pending_cleanup: Arc::default() })
+    }
+
+    pub fn env_id(&self) -> &str {
+        &self.env_id
+    }
+
+    /// The name of this environment's container for `service` (e.g. `terrafix-redis`).
+    pub fn container_name(&self, service: &str) -> Result<String, DockerError> {
+        let service = services::Service::parse(service)?;
+        Ok(labels::container_name(&self.env_id, service.name()))
+    }
+
+    /// The name of this environment's network (`terrafix-network` for the default one).
+    pub fn network_name(&self) -> String {
+        labels::network_name(&self.env_id)
+    }
+
+    /// Waits for cleanups started when an `up` future was dropped (Ctrl-C) to finish.
+    pub async fn wait_cleanup(&self) {
+        let handles: Vec<JoinHandle<()>> = match self.pending_cleanup.lock() {
+            Ok(mut pending) => pending.drain(..).collect(),
+            // A panic while holding this lock leaves plain handles behind: still usable.
+            Err(poisoned) => poisoned.into_inner().drain(..).collect(),
+        };
+        for handle in handles {
+            let _ = handle.await;
+        }
+    }
+
+    pub async fn down(&self, remove_volumes: bool) -> Result<(), DockerError> {
+        self.wait_cleanup().await;
+        containers::remove_environment(&self.docker, &self.env_id, remove_volumes).await
+    }
+
+    /// One CPU/memory sample per running service of ours (for resources.csv / resources.png).
+    pub async fn sample_stats(&self) -> Result<Vec<crate::metrics::ResourceSample>, DockerError> {
+        status::sample_stats(&self.docker, &self.env_id).await
+    }
+
+    pub async fn status(&self) -> Result<Vec<ServiceStatus>, DockerError> {
+        status::status(&self.docker, &self.env_id).await
+    }
+
+    /// Log lines of a service (stdout+stderr), last `tail` lines then new ones when `follow`.
+    pub async fn logs(
+        &self,
+        service: &str,
+        tail: usize,
+        follow: bool,
+    ) -> Result<futures::stream::BoxStream<'static, Result<String, DockerError>>, DockerError> {
+        let container = self.our_container(service).await?;
+        Ok(logs::stream_lines(&self.docker, &container, tail, follow))
+    }
+
+    pub async fn start_service(&self, service: &str) -> Result<(), DockerError> {
+        let container = self.our_container(service).await?;
+        self.docker
+            .start_container(&container, None::<bollard::container::StartContainerOptions<String>>)
+            .await
+            .or_else(|e| if error::status_code(&e) == Some(304) { Ok(()) } else { Err(e) })
+            .map_err(|e| DockerError::api(format!("starting {container}"), e))
+    }
+
+    pub async fn stop_service(&self, service: &str) -> Result<(), DockerError> {
+        let container = self.our_container(service).await?;
+        let options = bollard::container::StopContainerOptions { t: 5 };
+        self.docker
+            .stop_container(&container, Some(options))
+            .await
+            .or_else(|e| if error::status_code(&e) == Some(304) { Ok(()) } else { Err(e) })
+            .map_err(|e| DockerError::api(format!("stopping {container}"), e))
+    }
+
+    pub async fn restart_service(&self, service: &str) -> Result<(), DockerError> {
+        let container = self.our_container(service).await?;
+        let options = bollard::container::RestartContainerOptions { t: 5 };
+        self.docker
+            .restart_container(&container, Some(options))
+            .await
+            .map_err(|e| DockerError::api(format!("restarting {container}"), e))
+    }
+
+    /// SIGKILL a service's container (tests: "redis dies mid-run").
+    pub async fn kill_service(&self, service: &str) -> Result<(), DockerError> {
+        let container = self.our_container(service).await?;
+        let options = bollard::container::KillContainerOptions { signal: "SIGKILL" };
+        self.docker
+            .kill_container(&container, Some(options))
+            .await
+            .map_err(|e| DockerError::api(format!("killing {container}"), e))
+    }
+
+    /// The container name of `service`, after checking it exists and carries our labels.
+    async fn our_container(&self, service: &str) -> Result<String, DockerError> {
+        let service = services::Service::parse(service)?;
+        let name = labels::container_name(&self.env_id, service.name());
+        match self.docker.inspect_container(&name, None).await {
+            Ok(info)
+                if labels::is_ours(info.config.as_ref().and_then(|c| c.labels.as_ref()), &self.env_id) =>
+            {
+                Ok(name)
+            }
+            Ok(_) => Err(DockerError::NameTaken { kind: "container", name }),
+            Err(e) if error::is_not_found(&e) => Err(DockerError::ServiceMissing {
+                service: service.name().to_string(),
+                env_id: self.env_id.clone(),
+            }),
+            Err(e) => Err(DockerError::api(format!("inspecting {name}"), e)),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! `DockerEnv::up`: reuse a healthy environment, or clean leftovers, then create network,
+//! volumes and containers in dependency order and wait for each to answer. A guard removes
+//! what the call started when it fails or is cancelled. Imports the sibling modules.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use bollard::Docker;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::containers::{self, container_state, list_ours};
+use super::health::{probe, wait_healthy};
+use super::images::ensure_image;
+use super::labels::container_name;
+use super::ports::ensure_free;
+use super::services::Service;
+use super::{DockerEnv, DockerError, Endpoints, UpOptions};
+
+/// How many times an interrupted `up` re-checks that nothing it started is left.
+const CLEANUP_PASSES: usize = 5;
+
+/// A service to run, with its image and requested host port.
+struct Planned {
+    service: Service,
+    image: String,
+    host_port: u16,
+}
+
+impl DockerEnv {
+    /// Creates what is missing, starts in dependency order, waits for health; cleans leftovers of a
+    /// crashed earlier run first. Progress lines go to `progress` (ignore send errors).
+    /// Reuses an already healthy environment. Cancelling the future (Ctrl-C) must not leave
+    /// half-started containers: clean up what this call started.
+    pub async fn up(
+        &self,
+        opts: &UpOptions,
+        progress: &mpsc::Sender<String>,
+    ) -> Result<Endpoints, DockerError> {
+        self.wait_cleanup().await;
+        if opts.health_timeout.is_zero() {
+            return Err(DockerError::InvalidOption("health timeout must be above zero".into()));
+        }
+        let plan = self.plan(opts, progress).await?;
+        if let Some(endpoints) = self.reusable(&plan).await? {
+            let _ = progress
+                .send(format!("environment {} is already up and healthy: reusing it", self.env_id))
+                .await;
+            return Ok(endpoints);
+        }
+        let leftovers = list_ours(&self.docker, &self.env_id).await?;
+        if !leftovers.is_empty() {
+            let names: Vec<&str> = leftovers.iter().map(|c| c.name.as_str()).collect();
+            let _ =
+                progress.send(format!("removing leftovers of an earlier run: {}", names.join(", "))).await;
+        }
+        containers::remove_environment(&self.docker, &self.env_id, false).await?;
+        for p in &plan {
+            ensure_free(p.host_port, p.service.name())?;
+        }
+        let mut guard = CleanupGuard::new(self);
+        match self.start_all(&plan, opts, progress).await {
+            Ok(endpoints) => {
+                guard.disarm();
+                Ok(endpoints)
+            }
+            Err(err) => {
+                guard.disarm();
+                let _ = progress.send(format!("up failed, removing what was started: {err}")).await;
+                containers::remove_environment(&self.docker, &self.env_id, false).await?;
+                Err(err)
+            }
+        }
+    }
+
+    /// The services to run and their images (pulled or built now if missing).
+    async fn plan(
+        &self,
+        opts: &UpOptions,
+        progress: &mpsc::Sender<String>,
+    ) -> Result<Vec<Planned>, DockerError> {
+        let mut wanted = vec![(Service::Redis, opts.redis_port), (Service::Api, opts.api_port)];
+        if opts.with_localstack {
+            wanted.push((Service::LocalStack, opts.localstack_port));
+        }
+        let mut plan = Vec::new();
+        for (service, host_port) in wanted {
+            let image =
+                ensure_image(&self.docker, service, opts.api_binary.as_deref().map(Path::new), progress)
+                    .await?;
+            let _ = progress.send(format!("{}: image {image}", service.name())).await;
+            plan.push(Planned { service, image, host_port });
+        }
+        Ok(plan)
+    }
+
+    /// Endpoints of the running environment if every planned service runs the planned image
+    /// on the requested port and answers its probe.
+    async fn reusable(&self, plan: &[Planned]) -> Result<Option<Endpoints>, DockerError> {
+        let ours = list_ours(&self.docker, &self.env_id).await?;
+        let mut ports = Vec::new();
+        for p in plan {
+            let name = container_name(&self.env_id, p.service.name());
+            let Some(existing) = ours.iter().find(|c| c.name == name) else { return Ok(None) };
+            let state = container_state(&self.docker, &name).await?;
+            let Some(port) = state.host_ports.get(&format!("{}/tcp", p.service.container_port())).copied()
+            else {
+                return Ok(None);
+            };
+            let image_matches = existing.image == p.image;
+            let port_matches = p.host_port == 0 || p.host_port == port;
+            if !state.running || !image_matches || !port_matches {
+                return Ok(None);
+            }
+            if probe(p.service.probe(), port, std::time::Duration::from_secs(2)).await.is_err() {
+                return Ok(None);
+            }
+            ports.push((p.service, port));
+        }
+        Ok(Some(endpoints(&ports)))
+    }
+
+    async fn start_all(
+        &self,
+        plan: &[Planned],
+        opts: &UpOptions,
+        progress: &mpsc::Sender<String>,
+    ) -> Result<Endpoints, DockerError> {
+        let network = containers::ensure_network(&self.docker, &self.env_id).await?;
+        let _ = progress.send(format!("network {network} ready")).await;
+        let mut ports = Vec::new();
+        for p in plan {
+            let volume = match p.service.data_dir() {
+                Some(_) => Some(containers::ensure_volume(&self.docker, &self.env_id, p.service).await?),
+                None => None,
+            };
+            let name = container_name(&self.env_id, p.service.name());
+            containers::create_service(
+                &self.docker,
+                &self.env_id,
+                p.service,
+                &p.image,
+                p.host_port,
+                volume.as_deref(),
+            )
+            .await?;
+            containers::start(&self.docker, &name, p.service, p.host_port).await?;
+            let state = container_state(&self.docker, &name).await?;
+            let port_key = format!("{}/tcp", p.service.container_port());
+            let Some(port) = state.host_ports.get(&port_key).copied() else {
+                return Err(DockerError::InvalidOption(format!(
+                    "{name} started but the engine reports no host port for {port_key}"
+                )));
+            };
+            let _ = progress
+                .send(format!("{}: started {name} on 127.0.0.1:{port}, waiting for health", p.service.name()))
+                .await;
+            wait_healthy(&self.docker, &name, p.service, port, opts.health_timeout).await?;
+            let _ = progress.send(format!("{}: healthy", p.service.name())).await;
+            ports.push((p.service, port));
+        }
+        Ok(endpoints(&ports))
+    }
+}
+
+fn endpoints(ports: &[(Service, u16)]) -> Endpoints {
+    let port_of = |s: Service| ports.iter().find(|(svc, _)| *svc == s).map(|(_, p)| *p);
+    let http = |port: u16| {
+        // A loopback address with a numeric port always parses.
+        url::Url::parse(&format!("http://127.0.0.1:{port}/")).expect("loopback URL is valid")
+    };
+    Endpoints {
+        api_url: http(port_of(Service::Api).unwrap_or(0)),
+        redis_url: format!("redis://127.0.0.1:{}/0", port_of(Service::Redis).unwrap_or(0)),
+        localstack_url: port_of(Service::LocalStack).map(http),
+    }
+}
+
+/// Removes the environment's containers and network if dropped while armed (the `up` future
+/// was cancelled). The removal runs as a task registered in `pending_cleanup`.
+struct CleanupGuard {
+    docker: Docker,
+    env_id: String,
+    pending: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    armed: bool,
+}
+
+impl CleanupGuard {
+    fn new(env: &DockerEnv) -> Self {
+        CleanupGuard {
+            docker: env.docker.clone(),
+            env_id: env.env_id.clone(),
+            pending: env.pending_cleanup.clone(),
+            armed: true,
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CleanupGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let docker = self.docker.clone();
+        let env_id = self.env_id.clone();
+        let task = runtime.spawn(async move {
+            // A create request dropped with the future may still complete in the engine after
+            // the first pass, so look again until nothing of ours is left (bounded).
+            for _ in 0..CLEANUP_PASSES {
+                if let Err(e) = containers::remove_environment(&docker, &env_id, false).await {
+                    tracing::warn!("cleaning up the interrupted `env up` of {env_id}: {e}");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+                if list_ours(&docker, &env_id).await.is_ok_and(|left| left.is_empty())
+                    && containers::network_exists(&docker, &env_id).await.is_ok_and(|exists| !exists)
+                {
+                    break;
+                }
+            }
+        });
+        match self.pending.lock() {
+            Ok(mut pending) => pending.push(task),
+            Err(poisoned) => poisoned.into_inner().push(task),
+        }
+    }
+}
