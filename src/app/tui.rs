@@ -81,7 +81,11 @@ fn init_file_logging(output_root: &Path) -> anyhow::Result<PathBuf> {
 
 type LoopOutcome = anyhow::Result<(Worker, anyhow::Result<()>)>;
 
-async fn event_loop(term: &mut terminal::Term, mut state: AppState, profiles_dir: Option<PathBuf>) -> LoopOutcome {
+async fn event_loop(
+    term: &mut terminal::Term,
+    mut state: AppState,
+    profiles_dir: Option<PathBuf>,
+) -> LoopOutcome {
     let (tx, mut news) = mpsc::unbounded_channel::<Action>();
     let mut worker = Worker::new(tx, profiles_dir, state.output_root.clone());
     state.profiles.loading = true;

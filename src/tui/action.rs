@@ -95,7 +95,10 @@ pub enum Command {
     Docker(DockerOp),
     FollowLogs(String),
     StopLogs,
-    Configure { base_url: String, body: serde_json::Value },
+    Configure {
+        base_url: String,
+        body: serde_json::Value,
+    },
     CheckHealth(String),
     /// Leave the event loop (after restoring the terminal).
     Quit,

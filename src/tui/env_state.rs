@@ -69,7 +69,8 @@ impl ServerField {
     }
 }
 
-pub const FAILURE_MODES: [&str; 5] = ["error_500", "throttle_429", "rate_limit_403", "unavailable_503", "hang"];
+pub const FAILURE_MODES: [&str; 5] =
+    ["error_500", "throttle_429", "rate_limit_403", "unavailable_503", "hang"];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerForm {
@@ -124,15 +125,19 @@ impl ServerForm {
     pub fn body(&self) -> Result<serde_json::Value, String> {
         let mut body = serde_json::Map::new();
         if !self.latency_ms.trim().is_empty() {
-            let v: f64 = self.latency_ms.trim().parse().map_err(|_| "latency ms must be a number, e.g. 50")?;
+            let v: f64 =
+                self.latency_ms.trim().parse().map_err(|_| "latency ms must be a number, e.g. 50")?;
             if v < 0.0 {
                 return Err("latency ms cannot be negative".into());
             }
             body.insert("latency_ms".into(), v.into());
         }
         if !self.failure_rate.trim().is_empty() {
-            let v: f64 =
-                self.failure_rate.trim().parse().map_err(|_| "failure rate must be a number in [0, 1], e.g. 0.1")?;
+            let v: f64 = self
+                .failure_rate
+                .trim()
+                .parse()
+                .map_err(|_| "failure rate must be a number in [0, 1], e.g. 0.1")?;
             if !(0.0..=1.0).contains(&v) {
                 return Err("failure rate must be in [0, 1] (0.1 = 10 %)".into());
             }
@@ -141,7 +146,8 @@ impl ServerForm {
         }
         for (field, text) in [("max_concurrent", &self.max_concurrent), ("workers", &self.workers)] {
             if !text.trim().is_empty() {
-                let v: u32 = text.trim().parse().map_err(|_| format!("{field} must be a whole number (0 = off)"))?;
+                let v: u32 =
+                    text.trim().parse().map_err(|_| format!("{field} must be a whole number (0 = off)"))?;
                 body.insert(field.into(), v.into());
             }
         }

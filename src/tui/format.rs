@@ -36,6 +36,8 @@ pub fn real(value: f64) -> String {
 pub fn ms(value: f64) -> String {
     if !value.is_finite() || value < 0.0 {
         "-".into()
+    } else if value == 0.0 {
+        "0".into()
     } else if value < 1.0 {
         format!("{:.0}µs", value * 1_000.0)
     } else if value < 100.0 {

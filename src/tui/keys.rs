@@ -28,7 +28,9 @@ fn overlay_key(overlay: &Overlay, code: KeyCode) -> Option<Action> {
         Overlay::Help => Some(Action::Dismiss),
         Overlay::ConfirmQuit | Overlay::ConfirmAbort => match code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => Some(Action::Confirm),
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') | KeyCode::Esc => Some(Action::Dismiss),
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') | KeyCode::Esc => {
+                Some(Action::Dismiss)
+            }
             _ => None,
         },
     }

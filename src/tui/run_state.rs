@@ -79,9 +79,19 @@ pub enum RunPhase {
 pub enum ChartsState {
     #[default]
     NotStarted,
-    Rendering { dir: PathBuf },
-    Done { dir: PathBuf, charts: Vec<PathBuf>, html: Vec<PathBuf>, warnings: Vec<String> },
-    Failed { dir: PathBuf, error: String },
+    Rendering {
+        dir: PathBuf,
+    },
+    Done {
+        dir: PathBuf,
+        charts: Vec<PathBuf>,
+        html: Vec<PathBuf>,
+        warnings: Vec<String>,
+    },
+    Failed {
+        dir: PathBuf,
+        error: String,
+    },
 }
 
 /// A pause between phases, as announced.

@@ -190,8 +190,14 @@ pub enum RunField {
 }
 
 impl RunField {
-    pub const ALL: [RunField; 6] =
-        [RunField::Target, RunField::Url, RunField::TimeScale, RunField::Users, RunField::Duration, RunField::Seed];
+    pub const ALL: [RunField; 6] = [
+        RunField::Target,
+        RunField::Url,
+        RunField::TimeScale,
+        RunField::Users,
+        RunField::Duration,
+        RunField::Seed,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {

@@ -61,10 +61,6 @@ impl Theme {
 
     /// Without colour, lines are told apart by their marker.
     pub fn marker(self, index: usize) -> Marker {
-        if self.color {
-            Marker::Braille
-        } else {
-            [Marker::Braille, Marker::Dot, Marker::Block][index % 3]
-        }
+        if self.color { Marker::Braille } else { [Marker::Braille, Marker::Dot, Marker::Block][index % 3] }
     }
 }

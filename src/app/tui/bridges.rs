@@ -88,7 +88,10 @@ mod wired {
             self.0.restart_service(service).await.map_err(|e| e.to_string())?;
             Ok(format!("{service} restarted"))
         }
-        pub async fn logs(&self, service: &str) -> Result<BoxStream<'static, Result<String, String>>, String> {
+        pub async fn logs(
+            &self,
+            service: &str,
+        ) -> Result<BoxStream<'static, Result<String, String>>, String> {
             let stream = self.0.logs(service, 200, true).await.map_err(|e| e.to_string())?;
             Ok(stream.map(|line| line.map_err(|e| e.to_string())).boxed())
         }
@@ -131,7 +134,10 @@ mod unwired {
         pub async fn restart(&self, _service: &str) -> Result<String, String> {
             match *self {}
         }
-        pub async fn logs(&self, _service: &str) -> Result<BoxStream<'static, Result<String, String>>, String> {
+        pub async fn logs(
+            &self,
+            _service: &str,
+        ) -> Result<BoxStream<'static, Result<String, String>>, String> {
             match *self {}
         }
     }

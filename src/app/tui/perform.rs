@@ -43,7 +43,11 @@ pub enum Flow {
 }
 
 impl Worker {
-    pub fn new(tx: mpsc::UnboundedSender<Action>, profiles_dir: Option<PathBuf>, output_root: PathBuf) -> Self {
+    pub fn new(
+        tx: mpsc::UnboundedSender<Action>,
+        profiles_dir: Option<PathBuf>,
+        output_root: PathBuf,
+    ) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
         Self { tx, profiles_dir, output_root, run: None, docker: Arc::default(), logs: None, http }
     }
@@ -74,7 +78,11 @@ impl Worker {
                 tokio::task::spawn_blocking(move || {
                     let items = crate::profile::list(dir.as_deref())
                         .into_iter()
-                        .map(|e| ProfileItem { name: e.name, source: e.source, profile: e.profile.map_err(|e| e.to_string()) })
+                        .map(|e| ProfileItem {
+                            name: e.name,
+                            source: e.source,
+                            profile: e.profile.map_err(|e| e.to_string()),
+                        })
                         .collect();
                     let _ = tx.send(Action::ProfilesLoaded(items));
                 });
@@ -99,7 +107,12 @@ impl Worker {
             Command::RenderCharts(dir) => {
                 tokio::task::spawn_blocking(move || {
                     let outcome = match bridges::render_charts(&dir) {
-                        Ok(out) => ChartsState::Done { dir, charts: out.charts, html: out.html, warnings: out.warnings },
+                        Ok(out) => ChartsState::Done {
+                            dir,
+                            charts: out.charts,
+                            html: out.html,
+                            warnings: out.warnings,
+                        },
                         Err(error) => ChartsState::Failed { dir, error },
                     };
                     let _ = tx.send(Action::ChartsRendered(outcome));
@@ -251,7 +264,10 @@ impl Worker {
             run.control.cancel.cancel();
             eprintln!("terrafix-tui: stopping the run and writing its partial results…");
             if tokio::time::timeout(RUN_STOP_GRACE, run.task).await.is_err() {
-                eprintln!("terrafix-tui: the run did not stop within {}s; its results may be incomplete", RUN_STOP_GRACE.as_secs());
+                eprintln!(
+                    "terrafix-tui: the run did not stop within {}s; its results may be incomplete",
+                    RUN_STOP_GRACE.as_secs()
+                );
             }
         }
     }
@@ -274,14 +290,24 @@ fn one_line(text: &str) -> String {
     crate::tui::format::clip_text(&flat, 160)
 }
 
-async fn configure(http: &reqwest::Client, base_url: &str, body: serde_json::Value) -> Result<String, String> {
+async fn configure(
+    http: &reqwest::Client,
+    base_url: &str,
+    body: serde_json::Value,
+) -> Result<String, String> {
     let url = endpoint(base_url, "/configure")?;
     let response = http.post(url.clone()).json(&body).send().await.map_err(|e| {
-        format!("cannot reach {url}: {e} — is the target running? (the embedded target exists only during a run)")
+        format!(
+            "cannot reach {url}: {e} — is the target running? (the embedded target exists only during a run)"
+        )
     })?;
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    if status.is_success() { Ok(one_line(&text)) } else { Err(format!("{url} answered {status}: {}", one_line(&text))) }
+    if status.is_success() {
+        Ok(one_line(&text))
+    } else {
+        Err(format!("{url} answered {status}: {}", one_line(&text)))
+    }
 }
 
 async fn health(http: &reqwest::Client, base_url: &str) -> Result<String, String> {
@@ -317,4 +343,3 @@ fn open_with_system(path: PathBuf, tx: mpsc::UnboundedSender<Action>) {
         let _ = tx.send(Action::OpenFailed(reason));
     });
 }
-

@@ -32,7 +32,10 @@ fn entry(dir: &Path) -> ResultEntry {
     let html = Some(dir.join("experiment_summary.html")).filter(|p| p.exists());
     let mut charts: Vec<_> = std::fs::read_dir(dir.join("charts"))
         .map(|read| {
-            read.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "png")).collect()
+            read.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "png"))
+                .collect()
         })
         .unwrap_or_default();
     charts.sort();

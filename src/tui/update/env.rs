@@ -70,7 +70,9 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
             None
         }
         Action::Enter | Action::FollowLogs => follow_logs(state),
-        Action::EnvUp => docker_op(state, DockerOp::Up, "bringing the environment up (build, start, wait for health)"),
+        Action::EnvUp => {
+            docker_op(state, DockerOp::Up, "bringing the environment up (build, start, wait for health)")
+        }
         Action::EnvDown => docker_op(state, DockerOp::Down, "taking the environment down"),
         Action::ServiceStart | Action::ServiceStop | Action::ServiceRestart => service_op(state, action),
         Action::ApplySettings => apply(state),
@@ -123,7 +125,9 @@ fn docker_ready(state: &mut AppState) -> Result<(), Option<Command>> {
             let text = format!("Docker is unavailable: {reason}");
             return Err(flash_error(state, text));
         }
-        DockerAvail::Unknown | DockerAvail::Connecting => return Err(flash(state, "still connecting to Docker…")),
+        DockerAvail::Unknown | DockerAvail::Connecting => {
+            return Err(flash(state, "still connecting to Docker…"));
+        }
     }
     if let Some(busy) = &state.env.busy {
         let text = format!("wait: {busy}");
@@ -209,7 +213,8 @@ pub(super) fn news(state: &mut AppState, action: Action) -> Option<Command> {
         Action::LogsEnded(reason) => {
             if let Some(logs) = &mut env.logs {
                 logs.following = false;
-                let line = format!("── log stream ended{}", reason.map(|r| format!(": {r}")).unwrap_or_default());
+                let line =
+                    format!("── log stream ended{}", reason.map(|r| format!(": {r}")).unwrap_or_default());
                 push_bounded(&mut logs.lines, line, LOG_CAP);
             }
         }

@@ -185,7 +185,9 @@ fn charts_rendered(state: &mut AppState, outcome: ChartsState) -> Option<Command
         ChartsState::Done { charts, .. } => {
             flash(state, format!("{} charts written to {}", charts.len(), dir.join("charts").display()))
         }
-        ChartsState::Failed { error, .. } => flash_error(state, format!("charts for {}: {error}", dir.display())),
+        ChartsState::Failed { error, .. } => {
+            flash_error(state, format!("charts for {}: {error}", dir.display()))
+        }
         _ => None,
     };
     if matches!(&state.run.charts, ChartsState::Rendering { dir: d } if *d == dir) {

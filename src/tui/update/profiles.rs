@@ -8,8 +8,8 @@ use crate::profile::Overrides;
 use crate::tui::action::{Action, Command};
 use crate::tui::format::parse_duration;
 use crate::tui::state::{
-    AppState, EditBuffer, ProfileItem, ProfilesFocus, ProfilesState, RunField, RunPhase, RunSettings, RunState,
-    Screen, TargetChoice,
+    AppState, EditBuffer, ProfileItem, ProfilesFocus, ProfilesState, RunField, RunPhase, RunSettings,
+    RunState, Screen, TargetChoice,
 };
 
 pub(super) fn loaded(state: &mut AppState, items: Vec<ProfileItem>) -> Option<Command> {
@@ -62,8 +62,14 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
                 p.filter.pop();
             }
             Action::Enter => p.filter_editing = false,
-            Action::Up => { let len = p.visible().len(); step(&mut p.selected, len, -1) },
-            Action::Down => { let len = p.visible().len(); step(&mut p.selected, len, 1) },
+            Action::Up => {
+                let len = p.visible().len();
+                step(&mut p.selected, len, -1)
+            }
+            Action::Down => {
+                let len = p.visible().len();
+                step(&mut p.selected, len, 1)
+            }
             _ => return None,
         }
         p.selected = p.selected.min(p.visible().len().saturating_sub(1));
@@ -103,7 +109,10 @@ fn move_cursor(p: &mut ProfilesState, delta: isize) {
     match p.focus {
         ProfilesFocus::List => {
             let before = p.selected;
-            { let len = p.visible().len(); step(&mut p.selected, len, delta) };
+            {
+                let len = p.visible().len();
+                step(&mut p.selected, len, delta)
+            };
             if before != p.selected {
                 reset_phases(p);
             }
@@ -177,11 +186,14 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
             Ok(v) if v.is_finite() && v > 0.0 => Ok(()),
             _ => Err(format!("time scale {text:?}: write a number above 0, e.g. 0.1 (ten times faster)")),
         },
-        RunField::Users => {
-            text.parse::<NonZeroU32>().map(|_| ()).map_err(|_| format!("users {text:?}: write a whole number ≥ 1"))
-        }
+        RunField::Users => text
+            .parse::<NonZeroU32>()
+            .map(|_| ())
+            .map_err(|_| format!("users {text:?}: write a whole number ≥ 1")),
         RunField::Duration => parse_duration(text).map(|_| ()),
-        RunField::Seed => text.parse::<u64>().map(|_| ()).map_err(|_| format!("seed {text:?}: write a whole number")),
+        RunField::Seed => {
+            text.parse::<u64>().map(|_| ()).map_err(|_| format!("seed {text:?}: write a whole number"))
+        }
     }
 }
 
@@ -214,14 +226,23 @@ fn start_run(state: &mut AppState) -> Option<Command> {
     let profile = match p.current() {
         None => return flash_error(state, "no profile selected (clear the filter with Esc?)"),
         Some(ProfileItem { profile: Err(_), name, .. }) => {
-            return flash_error(state, format!("profile {name} has errors (shown on the right); fix its file first"));
+            return flash_error(
+                state,
+                format!("profile {name} has errors (shown on the right); fix its file first"),
+            );
         }
         Some(ProfileItem { profile: Ok(profile), .. }) => profile.clone(),
     };
     let phases: Vec<String> = if p.phase_enabled.iter().all(|on| *on) {
         Vec::new()
     } else {
-        profile.phases.iter().zip(&p.phase_enabled).filter(|(_, on)| **on).map(|(ph, _)| ph.name.clone()).collect()
+        profile
+            .phases
+            .iter()
+            .zip(&p.phase_enabled)
+            .filter(|(_, on)| **on)
+            .map(|(ph, _)| ph.name.clone())
+            .collect()
     };
     if !profile.phases.is_empty() && p.phase_enabled.iter().all(|on| !on) {
         return flash_error(state, "no phase chosen: include at least one with space (or all with a)");
@@ -236,9 +257,15 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         Ok(profile) => profile,
         Err(err) => return flash_error(state, err.to_string()),
     };
-    let request =
-        RunRequest { profile, target: target.clone(), output_root: state.output_root.clone(), seed, time_scale };
-    state.run = RunState { phase: RunPhase::Starting, profile: name, target: target.label(), ..RunState::default() };
+    let request = RunRequest {
+        profile,
+        target: target.clone(),
+        output_root: state.output_root.clone(),
+        seed,
+        time_scale,
+    };
+    state.run =
+        RunState { phase: RunPhase::Starting, profile: name, target: target.label(), ..RunState::default() };
     state.screen = Screen::Run;
     state.flash = None;
     Some(Command::StartRun(Box::new(request)))

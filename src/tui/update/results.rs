@@ -45,8 +45,14 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
                 r.filter.pop();
             }
             Action::Enter => r.filter_editing = false,
-            Action::Up => { let len = r.visible().len(); step(&mut r.selected, len, -1) },
-            Action::Down => { let len = r.visible().len(); step(&mut r.selected, len, 1) },
+            Action::Up => {
+                let len = r.visible().len();
+                step(&mut r.selected, len, -1)
+            }
+            Action::Down => {
+                let len = r.visible().len();
+                step(&mut r.selected, len, 1)
+            }
             _ => {}
         }
         r.selected = r.selected.min(r.visible().len().saturating_sub(1));
@@ -96,7 +102,8 @@ fn open_html(state: &mut AppState) -> Option<Command> {
             Some(Command::OpenHtml(path))
         }
         None => {
-            let text = format!("{} has no experiment_summary.html yet; press e to render it", entry.dir.display());
+            let text =
+                format!("{} has no experiment_summary.html yet; press e to render it", entry.dir.display());
             flash_error(state, text)
         }
     }

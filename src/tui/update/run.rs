@@ -67,7 +67,8 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
         Event::PhaseStarted { index, name, planned } => {
             run.current_phase = Some(index);
             run.pause = None;
-            let line = format!("phase {}: {name} ({})", index + 1, crate::tui::format::secs(planned.as_secs_f64()));
+            let line =
+                format!("phase {}: {name} ({})", index + 1, crate::tui::format::secs(planned.as_secs_f64()));
             push_bounded(&mut run.messages, line, RECENT_CAP);
         }
         Event::Pause { next_phase, duration } => {

@@ -17,19 +17,26 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     render_head(state, head, buf);
     let (main, logs) = match &env.logs {
         Some(_) => {
-            let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
+            let [a, b] =
+                Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
             (a, Some(b))
         }
         None => (main, None),
     };
-    let form_width = 40.min(main.width / 2);
-    let [services, form] = Layout::horizontal([Constraint::Min(0), Constraint::Length(form_width)]).areas(main);
+    let form_width = if main.width >= 120 { 44 } else { 34 };
+    let [services, form] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(form_width)]).areas(main);
     render_services(state, services, buf);
     render_form(state, form, buf);
     if let (Some(area), Some(pane)) = (logs, &env.logs) {
         let room = area.height.saturating_sub(2) as usize;
-        let lines: Vec<Line> = pane.lines.iter().rev().take(room).rev().map(|l| Line::raw(l.clone())).collect();
-        let title = format!("Logs: {}{} (Esc closes)", pane.service, if pane.following { " · following" } else { "" });
+        let lines: Vec<Line> =
+            pane.lines.iter().rev().take(room).rev().map(|l| Line::raw(l.clone())).collect();
+        let title = format!(
+            "Logs: {}{} (Esc closes)",
+            pane.service,
+            if pane.following { " · following" } else { "" }
+        );
         Paragraph::new(lines).block(framed(state.theme, &title, false)).render(area, buf);
     }
 }
@@ -42,7 +49,10 @@ fn render_head(state: &AppState, area: Rect, buf: &mut Buffer) {
         DockerAvail::Connecting => Span::styled(format!("Docker: {} connecting…", state.spinner()), t.warn()),
         DockerAvail::Available => Span::styled("Docker: connected", t.ok()),
         DockerAvail::Unavailable(reason) => Span::styled(
-            clip(&format!("Docker unavailable: {reason} — embedded and URL targets still work"), area.width as usize),
+            clip(
+                &format!("Docker unavailable: {reason} — embedded and URL targets still work"),
+                area.width as usize,
+            ),
             t.warn(),
         ),
     };
@@ -73,6 +83,7 @@ fn render_services(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let env = &state.env;
     let focused = env.focus == EnvFocus::Services;
+    let wide = area.width >= 70;
     let block = framed(t, "Services (u up · d down · s/x/r · f logs)", focused);
     if env.services.is_empty() {
         let text = match &env.docker {
@@ -92,28 +103,47 @@ fn render_services(state: &AppState, area: Rect, buf: &mut Buffer) {
                 ("running", _) => t.warn(),
                 _ => t.bad(),
             };
-            Row::new(vec![
-                s.name.clone(),
-                s.state.clone(),
-                s.health.clone(),
-                s.ports.join(" "),
+            let mut cells = vec![s.name.clone(), s.state.clone(), s.health.clone()];
+            if wide {
+                cells.push(s.ports.join(" "));
+            }
+            cells.extend([
                 s.cpu_percent.map_or("-".into(), |c| format!("{c:.1}%")),
                 s.memory_bytes.map_or("-".into(), format::bytes),
-                s.uptime_s.map_or("-".into(), |u| format::secs(u as f64)),
-            ])
-            .style(style)
+            ]);
+            if wide {
+                cells.push(s.uptime_s.map_or("-".into(), |u| format::secs(u as f64)));
+            }
+            Row::new(cells).style(style)
         })
         .collect();
-    let widths = [
-        Constraint::Length(13),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Fill(1),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(6),
-    ];
-    let header = Row::new(vec!["service", "state", "health", "ports", "cpu", "memory", "up"]).style(t.header());
+    // Narrow terminals drop ports and uptime (`terrafix-tui env status` shows them).
+    let (widths, names) = if wide {
+        (
+            vec![
+                Constraint::Length(13),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Fill(1),
+                Constraint::Length(6),
+                Constraint::Length(9),
+                Constraint::Length(7),
+            ],
+            vec!["service", "state", "health", "ports", "cpu", "memory", "up"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(7),
+                Constraint::Length(8),
+                Constraint::Length(5),
+                Constraint::Length(8),
+            ],
+            vec!["service", "state", "health", "cpu", "memory"],
+        )
+    };
+    let header = Row::new(names).style(t.header());
     let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(t.selected());
     let mut table_state = TableState::default().with_selected(focused.then_some(env.selected));
     StatefulWidget::render(table, area, buf, &mut table_state);
@@ -134,7 +164,7 @@ fn render_form(state: &AppState, area: Rect, buf: &mut Buffer) {
                 _ => form.text(*field).to_string(),
             };
             Line::from(vec![
-                Span::styled(format!("{:>14}: ", field.label()), t.dim()),
+                Span::styled(format!("{:>14} ", field.label()), t.dim()),
                 Span::styled(value, if chosen { t.selected() } else { t.accent() }),
             ])
         })
@@ -143,9 +173,12 @@ fn render_form(state: &AppState, area: Rect, buf: &mut Buffer) {
     lines.push(match (&form.sending, &form.last_reply) {
         (true, _) => Line::styled(format!("{} sending…", state.spinner()), t.warn()),
         (false, None) => Line::styled("a applies with POST /configure", t.dim()),
-        (false, Some(Ok(reply))) => Line::styled(format!("✓ server: {reply}"), t.ok()),
+        (false, Some(Ok(_))) => Line::styled("✓ applied; the server answered:", t.ok()),
         (false, Some(Err(reason))) => Line::styled(format!("✗ {reason}"), t.bad()),
     });
+    if let (false, Some(Ok(reply))) = (form.sending, &form.last_reply) {
+        lines.push(Line::raw(reply.clone()));
+    }
     Paragraph::new(lines)
         .block(framed(t, "Live server settings", focused))
         .wrap(Wrap { trim: false })

@@ -4,7 +4,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{List, ListItem, ListState, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
+use ratatui::widgets::{
+    List, ListItem, ListState, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
 
 use super::widgets::{clip, framed, pair};
 use crate::profile::{Load, Phase, Profile, ServerSettings, Thresholds};
@@ -14,8 +16,7 @@ use crate::tui::theme::Theme;
 
 pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     let list_width = (area.width / 4).clamp(22, 34);
-    let [left, right] =
-        Layout::horizontal([Constraint::Length(list_width), Constraint::Min(0)]).areas(area);
+    let [left, right] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(0)]).areas(area);
     render_list(state, left, buf);
     let [detail, settings] = Layout::vertical([Constraint::Min(0), Constraint::Length(5)]).areas(right);
     match state.profiles.current() {
@@ -28,9 +29,15 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
                 Line::raw(""),
                 Line::raw(error.clone()),
                 Line::raw(""),
-                Line::from(Span::styled("Fix the file, then restart or check it with `terrafix-tui profiles validate`.", t.dim())),
+                Line::from(Span::styled(
+                    "Fix the file, then restart or check it with `terrafix-tui profiles validate`.",
+                    t.dim(),
+                )),
             ];
-            Paragraph::new(lines).block(framed(t, name, false)).wrap(Wrap { trim: false }).render(detail, buf);
+            Paragraph::new(lines)
+                .block(framed(t, name, false))
+                .wrap(Wrap { trim: false })
+                .render(detail, buf);
         }
         None => {
             let text = if state.profiles.loading {
@@ -64,10 +71,9 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
                     Span::raw(format!("{} ", item.name)),
                     Span::styled(format!("{}ph", profile.phases.len()), t.dim()),
                 ])),
-                Err(_) => ListItem::new(Line::from(vec![
-                    Span::styled("✗ ", t.bad()),
-                    Span::raw(item.name.clone()),
-                ])),
+                Err(_) => {
+                    ListItem::new(Line::from(vec![Span::styled("✗ ", t.bad()), Span::raw(item.name.clone())]))
+                }
             }
         })
         .collect();
@@ -92,12 +98,16 @@ fn render_profile(state: &AppState, profile: &Profile, area: Rect, buf: &mut Buf
     let head = vec![
         Line::from(vec![
             Span::styled(format!(" {} ", profile.name), t.title()),
-            Span::raw(clip(&profile.description, header.width.saturating_sub(profile.name.len() as u16 + 3) as usize)),
+            Span::raw(clip(
+                &profile.description,
+                header.width.saturating_sub(profile.name.len() as u16 + 3) as usize,
+            )),
         ]),
         Line::from(second),
     ];
     Paragraph::new(head).render(header, buf);
 
+    let wide = area.width >= 90;
     let enabled = p.phase_enabled.iter().filter(|on| **on).count();
     let title = format!("Phases {enabled}/{} (space toggles, a all)", profile.phases.len());
     let rows: Vec<Row> = profile
@@ -106,26 +116,44 @@ fn render_profile(state: &AppState, profile: &Profile, area: Rect, buf: &mut Buf
         .enumerate()
         .map(|(i, phase)| {
             let mark = if p.phase_enabled.get(i).copied().unwrap_or(true) { "[x]" } else { "[ ]" };
-            Row::new(vec![
-                mark.to_string(),
-                phase.name.clone(),
-                phase.behaviour.name.clone(),
+            let mut cells = vec![mark.to_string(), phase.name.clone()];
+            if wide {
+                cells.push(phase.behaviour.name.clone());
+            }
+            cells.extend([
                 load_label(&phase.load),
                 format::secs(phase.duration.as_secs_f64()),
                 server_label(&phase.server),
-            ])
+            ]);
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Length(3),
-        Constraint::Fill(3),
-        Constraint::Fill(2),
-        Constraint::Length(13),
-        Constraint::Length(6),
-        Constraint::Fill(3),
-    ];
-    let header_row =
-        Row::new(vec!["", "phase", "behaviour", "load", "time", "server"]).style(t.header());
+    // Narrow terminals leave the behaviour to the detail pane below.
+    let (widths, names) = if wide {
+        (
+            vec![
+                Constraint::Length(3),
+                Constraint::Fill(3),
+                Constraint::Fill(2),
+                Constraint::Length(13),
+                Constraint::Length(6),
+                Constraint::Fill(3),
+            ],
+            vec!["", "phase", "behaviour", "load", "time", "server"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(3),
+                Constraint::Fill(3),
+                Constraint::Length(13),
+                Constraint::Length(6),
+                Constraint::Fill(2),
+            ],
+            vec!["", "phase", "load", "time", "server"],
+        )
+    };
+    let header_row = Row::new(names).style(t.header());
     let mut block = framed(t, &title, p.focus == ProfilesFocus::Phases);
     if let Some(capacity) = &profile.capacity {
         block = block.title_bottom(format!(
@@ -148,13 +176,14 @@ fn render_profile(state: &AppState, profile: &Profile, area: Rect, buf: &mut Buf
 }
 
 fn render_phase_detail(t: Theme, phase: &Phase, area: Rect, buf: &mut Buffer) {
-    let mut load = pair(t, "load", load_label(&phase.load));
+    let mut load = pair(t, "behaviour", phase.behaviour.name.clone());
+    load.extend(pair(t, "load", load_label(&phase.load)));
     if let Load::Closed { spawn_rate_per_s, .. } = phase.load {
         load.extend(pair(t, "spawn", format!("{}/s", format::real(spawn_rate_per_s))));
     }
     load.extend(pair(t, "repo", phase.repo_size.label().to_string()));
     load.extend(pair(t, "suite", phase.suite.clone()));
-    let server = if phase.server.is_empty() { "unchanged".to_string() } else { phase.server.to_json().to_string() };
+    let server = if phase.server.is_empty() { "unchanged".to_string() } else { server_label(&phase.server) };
     let limits =
         if phase.thresholds.is_empty() { "none".to_string() } else { thresholds_label(&phase.thresholds) };
     let lines = vec![
@@ -163,31 +192,41 @@ fn render_phase_detail(t: Theme, phase: &Phase, area: Rect, buf: &mut Buffer) {
         Line::from(pair(t, "server", server)),
         Line::from(pair(t, "limits", limits)),
     ];
-    Paragraph::new(lines).block(framed(t, &phase.name, false).borders(ratatui::widgets::Borders::TOP)).wrap(Wrap { trim: true }).render(area, buf);
+    Paragraph::new(lines)
+        .block(framed(t, &phase.name, false).borders(ratatui::widgets::Borders::TOP))
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
 }
 
 fn render_settings(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let p = &state.profiles;
     let focused = p.focus == ProfilesFocus::Settings;
-    let block = framed(t, "Run settings (Enter edits, empty = profile's)", focused);
+    let block = framed(t, "Run settings (Enter edits; default = the profile's)", focused);
     let inner = block.inner(area);
     block.render(area, buf);
     let rows = Layout::vertical([Constraint::Length(1); 3]).split(inner);
     for (row, fields) in RunField::ALL.chunks(2).enumerate() {
         let Some(&row_area) = rows.get(row) else { break };
-        let cols = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).split(row_area);
+        let cols =
+            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).split(row_area);
         for (col, field) in fields.iter().enumerate() {
             let chosen = focused && p.current_field() == *field;
             let value = match (&p.edit, chosen) {
                 (Some(edit), true) => format!("{}▏", edit.text),
                 _ => {
                     let text = p.settings.text(*field);
-                    if text.is_empty() { "(profile's)".to_string() } else { text.to_string() }
+                    if text.is_empty() { "default".to_string() } else { text.to_string() }
                 }
             };
             let muted = *field == RunField::Url && p.settings.target != TargetChoice::Url;
-            let value_style = if chosen { t.selected() } else if muted { t.dim() } else { t.accent() };
+            let value_style = if chosen {
+                t.selected()
+            } else if muted {
+                t.dim()
+            } else {
+                t.accent()
+            };
             let line = Line::from(vec![
                 Span::styled(format!("{:>10}: ", field.label()), t.dim()),
                 Span::styled(value, value_style),

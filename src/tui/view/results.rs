@@ -31,7 +31,9 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
         let text = match (&r.load_error, r.loading) {
             (Some(e), _) => format!("✗ {e}"),
             (None, true) => format!("{} reading {}…", state.spinner(), state.output_root.display()),
-            (None, false) => format!("No runs under {} yet. Run a profile from tab 1.", state.output_root.display()),
+            (None, false) => {
+                format!("No runs under {} yet. Run a profile from tab 1.", state.output_root.display())
+            }
         };
         Paragraph::new(text).block(framed(t, "Run", false)).wrap(Wrap { trim: true }).render(right, buf);
         return;
@@ -58,12 +60,17 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
         .map(|i| {
             let e = &r.entries[i];
             let mark = match &e.summary {
-                Ok(s) if s.status == RunStatus::Aborted => Span::styled("◌ ", t.warn()),
+                Ok(s) if s.status == RunStatus::Aborted => Span::styled("◌", t.warn()),
                 Ok(s) => verdict(t, s.passed),
-                Err(_) => Span::styled("? ", t.warn()),
+                Err(_) => Span::styled("?", t.warn()),
             };
             let compare = if r.compare_mark.as_deref() == Some(e.run_id.as_str()) { "◆ " } else { "" };
-            ListItem::new(Line::from(vec![mark, Span::raw(" "), Span::styled(compare, t.accent()), Span::raw(e.run_id.clone())]))
+            ListItem::new(Line::from(vec![
+                mark,
+                Span::raw(" "),
+                Span::styled(compare, t.accent()),
+                Span::raw(e.run_id.clone()),
+            ]))
         })
         .collect();
     let list = List::new(items).block(framed(t, &title, true)).highlight_style(t.selected());
@@ -71,15 +78,24 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
     StatefulWidget::render(list, area, buf, &mut list_state);
 }
 
-fn render_detail(state: &AppState, entry: &ResultEntry, export: Option<&ChartsState>, area: Rect, buf: &mut Buffer) {
+fn render_detail(
+    state: &AppState,
+    entry: &ResultEntry,
+    export: Option<&ChartsState>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let t = state.theme;
     let summary = match &entry.summary {
         Ok(s) => s,
         Err(reason) => {
-            Paragraph::new(vec![Line::styled("✗ this run's summary cannot be read", t.bad()), Line::raw(reason.clone())])
-                .block(framed(t, &entry.run_id, false))
-                .wrap(Wrap { trim: true })
-                .render(area, buf);
+            Paragraph::new(vec![
+                Line::styled("✗ this run's summary cannot be read", t.bad()),
+                Line::raw(reason.clone()),
+            ])
+            .block(framed(t, &entry.run_id, false))
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
             return;
         }
     };
@@ -122,21 +138,39 @@ fn render_detail(state: &AppState, entry: &ResultEntry, export: Option<&ChartsSt
             Line::from(vec![
                 verdict(t, th.passed),
                 Span::raw(format!(" {} {} ", th.scope, th.metric)),
-                Span::styled(format!("limit {} actual {}", metric_value(&th.metric, th.limit), metric_value(&th.metric, th.actual)), t.dim()),
+                Span::styled(
+                    format!(
+                        "limit {} actual {}",
+                        metric_value(&th.metric, th.limit),
+                        metric_value(&th.metric, th.actual)
+                    ),
+                    t.dim(),
+                ),
             ])
         })
         .collect();
     let lines = if lines.is_empty() { vec![Line::styled("no thresholds declared", t.dim())] } else { lines };
     Paragraph::new(lines).block(framed(t, "Thresholds", false)).render(limits, buf);
     let chart_line = match export {
-        Some(ChartsState::Rendering { .. }) => Line::styled(format!("{} rendering charts…", state.spinner()), t.warn()),
+        Some(ChartsState::Rendering { .. }) => {
+            Line::styled(format!("{} rendering charts…", state.spinner()), t.warn())
+        }
         Some(ChartsState::Failed { error, .. }) => Line::styled(format!("✗ charts: {error}"), t.bad()),
         Some(ChartsState::Done { dir, charts, warnings, .. }) => Line::styled(
-            format!("✓ {} charts in {} ({} warnings)", charts.len(), dir.join("charts").display(), warnings.len()),
+            format!(
+                "✓ {} charts in {} ({} warnings)",
+                charts.len(),
+                dir.join("charts").display(),
+                warnings.len()
+            ),
             t.ok(),
         ),
         _ => Line::styled(
-            format!("{} charts · html {} · e export · o open · p paths", entry.charts.len(), if entry.html.is_some() { "yes" } else { "no" }),
+            format!(
+                "{} charts · html {} · e export · o open · p paths",
+                entry.charts.len(),
+                if entry.html.is_some() { "yes" } else { "no" }
+            ),
             t.dim(),
         ),
     };
@@ -152,6 +186,7 @@ fn metric_value(metric: &str, value: f64) -> String {
 }
 
 fn render_phases(t: Theme, summary: &RunSummary, area: Rect, buf: &mut Buffer) {
+    let wide = area.width >= 80;
     let rows: Vec<Row> = summary
         .experiments
         .iter()
@@ -162,29 +197,51 @@ fn render_phases(t: Theme, summary: &RunSummary, area: Rect, buf: &mut Buffer) {
                 PhaseStatus::Aborted => "aborted",
             };
             let s = &p.summary;
-            Row::new(vec![
-                p.name.clone(),
-                status.into(),
+            let mut cells = vec![p.name.clone()];
+            if wide {
+                cells.push(status.into());
+            }
+            cells.extend([
                 format::count(s.total_requests),
                 format::count(s.failure_count),
                 format::real(s.requests_per_sec),
-                format::ms(s.median_response_ms),
-                format::ms(s.p95_response_ms),
-                format::ms(s.p99_response_ms),
-            ])
+            ]);
+            if wide {
+                cells.push(format::ms(s.median_response_ms));
+            }
+            cells.extend([format::ms(s.p95_response_ms), format::ms(s.p99_response_ms)]);
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-    ];
-    let header = Row::new(vec!["phase", "status", "reqs", "fails", "req/s", "p50", "p95", "p99"]).style(t.header());
+    // Narrow terminals drop status and p50 so the phase name keeps its room.
+    let (widths, names) = if wide {
+        (
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(7),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Length(7),
+            ],
+            vec!["phase", "status", "reqs", "fails", "req/s", "p50", "p95", "p99"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(6),
+                Constraint::Length(5),
+                Constraint::Length(6),
+                Constraint::Length(7),
+                Constraint::Length(7),
+            ],
+            vec!["phase", "reqs", "fails", "req/s", "p95", "p99"],
+        )
+    };
+    let header = Row::new(names).style(t.header());
     Widget::render(Table::new(rows, widths).header(header).block(framed(t, "Phases", false)), area, buf);
 }
 
@@ -192,10 +249,15 @@ fn render_paths(t: Theme, entry: &ResultEntry, area: Rect, buf: &mut Buffer) {
     let dir = &entry.dir;
     let mut lines = vec![
         Line::from(vec![Span::styled("folder   ", t.dim()), Span::raw(dir.display().to_string())]),
-        Line::from(vec![Span::styled("summary  ", t.dim()), Span::raw(dir.join("experiment_summary.json").display().to_string())]),
+        Line::from(vec![
+            Span::styled("summary  ", t.dim()),
+            Span::raw(dir.join("experiment_summary.json").display().to_string()),
+        ]),
         Line::from(vec![
             Span::styled("html     ", t.dim()),
-            Span::raw(entry.html.as_ref().map_or("(not rendered yet: press e)".into(), |p| p.display().to_string())),
+            Span::raw(
+                entry.html.as_ref().map_or("(not rendered yet: press e)".into(), |p| p.display().to_string()),
+            ),
         ]),
         Line::from(vec![
             Span::styled("charts   ", t.dim()),
@@ -210,7 +272,10 @@ fn render_paths(t: Theme, entry: &ResultEntry, area: Rect, buf: &mut Buffer) {
             ]));
         }
     }
-    Paragraph::new(lines).block(framed(t, "Output paths (p closes)", true)).wrap(Wrap { trim: false }).render(area, buf);
+    Paragraph::new(lines)
+        .block(framed(t, "Output paths (p closes)", true))
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
 }
 
 fn clip_name(name: &str) -> String {
@@ -223,7 +288,9 @@ fn change(a: f64, b: f64) -> String {
 
 fn render_compare(t: Theme, a: &ResultEntry, b: &ResultEntry, area: Rect, buf: &mut Buffer) {
     let (Ok(sa), Ok(sb)) = (&a.summary, &b.summary) else {
-        Paragraph::new("Both runs need a readable summary to compare.").block(framed(t, "Compare", true)).render(area, buf);
+        Paragraph::new("Both runs need a readable summary to compare.")
+            .block(framed(t, "Compare", true))
+            .render(area, buf);
         return;
     };
     let mut names: Vec<&str> = sa.experiments.iter().map(|p| p.name.as_str()).collect();
@@ -232,7 +299,8 @@ fn render_compare(t: Theme, a: &ResultEntry, b: &ResultEntry, area: Rect, buf: &
             names.push(&p.name);
         }
     }
-    let find = |s: &'_ RunSummary, n: &str| s.experiments.iter().find(|p| p.name == n).map(|p| p.summary.clone());
+    let find =
+        |s: &'_ RunSummary, n: &str| s.experiments.iter().find(|p| p.name == n).map(|p| p.summary.clone());
     let rows: Vec<Row> = names
         .iter()
         .map(|name| {
@@ -253,12 +321,12 @@ fn render_compare(t: Theme, a: &ResultEntry, b: &ResultEntry, area: Rect, buf: &
         .collect();
     let widths = [
         Constraint::Fill(1),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(6),
         Constraint::Length(7),
         Constraint::Length(7),
-        Constraint::Length(6),
+        Constraint::Length(5),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(5),
     ];
     let header = Row::new(vec!["phase", "req/s A", "req/s B", "Δ", "p99 A", "p99 B", "Δ"]).style(t.header());
     let [legend, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);

@@ -35,10 +35,11 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
         return;
     }
     let (shown, snapshot) = run.shown();
+    let figure_lines = if area.width < 120 { 3 } else { 2 };
     let [status, gauge, figures, charts, bottom] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(2),
+        Constraint::Length(figure_lines),
         Constraint::Percentage(45),
         Constraint::Min(5),
     ])
@@ -50,20 +51,29 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     let s = &run.series;
     run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], left, buf);
     run_charts::latency(t, &s.p50[..shown], &s.p95[..shown], &s.p99[..shown], right, buf);
-    let wide = area.width >= 110;
-    let (table_area, events_area) = if wide {
-        let [a, b] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-        (a, b)
-    } else {
+    // Small terminals give the table all the room and show only the latest error under it.
+    let (table_area, events_area) = if area.width >= 110 {
+        let [a, b] =
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+        (a, Some(b))
+    } else if area.height >= 30 {
         let [a, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(bottom);
-        (a, b)
+        (a, Some(b))
+    } else {
+        (bottom, None)
+    };
+    let latest = match events_area {
+        None => run.errors.back().map(|e| Line::styled(format!(" latest error: {} ", clip(e, 60)), t.warn())),
+        Some(_) => None,
     };
     if run.phase == RunPhase::Finished && !run.finished_phases.is_empty() {
         render_phase_table(t, run, table_area, buf);
     } else {
-        render_name_table(t, snapshot, table_area, buf);
+        render_name_table(t, snapshot, latest, table_area, buf);
     }
-    render_events(t, run, events_area, buf);
+    if let Some(events_area) = events_area {
+        render_events(t, run, events_area, buf);
+    }
 }
 
 fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
@@ -106,16 +116,24 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
 fn render_gauge(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, buf: &mut Buffer) {
     let n = run.plan.len().max(snap.map_or(0, |s| s.phase_count));
     let (label, ratio) = match (&run.pause, snap, run.current_phase) {
+        _ if run.phase == RunPhase::Finished => {
+            let total = snap.map_or(0.0, |s| s.run_elapsed_s);
+            (format!("all {n} phases done in {}", format::secs(total)), 1.0)
+        }
         (Some(pause), s, _) => {
             let waited = s.map_or(0.0, |s| s.run_elapsed_s) - pause.since_run_s;
             let left = (pause.duration_s - waited).max(0.0);
-            (format!("pause before {} · {} left", pause.next_phase, format::secs(left)), waited / pause.duration_s.max(1e-9))
+            (
+                format!("pause before {} · {} left", pause.next_phase, format::secs(left)),
+                waited / pause.duration_s.max(1e-9),
+            )
         }
         (None, Some(s), current) => {
             let k = current.unwrap_or(s.phase_index) + 1;
             let left = (s.phase_planned_s - s.phase_elapsed_s).max(0.0);
             let later: f64 = run.plan.iter().skip(k).map(|p| p.planned.as_secs_f64()).sum();
-            let run_left = if k < n { format!(" · run ~{} left", format::secs(left + later)) } else { String::new() };
+            let run_left =
+                if k < n { format!(" · run ~{} left", format::secs(left + later)) } else { String::new() };
             (
                 format!(
                     "phase {k}/{n} {} · {}/{} · {} left{run_left}",
@@ -137,7 +155,8 @@ fn render_gauge(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, b
     let bar_width = (area.width as usize).saturating_sub(label.chars().count() + 1);
     let filled = (ratio * bar_width as f64).round() as usize;
     let bar = format!("{}{}", "█".repeat(filled), "░".repeat(bar_width - filled.min(bar_width)));
-    Line::from(vec![Span::styled(format!("{label} "), t.title()), Span::styled(bar, t.accent())]).render(area, buf);
+    Line::from(vec![Span::styled(format!("{label} "), t.title()), Span::styled(bar, t.accent())])
+        .render(area, buf);
 }
 
 fn render_figures(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, buf: &mut Buffer) {
@@ -178,7 +197,13 @@ fn render_figures(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect,
     Paragraph::new(vec![first, pairs(t, &second)]).wrap(Wrap { trim: true }).render(area, buf);
 }
 
-fn render_name_table(t: Theme, snap: Option<&Snapshot>, area: Rect, buf: &mut Buffer) {
+fn render_name_table(
+    t: Theme,
+    snap: Option<&Snapshot>,
+    latest: Option<Line<'static>>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let rows: Vec<Row> = snap
         .map(|s| s.rows.as_slice())
         .unwrap_or_default()
@@ -207,7 +232,11 @@ fn render_name_table(t: Theme, snap: Option<&Snapshot>, area: Rect, buf: &mut Bu
         Constraint::Length(7),
     ];
     let header = Row::new(vec!["name", "reqs", "fails", "req/s", "p50", "p95", "p99"]).style(t.header());
-    Table::new(rows, widths).header(header).block(framed(t, "Requests by name (this phase)", false)).render(area, buf);
+    let mut block = framed(t, "Requests by name (this phase)", false);
+    if let Some(latest) = latest {
+        block = block.title_bottom(latest);
+    }
+    Table::new(rows, widths).header(header).block(block).render(area, buf);
 }
 
 fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
@@ -244,7 +273,8 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
         Constraint::Length(7),
         Constraint::Length(2),
     ];
-    let header = Row::new(vec!["phase", "status", "reqs", "fails", "req/s", "p95", "p99", ""]).style(t.header());
+    let header =
+        Row::new(vec!["phase", "status", "reqs", "fails", "req/s", "p95", "p99", ""]).style(t.header());
     Table::new(rows, widths).header(header).block(framed(t, "Phases", false)).render(area, buf);
 }
 

@@ -56,7 +56,9 @@ fn x_axis(t: Theme, points: &[Point]) -> (Axis<'static>, f64) {
 fn draw(t: Theme, title: Line<'static>, lines: &[Trace], y: Axis<'static>, area: Rect, buf: &mut Buffer) {
     let Some(first) = lines.first() else { return };
     if first.points.is_empty() {
-        Paragraph::new("waiting for the first second of data…").block(framed(t, "", false).title(title)).render(area, buf);
+        Paragraph::new("waiting for the first second of data…")
+            .block(framed(t, "", false).title(title))
+            .render(area, buf);
         return;
     }
     let (x, _) = x_axis(t, first.points);
@@ -107,17 +109,24 @@ pub fn latency(t: Theme, p50: &[Point], p95: &[Point], p99: &[Point], area: Rect
             l.iter().map(|&(x, v)| (x, if v > 0.0 { v.log10() } else { lo })).collect()
         };
         let (a, b, c) = (log(p50), log(p95), log(p99));
-        let labels = [lo, (lo + hi) / 2.0, hi].map(|e| Span::styled(format::ms(10f64.powf(e)), t.dim())).to_vec();
+        let labels =
+            [lo, (lo + hi) / 2.0, hi].map(|e| Span::styled(format::ms(10f64.powf(e)), t.dim())).to_vec();
         let y = Axis::default().bounds([lo, hi]).labels(labels);
-        let lines =
-            [Trace { name: "p50", points: &a }, Trace { name: "p95", points: &b }, Trace { name: "p99", points: &c }];
+        let lines = [
+            Trace { name: "p50", points: &a },
+            Trace { name: "p95", points: &b },
+            Trace { name: "p99", points: &c },
+        ];
         draw(t, legend_title(t, "latency", &lines, "log"), &lines, y, area, buf);
     } else {
         let top = format::nice_ceiling(top, 1.0);
         let labels = [0.0, top / 2.0, top].map(|v| Span::styled(format::ms(v), t.dim())).to_vec();
         let y = Axis::default().bounds([0.0, top]).labels(labels);
-        let lines =
-            [Trace { name: "p50", points: p50 }, Trace { name: "p95", points: p95 }, Trace { name: "p99", points: p99 }];
+        let lines = [
+            Trace { name: "p50", points: p50 },
+            Trace { name: "p95", points: p95 },
+            Trace { name: "p99", points: p99 },
+        ];
         draw(t, legend_title(t, "latency", &lines, ""), &lines, y, area, buf);
     }
 }

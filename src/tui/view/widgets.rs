@@ -8,13 +8,17 @@ use crate::tui::theme::Theme;
 
 /// A bordered block; the focused one gets a heavier, coloured border.
 pub fn framed(theme: Theme, title: &str, focused: bool) -> Block<'static> {
-    let (style, kind) =
-        if focused { (theme.focused_border(), BorderType::Thick) } else { (theme.border(), BorderType::Plain) };
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(kind)
-        .border_style(style)
-        .title(Span::styled(format!(" {} ", title.trim()), theme.title()))
+    let (style, kind) = if focused {
+        (theme.focused_border(), BorderType::Thick)
+    } else {
+        (theme.border(), BorderType::Plain)
+    };
+    let block = Block::default().borders(Borders::ALL).border_type(kind).border_style(style);
+    if title.trim().is_empty() {
+        block
+    } else {
+        block.title(Span::styled(format!(" {} ", title.trim()), theme.title()))
+    }
 }
 
 /// A rectangle of at most `width`×`height` in the middle of `area`.
