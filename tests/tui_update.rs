@@ -28,10 +28,12 @@ fn number_keys_and_tab_switch_screens_and_load_what_they_show() {
     let mut state = app();
     let command = press(&mut state, KeyCode::Char('2'));
     assert_eq!(state.screen, Screen::Environment);
-    let Some(Command::Batch(commands)) = command else { panic!("expected connect + health, got {command:?}") };
+    let Some(Command::Batch(commands)) = command else {
+        panic!("expected connect + health, got {command:?}")
+    };
     assert!(matches!(commands[0], Command::Docker(DockerOp::Connect)));
     assert!(matches!(&commands[1], Command::CheckHealth(url) if url == "http://127.0.0.1:8081"));
-    assert!(matches!(press(&mut state, KeyCode::Tab), None));
+    assert!(press(&mut state, KeyCode::Tab).is_none());
     assert_eq!(state.screen, Screen::Run);
     assert!(matches!(press(&mut state, KeyCode::Tab), Some(Command::LoadResults)));
     assert!(state.results.loading);
@@ -62,7 +64,9 @@ fn filter_narrows_the_list_and_escape_clears_it() {
 #[test]
 fn enter_on_a_profile_starts_a_run_with_the_settings() {
     let mut state = app();
-    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Enter) else { panic!("no run started") };
+    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Enter) else {
+        panic!("no run started")
+    };
     assert_eq!(request.profile.name, "smoke");
     assert_eq!(request.target, Target::Embedded);
     assert_eq!(request.seed, 42);
@@ -189,7 +193,12 @@ fn a_finished_run_renders_charts_then_reloads_results() {
     assert!(matches!(command, Some(Command::RenderCharts(d)) if d == dir));
     assert_eq!(state.run.charts, ChartsState::Rendering { dir: dir.clone() });
     assert!(update(&mut state, Action::RunEnded(Ok(dir.clone()))).is_none(), "charts are already rendering");
-    let done = ChartsState::Done { dir: dir.clone(), charts: vec![dir.join("charts/a.png")], html: vec![], warnings: vec![] };
+    let done = ChartsState::Done {
+        dir: dir.clone(),
+        charts: vec![dir.join("charts/a.png")],
+        html: vec![],
+        warnings: vec![],
+    };
     assert!(matches!(update(&mut state, Action::ChartsRendered(done.clone())), Some(Command::LoadResults)));
     assert_eq!(state.run.charts, done);
 }
@@ -199,7 +208,9 @@ fn results_export_open_and_compare() {
     let mut state = app();
     press(&mut state, KeyCode::Char('4'));
     update(&mut state, Action::ResultsLoaded(Ok(result_entries())));
-    assert!(matches!(press(&mut state, KeyCode::Char('o')), Some(Command::OpenHtml(p)) if p.ends_with("experiment_summary.html")));
+    assert!(
+        matches!(press(&mut state, KeyCode::Char('o')), Some(Command::OpenHtml(p)) if p.ends_with("experiment_summary.html"))
+    );
     assert!(matches!(press(&mut state, KeyCode::Char('e')), Some(Command::RenderCharts(_))));
     assert!(press(&mut state, KeyCode::Char('e')).is_none(), "one export at a time");
     press(&mut state, KeyCode::Char('c'));
@@ -241,7 +252,9 @@ fn environment_without_docker_refuses_docker_keys_but_applies_settings() {
     press(&mut state, KeyCode::Enter);
     press(&mut state, KeyCode::Char('j'));
     press(&mut state, KeyCode::Char(' '));
-    let Some(Command::Configure { base_url, body }) = press(&mut state, KeyCode::Char('a')) else { panic!("no /configure") };
+    let Some(Command::Configure { base_url, body }) = press(&mut state, KeyCode::Char('a')) else {
+        panic!("no /configure")
+    };
     assert_eq!(base_url, "http://127.0.0.1:8081");
     assert_eq!(body, serde_json::json!({"failure_rate": 0.25, "failure_mode": "throttle_429"}));
     assert!(state.env.form.sending);
@@ -251,7 +264,10 @@ fn environment_without_docker_refuses_docker_keys_but_applies_settings() {
 fn docker_status_is_polled_while_the_environment_is_shown() {
     let mut state = app();
     press(&mut state, KeyCode::Char('2'));
-    assert!(matches!(update(&mut state, Action::DockerConnected(Ok(()))), Some(Command::Docker(DockerOp::Status))));
+    assert!(matches!(
+        update(&mut state, Action::DockerConnected(Ok(()))),
+        Some(Command::Docker(DockerOp::Status))
+    ));
     let polls = (0..40).filter_map(|_| update(&mut state, Action::Tick)).count();
     assert_eq!(polls, 2, "one poll every 20 ticks of 100 ms");
     press(&mut state, KeyCode::Char('1'));

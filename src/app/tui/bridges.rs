@@ -3,8 +3,9 @@
 //! Everything the TUI needs from them goes through this file, in the TUI's own view types.
 //!
 //! INTEGRATOR — when `crate::docker` and `crate::report::render_all` are merged:
-//!   1. delete the two `#[cfg(any())]` lines marked WIRE below (they switch the real code on),
-//!   2. delete `mod unwired` and its `pub use`, and the `NOT_WIRED` return in `render_charts`.
+//!   1. delete the three `#[cfg(any())]` lines marked WIRE below (they switch the real code on),
+//!   2. delete `mod unwired` and its `pub use`, and the `Err` return at the end of `render_charts`.
+//!
 //! The wired code is written against the documented signatures; nothing else changes.
 
 use std::path::{Path, PathBuf};

@@ -200,11 +200,7 @@ pub(super) fn news(state: &mut AppState, action: Action) -> Option<Command> {
             env.last_result = Some(result);
             return Some(Command::Docker(DockerOp::Status));
         }
-        Action::DockerProgress(line) => {
-            if env.busy.is_some() {
-                env.busy = Some(line);
-            }
-        }
+        Action::DockerProgress(line) if env.busy.is_some() => env.busy = Some(line),
         Action::LogLine(line) => {
             if let Some(logs) = &mut env.logs {
                 push_bounded(&mut logs.lines, line, LOG_CAP);

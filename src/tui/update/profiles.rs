@@ -146,7 +146,7 @@ fn begin_edit(p: &mut ProfilesState) {
 fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     let p = &mut state.profiles;
     let field = p.current_field();
-    let Some(edit) = p.edit.as_mut() else { return None };
+    let edit = p.edit.as_mut()?;
     match action {
         Action::Type(c) => edit.text.push(c),
         Action::Backspace => {
