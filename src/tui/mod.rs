@@ -1,2 +1,19 @@
 //! ratatui screens and widgets: state, key → action → command, and pure rendering.
-//! No I/O and no spawning here; `app::tui` performs commands.
+//! No I/O and no spawning here; `app::tui` performs commands. Reads `metrics`, `profile`
+//! and `experiment` types only.
+
+pub mod action;
+pub mod env_state;
+pub mod format;
+pub mod keys;
+pub mod run_state;
+pub mod state;
+pub mod theme;
+pub mod update;
+mod view;
+
+pub use action::{Action, Command, DockerOp};
+pub use keys::handle_key;
+pub use state::{AppState, Screen};
+pub use theme::Theme;
+pub use update::update;

@@ -1,0 +1,345 @@
+//! Performing the TUI's commands: every task the UI starts is spawned here, off the UI loop,
+//! and reports back as an `Action` on one channel. Holds the active run's controls.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::bridges::{self, DockerHandle};
+use super::scan;
+use crate::experiment::{self, RunChannels, RunControl, RunRequest};
+use crate::metrics::Snapshot;
+use crate::tui::state::{ChartsState, ProfileItem};
+use crate::tui::{Action, Command, DockerOp};
+
+/// How long quitting waits for an aborted run to write its partial results.
+pub const RUN_STOP_GRACE: Duration = Duration::from_secs(15);
+
+struct ActiveRun {
+    control: RunControl,
+    snapshots: watch::Receiver<Snapshot>,
+    task: JoinHandle<()>,
+}
+
+pub struct Worker {
+    tx: mpsc::UnboundedSender<Action>,
+    profiles_dir: Option<PathBuf>,
+    output_root: PathBuf,
+    run: Option<ActiveRun>,
+    docker: Arc<Mutex<Option<Arc<DockerHandle>>>>,
+    logs: Option<JoinHandle<()>>,
+    http: reqwest::Client,
+}
+
+/// Whether the loop goes on after a command.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+impl Worker {
+    pub fn new(
+        tx: mpsc::UnboundedSender<Action>,
+        profiles_dir: Option<PathBuf>,
+        output_root: PathBuf,
+    ) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        Self { tx, profiles_dir, output_root, run: None, docker: Arc::default(), logs: None, http }
+    }
+
+    /// The newest snapshot of the active run, if one arrived since the last call.
+    pub fn latest_snapshot(&mut self) -> Option<Snapshot> {
+        let run = self.run.as_mut()?;
+        match run.snapshots.has_changed() {
+            Ok(true) => Some(run.snapshots.borrow_and_update().clone()),
+            _ => None,
+        }
+    }
+
+    pub fn perform(&mut self, command: Command) -> Flow {
+        let tx = self.tx.clone();
+        // Send errors below mean the UI loop has ended; nobody is left to tell.
+        match command {
+            Command::Quit => return Flow::Quit,
+            Command::Batch(commands) => {
+                for command in commands {
+                    if self.perform(command) == Flow::Quit {
+                        return Flow::Quit;
+                    }
+                }
+            }
+            Command::LoadProfiles => {
+                let dir = self.profiles_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    let items = crate::profile::list(dir.as_deref())
+                        .into_iter()
+                        .map(|e| ProfileItem {
+                            name: e.name,
+                            source: e.source,
+                            profile: e.profile.map_err(|e| e.to_string()),
+                        })
+                        .collect();
+                    let _ = tx.send(Action::ProfilesLoaded(items));
+                });
+            }
+            Command::LoadResults => {
+                let root = self.output_root.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Action::ResultsLoaded(scan::runs(&root)));
+                });
+            }
+            Command::StartRun(request) => self.start_run(*request),
+            Command::SkipPhase => {
+                if let Some(run) = &self.run {
+                    run.control.skip_phase.notify_one();
+                }
+            }
+            Command::AbortRun => {
+                if let Some(run) = &self.run {
+                    run.control.cancel.cancel();
+                }
+            }
+            Command::RenderCharts(dir) => {
+                tokio::task::spawn_blocking(move || {
+                    let outcome = match bridges::render_charts(&dir) {
+                        Ok(out) => ChartsState::Done {
+                            dir,
+                            charts: out.charts,
+                            html: out.html,
+                            warnings: out.warnings,
+                        },
+                        Err(error) => ChartsState::Failed { dir, error },
+                    };
+                    let _ = tx.send(Action::ChartsRendered(outcome));
+                });
+            }
+            Command::OpenHtml(path) => open_with_system(path, tx),
+            Command::Docker(op) => self.docker(op),
+            Command::FollowLogs(service) => self.follow_logs(service),
+            Command::StopLogs => {
+                if let Some(task) = self.logs.take() {
+                    task.abort();
+                }
+            }
+            Command::Configure { base_url, body } => {
+                let http = self.http.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(Action::ConfigureReply(configure(&http, &base_url, body).await));
+                });
+            }
+            Command::CheckHealth(base_url) => {
+                let http = self.http.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(Action::HealthReply(health(&http, &base_url).await));
+                });
+            }
+        }
+        Flow::Continue
+    }
+
+    fn start_run(&mut self, request: RunRequest) {
+        let (events_tx, mut events_rx) = mpsc::channel(1024);
+        let (snapshots_tx, snapshots_rx) = watch::channel(Snapshot::default());
+        let control = RunControl::default();
+        let tx = self.tx.clone();
+        let run_control = control.clone();
+        tracing::info!(profile = %request.profile.name, target = %request.target.label(), "starting a run");
+        let task = tokio::spawn(async move {
+            let forward_tx = tx.clone();
+            let forward = tokio::spawn(async move {
+                while let Some(event) = events_rx.recv().await {
+                    let _ = forward_tx.send(Action::RunEvent(Box::new(event)));
+                }
+            });
+            let channels = RunChannels { events: events_tx, snapshots: snapshots_tx };
+            // The run gets its own task so that a panic in it becomes an error shown on screen.
+            let outcome = tokio::spawn(experiment::run(request, channels, run_control)).await;
+            let _ = forward.await;
+            let result = match outcome {
+                Ok(Ok((_, dir))) => Ok(dir),
+                Ok(Err(err)) => Err(err.to_string()),
+                Err(join) => Err(format!("the run crashed ({join}); details are in the log file")),
+            };
+            if let Err(reason) = &result {
+                tracing::error!("run ended with an error: {reason}");
+            }
+            let _ = tx.send(Action::RunEnded(result));
+        });
+        self.run = Some(ActiveRun { control, snapshots: snapshots_rx, task });
+    }
+
+    fn docker(&mut self, op: DockerOp) {
+        let tx = self.tx.clone();
+        let slot = self.docker.clone();
+        let handle = lock(&slot).clone();
+        tokio::spawn(async move {
+            if op == DockerOp::Connect {
+                let result = bridges::connect().await.map(|h| {
+                    *lock(&slot) = Some(Arc::new(h));
+                });
+                let _ = tx.send(Action::DockerConnected(result));
+                return;
+            }
+            let Some(docker) = handle else {
+                let _ = tx.send(Action::DockerConnected(Err("not connected to Docker".into())));
+                return;
+            };
+            let done = match op {
+                DockerOp::Connect => return,
+                DockerOp::Status => {
+                    let _ = tx.send(Action::DockerStatus(docker.status().await));
+                    return;
+                }
+                DockerOp::Up => {
+                    let (progress_tx, mut progress_rx) = mpsc::channel::<String>(64);
+                    let forward_tx = tx.clone();
+                    let forward = tokio::spawn(async move {
+                        while let Some(line) = progress_rx.recv().await {
+                            let _ = forward_tx.send(Action::DockerProgress(line));
+                        }
+                    });
+                    let result = docker.up(progress_tx).await;
+                    let _ = forward.await;
+                    result
+                }
+                DockerOp::Down => docker.down().await,
+                DockerOp::Start(service) => docker.start(&service).await,
+                DockerOp::Stop(service) => docker.stop(&service).await,
+                DockerOp::Restart(service) => docker.restart(&service).await,
+            };
+            let _ = tx.send(Action::DockerDone(done));
+        });
+    }
+
+    fn follow_logs(&mut self, service: String) {
+        if let Some(task) = self.logs.take() {
+            task.abort();
+        }
+        let tx = self.tx.clone();
+        let handle = lock(&self.docker).clone();
+        self.logs = Some(tokio::spawn(async move {
+            let Some(docker) = handle else {
+                let _ = tx.send(Action::LogsEnded(Some("not connected to Docker".into())));
+                return;
+            };
+            let mut stream = match docker.logs(&service).await {
+                Ok(stream) => stream,
+                Err(reason) => {
+                    let _ = tx.send(Action::LogsEnded(Some(reason)));
+                    return;
+                }
+            };
+            while let Some(line) = stream.next().await {
+                match line {
+                    Ok(line) => {
+                        if tx.send(Action::LogLine(line)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(reason) => {
+                        let _ = tx.send(Action::LogsEnded(Some(reason)));
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send(Action::LogsEnded(None));
+        }));
+    }
+
+    /// Stops what is still going: aborts an active run and waits (bounded) for its partial
+    /// results; ends log streams.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.logs.take() {
+            task.abort();
+        }
+        if let Some(run) = self.run.take() {
+            if run.task.is_finished() {
+                return;
+            }
+            run.control.cancel.cancel();
+            eprintln!("terrafix-tui: stopping the run and writing its partial results…");
+            if tokio::time::timeout(RUN_STOP_GRACE, run.task).await.is_err() {
+                eprintln!(
+                    "terrafix-tui: the run did not stop within {}s; its results may be incomplete",
+                    RUN_STOP_GRACE.as_secs()
+                );
+            }
+        }
+    }
+}
+
+/// A poisoned lock only means another task panicked mid-assignment of an `Option`; the value is still usable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn endpoint(base_url: &str, path: &str) -> Result<url::Url, String> {
+    let base = url::Url::parse(base_url.trim())
+        .map_err(|e| format!("target URL {base_url:?} is not a URL ({e}); e.g. http://127.0.0.1:8081"))?;
+    base.join(path).map_err(|e| format!("cannot build {path} from {base_url}: {e}"))
+}
+
+/// One line: the body without newlines, cut to 160 characters.
+fn one_line(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::tui::format::clip_text(&flat, 160)
+}
+
+async fn configure(
+    http: &reqwest::Client,
+    base_url: &str,
+    body: serde_json::Value,
+) -> Result<String, String> {
+    let url = endpoint(base_url, "/configure")?;
+    let response = http.post(url.clone()).json(&body).send().await.map_err(|e| {
+        format!(
+            "cannot reach {url}: {e} — is the target running? (the embedded target exists only during a run)"
+        )
+    })?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if status.is_success() {
+        Ok(one_line(&text))
+    } else {
+        Err(format!("{url} answered {status}: {}", one_line(&text)))
+    }
+}
+
+async fn health(http: &reqwest::Client, base_url: &str) -> Result<String, String> {
+    let url = endpoint(base_url, "/health")?;
+    let response = http
+        .get(url.clone())
+        .timeout(Duration::from_secs(3))
+        .send()
+        .await
+        .map_err(|e| format!("no answer from {url}: {e}"))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if status.is_success() { Ok(one_line(&text)) } else { Err(format!("{status}: {}", one_line(&text))) }
+}
+
+/// Starts the system opener without waiting for it; a missing opener is reported on screen.
+fn open_with_system(path: PathBuf, tx: mpsc::UnboundedSender<Action>) {
+    tokio::spawn(async move {
+        let child = tokio::process::Command::new("xdg-open")
+            .arg(&path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let reason = match child {
+            Err(e) => format!("cannot start xdg-open ({e}); open {} yourself", path.display()),
+            Ok(mut child) => match child.wait().await {
+                Ok(status) if status.success() => return,
+                Ok(status) => format!("xdg-open {} exited with {status}; open it yourself", path.display()),
+                Err(e) => format!("xdg-open {}: {e}", path.display()),
+            },
+        };
+        let _ = tx.send(Action::OpenFailed(reason));
+    });
+}

@@ -1,0 +1,118 @@
+//! What can happen to the TUI (`Action`: a key's meaning, or news from the background) and
+//! what it asks `app` to do in return (`Command`). Both are plain data.
+
+use std::path::PathBuf;
+
+use crate::experiment::{Event, RunRequest};
+use crate::metrics::Snapshot;
+
+use super::state::{ChartsState, ProfileItem, ResultEntry, Screen, ServiceRow};
+
+#[derive(Clone, Debug)]
+pub enum Action {
+    // Navigation, valid on every screen.
+    Show(Screen),
+    NextScreen,
+    PrevScreen,
+    Help,
+    /// `q`: close what is open, else quit (asking first during a run).
+    Back,
+    /// Esc: close what is open; never quits.
+    Dismiss,
+    /// Ctrl-C: quit now (aborting a run, which still writes its partial results).
+    ForceQuit,
+    Confirm,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Move focus between the panes of a screen.
+    FocusNext,
+    FocusPrev,
+    Enter,
+    /// Space: toggle a phase, cycle a choice.
+    Toggle,
+    ToggleAll,
+    StartFilter,
+    /// A character typed into the filter or field being edited.
+    Type(char),
+    Backspace,
+    /// `r`: run the selected profile (Profiles); `R`: refresh (Environment, Results).
+    RunSelected,
+    Refresh,
+    // Run screen.
+    SkipPhase,
+    AbortRun,
+    TogglePauseView,
+    // Environment screen.
+    EnvUp,
+    EnvDown,
+    ServiceStart,
+    ServiceStop,
+    ServiceRestart,
+    FollowLogs,
+    ApplySettings,
+    // Results screen.
+    Export,
+    OpenHtml,
+    ShowPaths,
+    MarkCompare,
+    // News from the background (sent by `app`).
+    Tick,
+    ProfilesLoaded(Vec<ProfileItem>),
+    RunEvent(Box<Event>),
+    Snapshot(Box<Snapshot>),
+    /// `experiment::run` returned: its directory or its error.
+    RunEnded(Result<PathBuf, String>),
+    /// Charts rendered (or not) for a run directory; `Done`/`Failed` only.
+    ChartsRendered(ChartsState),
+    ResultsLoaded(Result<Vec<ResultEntry>, String>),
+    DockerConnected(Result<(), String>),
+    DockerStatus(Result<Vec<ServiceRow>, String>),
+    DockerDone(Result<String, String>),
+    /// A progress line of a long Docker operation ("building terrafix-api image").
+    DockerProgress(String),
+    LogLine(String),
+    LogsEnded(Option<String>),
+    ConfigureReply(Result<String, String>),
+    HealthReply(Result<String, String>),
+    /// The opener could not be started (`xdg-open` missing, say).
+    OpenFailed(String),
+}
+
+/// Work for `app`: everything that touches the world.
+#[derive(Clone, Debug)]
+pub enum Command {
+    LoadProfiles,
+    LoadResults,
+    StartRun(Box<RunRequest>),
+    SkipPhase,
+    AbortRun,
+    RenderCharts(PathBuf),
+    OpenHtml(PathBuf),
+    Docker(DockerOp),
+    FollowLogs(String),
+    StopLogs,
+    Configure {
+        base_url: String,
+        body: serde_json::Value,
+    },
+    CheckHealth(String),
+    /// Leave the event loop (after restoring the terminal).
+    Quit,
+    /// Several of the above, performed in order.
+    Batch(Vec<Command>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DockerOp {
+    Connect,
+    Status,
+    Up,
+    Down,
+    Start(String),
+    Stop(String),
+    Restart(String),
+}

@@ -1,0 +1,186 @@
+//! State of the Environment screen in our own view types (service rows, log lines, the live
+//! server-settings form); the Docker adapter's types never reach the TUI.
+
+use std::collections::VecDeque;
+
+use super::state::EditBuffer;
+
+/// One Docker service as the table shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceRow {
+    pub name: String,
+    pub image: String,
+    pub state: String,
+    pub health: String,
+    pub ports: Vec<String>,
+    pub uptime_s: Option<u64>,
+    pub cpu_percent: Option<f64>,
+    pub memory_bytes: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum DockerAvail {
+    /// Not asked yet (the screen connects when first shown).
+    #[default]
+    Unknown,
+    Connecting,
+    Available,
+    /// Connecting failed; the one-line reason.
+    Unavailable(String),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EnvFocus {
+    #[default]
+    Services,
+    Settings,
+}
+
+/// The live server settings sent with `POST /configure`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerField {
+    Url,
+    LatencyMs,
+    FailureRate,
+    FailureMode,
+    MaxConcurrent,
+    Workers,
+}
+
+impl ServerField {
+    pub const ALL: [ServerField; 6] = [
+        ServerField::Url,
+        ServerField::LatencyMs,
+        ServerField::FailureRate,
+        ServerField::FailureMode,
+        ServerField::MaxConcurrent,
+        ServerField::Workers,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ServerField::Url => "target URL",
+            ServerField::LatencyMs => "latency ms",
+            ServerField::FailureRate => "failure rate",
+            ServerField::FailureMode => "failure mode",
+            ServerField::MaxConcurrent => "max concurrent",
+            ServerField::Workers => "workers",
+        }
+    }
+}
+
+pub const FAILURE_MODES: [&str; 5] =
+    ["error_500", "throttle_429", "rate_limit_403", "unavailable_503", "hang"];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerForm {
+    pub url: String,
+    pub latency_ms: String,
+    pub failure_rate: String,
+    /// Index into [`FAILURE_MODES`].
+    pub failure_mode: usize,
+    pub max_concurrent: String,
+    pub workers: String,
+    pub cursor: usize,
+    pub edit: Option<EditBuffer>,
+    pub sending: bool,
+    /// The server's answer (Ok) or what went wrong (Err), one line each.
+    pub last_reply: Option<Result<String, String>>,
+}
+
+impl Default for ServerForm {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8081".into(),
+            latency_ms: String::new(),
+            failure_rate: String::new(),
+            failure_mode: 0,
+            max_concurrent: String::new(),
+            workers: String::new(),
+            cursor: 1,
+            edit: None,
+            sending: false,
+            last_reply: None,
+        }
+    }
+}
+
+impl ServerForm {
+    pub fn field(&self) -> ServerField {
+        ServerField::ALL[self.cursor.min(ServerField::ALL.len() - 1)]
+    }
+
+    pub fn text(&self, field: ServerField) -> &str {
+        match field {
+            ServerField::Url => &self.url,
+            ServerField::LatencyMs => &self.latency_ms,
+            ServerField::FailureRate => &self.failure_rate,
+            ServerField::FailureMode => FAILURE_MODES[self.failure_mode % FAILURE_MODES.len()],
+            ServerField::MaxConcurrent => &self.max_concurrent,
+            ServerField::Workers => &self.workers,
+        }
+    }
+
+    /// The `/configure` body: only the fields that were filled in, checked.
+    pub fn body(&self) -> Result<serde_json::Value, String> {
+        let mut body = serde_json::Map::new();
+        if !self.latency_ms.trim().is_empty() {
+            let v: f64 =
+                self.latency_ms.trim().parse().map_err(|_| "latency ms must be a number, e.g. 50")?;
+            if v < 0.0 {
+                return Err("latency ms cannot be negative".into());
+            }
+            body.insert("latency_ms".into(), v.into());
+        }
+        if !self.failure_rate.trim().is_empty() {
+            let v: f64 = self
+                .failure_rate
+                .trim()
+                .parse()
+                .map_err(|_| "failure rate must be a number in [0, 1], e.g. 0.1")?;
+            if !(0.0..=1.0).contains(&v) {
+                return Err("failure rate must be in [0, 1] (0.1 = 10 %)".into());
+            }
+            body.insert("failure_rate".into(), v.into());
+            body.insert("failure_mode".into(), self.text(ServerField::FailureMode).into());
+        }
+        for (field, text) in [("max_concurrent", &self.max_concurrent), ("workers", &self.workers)] {
+            if !text.trim().is_empty() {
+                let v: u32 =
+                    text.trim().parse().map_err(|_| format!("{field} must be a whole number (0 = off)"))?;
+                body.insert(field.into(), v.into());
+            }
+        }
+        if body.is_empty() {
+            return Err("fill in at least one setting before applying".into());
+        }
+        Ok(serde_json::Value::Object(body))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LogPane {
+    pub service: String,
+    pub lines: VecDeque<String>,
+    /// False once the stream ended (the reason is the last line).
+    pub following: bool,
+}
+
+pub const LOG_CAP: usize = 500;
+
+#[derive(Clone, Debug, Default)]
+pub struct EnvState {
+    pub docker: DockerAvail,
+    pub services: Vec<ServiceRow>,
+    pub selected: usize,
+    pub focus: EnvFocus,
+    /// A Docker operation in progress, in words ("starting the environment").
+    pub busy: Option<String>,
+    pub last_result: Option<Result<String, String>>,
+    pub logs: Option<LogPane>,
+    pub form: ServerForm,
+    /// Target health from `GET /health`: Ok(answer) or Err(reason).
+    pub health: Option<Result<String, String>>,
+    /// Ticks since the last status poll.
+    pub ticks_since_poll: u32,
+}

@@ -1,0 +1,145 @@
+//! Key → action. Which keys mean what on each screen lives here and in [`help_lines`], which
+//! the help overlay and the README show, so the two cannot drift apart.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::Action;
+use super::state::{AppState, Overlay, Screen};
+
+/// What a key means in the current state; `None` when it means nothing here.
+pub fn handle_key(state: &AppState, key: KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::ForceQuit);
+    }
+    if let Some(overlay) = &state.overlay {
+        return overlay_key(overlay, key.code);
+    }
+    if state.is_typing() {
+        return typing_key(key.code);
+    }
+    global_key(key.code).or_else(|| screen_key(state.screen, key.code))
+}
+
+fn overlay_key(overlay: &Overlay, code: KeyCode) -> Option<Action> {
+    match overlay {
+        Overlay::Help => Some(Action::Dismiss),
+        Overlay::ConfirmQuit | Overlay::ConfirmAbort => match code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => Some(Action::Confirm),
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') | KeyCode::Esc => {
+                Some(Action::Dismiss)
+            }
+            _ => None,
+        },
+    }
+}
+
+fn typing_key(code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Esc => Some(Action::Dismiss),
+        KeyCode::Enter => Some(Action::Enter),
+        KeyCode::Backspace => Some(Action::Backspace),
+        KeyCode::Up => Some(Action::Up),
+        KeyCode::Down => Some(Action::Down),
+        KeyCode::Char(c) => Some(Action::Type(c)),
+        _ => None,
+    }
+}
+
+fn global_key(code: KeyCode) -> Option<Action> {
+    let action = match code {
+        KeyCode::Char(c @ '1'..='4') => Action::Show(Screen::ALL[(c as usize) - ('1' as usize)]),
+        KeyCode::Tab => Action::NextScreen,
+        KeyCode::BackTab => Action::PrevScreen,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('q') => Action::Back,
+        KeyCode::Esc => Action::Dismiss,
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::Left | KeyCode::Char('h') => Action::FocusPrev,
+        KeyCode::Right | KeyCode::Char('l') => Action::FocusNext,
+        KeyCode::Enter => Action::Enter,
+        _ => return None,
+    };
+    Some(action)
+}
+
+fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
+    let KeyCode::Char(c) = code else { return None };
+    let action = match (screen, c) {
+        (Screen::Profiles, '/') | (Screen::Results, '/') => Action::StartFilter,
+        (Screen::Profiles, ' ') => Action::Toggle,
+        (Screen::Profiles, 'a') => Action::ToggleAll,
+        (Screen::Profiles, 'r') => Action::RunSelected,
+        (Screen::Environment, 'u') => Action::EnvUp,
+        (Screen::Environment, 'd') => Action::EnvDown,
+        (Screen::Environment, 's') => Action::ServiceStart,
+        (Screen::Environment, 'x') => Action::ServiceStop,
+        (Screen::Environment, 'r') => Action::ServiceRestart,
+        (Screen::Environment, 'f') => Action::FollowLogs,
+        (Screen::Environment, 'a') => Action::ApplySettings,
+        (Screen::Environment, ' ') => Action::Toggle,
+        (Screen::Environment, 'R') | (Screen::Results, 'R') => Action::Refresh,
+        (Screen::Run, 's') => Action::SkipPhase,
+        (Screen::Run, 'x') => Action::AbortRun,
+        (Screen::Run, 'p') | (Screen::Run, ' ') => Action::TogglePauseView,
+        (Screen::Results, 'e') => Action::Export,
+        (Screen::Results, 'o') => Action::OpenHtml,
+        (Screen::Results, 'p') => Action::ShowPaths,
+        (Screen::Results, 'c') => Action::MarkCompare,
+        _ => return None,
+    };
+    Some(action)
+}
+
+/// The keys of a screen as (keys, meaning), for the help overlay and the README.
+pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
+    let mut lines: Vec<(&str, &str)> = match screen {
+        Screen::Profiles => vec![
+            ("↑↓ j k", "move in the focused pane"),
+            ("← → h l", "focus list / phases / run settings"),
+            ("/", "filter profiles by name (Enter keeps, Esc clears)"),
+            ("space", "phases: include/exclude; settings: cycle target"),
+            ("a", "include all phases / none"),
+            ("Enter", "list, phases: run; settings: edit the field"),
+            ("r", "run the selected profile with these settings"),
+        ],
+        Screen::Environment => vec![
+            ("↑↓ j k", "move among services or settings"),
+            ("← → h l", "focus services / server settings"),
+            ("u / d", "environment up / down (Docker)"),
+            ("s / x / r", "start / stop / restart the selected service"),
+            ("f", "follow the selected service's logs (Esc closes)"),
+            ("Enter", "edit a setting (space cycles failure mode)"),
+            ("a", "apply the settings with POST /configure"),
+            ("R", "refresh status and target health"),
+        ],
+        Screen::Run => vec![
+            ("s", "skip the rest of the current phase (or pause)"),
+            ("x", "abort the run (partial results are written)"),
+            ("p / space", "pause / resume the view (the run goes on)"),
+        ],
+        Screen::Results => vec![
+            ("↑↓ j k", "choose a run (newest first)"),
+            ("/", "filter runs by name"),
+            ("e", "export: re-render the charts in the background"),
+            ("o", "open experiment_summary.html with the system opener"),
+            ("p", "show the output paths"),
+            ("c", "mark for comparison; c on another run compares"),
+            ("R", "reload the results folder"),
+        ],
+    };
+    lines.extend([
+        ("1-4 / Tab", "switch screen"),
+        ("?", "this help"),
+        ("q", "back; quit (asks while a run is active)"),
+        ("Ctrl-C", "quit now (a run is aborted, results kept)"),
+    ]);
+    lines
+}

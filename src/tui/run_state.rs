@@ -1,0 +1,144 @@
+//! State of the Run screen: the run's plan and progress, the per-second series behind the
+//! charts (bounded), recent errors, and the background chart rendering at the end.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use crate::experiment::PhasePlan;
+use crate::metrics::Snapshot;
+use crate::metrics::summary::{PhaseSummary, RunSummary};
+
+/// (seconds since the run started, value).
+pub type Point = (f64, f64);
+
+/// Points kept per series; past this every other point is dropped (a 1 h run at 1/s fits).
+pub const SERIES_CAP: usize = 4_000;
+/// Recent errors and environment messages kept.
+pub const RECENT_CAP: usize = 100;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    pub rps: Vec<Point>,
+    pub fps: Vec<Point>,
+    pub p50: Vec<Point>,
+    pub p95: Vec<Point>,
+    pub p99: Vec<Point>,
+}
+
+impl Series {
+    pub fn len(&self) -> usize {
+        self.rps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rps.is_empty()
+    }
+
+    /// Adds one second; a snapshot for the same instant replaces the previous point.
+    pub fn push(&mut self, snap: &Snapshot) {
+        let t = snap.run_elapsed_s;
+        if self.rps.last().is_some_and(|&(last, _)| last >= t) {
+            for list in self.lists_mut() {
+                list.pop();
+            }
+        }
+        self.rps.push((t, snap.rps));
+        self.fps.push((t, snap.fps));
+        self.p50.push((t, snap.p50_ms));
+        self.p95.push((t, snap.p95_ms));
+        self.p99.push((t, snap.p99_ms));
+        if self.rps.len() > SERIES_CAP {
+            for list in self.lists_mut() {
+                let kept: Vec<Point> = list.iter().step_by(2).copied().collect();
+                *list = kept;
+            }
+        }
+    }
+
+    fn lists_mut(&mut self) -> [&mut Vec<Point>; 5] {
+        [&mut self.rps, &mut self.fps, &mut self.p50, &mut self.p95, &mut self.p99]
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum RunPhase {
+    /// No run yet in this session.
+    #[default]
+    Idle,
+    /// Asked for; the environment is being prepared.
+    Starting,
+    Running,
+    /// Abort asked; waiting for the partial results to be written.
+    Stopping,
+    Finished,
+    Failed(String),
+}
+
+/// Chart rendering after a run or on export.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ChartsState {
+    #[default]
+    NotStarted,
+    Rendering {
+        dir: PathBuf,
+    },
+    Done {
+        dir: PathBuf,
+        charts: Vec<PathBuf>,
+        html: Vec<PathBuf>,
+        warnings: Vec<String>,
+    },
+    Failed {
+        dir: PathBuf,
+        error: String,
+    },
+}
+
+/// A pause between phases, as announced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PauseInfo {
+    pub next_phase: String,
+    pub duration_s: f64,
+    /// Run time when the pause started (from the latest snapshot).
+    pub since_run_s: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunState {
+    pub phase: RunPhase,
+    pub profile: String,
+    pub target: String,
+    pub run_id: Option<String>,
+    pub dir: Option<PathBuf>,
+    pub target_url: Option<String>,
+    pub plan: Vec<PhasePlan>,
+    /// 0-based index of the phase running now (from `PhaseStarted`).
+    pub current_phase: Option<usize>,
+    pub pause: Option<PauseInfo>,
+    pub snapshot: Option<Snapshot>,
+    pub series: Series,
+    /// View frozen by the pause key: series length and snapshot at that moment.
+    pub frozen: Option<(usize, Option<Snapshot>)>,
+    pub finished_phases: Vec<PhaseSummary>,
+    pub errors: VecDeque<String>,
+    pub messages: VecDeque<String>,
+    /// Latest CPU % and memory of the target, by service.
+    pub resources: Vec<(String, f64, u64)>,
+    pub summary: Option<Box<RunSummary>>,
+    pub charts: ChartsState,
+}
+
+impl RunState {
+    pub fn is_active(&self) -> bool {
+        matches!(self.phase, RunPhase::Starting | RunPhase::Running | RunPhase::Stopping)
+    }
+
+    /// What the dashboard shows: live data, or what it was when the view was paused.
+    /// Returns how many points of each series to draw and the snapshot to show.
+    pub fn shown(&self) -> (usize, Option<&Snapshot>) {
+        match &self.frozen {
+            Some((len, snap)) => ((*len).min(self.series.len()), snap.as_ref()),
+            None => (self.series.len(), self.snapshot.as_ref()),
+        }
+    }
+}

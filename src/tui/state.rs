@@ -1,0 +1,347 @@
+//! Everything the TUI shows, as plain data: one struct per screen plus the overlays.
+//! Rendering reads it, `update` changes it; nothing here performs I/O.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use crate::metrics::Snapshot;
+use crate::metrics::summary::{PhaseSummary, RunSummary};
+use crate::profile::Profile;
+
+pub use super::env_state::{EnvFocus, EnvState, ServerField, ServerForm, ServiceRow};
+pub use super::run_state::{ChartsState, Point, RunPhase, RunState, Series};
+use super::theme::Theme;
+
+/// The four tabs. Closed: a new screen is a new variant and every `match` says what it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Profiles,
+    Environment,
+    Run,
+    Results,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 4] = [Screen::Profiles, Screen::Environment, Screen::Run, Screen::Results];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Profiles => "Profiles",
+            Screen::Environment => "Environment",
+            Screen::Run => "Run",
+            Screen::Results => "Results",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        match self {
+            Screen::Profiles => 0,
+            Screen::Environment => 1,
+            Screen::Run => 2,
+            Screen::Results => 3,
+        }
+    }
+
+    pub fn next(self) -> Screen {
+        Screen::ALL[(self.index() + 1) % 4]
+    }
+
+    pub fn prev(self) -> Screen {
+        Screen::ALL[(self.index() + 3) % 4]
+    }
+}
+
+/// A modal drawn over the current screen; it takes every key while open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    /// Quit while a run is active (the run is aborted and its partial results written).
+    ConfirmQuit,
+    /// Abort the active run.
+    ConfirmAbort,
+}
+
+/// A one-line message in the footer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// A text field being edited: which field and what has been typed so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EditBuffer {
+    pub text: String,
+}
+
+/// The whole TUI.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub screen: Screen,
+    pub overlay: Option<Overlay>,
+    pub theme: Theme,
+    /// Results root (`experiment_results`), where runs, logs and charts go.
+    pub output_root: PathBuf,
+    pub profiles: ProfilesState,
+    pub env: EnvState,
+    pub run: RunState,
+    pub results: ResultsState,
+    pub flash: Option<Flash>,
+    /// Advances on each UI tick while something is busy (spinners).
+    pub spinner_frame: usize,
+    /// Set when the user asked to leave; the loop exits once the run (if any) has stopped.
+    pub quitting: bool,
+}
+
+impl AppState {
+    pub fn new(theme: Theme, output_root: PathBuf) -> Self {
+        Self {
+            screen: Screen::Profiles,
+            overlay: None,
+            theme,
+            output_root,
+            profiles: ProfilesState::default(),
+            env: EnvState::default(),
+            run: RunState::default(),
+            results: ResultsState::default(),
+            flash: None,
+            spinner_frame: 0,
+            quitting: false,
+        }
+    }
+
+    /// True while an edit field or filter takes raw characters.
+    pub fn is_typing(&self) -> bool {
+        match self.screen {
+            Screen::Profiles => self.profiles.filter_editing || self.profiles.edit.is_some(),
+            Screen::Environment => self.env.form.edit.is_some(),
+            Screen::Results => self.results.filter_editing,
+            Screen::Run => false,
+        }
+    }
+
+    /// True while something runs in the background that a spinner should show.
+    pub fn is_busy(&self) -> bool {
+        self.run.is_active()
+            || self.profiles.loading
+            || self.results.loading
+            || self.env.busy.is_some()
+            || matches!(self.run.charts, ChartsState::Rendering { .. })
+            || matches!(self.results.export, Some((_, ChartsState::Rendering { .. })))
+    }
+
+    pub fn spinner(&self) -> char {
+        const FRAMES: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
+        FRAMES[self.spinner_frame % FRAMES.len()]
+    }
+}
+
+/// A profile as the list shows it (the load error is kept as text, since it is shown, not handled).
+#[derive(Clone, Debug)]
+pub struct ProfileItem {
+    pub name: String,
+    pub source: String,
+    pub profile: Result<Profile, String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProfilesFocus {
+    #[default]
+    List,
+    Phases,
+    Settings,
+}
+
+/// Where the load goes, as chosen on the Profiles screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TargetChoice {
+    #[default]
+    Embedded,
+    Docker,
+    Url,
+}
+
+impl TargetChoice {
+    pub fn next(self) -> Self {
+        match self {
+            TargetChoice::Embedded => TargetChoice::Docker,
+            TargetChoice::Docker => TargetChoice::Url,
+            TargetChoice::Url => TargetChoice::Embedded,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetChoice::Embedded => "embedded",
+            TargetChoice::Docker => "docker",
+            TargetChoice::Url => "URL",
+        }
+    }
+}
+
+/// The fields under a profile that adjust the run. Empty text = the profile's own value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunField {
+    Target,
+    Url,
+    TimeScale,
+    Users,
+    Duration,
+    Seed,
+}
+
+impl RunField {
+    pub const ALL: [RunField; 6] = [
+        RunField::Target,
+        RunField::Url,
+        RunField::TimeScale,
+        RunField::Users,
+        RunField::Duration,
+        RunField::Seed,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RunField::Target => "target",
+            RunField::Url => "URL",
+            RunField::TimeScale => "time scale",
+            RunField::Users => "users",
+            RunField::Duration => "duration",
+            RunField::Seed => "seed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSettings {
+    pub target: TargetChoice,
+    pub url: String,
+    pub time_scale: String,
+    pub users: String,
+    pub duration: String,
+    pub seed: String,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            target: TargetChoice::Embedded,
+            url: "http://127.0.0.1:8081".into(),
+            time_scale: String::new(),
+            users: String::new(),
+            duration: String::new(),
+            seed: "42".into(),
+        }
+    }
+}
+
+impl RunSettings {
+    pub fn text(&self, field: RunField) -> &str {
+        match field {
+            RunField::Target => self.target.label(),
+            RunField::Url => &self.url,
+            RunField::TimeScale => &self.time_scale,
+            RunField::Users => &self.users,
+            RunField::Duration => &self.duration,
+            RunField::Seed => &self.seed,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProfilesState {
+    pub items: Vec<ProfileItem>,
+    pub loading: bool,
+    /// Index into `visible()`.
+    pub selected: usize,
+    pub filter: String,
+    pub filter_editing: bool,
+    pub focus: ProfilesFocus,
+    pub phase_cursor: usize,
+    /// One flag per phase of the selected profile; reset when the selection changes.
+    pub phase_enabled: Vec<bool>,
+    pub settings: RunSettings,
+    pub field_cursor: usize,
+    pub edit: Option<EditBuffer>,
+}
+
+impl ProfilesState {
+    /// Indexes of the items matching the filter (case-insensitive substring of the name).
+    pub fn visible(&self) -> Vec<usize> {
+        let needle = self.filter.to_lowercase();
+        (0..self.items.len()).filter(|&i| self.items[i].name.to_lowercase().contains(&needle)).collect()
+    }
+
+    pub fn current(&self) -> Option<&ProfileItem> {
+        self.visible().get(self.selected).map(|&i| &self.items[i])
+    }
+
+    pub fn current_field(&self) -> RunField {
+        RunField::ALL[self.field_cursor.min(RunField::ALL.len() - 1)]
+    }
+}
+
+/// One run folder under the results root.
+#[derive(Clone, Debug)]
+pub struct ResultEntry {
+    /// Folder name: `<UTC yyyymmdd-HHMMSS>-<profile>`.
+    pub run_id: String,
+    pub dir: PathBuf,
+    pub summary: Result<RunSummary, String>,
+    pub html: Option<PathBuf>,
+    pub charts: Vec<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ResultsView {
+    #[default]
+    Detail,
+    /// Output paths of the selected run.
+    Paths,
+    /// Side by side: the marked run (left) and the selected one (right), by run id.
+    Compare { left: String, right: String },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ResultsState {
+    /// Newest first.
+    pub entries: Vec<ResultEntry>,
+    pub loading: bool,
+    pub load_error: Option<String>,
+    pub selected: usize,
+    pub filter: String,
+    pub filter_editing: bool,
+    pub view: ResultsView,
+    /// Run id marked with `c` as the first side of a comparison.
+    pub compare_mark: Option<String>,
+    /// A re-render started from this screen: run id and its state.
+    pub export: Option<(String, ChartsState)>,
+}
+
+impl ResultsState {
+    pub fn visible(&self) -> Vec<usize> {
+        let needle = self.filter.to_lowercase();
+        (0..self.entries.len()).filter(|&i| self.entries[i].run_id.to_lowercase().contains(&needle)).collect()
+    }
+
+    pub fn current(&self) -> Option<&ResultEntry> {
+        self.visible().get(self.selected).map(|&i| &self.entries[i])
+    }
+
+    pub fn by_id(&self, run_id: &str) -> Option<&ResultEntry> {
+        self.entries.iter().find(|e| e.run_id == run_id)
+    }
+}
+
+/// Bounded list of recent lines (errors, log lines): oldest dropped first.
+pub fn push_bounded(list: &mut VecDeque<String>, line: String, cap: usize) {
+    if list.len() == cap {
+        list.pop_front();
+    }
+    list.push_back(line);
+}
+
+/// Phase summaries of a finished run or of one still going.
+pub type PhaseSummaries = Vec<PhaseSummary>;
+
+/// The latest snapshot, if any arrived.
+pub type LatestSnapshot = Option<Snapshot>;

@@ -1,0 +1,225 @@
+//! Environment screen: Docker services and their logs, target health, live server settings.
+
+use super::{PAGE, flash, flash_error, step};
+use crate::tui::action::{Action, Command, DockerOp};
+use crate::tui::env_state::{DockerAvail, EnvFocus, FAILURE_MODES, LOG_CAP, LogPane, ServerField};
+use crate::tui::state::{AppState, EditBuffer, push_bounded};
+
+/// The screen was shown: connect to Docker the first time, check the target each time.
+pub(super) fn entered(state: &mut AppState) -> Option<Command> {
+    let health = Command::CheckHealth(state.env.form.url.clone());
+    if state.env.docker == DockerAvail::Unknown {
+        state.env.docker = DockerAvail::Connecting;
+        return Some(Command::Batch(vec![Command::Docker(DockerOp::Connect), health]));
+    }
+    Some(health)
+}
+
+pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
+    let env = &mut state.env;
+    if env.form.edit.take().is_some() {
+        return Some(None);
+    }
+    if env.logs.take().is_some() {
+        return Some(Some(Command::StopLogs));
+    }
+    if env.focus != EnvFocus::Services {
+        env.focus = EnvFocus::Services;
+        return Some(None);
+    }
+    None
+}
+
+pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
+    if state.env.form.edit.is_some() {
+        return edit_key(state, action);
+    }
+    let env = &mut state.env;
+    match action {
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+            let delta = match action {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -PAGE,
+                Action::PageDown => PAGE,
+                Action::Top => -isize::MAX / 2,
+                _ => isize::MAX / 2,
+            };
+            match env.focus {
+                EnvFocus::Services => step(&mut env.selected, env.services.len(), delta),
+                EnvFocus::Settings => step(&mut env.form.cursor, ServerField::ALL.len(), delta),
+            }
+            None
+        }
+        Action::FocusNext | Action::FocusPrev => {
+            env.focus = match env.focus {
+                EnvFocus::Services => EnvFocus::Settings,
+                EnvFocus::Settings => EnvFocus::Services,
+            };
+            None
+        }
+        Action::Enter | Action::Toggle if env.focus == EnvFocus::Settings => {
+            let form = &mut env.form;
+            match form.field() {
+                ServerField::FailureMode => form.failure_mode = (form.failure_mode + 1) % FAILURE_MODES.len(),
+                field if matches!(action, Action::Enter) => {
+                    form.edit = Some(EditBuffer { text: form.text(field).to_string() })
+                }
+                _ => {}
+            }
+            None
+        }
+        Action::Enter | Action::FollowLogs => follow_logs(state),
+        Action::EnvUp => {
+            docker_op(state, DockerOp::Up, "bringing the environment up (build, start, wait for health)")
+        }
+        Action::EnvDown => docker_op(state, DockerOp::Down, "taking the environment down"),
+        Action::ServiceStart | Action::ServiceStop | Action::ServiceRestart => service_op(state, action),
+        Action::ApplySettings => apply(state),
+        Action::Refresh => {
+            state.env.ticks_since_poll = 0;
+            let health = Command::CheckHealth(state.env.form.url.clone());
+            let docker = match state.env.docker {
+                DockerAvail::Available => DockerOp::Status,
+                _ => {
+                    state.env.docker = DockerAvail::Connecting;
+                    DockerOp::Connect
+                }
+            };
+            Some(Command::Batch(vec![Command::Docker(docker), health]))
+        }
+        _ => None,
+    }
+}
+
+fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
+    let form = &mut state.env.form;
+    let field = form.field();
+    let edit = form.edit.as_mut()?;
+    match action {
+        Action::Type(c) => edit.text.push(c),
+        Action::Backspace => {
+            edit.text.pop();
+        }
+        Action::Enter => {
+            let text = edit.text.trim().to_string();
+            match field {
+                ServerField::Url => form.url = text,
+                ServerField::LatencyMs => form.latency_ms = text,
+                ServerField::FailureRate => form.failure_rate = text,
+                ServerField::MaxConcurrent => form.max_concurrent = text,
+                ServerField::Workers => form.workers = text,
+                ServerField::FailureMode => {}
+            }
+            form.edit = None;
+        }
+        _ => {}
+    }
+    None
+}
+
+fn docker_ready(state: &mut AppState) -> Result<(), Option<Command>> {
+    match &state.env.docker {
+        DockerAvail::Available => {}
+        DockerAvail::Unavailable(reason) => {
+            let text = format!("Docker is unavailable: {reason}");
+            return Err(flash_error(state, text));
+        }
+        DockerAvail::Unknown | DockerAvail::Connecting => {
+            return Err(flash(state, "still connecting to Docker…"));
+        }
+    }
+    if let Some(busy) = &state.env.busy {
+        let text = format!("wait: {busy}");
+        return Err(flash(state, text));
+    }
+    Ok(())
+}
+
+fn docker_op(state: &mut AppState, op: DockerOp, doing: &str) -> Option<Command> {
+    if let Err(command) = docker_ready(state) {
+        return command;
+    }
+    state.env.busy = Some(doing.to_string());
+    Some(Command::Docker(op))
+}
+
+fn service_op(state: &mut AppState, action: Action) -> Option<Command> {
+    let Some(name) = state.env.services.get(state.env.selected).map(|s| s.name.clone()) else {
+        return flash_error(state, "no service selected (bring the environment up with u)");
+    };
+    let (op, doing) = match action {
+        Action::ServiceStart => (DockerOp::Start(name.clone()), "starting"),
+        Action::ServiceStop => (DockerOp::Stop(name.clone()), "stopping"),
+        _ => (DockerOp::Restart(name.clone()), "restarting"),
+    };
+    docker_op(state, op, &format!("{doing} {name}"))
+}
+
+fn follow_logs(state: &mut AppState) -> Option<Command> {
+    if let Err(command) = docker_ready(state) {
+        return command;
+    }
+    let Some(name) = state.env.services.get(state.env.selected).map(|s| s.name.clone()) else {
+        return flash_error(state, "no service selected");
+    };
+    state.env.logs = Some(LogPane { service: name.clone(), lines: Default::default(), following: true });
+    Some(Command::FollowLogs(name))
+}
+
+fn apply(state: &mut AppState) -> Option<Command> {
+    let form = &mut state.env.form;
+    match form.body() {
+        Ok(body) => {
+            form.sending = true;
+            Some(Command::Configure { base_url: form.url.clone(), body })
+        }
+        Err(problem) => {
+            form.last_reply = Some(Err(problem.clone()));
+            flash_error(state, problem)
+        }
+    }
+}
+
+/// Results of Docker calls, log streams, `/configure` and health checks.
+pub(super) fn news(state: &mut AppState, action: Action) -> Option<Command> {
+    let env = &mut state.env;
+    match action {
+        Action::DockerConnected(Ok(())) => {
+            env.docker = DockerAvail::Available;
+            return Some(Command::Docker(DockerOp::Status));
+        }
+        Action::DockerConnected(Err(reason)) => env.docker = DockerAvail::Unavailable(reason),
+        Action::DockerStatus(Ok(rows)) => {
+            env.services = rows;
+            env.selected = env.selected.min(env.services.len().saturating_sub(1));
+        }
+        Action::DockerStatus(Err(reason)) => env.last_result = Some(Err(reason)),
+        Action::DockerDone(result) => {
+            env.busy = None;
+            env.last_result = Some(result);
+            return Some(Command::Docker(DockerOp::Status));
+        }
+        Action::DockerProgress(line) if env.busy.is_some() => env.busy = Some(line),
+        Action::LogLine(line) => {
+            if let Some(logs) = &mut env.logs {
+                push_bounded(&mut logs.lines, line, LOG_CAP);
+            }
+        }
+        Action::LogsEnded(reason) => {
+            if let Some(logs) = &mut env.logs {
+                logs.following = false;
+                let line =
+                    format!("── log stream ended{}", reason.map(|r| format!(": {r}")).unwrap_or_default());
+                push_bounded(&mut logs.lines, line, LOG_CAP);
+            }
+        }
+        Action::ConfigureReply(reply) => {
+            env.form.sending = false;
+            env.form.last_reply = Some(reply);
+        }
+        Action::HealthReply(reply) => env.health = Some(reply),
+        _ => {}
+    }
+    None
+}

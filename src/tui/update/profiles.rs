@@ -1,0 +1,272 @@
+//! Profiles screen: choose a profile and its phases, adjust the run, start it.
+
+use std::num::NonZeroU32;
+
+use super::{PAGE, flash_error, step};
+use crate::experiment::{RunRequest, Target};
+use crate::profile::Overrides;
+use crate::tui::action::{Action, Command};
+use crate::tui::format::parse_duration;
+use crate::tui::state::{
+    AppState, EditBuffer, ProfileItem, ProfilesFocus, ProfilesState, RunField, RunPhase, RunSettings,
+    RunState, Screen, TargetChoice,
+};
+
+pub(super) fn loaded(state: &mut AppState, items: Vec<ProfileItem>) -> Option<Command> {
+    let p = &mut state.profiles;
+    p.items = items;
+    p.loading = false;
+    p.selected = p.selected.min(p.visible().len().saturating_sub(1));
+    reset_phases(p);
+    None
+}
+
+fn reset_phases(p: &mut ProfilesState) {
+    let count = match p.current() {
+        Some(ProfileItem { profile: Ok(profile), .. }) => profile.phases.len(),
+        _ => 0,
+    };
+    p.phase_enabled = vec![true; count];
+    p.phase_cursor = 0;
+}
+
+/// Closes the filter, the field editor or the inner pane; `None` when nothing was open.
+pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
+    let p = &mut state.profiles;
+    if p.edit.take().is_some() {
+        return Some(None);
+    }
+    if p.filter_editing {
+        p.filter_editing = false;
+        p.filter.clear();
+        p.selected = 0;
+        reset_phases(p);
+        return Some(None);
+    }
+    if p.focus != ProfilesFocus::List {
+        p.focus = ProfilesFocus::List;
+        return Some(None);
+    }
+    None
+}
+
+pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
+    if state.profiles.edit.is_some() {
+        return edit_key(state, action);
+    }
+    let p = &mut state.profiles;
+    if p.filter_editing {
+        match action {
+            Action::Type(c) => p.filter.push(c),
+            Action::Backspace => {
+                p.filter.pop();
+            }
+            Action::Enter => p.filter_editing = false,
+            Action::Up => {
+                let len = p.visible().len();
+                step(&mut p.selected, len, -1)
+            }
+            Action::Down => {
+                let len = p.visible().len();
+                step(&mut p.selected, len, 1)
+            }
+            _ => return None,
+        }
+        p.selected = p.selected.min(p.visible().len().saturating_sub(1));
+        reset_phases(p);
+        return None;
+    }
+    match action {
+        Action::Up => move_cursor(p, -1),
+        Action::Down => move_cursor(p, 1),
+        Action::PageUp => move_cursor(p, -PAGE),
+        Action::PageDown => move_cursor(p, PAGE),
+        Action::Top => move_cursor(p, -isize::MAX / 2),
+        Action::Bottom => move_cursor(p, isize::MAX / 2),
+        Action::FocusNext | Action::FocusPrev => {
+            let order = [ProfilesFocus::List, ProfilesFocus::Phases, ProfilesFocus::Settings];
+            let at = order.iter().position(|f| *f == p.focus).unwrap_or(0);
+            let delta = if matches!(action, Action::FocusNext) { 1 } else { 2 };
+            p.focus = order[(at + delta) % 3];
+        }
+        Action::StartFilter => {
+            p.filter_editing = true;
+            p.focus = ProfilesFocus::List;
+        }
+        Action::Toggle => toggle(p),
+        Action::ToggleAll => {
+            let all = p.phase_enabled.iter().all(|on| *on);
+            p.phase_enabled.iter_mut().for_each(|on| *on = !all);
+        }
+        Action::Enter if p.focus == ProfilesFocus::Settings => begin_edit(p),
+        Action::Enter | Action::RunSelected => return start_run(state),
+        _ => {}
+    }
+    None
+}
+
+fn move_cursor(p: &mut ProfilesState, delta: isize) {
+    match p.focus {
+        ProfilesFocus::List => {
+            let before = p.selected;
+            {
+                let len = p.visible().len();
+                step(&mut p.selected, len, delta)
+            };
+            if before != p.selected {
+                reset_phases(p);
+            }
+        }
+        ProfilesFocus::Phases => step(&mut p.phase_cursor, p.phase_enabled.len(), delta),
+        ProfilesFocus::Settings => step(&mut p.field_cursor, RunField::ALL.len(), delta),
+    }
+}
+
+fn toggle(p: &mut ProfilesState) {
+    match p.focus {
+        ProfilesFocus::Phases => {
+            if let Some(on) = p.phase_enabled.get_mut(p.phase_cursor) {
+                *on = !*on;
+            }
+        }
+        ProfilesFocus::Settings if p.current_field() == RunField::Target => {
+            p.settings.target = p.settings.target.next();
+        }
+        _ => {}
+    }
+}
+
+fn begin_edit(p: &mut ProfilesState) {
+    match p.current_field() {
+        RunField::Target => p.settings.target = p.settings.target.next(),
+        field => p.edit = Some(EditBuffer { text: p.settings.text(field).to_string() }),
+    }
+}
+
+fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
+    let p = &mut state.profiles;
+    let field = p.current_field();
+    let edit = p.edit.as_mut()?;
+    match action {
+        Action::Type(c) => edit.text.push(c),
+        Action::Backspace => {
+            edit.text.pop();
+        }
+        Action::Enter => {
+            let text = edit.text.trim().to_string();
+            if let Err(problem) = check_field(field, &text) {
+                return flash_error(state, problem);
+            }
+            let s = &mut p.settings;
+            match field {
+                RunField::Target => {}
+                RunField::Url => s.url = text,
+                RunField::TimeScale => s.time_scale = text,
+                RunField::Users => s.users = text,
+                RunField::Duration => s.duration = text,
+                RunField::Seed => s.seed = text,
+            }
+            p.edit = None;
+            state.flash = None;
+        }
+        _ => {}
+    }
+    None
+}
+
+/// Checks one field's text; empty means "the profile's own value" (except URL and seed).
+fn check_field(field: RunField, text: &str) -> Result<(), String> {
+    if text.is_empty() && !matches!(field, RunField::Url | RunField::Seed) {
+        return Ok(());
+    }
+    match field {
+        RunField::Target => Ok(()),
+        RunField::Url => Target::parse(text).map(|_| ()),
+        RunField::TimeScale => match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 => Ok(()),
+            _ => Err(format!("time scale {text:?}: write a number above 0, e.g. 0.1 (ten times faster)")),
+        },
+        RunField::Users => text
+            .parse::<NonZeroU32>()
+            .map(|_| ())
+            .map_err(|_| format!("users {text:?}: write a whole number ≥ 1")),
+        RunField::Duration => parse_duration(text).map(|_| ()),
+        RunField::Seed => {
+            text.parse::<u64>().map(|_| ()).map_err(|_| format!("seed {text:?}: write a whole number"))
+        }
+    }
+}
+
+/// What the settings say, as overrides, target and seed; the first problem otherwise.
+fn overrides(settings: &RunSettings, phases: Vec<String>) -> Result<(Overrides, Target, u64), String> {
+    for field in RunField::ALL {
+        check_field(field, settings.text(field))?;
+    }
+    let opt = |t: &str| if t.trim().is_empty() { None } else { Some(t.trim().to_string()) };
+    let overrides = Overrides {
+        time_scale: opt(&settings.time_scale).and_then(|t| t.parse().ok()),
+        users: opt(&settings.users).and_then(|t| t.parse().ok()),
+        duration: opt(&settings.duration).and_then(|t| parse_duration(&t).ok()),
+        phases,
+    };
+    let target = match settings.target {
+        TargetChoice::Embedded => Target::Embedded,
+        TargetChoice::Docker => Target::Docker,
+        TargetChoice::Url => Target::parse(settings.url.trim())?,
+    };
+    let seed = settings.seed.trim().parse().map_err(|_| "seed: write a whole number".to_string())?;
+    Ok((overrides, target, seed))
+}
+
+fn start_run(state: &mut AppState) -> Option<Command> {
+    if state.run.is_active() {
+        return flash_error(state, "a run is already going: watch it on tab 3, or abort it there with x");
+    }
+    let p = &state.profiles;
+    let profile = match p.current() {
+        None => return flash_error(state, "no profile selected (clear the filter with Esc?)"),
+        Some(ProfileItem { profile: Err(_), name, .. }) => {
+            return flash_error(
+                state,
+                format!("profile {name} has errors (shown on the right); fix its file first"),
+            );
+        }
+        Some(ProfileItem { profile: Ok(profile), .. }) => profile.clone(),
+    };
+    let phases: Vec<String> = if p.phase_enabled.iter().all(|on| *on) {
+        Vec::new()
+    } else {
+        profile
+            .phases
+            .iter()
+            .zip(&p.phase_enabled)
+            .filter(|(_, on)| **on)
+            .map(|(ph, _)| ph.name.clone())
+            .collect()
+    };
+    if !profile.phases.is_empty() && p.phase_enabled.iter().all(|on| !on) {
+        return flash_error(state, "no phase chosen: include at least one with space (or all with a)");
+    }
+    let (overrides, target, seed) = match overrides(&p.settings, phases) {
+        Ok(parts) => parts,
+        Err(problem) => return flash_error(state, problem),
+    };
+    let time_scale = overrides.time_scale.unwrap_or(1.0);
+    let name = profile.name.clone();
+    let profile = match profile.with_overrides(&overrides) {
+        Ok(profile) => profile,
+        Err(err) => return flash_error(state, err.to_string()),
+    };
+    let request = RunRequest {
+        profile,
+        target: target.clone(),
+        output_root: state.output_root.clone(),
+        seed,
+        time_scale,
+    };
+    state.run =
+        RunState { phase: RunPhase::Starting, profile: name, target: target.label(), ..RunState::default() };
+    state.screen = Screen::Run;
+    state.flash = None;
+    Some(Command::StartRun(Box::new(request)))
+}

@@ -1,0 +1,128 @@
+//! Results screen: choose a run, show paths, export charts, open the HTML, compare two runs.
+
+use super::{PAGE, flash, flash_error, step};
+use crate::tui::action::{Action, Command};
+use crate::tui::state::{AppState, ChartsState, ResultEntry, ResultsView};
+
+pub(super) fn loaded(state: &mut AppState, result: Result<Vec<ResultEntry>, String>) -> Option<Command> {
+    let r = &mut state.results;
+    r.loading = false;
+    match result {
+        Ok(entries) => {
+            r.entries = entries;
+            r.load_error = None;
+            r.selected = r.selected.min(r.visible().len().saturating_sub(1));
+        }
+        Err(reason) => r.load_error = Some(reason),
+    }
+    None
+}
+
+pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
+    let r = &mut state.results;
+    if r.filter_editing {
+        r.filter_editing = false;
+        r.filter.clear();
+        r.selected = 0;
+        return Some(None);
+    }
+    if r.view != ResultsView::Detail {
+        r.view = ResultsView::Detail;
+        return Some(None);
+    }
+    if r.compare_mark.take().is_some() {
+        return Some(None);
+    }
+    None
+}
+
+pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
+    let r = &mut state.results;
+    if r.filter_editing {
+        match action {
+            Action::Type(c) => r.filter.push(c),
+            Action::Backspace => {
+                r.filter.pop();
+            }
+            Action::Enter => r.filter_editing = false,
+            Action::Up => {
+                let len = r.visible().len();
+                step(&mut r.selected, len, -1)
+            }
+            Action::Down => {
+                let len = r.visible().len();
+                step(&mut r.selected, len, 1)
+            }
+            _ => {}
+        }
+        r.selected = r.selected.min(r.visible().len().saturating_sub(1));
+        return None;
+    }
+    let len = r.visible().len();
+    match action {
+        Action::Up => step(&mut r.selected, len, -1),
+        Action::Down => step(&mut r.selected, len, 1),
+        Action::PageUp => step(&mut r.selected, len, -PAGE),
+        Action::PageDown => step(&mut r.selected, len, PAGE),
+        Action::Top => r.selected = 0,
+        Action::Bottom => r.selected = len.saturating_sub(1),
+        Action::StartFilter => r.filter_editing = true,
+        Action::Enter => r.view = ResultsView::Detail,
+        Action::ShowPaths => {
+            r.view = if r.view == ResultsView::Paths { ResultsView::Detail } else { ResultsView::Paths };
+        }
+        Action::Refresh => {
+            r.loading = true;
+            return Some(Command::LoadResults);
+        }
+        Action::Export => return export(state),
+        Action::OpenHtml => return open_html(state),
+        Action::MarkCompare => return mark_compare(state),
+        _ => {}
+    }
+    None
+}
+
+fn export(state: &mut AppState) -> Option<Command> {
+    if matches!(state.results.export, Some((_, ChartsState::Rendering { .. }))) {
+        return flash(state, "charts are already rendering; wait for them to finish");
+    }
+    let Some(entry) = state.results.current() else { return flash_error(state, "no run selected") };
+    let (run_id, dir) = (entry.run_id.clone(), entry.dir.clone());
+    state.results.export = Some((run_id, ChartsState::Rendering { dir: dir.clone() }));
+    Some(Command::RenderCharts(dir))
+}
+
+fn open_html(state: &mut AppState) -> Option<Command> {
+    let Some(entry) = state.results.current() else { return flash_error(state, "no run selected") };
+    match &entry.html {
+        Some(path) => {
+            let path = path.clone();
+            flash(state, format!("opening {}", path.display()));
+            Some(Command::OpenHtml(path))
+        }
+        None => {
+            let text =
+                format!("{} has no experiment_summary.html yet; press e to render it", entry.dir.display());
+            flash_error(state, text)
+        }
+    }
+}
+
+fn mark_compare(state: &mut AppState) -> Option<Command> {
+    let Some(current) = state.results.current().map(|e| e.run_id.clone()) else {
+        return flash_error(state, "no run selected");
+    };
+    let r = &mut state.results;
+    match r.compare_mark.take() {
+        None => {
+            r.compare_mark = Some(current.clone());
+            flash(state, format!("marked {current}; choose another run and press c to compare"))
+        }
+        Some(marked) if marked == current => flash(state, "comparison mark cleared"),
+        Some(marked) => {
+            r.view = ResultsView::Compare { left: marked, right: current };
+            None
+        }
+    }
+}

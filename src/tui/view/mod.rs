@@ -1,0 +1,123 @@
+//! Rendering: a pure function of [`AppState`] (`impl Widget for &AppState`). The frame is a tab
+//! bar, the current screen, a footer with hints or the latest message, and any overlay.
+
+mod environment;
+mod profiles;
+mod results;
+mod run;
+mod run_charts;
+mod widgets;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+
+use super::keys::help_lines;
+use super::state::{AppState, Overlay, Screen};
+use widgets::{centered, framed};
+
+impl Widget for &AppState {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let [tabs, body, footer] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
+        render_tabs(self, tabs, buf);
+        match self.screen {
+            Screen::Profiles => profiles::render(self, body, buf),
+            Screen::Environment => environment::render(self, body, buf),
+            Screen::Run => run::render(self, body, buf),
+            Screen::Results => results::render(self, body, buf),
+        }
+        render_footer(self, footer, buf);
+        match &self.overlay {
+            Some(Overlay::Help) => render_help(self, area, buf),
+            Some(Overlay::ConfirmQuit) => render_confirm(
+                self,
+                "Quit?",
+                "A run is active. Quit aborts it; its partial results are written first.",
+                area,
+                buf,
+            ),
+            Some(Overlay::ConfirmAbort) => render_confirm(
+                self,
+                "Abort the run?",
+                "In-flight requests finish, then the partial results are written (status: aborted).",
+                area,
+                buf,
+            ),
+            None => {}
+        }
+    }
+}
+
+fn render_tabs(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let mut spans = vec![Span::styled(" terrafix ", t.title())];
+    for screen in Screen::ALL {
+        let label = format!(" {} {} ", screen.index() + 1, screen.title());
+        let style = if screen == state.screen { t.selected().patch(t.title()) } else { t.dim() };
+        spans.push(Span::styled(label, style));
+    }
+    let run_badge = match (&state.run.phase, state.run.is_active()) {
+        (_, true) => format!(" {} run: {} ", state.spinner(), state.run.profile),
+        (super::state::RunPhase::Finished, _) => format!(" ✓ {} finished ", state.run.profile),
+        (super::state::RunPhase::Failed(_), _) => format!(" ✗ {} failed ", state.run.profile),
+        _ => String::new(),
+    };
+    spans.push(Span::styled(run_badge, t.warn()));
+    Line::from(spans).render(area, buf);
+}
+
+fn render_footer(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let line = match &state.flash {
+        Some(flash) if flash.is_error => Line::from(Span::styled(format!(" ✗ {}", flash.text), t.bad())),
+        Some(flash) => Line::from(Span::styled(format!(" {}", flash.text), t.accent())),
+        None => {
+            let hints: &[(&str, &str)] = match state.screen {
+                Screen::Profiles => &[("Enter", "run"), ("/", "filter"), ("←→", "panes"), ("space", "phase")],
+                Screen::Environment => &[("u/d", "up/down"), ("f", "logs"), ("a", "apply"), ("R", "refresh")],
+                Screen::Run => &[("s", "skip phase"), ("x", "abort"), ("p", "pause view")],
+                Screen::Results => &[("e", "export"), ("o", "open"), ("c", "compare"), ("p", "paths")],
+            };
+            let mut spans = vec![Span::raw(" ")];
+            for (key, what) in hints.iter().chain(&[("?", "help"), ("q", "quit")]) {
+                spans.push(Span::styled(*key, t.key()));
+                spans.push(Span::styled(format!(" {what}  "), t.dim()));
+            }
+            Line::from(spans)
+        }
+    };
+    line.render(area, buf);
+}
+
+fn render_help(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let lines: Vec<Line> = help_lines(state.screen)
+        .into_iter()
+        .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>11}  "), t.key()), Span::raw(what)]))
+        .collect();
+    let height = lines.len() as u16 + 3;
+    let popup = centered(area, 66, height);
+    Clear.render(popup, buf);
+    let title = format!(" Keys: {} — any key closes ", state.screen.title());
+    let block = framed(t, &title, true);
+    Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).render(popup, buf);
+}
+
+fn render_confirm(state: &AppState, title: &str, text: &str, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let popup = centered(area, 56, 6);
+    Clear.render(popup, buf);
+    let lines = vec![
+        Line::raw(text),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("y", t.key()),
+            Span::raw(" / Enter: yes    "),
+            Span::styled("n", t.key()),
+            Span::raw(" / Esc: no"),
+        ]),
+    ];
+    Paragraph::new(lines).block(framed(t, title, true)).wrap(Wrap { trim: true }).render(popup, buf);
+}

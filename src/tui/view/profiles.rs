@@ -1,0 +1,284 @@
+//! Profiles screen: the list (with filter), the chosen profile's phases with include marks,
+//! the selected phase's details, and the run settings form.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    List, ListItem, ListState, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+};
+
+use super::widgets::{clip, framed, pair};
+use crate::profile::{Load, Phase, Profile, ServerSettings, Thresholds};
+use crate::tui::format;
+use crate::tui::state::{AppState, ProfileItem, ProfilesFocus, RunField, TargetChoice};
+use crate::tui::theme::Theme;
+
+pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let list_width = (area.width / 4).clamp(22, 34);
+    let [left, right] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(0)]).areas(area);
+    render_list(state, left, buf);
+    let [detail, settings] = Layout::vertical([Constraint::Min(0), Constraint::Length(5)]).areas(right);
+    match state.profiles.current() {
+        Some(ProfileItem { profile: Ok(profile), .. }) => render_profile(state, profile, detail, buf),
+        Some(ProfileItem { profile: Err(error), name, source }) => {
+            let t = state.theme;
+            let lines = vec![
+                Line::from(Span::styled(format!("✗ {name} cannot be used"), t.bad())),
+                Line::from(Span::styled(format!("source: {source}"), t.dim())),
+                Line::raw(""),
+                Line::raw(error.clone()),
+                Line::raw(""),
+                Line::from(Span::styled(
+                    "Fix the file, then restart or check it with `terrafix-tui profiles validate`.",
+                    t.dim(),
+                )),
+            ];
+            Paragraph::new(lines)
+                .block(framed(t, name, false))
+                .wrap(Wrap { trim: false })
+                .render(detail, buf);
+        }
+        None => {
+            let text = if state.profiles.loading {
+                format!("{} loading profiles…", state.spinner())
+            } else if state.profiles.items.is_empty() {
+                "No profiles found: shipped profiles, ./profiles and --profiles DIR are all empty.".into()
+            } else {
+                "No profile matches the filter (Esc clears it).".into()
+            };
+            Paragraph::new(text).block(framed(state.theme, "Profile", false)).render(detail, buf);
+        }
+    }
+    render_settings(state, settings, buf);
+}
+
+fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let p = &state.profiles;
+    let title = if p.filter_editing || !p.filter.is_empty() {
+        format!("Profiles /{}{}", p.filter, if p.filter_editing { "▏" } else { "" })
+    } else {
+        format!("Profiles ({})", p.items.len())
+    };
+    let items: Vec<ListItem> = p
+        .visible()
+        .into_iter()
+        .map(|i| {
+            let item = &p.items[i];
+            match &item.profile {
+                Ok(profile) => ListItem::new(Line::from(vec![
+                    Span::raw(format!("{} ", item.name)),
+                    Span::styled(format!("{}ph", profile.phases.len()), t.dim()),
+                ])),
+                Err(_) => {
+                    ListItem::new(Line::from(vec![Span::styled("✗ ", t.bad()), Span::raw(item.name.clone())]))
+                }
+            }
+        })
+        .collect();
+    let list = List::new(items)
+        .block(framed(t, &title, p.focus == ProfilesFocus::List))
+        .highlight_style(t.selected())
+        .highlight_symbol("▶ ");
+    let mut list_state = ListState::default().with_selected(Some(p.selected));
+    StatefulWidget::render(list, area, buf, &mut list_state);
+}
+
+fn render_profile(state: &AppState, profile: &Profile, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let p = &state.profiles;
+    let [header, phases, detail] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(4), Constraint::Length(5)]).areas(area);
+    let mut second = pair(t, "source", profile.source.clone());
+    second.extend(pair(t, "pause", format::secs(profile.pause_between_phases.as_secs_f64())));
+    if !profile.thresholds.is_empty() {
+        second.extend(pair(t, "run limits", thresholds_label(&profile.thresholds)));
+    }
+    let head = vec![
+        Line::from(vec![
+            Span::styled(format!(" {} ", profile.name), t.title()),
+            Span::raw(clip(
+                &profile.description,
+                header.width.saturating_sub(profile.name.len() as u16 + 3) as usize,
+            )),
+        ]),
+        Line::from(second),
+    ];
+    Paragraph::new(head).render(header, buf);
+
+    let wide = area.width >= 90;
+    let enabled = p.phase_enabled.iter().filter(|on| **on).count();
+    let title = format!("Phases {enabled}/{} (space toggles, a all)", profile.phases.len());
+    let rows: Vec<Row> = profile
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(i, phase)| {
+            let mark = if p.phase_enabled.get(i).copied().unwrap_or(true) { "[x]" } else { "[ ]" };
+            let mut cells = vec![mark.to_string(), phase.name.clone()];
+            if wide {
+                cells.push(phase.behaviour.name.clone());
+            }
+            cells.extend([
+                load_label(&phase.load),
+                format::secs(phase.duration.as_secs_f64()),
+                server_label(&phase.server),
+            ]);
+            Row::new(cells)
+        })
+        .collect();
+    // Narrow terminals leave the behaviour to the detail pane below.
+    let (widths, names) = if wide {
+        (
+            vec![
+                Constraint::Length(3),
+                Constraint::Fill(3),
+                Constraint::Fill(2),
+                Constraint::Length(13),
+                Constraint::Length(6),
+                Constraint::Fill(3),
+            ],
+            vec!["", "phase", "behaviour", "load", "time", "server"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(3),
+                Constraint::Fill(3),
+                Constraint::Length(13),
+                Constraint::Length(6),
+                Constraint::Fill(2),
+            ],
+            vec!["", "phase", "load", "time", "server"],
+        )
+    };
+    let header_row = Row::new(names).style(t.header());
+    let mut block = framed(t, &title, p.focus == ProfilesFocus::Phases);
+    if let Some(capacity) = &profile.capacity {
+        block = block.title_bottom(format!(
+            " capacity search {}→{} rps, step {} ",
+            format::real(capacity.start_rps),
+            format::real(capacity.max_rps),
+            format::real(capacity.step_rps)
+        ));
+    }
+    let table = Table::new(rows, widths)
+        .header(header_row)
+        .block(block)
+        .row_highlight_style(if p.focus == ProfilesFocus::Phases { t.selected() } else { t.dim() });
+    let mut table_state = TableState::default().with_selected(Some(p.phase_cursor));
+    StatefulWidget::render(table, phases, buf, &mut table_state);
+
+    if let Some(phase) = profile.phases.get(p.phase_cursor) {
+        render_phase_detail(t, phase, detail, buf);
+    }
+}
+
+fn render_phase_detail(t: Theme, phase: &Phase, area: Rect, buf: &mut Buffer) {
+    let mut load = pair(t, "behaviour", phase.behaviour.name.clone());
+    load.extend(pair(t, "load", load_label(&phase.load)));
+    if let Load::Closed { spawn_rate_per_s, .. } = phase.load {
+        load.extend(pair(t, "spawn", format!("{}/s", format::real(spawn_rate_per_s))));
+    }
+    load.extend(pair(t, "repo", phase.repo_size.label().to_string()));
+    load.extend(pair(t, "suite", phase.suite.clone()));
+    let server = if phase.server.is_empty() { "unchanged".to_string() } else { server_label(&phase.server) };
+    let limits =
+        if phase.thresholds.is_empty() { "none".to_string() } else { thresholds_label(&phase.thresholds) };
+    let lines = vec![
+        Line::raw(phase.description.clone()),
+        Line::from(load),
+        Line::from(pair(t, "server", server)),
+        Line::from(pair(t, "limits", limits)),
+    ];
+    Paragraph::new(lines)
+        .block(framed(t, &phase.name, false).borders(ratatui::widgets::Borders::TOP))
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+}
+
+fn render_settings(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let p = &state.profiles;
+    let focused = p.focus == ProfilesFocus::Settings;
+    let block = framed(t, "Run settings (Enter edits; default = the profile's)", focused);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let rows = Layout::vertical([Constraint::Length(1); 3]).split(inner);
+    for (row, fields) in RunField::ALL.chunks(2).enumerate() {
+        let Some(&row_area) = rows.get(row) else { break };
+        let cols =
+            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).split(row_area);
+        for (col, field) in fields.iter().enumerate() {
+            let chosen = focused && p.current_field() == *field;
+            let value = match (&p.edit, chosen) {
+                (Some(edit), true) => format!("{}▏", edit.text),
+                _ => {
+                    let text = p.settings.text(*field);
+                    if text.is_empty() { "default".to_string() } else { text.to_string() }
+                }
+            };
+            let muted = *field == RunField::Url && p.settings.target != TargetChoice::Url;
+            let value_style = if chosen {
+                t.selected()
+            } else if muted {
+                t.dim()
+            } else {
+                t.accent()
+            };
+            let line = Line::from(vec![
+                Span::styled(format!("{:>10}: ", field.label()), t.dim()),
+                Span::styled(value, value_style),
+            ]);
+            line.render(cols[col], buf);
+        }
+    }
+}
+
+pub fn load_label(load: &Load) -> String {
+    match load {
+        Load::Closed { users, .. } => format!("{users} users"),
+        Load::Open { rate_from_per_s, rate_to_per_s, .. } if rate_from_per_s == rate_to_per_s => {
+            format!("{} rps", format::real(*rate_from_per_s))
+        }
+        Load::Open { rate_from_per_s, rate_to_per_s, .. } => {
+            format!("{}→{} rps", format::real(*rate_from_per_s), format::real(*rate_to_per_s))
+        }
+    }
+}
+
+fn server_label(s: &ServerSettings) -> String {
+    let mut parts = Vec::new();
+    if let Some(ms) = s.latency_ms {
+        parts.push(format!("{}ms", format::real(ms)));
+    }
+    if let Some(rate) = s.failure_rate {
+        let mode = s.failure_mode.as_deref().unwrap_or("error_500");
+        parts.push(format!("{} {}", format::percent(rate), mode));
+    }
+    if let Some(max) = s.max_concurrent.filter(|m| *m > 0) {
+        parts.push(format!("max {max}"));
+    }
+    if let Some(workers) = s.workers.filter(|w| *w > 0) {
+        parts.push(format!("{workers} workers"));
+    }
+    if parts.is_empty() { "-".into() } else { parts.join(" ") }
+}
+
+pub fn thresholds_label(th: &Thresholds) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = th.p95_ms {
+        parts.push(format!("p95≤{}", format::ms(v)));
+    }
+    if let Some(v) = th.p99_ms {
+        parts.push(format!("p99≤{}", format::ms(v)));
+    }
+    if let Some(v) = th.error_rate {
+        parts.push(format!("errors≤{}", format::percent(v)));
+    }
+    if let Some(v) = th.min_rps {
+        parts.push(format!("rps≥{}", format::real(v)));
+    }
+    parts.join(" ")
+}

@@ -1,0 +1,340 @@
+//! Results screen: earlier runs (newest first); a run's phases and thresholds, its output
+//! paths, the export state, or two runs side by side (req/s and p99 per phase).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph, Row, StatefulWidget, Table, Widget, Wrap};
+
+use super::widgets::{framed, pairs, verdict};
+use crate::metrics::summary::{PhaseStatus, RunStatus, RunSummary};
+use crate::tui::format;
+use crate::tui::state::{AppState, ChartsState, ResultEntry, ResultsView};
+use crate::tui::theme::Theme;
+
+pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let list_width = (area.width / 3).clamp(26, 40);
+    let [left, right] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(0)]).areas(area);
+    render_list(state, left, buf);
+    let t = state.theme;
+    let r = &state.results;
+    if let ResultsView::Compare { left, right: other } = &r.view {
+        match (r.by_id(left), r.by_id(other)) {
+            (Some(a), Some(b)) => render_compare(t, a, b, right, buf),
+            _ => Paragraph::new("One of the compared runs is gone (reloaded?). Esc goes back.")
+                .block(framed(t, "Compare", true))
+                .render(right, buf),
+        }
+        return;
+    }
+    let Some(entry) = r.current() else {
+        let text = match (&r.load_error, r.loading) {
+            (Some(e), _) => format!("✗ {e}"),
+            (None, true) => format!("{} reading {}…", state.spinner(), state.output_root.display()),
+            (None, false) => {
+                format!("No runs under {} yet. Run a profile from tab 1.", state.output_root.display())
+            }
+        };
+        Paragraph::new(text).block(framed(t, "Run", false)).wrap(Wrap { trim: true }).render(right, buf);
+        return;
+    };
+    let export = r.export.as_ref().filter(|(id, _)| *id == entry.run_id).map(|(_, s)| s);
+    if r.view == ResultsView::Paths {
+        render_paths(t, entry, right, buf);
+    } else {
+        render_detail(state, entry, export, right, buf);
+    }
+}
+
+fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let r = &state.results;
+    let title = if r.filter_editing || !r.filter.is_empty() {
+        format!("Runs /{}{}", r.filter, if r.filter_editing { "▏" } else { "" })
+    } else {
+        format!("Runs ({})", r.entries.len())
+    };
+    let items: Vec<ListItem> = r
+        .visible()
+        .into_iter()
+        .map(|i| {
+            let e = &r.entries[i];
+            let mark = match &e.summary {
+                Ok(s) if s.status == RunStatus::Aborted => Span::styled("◌", t.warn()),
+                Ok(s) => verdict(t, s.passed),
+                Err(_) => Span::styled("?", t.warn()),
+            };
+            let compare = if r.compare_mark.as_deref() == Some(e.run_id.as_str()) { "◆ " } else { "" };
+            ListItem::new(Line::from(vec![
+                mark,
+                Span::raw(" "),
+                Span::styled(compare, t.accent()),
+                Span::raw(e.run_id.clone()),
+            ]))
+        })
+        .collect();
+    let list = List::new(items).block(framed(t, &title, true)).highlight_style(t.selected());
+    let mut list_state = ListState::default().with_selected(Some(r.selected));
+    StatefulWidget::render(list, area, buf, &mut list_state);
+}
+
+fn render_detail(
+    state: &AppState,
+    entry: &ResultEntry,
+    export: Option<&ChartsState>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = state.theme;
+    let summary = match &entry.summary {
+        Ok(s) => s,
+        Err(reason) => {
+            Paragraph::new(vec![
+                Line::styled("✗ this run's summary cannot be read", t.bad()),
+                Line::raw(reason.clone()),
+            ])
+            .block(framed(t, &entry.run_id, false))
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
+            return;
+        }
+    };
+    let thresholds: Vec<_> = summary
+        .thresholds
+        .iter()
+        .chain(summary.experiments.iter().flat_map(|p| p.thresholds.iter()))
+        .collect();
+    let th_height = (thresholds.len() as u16 + 2).min(area.height / 3).max(3);
+    let [meta, table, limits, charts] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(4),
+        Constraint::Length(th_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let status = format!("{:?}", summary.status).to_lowercase();
+    let verdict_text = if summary.passed { "passed" } else { "FAILED" };
+    Paragraph::new(vec![
+        Line::from(vec![
+            verdict(t, summary.passed),
+            Span::styled(format!(" {} ", summary.profile), t.title()),
+            Span::raw(format!("{status}, {verdict_text}")),
+        ]),
+        pairs(
+            t,
+            &[
+                ("target", summary.target.clone()),
+                ("seed", summary.seed.to_string()),
+                ("time scale", format!("{}", summary.time_scale)),
+            ],
+        ),
+        pairs(t, &[("started", summary.started_at.clone()), ("finished", summary.finished_at.clone())]),
+    ])
+    .render(meta, buf);
+    render_phases(t, summary, table, buf);
+    let lines: Vec<Line> = thresholds
+        .iter()
+        .map(|th| {
+            Line::from(vec![
+                verdict(t, th.passed),
+                Span::raw(format!(" {} {} ", th.scope, th.metric)),
+                Span::styled(
+                    format!(
+                        "limit {} actual {}",
+                        metric_value(&th.metric, th.limit),
+                        metric_value(&th.metric, th.actual)
+                    ),
+                    t.dim(),
+                ),
+            ])
+        })
+        .collect();
+    let lines = if lines.is_empty() { vec![Line::styled("no thresholds declared", t.dim())] } else { lines };
+    Paragraph::new(lines).block(framed(t, "Thresholds", false)).render(limits, buf);
+    let chart_line = match export {
+        Some(ChartsState::Rendering { .. }) => {
+            Line::styled(format!("{} rendering charts…", state.spinner()), t.warn())
+        }
+        Some(ChartsState::Failed { error, .. }) => Line::styled(format!("✗ charts: {error}"), t.bad()),
+        Some(ChartsState::Done { dir, charts, warnings, .. }) => Line::styled(
+            format!(
+                "✓ {} charts in {} ({} warnings)",
+                charts.len(),
+                dir.join("charts").display(),
+                warnings.len()
+            ),
+            t.ok(),
+        ),
+        _ => Line::styled(
+            format!(
+                "{} charts · html {} · e export · o open · p paths",
+                entry.charts.len(),
+                if entry.html.is_some() { "yes" } else { "no" }
+            ),
+            t.dim(),
+        ),
+    };
+    chart_line.render(charts, buf);
+}
+
+fn metric_value(metric: &str, value: f64) -> String {
+    match metric {
+        "error_rate" => format::percent(value),
+        "min_rps" => format::real(value),
+        _ => format::ms(value),
+    }
+}
+
+fn render_phases(t: Theme, summary: &RunSummary, area: Rect, buf: &mut Buffer) {
+    let wide = area.width >= 80;
+    let rows: Vec<Row> = summary
+        .experiments
+        .iter()
+        .map(|p| {
+            let status = match p.status {
+                PhaseStatus::Completed => "done",
+                PhaseStatus::Skipped => "skipped",
+                PhaseStatus::Aborted => "aborted",
+            };
+            let s = &p.summary;
+            let mut cells = vec![p.name.clone()];
+            if wide {
+                cells.push(status.into());
+            }
+            cells.extend([
+                format::count(s.total_requests),
+                format::count(s.failure_count),
+                format::real(s.requests_per_sec),
+            ]);
+            if wide {
+                cells.push(format::ms(s.median_response_ms));
+            }
+            cells.extend([format::ms(s.p95_response_ms), format::ms(s.p99_response_ms)]);
+            Row::new(cells)
+        })
+        .collect();
+    // Narrow terminals drop status and p50 so the phase name keeps its room.
+    let (widths, names) = if wide {
+        (
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(7),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Length(7),
+            ],
+            vec!["phase", "status", "reqs", "fails", "req/s", "p50", "p95", "p99"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(6),
+                Constraint::Length(5),
+                Constraint::Length(6),
+                Constraint::Length(7),
+                Constraint::Length(7),
+            ],
+            vec!["phase", "reqs", "fails", "req/s", "p95", "p99"],
+        )
+    };
+    let header = Row::new(names).style(t.header());
+    Widget::render(Table::new(rows, widths).header(header).block(framed(t, "Phases", false)), area, buf);
+}
+
+fn render_paths(t: Theme, entry: &ResultEntry, area: Rect, buf: &mut Buffer) {
+    let dir = &entry.dir;
+    let mut lines = vec![
+        Line::from(vec![Span::styled("folder   ", t.dim()), Span::raw(dir.display().to_string())]),
+        Line::from(vec![
+            Span::styled("summary  ", t.dim()),
+            Span::raw(dir.join("experiment_summary.json").display().to_string()),
+        ]),
+        Line::from(vec![
+            Span::styled("html     ", t.dim()),
+            Span::raw(
+                entry.html.as_ref().map_or("(not rendered yet: press e)".into(), |p| p.display().to_string()),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("charts   ", t.dim()),
+            Span::raw(format!("{} ({} PNG)", dir.join("charts").display(), entry.charts.len())),
+        ]),
+    ];
+    if let Ok(summary) = &entry.summary {
+        for phase in &summary.experiments {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<9}", clip_name(&phase.name)), t.dim()),
+                Span::raw(dir.join(&phase.files.stats_csv).display().to_string()),
+            ]));
+        }
+    }
+    Paragraph::new(lines)
+        .block(framed(t, "Output paths (p closes)", true))
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
+}
+
+fn clip_name(name: &str) -> String {
+    super::widgets::clip(name, 8)
+}
+
+fn change(a: f64, b: f64) -> String {
+    if a > 0.0 { format!("{:+.0}%", (b - a) / a * 100.0) } else { "-".into() }
+}
+
+fn render_compare(t: Theme, a: &ResultEntry, b: &ResultEntry, area: Rect, buf: &mut Buffer) {
+    let (Ok(sa), Ok(sb)) = (&a.summary, &b.summary) else {
+        Paragraph::new("Both runs need a readable summary to compare.")
+            .block(framed(t, "Compare", true))
+            .render(area, buf);
+        return;
+    };
+    let mut names: Vec<&str> = sa.experiments.iter().map(|p| p.name.as_str()).collect();
+    for p in &sb.experiments {
+        if !names.contains(&p.name.as_str()) {
+            names.push(&p.name);
+        }
+    }
+    let find =
+        |s: &'_ RunSummary, n: &str| s.experiments.iter().find(|p| p.name == n).map(|p| p.summary.clone());
+    let rows: Vec<Row> = names
+        .iter()
+        .map(|name| {
+            let (x, y) = (find(sa, name), find(sb, name));
+            let cell = |v: Option<f64>, f: fn(f64) -> String| v.map_or("-".to_string(), f);
+            let (ra, rb) = (x.as_ref().map(|s| s.requests_per_sec), y.as_ref().map(|s| s.requests_per_sec));
+            let (pa, pb) = (x.as_ref().map(|s| s.p99_response_ms), y.as_ref().map(|s| s.p99_response_ms));
+            Row::new(vec![
+                name.to_string(),
+                cell(ra, format::real),
+                cell(rb, format::real),
+                ra.zip(rb).map_or("-".into(), |(a, b)| change(a, b)),
+                cell(pa, format::ms),
+                cell(pb, format::ms),
+                pa.zip(pb).map_or("-".into(), |(a, b)| change(a, b)),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(5),
+    ];
+    let header = Row::new(vec!["phase", "req/s A", "req/s B", "Δ", "p99 A", "p99 B", "Δ"]).style(t.header());
+    let [legend, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
+    Paragraph::new(vec![
+        Line::from(vec![Span::styled("A ", t.title()), Span::raw(a.run_id.clone())]),
+        Line::from(vec![Span::styled("B ", t.title()), Span::raw(b.run_id.clone())]),
+    ])
+    .render(legend, buf);
+    let block = framed(t, "Compare: req/s and p99 per phase (Esc back)", true);
+    Widget::render(Table::new(rows, widths).header(header).block(block), table, buf);
+}

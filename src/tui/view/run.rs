@@ -1,0 +1,291 @@
+//! Run screen: status, phase gauge with time left, headline figures and server counters, the
+//! two charts, the per-name table (per-phase summary once finished) and recent errors/events.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, Widget, Wrap};
+
+use super::run_charts;
+use super::widgets::{clip, framed, pairs};
+use crate::metrics::Snapshot;
+use crate::metrics::summary::PhaseStatus;
+use crate::tui::format;
+use crate::tui::state::{AppState, ChartsState, RunPhase, RunState};
+use crate::tui::theme::Theme;
+
+pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let run = &state.run;
+    let t = state.theme;
+    if run.phase == RunPhase::Idle {
+        let lines = vec![
+            Line::raw(""),
+            Line::raw("No run yet."),
+            Line::from(vec![
+                Span::raw("Choose a profile on "),
+                Span::styled("1", t.key()),
+                Span::raw(" Profiles and press "),
+                Span::styled("Enter", t.key()),
+                Span::raw(". Earlier runs are on "),
+                Span::styled("4", t.key()),
+                Span::raw(" Results."),
+            ]),
+        ];
+        Paragraph::new(lines).block(framed(t, "Run", false)).render(area, buf);
+        return;
+    }
+    let (shown, snapshot) = run.shown();
+    let figure_lines = if area.width < 120 { 3 } else { 2 };
+    let [status, gauge, figures, charts, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(figure_lines),
+        Constraint::Percentage(45),
+        Constraint::Min(5),
+    ])
+    .areas(area);
+    render_status(state, status, buf);
+    render_gauge(t, run, snapshot, gauge, buf);
+    render_figures(t, run, snapshot, figures, buf);
+    let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(charts);
+    let s = &run.series;
+    run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], left, buf);
+    run_charts::latency(t, &s.p50[..shown], &s.p95[..shown], &s.p99[..shown], right, buf);
+    // Small terminals give the table all the room and show only the latest error under it.
+    let (table_area, events_area) = if area.width >= 110 {
+        let [a, b] =
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+        (a, Some(b))
+    } else if area.height >= 30 {
+        let [a, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(bottom);
+        (a, Some(b))
+    } else {
+        (bottom, None)
+    };
+    let latest = match events_area {
+        None => run.errors.back().map(|e| Line::styled(format!(" latest error: {} ", clip(e, 60)), t.warn())),
+        Some(_) => None,
+    };
+    if run.phase == RunPhase::Finished && !run.finished_phases.is_empty() {
+        render_phase_table(t, run, table_area, buf);
+    } else {
+        render_name_table(t, snapshot, latest, table_area, buf);
+    }
+    if let Some(events_area) = events_area {
+        render_events(t, run, events_area, buf);
+    }
+}
+
+fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let run = &state.run;
+    let (badge, style) = match &run.phase {
+        RunPhase::Starting => (format!("{} starting", state.spinner()), t.warn()),
+        RunPhase::Running => (format!("{} running", state.spinner()), t.ok()),
+        RunPhase::Stopping => (format!("{} stopping, writing partial results", state.spinner()), t.warn()),
+        RunPhase::Finished => match &run.summary {
+            Some(s) if s.passed => ("✓ finished, passed".to_string(), t.ok()),
+            Some(s) => (format!("✗ finished ({:?}), thresholds failed", s.status).to_lowercase(), t.bad()),
+            None => ("finished".to_string(), t.ok()),
+        },
+        RunPhase::Failed(reason) => (format!("✗ failed: {reason}"), t.bad()),
+        RunPhase::Idle => (String::new(), t.dim()),
+    };
+    let mut spans = vec![
+        Span::styled(format!("{badge} "), style),
+        Span::styled(format!("{} → {} ", run.profile, run.target), t.title()),
+    ];
+    if let Some(url) = &run.target_url {
+        spans.push(Span::styled(format!("{url} "), t.dim()));
+    }
+    if run.frozen.is_some() {
+        spans.push(Span::styled(" ⏸ view paused (p) ", t.warn().patch(t.selected())));
+    }
+    let charts = match &run.charts {
+        ChartsState::NotStarted => String::new(),
+        ChartsState::Rendering { .. } => format!(" · {} rendering charts…", state.spinner()),
+        ChartsState::Done { dir, charts, .. } => {
+            format!(" · {} charts in {}", charts.len(), dir.join("charts").display())
+        }
+        ChartsState::Failed { error, .. } => format!(" · charts failed: {error}"),
+    };
+    spans.push(Span::styled(charts, t.accent()));
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn render_gauge(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, buf: &mut Buffer) {
+    let n = run.plan.len().max(snap.map_or(0, |s| s.phase_count));
+    let (label, ratio) = match (&run.pause, snap, run.current_phase) {
+        _ if run.phase == RunPhase::Finished => {
+            let total = snap.map_or(0.0, |s| s.run_elapsed_s);
+            (format!("all {n} phases done in {}", format::secs(total)), 1.0)
+        }
+        (Some(pause), s, _) => {
+            let waited = s.map_or(0.0, |s| s.run_elapsed_s) - pause.since_run_s;
+            let left = (pause.duration_s - waited).max(0.0);
+            (
+                format!("pause before {} · {} left", pause.next_phase, format::secs(left)),
+                waited / pause.duration_s.max(1e-9),
+            )
+        }
+        (None, Some(s), current) => {
+            let k = current.unwrap_or(s.phase_index) + 1;
+            let left = (s.phase_planned_s - s.phase_elapsed_s).max(0.0);
+            let later: f64 = run.plan.iter().skip(k).map(|p| p.planned.as_secs_f64()).sum();
+            let run_left =
+                if k < n { format!(" · run ~{} left", format::secs(left + later)) } else { String::new() };
+            (
+                format!(
+                    "phase {k}/{n} {} · {}/{} · {} left{run_left}",
+                    s.phase_name,
+                    format::secs(s.phase_elapsed_s),
+                    format::secs(s.phase_planned_s),
+                    format::secs(left)
+                ),
+                s.phase_elapsed_s / s.phase_planned_s.max(1e-9),
+            )
+        }
+        (None, None, _) => match run.phase {
+            RunPhase::Finished => ("all phases done".to_string(), 1.0),
+            _ => (run.messages.back().cloned().unwrap_or_else(|| "preparing the target…".into()), 0.0),
+        },
+    };
+    let ratio = ratio.clamp(0.0, 1.0);
+    let label = clip(&label, (area.width as usize).saturating_sub(12).max(10));
+    let bar_width = (area.width as usize).saturating_sub(label.chars().count() + 1);
+    let filled = (ratio * bar_width as f64).round() as usize;
+    let bar = format!("{}{}", "█".repeat(filled), "░".repeat(bar_width - filled.min(bar_width)));
+    Line::from(vec![Span::styled(format!("{label} "), t.title()), Span::styled(bar, t.accent())])
+        .render(area, buf);
+}
+
+fn render_figures(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, buf: &mut Buffer) {
+    let Some(s) = snap else {
+        Paragraph::new(Line::styled("no measurements yet", t.dim())).render(area, buf);
+        return;
+    };
+    let first = pairs(
+        t,
+        &[
+            ("users", s.users.to_string()),
+            ("req/s", format::real(s.rps)),
+            ("fail/s", format::real(s.fps)),
+            ("p50", format::ms(s.p50_ms)),
+            ("p95", format::ms(s.p95_ms)),
+            ("p99", format::ms(s.p99_ms)),
+            ("requests", format::count(s.total_requests)),
+            ("failed", format::count(s.total_failures)),
+            ("in flight", s.in_flight.to_string()),
+        ],
+    );
+    let mut second: Vec<(&str, String)> = Vec::new();
+    match &s.server {
+        Some(server) => {
+            second.push(("server: dedup hits", format::count(server.dedup_hits)));
+            second.push(("injected failures", format::count(server.injected_failures)));
+            second.push(("rejected", format::count(server.rejected)));
+        }
+        None => second.push(("server:", "no counters (target has no /status)".into())),
+    }
+    if s.dropped > 0 {
+        second.push(("dropped", format::count(s.dropped)));
+    }
+    second.push(("dups sent", format::count(s.duplicates_sent)));
+    for (service, cpu, mem) in &run.resources {
+        second.push((service.as_str(), format!("{cpu:.0}% {}", format::bytes(*mem))));
+    }
+    Paragraph::new(vec![first, pairs(t, &second)]).wrap(Wrap { trim: true }).render(area, buf);
+}
+
+fn render_name_table(
+    t: Theme,
+    snap: Option<&Snapshot>,
+    latest: Option<Line<'static>>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let rows: Vec<Row> = snap
+        .map(|s| s.rows.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let style = if r.failures > 0 { t.warn() } else { ratatui::style::Style::new() };
+            Row::new(vec![
+                format!("{} {}", r.method, r.name),
+                format::count(r.requests),
+                format::count(r.failures),
+                format::real(r.rps),
+                format::ms(r.p50_ms),
+                format::ms(r.p95_ms),
+                format::ms(r.p99_ms),
+            ])
+            .style(style)
+        })
+        .collect();
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
+    ];
+    let header = Row::new(vec!["name", "reqs", "fails", "req/s", "p50", "p95", "p99"]).style(t.header());
+    let mut block = framed(t, "Requests by name (this phase)", false);
+    if let Some(latest) = latest {
+        block = block.title_bottom(latest);
+    }
+    Table::new(rows, widths).header(header).block(block).render(area, buf);
+}
+
+fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
+    let rows: Vec<Row> = run
+        .finished_phases
+        .iter()
+        .map(|p| {
+            let passed = p.thresholds.iter().all(|th| th.passed);
+            let status = match p.status {
+                PhaseStatus::Completed => "done",
+                PhaseStatus::Skipped => "skipped",
+                PhaseStatus::Aborted => "aborted",
+            };
+            Row::new(vec![
+                p.name.clone(),
+                status.to_string(),
+                format::count(p.summary.total_requests),
+                format::count(p.summary.failure_count),
+                format::real(p.summary.requests_per_sec),
+                format::ms(p.summary.p95_response_ms),
+                format::ms(p.summary.p99_response_ms),
+                if passed { "✓".into() } else { "✗".into() },
+            ])
+            .style(if passed { ratatui::style::Style::new() } else { t.bad() })
+        })
+        .collect();
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(2),
+    ];
+    let header =
+        Row::new(vec!["phase", "status", "reqs", "fails", "req/s", "p95", "p99", ""]).style(t.header());
+    Table::new(rows, widths).header(header).block(framed(t, "Phases", false)).render(area, buf);
+}
+
+fn render_events(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
+    let (title, list, style) = if run.errors.is_empty() {
+        ("Events", &run.messages, t.dim())
+    } else {
+        ("Recent errors", &run.errors, t.warn())
+    };
+    let room = area.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> =
+        list.iter().rev().take(room).rev().map(|l| Line::styled(l.clone(), style)).collect();
+    Paragraph::new(lines).block(framed(t, title, false)).render(area, buf);
+}

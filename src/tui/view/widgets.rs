@@ -1,0 +1,57 @@
+//! Small drawing helpers shared by the screens: framed blocks, centred popups, key/value lines.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use crate::tui::theme::Theme;
+
+/// A bordered block; the focused one gets a heavier, coloured border.
+pub fn framed(theme: Theme, title: &str, focused: bool) -> Block<'static> {
+    let (style, kind) = if focused {
+        (theme.focused_border(), BorderType::Thick)
+    } else {
+        (theme.border(), BorderType::Plain)
+    };
+    let block = Block::default().borders(Borders::ALL).border_type(kind).border_style(style);
+    if title.trim().is_empty() {
+        block
+    } else {
+        block.title(Span::styled(format!(" {} ", title.trim()), theme.title()))
+    }
+}
+
+/// A rectangle of at most `width`×`height` in the middle of `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+/// `label: value` with the label dimmed.
+pub fn pair(theme: Theme, label: &str, value: impl Into<String>) -> Vec<Span<'static>> {
+    vec![Span::styled(format!("{label} "), theme.dim()), Span::raw(value.into()), Span::raw("  ")]
+}
+
+/// A line of several `pair`s.
+pub fn pairs(theme: Theme, items: &[(&str, String)]) -> Line<'static> {
+    Line::from(items.iter().flat_map(|(l, v)| pair(theme, l, v.clone())).collect::<Vec<_>>())
+}
+
+/// ✓ / ✗ with the matching style.
+pub fn verdict(theme: Theme, passed: bool) -> Span<'static> {
+    if passed { Span::styled("✓", theme.ok()) } else { Span::styled("✗", theme.bad()) }
+}
+
+/// Shortens `text` to `width` characters, ending in `…` when cut.
+pub fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut out: String = text.chars().take(width - 1).collect();
+        out.push('…');
+        out
+    }
+}

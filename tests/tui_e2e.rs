@@ -1,0 +1,185 @@
+//! End to end: the real binary in tmux, in a temporary working directory. Checks that the TUI
+//! starts, answers keys, quits (by `q` and by SIGTERM) and leaves the terminal as it found it;
+//! and that choosing `smoke` with keys runs it against the embedded target to completion.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_terrafix-tui");
+
+/// A tmux server of its own (own socket), so parallel tests and users' sessions do not mix.
+struct Tmux {
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Starts `terrafix-tui` in a `width`×`height` pane; after it exits the pane runs
+    /// `stty -a` into `stty_after.txt` and prints `TUI-EXITED <code>`.
+    fn start(name: &str, width: u16, height: u16) -> Tmux {
+        let version = Command::new("tmux").arg("-V").output();
+        assert!(
+            version.is_ok_and(|o| o.status.success()),
+            "tmux is missing: install it (apt-get install tmux); scripts/test.sh does"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let socket = format!("terrafix-e2e-{name}-{}", std::process::id());
+        let script = format!("{BIN}; code=$?; stty -a > stty_after.txt; echo TUI-EXITED $code; sleep 120");
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-s",
+                "e2e",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .arg("-c")
+            .arg(dir.path())
+            .args(["sh", "-c", &script])
+            .env("TERM", "xterm-256color")
+            .status()
+            .unwrap();
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { socket, dir }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            let status = Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", "-t", "e2e", key])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen after `limit`.
+    fn wait_for(&self, text: &str, limit: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(start.elapsed() < limit, "{text:?} did not appear within {limit:?}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The pid of terrafix-tui, the child of the pane's shell.
+    fn tui_pid(&self) -> u32 {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "display-message", "-p", "-t", "e2e", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        let shell: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        children.split_whitespace().next().expect("terrafix-tui is not running").parse().unwrap()
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// After the TUI exited: the terminal is back in cooked mode with echo (no raw mode left).
+    fn assert_terminal_restored(&self) {
+        let screen = self.wait_for("TUI-EXITED", Duration::from_secs(30));
+        assert!(screen.contains("TUI-EXITED 0"), "the TUI did not exit cleanly:\n{screen}");
+        let stty = std::fs::read_to_string(self.path("stty_after.txt")).unwrap();
+        let flags: Vec<&str> = stty.split_whitespace().collect();
+        for flag in ["icanon", "echo", "isig", "icrnl"] {
+            assert!(flags.contains(&flag), "terminal left with -{flag} after exit:\n{stty}");
+        }
+        assert!(!screen.contains("1 Profiles"), "the alternate screen was not left:\n{screen}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+    }
+}
+
+#[test]
+fn tui_answers_keys_quits_and_restores_the_terminal() {
+    let tmux = Tmux::start("quit", 80, 24);
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    tmux.keys(&["?"]);
+    tmux.wait_for("Keys: Profiles", Duration::from_secs(10));
+    tmux.keys(&["Escape", "2"]);
+    tmux.wait_for("Live server settings", Duration::from_secs(10));
+    tmux.keys(&["4"]);
+    tmux.wait_for("Runs (", Duration::from_secs(10));
+    tmux.keys(&["q"]);
+    tmux.assert_terminal_restored();
+    assert!(
+        tmux.path("experiment_results/terrafix-tui.log").exists(),
+        "the log goes to a file in the results folder"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let tmux = Tmux::start("term", 100, 30);
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    let pid = tmux.tui_pid();
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    tmux.assert_terminal_restored();
+}
+
+fn files_under(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { files_under(&path, found) } else { found.push(path) }
+    }
+}
+
+#[test]
+fn smoke_runs_end_to_end_from_the_profiles_screen() {
+    let tmux = Tmux::start("smoke", 120, 40);
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    tmux.keys(&["/", "s", "m", "o", "k", "e", "Enter"]);
+    tmux.wait_for("▶ smoke", Duration::from_secs(10));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("smoke → embedded", Duration::from_secs(10));
+    // Bounded: the smoke profile takes well under a minute; the charts a few seconds more.
+    let start = Instant::now();
+    let screen = loop {
+        let screen = tmux.screen();
+        if screen.contains("charts in ") || screen.contains("charts failed") || screen.contains("✗ failed")
+        {
+            break screen;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "smoke did not finish within 120 s; screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(screen.contains("charts in "), "the run or its charts failed:\n{screen}");
+    let mut files = Vec::new();
+    files_under(&tmux.path("experiment_results"), &mut files);
+    let has = |pred: &dyn Fn(&str) -> bool| files.iter().any(|f| pred(&f.to_string_lossy()));
+    assert!(has(&|f| f.ends_with("_stats.csv")), "no *_stats.csv in {files:?}");
+    assert!(has(&|f| f.ends_with("_stats_history.csv")), "no *_stats_history.csv in {files:?}");
+    assert!(has(&|f| f.ends_with("experiment_summary.json")), "no experiment_summary.json in {files:?}");
+    assert!(has(&|f| f.contains("/charts/") && f.ends_with(".png")), "no charts/*.png in {files:?}");
+    tmux.keys(&["q"]);
+    tmux.assert_terminal_restored();
+}

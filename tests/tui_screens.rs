@@ -1,0 +1,280 @@
+//! Snapshot tests: every screen drawn on ratatui's TestBackend from fixture state, at 80×24
+//! (the smallest supported size) and 160×48, including error states.
+
+mod tui_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use terrafix_tui::experiment::{Event, PhasePlan};
+use terrafix_tui::tui::env_state::{DockerAvail, LogPane, ServiceRow};
+use terrafix_tui::tui::state::{ChartsState, Overlay, ResultsView};
+use terrafix_tui::tui::{Action, AppState, Screen, update};
+use tui_support::*;
+
+fn draw(state: &AppState, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| frame.render_widget(state, frame.area())).unwrap();
+    terminal.backend().to_string()
+}
+
+fn apply(state: &mut AppState, actions: impl IntoIterator<Item = Action>) {
+    for action in actions {
+        update(state, action);
+    }
+}
+
+fn live_run() -> AppState {
+    let mut state = app();
+    apply(&mut state, [Action::Enter]);
+    assert_eq!(state.screen, Screen::Run);
+    let plan = |name: &str, s: u64| PhasePlan {
+        name: name.into(),
+        suite: "smoke".into(),
+        planned: Duration::from_secs(s),
+    };
+    let started = Event::RunStarted {
+        run_id: "20250102-100000-smoke".into(),
+        dir: PathBuf::from("experiment_results/20250102-100000-smoke"),
+        target_url: "http://127.0.0.1:40000/".into(),
+        phases: vec![plan("smoke_health", 20), plan("smoke_webhook", 30)],
+    };
+    apply(&mut state, [Action::RunEvent(Box::new(started))]);
+    apply(
+        &mut state,
+        [
+            Action::RunEvent(Box::new(Event::Environment("embedded target on 127.0.0.1:40000".into()))),
+            Action::RunEvent(Box::new(Event::PhaseStarted {
+                index: 1,
+                name: "smoke_webhook".into(),
+                planned: Duration::from_secs(30),
+            })),
+        ],
+    );
+    for t in 1..=40 {
+        apply(&mut state, [Action::Snapshot(Box::new(snapshot(t as f64)))]);
+    }
+    apply(
+        &mut state,
+        [Action::RunEvent(Box::new(Event::RequestError("HTTP 500 on /webhook [smoke_webhook]".into())))],
+    );
+    state
+}
+
+#[test]
+fn profiles_small_terminal() {
+    let mut state = app();
+    apply(&mut state, [Action::FocusNext, Action::Down, Action::Toggle]);
+    insta::assert_snapshot!(draw(&state, 80, 24));
+}
+
+#[test]
+fn profiles_large_terminal_with_filter_and_editing() {
+    let mut state = app();
+    apply(&mut state, [Action::StartFilter, Action::Type('t'), Action::Type('h')]);
+    insta::assert_snapshot!("profiles_filter", draw(&state, 160, 48));
+    apply(
+        &mut state,
+        [
+            Action::Enter,
+            Action::FocusPrev,
+            Action::Down,
+            Action::Down,
+            Action::Down,
+            Action::Enter,
+            Action::Type('9'),
+        ],
+    );
+    insta::assert_snapshot!("profiles_editing", draw(&state, 160, 48));
+}
+
+#[test]
+fn profiles_with_errors_shows_the_error() {
+    let mut state = app();
+    apply(&mut state, [Action::Down, Action::Down]);
+    insta::assert_snapshot!(draw(&state, 80, 24));
+}
+
+#[test]
+fn profiles_help_overlay() {
+    let mut state = app();
+    apply(&mut state, [Action::Help]);
+    insta::assert_snapshot!(draw(&state, 80, 24));
+}
+
+#[test]
+fn environment_without_docker() {
+    let mut state = app();
+    apply(
+        &mut state,
+        [
+            Action::Show(Screen::Environment),
+            Action::DockerConnected(Err(
+                "cannot connect to /var/run/docker.sock: permission denied; add yourself to the docker group"
+                    .into(),
+            )),
+            Action::HealthReply(
+                Err("no answer from http://127.0.0.1:8081/health: connection refused".into()),
+            ),
+        ],
+    );
+    insta::assert_snapshot!(draw(&state, 80, 24));
+}
+
+#[test]
+fn environment_with_services_logs_and_reply() {
+    let mut state = app();
+    let row = |name: &str, state: &str, health: &str, port: &str| ServiceRow {
+        name: name.into(),
+        image: format!("{name}:local"),
+        state: state.into(),
+        health: health.into(),
+        ports: vec![port.into()],
+        uptime_s: Some(754),
+        cpu_percent: Some(3.25),
+        memory_bytes: Some(48 * 1024 * 1024),
+    };
+    apply(
+        &mut state,
+        [
+            Action::Show(Screen::Environment),
+            Action::DockerConnected(Ok(())),
+            Action::DockerStatus(Ok(vec![
+                row("redis", "running", "healthy", "127.0.0.1:6379->6379/tcp"),
+                row("terrafix-api", "running", "starting", "127.0.0.1:8081->8081/tcp"),
+            ])),
+            Action::HealthReply(Ok(r#"{"status":"healthy"}"#.into())),
+            Action::ConfigureReply(Ok(r#"{"latency_ms":50.0,"failure_rate":0.1}"#.into())),
+        ],
+    );
+    state.env.logs = Some(LogPane {
+        service: "redis".into(),
+        lines: ["1:M Ready to accept connections tcp", "1:M DB saved on disk"].map(String::from).into(),
+        following: true,
+    });
+    assert_eq!(state.env.docker, DockerAvail::Available);
+    insta::assert_snapshot!("environment_services_large", draw(&state, 160, 48));
+    insta::assert_snapshot!("environment_services_small", draw(&state, 80, 24));
+}
+
+#[test]
+fn run_live_dashboard() {
+    let state = live_run();
+    insta::assert_snapshot!("run_live_small", draw(&state, 80, 24));
+    insta::assert_snapshot!("run_live_large", draw(&state, 160, 48));
+}
+
+#[test]
+fn run_paused_view_and_confirm_abort() {
+    let mut state = live_run();
+    apply(
+        &mut state,
+        [Action::TogglePauseView, Action::Snapshot(Box::new(snapshot(41.0))), Action::AbortRun],
+    );
+    assert_eq!(state.overlay, Some(Overlay::ConfirmAbort));
+    insta::assert_snapshot!(draw(&state, 80, 24));
+}
+
+#[test]
+fn run_finished_with_charts() {
+    let mut state = live_run();
+    let dir = PathBuf::from("experiment_results/20250102-100000-smoke");
+    let summary = run_summary("20250102-100000-smoke", 48.0, false);
+    for (index, phase) in summary.experiments.iter().enumerate() {
+        apply(
+            &mut state,
+            [Action::RunEvent(Box::new(Event::PhaseFinished { index, summary: Box::new(phase.clone()) }))],
+        );
+    }
+    apply(
+        &mut state,
+        [Action::RunEvent(Box::new(Event::RunFinished { summary: Box::new(summary), dir: dir.clone() }))],
+    );
+    apply(
+        &mut state,
+        [Action::ChartsRendered(ChartsState::Done {
+            dir: dir.clone(),
+            charts: vec![
+                dir.join("charts/throughput_timeline.png"),
+                dir.join("charts/latency_over_time.png"),
+            ],
+            html: vec![dir.join("charts_report.html")],
+            warnings: vec![],
+        })],
+    );
+    state.flash = None;
+    insta::assert_snapshot!(draw(&state, 160, 48));
+}
+
+#[test]
+fn run_failed_to_start() {
+    let mut state = app();
+    apply(
+        &mut state,
+        [Action::Enter, Action::RunEnded(Err("target http://127.0.0.1:1/ refused the connection".into()))],
+    );
+    insta::assert_snapshot!(draw(&state, 80, 24));
+}
+
+#[test]
+fn results_detail_and_paths() {
+    let mut state = app();
+    apply(&mut state, [Action::Show(Screen::Results), Action::ResultsLoaded(Ok(result_entries()))]);
+    insta::assert_snapshot!("results_detail_small", draw(&state, 80, 24));
+    insta::assert_snapshot!("results_detail_large", draw(&state, 160, 48));
+    apply(&mut state, [Action::ShowPaths]);
+    insta::assert_snapshot!("results_paths", draw(&state, 160, 48));
+}
+
+#[test]
+fn results_compare_and_unreadable_run() {
+    let mut state = app();
+    apply(
+        &mut state,
+        [
+            Action::Show(Screen::Results),
+            Action::ResultsLoaded(Ok(result_entries())),
+            Action::MarkCompare,
+            Action::Down,
+            Action::MarkCompare,
+        ],
+    );
+    assert!(matches!(state.results.view, ResultsView::Compare { .. }));
+    insta::assert_snapshot!("results_compare", draw(&state, 160, 48));
+    apply(&mut state, [Action::Dismiss, Action::Down]);
+    insta::assert_snapshot!("results_unreadable", draw(&state, 80, 24));
+}
+
+#[test]
+fn without_colour_no_cell_has_a_colour() {
+    let mut state = live_run();
+    state.theme = terrafix_tui::tui::Theme::new(false);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|frame| frame.render_widget(&state, frame.area())).unwrap();
+    let buffer = terminal.backend().buffer();
+    let coloured = buffer
+        .content()
+        .iter()
+        .filter(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset)
+        .count();
+    assert_eq!(coloured, 0, "NO_COLOR: {coloured} cells still carry a colour");
+    state.theme = terrafix_tui::tui::Theme::new(true);
+    terminal.draw(|frame| frame.render_widget(&state, frame.area())).unwrap();
+    let coloured =
+        terminal.backend().buffer().content().iter().filter(|c| c.fg != ratatui::style::Color::Reset).count();
+    assert!(coloured > 0, "with colour on, something should be coloured");
+}
+
+#[test]
+fn every_screen_draws_at_tiny_and_odd_sizes() {
+    let mut state = live_run();
+    for screen in Screen::ALL {
+        state.screen = screen;
+        for (w, h) in [(20, 5), (80, 24), (81, 25), (1, 1), (200, 60)] {
+            let text = draw(&state, w, h);
+            assert!(!text.is_empty());
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Fixture state for the TUI tests, built by hand: profiles (one broken), snapshots, run
+//! summaries and Docker service rows. Shared by tui_screens.rs and tui_update.rs.
+#![allow(dead_code)]
+
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use terrafix_tui::metrics::summary::*;
+use terrafix_tui::metrics::{NameRow, ServerCounters, Snapshot};
+use terrafix_tui::profile::*;
+use terrafix_tui::tui::state::{ProfileItem, ResultEntry};
+use terrafix_tui::tui::{AppState, Theme};
+
+pub fn behaviour(name: &str) -> Arc<Behaviour> {
+    Arc::new(Behaviour {
+        name: name.into(),
+        wait: WaitStrategy::Between(Duration::from_millis(500), Duration::from_secs(1)),
+        tasks: vec![Task { weight: NonZeroU32::MIN, kind: RequestKind::Webhook, name: "/webhook".into() }],
+    })
+}
+
+pub fn smoke_profile() -> Profile {
+    let closed = Phase {
+        name: "smoke_health".into(),
+        suite: "smoke".into(),
+        description: "Health and status checks with a few users".into(),
+        behaviour: behaviour("health_checker"),
+        load: Load::Closed { users: NonZeroU32::new(5).unwrap(), spawn_rate_per_s: 5.0 },
+        duration: Duration::from_secs(20),
+        repo_size: RepoSizeChoice::Fixed(RepoSize::Small),
+        server: ServerSettings::default(),
+        thresholds: Thresholds::default(),
+    };
+    let open = Phase {
+        name: "smoke_webhook".into(),
+        suite: "smoke".into(),
+        description: "Webhooks at a rising arrival rate with injected 500s".into(),
+        behaviour: behaviour("webhook_sender"),
+        load: Load::Open {
+            rate_from_per_s: 10.0,
+            rate_to_per_s: 50.0,
+            max_in_flight: NonZeroU32::new(64).unwrap(),
+        },
+        duration: Duration::from_secs(30),
+        repo_size: RepoSizeChoice::Mixed,
+        server: ServerSettings {
+            latency_ms: Some(50.0),
+            failure_rate: Some(0.1),
+            failure_mode: Some("error_500".into()),
+            ..ServerSettings::default()
+        },
+        thresholds: Thresholds { p95_ms: Some(500.0), error_rate: Some(0.15), ..Thresholds::default() },
+    };
+    Profile {
+        name: "smoke".into(),
+        description: "A one-minute check that the whole chain works".into(),
+        source: "builtin:smoke".into(),
+        pause_between_phases: Duration::from_secs(5),
+        lockstep_start: false,
+        fail_on_request_errors: false,
+        phases: vec![closed, open],
+        thresholds: Thresholds { p99_ms: Some(1000.0), ..Thresholds::default() },
+        capacity: None,
+    }
+}
+
+pub fn profile_items() -> Vec<ProfileItem> {
+    let mut throughput = smoke_profile();
+    throughput.name = "throughput".into();
+    throughput.source = "builtin:throughput".into();
+    vec![
+        ProfileItem { name: "smoke".into(), source: "builtin:smoke".into(), profile: Ok(smoke_profile()) },
+        ProfileItem { name: "throughput".into(), source: "builtin:throughput".into(), profile: Ok(throughput) },
+        ProfileItem {
+            name: "broken".into(),
+            source: "profiles/broken.yaml".into(),
+            profile: Err("failed to parse profile profiles/broken.yaml at 12:5: unknown field `userz`, expected one of users, spawn_rate, duration".into()),
+        },
+    ]
+}
+
+/// App state with the fixture profiles loaded, colour on, results under `experiment_results`.
+pub fn app() -> AppState {
+    let mut state = AppState::new(Theme::new(true), PathBuf::from("experiment_results"));
+    terrafix_tui::tui::update(&mut state, terrafix_tui::tui::Action::ProfilesLoaded(profile_items()));
+    state
+}
+
+/// Second `t` of a run in phase 2 of 2, with figures that grow over time.
+pub fn snapshot(t: f64) -> Snapshot {
+    let rps = 40.0 + t;
+    Snapshot {
+        timestamp_unix_s: 1_700_000_000.0 + t,
+        run_elapsed_s: t,
+        phase_index: 1,
+        phase_count: 2,
+        phase_name: "smoke_webhook".into(),
+        phase_elapsed_s: t - 25.0,
+        phase_planned_s: 30.0,
+        users: 0,
+        in_flight: 3,
+        rps,
+        fps: rps * 0.1,
+        p50_ms: 52.0 + t / 10.0,
+        p95_ms: 80.0 + t,
+        p99_ms: 120.0 + 4.0 * t,
+        total_requests: (rps * t) as u64,
+        total_failures: (rps * t * 0.1) as u64,
+        dropped: 0,
+        duplicates_sent: 12,
+        rows: vec![
+            NameRow {
+                method: "POST".into(),
+                name: "/webhook [smoke_webhook]".into(),
+                requests: 1520,
+                failures: 152,
+                rps,
+                fps: rps * 0.1,
+                p50_ms: 52.3,
+                p95_ms: 95.1,
+                p99_ms: 180.4,
+                avg_ms: 60.2,
+                max_ms: 310.0,
+            },
+            NameRow {
+                method: "GET".into(),
+                name: "/health".into(),
+                requests: 40,
+                rps: 1.0,
+                p50_ms: 0.4,
+                p95_ms: 0.9,
+                p99_ms: 1.2,
+                ..NameRow::default()
+            },
+        ],
+        server: Some(ServerCounters {
+            total_requests: 1560,
+            dedup_hits: 11,
+            dedup_misses: 1509,
+            injected_failures: 152,
+            ..ServerCounters::default()
+        }),
+    }
+}
+
+pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSummary {
+    PhaseSummary {
+        name: name.into(),
+        suite: "smoke".into(),
+        status: PhaseStatus::Completed,
+        config: PhaseConfig::default(),
+        summary: SeedSummary {
+            total_requests: (rps * 30.0) as u64,
+            failure_count: (rps * 3.0) as u64,
+            median_response_ms: p99 / 3.0,
+            avg_response_ms: p99 / 2.5,
+            p95_response_ms: p99 / 1.5,
+            p99_response_ms: p99,
+            requests_per_sec: rps,
+        },
+        latency_ms: LatencyStats::default(),
+        failures_per_sec: rps / 10.0,
+        dropped: 0,
+        offset_s: 0.0,
+        duration_s: 30.0,
+        started_at: "2025-01-02T10:00:00Z".into(),
+        finished_at: "2025-01-02T10:00:30Z".into(),
+        requests: vec![],
+        failures: vec![],
+        dedup: DedupReport::default(),
+        server: None,
+        thresholds: vec![ThresholdResult {
+            scope: name.into(),
+            metric: "p95_ms".into(),
+            limit: 500.0,
+            actual: p99 / 1.5,
+            passed,
+        }],
+        files: PhaseFiles { stats_csv: format!("smoke/{name}_stats.csv"), ..PhaseFiles::default() },
+    }
+}
+
+pub fn run_summary(run_id: &str, rps: f64, passed: bool) -> RunSummary {
+    RunSummary {
+        schema_version: SUMMARY_SCHEMA_VERSION,
+        tool: "terrafix-tui".into(),
+        tool_version: "0.1.0".into(),
+        run_id: run_id.into(),
+        profile: "smoke".into(),
+        description: "A one-minute check".into(),
+        target: "embedded".into(),
+        target_url: "http://127.0.0.1:40000/".into(),
+        seed: 42,
+        time_scale: 1.0,
+        started_at: "2025-01-02T10:00:00Z".into(),
+        finished_at: "2025-01-02T10:01:05Z".into(),
+        status: RunStatus::Completed,
+        passed,
+        experiments: vec![
+            phase_summary("smoke_health", rps / 4.0, 3.0, true),
+            phase_summary("smoke_webhook", rps, 240.0, passed),
+        ],
+        thresholds: vec![ThresholdResult {
+            scope: "run".into(),
+            metric: "p99_ms".into(),
+            limit: 1000.0,
+            actual: 240.0,
+            passed: true,
+        }],
+        capacity: None,
+        notes: vec![],
+    }
+}
+
+pub fn result_entries() -> Vec<ResultEntry> {
+    let entry = |id: &str, rps: f64, passed: bool, html: bool| {
+        let dir = PathBuf::from("experiment_results").join(id);
+        ResultEntry {
+            run_id: id.into(),
+            summary: Ok(run_summary(id, rps, passed)),
+            html: html.then(|| dir.join("experiment_summary.html")),
+            charts: if html { vec![dir.join("charts/throughput_timeline.png")] } else { vec![] },
+            dir,
+        }
+    };
+    vec![
+        entry("20250102-100000-smoke", 48.0, false, true),
+        entry("20250101-090000-smoke", 40.0, true, false),
+        ResultEntry {
+            run_id: "20241231-235959-broken".into(),
+            dir: PathBuf::from("experiment_results/20241231-235959-broken"),
+            summary: Err(
+                "experiment_results/20241231-235959-broken/experiment_summary.json has schema_version 0"
+                    .into(),
+            ),
+            html: None,
+            charts: vec![],
+        },
+    ]
+}

@@ -1,0 +1,275 @@
+//! Key → action → state updates, and the command each returns, without a terminal.
+
+mod tui_support;
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use terrafix_tui::experiment::{Event, Target};
+use terrafix_tui::tui::env_state::DockerAvail;
+use terrafix_tui::tui::state::{ChartsState, Overlay, ProfilesFocus, ResultsView, RunPhase};
+use terrafix_tui::tui::{Action, AppState, Command, DockerOp, Screen, handle_key, update};
+use tui_support::*;
+
+/// Presses a key: maps it with `handle_key`, applies it, returns the command.
+fn press(state: &mut AppState, code: KeyCode) -> Option<Command> {
+    let action = handle_key(state, KeyEvent::new(code, KeyModifiers::NONE))?;
+    update(state, action)
+}
+
+fn type_text(state: &mut AppState, text: &str) {
+    for c in text.chars() {
+        press(state, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn number_keys_and_tab_switch_screens_and_load_what_they_show() {
+    let mut state = app();
+    let command = press(&mut state, KeyCode::Char('2'));
+    assert_eq!(state.screen, Screen::Environment);
+    let Some(Command::Batch(commands)) = command else {
+        panic!("expected connect + health, got {command:?}")
+    };
+    assert!(matches!(commands[0], Command::Docker(DockerOp::Connect)));
+    assert!(matches!(&commands[1], Command::CheckHealth(url) if url == "http://127.0.0.1:8081"));
+    assert!(press(&mut state, KeyCode::Tab).is_none());
+    assert_eq!(state.screen, Screen::Run);
+    assert!(matches!(press(&mut state, KeyCode::Tab), Some(Command::LoadResults)));
+    assert!(state.results.loading);
+    press(&mut state, KeyCode::Tab);
+    assert_eq!(state.screen, Screen::Profiles);
+    press(&mut state, KeyCode::BackTab);
+    assert_eq!(state.screen, Screen::Results);
+}
+
+#[test]
+fn filter_narrows_the_list_and_escape_clears_it() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('/'));
+    type_text(&mut state, "thr");
+    assert_eq!(state.profiles.current().map(|p| p.name.as_str()), Some("throughput"));
+    // While typing, `q` is a letter, not quit.
+    assert!(press(&mut state, KeyCode::Char('q')).is_none());
+    assert_eq!(state.profiles.filter, "thrq");
+    press(&mut state, KeyCode::Backspace);
+    press(&mut state, KeyCode::Enter);
+    assert!(!state.profiles.filter_editing);
+    assert_eq!(state.profiles.visible().len(), 1);
+    press(&mut state, KeyCode::Char('/'));
+    press(&mut state, KeyCode::Esc);
+    assert_eq!(state.profiles.visible().len(), 3);
+}
+
+#[test]
+fn enter_on_a_profile_starts_a_run_with_the_settings() {
+    let mut state = app();
+    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Enter) else {
+        panic!("no run started")
+    };
+    assert_eq!(request.profile.name, "smoke");
+    assert_eq!(request.target, Target::Embedded);
+    assert_eq!(request.seed, 42);
+    assert_eq!(request.time_scale, 1.0);
+    assert_eq!(request.output_root, PathBuf::from("experiment_results"));
+    assert_eq!(state.screen, Screen::Run);
+    assert_eq!(state.run.phase, RunPhase::Starting);
+    // A second run while one is active is refused.
+    press(&mut state, KeyCode::Char('1'));
+    assert!(press(&mut state, KeyCode::Char('r')).is_none());
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error));
+}
+
+#[test]
+fn settings_are_edited_checked_and_used() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('l'));
+    press(&mut state, KeyCode::Char('l'));
+    assert_eq!(state.profiles.focus, ProfilesFocus::Settings);
+    // Target cycles embedded → docker → URL.
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Enter);
+    // Users is the fourth field.
+    for _ in 0..3 {
+        press(&mut state, KeyCode::Char('j'));
+    }
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "abc");
+    press(&mut state, KeyCode::Enter);
+    assert!(state.profiles.edit.is_some(), "a bad value keeps the editor open");
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("users")));
+    for _ in 0..3 {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "7");
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(state.profiles.settings.users, "7");
+    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Char('r')) else { panic!("no run") };
+    assert_eq!(request.target, Target::parse("http://127.0.0.1:8081").unwrap());
+}
+
+#[test]
+fn a_profile_with_errors_or_no_phases_chosen_does_not_run() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('l'));
+    press(&mut state, KeyCode::Char('a'));
+    assert!(state.profiles.phase_enabled.iter().all(|on| !on));
+    assert!(press(&mut state, KeyCode::Enter).is_none());
+    assert!(state.flash.as_ref().is_some_and(|f| f.text.contains("no phase")));
+    press(&mut state, KeyCode::Char('h'));
+    press(&mut state, KeyCode::Char('G'));
+    assert_eq!(state.profiles.current().map(|p| p.name.as_str()), Some("broken"));
+    assert!(press(&mut state, KeyCode::Enter).is_none());
+    assert!(state.flash.as_ref().is_some_and(|f| f.text.contains("has errors")));
+}
+
+fn running() -> AppState {
+    let mut state = app();
+    press(&mut state, KeyCode::Enter);
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::RunStarted {
+            run_id: "r1".into(),
+            dir: PathBuf::from("experiment_results/r1"),
+            target_url: "http://127.0.0.1:40000/".into(),
+            phases: vec![],
+        })),
+    );
+    update(&mut state, Action::Snapshot(Box::new(snapshot(30.0))));
+    state
+}
+
+#[test]
+fn run_keys_skip_abort_and_pause_the_view() {
+    let mut state = running();
+    assert_eq!(state.run.phase, RunPhase::Running);
+    assert_eq!(state.env.form.url, "http://127.0.0.1:40000", "the live settings follow the run's target");
+    assert!(matches!(press(&mut state, KeyCode::Char('s')), Some(Command::SkipPhase)));
+    assert!(press(&mut state, KeyCode::Char('x')).is_none());
+    assert_eq!(state.overlay, Some(Overlay::ConfirmAbort));
+    assert!(press(&mut state, KeyCode::Char('n')).is_none());
+    assert_eq!(state.overlay, None);
+    press(&mut state, KeyCode::Char('x'));
+    assert!(matches!(press(&mut state, KeyCode::Char('y')), Some(Command::AbortRun)));
+    assert_eq!(state.run.phase, RunPhase::Stopping);
+
+    press(&mut state, KeyCode::Char('p'));
+    update(&mut state, Action::Snapshot(Box::new(snapshot(31.0))));
+    let (points, shown) = state.run.shown();
+    assert_eq!((points, shown.map(|s| s.run_elapsed_s)), (1, Some(30.0)), "a paused view keeps its data");
+    press(&mut state, KeyCode::Char('p'));
+    assert_eq!(state.run.shown().0, 2);
+}
+
+#[test]
+fn quitting_during_a_run_asks_then_aborts_and_waits_for_results() {
+    let mut state = running();
+    assert!(press(&mut state, KeyCode::Char('q')).is_none());
+    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    assert!(matches!(press(&mut state, KeyCode::Enter), Some(Command::AbortRun)));
+    assert!(state.quitting);
+    let command = update(&mut state, Action::RunEnded(Ok(PathBuf::from("experiment_results/r1"))));
+    assert!(matches!(command, Some(Command::Quit)));
+}
+
+#[test]
+fn q_quits_at_once_when_idle_and_ctrl_c_always() {
+    let mut state = app();
+    assert!(matches!(press(&mut state, KeyCode::Char('q')), Some(Command::Quit)));
+    let mut state = running();
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let first = handle_key(&state, ctrl_c).and_then(|a| update(&mut state, a));
+    assert!(matches!(first, Some(Command::AbortRun)));
+    let second = handle_key(&state, ctrl_c).and_then(|a| update(&mut state, a));
+    assert!(matches!(second, Some(Command::Quit)));
+}
+
+#[test]
+fn a_finished_run_renders_charts_then_reloads_results() {
+    let mut state = running();
+    let dir = PathBuf::from("experiment_results/r1");
+    let finished = Event::RunFinished { summary: Box::new(run_summary("r1", 40.0, true)), dir: dir.clone() };
+    let command = update(&mut state, Action::RunEvent(Box::new(finished)));
+    assert!(matches!(command, Some(Command::RenderCharts(d)) if d == dir));
+    assert_eq!(state.run.charts, ChartsState::Rendering { dir: dir.clone() });
+    assert!(update(&mut state, Action::RunEnded(Ok(dir.clone()))).is_none(), "charts are already rendering");
+    let done = ChartsState::Done {
+        dir: dir.clone(),
+        charts: vec![dir.join("charts/a.png")],
+        html: vec![],
+        warnings: vec![],
+    };
+    assert!(matches!(update(&mut state, Action::ChartsRendered(done.clone())), Some(Command::LoadResults)));
+    assert_eq!(state.run.charts, done);
+}
+
+#[test]
+fn results_export_open_and_compare() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('4'));
+    update(&mut state, Action::ResultsLoaded(Ok(result_entries())));
+    assert!(
+        matches!(press(&mut state, KeyCode::Char('o')), Some(Command::OpenHtml(p)) if p.ends_with("experiment_summary.html"))
+    );
+    assert!(matches!(press(&mut state, KeyCode::Char('e')), Some(Command::RenderCharts(_))));
+    assert!(press(&mut state, KeyCode::Char('e')).is_none(), "one export at a time");
+    press(&mut state, KeyCode::Char('c'));
+    press(&mut state, KeyCode::Char('j'));
+    assert!(press(&mut state, KeyCode::Char('o')).is_none(), "the older run has no HTML yet");
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("press e")));
+    press(&mut state, KeyCode::Char('c'));
+    assert_eq!(
+        state.results.view,
+        ResultsView::Compare { left: "20250102-100000-smoke".into(), right: "20250101-090000-smoke".into() }
+    );
+    press(&mut state, KeyCode::Esc);
+    assert_eq!(state.results.view, ResultsView::Detail);
+    press(&mut state, KeyCode::Char('p'));
+    assert_eq!(state.results.view, ResultsView::Paths);
+    assert!(press(&mut state, KeyCode::Char('q')).is_none(), "q closes the paths view first");
+    assert!(matches!(press(&mut state, KeyCode::Char('q')), Some(Command::Quit)));
+}
+
+#[test]
+fn environment_without_docker_refuses_docker_keys_but_applies_settings() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('2'));
+    update(&mut state, Action::DockerConnected(Err("no docker socket".into())));
+    assert!(matches!(state.env.docker, DockerAvail::Unavailable(_)));
+    assert!(press(&mut state, KeyCode::Char('u')).is_none());
+    assert!(state.flash.as_ref().is_some_and(|f| f.text.contains("no docker socket")));
+
+    press(&mut state, KeyCode::Char('l'));
+    press(&mut state, KeyCode::Char('j'));
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "2");
+    press(&mut state, KeyCode::Enter);
+    assert!(press(&mut state, KeyCode::Char('a')).is_none(), "failure rate 2 is out of range");
+    assert!(state.env.form.last_reply.as_ref().is_some_and(|r| r.is_err()));
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "0.25");
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Char('j'));
+    press(&mut state, KeyCode::Char(' '));
+    let Some(Command::Configure { base_url, body }) = press(&mut state, KeyCode::Char('a')) else {
+        panic!("no /configure")
+    };
+    assert_eq!(base_url, "http://127.0.0.1:8081");
+    assert_eq!(body, serde_json::json!({"failure_rate": 0.25, "failure_mode": "throttle_429"}));
+    assert!(state.env.form.sending);
+}
+
+#[test]
+fn docker_status_is_polled_while_the_environment_is_shown() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('2'));
+    assert!(matches!(
+        update(&mut state, Action::DockerConnected(Ok(()))),
+        Some(Command::Docker(DockerOp::Status))
+    ));
+    let polls = (0..40).filter_map(|_| update(&mut state, Action::Tick)).count();
+    assert_eq!(polls, 2, "one poll every 20 ticks of 100 ms");
+    press(&mut state, KeyCode::Char('1'));
+    assert_eq!((0..40).filter_map(|_| update(&mut state, Action::Tick)).count(), 0);
+}
