@@ -16,7 +16,8 @@ use terrafix_tui::engine::http::HttpClient;
 use terrafix_tui::engine::recorder::Recorder;
 use terrafix_tui::engine::{PhaseSpec, TickReport, TickSink, run_phase};
 use terrafix_tui::profile::{
-    Behaviour, Load, Phase, RepoSize, RepoSizeChoice, RequestKind, ServerSettings, Task, Thresholds, WaitStrategy,
+    Behaviour, Load, Phase, RepoSize, RepoSizeChoice, RequestKind, ServerSettings, Task, Thresholds,
+    WaitStrategy,
 };
 
 struct Quiet;

@@ -84,6 +84,7 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
             .unwrap_or(1)
     });
     Ok(RunRequest {
+        docker: Default::default(),
         profile,
         target,
         output_root: args.output.clone(),

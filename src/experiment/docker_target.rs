@@ -1,18 +1,57 @@
-//! `--target docker`: the environment through the docker module (wired at merge).
+//! `--target docker`: bring the environment up (or reuse a healthy one) through the docker
+//! module, forward its progress as events, and sample its containers' CPU and memory.
+
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::{Event, RunError};
+use super::{DockerTarget, Event, RunError};
+use crate::docker::DockerEnv;
 use crate::metrics::ResourceSample;
 
-#[derive(Clone)]
-pub struct DockerHandle;
+pub type DockerHandle = Arc<DockerEnv>;
 
-pub async fn up(events: &mpsc::Sender<Event>) -> Result<(DockerHandle, url::Url), RunError> {
-    let _ = events;
-    Err(RunError::Target("the docker target is not available in this build yet".into()))
+pub async fn up(
+    target: &DockerTarget,
+    events: &mpsc::Sender<Event>,
+) -> Result<(DockerHandle, url::Url), RunError> {
+    let connected = match &target.env_id {
+        Some(id) => DockerEnv::connect_with_id(id).await,
+        None => DockerEnv::connect().await,
+    };
+    let env = connected.map_err(|e| RunError::Target(format!("--target docker: {e}")))?;
+    let (progress_tx, mut progress_rx) = mpsc::channel::<String>(64);
+    let forward = {
+        let events = events.clone();
+        tokio::spawn(async move {
+            while let Some(line) = progress_rx.recv().await {
+                let _ = events.send(Event::Environment(line)).await;
+            }
+        })
+    };
+    let options = target.options.clone().unwrap_or_default();
+    let endpoints = env.up(&options, &progress_tx).await;
+    drop(progress_tx);
+    let _ = forward.await;
+    let endpoints = endpoints.map_err(|e| RunError::Target(format!("--target docker: {e}")))?;
+    let _ =
+        events.send(Event::Environment(format!("docker environment up: API at {}", endpoints.api_url))).await;
+    Ok((Arc::new(env), endpoints.api_url))
 }
 
-pub async fn sample(_env: &DockerHandle) -> Vec<ResourceSample> {
-    Vec::new()
+/// One sample per running service; a failed sample is skipped (the run goes on).
+pub async fn sample(env: &DockerHandle) -> Vec<ResourceSample> {
+    env.sample_stats().await.unwrap_or_default()
+}
+
+/// Services that are not running, for the run's notes (a container that died mid-run).
+pub async fn dead_services(env: &DockerHandle) -> Vec<String> {
+    match env.status().await {
+        Ok(services) => services
+            .into_iter()
+            .filter(|s| s.state != "running" && s.name != "localstack")
+            .map(|s| format!("{} is {} (health: {})", s.name, s.state, s.health))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }

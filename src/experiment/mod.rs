@@ -74,6 +74,17 @@ pub struct RunRequest {
     pub seed: u64,
     /// The time scale already applied to the profile (recorded in the summary).
     pub time_scale: f64,
+    /// How to bring up the Docker environment when `target` is `Docker`.
+    pub docker: DockerTarget,
+}
+
+/// Which Docker environment `--target docker` uses, and how it is brought up.
+#[derive(Clone, Debug, Default)]
+pub struct DockerTarget {
+    /// `None`: the default environment that `terrafix-tui env` manages.
+    pub env_id: Option<String>,
+    /// `None`: the defaults (ports 8081/6379, this executable as the API image).
+    pub options: Option<crate::docker::UpOptions>,
 }
 
 /// Controls a running experiment from outside (keys, signals).

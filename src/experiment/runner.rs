@@ -52,7 +52,8 @@ struct TargetHandle {
     docker: Option<super::docker_target::DockerHandle>,
 }
 
-async fn bring_up(target: &Target, channels: &RunChannels) -> Result<TargetHandle, RunError> {
+async fn bring_up(request: &RunRequest, channels: &RunChannels) -> Result<TargetHandle, RunError> {
+    let target = &request.target;
     let say = |m: String| {
         let events = channels.events.clone();
         async move {
@@ -75,7 +76,7 @@ async fn bring_up(target: &Target, channels: &RunChannels) -> Result<TargetHandl
             Ok(TargetHandle { url: url.clone(), _embedded: None, sampler: None, docker: None })
         }
         Target::Docker => {
-            let (env, url) = super::docker_target::up(&channels.events).await?;
+            let (env, url) = super::docker_target::up(&request.docker, &channels.events).await?;
             Ok(TargetHandle { url, _embedded: None, sampler: None, docker: Some(env) })
         }
     }
@@ -149,7 +150,7 @@ pub async fn run(
     let started_at = SystemTime::now();
     let run_start_unix_s = unix_now_s();
     let (run_id, dir) = create_run_dir(&request.output_root, &profile.name)?;
-    let mut target = bring_up(&request.target, &channels).await?;
+    let mut target = bring_up(&request, &channels).await?;
     let control_client = ControlClient::new(target.url.clone());
     let mut notes = Vec::new();
     if let Err(e) = control_client.wait_healthy(HEALTH_WAIT).await {
@@ -226,6 +227,7 @@ pub async fn run(
             break;
         }
         let outcome = ctx.run_phase(index, phase).await;
+        note_dead_containers(&target, &mut summary.notes, &ctx.events).await;
         summary.experiments.push(outcome.summary.clone());
         outcomes.push(outcome);
         // A crash later still leaves a valid summary of the phases done so far.
@@ -256,6 +258,22 @@ pub async fn run(
         .send(Event::RunFinished { summary: Box::new(summary.clone()), dir: dir.clone() })
         .await;
     Ok((summary, dir))
+}
+
+/// Records containers of the Docker target that stopped running (once each).
+async fn note_dead_containers(
+    target: &TargetHandle,
+    notes: &mut Vec<String>,
+    events: &tokio::sync::mpsc::Sender<Event>,
+) {
+    let Some(env) = &target.docker else { return };
+    for dead in super::docker_target::dead_services(env).await {
+        let note = format!("container {dead} during the run");
+        if !notes.contains(&note) {
+            notes.push(note.clone());
+            let _ = events.send(Event::Warning(note)).await;
+        }
+    }
 }
 
 /// Waits out the pause before `next`; false when the run was cancelled meanwhile.

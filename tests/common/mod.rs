@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use terrafix_tui::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target};
+use terrafix_tui::experiment::{self, DockerTarget, Event, RunChannels, RunControl, RunRequest, Target};
 use terrafix_tui::metrics::Snapshot;
 use terrafix_tui::metrics::summary::RunSummary;
 use terrafix_tui::profile::{
@@ -82,6 +82,16 @@ pub struct Collected {
 
 /// Runs `profile` against `target`, collecting every event and snapshot.
 pub async fn run_collect(profile: Profile, target: Target, out: &Path, control: RunControl) -> Collected {
+    run_collect_with(profile, target, DockerTarget::default(), out, control).await
+}
+
+pub async fn run_collect_with(
+    profile: Profile,
+    target: Target,
+    docker: DockerTarget,
+    out: &Path,
+    control: RunControl,
+) -> Collected {
     let (events_tx, mut events_rx) = tokio::sync::mpsc::channel(4096);
     let (snap_tx, mut snap_rx) = tokio::sync::watch::channel(Snapshot::default());
     let events_task = tokio::spawn(async move {
@@ -98,7 +108,8 @@ pub async fn run_collect(profile: Profile, target: Target, out: &Path, control: 
         }
         all
     });
-    let request = RunRequest { profile, target, output_root: out.to_path_buf(), seed: 7, time_scale: 1.0 };
+    let request =
+        RunRequest { docker, profile, target, output_root: out.to_path_buf(), seed: 7, time_scale: 1.0 };
     let (summary, dir) =
         experiment::run(request, RunChannels { events: events_tx, snapshots: snap_tx }, control)
             .await

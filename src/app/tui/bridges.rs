@@ -1,12 +1,6 @@
 //! The TUI's calls into modules that are built in parallel with it: the Docker environment
 //! (`crate::docker`, contract in docker_api.md) and chart rendering (`crate::report::render_all`).
 //! Everything the TUI needs from them goes through this file, in the TUI's own view types.
-//!
-//! INTEGRATOR — when `crate::docker` and `crate::report::render_all` are merged:
-//!   1. delete the three `#[cfg(any())]` lines marked WIRE below (they switch the real code on),
-//!   2. delete `mod unwired` and its `pub use`, and the `Err` return at the end of `render_charts`.
-//!
-//! The wired code is written against the documented signatures; nothing else changes.
 
 use std::path::{Path, PathBuf};
 
@@ -37,7 +31,6 @@ pub fn render_charts(run_dir: &Path) -> Result<ChartsOutput, String> {
     ))
 }
 
-#[cfg(any())] // WIRE: delete this line once `crate::docker` exists.
 mod wired {
     use futures::StreamExt;
     use futures::stream::BoxStream;
@@ -98,49 +91,4 @@ mod wired {
         }
     }
 }
-#[cfg(any())] // WIRE: delete this line once `crate::docker` exists.
 pub use wired::*;
-
-/// Used until `crate::docker` is merged: connecting says Docker control is not in this build,
-/// so the Environment screen shows that in one line and the rest of the TUI works.
-mod unwired {
-    use futures::stream::BoxStream;
-    use tokio::sync::mpsc;
-
-    use crate::tui::env_state::ServiceRow;
-
-    /// Has no values: without a connection no other call can be made.
-    pub enum DockerHandle {}
-
-    pub async fn connect() -> Result<DockerHandle, String> {
-        Err("Docker control is not in this build (crate::docker)".into())
-    }
-
-    impl DockerHandle {
-        pub async fn status(&self) -> Result<Vec<ServiceRow>, String> {
-            match *self {}
-        }
-        pub async fn up(&self, _progress: mpsc::Sender<String>) -> Result<String, String> {
-            match *self {}
-        }
-        pub async fn down(&self) -> Result<String, String> {
-            match *self {}
-        }
-        pub async fn start(&self, _service: &str) -> Result<String, String> {
-            match *self {}
-        }
-        pub async fn stop(&self, _service: &str) -> Result<String, String> {
-            match *self {}
-        }
-        pub async fn restart(&self, _service: &str) -> Result<String, String> {
-            match *self {}
-        }
-        pub async fn logs(
-            &self,
-            _service: &str,
-        ) -> Result<BoxStream<'static, Result<String, String>>, String> {
-            match *self {}
-        }
-    }
-}
-pub use unwired::*;

@@ -258,6 +258,7 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         Err(err) => return flash_error(state, err.to_string()),
     };
     let request = RunRequest {
+        docker: Default::default(),
         profile,
         target: target.clone(),
         output_root: state.output_root.clone(),
