@@ -121,6 +121,9 @@ async fn batch(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Res
     )
 }
 
+const PROCESSED_MESSAGE: &str = "Remediation PR created (mock mode)";
+const DUPLICATE_MESSAGE: &str = "Duplicate failure: already claimed within the dedup TTL, no new work";
+
 /// Status and JSON body for one failure's outcome (shared by `/webhook` and `/batch`).
 fn outcome_body(failure: &Failure, outcome: &Outcome) -> (StatusCode, Value) {
     let hash = &failure.hash;
@@ -128,12 +131,12 @@ fn outcome_body(failure: &Failure, outcome: &Outcome) -> (StatusCode, Value) {
         Outcome::Processed { pr_url } => (
             StatusCode::OK,
             json!({"success": true, "pr_url": pr_url, "failure_hash": hash,
-                   "message": "Remediation PR created (mock mode)"}),
+                   "message": PROCESSED_MESSAGE}),
         ),
         Outcome::Duplicate => (
             StatusCode::OK,
             json!({"success": true, "duplicate": true, "failure_hash": hash,
-                   "message": "Duplicate failure: already claimed within the dedup TTL, no new work"}),
+                   "message": DUPLICATE_MESSAGE}),
         ),
         Outcome::Rejected { in_flight, limit } => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -165,7 +168,39 @@ fn outcome_body(failure: &Failure, outcome: &Outcome) -> (StatusCode, Value) {
     }
 }
 
+/// The hot path's answers, serialized straight from a struct (no `Value` map to build).
+#[derive(serde::Serialize)]
+struct Success<'a> {
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pr_url: Option<&'a str>,
+    failure_hash: &'a str,
+    message: &'static str,
+}
+
 fn outcome_response(failure: &Failure, outcome: Outcome) -> Response {
+    let success = match &outcome {
+        Outcome::Processed { pr_url } => Some(Success {
+            success: true,
+            duplicate: None,
+            pr_url: Some(pr_url),
+            failure_hash: &failure.hash,
+            message: PROCESSED_MESSAGE,
+        }),
+        Outcome::Duplicate => Some(Success {
+            success: true,
+            duplicate: Some(true),
+            pr_url: None,
+            failure_hash: &failure.hash,
+            message: DUPLICATE_MESSAGE,
+        }),
+        _ => None,
+    };
+    if let Some(success) = success {
+        return axum::Json(success).into_response();
+    }
     let (status, body) = outcome_body(failure, &outcome);
     let mut response = json_response(status, &body);
     let headers = response.headers_mut();
