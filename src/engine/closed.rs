@@ -18,6 +18,8 @@ pub struct ClosedPlan {
     pub users: u32,
     pub spawn_rate_per_s: f64,
     pub start: Instant,
+    /// Wall-clock start, for the payloads' `failed_at` (phase start + elapsed).
+    pub started_at: std::time::SystemTime,
 }
 
 /// Spawns users on schedule, then (after `stop`) waits for them to finish their current
@@ -41,7 +43,8 @@ pub async fn population(
             spec.phase.behaviour.clone(),
             spec.phase.repo_size,
             user_seed(spec.seed, &spec.phase.name, u64::from(index)),
-        );
+        )
+        .with_phase_start(plan.started_at);
         live.users.fetch_add(1, Ordering::Relaxed);
         users.spawn(user_loop(
             user,

@@ -23,6 +23,8 @@ pub struct OpenPlan {
     pub max_in_flight: u64,
     pub duration: Duration,
     pub start: Instant,
+    /// Wall-clock start, for the payloads' `failed_at`.
+    pub started_at: std::time::SystemTime,
 }
 
 /// Seconds from the phase start of arrival `i` when the rate ramps linearly from `a` to
@@ -50,7 +52,8 @@ pub async fn schedule(
         spec.phase.behaviour.clone(),
         spec.phase.repo_size,
         user_seed(spec.seed, &spec.phase.name, 0),
-    );
+    )
+    .with_phase_start(plan.started_at);
     let total_s = plan.duration.as_secs_f64();
     let mut senders = JoinSet::new();
     let mut i: u64 = 0;

@@ -88,7 +88,7 @@ pub async fn run_phase(
 
     let population = match &spec.phase.load {
         Load::Closed { users, spawn_rate_per_s } => tokio::spawn(closed::population(
-            closed::ClosedPlan { users: users.get(), spawn_rate_per_s: *spawn_rate_per_s, start },
+            closed::ClosedPlan { users: users.get(), spawn_rate_per_s: *spawn_rate_per_s, start, started_at },
             spec.clone(),
             client.clone(),
             recorder.clone(),
@@ -102,6 +102,7 @@ pub async fn run_phase(
                 max_in_flight: u64::from(max_in_flight.get()),
                 duration: spec.phase.duration,
                 start,
+                started_at,
             },
             spec.clone(),
             client.clone(),
