@@ -189,8 +189,25 @@ pub fn build<'a, 'b>(
     x_fmt: &dyn Fn(&f64) -> String,
     sizes: &Sizes,
 ) -> Result<Plot<'a, 'b>, ChartError> {
+    build_with_right_axis(area, x, y, x_desc, y_desc, x_fmt, sizes, false)
+}
+
+/// As [`build`], leaving room on the right for a secondary axis when `right_axis`.
+#[allow(clippy::too_many_arguments)]
+pub fn build_with_right_axis<'a, 'b>(
+    area: &'a Area<'b>,
+    x: &ValueAxis,
+    y: &ValueAxis,
+    x_desc: &str,
+    y_desc: &str,
+    x_fmt: &dyn Fn(&f64) -> String,
+    sizes: &Sizes,
+    right_axis: bool,
+) -> Result<Plot<'a, 'b>, ChartError> {
+    let right = if right_axis { (sizes.tick * 3.0 + sizes.label * 1.6) as u32 } else { 0 };
     let mut chart = ChartBuilder::on(area)
         .margin_right(12)
+        .right_y_label_area_size(right)
         .margin_top(8)
         .x_label_area_size((sizes.tick * 2.0 + sizes.label * 1.6) as u32)
         .y_label_area_size((sizes.tick * 4.0 + sizes.label * 1.6) as u32)
@@ -234,6 +251,12 @@ pub fn shade_phases(plot: &mut Plot<'_, '_>, phases: &[PhaseData], x: &ValueAxis
         plot.draw_series(std::iter::once(Text::new(text, (x0 + 2.0 / px_per_s, label_y), font(sizes.tick).color(&colour))))?;
     }
     Ok(())
+}
+
+/// Stroke width for a line of `points` across `width_px`: dense, jagged lines drawn wider
+/// than one pixel grow spikes at their joins, so they stay thin.
+pub fn line_width(points: usize, width_px: u32) -> u32 {
+    if points as f64 > f64::from(width_px) / 4.0 { 1 } else { 2 }
 }
 
 #[cfg(test)]

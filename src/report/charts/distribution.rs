@@ -72,7 +72,8 @@ fn spectrum(area: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         return no_data(area, "No percentiles", "No phase recorded a response.", sizes);
     }
     let min_ms = curves.iter().flat_map(|c| &c.1).map(|p| p.1).filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
-    let top_nines = curves.iter().flat_map(|c| &c.1).map(|p| p.0).fold(2.0, f64::max).ceil();
+    let top_nines = curves.iter().flat_map(|c| &c.1).map(|p| p.0).fold(2.0, f64::max);
+    let top_nines = (top_nines - 1e-6).ceil();
     let x = ValueAxis::linear(0.0, top_nines, top_nines as usize);
     let y = ValueAxis::auto(min_ms, max_ms, 20.0);
     let x_fmt = |v: &f64| percent_of_nines(*v);

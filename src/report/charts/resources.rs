@@ -27,14 +27,15 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let panels = plot_area.split_evenly((2, 1));
     let max_cpu = run.resources.iter().map(|s| s.cpu_percent).fold(0.0, f64::max).max(1.0);
     let max_mem = run.resources.iter().map(|s| s.memory_bytes as f64 / MIB).fold(0.0, f64::max).max(1.0);
-    for (panel, (y_desc, max, pick)) in panels.iter().zip([("CPU (% of one core)", max_cpu, 1usize), ("memory (MiB)", max_mem, 2)]) {
+    for (panel, (y_desc, max, pick, x_desc)) in panels.iter().zip([("CPU (% of one core)", max_cpu, 1usize, ""), ("memory (MiB)", max_mem, 2, "time since run start (m:ss)")]) {
         let y = ValueAxis::linear(0.0, max * 1.15, 5);
-        let mut plot = axis::build(panel, &x, &y, "time since run start (m:ss)", y_desc, &x_fmt, sizes)?;
+        let mut plot = axis::build(panel, &x, &y, x_desc, y_desc, &x_fmt, sizes)?;
         axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
         for (k, samples) in services.values().enumerate() {
             let colour = service_colour(k);
+            let stroke = axis::line_width(samples.len(), plot.plotting_area().dim_in_pixel().0);
             let line = samples.iter().map(|s| (s.0, if pick == 1 { s.1 } else { s.2 }));
-            plot.draw_series(LineSeries::new(line, colour.stroke_width(2)))?;
+            plot.draw_series(LineSeries::new(line, colour.stroke_width(stroke)))?;
         }
     }
     let mut items: Vec<LegendItem> =

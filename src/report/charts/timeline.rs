@@ -20,7 +20,8 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let y = ValueAxis::linear(0.0, max_rps.max(1.0) * 1.15, 8);
     let users_axis = ValueAxis::linear(0.0, f64::from(max_users.max(1)) * 1.15, 8);
     let x_fmt = |v: &f64| x.label(v);
-    let plot = axis::build(&plot_area, &x, &y, "time since run start (m:ss)", "requests per second (req/s)", &x_fmt, sizes)?;
+    let plot = axis::build_with_right_axis(&plot_area, &x, &y, "time since run start (m:ss)", "requests per second (req/s)", &x_fmt, sizes, max_users > 0)?;
+    let width_px = plot.plotting_area().dim_in_pixel().0;
     let mut plot = plot.set_secondary_coord(x.coord(), users_axis.coord());
     let users_fmt = |v: &f64| users_axis.label(v);
     plot.configure_secondary_axes()
@@ -35,10 +36,11 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
             let users: Vec<(f64, f64)> = p.seconds.iter().filter_map(|s| s.users.map(|u| (s.t_s, f64::from(u)))).collect();
             plot.draw_secondary_series(DashedLineSeries::new(users, 8, 5, USERS.stroke_width(2)))?;
         }
+        let stroke = axis::line_width(run.phases.iter().map(|p| p.seconds.len()).sum(), width_px);
         let rps: Vec<(f64, f64)> = p.seconds.iter().map(|s| (s.t_s, s.rps)).collect();
-        plot.draw_series(LineSeries::new(rps, style::CLIENT.stroke_width(2)))?;
+        plot.draw_series(LineSeries::new(rps, style::CLIENT.stroke_width(stroke)))?;
         let fps: Vec<(f64, f64)> = p.seconds.iter().map(|s| (s.t_s, s.fps)).collect();
-        plot.draw_series(LineSeries::new(fps, P99.stroke_width(2)))?;
+        plot.draw_series(LineSeries::new(fps, P99.stroke_width(stroke)))?;
     }
     let mut items = vec![
         LegendItem::new("requests/s", style::CLIENT, Mark::Line),
@@ -87,13 +89,14 @@ pub fn latency(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let y_desc = format!("response time (ms{})", y.scale_note());
     let mut plot = axis::build(&plot_area, &x, &y, "time since run start (m:ss)", &y_desc, &x_fmt, sizes)?;
     axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
+    let stroke = axis::line_width(points.iter().map(Vec::len).sum(), plot.plotting_area().dim_in_pixel().0);
     for phase_points in &points {
         for (pick, colour) in [(1usize, P50), (2, P95), (3, P99)] {
             let line: Vec<(f64, f64)> = phase_points
                 .iter()
                 .map(|p| (p.0, y.map(match pick { 1 => p.1, 2 => p.2, _ => p.3 })))
                 .collect();
-            plot.draw_series(LineSeries::new(line, colour.stroke_width(2)))?;
+            plot.draw_series(LineSeries::new(line, colour.stroke_width(stroke)))?;
         }
     }
     let mut items = vec![
