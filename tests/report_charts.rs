@@ -30,8 +30,12 @@ fn small(f: Fixture) -> Fixture {
 
 /// Luminance variance of the image, and how many pixels are close to `colour`.
 fn inspect(path: &Path, colour: Option<[u8; 3]>) -> (image::RgbImage, f64, usize) {
-    let img = image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display())).to_rgb8();
-    let lum: Vec<f64> = img.pixels().map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2])).collect();
+    let img =
+        image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display())).to_rgb8();
+    let lum: Vec<f64> = img
+        .pixels()
+        .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
+        .collect();
     let mean = lum.iter().sum::<f64>() / lum.len() as f64;
     let variance = lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64;
     let matches = colour.map_or(0, |c| {
@@ -62,7 +66,10 @@ fn assert_chart_ok(dir: &Path, file: &str) -> image::RgbImage {
     assert_eq!(img.dimensions(), (OPTS.width, OPTS.height), "{file} has the wrong size");
     assert!(variance > 150.0, "{file} looks blank (luminance variance {variance:.1})");
     // The title is drawn with the compiled-in font: dark pixels in the title band.
-    let dark_title = (10..60).flat_map(|y| (10..300).map(move |x| (x, y))).filter(|(x, y)| img.get_pixel(*x, *y)[0] < 80).count();
+    let dark_title = (10..60)
+        .flat_map(|y| (10..300).map(move |x| (x, y)))
+        .filter(|(x, y)| img.get_pixel(*x, *y)[0] < 80)
+        .count();
     assert!(dark_title > 200, "{file}: no title text rendered ({dark_title} dark pixels)");
     img
 }
@@ -115,11 +122,15 @@ fn assert_rows_match(html: &str, summary: &RunSummary) {
     assert_eq!(rows.len(), summary.experiments.len(), "one row per phase");
     for ((name, cells), p) in rows.iter().zip(&summary.experiments) {
         assert_eq!(name, &p.name);
-        let num = |i: usize| cells[i].trim().parse::<f64>().unwrap_or_else(|_| panic!("cell {i} of {name}: {}", cells[i]));
+        let num = |i: usize| {
+            cells[i].trim().parse::<f64>().unwrap_or_else(|_| panic!("cell {i} of {name}: {}", cells[i]))
+        };
         assert_eq!(num(4) as u64, p.summary.total_requests, "{name} requests");
         assert_eq!(num(5) as u64, p.summary.failure_count, "{name} failures");
         assert!((num(6) - p.summary.requests_per_sec).abs() < 0.006, "{name} rps");
-        for (i, want) in [(7, p.latency_ms.p50), (8, p.latency_ms.p95), (9, p.latency_ms.p99), (10, p.latency_ms.max)] {
+        for (i, want) in
+            [(7, p.latency_ms.p50), (8, p.latency_ms.p95), (9, p.latency_ms.p99), (10, p.latency_ms.max)]
+        {
             assert!((num(i) - want).abs() < 0.051, "{name} column {i}: {} vs {want}", num(i));
         }
         let mark = if p.thresholds.iter().all(|t| t.passed) { "✓" } else { "✗" };
@@ -197,7 +208,10 @@ fn malformed_csv_is_a_warning_naming_file_and_line() {
     std::fs::write(dir.path().join("resources.csv"), "timestamp_unix_s,service\n1,api\n").unwrap();
     let outcome = render_all(dir.path(), &OPTS).unwrap();
     let joined = outcome.warnings.join("\n");
-    assert!(joined.contains("throughput_medium_stats_history.csv:5") && joined.contains("`lots`"), "{joined}");
+    assert!(
+        joined.contains("throughput_medium_stats_history.csv:5") && joined.contains("`lots`"),
+        "{joined}"
+    );
     assert!(joined.contains("resources.csv:1"), "{joined}");
     assert_eq!(outcome.charts.len(), 9, "the rest still renders");
     assert_chart_ok(dir.path(), "throughput_timeline.png");
@@ -207,16 +221,24 @@ fn malformed_csv_is_a_warning_naming_file_and_line() {
 fn broken_summary_falls_back_to_the_csvs() {
     let dir = tempfile::tempdir().unwrap();
     write_run(dir.path(), small(Fixture { phases: 3, ..Fixture::default() }));
-    std::fs::write(dir.path().join("experiment_summary.json"), "{\"schema_version\": 1,\n \"tool\": ").unwrap();
+    std::fs::write(dir.path().join("experiment_summary.json"), "{\"schema_version\": 1,\n \"tool\": ")
+        .unwrap();
     let outcome = render_all(dir.path(), &OPTS).unwrap();
-    assert!(outcome.warnings.iter().any(|w| w.contains("experiment_summary.json") && w.contains("line 2")), "{:?}", outcome.warnings);
+    assert!(
+        outcome.warnings.iter().any(|w| w.contains("experiment_summary.json") && w.contains("line 2")),
+        "{:?}",
+        outcome.warnings
+    );
     assert_eq!(outcome.charts.len(), 9);
 }
 
 #[test]
 fn quiet_run_says_what_is_missing_in_the_images() {
     let dir = tempfile::tempdir().unwrap();
-    write_run(dir.path(), small(Fixture { phases: 2, failures: false, server: false, resources: false, ..Fixture::default() }));
+    write_run(
+        dir.path(),
+        small(Fixture { phases: 2, failures: false, server: false, resources: false, ..Fixture::default() }),
+    );
     let outcome = render_all(dir.path(), &OPTS).unwrap();
     assert_eq!(outcome.charts.len(), 9);
     for file in ["server_view.png", "resources.png", "success_failure.png"] {

@@ -11,7 +11,8 @@ use super::UsageError;
 pub async fn main(args: ChartsArgs) -> anyhow::Result<ExitCode> {
     let dir = args.results_dir.clone();
     // Drawing is CPU-bound; keep it off the async workers.
-    let rendered = tokio::task::spawn_blocking(move || report::render_all(&dir, &RenderOptions::default())).await?;
+    let rendered =
+        tokio::task::spawn_blocking(move || report::render_all(&dir, &RenderOptions::default())).await?;
     let outcome = match rendered {
         Ok(outcome) => outcome,
         Err(e @ (ReportError::NotAFolder { .. } | ReportError::NothingToRender { .. })) => {
@@ -30,7 +31,11 @@ pub async fn main(args: ChartsArgs) -> anyhow::Result<ExitCode> {
         outcome.charts.len(),
         outcome.html.len(),
         args.results_dir.display(),
-        if outcome.warnings.is_empty() { String::new() } else { format!(" ({} warnings above)", outcome.warnings.len()) }
+        if outcome.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} warnings above)", outcome.warnings.len())
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

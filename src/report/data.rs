@@ -195,7 +195,10 @@ fn load_phase(
 
 fn second_of(row: &HistoryRow, origin: f64) -> Second {
     let pct = |q: f64| {
-        PERCENTILE_COLUMNS.iter().position(|(_, pq)| (*pq - q).abs() < 1e-9).and_then(|i| row.percentiles_ms[i])
+        PERCENTILE_COLUMNS
+            .iter()
+            .position(|(_, pq)| (*pq - q).abs() < 1e-9)
+            .and_then(|i| row.percentiles_ms[i])
     };
     Second {
         t_s: row.timestamp_unix_s as f64 - origin,

@@ -76,8 +76,13 @@ fn render(run_dir: &Path, s: &RunSummary, kind: Kind) -> String {
 }
 
 fn metadata(out: &mut String, s: &RunSummary) {
-    let verdict = if s.passed { "<span class=\"pass\">✓ passed</span>" } else { "<span class=\"fail\">✗ failed</span>" };
-    let target = if s.target_url.is_empty() { s.target.clone() } else { format!("{} ({})", s.target, s.target_url) };
+    let verdict = if s.passed {
+        "<span class=\"pass\">✓ passed</span>"
+    } else {
+        "<span class=\"fail\">✗ failed</span>"
+    };
+    let target =
+        if s.target_url.is_empty() { s.target.clone() } else { format!("{} ({})", s.target, s.target_url) };
     let rows = [
         ("Profile", esc(&s.profile)),
         ("Description", esc(&s.description)),
@@ -134,7 +139,12 @@ fn phases(out: &mut String, phases: &[PhaseSummary]) {
 
 fn threshold_badge(t: &ThresholdResult) -> String {
     let (class, mark) = if t.passed { ("pass", "✓") } else { ("fail", "✗") };
-    format!("<span class=\"{class}\">{mark} {} {} (limit {})</span>", esc(&t.metric), fmt(t.actual), fmt(t.limit))
+    format!(
+        "<span class=\"{class}\">{mark} {} {} (limit {})</span>",
+        esc(&t.metric),
+        fmt(t.actual),
+        fmt(t.limit)
+    )
 }
 
 fn thresholds(out: &mut String, s: &RunSummary) {
@@ -143,8 +153,18 @@ fn thresholds(out: &mut String, s: &RunSummary) {
     }
     out.push_str("<h2>Run thresholds</h2>\n<table><tr><th class=\"t\">metric</th><th>limit</th><th>actual</th><th class=\"t\">result</th></tr>\n");
     for t in &s.thresholds {
-        let result = if t.passed { "<span class=\"pass\">✓ pass</span>" } else { "<span class=\"fail\">✗ fail</span>" };
-        let _ = writeln!(out, "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td class=\"t\">{result}</td></tr>", esc(&t.metric), fmt(t.limit), fmt(t.actual));
+        let result = if t.passed {
+            "<span class=\"pass\">✓ pass</span>"
+        } else {
+            "<span class=\"fail\">✗ fail</span>"
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td class=\"t\">{result}</td></tr>",
+            esc(&t.metric),
+            fmt(t.limit),
+            fmt(t.actual)
+        );
     }
     out.push_str("</table>\n");
 }
@@ -176,7 +196,9 @@ fn failures(out: &mut String, phases: &[PhaseSummary]) {
 }
 
 fn capacity_table(out: &mut String, c: &CapacityReport) {
-    let knee = c.max_sustainable_rps.map_or("none: even the first step failed".to_string(), |r| format!("{r:.1} req/s"));
+    let knee = c
+        .max_sustainable_rps
+        .map_or("none: even the first step failed".to_string(), |r| format!("{r:.1} req/s"));
     let _ = writeln!(
         out,
         "<h2>Capacity search</h2>\n<p>Limits: p99 ≤ {} ms, error rate ≤ {}. Maximum sustainable throughput: <b>{}</b>.</p>",
@@ -186,7 +208,8 @@ fn capacity_table(out: &mut String, c: &CapacityReport) {
     );
     out.push_str("<table class=\"capacity\"><tr><th class=\"t\">step</th><th>target rps</th><th>achieved rps</th><th>p99 ms</th><th>error rate</th><th>dropped</th><th class=\"t\">result</th></tr>\n");
     for s in &c.steps {
-        let result = if s.passed { "<span class=\"pass\">✓</span>" } else { "<span class=\"fail\">✗</span>" };
+        let result =
+            if s.passed { "<span class=\"pass\">✓</span>" } else { "<span class=\"fail\">✗</span>" };
         let _ = writeln!(
             out,
             "<tr><td class=\"t\">{}</td><td>{:.1}</td><td>{:.2}</td><td>{:.1}</td><td>{:.4}</td><td>{}</td><td class=\"t\">{result}</td></tr>",
@@ -203,7 +226,8 @@ fn capacity_table(out: &mut String, c: &CapacityReport) {
 
 fn charts(out: &mut String, run_dir: &Path) {
     let dir = run_dir.join(CHARTS_DIR);
-    let present: Vec<_> = CHARTS.iter().filter_map(|c| std::fs::read(dir.join(c.file)).ok().map(|bytes| (c, bytes))).collect();
+    let present: Vec<_> =
+        CHARTS.iter().filter_map(|c| std::fs::read(dir.join(c.file)).ok().map(|bytes| (c, bytes))).collect();
     out.push_str("<h2>Charts</h2>\n");
     if present.is_empty() {
         out.push_str("<p class=\"muted\">No charts were rendered for this run; <code>terrafix-tui charts &lt;RUN_DIR&gt;</code> draws them.</p>\n");
@@ -244,7 +268,11 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 fn fmt(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v:.3}").trim_end_matches('0').to_string() }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}").trim_end_matches('0').to_string()
+    }
 }
 
 #[cfg(test)]

@@ -188,7 +188,8 @@ pub fn read_stats(path: &Path, warnings: &mut Vec<String>) -> Option<Vec<StatsRo
 
 /// The `Aggregated` rows of a history file, in file order.
 pub fn read_history(path: &Path, warnings: &mut Vec<String>) -> Option<Vec<HistoryRow>> {
-    let required = ["Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s", "50%", "95%", "99%"];
+    let required =
+        ["Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s", "50%", "95%", "99%"];
     let table = Table::open(path, &required, warnings)?;
     let mut rows = Vec::new();
     table.for_each(warnings, |f| {
@@ -238,8 +239,7 @@ pub fn read_resources(path: &Path, warnings: &mut Vec<String>) -> Vec<ResourceSa
     };
     let mut rows = Vec::new();
     table.for_each(warnings, |f| {
-        let timestamp_unix_s =
-            f.opt_f64("timestamp_unix_s")?.ok_or("column `timestamp_unix_s` is empty")?;
+        let timestamp_unix_s = f.opt_f64("timestamp_unix_s")?.ok_or("column `timestamp_unix_s` is empty")?;
         rows.push(ResourceSample {
             timestamp_unix_s,
             service: f.text("service")?.to_string(),

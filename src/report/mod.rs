@@ -42,7 +42,9 @@ pub struct RenderOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{path} is not a folder; pass a run folder (with experiment_summary.json) or a folder of Locust CSVs")]
+    #[error(
+        "{path} is not a folder; pass a run folder (with experiment_summary.json) or a folder of Locust CSVs"
+    )]
     NotAFolder { path: PathBuf },
     #[error(
         "nothing to chart in {dir}: no readable experiment_summary.json and no *_stats.csv in it or its sub-folders"

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::metrics::summary::{
-    DedupReport, FailureStat, LatencyStats, PhaseConfig, PhaseFiles, PhaseStatus, PhaseSummary,
-    RequestStats, RunStatus, RunSummary, SUMMARY_SCHEMA_VERSION, SeedSummary,
+    DedupReport, FailureStat, LatencyStats, PhaseConfig, PhaseFiles, PhaseStatus, PhaseSummary, RequestStats,
+    RunStatus, RunSummary, SUMMARY_SCHEMA_VERSION, SeedSummary,
 };
 
 use super::data::PhaseExtra;

@@ -69,7 +69,11 @@ fn rfc(ts: i64) -> String {
 }
 
 fn pct_cells(h: &LatencyHistogram) -> String {
-    QUANTILES.iter().map(|q| if h.is_empty() { "N/A".into() } else { format!("{:.0}", h.quantile_ms(*q)) }).collect::<Vec<_>>().join(",")
+    QUANTILES
+        .iter()
+        .map(|q| if h.is_empty() { "N/A".into() } else { format!("{:.0}", h.quantile_ms(*q)) })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Writes one run folder; returns the summary it wrote (also when `ours` is false).
@@ -86,7 +90,10 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
         let base_ms = 15.0 * (1.0 + (i as f64 / 3.0).powi(3));
         let users = 5 * (i as u32 + 1);
         let fail_share = if f.failures && i % 4 == 3 { 0.05 } else { 0.0 };
-        let mut hlog = f.ours.then(|| HlogWriter::create(&dir.join(format!("{suite}/{name}.hlog")), START_UNIX_S as f64, "fixture").unwrap());
+        let mut hlog = f.ours.then(|| {
+            HlogWriter::create(&dir.join(format!("{suite}/{name}.hlog")), START_UNIX_S as f64, "fixture")
+                .unwrap()
+        });
         let mut history = format!("{HISTORY_HEADER}\n");
         let mut total = LatencyHistogram::new();
         let (mut requests, mut failures) = (0u64, 0u64);
@@ -106,7 +113,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             requests += n;
             failures += fails;
             if let Some(w) = hlog.as_mut() {
-                w.append(Duration::from_secs((ts - START_UNIX_S) as u64), Duration::from_secs(1), &h).unwrap();
+                w.append(Duration::from_secs((ts - START_UNIX_S) as u64), Duration::from_secs(1), &h)
+                    .unwrap();
             }
             for (kind, row_name) in [("POST", "/webhook"), ("", "Aggregated")] {
                 let _ = writeln!(
@@ -119,8 +127,18 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                     total.max_ms()
                 );
             }
-            let _ = writeln!(resources, "{ts},terrafix-api,{:.1},{}", 10.0 + 5.0 * i as f64 + 3.0 * rng.r#gen::<f64>(), 60_000_000 + 2_000_000 * i as u64 + s as u64 * 10_000);
-            let _ = writeln!(resources, "{ts},redis,{:.1},{}", 2.0 + rng.r#gen::<f64>(), 12_000_000 + s as u64 * 1000);
+            let _ = writeln!(
+                resources,
+                "{ts},terrafix-api,{:.1},{}",
+                10.0 + 5.0 * i as f64 + 3.0 * rng.r#gen::<f64>(),
+                60_000_000 + 2_000_000 * i as u64 + s as u64 * 10_000
+            );
+            let _ = writeln!(
+                resources,
+                "{ts},redis,{:.1},{}",
+                2.0 + rng.r#gen::<f64>(),
+                12_000_000 + s as u64 * 1000
+            );
         }
         let duration = f.seconds_per_phase as f64;
         let rps = requests as f64 / duration;
@@ -141,8 +159,24 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
         std::fs::write(dir.join(format!("{suite}/{name}_stats_history.csv")), history).unwrap();
         let failure_stats = if failures > 0 {
             vec![
-                FailureStat { method: "POST".into(), name: "/webhook".into(), kind: "HTTP 500".into(), error: "HTTP 500: injected".into(), count: failures - failures / 3, first_seen: rfc(t0 + 1), last_seen: rfc(t0 + f.seconds_per_phase - 1) },
-                FailureStat { method: "POST".into(), name: "/webhook".into(), kind: "timeout".into(), error: "no response within 30 s".into(), count: failures / 3, first_seen: rfc(t0 + 2), last_seen: rfc(t0 + f.seconds_per_phase - 2) },
+                FailureStat {
+                    method: "POST".into(),
+                    name: "/webhook".into(),
+                    kind: "HTTP 500".into(),
+                    error: "HTTP 500: injected".into(),
+                    count: failures - failures / 3,
+                    first_seen: rfc(t0 + 1),
+                    last_seen: rfc(t0 + f.seconds_per_phase - 1),
+                },
+                FailureStat {
+                    method: "POST".into(),
+                    name: "/webhook".into(),
+                    kind: "timeout".into(),
+                    error: "no response within 30 s".into(),
+                    count: failures / 3,
+                    first_seen: rfc(t0 + 2),
+                    last_seen: rfc(t0 + f.seconds_per_phase - 2),
+                },
             ]
         } else {
             Vec::new()
@@ -157,9 +191,34 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             name: name.clone(),
             suite: suite.clone(),
             status: PhaseStatus::Completed,
-            config: PhaseConfig { behaviour: suite.clone(), model: "closed".into(), users: Some(users), duration_s: duration, server_settings: serde_json::json!({}), ..Default::default() },
-            summary: SeedSummary { total_requests: requests, failure_count: failures, median_response_ms: l(0.5), avg_response_ms: total.mean_ms(), p95_response_ms: l(0.95), p99_response_ms: l(0.99), requests_per_sec: rps },
-            latency_ms: LatencyStats { min: total.min_ms(), mean: total.mean_ms(), p50: l(0.5), p75: l(0.75), p90: l(0.9), p95: l(0.95), p99: l(0.99), p99_9: l(0.999), max: total.max_ms() },
+            config: PhaseConfig {
+                behaviour: suite.clone(),
+                model: "closed".into(),
+                users: Some(users),
+                duration_s: duration,
+                server_settings: serde_json::json!({}),
+                ..Default::default()
+            },
+            summary: SeedSummary {
+                total_requests: requests,
+                failure_count: failures,
+                median_response_ms: l(0.5),
+                avg_response_ms: total.mean_ms(),
+                p95_response_ms: l(0.95),
+                p99_response_ms: l(0.99),
+                requests_per_sec: rps,
+            },
+            latency_ms: LatencyStats {
+                min: total.min_ms(),
+                mean: total.mean_ms(),
+                p50: l(0.5),
+                p75: l(0.75),
+                p90: l(0.9),
+                p95: l(0.95),
+                p99: l(0.99),
+                p99_9: l(0.999),
+                max: total.max_ms(),
+            },
             failures_per_sec: failures as f64 / duration,
             dropped: 0,
             offset_s: (t0 - START_UNIX_S) as f64,
@@ -168,9 +227,29 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             finished_at: rfc(t0 + f.seconds_per_phase),
             requests: Vec::new(),
             failures: failure_stats,
-            dedup: DedupReport { duplicates_sent: requests / 10, server_hits: f.server.then_some(requests / 10 - i as u64), server_misses: f.server.then_some(requests - requests / 10), server_errors: None },
-            server: f.server.then(|| ServerView { total_requests: Some(requests), successful_requests: Some(requests - failures), failed_requests: Some(failures), p50_ms: Some(l(0.5) * 0.8), p95_ms: Some(l(0.95) * 0.8), p99_ms: Some(l(0.99) * 0.75), avg_ms: Some(total.mean_ms() * 0.8), ..Default::default() }),
-            thresholds: vec![ThresholdResult { scope: name.clone(), metric: "p99_ms".into(), limit: 200.0, actual: l(0.99), passed: l(0.99) <= 200.0 }],
+            dedup: DedupReport {
+                duplicates_sent: requests / 10,
+                server_hits: f.server.then_some(requests / 10 - i as u64),
+                server_misses: f.server.then_some(requests - requests / 10),
+                server_errors: None,
+            },
+            server: f.server.then(|| ServerView {
+                total_requests: Some(requests),
+                successful_requests: Some(requests - failures),
+                failed_requests: Some(failures),
+                p50_ms: Some(l(0.5) * 0.8),
+                p95_ms: Some(l(0.95) * 0.8),
+                p99_ms: Some(l(0.99) * 0.75),
+                avg_ms: Some(total.mean_ms() * 0.8),
+                ..Default::default()
+            }),
+            thresholds: vec![ThresholdResult {
+                scope: name.clone(),
+                metric: "p99_ms".into(),
+                limit: 200.0,
+                actual: l(0.99),
+                passed: l(0.99) <= 200.0,
+            }],
             files: PhaseFiles {
                 stats_csv: format!("{suite}/{name}_stats.csv"),
                 history_csv: format!("{suite}/{name}_stats_history.csv"),
@@ -201,7 +280,19 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             p99_limit_ms: 200.0,
             max_error_rate: 0.01,
             max_sustainable_rps: Some(40.0),
-            steps: experiments.iter().take(4).map(|p| CapacityStep { phase: p.name.clone(), target_rps: p.summary.requests_per_sec, achieved_rps: p.summary.requests_per_sec, p99_ms: p.latency_ms.p99, error_rate: 0.0, dropped: 0, passed: p.latency_ms.p99 <= 200.0 }).collect(),
+            steps: experiments
+                .iter()
+                .take(4)
+                .map(|p| CapacityStep {
+                    phase: p.name.clone(),
+                    target_rps: p.summary.requests_per_sec,
+                    achieved_rps: p.summary.requests_per_sec,
+                    p99_ms: p.latency_ms.p99,
+                    error_rate: 0.0,
+                    dropped: 0,
+                    passed: p.latency_ms.p99 <= 200.0,
+                })
+                .collect(),
         }),
         notes: Vec::new(),
         experiments,

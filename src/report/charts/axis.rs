@@ -176,7 +176,11 @@ pub fn number(v: f64) -> String {
 
 pub fn clock(seconds: f64) -> String {
     let s = seconds.round().max(0.0) as u64;
-    if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) } else { format!("{}:{:02}", s / 60, s % 60) }
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
 }
 
 /// Builds a cartesian chart with our axes, grid and labelled axes.
@@ -189,29 +193,39 @@ pub fn build<'a, 'b>(
     x_fmt: &dyn Fn(&f64) -> String,
     sizes: &Sizes,
 ) -> Result<Plot<'a, 'b>, ChartError> {
-    build_with_right_axis(area, x, y, x_desc, y_desc, x_fmt, sizes, false)
+    let mut chart = chart(area, x, y, sizes, false)?;
+    mesh(&mut chart, y, x_desc, y_desc, x_fmt, sizes)?;
+    Ok(chart)
 }
 
-/// As [`build`], leaving room on the right for a secondary axis when `right_axis`.
-#[allow(clippy::too_many_arguments)]
-pub fn build_with_right_axis<'a, 'b>(
+/// The chart without its mesh; `right_axis` leaves room for a secondary axis, whose
+/// context must exist before [`mesh`] runs (else the primary labels fill both sides).
+pub fn chart<'a, 'b>(
     area: &'a Area<'b>,
     x: &ValueAxis,
+    y: &ValueAxis,
+    sizes: &Sizes,
+    right_axis: bool,
+) -> Result<Plot<'a, 'b>, ChartError> {
+    let right = if right_axis { (sizes.tick * 3.0 + sizes.label * 1.6) as u32 } else { 0 };
+    Ok(ChartBuilder::on(area)
+        .margin_right(12)
+        .margin_top(8)
+        .right_y_label_area_size(right)
+        .x_label_area_size((sizes.tick * 2.0 + sizes.label * 1.6) as u32)
+        .y_label_area_size((sizes.tick * 4.0 + sizes.label * 1.6) as u32)
+        .build_cartesian_2d(x.coord(), y.coord())?)
+}
+
+/// Grid at our ticks, tick labels through our formatters, axis descriptions.
+pub fn mesh(
+    chart: &mut Plot<'_, '_>,
     y: &ValueAxis,
     x_desc: &str,
     y_desc: &str,
     x_fmt: &dyn Fn(&f64) -> String,
     sizes: &Sizes,
-    right_axis: bool,
-) -> Result<Plot<'a, 'b>, ChartError> {
-    let right = if right_axis { (sizes.tick * 3.0 + sizes.label * 1.6) as u32 } else { 0 };
-    let mut chart = ChartBuilder::on(area)
-        .margin_right(12)
-        .right_y_label_area_size(right)
-        .margin_top(8)
-        .x_label_area_size((sizes.tick * 2.0 + sizes.label * 1.6) as u32)
-        .y_label_area_size((sizes.tick * 4.0 + sizes.label * 1.6) as u32)
-        .build_cartesian_2d(x.coord(), y.coord())?;
+) -> Drawn {
     let y_fmt = |v: &f64| y.label(v);
     chart
         .configure_mesh()
@@ -225,18 +239,30 @@ pub fn build_with_right_axis<'a, 'b>(
         .x_label_formatter(x_fmt)
         .y_label_formatter(&y_fmt)
         .draw()?;
-    Ok(chart)
+    Ok(())
 }
 
 /// Tints each phase's span, draws its boundaries, and labels it (name if it fits, else number).
-pub fn shade_phases(plot: &mut Plot<'_, '_>, phases: &[PhaseData], x: &ValueAxis, y: &ValueAxis, sizes: &Sizes) -> Drawn {
+pub fn shade_phases(
+    plot: &mut Plot<'_, '_>,
+    phases: &[PhaseData],
+    x: &ValueAxis,
+    y: &ValueAxis,
+    sizes: &Sizes,
+) -> Drawn {
     let plot_width_px = f64::from(plot.plotting_area().dim_in_pixel().0);
     let px_per_s = plot_width_px / (x.hi - x.lo).max(1e-9);
     for p in phases {
         let colour = style::phase_colour(p.index);
         let (x0, x1) = (p.offset_s, p.offset_s + p.duration_s.max(0.5));
-        plot.draw_series(std::iter::once(Rectangle::new([(x0, y.lo), (x1, y.hi)], colour.mix(0.09).filled())))?;
-        plot.draw_series(std::iter::once(PathElement::new(vec![(x0, y.lo), (x0, y.hi)], colour.mix(0.6).stroke_width(1))))?;
+        plot.draw_series(std::iter::once(Rectangle::new(
+            [(x0, y.lo), (x1, y.hi)],
+            colour.mix(0.09).filled(),
+        )))?;
+        plot.draw_series(std::iter::once(PathElement::new(
+            vec![(x0, y.lo), (x0, y.hi)],
+            colour.mix(0.6).stroke_width(1),
+        )))?;
         let fits = ((x1 - x0) * px_per_s / (sizes.tick * 0.62)) as usize;
         let number = format!("{}", p.index + 1);
         let full = format!("{} {}", p.index + 1, p.name);
@@ -248,7 +274,11 @@ pub fn shade_phases(plot: &mut Plot<'_, '_>, phases: &[PhaseData], x: &ValueAxis
             continue;
         };
         let label_y = y.hi - (y.hi - y.lo) * 0.012;
-        plot.draw_series(std::iter::once(Text::new(text, (x0 + 2.0 / px_per_s, label_y), font(sizes.tick).color(&colour))))?;
+        plot.draw_series(std::iter::once(Text::new(
+            text,
+            (x0 + 2.0 / px_per_s, label_y),
+            font(sizes.tick).color(&colour),
+        )))?;
     }
     Ok(())
 }

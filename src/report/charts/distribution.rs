@@ -12,7 +12,12 @@ use crate::report::style::{self, Sizes};
 const BUCKETS_PER_DECADE: f64 = 20.0;
 
 pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
-    let (plot_area, legend_area) = frame(root, "Latency distribution per phase", "left: share of requests per latency bucket; right: percentile spectrum", sizes)?;
+    let (plot_area, legend_area) = frame(
+        root,
+        "Latency distribution per phase",
+        "left: share of requests per latency bucket; right: percentile spectrum",
+        sizes,
+    )?;
     let (w, _) = plot_area.dim_in_pixel();
     let (left, right) = plot_area.split_horizontally(w / 2);
     density(&left, run, sizes)?;
@@ -21,21 +26,31 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
 }
 
 fn density(area: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
-    let merged: Vec<(usize, &crate::metrics::LatencyHistogram)> =
-        run.phases.iter().filter_map(|p| p.merged.as_ref().filter(|h| !h.is_empty()).map(|h| (p.index, h))).collect();
+    let merged: Vec<(usize, &crate::metrics::LatencyHistogram)> = run
+        .phases
+        .iter()
+        .filter_map(|p| p.merged.as_ref().filter(|h| !h.is_empty()).map(|h| (p.index, h)))
+        .collect();
     if merged.is_empty() {
-        return no_data(area, "Histogram not available", "This chart needs per-second histograms (<suite>/<phase>.hlog), which this folder does not have; the percentile spectrum on the right is drawn from the CSV percentiles.", sizes);
+        return no_data(
+            area,
+            "Histogram not available",
+            "This chart needs per-second histograms (<suite>/<phase>.hlog), which this folder does not have; the percentile spectrum on the right is drawn from the CSV percentiles.",
+            sizes,
+        );
     }
     let lo = merged.iter().map(|(_, h)| h.min_ms()).fold(f64::INFINITY, f64::min).max(0.001);
     let hi = merged.iter().map(|(_, h)| h.max_ms()).fold(0.0, f64::max).max(lo * 2.0);
-    let (first, last) = ((lo.log10() * BUCKETS_PER_DECADE).floor() as i64, (hi.log10() * BUCKETS_PER_DECADE).ceil() as i64);
+    let (first, last) =
+        ((lo.log10() * BUCKETS_PER_DECADE).floor() as i64, (hi.log10() * BUCKETS_PER_DECADE).ceil() as i64);
     let bins = (last - first + 1).max(1) as usize;
     let mut curves = Vec::new();
     let mut top = 0.0_f64;
     for (index, h) in &merged {
         let mut counts = vec![0u64; bins];
         for (ms, n) in h.recorded_values_ms() {
-            let b = ((ms.max(0.001).log10() * BUCKETS_PER_DECADE).floor() as i64 - first).clamp(0, bins as i64 - 1);
+            let b = ((ms.max(0.001).log10() * BUCKETS_PER_DECADE).floor() as i64 - first)
+                .clamp(0, bins as i64 - 1);
             counts[b as usize] += n;
         }
         let total = h.count().max(1) as f64;
@@ -47,10 +62,21 @@ fn density(area: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         top = curve.iter().map(|p| p.1).fold(top, f64::max);
         curves.push((*index, curve));
     }
-    let x = ValueAxis::log(10f64.powf(first as f64 / BUCKETS_PER_DECADE), 10f64.powf((last + 1) as f64 / BUCKETS_PER_DECADE));
+    let x = ValueAxis::log(
+        10f64.powf(first as f64 / BUCKETS_PER_DECADE),
+        10f64.powf((last + 1) as f64 / BUCKETS_PER_DECADE),
+    );
     let y = ValueAxis::linear(0.0, top.max(1.0) * 1.1, 6);
     let x_fmt = |v: &f64| x.label(v);
-    let mut plot = axis::build(area, &x, &y, "response time (ms, log scale)", "share of the phase's requests (%)", &x_fmt, sizes)?;
+    let mut plot = axis::build(
+        area,
+        &x,
+        &y,
+        "response time (ms, log scale)",
+        "share of the phase's requests (%)",
+        &x_fmt,
+        sizes,
+    )?;
     for (index, curve) in curves {
         let colour = style::phase_colour(index);
         plot.draw_series(AreaSeries::new(curve.iter().copied(), 0.0, colour.mix(0.08)))?;
@@ -65,13 +91,16 @@ fn spectrum(area: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         .phases
         .iter()
         .filter(|p| !p.spectrum.is_empty())
-        .map(|p| (p.index, p.spectrum.iter().filter(|(q, _)| *q < 1.0).map(|(q, ms)| (nines(*q), *ms)).collect()))
+        .map(|p| {
+            (p.index, p.spectrum.iter().filter(|(q, _)| *q < 1.0).map(|(q, ms)| (nines(*q), *ms)).collect())
+        })
         .collect();
     let max_ms = curves.iter().flat_map(|c| &c.1).map(|p| p.1).fold(0.0, f64::max);
     if curves.is_empty() || max_ms <= 0.0 {
         return no_data(area, "No percentiles", "No phase recorded a response.", sizes);
     }
-    let min_ms = curves.iter().flat_map(|c| &c.1).map(|p| p.1).filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+    let min_ms =
+        curves.iter().flat_map(|c| &c.1).map(|p| p.1).filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
     let top_nines = curves.iter().flat_map(|c| &c.1).map(|p| p.0).fold(2.0, f64::max);
     let top_nines = (top_nines - 1e-6).ceil();
     let x = ValueAxis::linear(0.0, top_nines, top_nines as usize);

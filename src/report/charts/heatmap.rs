@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use super::axis::{self, ValueAxis};
-use super::{Area, Drawn, bold, frame, font, no_data, truncate};
+use super::{Area, Drawn, bold, font, frame, no_data, truncate};
 use crate::report::data::{PhaseData, RunData};
 use crate::report::locust::PERCENTILE_COLUMNS;
 use crate::report::style::{self, Sizes, heat_colour};
@@ -34,7 +34,8 @@ impl Grid {
 
     fn add(&mut self, t_s: f64, ms: f64, n: f64) {
         let column = ((t_s.max(0.0) / self.seconds_per_column) as usize).min(self.cells.len() - 1);
-        let row = ((ms.max(0.001).log10() * ROWS_PER_DECADE).floor() as i64 - self.first_row).clamp(0, self.rows as i64 - 1);
+        let row = ((ms.max(0.001).log10() * ROWS_PER_DECADE).floor() as i64 - self.first_row)
+            .clamp(0, self.rows as i64 - 1);
         self.cells[column][row as usize] += n;
     }
 }
@@ -104,7 +105,12 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     };
     let (plot_area, legend_area) = frame(root, "Latency heatmap", subtitle, sizes)?;
     let Some((lo, hi)) = bounds(run) else {
-        return no_data(&plot_area, "No latency data", "No phase has per-second histograms or per-second percentiles with responses in them.", sizes);
+        return no_data(
+            &plot_area,
+            "No latency data",
+            "No phase has per-second histograms or per-second percentiles with responses in them.",
+            sizes,
+        );
     };
     let mut grid = Grid::new(run.run_length_s(), lo, hi);
     fill(&mut grid, &run.phases);
@@ -118,19 +124,33 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let mut y = ValueAxis::log(10f64.powf(row_lo), 10f64.powf(row_hi));
     y.hi += (y.hi - y.lo) * 0.06; // room for the phase labels above the cells
     let x_fmt = |v: &f64| x.label(v);
-    let mut plot = axis::build(&plot_area, &x, &y, "time since run start (m:ss)", "response time (ms, log scale)", &x_fmt, sizes)?;
+    let mut plot = axis::build(
+        &plot_area,
+        &x,
+        &y,
+        "time since run start (m:ss)",
+        "response time (ms, log scale)",
+        &x_fmt,
+        sizes,
+    )?;
     let scale = (max_count + 1.0).ln();
     let step = grid.seconds_per_column;
     plot.draw_series(grid.cells.iter().enumerate().flat_map(|(c, column)| {
         column.iter().enumerate().filter(|(_, n)| **n > 0.0).map(move |(r, n)| {
             let y0 = (grid.first_row + r as i64) as f64 / ROWS_PER_DECADE;
             let colour = heat_colour((n + 1.0).ln() / scale);
-            Rectangle::new([(c as f64 * step, y0), ((c + 1) as f64 * step, y0 + 1.0 / ROWS_PER_DECADE)], colour.filled())
+            Rectangle::new(
+                [(c as f64 * step, y0), ((c + 1) as f64 * step, y0 + 1.0 / ROWS_PER_DECADE)],
+                colour.filled(),
+            )
         })
     }))?;
     for p in &run.phases {
         let colour = style::phase_colour(p.index);
-        plot.draw_series(std::iter::once(PathElement::new(vec![(p.offset_s, y.lo), (p.offset_s, y.hi)], colour.stroke_width(2))))?;
+        plot.draw_series(std::iter::once(PathElement::new(
+            vec![(p.offset_s, y.lo), (p.offset_s, y.hi)],
+            colour.stroke_width(2),
+        )))?;
         plot.draw_series(std::iter::once(Text::new(
             format!("{}", p.index + 1),
             (p.offset_s + step, y.hi - (y.hi - y.lo) * 0.01),
@@ -142,7 +162,11 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
 
 /// Gradient with count labels, then the numbered phases.
 fn colour_bar(area: &Area<'_>, run: &RunData, max_count: f64, step: f64, sizes: &Sizes) -> Drawn {
-    let heading = if step > 1.0 { format!("requests per cell ({step:.0} s)") } else { "requests per cell (1 s)".into() };
+    let heading = if step > 1.0 {
+        format!("requests per cell ({step:.0} s)")
+    } else {
+        "requests per cell (1 s)".into()
+    };
     area.draw_text(&heading, &bold(sizes.legend), (12, 6))?;
     let (top, height) = ((sizes.legend * 2.2) as i32, (sizes.legend * 12.0) as i32);
     for k in 0..height {

@@ -20,7 +20,6 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::data::{PhaseData, RunData};
 use super::style::{self, FONT, MUTED, Sizes};
 
-
 pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// A drawing failure inside plotters, as text (plotters' error types are generic).
@@ -94,7 +93,12 @@ pub fn bold(size: f64) -> TextStyle<'static> {
 }
 
 /// Title on top, a legend column on the right; returns (plot area, legend area).
-pub fn frame<'a>(root: &Area<'a>, title: &str, subtitle: &str, sizes: &Sizes) -> Result<(Area<'a>, Area<'a>), ChartError> {
+pub fn frame<'a>(
+    root: &Area<'a>,
+    title: &str,
+    subtitle: &str,
+    sizes: &Sizes,
+) -> Result<(Area<'a>, Area<'a>), ChartError> {
     let (w, _) = root.dim_in_pixel();
     let title_style = bold(sizes.title);
     root.draw_text(title, &title_style, (20, 12))?;
@@ -194,7 +198,11 @@ pub fn no_data(area: &Area<'_>, heading: &str, why: &str, sizes: &Sizes) -> Draw
     let mid = Pos::new(HPos::Center, VPos::Center);
     let centre = |size: f64| font(size).pos(mid);
     if !heading.is_empty() {
-        area.draw_text(heading, &bold(sizes.label).pos(mid), (w as i32 / 2, h as i32 / 2 - (sizes.label * 1.5) as i32))?;
+        area.draw_text(
+            heading,
+            &bold(sizes.label).pos(mid),
+            (w as i32 / 2, h as i32 / 2 - (sizes.label * 1.5) as i32),
+        )?;
     }
     let max_chars = ((w as f64 - 40.0) / (sizes.label * 0.55)).max(10.0) as usize;
     for (i, line) in wrap(why, max_chars).iter().enumerate() {
@@ -225,7 +233,9 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 pub fn phase_legend(phases: &[PhaseData]) -> Vec<LegendItem> {
     phases
         .iter()
-        .map(|p| LegendItem::new(format!("{} {}", p.index + 1, p.name), style::phase_colour(p.index), Mark::Box))
+        .map(|p| {
+            LegendItem::new(format!("{} {}", p.index + 1, p.name), style::phase_colour(p.index), Mark::Box)
+        })
         .collect()
 }
 

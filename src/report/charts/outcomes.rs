@@ -12,7 +12,12 @@ use crate::report::plain::failures_by_kind;
 use crate::report::style::{SUCCESS, Sizes, failure_kind_colour};
 
 pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
-    let (plot_area, legend_area) = frame(root, "Successes and failures", "left: every request of each phase; right: the failures alone, by kind", sizes)?;
+    let (plot_area, legend_area) = frame(
+        root,
+        "Successes and failures",
+        "left: every request of each phase; right: the failures alone, by kind",
+        sizes,
+    )?;
     let phases = &run.summary.experiments;
     let by_kind: Vec<Vec<(String, u64)>> = phases.iter().map(failures_by_kind).collect();
     let kinds: BTreeSet<String> = by_kind.iter().flatten().map(|(k, _)| k.clone()).collect();
@@ -32,11 +37,17 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         for (i, p) in phases.iter().enumerate() {
             let successes = p.summary.total_requests.saturating_sub(p.summary.failure_count) as f64;
             let (x0, x1) = (i as f64 - 0.35, i as f64 + 0.35);
-            plot.draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, successes)], SUCCESS.filled())))?;
+            plot.draw_series(std::iter::once(Rectangle::new(
+                [(x0, 0.0), (x1, successes)],
+                SUCCESS.filled(),
+            )))?;
             let mut base = successes;
             for (kind, n) in &by_kind[i] {
                 let top = base + *n as f64;
-                plot.draw_series(std::iter::once(Rectangle::new([(x0, base), (x1, top)], failure_kind_colour(kind).filled())))?;
+                plot.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, base), (x1, top)],
+                    failure_kind_colour(kind).filled(),
+                )))?;
                 base = top;
             }
         }
@@ -54,7 +65,10 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
             for kind in &kinds {
                 let n = kinds_of_phase.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n) as f64;
                 if n > 0.0 {
-                    plot.draw_series(std::iter::once(Rectangle::new([(x0, base), (x1, base + n)], failure_kind_colour(kind).filled())))?;
+                    plot.draw_series(std::iter::once(Rectangle::new(
+                        [(x0, base), (x1, base + n)],
+                        failure_kind_colour(kind).filled(),
+                    )))?;
                     base += n;
                 }
             }
@@ -63,6 +77,8 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let mut items = vec![LegendItem::new("success", SUCCESS, Mark::Box)];
     items.extend(kinds.iter().map(|k| LegendItem::new(k.clone(), failure_kind_colour(k), Mark::Box)));
     items.push(LegendItem::new("Phases", BLACK, Mark::Heading));
-    items.extend(run.phases.iter().map(|p| LegendItem::new(format!("{} {}", p.index + 1, p.name), BLACK, Mark::Plain)));
+    items.extend(
+        run.phases.iter().map(|p| LegendItem::new(format!("{} {}", p.index + 1, p.name), BLACK, Mark::Plain)),
+    );
     legend(&legend_area, "Outcome", &items, sizes)
 }

@@ -11,7 +11,12 @@ use crate::report::style::{self, P50, P99, PERCENTILE_COLOURS, Sizes};
 const LABELS: [&str; 6] = ["p50", "p75", "p90", "p95", "p99", "p99.9"];
 
 pub fn grouped_bars(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
-    let (plot_area, legend_area) = frame(root, "Latency percentiles per phase", "whole-phase percentiles of every response (bars left to right: p50 … p99.9)", sizes)?;
+    let (plot_area, legend_area) = frame(
+        root,
+        "Latency percentiles per phase",
+        "whole-phase percentiles of every response (bars left to right: p50 … p99.9)",
+        sizes,
+    )?;
     let values: Vec<[f64; 6]> = run
         .summary
         .experiments
@@ -24,7 +29,12 @@ pub fn grouped_bars(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let min_positive = values.iter().flatten().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
     if max <= 0.0 {
-        return no_data(&plot_area, "No latencies", "No phase recorded a response, so there are no percentiles to compare.", sizes);
+        return no_data(
+            &plot_area,
+            "No latencies",
+            "No phase recorded a response, so there are no percentiles to compare.",
+            sizes,
+        );
     }
     let x = ValueAxis::slots(values.len());
     let y = ValueAxis::auto(min_positive, max, 30.0);
@@ -59,7 +69,12 @@ pub fn grouped_bars(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
 }
 
 pub fn knee(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
-    let (plot_area, legend_area) = frame(root, "Throughput against latency", "each phase's achieved rate against its p50 and p99: the knee is where latency climbs and rps stops", sizes)?;
+    let (plot_area, legend_area) = frame(
+        root,
+        "Throughput against latency",
+        "each phase's achieved rate against its p50 and p99: the knee is where latency climbs and rps stops",
+        sizes,
+    )?;
     let points: Vec<(usize, f64, f64, f64)> = run
         .summary
         .experiments
@@ -69,7 +84,12 @@ pub fn knee(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         .map(|(i, p)| (i, p.summary.requests_per_sec, p.latency_ms.p50, p.latency_ms.p99))
         .collect();
     if points.is_empty() {
-        return no_data(&plot_area, "No completed requests", "No phase completed a request, so there is no rate or latency to plot.", sizes);
+        return no_data(
+            &plot_area,
+            "No completed requests",
+            "No phase completed a request, so there is no rate or latency to plot.",
+            sizes,
+        );
     }
     let max_rps = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let max_ms = points.iter().map(|p| p.3.max(p.2)).fold(0.0, f64::max);
@@ -81,8 +101,14 @@ pub fn knee(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let mut plot = axis::build(&plot_area, &x, &y, "achieved throughput (req/s)", &y_desc, &x_fmt, sizes)?;
     let mut sorted = points.clone();
     sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
-    plot.draw_series(LineSeries::new(sorted.iter().map(|p| (p.1, y.map(p.2))), P50.mix(0.5).stroke_width(2)))?;
-    plot.draw_series(LineSeries::new(sorted.iter().map(|p| (p.1, y.map(p.3))), P99.mix(0.5).stroke_width(2)))?;
+    plot.draw_series(LineSeries::new(
+        sorted.iter().map(|p| (p.1, y.map(p.2))),
+        P50.mix(0.5).stroke_width(2),
+    ))?;
+    plot.draw_series(LineSeries::new(
+        sorted.iter().map(|p| (p.1, y.map(p.3))),
+        P99.mix(0.5).stroke_width(2),
+    ))?;
     let r = (sizes.tick * 0.45) as i32;
     for (i, rps, p50, p99) in &points {
         let c = style::phase_colour(*i);
@@ -90,7 +116,8 @@ pub fn knee(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         plot.draw_series(std::iter::once(TriangleMarker::new((*rps, y.map(*p99)), r + 3, c.filled())))?;
         let label = format!("{}", i + 1);
         plot.draw_series(std::iter::once(
-            EmptyElement::at((*rps, y.map(*p99))) + Text::new(label, (r + 4, -(r + 8)), super::font(sizes.tick).color(&c)),
+            EmptyElement::at((*rps, y.map(*p99)))
+                + Text::new(label, (r + 4, -(r + 8)), super::font(sizes.tick).color(&c)),
         ))?;
     }
     let mut items = vec![

@@ -21,7 +21,12 @@ struct Panel<'a> {
 }
 
 pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
-    let (plot_area, legend_area) = frame(root, "Client against server", "what the load generator measured beside what the target's /status reported", sizes)?;
+    let (plot_area, legend_area) = frame(
+        root,
+        "Client against server",
+        "what the load generator measured beside what the target's /status reported",
+        sizes,
+    )?;
     let phases = &run.summary.experiments;
     if phases.iter().all(|p| p.server.is_none()) {
         let why = if run.from_plain_csv {
@@ -48,7 +53,9 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         LegendItem::new("Phases", BLACK, Mark::Heading),
     ];
     let mut items = items;
-    items.extend(run.phases.iter().map(|p| LegendItem::new(format!("{} {}", p.index + 1, p.name), BLACK, Mark::Plain)));
+    items.extend(
+        run.phases.iter().map(|p| LegendItem::new(format!("{} {}", p.index + 1, p.name), BLACK, Mark::Plain)),
+    );
     legend(&legend_area, "Bars", &items, sizes)
 }
 
@@ -102,7 +109,12 @@ fn draw_panel(area: &Area<'_>, run: &RunData, panel: &Panel<'_>, sizes: &Sizes) 
     let max = panel.groups.iter().flatten().filter_map(|(v, _)| *v).fold(0.0, f64::max);
     if max <= 0.0 {
         let what = panel.y_desc.split(' ').next().unwrap_or("values");
-        return no_data(area, "", &format!("No {what} to compare: every value is zero or was not reported."), sizes);
+        return no_data(
+            area,
+            "",
+            &format!("No {what} to compare: every value is zero or was not reported."),
+            sizes,
+        );
     }
     let x = ValueAxis::slots(panel.groups.len());
     let y = ValueAxis::linear(0.0, max * 1.12, 4);
@@ -114,7 +126,10 @@ fn draw_panel(area: &Area<'_>, run: &RunData, panel: &Panel<'_>, sizes: &Sizes) 
         for (k, (value, colour)) in group.iter().enumerate() {
             let Some(v) = value else { continue };
             let x0 = i as f64 - 0.4 + k as f64 * bar;
-            plot.draw_series(std::iter::once(Rectangle::new([(x0 + bar * 0.06, 0.0), (x0 + bar * 0.94, *v)], colour.filled())))?;
+            plot.draw_series(std::iter::once(Rectangle::new(
+                [(x0 + bar * 0.06, 0.0), (x0 + bar * 0.94, *v)],
+                colour.filled(),
+            )))?;
         }
     }
     Ok(())
