@@ -19,7 +19,11 @@ fn main() -> anyhow::Result<()> {
     let fixture = report_fixture::Fixture { seconds_per_phase, ..Default::default() };
     let t = Instant::now();
     report_fixture::write_run(&dir, fixture);
-    println!("fixture: 12 phases × {seconds_per_phase} s written in {:.2?} to {}", t.elapsed(), dir.display());
+    println!(
+        "fixture: 12 phases × {seconds_per_phase} s written in {:.2?} to {}",
+        t.elapsed(),
+        dir.display()
+    );
     let mut runs = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();

@@ -40,7 +40,16 @@ pub struct PhaseData {
     /// (quantile, ms) known for the whole phase, for the percentile spectrum.
     pub spectrum: Vec<(f64, f64)>,
     /// Per-second percentile rows of a plain Locust history, for the approximate heatmap.
-    pub history_percentiles: Vec<(f64, f64, [Option<f64>; 11], Option<f64>)>,
+    pub history_percentiles: Vec<PercentileSecond>,
+}
+
+/// One second of a Locust history: how many requests, and its percentile columns.
+#[derive(Clone, Debug, Default)]
+pub struct PercentileSecond {
+    pub t_s: f64,
+    pub requests: f64,
+    pub percentiles_ms: [Option<f64>; 11],
+    pub min_ms: Option<f64>,
 }
 
 /// A resource sample placed on the run's time axis.
@@ -158,7 +167,12 @@ fn load_phase(
     let seconds: Vec<Second> = rows.iter().map(|r| second_of(r, origin)).collect();
     let history_percentiles = rows
         .iter()
-        .map(|r| (r.timestamp_unix_s as f64 - origin, r.rps, r.percentiles_ms, r.total_min_ms))
+        .map(|r| PercentileSecond {
+            t_s: r.timestamp_unix_s as f64 - origin,
+            requests: r.rps,
+            percentiles_ms: r.percentiles_ms,
+            min_ms: r.total_min_ms,
+        })
         .collect();
 
     let hlog_path = resolve(dir, &phase.files.hlog, phase_file(phase, ".hlog"));
@@ -175,6 +189,19 @@ fn load_phase(
         intervals.iter().for_each(|i| all.merge(&i.histogram));
         all
     });
+    // No history CSV but histograms: the timeline can still show requests per second.
+    let seconds = if seconds.is_empty() {
+        intervals
+            .iter()
+            .map(|i| Second {
+                t_s: i.offset_s,
+                rps: i.histogram.count() as f64 / i.length_s.max(1e-3),
+                ..Second::default()
+            })
+            .collect()
+    } else {
+        seconds
+    };
     let spectrum = match &merged {
         Some(h) => spectrum_of(h),
         None if !extra.spectrum.is_empty() => extra.spectrum,

@@ -158,7 +158,10 @@ impl Fields<'_> {
     fn percentiles(&self) -> Result<[Option<f64>; 11], String> {
         let mut out = [None; 11];
         for (slot, (column, _)) in out.iter_mut().zip(PERCENTILE_COLUMNS) {
-            *slot = self.opt_f64(column)?;
+            // Older Locust versions lack some percentile columns: those stay unknown.
+            if self.columns.contains_key(column) {
+                *slot = self.opt_f64(column)?;
+            }
         }
         Ok(out)
     }

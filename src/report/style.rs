@@ -40,7 +40,7 @@ const PHASE_COLOURS: [RGBColor; 16] = [
     RGBColor(57, 59, 121),   // indigo
     RGBColor(231, 186, 82),  // gold
     RGBColor(99, 121, 57),   // moss
-    RGBColor(132, 60, 57),   // maroon
+    RGBColor(0, 128, 128),   // teal
     RGBColor(123, 65, 115),  // plum
     RGBColor(30, 30, 30),    // near-black
 ];

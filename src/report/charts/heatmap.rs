@@ -48,8 +48,10 @@ fn bounds(run: &RunData) -> Option<(f64, f64)> {
             lo = lo.min(h.min_ms());
             hi = hi.max(h.max_ms());
         } else {
-            for (_, _, pcts, min) in &p.history_percentiles {
-                for v in pcts.iter().flatten().chain(min.iter()).filter(|v| **v > 0.0) {
+            for second in &p.history_percentiles {
+                for v in
+                    second.percentiles_ms.iter().flatten().chain(second.min_ms.iter()).filter(|v| **v > 0.0)
+                {
                     lo = lo.min(*v);
                     hi = hi.max(*v);
                 }
@@ -84,8 +86,8 @@ fn add_from_percentiles(grid: &mut Grid, t_s: f64, count: f64, pcts: &[Option<f6
 fn fill(grid: &mut Grid, phases: &[PhaseData]) {
     for p in phases {
         if p.intervals.is_empty() {
-            for (t, rps, pcts, min) in &p.history_percentiles {
-                add_from_percentiles(grid, *t, rps.max(0.0), pcts, *min);
+            for s in &p.history_percentiles {
+                add_from_percentiles(grid, s.t_s, s.requests.max(0.0), &s.percentiles_ms, s.min_ms);
             }
         } else {
             for interval in &p.intervals {
@@ -174,10 +176,15 @@ fn colour_bar(area: &Area<'_>, run: &RunData, max_count: f64, step: f64, sizes: 
         area.draw(&Rectangle::new([(14, top + k), (40, top + k + 1)], heat_colour(t).filled()))?;
     }
     let scale = (max_count + 1.0).ln();
+    let mut previous = String::new();
     for t in [1.0, 0.75, 0.5, 0.25, 0.0] {
-        let count = (t * scale).exp() - 1.0;
+        let count = axis::number(((t * scale).exp() - 1.0).max(1.0).round());
+        if count == previous {
+            continue; // small maxima give repeated labels; show each once
+        }
         let y = top + ((1.0 - t) * height as f64) as i32 - (sizes.legend * 0.5) as i32;
-        area.draw_text(&axis::number(count.max(1.0).round()), &font(sizes.legend), (48, y))?;
+        area.draw_text(&count, &font(sizes.legend), (48, y))?;
+        previous = count;
     }
     let mut y = top + height + (sizes.legend * 1.5) as i32;
     area.draw_text("Phases", &bold(sizes.legend), (12, y))?;
