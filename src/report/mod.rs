@@ -1,4 +1,116 @@
 //! Results on disk: Locust-compatible CSVs, the JSON summary, HTML reports and PNG
 //! charts (plotters). Reads `metrics` types; never imports `tui` or engine internals.
+//! Entry points: [`render_all`] (every chart + both HTML files) and [`write_summary_html`].
 
+mod charts;
+mod data;
 pub mod files;
+mod html;
+mod locust;
+mod plain;
+mod style;
+
+use std::path::{Path, PathBuf};
+
+use crate::metrics::summary::RunSummary;
+
+pub use html::{CHARTS_REPORT_FILE, SUMMARY_HTML_FILE};
+
+/// Folder (inside the run folder) that holds the PNGs.
+pub const CHARTS_DIR: &str = "charts";
+
+/// Chart size in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenderOptions {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self { width: 1600, height: 1000 }
+    }
+}
+
+/// What a render produced. `warnings` name each file (and line) that could not be used.
+#[derive(Clone, Debug, Default)]
+pub struct RenderOutcome {
+    pub charts: Vec<PathBuf>,
+    pub html: Vec<PathBuf>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(
+        "{path} is not a folder; pass a run folder (with experiment_summary.json) or a folder of Locust CSVs"
+    )]
+    NotAFolder { path: PathBuf },
+    #[error(
+        "nothing to chart in {dir}: no readable experiment_summary.json and no *_stats.csv in it or its sub-folders"
+    )]
+    NothingToRender { dir: PathBuf },
+    #[error("cannot write {path}: {source}; check the folder exists and is writable")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the compiled-in chart font could not be loaded: {0}")]
+    Font(String),
+    #[error("chart size {width}×{height} is too small or too large; use 400×300 up to 8000×8000")]
+    Size { width: u32, height: u32 },
+}
+
+/// Renders every chart under `<run>/charts/` and writes `experiment_summary.html` and
+/// `charts_report.html`. Works on our run folders and on plain Locust CSV folders.
+/// Unreadable files become warnings; an error only when nothing at all can be read.
+pub fn render_all(run_dir: &Path, opts: &RenderOptions) -> Result<RenderOutcome, ReportError> {
+    if !(400..=8000).contains(&opts.width) || !(300..=8000).contains(&opts.height) {
+        return Err(ReportError::Size { width: opts.width, height: opts.height });
+    }
+    style::ensure_font().map_err(ReportError::Font)?;
+    let mut outcome = RenderOutcome::default();
+    let run = data::load(run_dir, &mut outcome.warnings)?;
+    let charts_dir = run_dir.join(CHARTS_DIR);
+    std::fs::create_dir_all(&charts_dir)
+        .map_err(|source| ReportError::Write { path: charts_dir.clone(), source })?;
+    // Charts are independent: draw them on scoped threads (PNG encoding dominates).
+    let results: Vec<(PathBuf, Result<(), charts::ChartError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = charts::CHARTS
+            .iter()
+            .map(|spec| {
+                let path = charts_dir.join(spec.file);
+                let run = &run;
+                scope.spawn(move || {
+                    let result = charts::render_png(spec, run, &path, opts.width, opts.height);
+                    (path, result)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(charts::CHARTS.iter())
+            .map(|(h, spec)| {
+                h.join().unwrap_or_else(|_| {
+                    (charts_dir.join(spec.file), Err(charts::ChartError("drawing panicked".into())))
+                })
+            })
+            .collect()
+    });
+    for (path, result) in results {
+        match result {
+            Ok(()) => outcome.charts.push(path),
+            Err(e) => outcome.warnings.push(format!("{}: chart not drawn: {}", path.display(), e.0)),
+        }
+    }
+    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Summary)?);
+    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Charts)?);
+    Ok(outcome)
+}
+
+/// Writes `<run>/experiment_summary.html` from the summary alone; embeds whatever PNGs
+/// are already in `<run>/charts/` (none is fine, e.g. with `--no-charts`).
+pub fn write_summary_html(run_dir: &Path, summary: &RunSummary) -> Result<PathBuf, ReportError> {
+    html::write(run_dir, summary, html::Kind::Summary)
+}

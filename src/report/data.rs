@@ -1,0 +1,290 @@
+//! What the charts draw, read from a run folder: per-phase per-second series (from
+//! `_stats_history.csv`), per-second histograms (from `.hlog`), totals from the summary,
+//! and resource samples. Everything unreadable becomes a warning; the rest still loads.
+
+use std::path::{Path, PathBuf};
+
+use crate::metrics::LatencyHistogram;
+use crate::metrics::hlog::{HlogInterval, read_hlog};
+use crate::metrics::summary::{PhaseSummary, RESOURCES_FILE, RunSummary, SUMMARY_FILE};
+
+use super::ReportError;
+use super::locust::{self, HistoryRow, PERCENTILE_COLUMNS};
+use super::plain;
+
+/// One second of a phase, `t_s` seconds after the run started.
+#[derive(Clone, Debug, Default)]
+pub struct Second {
+    pub t_s: f64,
+    pub users: Option<u32>,
+    pub rps: f64,
+    pub fps: f64,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// One phase as the charts see it. Totals live in `RunData::summary.experiments[index]`.
+#[derive(Clone, Debug, Default)]
+pub struct PhaseData {
+    pub index: usize,
+    pub name: String,
+    pub offset_s: f64,
+    pub duration_s: f64,
+    /// From the history CSV (rps, failures/s, users, windowed percentiles).
+    pub seconds: Vec<Second>,
+    /// From the `.hlog`, `offset_s` from the run start; empty without one.
+    pub intervals: Vec<HlogInterval>,
+    /// All intervals merged; `None` without an `.hlog`.
+    pub merged: Option<LatencyHistogram>,
+    /// (quantile, ms) known for the whole phase, for the percentile spectrum.
+    pub spectrum: Vec<(f64, f64)>,
+    /// Per-second percentile rows of a plain Locust history, for the approximate heatmap.
+    pub history_percentiles: Vec<PercentileSecond>,
+}
+
+/// One second of a Locust history: how many requests, and its percentile columns.
+#[derive(Clone, Debug, Default)]
+pub struct PercentileSecond {
+    pub t_s: f64,
+    pub requests: f64,
+    pub percentiles_ms: [Option<f64>; 11],
+    pub min_ms: Option<f64>,
+}
+
+/// A resource sample placed on the run's time axis.
+#[derive(Clone, Debug)]
+pub struct ResourcePoint {
+    pub t_s: f64,
+    pub service: String,
+    pub cpu_percent: f64,
+    pub memory_bytes: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunData {
+    /// Read from `experiment_summary.json`, or put together from plain Locust CSVs.
+    pub summary: RunSummary,
+    /// True when the summary was put together from CSVs (no JSON in the folder).
+    pub from_plain_csv: bool,
+    pub phases: Vec<PhaseData>,
+    pub resources: Vec<ResourcePoint>,
+}
+
+impl RunData {
+    pub fn has_histograms(&self) -> bool {
+        self.phases.iter().any(|p| !p.intervals.is_empty())
+    }
+
+    pub fn run_length_s(&self) -> f64 {
+        self.phases.iter().map(|p| p.offset_s + p.duration_s).fold(0.0, f64::max).max(1.0)
+    }
+}
+
+/// Reads a run folder of ours, or (without a readable summary) a folder of Locust CSVs.
+pub fn load(dir: &Path, warnings: &mut Vec<String>) -> Result<RunData, ReportError> {
+    if !dir.is_dir() {
+        return Err(ReportError::NotAFolder { path: dir.to_path_buf() });
+    }
+    let summary_path = dir.join(SUMMARY_FILE);
+    let loaded = if summary_path.exists() {
+        match RunSummary::load(&summary_path) {
+            Ok(summary) => Some(summary),
+            Err(e) => {
+                warnings.push(format!("{e}; charting the CSVs in the folder instead"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (summary, from_plain_csv, mut extra) = match loaded {
+        Some(summary) => (summary, false, Vec::new()),
+        None => {
+            let found = plain::scan(dir, warnings);
+            if found.summary.experiments.is_empty() {
+                return Err(ReportError::NothingToRender { dir: dir.to_path_buf() });
+            }
+            (found.summary, true, found.phase_extras)
+        }
+    };
+    let run_start = run_start_unix_s(&summary);
+    let mut phases = Vec::with_capacity(summary.experiments.len());
+    for (index, phase) in summary.experiments.iter().enumerate() {
+        let extra = extra.get_mut(index).map(std::mem::take).unwrap_or_default();
+        phases.push(load_phase(dir, index, phase, run_start, extra, warnings));
+    }
+    let resources = load_resources(dir, run_start, warnings);
+    Ok(RunData { summary, from_plain_csv, phases, resources })
+}
+
+/// What a plain-CSV scan knows beyond the summary: the phase's stats percentiles.
+#[derive(Clone, Debug, Default)]
+pub struct PhaseExtra {
+    pub spectrum: Vec<(f64, f64)>,
+}
+
+fn run_start_unix_s(summary: &RunSummary) -> Option<f64> {
+    chrono::DateTime::parse_from_rfc3339(&summary.started_at)
+        .ok()
+        .map(|t| t.timestamp_millis() as f64 / 1000.0)
+}
+
+fn resolve(dir: &Path, listed: &str, default: String) -> PathBuf {
+    if listed.is_empty() { dir.join(default) } else { dir.join(listed) }
+}
+
+fn phase_file(phase: &PhaseSummary, suffix: &str) -> String {
+    if phase.suite.is_empty() {
+        format!("{}{suffix}", phase.name)
+    } else {
+        format!("{}/{}{suffix}", phase.suite, phase.name)
+    }
+}
+
+fn load_phase(
+    dir: &Path,
+    index: usize,
+    phase: &PhaseSummary,
+    run_start: Option<f64>,
+    extra: PhaseExtra,
+    warnings: &mut Vec<String>,
+) -> PhaseData {
+    let history_path = resolve(dir, &phase.files.history_csv, phase_file(phase, "_stats_history.csv"));
+    let rows = if history_path.exists() {
+        locust::read_history(&history_path, warnings).unwrap_or_default()
+    } else {
+        warnings.push(format!(
+            "{}: missing; throughput and users over time are not drawn for phase {}",
+            history_path.display(),
+            phase.name
+        ));
+        Vec::new()
+    };
+    // Without a parseable start time, place the first history row at the phase's offset.
+    let first_ts = rows.first().map(|r| r.timestamp_unix_s as f64);
+    let origin = run_start.or(first_ts.map(|t| t - phase.offset_s)).unwrap_or(0.0);
+    let seconds: Vec<Second> = rows.iter().map(|r| second_of(r, origin)).collect();
+    let history_percentiles = rows
+        .iter()
+        .map(|r| PercentileSecond {
+            t_s: r.timestamp_unix_s as f64 - origin,
+            requests: r.rps,
+            percentiles_ms: r.percentiles_ms,
+            min_ms: r.total_min_ms,
+        })
+        .collect();
+
+    let hlog_path = resolve(dir, &phase.files.hlog, phase_file(phase, ".hlog"));
+    let intervals = if hlog_path.exists() {
+        read_hlog(&hlog_path).unwrap_or_else(|e| {
+            warnings.push(e.to_string());
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    let merged = (!intervals.is_empty()).then(|| {
+        let mut all = LatencyHistogram::new();
+        intervals.iter().for_each(|i| all.merge(&i.histogram));
+        all
+    });
+    // No history CSV but histograms: the timeline can still show requests per second.
+    let seconds = if seconds.is_empty() {
+        intervals
+            .iter()
+            .map(|i| Second {
+                t_s: i.offset_s,
+                rps: i.histogram.count() as f64 / i.length_s.max(1e-3),
+                ..Second::default()
+            })
+            .collect()
+    } else {
+        seconds
+    };
+    let spectrum = match &merged {
+        Some(h) => spectrum_of(h),
+        None if !extra.spectrum.is_empty() => extra.spectrum,
+        None => spectrum_of_summary(phase),
+    };
+    PhaseData {
+        index,
+        name: phase.name.clone(),
+        offset_s: phase.offset_s,
+        duration_s: phase.duration_s,
+        seconds,
+        intervals,
+        merged,
+        spectrum,
+        history_percentiles,
+    }
+}
+
+fn second_of(row: &HistoryRow, origin: f64) -> Second {
+    let pct = |q: f64| {
+        PERCENTILE_COLUMNS
+            .iter()
+            .position(|(_, pq)| (*pq - q).abs() < 1e-9)
+            .and_then(|i| row.percentiles_ms[i])
+    };
+    Second {
+        t_s: row.timestamp_unix_s as f64 - origin,
+        users: row.users,
+        rps: row.rps,
+        fps: row.fps,
+        p50_ms: pct(0.50),
+        p95_ms: pct(0.95),
+        p99_ms: pct(0.99),
+    }
+}
+
+/// Quantiles from 0 to 99.999 %, dense in the tail, for the percentile spectrum.
+fn spectrum_of(h: &LatencyHistogram) -> Vec<(f64, f64)> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut nines = 0.0_f64;
+    while nines <= 5.0 {
+        let q = 1.0 - 10f64.powf(-nines);
+        out.push((q, h.quantile_ms(q)));
+        nines += 0.05;
+    }
+    out.push((1.0, h.max_ms()));
+    out
+}
+
+fn spectrum_of_summary(phase: &PhaseSummary) -> Vec<(f64, f64)> {
+    let l = &phase.latency_ms;
+    if phase.summary.total_requests == 0 {
+        return Vec::new();
+    }
+    vec![
+        (0.0, l.min),
+        (0.5, l.p50),
+        (0.75, l.p75),
+        (0.9, l.p90),
+        (0.95, l.p95),
+        (0.99, l.p99),
+        (0.999, l.p99_9),
+        (1.0, l.max),
+    ]
+}
+
+fn load_resources(dir: &Path, run_start: Option<f64>, warnings: &mut Vec<String>) -> Vec<ResourcePoint> {
+    let path = dir.join(RESOURCES_FILE);
+    if !path.exists() {
+        return Vec::new();
+    }
+    let samples = locust::read_resources(&path, warnings);
+    let origin = run_start.or(samples.first().map(|s| s.timestamp_unix_s)).unwrap_or(0.0);
+    samples
+        .into_iter()
+        .map(|s| ResourcePoint {
+            t_s: s.timestamp_unix_s - origin,
+            service: s.service,
+            cpu_percent: s.cpu_percent,
+            memory_bytes: s.memory_bytes,
+        })
+        .collect()
+}

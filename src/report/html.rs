@@ -1,0 +1,284 @@
+//! The two self-contained HTML reports (CSS inline, PNGs as base64 data URIs): run
+//! metadata, one table row per phase, thresholds, failures by kind, the capacity steps,
+//! and the charts that exist in `<run>/charts/`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+
+use super::charts::CHARTS;
+use super::plain::failures_by_kind;
+use super::{CHARTS_DIR, ReportError};
+use crate::metrics::summary::{CapacityReport, PhaseSummary, RunSummary, ThresholdResult};
+
+pub const SUMMARY_HTML_FILE: &str = "experiment_summary.html";
+pub const CHARTS_REPORT_FILE: &str = "charts_report.html";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Tables first, charts after.
+    Summary,
+    /// Charts first, tables after.
+    Charts,
+}
+
+const CSS: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1700px;color:#222;padding:0 1em}\
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\
+th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}th{background:#f3f3f3}\
+td.t,th.t{text-align:left}tr:nth-child(even) td{background:#fafafa}\
+.pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}.muted{color:#777}\
+figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{color:#555}";
+
+pub fn write(run_dir: &Path, summary: &RunSummary, kind: Kind) -> Result<PathBuf, ReportError> {
+    let file = match kind {
+        Kind::Summary => SUMMARY_HTML_FILE,
+        Kind::Charts => CHARTS_REPORT_FILE,
+    };
+    let path = run_dir.join(file);
+    let page = render(run_dir, summary, kind);
+    // Temp file + rename: a reader never sees half a report.
+    let temp = run_dir.join(format!(".{file}.tmp"));
+    std::fs::write(&temp, page)
+        .and_then(|()| std::fs::rename(&temp, &path))
+        .map_err(|source| ReportError::Write { path: path.clone(), source })?;
+    Ok(path)
+}
+
+fn render(run_dir: &Path, s: &RunSummary, kind: Kind) -> String {
+    let title = match kind {
+        Kind::Summary => format!("Experiment summary — {}", s.run_id),
+        Kind::Charts => format!("Charts — {}", s.run_id),
+    };
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&title)
+    );
+    metadata(&mut out, s);
+    if kind == Kind::Charts {
+        charts(&mut out, run_dir);
+    }
+    phases(&mut out, &s.experiments);
+    thresholds(&mut out, s);
+    failures(&mut out, &s.experiments);
+    if let Some(capacity) = &s.capacity {
+        capacity_table(&mut out, capacity);
+    }
+    if kind == Kind::Summary {
+        charts(&mut out, run_dir);
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn metadata(out: &mut String, s: &RunSummary) {
+    let verdict = if s.passed {
+        "<span class=\"pass\">✓ passed</span>"
+    } else {
+        "<span class=\"fail\">✗ failed</span>"
+    };
+    let target =
+        if s.target_url.is_empty() { s.target.clone() } else { format!("{} ({})", s.target, s.target_url) };
+    let rows = [
+        ("Profile", esc(&s.profile)),
+        ("Description", esc(&s.description)),
+        ("Target", esc(&target)),
+        ("Seed", s.seed.to_string()),
+        ("Time scale", format!("{}", s.time_scale)),
+        ("Started", esc(&s.started_at)),
+        ("Finished", esc(&s.finished_at)),
+        ("Status", format!("{} — {verdict}", esc(&format!("{:?}", s.status).to_lowercase()))),
+        ("Tool", esc(&format!("{} {}", s.tool, s.tool_version))),
+    ];
+    out.push_str("<h2>Run</h2>\n<table class=\"meta\">\n");
+    for (k, v) in rows {
+        let _ = writeln!(out, "<tr><th class=\"t\">{k}</th><td class=\"t\">{v}</td></tr>");
+    }
+    out.push_str("</table>\n");
+    if !s.notes.is_empty() {
+        out.push_str("<ul>");
+        for n in &s.notes {
+            let _ = write!(out, "<li>{}</li>", esc(n));
+        }
+        out.push_str("</ul>\n");
+    }
+}
+
+fn phases(out: &mut String, phases: &[PhaseSummary]) {
+    out.push_str("<h2>Phases</h2>\n<table class=\"phases\">\n<tr><th>#</th><th class=\"t\">suite</th><th class=\"t\">phase</th><th class=\"t\">status</th><th>requests</th><th>failures</th><th>rps</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>dedup: dup sent / server hits</th><th class=\"t\">thresholds</th></tr>\n");
+    for (i, p) in phases.iter().enumerate() {
+        let hits = p.dedup.server_hits.map_or("—".to_string(), |h| h.to_string());
+        let checks = if p.thresholds.is_empty() {
+            "<span class=\"muted\">none</span>".to_string()
+        } else {
+            p.thresholds.iter().map(threshold_badge).collect::<Vec<_>>().join(" ")
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"phase\" data-phase=\"{name}\"><td>{n}</td><td class=\"t\">{suite}</td><td class=\"t\">{name}</td><td class=\"t\">{status}</td><td>{req}</td><td>{fail}</td><td>{rps:.2}</td><td>{p50:.1}</td><td>{p95:.1}</td><td>{p99:.1}</td><td>{max:.1}</td><td>{dup} / {hits}</td><td class=\"t\">{checks}</td></tr>",
+            n = i + 1,
+            suite = esc(&p.suite),
+            name = esc(&p.name),
+            status = esc(&format!("{:?}", p.status).to_lowercase()),
+            req = p.summary.total_requests,
+            fail = p.summary.failure_count,
+            rps = p.summary.requests_per_sec,
+            p50 = p.latency_ms.p50,
+            p95 = p.latency_ms.p95,
+            p99 = p.latency_ms.p99,
+            max = p.latency_ms.max,
+            dup = p.dedup.duplicates_sent,
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn threshold_badge(t: &ThresholdResult) -> String {
+    let (class, mark) = if t.passed { ("pass", "✓") } else { ("fail", "✗") };
+    format!(
+        "<span class=\"{class}\">{mark} {} {} (limit {})</span>",
+        esc(&t.metric),
+        fmt(t.actual),
+        fmt(t.limit)
+    )
+}
+
+fn thresholds(out: &mut String, s: &RunSummary) {
+    if s.thresholds.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Run thresholds</h2>\n<table><tr><th class=\"t\">metric</th><th>limit</th><th>actual</th><th class=\"t\">result</th></tr>\n");
+    for t in &s.thresholds {
+        let result = if t.passed {
+            "<span class=\"pass\">✓ pass</span>"
+        } else {
+            "<span class=\"fail\">✗ fail</span>"
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td class=\"t\">{result}</td></tr>",
+            esc(&t.metric),
+            fmt(t.limit),
+            fmt(t.actual)
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn failures(out: &mut String, phases: &[PhaseSummary]) {
+    out.push_str("<h2>Failures by kind</h2>\n");
+    if phases.iter().all(|p| failures_by_kind(p).is_empty()) {
+        out.push_str("<p class=\"muted\">No failures in any phase.</p>\n");
+        return;
+    }
+    out.push_str("<table class=\"failures\"><tr><th class=\"t\">phase</th><th class=\"t\">kind</th><th class=\"t\">request</th><th>count</th><th class=\"t\">first seen</th><th class=\"t\">last seen</th><th class=\"t\">example</th></tr>\n");
+    for p in phases {
+        for f in &p.failures {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{} {}</td><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td></tr>",
+                esc(&p.name),
+                esc(&f.kind),
+                esc(&f.method),
+                esc(&f.name),
+                f.count,
+                esc(or_dash(&f.first_seen)),
+                esc(or_dash(&f.last_seen)),
+                esc(&shorten(&f.error, 160)),
+            );
+        }
+    }
+    out.push_str("</table>\n");
+}
+
+fn capacity_table(out: &mut String, c: &CapacityReport) {
+    let knee = c
+        .max_sustainable_rps
+        .map_or("none: even the first step failed".to_string(), |r| format!("{r:.1} req/s"));
+    let _ = writeln!(
+        out,
+        "<h2>Capacity search</h2>\n<p>Limits: p99 ≤ {} ms, error rate ≤ {}. Maximum sustainable throughput: <b>{}</b>.</p>",
+        fmt(c.p99_limit_ms),
+        fmt(c.max_error_rate),
+        esc(&knee)
+    );
+    out.push_str("<table class=\"capacity\"><tr><th class=\"t\">step</th><th>target rps</th><th>achieved rps</th><th>p99 ms</th><th>error rate</th><th>dropped</th><th class=\"t\">result</th></tr>\n");
+    for s in &c.steps {
+        let result =
+            if s.passed { "<span class=\"pass\">✓</span>" } else { "<span class=\"fail\">✗</span>" };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"t\">{}</td><td>{:.1}</td><td>{:.2}</td><td>{:.1}</td><td>{:.4}</td><td>{}</td><td class=\"t\">{result}</td></tr>",
+            esc(&s.phase),
+            s.target_rps,
+            s.achieved_rps,
+            s.p99_ms,
+            s.error_rate,
+            s.dropped
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn charts(out: &mut String, run_dir: &Path) {
+    let dir = run_dir.join(CHARTS_DIR);
+    let present: Vec<_> =
+        CHARTS.iter().filter_map(|c| std::fs::read(dir.join(c.file)).ok().map(|bytes| (c, bytes))).collect();
+    out.push_str("<h2>Charts</h2>\n");
+    if present.is_empty() {
+        out.push_str("<p class=\"muted\">No charts were rendered for this run; <code>terrafix-tui charts &lt;RUN_DIR&gt;</code> draws them.</p>\n");
+        return;
+    }
+    for (chart, bytes) in present {
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let _ = writeln!(
+            out,
+            "<figure><img alt=\"{title}\" src=\"data:image/png;base64,{data}\"><figcaption>{title} ({file})</figcaption></figure>",
+            title = esc(chart.title),
+            file = chart.file
+        );
+    }
+}
+
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "—" } else { text }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    super::charts::truncate(text, max)
+}
+
+fn fmt(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}").trim_end_matches('0').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(super::esc("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+    }
+}

@@ -1,0 +1,255 @@
+//! Charts and HTML reports rendered from run folders written the way the engine writes
+//! them, and from plain Locust CSV folders: PNGs decode, have the asked size, are not
+//! blank and contain their series colours; HTML rows match the JSON; bad files warn.
+
+mod report_fixture;
+
+use std::path::Path;
+
+use report_fixture::{Fixture, write_run};
+use terrafix_tui::metrics::summary::RunSummary;
+use terrafix_tui::report::{RenderOptions, ReportError, render_all, write_summary_html};
+
+const CHART_FILES: [&str; 9] = [
+    "throughput_timeline.png",
+    "latency_over_time.png",
+    "latency_percentiles.png",
+    "latency_distribution.png",
+    "throughput_vs_latency.png",
+    "success_failure.png",
+    "latency_heatmap.png",
+    "server_view.png",
+    "resources.png",
+];
+
+const OPTS: RenderOptions = RenderOptions { width: 1200, height: 750 };
+
+fn small(f: Fixture) -> Fixture {
+    Fixture { seconds_per_phase: 20, ..f }
+}
+
+/// Luminance variance of the image, and how many pixels are close to `colour`.
+fn inspect(path: &Path, colour: Option<[u8; 3]>) -> (image::RgbImage, f64, usize) {
+    let img =
+        image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display())).to_rgb8();
+    let lum: Vec<f64> = img
+        .pixels()
+        .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
+        .collect();
+    let mean = lum.iter().sum::<f64>() / lum.len() as f64;
+    let variance = lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64;
+    let matches = colour.map_or(0, |c| {
+        img.pixels().filter(|p| (0..3).all(|i| (i32::from(p[i]) - i32::from(c[i])).abs() <= 12)).count()
+    });
+    (img, variance, matches)
+}
+
+/// Pixels with clear colour (not white, grey or black), inside the plot region (below the title, left of the legend).
+fn colourful_in_plot(img: &image::RgbImage) -> usize {
+    let (w, h) = img.dimensions();
+    let mut n = 0;
+    for y in (h / 10)..(h * 9 / 10) {
+        for x in (w / 12)..(w * 78 / 100) {
+            let p = img.get_pixel(x, y);
+            let (max, min) = (p.0.iter().max().copied().unwrap_or(0), p.0.iter().min().copied().unwrap_or(0));
+            if max - min > 60 {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+fn assert_chart_ok(dir: &Path, file: &str) -> image::RgbImage {
+    let path = dir.join("charts").join(file);
+    let (img, variance, _) = inspect(&path, None);
+    assert_eq!(img.dimensions(), (OPTS.width, OPTS.height), "{file} has the wrong size");
+    assert!(variance > 150.0, "{file} looks blank (luminance variance {variance:.1})");
+    // The title is drawn with the compiled-in font: dark pixels in the title band.
+    let dark_title = (10..60)
+        .flat_map(|y| (10..300).map(move |x| (x, y)))
+        .filter(|(x, y)| img.get_pixel(*x, *y)[0] < 80)
+        .count();
+    assert!(dark_title > 200, "{file}: no title text rendered ({dark_title} dark pixels)");
+    img
+}
+
+#[test]
+fn our_run_renders_every_chart_with_its_series() {
+    let dir = tempfile::tempdir().unwrap();
+    write_run(dir.path(), small(Fixture::default()));
+    let outcome = render_all(dir.path(), &OPTS).unwrap();
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    assert_eq!(outcome.charts.len(), 9);
+    for file in CHART_FILES {
+        let img = assert_chart_ok(dir.path(), file);
+        assert!(colourful_in_plot(&img) > 2_000, "{file}: the plot region has almost no series colour");
+    }
+    let charts = dir.path().join("charts");
+    // Series colours where the data goes: requests/s blue, p99 red, success green.
+    for (file, colour, floor) in [
+        ("throughput_timeline.png", [31, 119, 180], 500),
+        ("latency_over_time.png", [214, 39, 40], 500),
+        ("success_failure.png", [44, 160, 44], 5_000),
+        ("latency_heatmap.png", [253, 231, 37], 0),
+    ] {
+        let (_, _, n) = inspect(&charts.join(file), Some(colour));
+        assert!(n > floor, "{file}: only {n} pixels of {colour:?}");
+    }
+    // The heatmap is coloured from the colour map, not left white.
+    let (heat, _, _) = inspect(&charts.join("latency_heatmap.png"), None);
+    assert!(colourful_in_plot(&heat) > 20_000, "heatmap plot region is nearly empty");
+    assert_eq!(outcome.html.len(), 2);
+}
+
+fn phase_rows(html: &str) -> Vec<(String, Vec<String>)> {
+    html.split("<tr class=\"phase\" data-phase=\"")
+        .skip(1)
+        .map(|chunk| {
+            let name = chunk.split('"').next().unwrap().to_string();
+            let row = chunk.split("</tr>").next().unwrap();
+            let cells = row.split("<td").skip(1).map(|c| {
+                let text = c.split_once('>').unwrap().1;
+                text.split("</td>").next().unwrap().to_string()
+            });
+            (name, cells.collect())
+        })
+        .collect()
+}
+
+fn assert_rows_match(html: &str, summary: &RunSummary) {
+    let rows = phase_rows(html);
+    assert_eq!(rows.len(), summary.experiments.len(), "one row per phase");
+    for ((name, cells), p) in rows.iter().zip(&summary.experiments) {
+        assert_eq!(name, &p.name);
+        let num = |i: usize| {
+            cells[i].trim().parse::<f64>().unwrap_or_else(|_| panic!("cell {i} of {name}: {}", cells[i]))
+        };
+        assert_eq!(num(4) as u64, p.summary.total_requests, "{name} requests");
+        assert_eq!(num(5) as u64, p.summary.failure_count, "{name} failures");
+        assert!((num(6) - p.summary.requests_per_sec).abs() < 0.006, "{name} rps");
+        for (i, want) in
+            [(7, p.latency_ms.p50), (8, p.latency_ms.p95), (9, p.latency_ms.p99), (10, p.latency_ms.max)]
+        {
+            assert!((num(i) - want).abs() < 0.051, "{name} column {i}: {} vs {want}", num(i));
+        }
+        let mark = if p.thresholds.iter().all(|t| t.passed) { "✓" } else { "✗" };
+        assert!(cells[12].contains(mark), "{name} thresholds cell: {}", cells[12]);
+    }
+}
+
+#[test]
+fn html_has_one_row_per_phase_matching_the_json_and_embeds_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    write_run(dir.path(), small(Fixture { phases: 5, ..Fixture::default() }));
+    render_all(dir.path(), &OPTS).unwrap();
+    // Compare against the JSON as it is on disk (floats there are what the HTML must show).
+    let reloaded = RunSummary::load(&dir.path().join("experiment_summary.json")).unwrap();
+    for file in ["experiment_summary.html", "charts_report.html"] {
+        let html = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert_rows_match(&html, &reloaded);
+        assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 9, "{file} embeds the 9 charts");
+        assert!(!html.contains("<link") && !html.contains("src=\"charts/"), "{file} must be self-contained");
+        assert!(html.contains("fixture") && html.contains("42"), "{file} lacks run metadata");
+        assert!(html.contains("HTTP 500") && html.contains("timeout"), "{file} lacks failures by kind");
+        assert!(html.contains("Capacity search"), "{file} lacks the capacity table");
+    }
+}
+
+#[test]
+fn summary_html_needs_no_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = write_run(dir.path(), small(Fixture { phases: 3, ..Fixture::default() }));
+    let path = write_summary_html(dir.path(), &summary).unwrap();
+    let html = std::fs::read_to_string(path).unwrap();
+    assert_rows_match(&html, &summary);
+    assert!(html.contains("No charts were rendered"));
+    assert!(!dir.path().join("charts").exists());
+}
+
+#[test]
+fn plain_locust_folder_is_charted() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_run(dir.path(), small(Fixture { phases: 6, ours: false, ..Fixture::default() }));
+    assert!(!dir.path().join("experiment_summary.json").exists());
+    let outcome = render_all(dir.path(), &OPTS).unwrap();
+    assert_eq!(outcome.charts.len(), 9, "{:?}", outcome.warnings);
+    for file in CHART_FILES {
+        assert_chart_ok(dir.path(), file);
+    }
+    // The heatmap is approximated from the percentile columns, so it still shows data.
+    let (heat, _, _) = inspect(&dir.path().join("charts/latency_heatmap.png"), None);
+    assert!(colourful_in_plot(&heat) > 10_000, "heatmap of plain CSVs is nearly empty");
+    let html = std::fs::read_to_string(dir.path().join("experiment_summary.html")).unwrap();
+    let rows = phase_rows(&html);
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let expected: Vec<&str> = written.experiments.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, expected, "phases in time order");
+    for ((_, cells), p) in rows.iter().zip(&written.experiments) {
+        assert_eq!(cells[4].parse::<u64>().unwrap(), p.summary.total_requests);
+        assert_eq!(cells[1], p.suite);
+    }
+}
+
+#[test]
+fn malformed_csv_is_a_warning_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_run(dir.path(), small(Fixture { phases: 4, ..Fixture::default() }));
+    let history = dir.path().join("throughput/throughput_medium_stats_history.csv");
+    let text = std::fs::read_to_string(&history).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[4] = lines[4].replacen(",Aggregated,", ",Aggregated,lots,", 1).replacen(",lots,", ",lots", 1);
+    lines[4] = {
+        let mut cells: Vec<&str> = lines[4].split(',').collect();
+        cells[4] = "lots";
+        cells.join(",")
+    };
+    std::fs::write(&history, lines.join("\n") + "\n").unwrap();
+    std::fs::write(dir.path().join("resources.csv"), "timestamp_unix_s,service\n1,api\n").unwrap();
+    let outcome = render_all(dir.path(), &OPTS).unwrap();
+    let joined = outcome.warnings.join("\n");
+    assert!(
+        joined.contains("throughput_medium_stats_history.csv:5") && joined.contains("`lots`"),
+        "{joined}"
+    );
+    assert!(joined.contains("resources.csv:1"), "{joined}");
+    assert_eq!(outcome.charts.len(), 9, "the rest still renders");
+    assert_chart_ok(dir.path(), "throughput_timeline.png");
+}
+
+#[test]
+fn broken_summary_falls_back_to_the_csvs() {
+    let dir = tempfile::tempdir().unwrap();
+    write_run(dir.path(), small(Fixture { phases: 3, ..Fixture::default() }));
+    std::fs::write(dir.path().join("experiment_summary.json"), "{\"schema_version\": 1,\n \"tool\": ")
+        .unwrap();
+    let outcome = render_all(dir.path(), &OPTS).unwrap();
+    assert!(
+        outcome.warnings.iter().any(|w| w.contains("experiment_summary.json") && w.contains("line 2")),
+        "{:?}",
+        outcome.warnings
+    );
+    assert_eq!(outcome.charts.len(), 9);
+}
+
+#[test]
+fn quiet_run_says_what_is_missing_in_the_images() {
+    let dir = tempfile::tempdir().unwrap();
+    write_run(
+        dir.path(),
+        small(Fixture { phases: 2, failures: false, server: false, resources: false, ..Fixture::default() }),
+    );
+    let outcome = render_all(dir.path(), &OPTS).unwrap();
+    assert_eq!(outcome.charts.len(), 9);
+    for file in ["server_view.png", "resources.png", "success_failure.png"] {
+        assert_chart_ok(dir.path(), file);
+    }
+}
+
+#[test]
+fn nothing_readable_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(render_all(dir.path(), &OPTS), Err(ReportError::NothingToRender { .. })));
+    let missing = dir.path().join("nope");
+    assert!(matches!(render_all(&missing, &OPTS), Err(ReportError::NotAFolder { .. })));
+}
