@@ -235,8 +235,28 @@ fn print_table(summary: &RunSummary) {
     println!("status: {status}, {}", if summary.passed { "PASS" } else { "FAIL" });
 }
 
+/// Renders every chart and the HTML reports off the async threads.
 async fn render_charts(dir: &Path) {
-    let _ = dir;
+    eprintln!("rendering charts…");
+    let run_dir = dir.to_path_buf();
+    let rendered = tokio::task::spawn_blocking(move || {
+        crate::report::render_all(&run_dir, &crate::report::RenderOptions::default())
+    })
+    .await;
+    match rendered {
+        Ok(Ok(outcome)) => {
+            for w in &outcome.warnings {
+                eprintln!("  warning: {w}");
+            }
+            eprintln!("  {} charts, {} HTML reports", outcome.charts.len(), outcome.html.len());
+        }
+        Ok(Err(e)) => {
+            eprintln!("  charts not rendered: {e} (retry with `terrafix-tui charts {}`)", dir.display())
+        }
+        Err(e) => {
+            eprintln!("  chart rendering crashed: {e} (retry with `terrafix-tui charts {}`)", dir.display())
+        }
+    }
 }
 
 fn exit_code(summary: &RunSummary) -> ExitCode {

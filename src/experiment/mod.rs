@@ -170,7 +170,10 @@ pub async fn run(
 
 pub use runner::REQUEST_TIMEOUT;
 
-/// `experiment_summary.html` beside the JSON (the report module's writer).
+/// `experiment_summary.html` beside the JSON, charts or not; a failure is logged, not fatal
+/// (the JSON and CSVs are what the run is judged by).
 fn write_html_summary(dir: &Path, summary: &RunSummary) {
-    let _ = (dir, summary);
+    if let Err(e) = crate::report::write_summary_html(dir, summary) {
+        tracing::warn!("could not write the HTML summary in {}: {e}", dir.display());
+    }
 }

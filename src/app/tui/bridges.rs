@@ -14,21 +14,10 @@ pub struct ChartsOutput {
 
 /// Renders every chart and HTML report of a run folder. Blocking: call it with spawn_blocking.
 pub fn render_charts(run_dir: &Path) -> Result<ChartsOutput, String> {
-    #[cfg(any())] // WIRE: delete this line (and the `Err` below) once `report::render_all` exists.
-    {
-        use crate::report::{RenderOptions, RenderOutcome, render_all};
-        let outcome: RenderOutcome = render_all(run_dir, &RenderOptions::default())
-            .map_err(|e| format!("rendering charts for {}: {e}", run_dir.display()))?;
-        return Ok(ChartsOutput {
-            charts: outcome.charts.into_iter().collect(),
-            html: outcome.html.into_iter().collect(),
-            warnings: outcome.warnings.into_iter().map(|w| w.to_string()).collect(),
-        });
-    }
-    Err(format!(
-        "chart rendering is not in this build yet (report::render_all); run `terrafix-tui charts {}` once it is",
-        run_dir.display()
-    ))
+    use crate::report::{RenderOptions, render_all};
+    let outcome = render_all(run_dir, &RenderOptions::default())
+        .map_err(|e| format!("rendering charts for {}: {e}", run_dir.display()))?;
+    Ok(ChartsOutput { charts: outcome.charts, html: outcome.html, warnings: outcome.warnings })
 }
 
 mod wired {
