@@ -44,7 +44,9 @@ impl PhaseSink {
     }
 
     fn history_rows(&self, report: &TickReport<'_>, timestamp: i64) -> Vec<HistoryRow> {
-        let window_s = report.window.as_secs_f64().max(1e-3);
+        // The last window after a phase stops can be a few milliseconds long: rates over it would
+        // spike (2 requests in 50 ms is not 40 req/s), so they are taken over at least one tick.
+        let window_s = rate_window_s(report);
         let row = |method: &str, name: &str, w: Option<&Totals>, t: &Totals| HistoryRow {
             timestamp_unix_s: timestamp,
             users: report.users,
@@ -99,7 +101,11 @@ impl TickSink for PhaseSink {
             // A full event queue means the consumer is busy; dropping a sample loses nothing counted.
             let _ = self.events.try_send(Event::RequestError(sample.clone()));
         }
-        let window_rate = |n: u64| if window_s > 1e-3 { n as f64 / window_s } else { 0.0 };
+        if !worth_a_row {
+            return;
+        }
+        let rate_s = rate_window_s(report);
+        let window_rate = |n: u64| n as f64 / rate_s;
         let all = &report.tick.all;
         let server = self.server.lock().map(|s| s.clone()).unwrap_or(None);
         self.snapshots.send_replace(Snapshot {
@@ -121,8 +127,15 @@ impl TickSink for PhaseSink {
             total_failures: report.totals.all.failures,
             dropped: report.totals.dropped,
             duplicates_sent: report.totals.duplicates_sent,
-            rows: report.totals.name_rows(report.tick, window_s),
+            rows: report.totals.name_rows(report.tick, rate_s),
             server,
         });
     }
+}
+
+/// Seconds to divide a window's counts by: its length, but at least one tick for the final
+/// partial window.
+fn rate_window_s(report: &TickReport<'_>) -> f64 {
+    let window_s = report.window.as_secs_f64().max(1e-3);
+    if report.is_final { window_s.max(crate::engine::phase::TICK_INTERVAL.as_secs_f64()) } else { window_s }
 }

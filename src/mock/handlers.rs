@@ -88,6 +88,7 @@ async fn batch(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Res
         Err(err) => return payload_error(err),
     };
     state.stats.counters.batch_items.fetch_add(failures.len() as u64, Relaxed);
+    state.stats.counters.batch_requests.fetch_add(1, Relaxed);
     let outcomes = if state.control.active().config.batch_parallel {
         futures::future::join_all(failures.iter().map(|f| state.process(f))).await
     } else {

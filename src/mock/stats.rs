@@ -28,6 +28,8 @@ pub struct Counters {
     /// Refused by backpressure (429).
     pub rejected: AtomicU64,
     pub batch_items: AtomicU64,
+    /// `/batch` posts accepted (their items are in `batch_items` and `total`).
+    pub batch_requests: AtomicU64,
 }
 
 pub struct Stats {
@@ -74,6 +76,7 @@ impl Stats {
             &c.dedup_errors,
             &c.rejected,
             &c.batch_items,
+            &c.batch_requests,
         ]
         .into_iter()
         .chain(c.injected.iter())
@@ -129,6 +132,7 @@ impl Stats {
             "rejected": c.rejected.load(Relaxed),
             "in_flight": self.in_flight.load(Relaxed),
             "batch_items": c.batch_items.load(Relaxed),
+            "batch_requests": c.batch_requests.load(Relaxed),
         })
     }
 
