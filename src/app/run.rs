@@ -57,10 +57,10 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
 
 fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<RunRequest> {
     let profile = profile::load(&args.profile, profiles_dir)?;
-    if let Some(f) = args.time_scale {
-        if !(f.is_finite() && f > 0.0) {
-            return Err(UsageError(format!("--time-scale {f}: must be a positive number, e.g. 0.1")).into());
-        }
+    if let Some(f) = args.time_scale
+        && !(f.is_finite() && f > 0.0)
+    {
+        return Err(UsageError(format!("--time-scale {f}: must be a positive number, e.g. 0.1")).into());
     }
     let users = match args.users {
         Some(0) => return Err(UsageError("--users 0: a phase needs at least one user".into()).into()),

@@ -107,10 +107,10 @@ pub fn settings_baseline(status: Option<&Value>) -> serde_json::Map<String, Valu
     let mut out = serde_json::Map::new();
     if let Some(config) = status.and_then(|s| s.get("config")).and_then(Value::as_object) {
         for key in SETTINGS_KEYS {
-            if let Some(v) = config.get(key) {
-                if !v.is_null() {
-                    out.insert(key.to_string(), v.clone());
-                }
+            if let Some(v) = config.get(key)
+                && !v.is_null()
+            {
+                out.insert(key.to_string(), v.clone());
             }
         }
     }

@@ -76,10 +76,10 @@ impl RunContext {
             self.warn(format!("cannot create {}: {e}", suite_dir.display())).await;
         }
         let settings = self.settings_for(phase);
-        if settings.as_object().is_some_and(|m| !m.is_empty()) {
-            if let Err(e) = self.control_client.configure(&settings).await {
-                self.warn(format!("phase {}: server settings not applied: {e}", phase.name)).await;
-            }
+        if settings.as_object().is_some_and(|m| !m.is_empty())
+            && let Err(e) = self.control_client.configure(&settings).await
+        {
+            self.warn(format!("phase {}: server settings not applied: {e}", phase.name)).await;
         }
         if let Err(e) = self.control_client.reset_stats().await {
             self.warn(format!("phase {}: server counters not reset: {e}", phase.name)).await;

@@ -109,10 +109,10 @@ fn spawn_resource_sampler(
                 (None, None) => Vec::new(),
             };
             for s in samples {
-                if let Some(w) = writer.as_mut() {
-                    if w.append(&s).is_err() {
-                        writer = None;
-                    }
+                if let Some(w) = writer.as_mut()
+                    && w.append(&s).is_err()
+                {
+                    writer = None;
                 }
                 let _ = events.try_send(Event::Resource(s));
             }
@@ -233,15 +233,14 @@ pub async fn run(
         // A crash later still leaves a valid summary of the phases done so far.
         let _ = write_summary(&dir.join(SUMMARY_FILE), &summary);
     }
-    if let Some(search) = &profile.capacity {
-        if !control.cancel.is_cancelled()
-            && (outcomes.is_empty() || pause(&ctx, profile.pause_between_phases, "capacity").await)
-        {
-            let (steps, report) = capacity::search(&ctx, search, outcomes.len()).await;
-            summary.experiments.extend(steps.iter().map(|o| o.summary.clone()));
-            outcomes.extend(steps);
-            summary.capacity = Some(report);
-        }
+    if let Some(search) = &profile.capacity
+        && !control.cancel.is_cancelled()
+        && (outcomes.is_empty() || pause(&ctx, profile.pause_between_phases, "capacity").await)
+    {
+        let (steps, report) = capacity::search(&ctx, search, outcomes.len()).await;
+        summary.experiments.extend(steps.iter().map(|o| o.summary.clone()));
+        outcomes.extend(steps);
+        summary.capacity = Some(report);
     }
     background_stop.cancel();
     let _ = poller.await;

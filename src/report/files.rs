@@ -149,7 +149,7 @@ impl HistoryWriter {
         for row in rows {
             let pct = match &row.percentiles_ms {
                 Some(p) => p.iter().map(|v| ms_int(*v)).collect::<Vec<_>>().join(","),
-                None => vec!["N/A"; 11].join(","),
+                None => ["N/A"; 11].join(","),
             };
             let totals_known = row.total_requests > 0;
             let na_or = |v: String| if totals_known { v } else { "N/A".to_string() };
