@@ -20,7 +20,7 @@ stop_server() { [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait
 trap stop_server EXIT
 
 start_server() { # latency_ms
-  REDIS_URL= taskset -c 0 "$bin" serve --port "$port" --latency-ms "$1" 2>/dev/null &
+  REDIS_URL= taskset -c 0 "$bin" serve --port "$port" --latency-ms "$1" --per-resource-ms 0 2>/dev/null &
   server_pid=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.05; done
   echo "server did not start" >&2; exit 1

@@ -104,6 +104,11 @@ async fn user_loop(
             live.in_flight.fetch_sub(1, Ordering::Relaxed);
         }
         let wait = user.next_wait(elapsed, task_start.elapsed());
+        if wait.is_zero() {
+            // A zero sleep still waits for the timer wheel's next millisecond tick: skip it.
+            tokio::task::yield_now().await;
+            continue;
+        }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.cancelled() => break,

@@ -2,6 +2,7 @@
 //! and (past the capacity) oldest hashes are dropped in O(1). Memory is bounded by capacity.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -14,9 +15,27 @@ const SHARDS: usize = 16;
 /// The first 128 bits of the SHA-256: collisions are out of reach, memory is halved.
 type Key = [u8; 16];
 
+/// Keys are already uniform (a SHA-256 prefix), so hashing them again is wasted work:
+/// the map uses their first eight bytes as the hash.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+}
+
 #[derive(Default)]
 struct Shard {
-    expiry_ms: HashMap<Key, u64>,
+    expiry_ms: HashMap<Key, u64, BuildHasherDefault<PrefixHasher>>,
     /// Claims in the order they were made (with their expiry); may hold stale entries
     /// for keys re-claimed since, which are skipped when they reach the front.
     order: VecDeque<(Key, u64)>,
