@@ -89,6 +89,9 @@ fn main() {
     let cpu = cpu_seconds() - cpu_before;
     let wall = wall.elapsed().as_secs_f64();
     let n = result.totals.all.requests;
+    for ((key, kind), f) in &result.totals.failures {
+        println!("failures: {} × {} on {} {}: {}", f.count, kind.label(), key.0, key.1, f.first_message);
+    }
     println!(
         "{} {}: {n} requests ({} failed) in {wall:.1} s = {:.0} req/s; generator CPU {cpu:.2} s = {:.2} CPU-s per 100k; p50 {:.3} ms p99 {:.3} ms",
         args[2],

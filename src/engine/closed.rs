@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::http::{HttpClient, Outcome};
+use super::http::{Connection, HttpClient, Outcome};
 use super::phase::{DRAIN_GRACE, Live, PhaseSpec, user_seed};
 use super::recorder::{Recorder, ShardHandle};
 use crate::workload::{PlannedRequest, VirtualUser};
@@ -92,6 +92,7 @@ async fn user_loop(
             _ = stop.cancelled() => { live.users.fetch_sub(1, Ordering::Relaxed); return; }
         }
     }
+    let mut connection = client.connection();
     while !stop.is_cancelled() {
         let task_start = Instant::now();
         let elapsed = task_start - phase_start;
@@ -100,7 +101,7 @@ async fn user_loop(
                 break;
             }
             live.in_flight.fetch_add(1, Ordering::Relaxed);
-            send_and_record(&client, &shard, &request, Instant::now()).await;
+            send_and_record(&mut connection, &shard, &request, Instant::now()).await;
             live.in_flight.fetch_sub(1, Ordering::Relaxed);
         }
         let wait = user.next_wait(elapsed, task_start.elapsed());
@@ -120,13 +121,13 @@ async fn user_loop(
 /// Sends one request and records it with latency measured from `measured_from`
 /// (the actual send for closed users, the intended send for open arrivals).
 pub async fn send_and_record(
-    client: &HttpClient,
+    connection: &mut Connection,
     shard: &ShardHandle,
     request: &PlannedRequest,
     measured_from: Instant,
 ) {
     shard.add_duplicates(request.duplicates);
-    let outcome = client.send(request).await;
+    let outcome = connection.send(request).await;
     let latency_us = measured_from.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     let method = request.method.as_str();
     match &outcome {

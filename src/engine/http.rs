@@ -1,14 +1,21 @@
-//! The load generator's HTTP client: hyper's pooled HTTP/1.1 client with keep-alive,
-//! driven directly (reqwest is kept for control calls). hyper types stay in this file.
+//! The load generator's HTTP/1.1 client: each worker owns its connections and drives them
+//! with hyper's low-level `client::conn::http1` in its own task (no pool, no second task per
+//! connection, one wake-up per response). reqwest is kept for control calls; hyper types stay
+//! in this file.
 
+use std::future::{Future, poll_fn};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::client::conn::http1::{Connection as H1Connection, SendRequest};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 use url::Url;
 
 use crate::metrics::FailureKind;
@@ -23,68 +30,256 @@ pub enum Outcome {
     Failed { kind: FailureKind, message: String, content_bytes: u64 },
 }
 
-/// Shared by every virtual user of a run; cheap to clone (one connection pool).
+/// Where and how to send; shared by every worker of a run, cheap to clone.
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpConnector, Full<Bytes>>,
-    /// `http://host:port` plus any base path, without a trailing slash.
-    base: String,
+    inner: Arc<Target>,
+}
+
+struct Target {
+    /// Addresses the URL's host resolved to (tried in order on connect).
+    addrs: Vec<SocketAddr>,
+    /// Why resolution failed, reported on every request instead of connecting.
+    resolve_error: Option<String>,
+    host: HeaderValue,
+    /// Base path without a trailing slash ("" for most targets).
+    base_path: String,
     timeout: Duration,
+    connect_timeout: Duration,
+    /// Idle connections of the open model's short-lived senders.
+    idle: Mutex<Vec<Connection>>,
 }
 
 impl HttpClient {
     pub fn new(base_url: &Url, timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout.min(Duration::from_secs(5))));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(usize::MAX)
-            .build(connector);
-        let base = base_url.as_str().trim_end_matches('/').to_string();
-        Self { client, base, timeout }
-    }
-
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// Sends one request and reads the whole response (so the connection goes back to the pool).
-    pub async fn send(&self, request: &PlannedRequest) -> Outcome {
-        match tokio::time::timeout(self.timeout, self.send_inner(request)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Outcome::Failed {
-                kind: FailureKind::Timeout,
-                message: format!("no response within {:.1} s", self.timeout.as_secs_f64()),
-                content_bytes: 0,
-            },
+        let host = base_url.host_str().unwrap_or("127.0.0.1").to_string();
+        let port = base_url.port_or_known_default().unwrap_or(80);
+        let (addrs, resolve_error) = match std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port)) {
+            Ok(a) => (a.collect::<Vec<_>>(), None),
+            Err(e) => (Vec::new(), Some(format!("cannot resolve {host}: {e}"))),
+        };
+        let authority = match base_url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let host_header =
+            HeaderValue::from_str(&authority).unwrap_or_else(|_| HeaderValue::from_static("localhost"));
+        Self {
+            inner: Arc::new(Target {
+                addrs,
+                resolve_error,
+                host: host_header,
+                base_path: base_url.path().trim_end_matches('/').to_string(),
+                timeout,
+                connect_timeout: timeout.min(Duration::from_secs(5)),
+                idle: Mutex::new(Vec::new()),
+            }),
         }
     }
 
-    async fn send_inner(&self, request: &PlannedRequest) -> Outcome {
-        let uri = format!("{}{}", self.base, request.path);
-        let mut builder = hyper::Request::builder().uri(uri);
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// A worker's own connection (opened on first use, reopened after errors).
+    pub fn connection(&self) -> Connection {
+        Connection { client: self.clone(), live: None }
+    }
+
+    /// An idle connection from the shared stash, or a new one (open model).
+    pub fn checkout(&self) -> Connection {
+        let stashed = self.inner.idle.lock().ok().and_then(|mut idle| idle.pop());
+        stashed.unwrap_or_else(|| self.connection())
+    }
+
+    /// Gives a connection back to the stash for the next sender.
+    pub fn checkin(&self, connection: Connection) {
+        if connection.live.is_some()
+            && let Ok(mut idle) = self.inner.idle.lock()
+        {
+            idle.push(connection);
+        }
+    }
+}
+
+type H1 = H1Connection<TokioIo<TcpStream>, Full<Bytes>>;
+
+struct Live {
+    sender: SendRequest<Full<Bytes>>,
+    conn: Pin<Box<H1>>,
+}
+
+/// One keep-alive connection, driven by whoever sends on it.
+pub struct Connection {
+    client: HttpClient,
+    live: Option<Live>,
+}
+
+/// The connection ended (closed or broke) before the awaited step finished.
+struct ConnectionEnded(String);
+
+/// Polls `step` and the connection together, so the connection makes progress without a
+/// task of its own.
+async fn drive<F: Future>(conn: &mut Pin<Box<H1>>, step: F) -> Result<F::Output, ConnectionEnded> {
+    let mut step = std::pin::pin!(step);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = step.as_mut().poll(cx) {
+            return Poll::Ready(Ok(out));
+        }
+        let ended = match conn.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(())) => "the server closed the connection".to_string(),
+            Poll::Ready(Err(e)) => describe(&e),
+        };
+        // The connection may have delivered the step's last bytes just before it ended
+        // (a `Connection: close` answer): give the step one more look before calling it lost.
+        match step.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready(Ok(out)),
+            Poll::Pending => Poll::Ready(Err(ConnectionEnded(ended))),
+        }
+    })
+    .await
+}
+
+fn describe(e: &dyn std::error::Error) -> String {
+    // The innermost cause ("connection reset by peer") says more than the outer wrapper.
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
+fn failed(kind: FailureKind, message: String) -> Outcome {
+    Outcome::Failed { kind, message, content_bytes: 0 }
+}
+
+impl Connection {
+    /// Sends one request and reads the whole response. A timeout or a broken connection
+    /// drops the connection, so a late answer can never be taken for the next request's.
+    pub async fn send(&mut self, request: &PlannedRequest) -> Outcome {
+        let timeout = self.client.inner.timeout;
+        match tokio::time::timeout(timeout, self.send_inner(request)).await {
+            Ok(outcome) => {
+                if matches!(
+                    &outcome,
+                    Outcome::Failed { kind: FailureKind::Connection | FailureKind::Other, .. }
+                ) {
+                    self.live = None;
+                }
+                outcome
+            }
+            Err(_) => {
+                self.live = None;
+                failed(FailureKind::Timeout, format!("no response within {:.1} s", timeout.as_secs_f64()))
+            }
+        }
+    }
+
+    async fn connect(&mut self) -> Result<&mut Live, String> {
+        if self.live.as_ref().is_some_and(|l| l.sender.is_closed()) {
+            self.live = None;
+        }
+        if self.live.is_none() {
+            let target = &self.client.inner;
+            if let Some(e) = &target.resolve_error {
+                return Err(e.clone());
+            }
+            let mut last = String::from("no address to connect to");
+            let mut stream = None;
+            for addr in &target.addrs {
+                match tokio::time::timeout(target.connect_timeout, TcpStream::connect(addr)).await {
+                    Ok(Ok(s)) => {
+                        stream = Some(s);
+                        break;
+                    }
+                    Ok(Err(e)) => last = format!("{addr}: {e}"),
+                    Err(_) => last = format!("{addr}: connect timed out"),
+                }
+            }
+            let stream = stream.ok_or(last)?;
+            let _ = stream.set_nodelay(true);
+            let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| describe(&e))?;
+            self.live = Some(Live { sender, conn: Box::pin(conn) });
+        }
+        self.live.as_mut().ok_or_else(|| "connection vanished".to_string())
+    }
+
+    /// Connects if needed and waits until the connection can take a request. A kept-alive
+    /// connection the server closed meanwhile (nginx does after 1000 requests) is replaced
+    /// once: nothing was sent on it, so this is not a failure of the request.
+    async fn ready(&mut self) -> Result<&mut Live, String> {
+        for attempt in 0..2 {
+            let reused = self.live.is_some();
+            let live = self.connect().await.map_err(|e| format!("cannot connect: {e}"))?;
+            let Live { sender, conn } = live;
+            let problem = match drive(conn, sender.ready()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(describe(&e)),
+                Err(ConnectionEnded(m)) => Some(m),
+            };
+            match problem {
+                None => return self.live.as_mut().ok_or_else(|| "connection vanished".to_string()),
+                Some(m) if reused && attempt == 0 => {
+                    tracing::debug!("kept-alive connection closed before use ({m}); reconnecting");
+                    self.live = None;
+                }
+                Some(m) => return Err(format!("connection failed: {m}")),
+            }
+        }
+        Err("connection failed twice".into())
+    }
+
+    async fn send_inner(&mut self, request: &PlannedRequest) -> Outcome {
+        let target = self.client.inner.clone();
+        let live = match self.ready().await {
+            Ok(live) => live,
+            Err(e) => return failed(FailureKind::Connection, e),
+        };
+        let uri = if target.base_path.is_empty() {
+            request.path.to_string()
+        } else {
+            format!("{}{}", target.base_path, request.path)
+        };
+        let mut builder = hyper::Request::builder().uri(uri).header(HOST, target.host.clone());
         builder = match request.method {
             Method::Get => builder.method(hyper::Method::GET),
             Method::Post => builder
                 .method(hyper::Method::POST)
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json")),
         };
-        let body = Full::new(request.body.clone().unwrap_or_default());
-        let http_request = match builder.body(body) {
+        let http_request = match builder.body(Full::new(request.body.clone().unwrap_or_default())) {
             Ok(r) => r,
             Err(e) => return failed(FailureKind::Other, format!("cannot build request: {e}")),
         };
-        let response = match self.client.request(http_request).await {
-            Ok(r) => r,
-            Err(e) => return classify_client_error(&e),
+        let Live { sender, conn } = live;
+        let response = match drive(conn, sender.send_request(http_request)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                return failed(FailureKind::Connection, format!("connection failed: {}", describe(&e)));
+            }
+            Err(ConnectionEnded(m)) => {
+                return failed(FailureKind::Connection, format!("connection failed: {m}"));
+            }
         };
         let status = response.status();
-        let content_bytes = match response.into_body().collect().await {
-            Ok(collected) => collected.to_bytes().len() as u64,
-            Err(e) => return failed(FailureKind::Connection, format!("response body cut short: {e}")),
+        // The server said it closes after this answer: do not offer the connection again.
+        let closing =
+            response.headers().get(CONNECTION).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let content_bytes = match drive(conn, response.into_body().collect()).await {
+            Ok(Ok(collected)) => collected.to_bytes().len() as u64,
+            Ok(Err(e)) => {
+                return failed(FailureKind::Connection, format!("response body cut short: {}", describe(&e)));
+            }
+            Err(ConnectionEnded(m)) => {
+                return failed(FailureKind::Connection, format!("response body cut short: {m}"));
+            }
         };
+        if closing {
+            self.live = None;
+        }
         if status.is_success() {
             Outcome::Ok { content_bytes }
         } else {
@@ -95,18 +290,4 @@ impl HttpClient {
             }
         }
     }
-}
-
-fn failed(kind: FailureKind, message: String) -> Outcome {
-    Outcome::Failed { kind, message, content_bytes: 0 }
-}
-
-fn classify_client_error(error: &hyper_util::client::legacy::Error) -> Outcome {
-    // Walk to the innermost cause: "connection refused" is far more useful than "client error (Connect)".
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    let what = if error.is_connect() { "cannot connect" } else { "connection failed" };
-    failed(FailureKind::Connection, format!("{what}: {cause}"))
 }

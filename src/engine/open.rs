@@ -79,10 +79,12 @@ pub async fn schedule(
             live.in_flight.fetch_add(1, Ordering::Relaxed);
             senders.spawn(async move {
                 let mut from = intended;
+                let mut connection = client.checkout();
                 for request in &requests {
-                    send_and_record(&client, &shard, request, from).await;
+                    send_and_record(&mut connection, &shard, request, from).await;
                     from = Instant::now();
                 }
+                client.checkin(connection);
                 live.in_flight.fetch_sub(1, Ordering::Relaxed);
             });
         }

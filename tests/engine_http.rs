@@ -1,0 +1,90 @@
+//! The generator's HTTP client against a hand-written server over real loopback TCP:
+//! a server that closes kept-alive connections after a few answers (as nginx does after
+//! 1000) costs no failed request, and a server that stops answering is a timeout.
+
+use std::time::Duration;
+
+use terrafix_tui::engine::http::{HttpClient, Outcome};
+use terrafix_tui::metrics::FailureKind;
+use terrafix_tui::workload::{Method, PlannedRequest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn health() -> PlannedRequest {
+    PlannedRequest { method: Method::Get, path: "/health", name: "/health".into(), body: None, duplicates: 0 }
+}
+
+/// Answers `per_connection` requests per connection, the last with `Connection: close`.
+async fn closing_server(per_connection: usize) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut pending = Vec::new();
+                for n in 1..=per_connection {
+                    while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let Ok(read) = socket.read(&mut buf).await else { return };
+                        if read == 0 {
+                            return;
+                        }
+                        pending.extend_from_slice(&buf[..read]);
+                    }
+                    let end = pending.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                    pending.drain(..end);
+                    let connection = if n == per_connection { "close" } else { "keep-alive" };
+                    let answer =
+                        format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: {connection}\r\n\r\nok");
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}/")
+}
+
+#[tokio::test]
+async fn connections_closed_by_the_server_are_replaced_without_failures() {
+    let url = url::Url::parse(&closing_server(3).await).unwrap();
+    let client = HttpClient::new(&url, Duration::from_secs(5));
+    let mut connection = client.connection();
+    for i in 0..20 {
+        let outcome = connection.send(&health()).await;
+        assert_eq!(outcome, Outcome::Ok { content_bytes: 2 }, "request {i}");
+    }
+}
+
+#[tokio::test]
+async fn a_silent_server_is_a_timeout_and_a_refused_port_a_connection_error() {
+    // Accepts and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let client =
+        HttpClient::new(&url::Url::parse(&format!("http://{addr}/")).unwrap(), Duration::from_millis(300));
+    match client.connection().send(&health()).await {
+        Outcome::Failed { kind, .. } => assert_eq!(kind, FailureKind::Timeout),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = HttpClient::new(
+        &url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap(),
+        Duration::from_secs(2),
+    );
+    match client.connection().send(&health()).await {
+        Outcome::Failed { kind, message, .. } => {
+            assert_eq!(kind, FailureKind::Connection);
+            assert!(message.contains("refused"), "{message}");
+        }
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+}
