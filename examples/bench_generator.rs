@@ -20,6 +20,10 @@ use terrafix_tui::profile::{
     WaitStrategy,
 };
 
+/// The same allocator as the terrafix-tui binary, so the figures are the real generator's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Quiet;
 impl TickSink for Quiet {
     fn on_tick(&mut self, _: &TickReport<'_>) {}
