@@ -173,7 +173,7 @@ impl MockConfig {
     pub fn apply(&self, patch: &Value) -> Result<Reconfigure, ConfigError> {
         let map = match patch {
             Value::Object(map) => map,
-            other => return Err(ConfigError::NotAnObject(json_kind(other))),
+            other => return Err(ConfigError::NotAnObject(super::payload::json_kind(other))),
         };
         let mut next = self.clone();
         let mut stall = None;
@@ -222,17 +222,6 @@ impl MockConfig {
             "batch_parallel": self.batch_parallel,
             "dedup_ttl_s": self.dedup_ttl_s,
         })
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

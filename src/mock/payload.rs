@@ -73,7 +73,7 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<Failure>, PayloadError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|err| PayloadError::InvalidJson(err.to_string()))?;
     let Value::Array(items) = value else {
-        return Err(PayloadError::WrongShape { expected: "array", got: kind(&value) });
+        return Err(PayloadError::WrongShape { expected: "array", got: json_kind(&value) });
     };
     if items.len() > MAX_BATCH_ITEMS {
         return Err(PayloadError::TooManyItems(items.len()));
@@ -85,7 +85,7 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<Failure>, PayloadError> {
             if !item.is_object() {
                 return Err(PayloadError::Unprocessable(format!(
                     "item {index}: must be a JSON object, got {}",
-                    kind(item)
+                    json_kind(item)
                 )));
             }
             let raw = RawFailure::deserialize(item)
@@ -155,11 +155,12 @@ fn first_byte(body: &[u8]) -> Option<u8> {
 }
 
 fn wrong_shape(body: &[u8], expected: &'static str) -> PayloadError {
-    let got = serde_json::from_slice::<Value>(body).map(|v| kind(&v)).unwrap_or("something else");
+    let got = serde_json::from_slice::<Value>(body).map(|v| json_kind(&v)).unwrap_or("something else");
     PayloadError::WrongShape { expected, got }
 }
 
-fn kind(value: &Value) -> &'static str {
+/// "a string", "an array", …: what a JSON value is, for error messages.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
