@@ -150,7 +150,14 @@ pub async fn run(
     let started_at = SystemTime::now();
     let run_start_unix_s = unix_now_s();
     let (run_id, dir) = create_run_dir(&request.output_root, &profile.name)?;
-    let mut target = bring_up(&request, &channels).await?;
+    let mut target = match bring_up(&request, &channels).await {
+        Ok(t) => t,
+        Err(e) => {
+            // Nothing was measured: an empty run folder would only clutter the results list.
+            let _ = std::fs::remove_dir(&dir);
+            return Err(e);
+        }
+    };
     let control_client = ControlClient::new(target.url.clone());
     let mut notes = Vec::new();
     if let Err(e) = control_client.wait_healthy(HEALTH_WAIT).await {
