@@ -273,3 +273,16 @@ fn docker_status_is_polled_while_the_environment_is_shown() {
     press(&mut state, KeyCode::Char('1'));
     assert_eq!((0..40).filter_map(|_| update(&mut state, Action::Tick)).count(), 0);
 }
+
+#[test]
+fn a_finished_docker_operation_refreshes_services_and_target_health() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('2'));
+    update(&mut state, Action::DockerConnected(Ok(())));
+    let command =
+        update(&mut state, Action::DockerDone(Ok("environment up; API at http://127.0.0.1:8081/".into())));
+    let Some(Command::Batch(commands)) = command else { panic!("expected status + health, got {command:?}") };
+    assert!(matches!(commands[0], Command::Docker(DockerOp::Status)));
+    assert!(matches!(&commands[1], Command::CheckHealth(url) if url == "http://127.0.0.1:8081"));
+    assert!(state.env.last_result.as_ref().is_some_and(|r| r.is_ok()));
+}

@@ -198,7 +198,9 @@ pub(super) fn news(state: &mut AppState, action: Action) -> Option<Command> {
         Action::DockerDone(result) => {
             env.busy = None;
             env.last_result = Some(result);
-            return Some(Command::Docker(DockerOp::Status));
+            // Up, down or a restart changes whether the target answers: check it again too.
+            let health = Command::CheckHealth(env.form.url.clone());
+            return Some(Command::Batch(vec![Command::Docker(DockerOp::Status), health]));
         }
         Action::DockerProgress(line) if env.busy.is_some() => env.busy = Some(line),
         Action::LogLine(line) => {
