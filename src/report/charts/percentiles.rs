@@ -72,7 +72,7 @@ pub fn knee(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let (plot_area, legend_area) = frame(
         root,
         "Throughput against latency",
-        "each phase's achieved rate against its p50 and p99: the knee is where latency climbs and rps stops",
+        "each phase's achieved rate against its p50 and p99, joined per suite: the knee is where latency climbs and rps stops",
         sizes,
     )?;
     let points: Vec<(usize, f64, f64, f64)> = run
@@ -99,16 +99,28 @@ pub fn knee(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let x_fmt = |v: &f64| x.label(v);
     let y_desc = format!("response time (ms{})", y.scale_note());
     let mut plot = axis::build(&plot_area, &x, &y, "achieved throughput (req/s)", &y_desc, &x_fmt, sizes)?;
-    let mut sorted = points.clone();
-    sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
-    plot.draw_series(LineSeries::new(
-        sorted.iter().map(|p| (p.1, y.map(p.2))),
-        P50.mix(0.5).stroke_width(2),
-    ))?;
-    plot.draw_series(LineSeries::new(
-        sorted.iter().map(|p| (p.1, y.map(p.3))),
-        P99.mix(0.5).stroke_width(2),
-    ))?;
+    // One curve per suite, in order of achieved rate: joining phases of different suites
+    // (throughput then resilience, say) would draw a knee that is not there.
+    let mut suites: Vec<&str> = Vec::new();
+    for (i, ..) in &points {
+        let suite = run.summary.experiments[*i].suite.as_str();
+        if !suites.contains(&suite) {
+            suites.push(suite);
+        }
+    }
+    for suite in suites {
+        let mut sorted: Vec<_> =
+            points.iter().filter(|p| run.summary.experiments[p.0].suite == suite).copied().collect();
+        sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
+        plot.draw_series(LineSeries::new(
+            sorted.iter().map(|p| (p.1, y.map(p.2))),
+            P50.mix(0.5).stroke_width(2),
+        ))?;
+        plot.draw_series(LineSeries::new(
+            sorted.iter().map(|p| (p.1, y.map(p.3))),
+            P99.mix(0.5).stroke_width(2),
+        ))?;
+    }
     let r = (sizes.tick * 0.45) as i32;
     for (i, rps, p50, p99) in &points {
         let c = style::phase_colour(*i);
