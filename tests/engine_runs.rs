@@ -168,3 +168,22 @@ async fn a_target_that_is_down_yields_counted_errors() {
     assert!(p.server.is_none());
     assert!(!r.summary.notes.is_empty(), "the unhealthy target is noted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_batch_items_are_counted_though_the_batch_answers_200() {
+    let out = tempfile::tempdir().unwrap();
+    let b = behaviour(
+        "batches",
+        WaitStrategy::Constant(Duration::ZERO),
+        &[(1, RequestKind::Batch(terrafix_tui::profile::BatchSize::Fixed(5)), "/batch[{n}] [test]")],
+    );
+    let mut phase = open_phase("batches", b, 100.0, 200, 4.0);
+    phase.server = ServerSettings { latency_ms: Some(0.0), failure_rate: Some(0.2), ..Default::default() };
+    let r = run_collect(profile("batches", vec![phase]), Target::Embedded, out.path(), RunControl::default())
+        .await;
+    let p = &r.summary.experiments[0];
+    assert_eq!(p.summary.failure_count, 0, "every batch is answered 200");
+    let injected = p.server.as_ref().unwrap().injected_failures.values().sum::<u64>();
+    assert!(injected > 100, "{injected} injected of ~2000 items");
+    assert_eq!(p.batch_items_failed, injected, "the client counts exactly the items the server failed");
+}

@@ -114,13 +114,14 @@ async fn print_events(mut events: mpsc::Receiver<Event>) {
                 eprintln!("  pause {} before {next_phase}", fmt_duration(duration))
             }
             Event::PhaseFinished { summary, .. } => eprintln!(
-                "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms",
+                "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms{}",
                 summary.name,
                 summary.summary.total_requests,
                 summary.summary.failure_count,
                 summary.summary.requests_per_sec,
                 summary.latency_ms.p50,
-                summary.latency_ms.p99
+                summary.latency_ms.p99,
+                batch_note(summary.batch_items_failed)
             ),
             Event::RequestError(m) => {
                 // The table at the end counts every failure; the log shows the first few.
@@ -167,6 +168,11 @@ async fn print_progress(mut snapshots: watch::Receiver<Snapshot>) {
     }
 }
 
+/// Failed batch items arrive inside HTTP 200 answers: say so beside the failure count.
+fn batch_note(items: u64) -> String {
+    if items == 0 { String::new() } else { format!(" (+{items} batch items failed inside 200 answers)") }
+}
+
 fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs();
     if s >= 3600 {
@@ -203,6 +209,12 @@ fn print_table(summary: &RunSummary) {
             p.latency_ms.p99,
             dedup,
             thresholds
+        );
+    }
+    for p in summary.experiments.iter().filter(|p| p.batch_items_failed > 0) {
+        println!(
+            "{}: {} batch items failed inside HTTP 200 answers (not in `failed`)",
+            p.name, p.batch_items_failed
         );
     }
     for t in &summary.thresholds {

@@ -55,6 +55,7 @@ pub struct PhaseTotals {
     pub failures: BTreeMap<(NameKey, FailureKind), FailureTotals>,
     pub duplicates_sent: u64,
     pub dropped: u64,
+    pub batch_items_failed: u64,
 }
 
 impl PhaseTotals {
@@ -64,6 +65,7 @@ impl PhaseTotals {
         for window in windows {
             self.duplicates_sent += window.duplicates_sent;
             self.dropped += window.dropped;
+            self.batch_items_failed += window.batch_items_failed;
             for (method_index, map) in window.names.into_iter().enumerate() {
                 for (name, w) in map {
                     let key: NameKey = (METHODS[method_index], name);

@@ -131,7 +131,8 @@ pub async fn send_and_record(
     let latency_us = measured_from.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     let method = request.method.as_str();
     match &outcome {
-        Outcome::Ok { content_bytes } => {
+        Outcome::Ok { content_bytes, failed_items } => {
+            shard.add_failed_items(*failed_items);
             shard.record(method, &request.name, latency_us, *content_bytes, None)
         }
         Outcome::Failed { kind, message, content_bytes } => {

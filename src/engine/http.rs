@@ -24,8 +24,9 @@ use crate::workload::{Method, PlannedRequest};
 /// What one request came to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    /// 2xx, with the body size in bytes.
-    Ok { content_bytes: u64 },
+    /// 2xx, with the body size in bytes and, for `/batch`, how many items the answer
+    /// reports as failed (a batch is answered 200 even when some of its items failed).
+    Ok { content_bytes: u64, failed_items: u64 },
     /// Counted as a failure; `message` is a short human description.
     Failed { kind: FailureKind, message: String, content_bytes: u64 },
 }
@@ -268,8 +269,15 @@ impl Connection {
         // The server said it closes after this answer: do not offer the connection again.
         let closing =
             response.headers().get(CONNECTION).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let mut failed_items = 0;
         let content_bytes = match drive(conn, response.into_body().collect()).await {
-            Ok(Ok(collected)) => collected.to_bytes().len() as u64,
+            Ok(Ok(collected)) => {
+                let body = collected.to_bytes();
+                if request.path == "/batch" {
+                    failed_items = batch_failed_items(&body);
+                }
+                body.len() as u64
+            }
             Ok(Err(e)) => {
                 return failed(FailureKind::Connection, format!("response body cut short: {}", describe(&e)));
             }
@@ -281,7 +289,7 @@ impl Connection {
             self.live = None;
         }
         if status.is_success() {
-            Outcome::Ok { content_bytes }
+            Outcome::Ok { content_bytes, failed_items }
         } else {
             Outcome::Failed {
                 kind: FailureKind::Http(status.as_u16()),
@@ -289,5 +297,34 @@ impl Connection {
                 content_bytes,
             }
         }
+    }
+}
+
+/// The top-level `"failed": N` of a `/batch` answer (`{"total","successful","failed","results"}`).
+/// A scan, not a parse: the key comes before `results`, so only the head is looked at, and an
+/// answer without it (another API) counts as 0.
+pub fn batch_failed_items(body: &[u8]) -> u64 {
+    const KEY: &[u8] = b"\"failed\":";
+    let head = &body[..body.len().min(256)];
+    let Some(at) = head.windows(KEY.len()).position(|w| w == KEY) else { return 0 };
+    head[at + KEY.len()..]
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_failed_items;
+
+    #[test]
+    fn reads_the_failed_count_of_a_batch_answer() {
+        assert_eq!(
+            batch_failed_items(br#"{"total":10,"successful":7,"failed":3,"results":[{"failed":9}]}"#),
+            3
+        );
+        assert_eq!(batch_failed_items(br#"{"total": 2, "successful": 2, "failed": 0, "results": []}"#), 0);
+        assert_eq!(batch_failed_items(b"{}"), 0);
     }
 }

@@ -58,6 +58,8 @@ pub struct Window {
     pub failures: FnvMap<(NameKey, FailureKind), FailureWindow>,
     pub duplicates_sent: u64,
     pub dropped: u64,
+    /// Items that `/batch` answers reported as failed (inside an HTTP 200).
+    pub batch_items_failed: u64,
 }
 
 /// The shards of one phase. Cheap to clone.
@@ -138,6 +140,12 @@ impl ShardHandle {
             FailureKind::Dropped,
             "max_in_flight requests were busy at send time",
         );
+    }
+
+    pub fn add_failed_items(&self, n: u64) {
+        if n > 0 {
+            lock(&self.recorder.shards[self.index]).batch_items_failed += n;
+        }
     }
 
     pub fn add_duplicates(&self, n: u32) {

@@ -130,6 +130,7 @@ impl RunContext {
             latency_ms: latency_stats(&all.latency),
             failures_per_sec: if seconds > 0.0 { all.failures as f64 / seconds } else { 0.0 },
             dropped: result.totals.dropped,
+            batch_items_failed: result.totals.batch_items_failed,
             offset_s: (sink_start_unix(&result) - self.run_start_unix_s).max(0.0),
             duration_s: seconds,
             started_at: rfc3339(result.started_at),

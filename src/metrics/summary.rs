@@ -71,6 +71,10 @@ pub struct PhaseSummary {
     pub failures_per_sec: f64,
     /// Open model: arrivals not sent because `max_in_flight` were busy.
     pub dropped: u64,
+    /// Items of `/batch` posts that the answers reported as failed. A batch is answered
+    /// HTTP 200 with per-item results, so these are not in `failure_count`.
+    #[serde(default)]
+    pub batch_items_failed: u64,
     /// Seconds from the run's start to this phase's start (for timelines).
     pub offset_s: f64,
     pub duration_s: f64,

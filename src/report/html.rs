@@ -125,7 +125,7 @@ fn phases(out: &mut String, phases: &[PhaseSummary]) {
             name = esc(&p.name),
             status = esc(&format!("{:?}", p.status).to_lowercase()),
             req = p.summary.total_requests,
-            fail = p.summary.failure_count,
+            fail = failures_cell(p),
             rps = p.summary.requests_per_sec,
             p50 = p.latency_ms.p50,
             p95 = p.latency_ms.p95,
@@ -135,6 +135,18 @@ fn phases(out: &mut String, phases: &[PhaseSummary]) {
         );
     }
     out.push_str("</table>\n");
+}
+
+/// The failed requests, plus the batch items that failed inside HTTP 200 answers when any did.
+fn failures_cell(p: &PhaseSummary) -> String {
+    if p.batch_items_failed == 0 {
+        p.summary.failure_count.to_string()
+    } else {
+        format!(
+            "{} <span class=\"muted\" title=\"items of /batch posts reported failed inside HTTP 200 answers\">+{} batch items</span>",
+            p.summary.failure_count, p.batch_items_failed
+        )
+    }
 }
 
 fn threshold_badge(t: &ThresholdResult) -> String {

@@ -198,6 +198,7 @@ fn phase_from(
         },
         failures_per_sec: fps,
         dropped: 0,
+        batch_items_failed: 0,
         offset_s,
         duration_s,
         started_at: String::new(),

@@ -221,6 +221,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             },
             failures_per_sec: failures as f64 / duration,
             dropped: 0,
+            batch_items_failed: 0,
             offset_s: (t0 - START_UNIX_S) as f64,
             duration_s: duration,
             started_at: rfc(t0),

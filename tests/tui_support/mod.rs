@@ -163,6 +163,7 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
         latency_ms: LatencyStats::default(),
         failures_per_sec: rps / 10.0,
         dropped: 0,
+        batch_items_failed: 0,
         offset_s: 0.0,
         duration_s: 30.0,
         started_at: "2025-01-02T10:00:00Z".into(),
