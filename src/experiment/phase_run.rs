@@ -131,7 +131,7 @@ impl RunContext {
             failures_per_sec: if seconds > 0.0 { all.failures as f64 / seconds } else { 0.0 },
             dropped: result.totals.dropped,
             batch_items_failed: result.totals.batch_items_failed,
-            offset_s: (sink_start_unix(&result) - self.run_start_unix_s).max(0.0),
+            offset_s: (super::target::unix_s(result.started_at) - self.run_start_unix_s).max(0.0),
             duration_s: seconds,
             started_at: rfc3339(result.started_at),
             finished_at: rfc3339(result.started_at + result.ran_for),
@@ -184,8 +184,4 @@ impl RunContext {
             steady_s: 0.0,
         }
     }
-}
-
-fn sink_start_unix(result: &crate::engine::PhaseResult) -> f64 {
-    result.started_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }

@@ -2,7 +2,6 @@
 //! appended to the hlog, a snapshot published, a few error samples sent as events.
 
 use std::sync::{Arc, Mutex};
-use std::time::UNIX_EPOCH;
 
 use tokio::sync::{mpsc, watch};
 
@@ -76,7 +75,7 @@ impl PhaseSink {
 
 impl TickSink for PhaseSink {
     fn on_tick(&mut self, report: &TickReport<'_>) {
-        let now_s = report.at.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        let now_s = super::target::unix_s(report.at);
         let window_s = report.window.as_secs_f64();
         if !report.is_final {
             self.steady_ok += report.tick.all.requests - report.tick.all.failures;

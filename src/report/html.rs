@@ -39,10 +39,8 @@ pub fn write(run_dir: &Path, summary: &RunSummary, kind: Kind) -> Result<PathBuf
     let path = run_dir.join(file);
     let page = render(run_dir, summary, kind);
     // Temp file + rename: a reader never sees half a report.
-    let temp = run_dir.join(format!(".{file}.tmp"));
-    std::fs::write(&temp, page)
-        .and_then(|()| std::fs::rename(&temp, &path))
-        .map_err(|source| ReportError::Write { path: path.clone(), source })?;
+    super::files::write_atomic(&path, page.as_bytes())
+        .map_err(|e| ReportError::Write { path: e.path, source: e.source })?;
     Ok(path)
 }
 

@@ -105,39 +105,18 @@ pub fn nice_ceiling(value: f64, floor: f64) -> f64 {
     10.0 * magnitude
 }
 
-/// Parses `90`, `30s`, `5m`, `1h30m`, `1m30s` (a bare number is seconds).
+/// The run form's duration: a bare number is seconds, anything else is read by
+/// `profile::parse_duration` (the same format as `run --duration`); zero is refused.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
-    if text.is_empty() {
-        return Err("empty duration; write e.g. 30s, 5m or 1h30m".into());
-    }
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(seconds));
-    }
-    let mut total = 0u64;
-    let mut digits = String::new();
-    for ch in text.chars() {
-        if ch.is_ascii_digit() {
-            digits.push(ch);
-            continue;
-        }
-        let unit = match ch {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(format!("{text:?}: unexpected {ch:?}; write e.g. 30s, 5m or 1h30m")),
-        };
-        let n: u64 = digits.parse().map_err(|_| format!("{text:?}: a number must come before {ch:?}"))?;
-        total += n * unit;
-        digits.clear();
-    }
-    if !digits.is_empty() {
-        return Err(format!("{text:?}: {digits} has no unit (h, m or s)"));
-    }
-    if total == 0 {
+    let duration = match text.parse::<u64>() {
+        Ok(seconds) => std::time::Duration::from_secs(seconds),
+        Err(_) => crate::profile::parse_duration(text)?,
+    };
+    if duration.is_zero() {
         return Err(format!("{text:?}: a phase needs a duration above zero"));
     }
-    Ok(std::time::Duration::from_secs(total))
+    Ok(duration)
 }
 
 /// Shortens `text` to `width` characters, ending in `…` when cut.
