@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
-use bollard::container::{Config, CreateContainerOptions, ListContainersOptions, RemoveContainerOptions};
-use bollard::network::ListNetworksOptions;
-use bollard::volume::ListVolumesOptions;
+use bollard::models::ContainerCreateBody as Config;
+use bollard::query_parameters::{
+    CreateContainerOptions, ListContainersOptions, ListNetworksOptions, ListVolumesOptions,
+    RemoveContainerOptions,
+};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use terrafix_tui::docker::{
@@ -138,16 +140,16 @@ async fn labelled_leftovers(env_id: &str) -> Vec<String> {
     let containers = docker
         .list_containers(Some(ListContainersOptions {
             all: true,
-            filters: filters.clone(),
+            filters: Some(filters.clone()),
             ..Default::default()
         }))
         .await
         .unwrap();
     names.extend(containers.into_iter().map(|c| format!("container {:?}", c.names)));
     let networks =
-        docker.list_networks(Some(ListNetworksOptions { filters: filters.clone() })).await.unwrap();
+        docker.list_networks(Some(ListNetworksOptions { filters: Some(filters.clone()) })).await.unwrap();
     names.extend(networks.into_iter().map(|n| format!("network {:?}", n.name)));
-    let volumes = docker.list_volumes(Some(ListVolumesOptions { filters })).await.unwrap();
+    let volumes = docker.list_volumes(Some(ListVolumesOptions { filters: Some(filters) })).await.unwrap();
     names.extend(volumes.volumes.unwrap_or_default().into_iter().map(|v| format!("volume {}", v.name)));
     names
 }
@@ -251,9 +253,9 @@ async fn down_leaves_an_unlabelled_container_of_the_same_image_alone() {
         cmd: Some(vec!["redis-server".to_string(), "--port".to_string(), "6390".to_string()]),
         ..Default::default()
     };
-    let options = CreateContainerOptions { name: foreign.clone(), platform: None };
+    let options = CreateContainerOptions { name: Some(foreign.clone()), platform: String::new() };
     docker.create_container(Some(options), config).await.unwrap();
-    docker.start_container::<String>(&foreign, None).await.unwrap();
+    docker.start_container(&foreign, None).await.unwrap();
 
     env.down(true).await.unwrap();
     let info =
@@ -280,7 +282,7 @@ async fn up_cleans_the_leftovers_of_a_crashed_run() {
         (LABEL_SERVICE.to_string(), "redis".to_string()),
     ]);
     let config = Config { image: Some(image), labels: Some(labels), ..Default::default() };
-    let options = CreateContainerOptions { name: stray.clone(), platform: None };
+    let options = CreateContainerOptions { name: Some(stray.clone()), platform: String::new() };
     docker.create_container(Some(options), config).await.unwrap();
 
     let endpoints = up(&env).await;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bollard::Docker;
-use bollard::image::BuildImageOptions;
+use bollard::query_parameters::BuildImageOptions;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
@@ -139,16 +139,16 @@ pub async fn build_scratch_image(
         context.len() as f64 / 1e6
     ));
     let options = BuildImageOptions {
-        t: image.tag.clone(),
+        t: Some(image.tag.clone()),
         rm: true,
         forcerm: true,
-        labels: image.labels.clone(),
+        labels: Some(image.labels.clone()),
         ..Default::default()
     };
-    let mut stream = docker.build_image(options, None, Some(context.into()));
+    let mut stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| failed(e.to_string()))?;
-        if let Some(err) = info.error {
+        if let Some(err) = info.error_detail.and_then(|d| d.message) {
             return Err(failed(err.trim().to_string()));
         }
         if let Some(line) = info.stream.as_deref().map(str::trim).filter(|l| l.starts_with("Step")) {

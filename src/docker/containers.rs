@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use bollard::Docker;
-use bollard::container::{
-    Config, CreateContainerOptions, ListContainersOptions, NetworkingConfig, RemoveContainerOptions,
-    StartContainerOptions,
+use bollard::models::{
+    ContainerCreateBody, ContainerStateStatusEnum, EndpointSettings, HostConfig, NetworkCreateRequest,
+    NetworkingConfig, PortBinding, VolumeCreateRequest,
 };
-use bollard::models::{ContainerStateStatusEnum, EndpointSettings, HostConfig, PortBinding};
-use bollard::network::{CreateNetworkOptions, ListNetworksOptions};
-use bollard::volume::{CreateVolumeOptions, ListVolumesOptions, RemoveVolumeOptions};
+use bollard::query_parameters::{
+    CreateContainerOptions, ListContainersOptions, ListNetworksOptions, ListVolumesOptions,
+    RemoveContainerOptions, RemoveVolumeOptions, StartContainerOptions,
+};
 
 use super::DockerError;
 use super::error::{is_not_found, status_code};
@@ -44,7 +45,8 @@ pub struct RunState {
 
 /// Every container (running or not) labelled as ours in `env_id`.
 pub async fn list_ours(docker: &Docker, env_id: &str) -> Result<Vec<OurContainer>, DockerError> {
-    let options = ListContainersOptions { all: true, filters: env_filter(env_id), ..Default::default() };
+    let options =
+        ListContainersOptions { all: true, filters: Some(env_filter(env_id)), ..Default::default() };
     let list = docker
         .list_containers(Some(options))
         .await
@@ -62,7 +64,7 @@ pub async fn list_ours(docker: &Docker, env_id: &str) -> Result<Vec<OurContainer
                 .to_string(),
             service: c.labels.as_ref().and_then(|l| l.get(LABEL_SERVICE).cloned()).unwrap_or_default(),
             image: c.image.unwrap_or_default(),
-            state: c.state.unwrap_or_default(),
+            state: c.state.map(|s| s.to_string()).unwrap_or_default(),
         })
         .collect())
 }
@@ -100,17 +102,16 @@ pub async fn container_state(docker: &Docker, container: &str) -> Result<RunStat
 /// Creates the environment's bridge network unless ours already exists.
 pub async fn ensure_network(docker: &Docker, env_id: &str) -> Result<String, DockerError> {
     let name = network_name(env_id);
-    match docker.inspect_network::<String>(&name, None).await {
+    match docker.inspect_network(&name, None).await {
         Ok(net) if is_ours(net.labels.as_ref(), env_id) => return Ok(name),
         Ok(_) => return Err(DockerError::NameTaken { kind: "network", name }),
         Err(e) if is_not_found(&e) => {}
         Err(e) => return Err(DockerError::api(format!("inspecting network {name}"), e)),
     }
-    let options = CreateNetworkOptions {
+    let options = NetworkCreateRequest {
         name: name.clone(),
-        driver: "bridge".to_string(),
-        check_duplicate: true,
-        labels: labels_for(env_id, "network"),
+        driver: Some("bridge".to_string()),
+        labels: Some(labels_for(env_id, "network")),
         ..Default::default()
     };
     docker
@@ -123,7 +124,7 @@ pub async fn ensure_network(docker: &Docker, env_id: &str) -> Result<String, Doc
 /// True when this environment's network exists.
 pub async fn network_exists(docker: &Docker, env_id: &str) -> Result<bool, DockerError> {
     let name = network_name(env_id);
-    match docker.inspect_network::<String>(&name, None).await {
+    match docker.inspect_network(&name, None).await {
         Ok(_) => Ok(true),
         Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(DockerError::api(format!("inspecting network {name}"), e)),
@@ -139,10 +140,10 @@ pub async fn ensure_volume(docker: &Docker, env_id: &str, service: Service) -> R
         Err(e) if is_not_found(&e) => {}
         Err(e) => return Err(DockerError::api(format!("inspecting volume {name}"), e)),
     }
-    let options = CreateVolumeOptions {
-        name: name.clone(),
-        driver: "local".to_string(),
-        labels: labels_for(env_id, service.name()),
+    let options = VolumeCreateRequest {
+        name: Some(name.clone()),
+        driver: Some("local".to_string()),
+        labels: Some(labels_for(env_id, service.name())),
         ..Default::default()
     };
     docker
@@ -175,19 +176,19 @@ pub async fn create_service(
     };
     let endpoint = EndpointSettings { aliases: Some(vec![service.name().to_string()]), ..Default::default() };
     let cmd = service.command();
-    let config = Config {
+    let config = ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: (!cmd.is_empty()).then_some(cmd),
         env: Some(service.environment()),
         labels: Some(labels_for(env_id, service.name())),
-        exposed_ports: Some(HashMap::from([(port_key, HashMap::new())])),
+        exposed_ports: Some(vec![port_key]),
         host_config: Some(host_config),
         networking_config: Some(NetworkingConfig {
-            endpoints_config: HashMap::from([(network_name(env_id), endpoint)]),
+            endpoints_config: Some(HashMap::from([(network_name(env_id), endpoint)])),
         }),
         ..Default::default()
     };
-    let options = CreateContainerOptions { name: name.clone(), platform: None };
+    let options = CreateContainerOptions { name: Some(name.clone()), platform: String::new() };
     match docker.create_container(Some(options), config).await {
         Ok(created) => Ok(created.id),
         Err(e) if status_code(&e) == Some(409) => Err(DockerError::NameTaken { kind: "container", name }),
@@ -202,7 +203,7 @@ pub async fn start(
     service: Service,
     host_port: u16,
 ) -> Result<(), DockerError> {
-    match docker.start_container(container, None::<StartContainerOptions<String>>).await {
+    match docker.start_container(container, None::<StartContainerOptions>).await {
         Ok(()) => Ok(()),
         Err(e) => Err(port_error(&e.to_string(), host_port, service.name())
             .unwrap_or_else(|| DockerError::api(format!("starting container {container}"), e))),
@@ -231,7 +232,7 @@ pub async fn remove_environment(
         remove_container(docker, &container.id).await?;
     }
     let networks = docker
-        .list_networks(Some(ListNetworksOptions { filters: env_filter(env_id) }))
+        .list_networks(Some(ListNetworksOptions { filters: Some(env_filter(env_id)) }))
         .await
         .map_err(|e| DockerError::api(format!("listing the networks of environment {env_id}"), e))?;
     for net in networks.into_iter().filter(|n| is_ours(n.labels.as_ref(), env_id)) {
@@ -249,7 +250,7 @@ pub async fn remove_environment(
     }
     if remove_volumes {
         let volumes = docker
-            .list_volumes(Some(ListVolumesOptions { filters: env_filter(env_id) }))
+            .list_volumes(Some(ListVolumesOptions { filters: Some(env_filter(env_id)) }))
             .await
             .map_err(|e| DockerError::api(format!("listing the volumes of environment {env_id}"), e))?;
         for vol in

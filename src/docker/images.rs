@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::image::CreateImageOptions;
+use bollard::query_parameters::CreateImageOptions;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
@@ -140,13 +140,13 @@ fn image_labels(service: Service, source: &str) -> HashMap<String, String> {
 /// Pulls `image`, sending a summed progress line at most every 500 ms. Err = the reason.
 async fn pull(docker: &Docker, image: &str, progress: &mpsc::Sender<String>) -> Result<(), String> {
     let _ = progress.try_send(format!("pulling {image}"));
-    let options = CreateImageOptions { from_image: image.to_string(), ..Default::default() };
+    let options = CreateImageOptions { from_image: Some(image.to_string()), ..Default::default() };
     let mut stream = docker.create_image(Some(options), None, None);
     let mut layers: HashMap<String, (u64, u64)> = HashMap::new();
     let mut last_report = Instant::now();
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| e.to_string())?;
-        if let Some(err) = info.error {
+        if let Some(err) = info.error_detail.and_then(|d| d.message) {
             return Err(err);
         }
         if let (Some(id), Some(detail)) = (info.id, info.progress_detail) {

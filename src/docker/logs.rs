@@ -2,7 +2,7 @@
 //! messages, and a stream (tail, then follow) for `env logs` and the TUI. Imports bollard.
 
 use bollard::Docker;
-use bollard::container::LogsOptions;
+use bollard::query_parameters::LogsOptions;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
@@ -15,13 +15,8 @@ pub fn stream_lines(
     tail: usize,
     follow: bool,
 ) -> BoxStream<'static, Result<String, DockerError>> {
-    let options = LogsOptions::<String> {
-        follow,
-        stdout: true,
-        stderr: true,
-        tail: tail.to_string(),
-        ..Default::default()
-    };
+    let options =
+        LogsOptions { follow, stdout: true, stderr: true, tail: tail.to_string(), ..Default::default() };
     let context = format!("reading the logs of {container}");
     // The client is a cheap handle; cloning it lets the stream outlive the borrow.
     let docker = docker.clone();

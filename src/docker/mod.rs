@@ -156,7 +156,7 @@ impl DockerEnv {
     pub async fn start_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;
         self.docker
-            .start_container(&container, None::<bollard::container::StartContainerOptions<String>>)
+            .start_container(&container, None::<bollard::query_parameters::StartContainerOptions>)
             .await
             .or_else(|e| if error::status_code(&e) == Some(304) { Ok(()) } else { Err(e) })
             .map_err(|e| DockerError::api(format!("starting {container}"), e))
@@ -164,7 +164,7 @@ impl DockerEnv {
 
     pub async fn stop_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;
-        let options = bollard::container::StopContainerOptions { t: 5 };
+        let options = bollard::query_parameters::StopContainerOptions { t: Some(5), signal: None };
         self.docker
             .stop_container(&container, Some(options))
             .await
@@ -174,7 +174,7 @@ impl DockerEnv {
 
     pub async fn restart_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;
-        let options = bollard::container::RestartContainerOptions { t: 5 };
+        let options = bollard::query_parameters::RestartContainerOptions { t: Some(5), signal: None };
         self.docker
             .restart_container(&container, Some(options))
             .await
@@ -184,7 +184,7 @@ impl DockerEnv {
     /// SIGKILL a service's container (tests: "redis dies mid-run").
     pub async fn kill_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;
-        let options = bollard::container::KillContainerOptions { signal: "SIGKILL" };
+        let options = bollard::query_parameters::KillContainerOptions { signal: "SIGKILL".to_string() };
         self.docker
             .kill_container(&container, Some(options))
             .await

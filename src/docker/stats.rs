@@ -2,7 +2,8 @@
 //! computed the way `docker stats` does. Imports bollard.
 
 use bollard::Docker;
-use bollard::container::{MemoryStatsStats, Stats, StatsOptions};
+use bollard::models::ContainerStatsResponse;
+use bollard::query_parameters::StatsOptions;
 use futures::StreamExt;
 
 use super::DockerError;
@@ -25,23 +26,29 @@ pub async fn sample(docker: &Docker, container: &str) -> Result<Usage, DockerErr
     }
 }
 
-fn usage(stats: &Stats) -> Usage {
-    let cpu = &stats.cpu_stats;
-    let pre = &stats.precpu_stats;
-    let cpu_delta = cpu.cpu_usage.total_usage.saturating_sub(pre.cpu_usage.total_usage) as f64;
+fn usage(stats: &ContainerStatsResponse) -> Usage {
+    let default_cpu = Default::default();
+    let cpu = stats.cpu_stats.as_ref().unwrap_or(&default_cpu);
+    let pre = stats.precpu_stats.as_ref().unwrap_or(&default_cpu);
+    let total = |c: &bollard::models::ContainerCpuStats| {
+        c.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0)
+    };
+    let cpu_delta = total(cpu).saturating_sub(total(pre)) as f64;
     let system_delta =
         cpu.system_cpu_usage.unwrap_or(0).saturating_sub(pre.system_cpu_usage.unwrap_or(0)) as f64;
     let cpus = cpu
         .online_cpus
-        .or_else(|| cpu.cpu_usage.percpu_usage.as_ref().map(|v| v.len() as u64))
+        .map(u64::from)
+        .or_else(|| cpu.cpu_usage.as_ref()?.percpu_usage.as_ref().map(|v| v.len() as u64))
         .unwrap_or(1)
         .max(1) as f64;
     let cpu_percent = if system_delta > 0.0 { cpu_delta / system_delta * cpus * 100.0 } else { 0.0 };
-    let mem = &stats.memory_stats;
-    let inactive_file = match &mem.stats {
-        Some(MemoryStatsStats::V1(v1)) => v1.total_inactive_file,
-        Some(MemoryStatsStats::V2(v2)) => v2.inactive_file,
-        None => 0,
-    };
+    let Some(mem) = stats.memory_stats.as_ref() else { return Usage { cpu_percent, memory_bytes: 0 } };
+    // cgroup v1 names the page cache `total_inactive_file`, v2 `inactive_file`.
+    let inactive_file = mem
+        .stats
+        .as_ref()
+        .and_then(|s| s.get("total_inactive_file").or_else(|| s.get("inactive_file")).copied())
+        .unwrap_or(0);
     Usage { cpu_percent, memory_bytes: mem.usage.unwrap_or(0).saturating_sub(inactive_file) }
 }

@@ -74,7 +74,7 @@ impl AppState {
                 Outcome::Rejected { in_flight: guard.count - 1, limit: config.max_concurrent },
             );
         }
-        if config.failure_rate > 0.0 && rand::thread_rng().r#gen::<f64>() < config.failure_rate {
+        if config.failure_rate > 0.0 && rand::rng().random::<f64>() < config.failure_rate {
             let mode = config.failure_mode;
             Stats::bump(&counters.injected[mode.index()]);
             if mode == FailureMode::Hang {
@@ -144,7 +144,7 @@ impl AppState {
 pub fn simulated_work(config: &MockConfig, resource_count: u32) -> Duration {
     let mut ms = config.latency_ms + config.per_resource_ms * f64::from(resource_count);
     if config.jitter_ms > 0.0 {
-        let u: f64 = rand::thread_rng().r#gen();
+        let u: f64 = rand::rng().random();
         ms += match config.jitter {
             Jitter::None => 0.0,
             Jitter::Uniform => u * config.jitter_ms,

@@ -129,14 +129,14 @@ impl VirtualUser {
                 if self.recent.is_empty() {
                     return vec![self.new_webhook(name(1, "/webhook"), size, phase_elapsed)];
                 }
-                let pick = self.rng.gen_range(0..self.recent.len());
+                let pick = self.rng.random_range(0..self.recent.len());
                 let body = self.recent.get(pick).cloned();
                 vec![post("/webhook", name(1, "/webhook"), body, 1)]
             }
             RequestKind::Batch(batch) => {
                 let n = match batch {
                     BatchSize::Fixed(n) => n,
-                    BatchSize::Range(lo, hi) => self.rng.gen_range(lo..=hi.max(lo)),
+                    BatchSize::Range(lo, hi) => self.rng.random_range(lo..=hi.max(lo)),
                     BatchSize::Cascade => cascade_batch_size(phase_elapsed),
                 };
                 let body = self.new_batch(n, size, phase_elapsed);
@@ -181,7 +181,7 @@ impl VirtualUser {
         if hi <= lo {
             return lo;
         }
-        lo + (hi - lo).mul_f64(self.rng.r#gen::<f64>())
+        lo + (hi - lo).mul_f64(self.rng.random::<f64>())
     }
 
     fn pick_task(&mut self) -> usize {
@@ -189,14 +189,14 @@ impl VirtualUser {
         if total == 0 {
             return 0;
         }
-        let draw = self.rng.gen_range(0..total);
+        let draw = self.rng.random_range(0..total);
         self.cumulative_weights.partition_point(|&c| c <= draw)
     }
 
     fn pick_repo_size(&mut self) -> RepoSize {
         match self.repo_size {
             RepoSizeChoice::Fixed(size) => size,
-            RepoSizeChoice::Mixed => RepoSize::ALL[self.rng.gen_range(0..RepoSize::ALL.len())],
+            RepoSizeChoice::Mixed => RepoSize::ALL[self.rng.random_range(0..RepoSize::ALL.len())],
         }
     }
 

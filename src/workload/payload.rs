@@ -176,7 +176,7 @@ struct Details<'a> {
 fn push_id8(rng: &mut impl Rng, out: &mut String) {
     const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     // 36^8 < 2^64, so one draw yields all eight digits (bias below 1e-7).
-    let mut v: u64 = rng.r#gen();
+    let mut v: u64 = rng.random();
     for _ in 0..8 {
         out.push(ALPHABET[(v % 36) as usize] as char);
         v /= 36;
@@ -185,8 +185,8 @@ fn push_id8(rng: &mut impl Rng, out: &mut String) {
 
 /// An ARN of the template's resource type, and where its resource name starts.
 fn make_arn(rng: &mut impl Rng, resource_type: ResourceType, arn: &mut String) -> usize {
-    let account: u64 = rng.gen_range(100_000_000_000..=999_999_999_999);
-    let region = REGIONS[rng.gen_range(0..REGIONS.len())];
+    let account: u64 = rng.random_range(100_000_000_000..=999_999_999_999);
+    let region = REGIONS[rng.random_range(0..REGIONS.len())];
     // Writing into a String cannot fail; the results are ignored for that reason.
     let name_start;
     match resource_type {
@@ -205,7 +205,7 @@ fn make_arn(rng: &mut impl Rng, resource_type: ResourceType, arn: &mut String) -
         ResourceType::SecurityGroup => {
             let _ = write!(arn, "arn:aws:ec2:{region}:{account}:security-group/");
             name_start = arn.len();
-            let _ = write!(arn, "sg-{:08x}", rng.gen_range(10_000_000u32..=99_999_999));
+            let _ = write!(arn, "sg-{:08x}", rng.random_range(10_000_000u32..=99_999_999));
         }
         ResourceType::RdsInstance => {
             let _ = write!(arn, "arn:aws:rds:{region}:{account}:db:");
@@ -224,8 +224,8 @@ pub fn format_failed_at(at: SystemTime) -> String {
 
 /// Appends one new failure as a JSON object to `out`.
 pub fn write_failure(rng: &mut impl Rng, repo_size: RepoSize, failed_at: &str, out: &mut Vec<u8>) {
-    let template = &TEMPLATES[rng.gen_range(0..TEMPLATES.len())];
-    let severity = SEVERITIES[rng.gen_range(0..SEVERITIES.len())];
+    let template = &TEMPLATES[rng.random_range(0..TEMPLATES.len())];
+    let severity = SEVERITIES[rng.random_range(0..SEVERITIES.len())];
     let mut arn = String::with_capacity(96);
     let name_start = make_arn(rng, template.resource_type, &mut arn);
     let mut test_id = String::with_capacity(template.test_id.len() + 9);

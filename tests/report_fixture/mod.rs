@@ -60,7 +60,7 @@ fn phase_names(i: usize) -> (String, String) {
 
 /// Standard normal from two uniforms (Box–Muller).
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let (u1, u2): (f64, f64) = (rng.r#gen::<f64>().max(1e-12), rng.r#gen());
+    let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
@@ -99,13 +99,13 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
         let (mut requests, mut failures) = (0u64, 0u64);
         for s in 0..f.seconds_per_phase {
             let ts = t0 + s;
-            let n = (rate * (0.85 + 0.3 * rng.r#gen::<f64>())).round() as u64;
+            let n = (rate * (0.85 + 0.3 * rng.random::<f64>())).round() as u64;
             let mut h = LatencyHistogram::new();
             let mut fails = 0;
             for _ in 0..n {
                 let ms = (base_ms.ln() + 0.45 * normal(&mut rng)).exp();
                 h.record_us((ms * 1000.0) as u64);
-                if rng.r#gen::<f64>() < fail_share {
+                if rng.random::<f64>() < fail_share {
                     fails += 1;
                 }
             }
@@ -130,13 +130,13 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             let _ = writeln!(
                 resources,
                 "{ts},terrafix-api,{:.1},{}",
-                10.0 + 5.0 * i as f64 + 3.0 * rng.r#gen::<f64>(),
+                10.0 + 5.0 * i as f64 + 3.0 * rng.random::<f64>(),
                 60_000_000 + 2_000_000 * i as u64 + s as u64 * 10_000
             );
             let _ = writeln!(
                 resources,
                 "{ts},redis,{:.1},{}",
-                2.0 + rng.r#gen::<f64>(),
+                2.0 + rng.random::<f64>(),
                 12_000_000 + s as u64 * 1000
             );
         }

@@ -77,10 +77,10 @@ impl RedisStore {
             }
         }
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(CALL_TIMEOUT)
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(CALL_TIMEOUT))
             .set_number_of_retries(1)
-            .set_max_delay(1000);
+            .set_max_delay(Duration::from_secs(1));
         let attempt = tokio::time::timeout(
             CONNECT_TIMEOUT * 2,
             ConnectionManager::new_with_config(self.client.clone(), config),
