@@ -5,8 +5,8 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use terrafix_tui::profile::{
-    self, BatchSize, Load, Overrides, Profile, RepoSize, RepoSizeChoice, RequestKind, WaitStrategy,
-    parse_duration,
+    self, BatchSize, Load, Overrides, Profile, RepoSize, RepoSizeChoice, RequestKind, TimeScale,
+    WaitStrategy, parse_duration,
 };
 
 fn mins(m: u64) -> Duration {
@@ -166,7 +166,9 @@ fn capacity_searches_the_mock_with_four_workers() {
 fn time_scale_shrinks_all_under_six_minutes() {
     let p = profile::load("all", None).unwrap();
     assert!(p.planned_duration() > Duration::from_secs(55 * 60));
-    let scaled = p.with_overrides(&Overrides { time_scale: Some(0.1), ..Default::default() }).unwrap();
+    let scaled = p
+        .with_overrides(&Overrides { time_scale: Some(TimeScale::new(0.1).unwrap()), ..Default::default() })
+        .unwrap();
     assert!(scaled.planned_duration() < Duration::from_secs(6 * 60), "{:?}", scaled.planned_duration());
     assert_eq!(scaled.pause_between_phases, Duration::from_secs(1));
     assert_eq!(scaled.phases[0].duration, Duration::from_secs(18));
@@ -177,7 +179,7 @@ fn users_duration_and_phase_overrides() {
     let overrides = Overrides {
         users: NonZeroU32::new(3),
         duration: Some(Duration::from_secs(20)),
-        time_scale: Some(0.5),
+        time_scale: Some(TimeScale::new(0.5).unwrap()),
         phases: vec!["throughput_max".into(), "throughput_baseline".into()],
     };
     let p = profile::load("throughput", None).unwrap().with_overrides(&overrides).unwrap();
@@ -201,11 +203,17 @@ fn unknown_phase_override_lists_valid_names() {
         .unwrap_err();
     assert!(err.message.contains("throughput_huge"), "{err}");
     assert!(err.message.contains("throughput_baseline, throughput_medium"), "{err}");
-    let err = profile::load("smoke", None)
+    let err = profile::load("throughput", None)
         .unwrap()
-        .with_overrides(&Overrides { time_scale: Some(0.0), ..Default::default() })
+        .with_overrides(&Overrides { time_scale: Some(TimeScale::new(1e3).unwrap()), ..Default::default() })
+        .and_then(|p| {
+            p.with_overrides(&Overrides {
+                time_scale: Some(TimeScale::new(1e3).unwrap()),
+                ..Default::default()
+            })
+        })
         .unwrap_err();
-    assert!(err.message.contains("--time-scale"), "{err}");
+    assert!(err.message.contains("longer than a year"), "{err}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::cli::RunArgs;
 use crate::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target};
 use crate::metrics::Snapshot;
 use crate::metrics::summary::{RunStatus, RunSummary};
-use crate::profile::{self, Overrides};
+use crate::profile::{self, Overrides, TimeScale};
 
 pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let request = build_request(&args, profiles_dir.as_deref())?;
@@ -57,11 +57,10 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
 
 fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<RunRequest> {
     let profile = profile::load(&args.profile, profiles_dir)?;
-    if let Some(f) = args.time_scale
-        && !(f.is_finite() && f > 0.0)
-    {
-        return Err(UsageError(format!("--time-scale {f}: must be a positive number, e.g. 0.1")).into());
-    }
+    let time_scale = match args.time_scale {
+        Some(f) => Some(TimeScale::new(f).map_err(|e| UsageError(format!("--time-scale: {e}")))?),
+        None => None,
+    };
     let users = match args.users {
         Some(0) => return Err(UsageError("--users 0: a phase needs at least one user".into()).into()),
         Some(n) => NonZeroU32::new(n),
@@ -74,7 +73,7 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         ),
         None => None,
     };
-    let overrides = Overrides { time_scale: args.time_scale, users, duration, phases: args.phases.clone() };
+    let overrides = Overrides { time_scale, users, duration, phases: args.phases.clone() };
     let profile = profile.with_overrides(&overrides)?;
     let target = Target::parse(&args.target).map_err(UsageError)?;
     let seed = args.seed.unwrap_or_else(|| {
@@ -89,7 +88,7 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         target,
         output_root: args.output.clone(),
         seed,
-        time_scale: args.time_scale.unwrap_or(1.0),
+        time_scale: time_scale.unwrap_or_default().get(),
     })
 }
 

@@ -42,7 +42,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         total_s += number * unit_s;
         rest = &rest[unit_len..];
     }
-    if !total_s.is_finite() || total_s > 366.0 * 86_400.0 {
+    if !total_s.is_finite() || total_s > super::MAX_DURATION.as_secs_f64() {
         return Err(format!("`{trimmed}` is too long (at most a year)"));
     }
     Ok(Duration::from_secs_f64(total_s))

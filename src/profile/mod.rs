@@ -7,6 +7,7 @@ mod convert;
 mod duration;
 mod overrides;
 mod raw;
+mod scale;
 mod types;
 mod values;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 pub use builtin::{BUILTIN_BEHAVIOURS, builtin_behaviour};
 pub use convert::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, default_task_name};
 pub use duration::{format_duration, parse_duration};
+pub use scale::{MAX_DURATION, TimeScale};
 pub use types::*;
 
 use raw::RawProfile;

@@ -40,17 +40,17 @@ impl Profile {
             }
         }
         if let Some(scale) = overrides.time_scale {
-            if !(scale.is_finite() && scale > 0.0) {
-                return Err(ProfileError::new(format!(
-                    "--time-scale {scale}: must be a number above 0 (0.1 runs ten times faster)"
-                )));
-            }
             for phase in &mut self.phases {
-                phase.duration = phase.duration.mul_f64(scale);
+                phase.duration = scale
+                    .apply(phase.duration, &format!("phase {}", phase.name))
+                    .map_err(ProfileError::new)?;
             }
-            self.pause_between_phases = self.pause_between_phases.mul_f64(scale);
+            self.pause_between_phases = scale
+                .apply(self.pause_between_phases, "the pause between phases")
+                .map_err(ProfileError::new)?;
             if let Some(capacity) = &mut self.capacity {
-                capacity.step_duration = capacity.step_duration.mul_f64(scale);
+                capacity.step_duration =
+                    scale.apply(capacity.step_duration, "the capacity step").map_err(ProfileError::new)?;
             }
         }
         Ok(self)

@@ -217,7 +217,7 @@ pub struct CapacitySearch {
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
     /// Multiplies every duration and pause.
-    pub time_scale: Option<f64>,
+    pub time_scale: Option<super::TimeScale>,
     /// Replaces users (closed) in every phase.
     pub users: Option<NonZeroU32>,
     /// Replaces every phase's duration (before time scale).

@@ -4,7 +4,7 @@ use std::num::NonZeroU32;
 
 use super::{PAGE, flash_error, step};
 use crate::experiment::{RunRequest, Target};
-use crate::profile::Overrides;
+use crate::profile::{Overrides, TimeScale};
 use crate::tui::action::{Action, Command};
 use crate::tui::format::parse_duration;
 use crate::tui::state::{
@@ -182,10 +182,7 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
     match field {
         RunField::Target => Ok(()),
         RunField::Url => Target::parse(text).map(|_| ()),
-        RunField::TimeScale => match text.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => Ok(()),
-            _ => Err(format!("time scale {text:?}: write a number above 0, e.g. 0.1 (ten times faster)")),
-        },
+        RunField::TimeScale => TimeScale::parse(text).map(|_| ()),
         RunField::Users => text
             .parse::<NonZeroU32>()
             .map(|_| ())
@@ -204,7 +201,7 @@ fn overrides(settings: &RunSettings, phases: Vec<String>) -> Result<(Overrides, 
     }
     let opt = |t: &str| if t.trim().is_empty() { None } else { Some(t.trim().to_string()) };
     let overrides = Overrides {
-        time_scale: opt(&settings.time_scale).and_then(|t| t.parse().ok()),
+        time_scale: opt(&settings.time_scale).and_then(|t| TimeScale::parse(&t).ok()),
         users: opt(&settings.users).and_then(|t| t.parse().ok()),
         duration: opt(&settings.duration).and_then(|t| parse_duration(&t).ok()),
         phases,
@@ -251,7 +248,7 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         Ok(parts) => parts,
         Err(problem) => return flash_error(state, problem),
     };
-    let time_scale = overrides.time_scale.unwrap_or(1.0);
+    let time_scale = overrides.time_scale.unwrap_or_default().get();
     let name = profile.name.clone();
     let profile = match profile.with_overrides(&overrides) {
         Ok(profile) => profile,
