@@ -187,3 +187,60 @@ async fn failed_batch_items_are_counted_though_the_batch_answers_200() {
     assert!(injected > 100, "{injected} injected of ~2000 items");
     assert_eq!(p.batch_items_failed, injected, "the client counts exactly the items the server failed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_quick_skips_end_only_the_phase_that_was_running() {
+    let out = tempfile::tempdir().unwrap();
+    let b = webhook_only("skip", WaitStrategy::Constant(Duration::from_millis(50)));
+    let first = closed_phase("first", b.clone(), 2, 10.0, 60.0);
+    let second = closed_phase("second", b, 2, 10.0, 3.0);
+    let control = RunControl::default();
+    let skip = control.skip.clone();
+    let presser = tokio::spawn(async move {
+        // skip_current is false until the first phase has begun: that is the event waited for.
+        while !skip.skip_current() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        skip.skip_current();
+    });
+    let r = run_collect(profile("skip", vec![first, second]), Target::Embedded, out.path(), control).await;
+    presser.await.unwrap();
+    let phases = &r.summary.experiments;
+    assert_eq!(phases[0].status, PhaseStatus::Skipped);
+    assert!(phases[0].duration_s < 30.0, "the first phase was skipped: {} s", phases[0].duration_s);
+    assert_eq!(phases[1].status, PhaseStatus::Completed, "the second press must not skip the next phase");
+    assert!(phases[1].duration_s >= 2.5, "second phase ran {} s of 3", phases[1].duration_s);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_on_disk_says_running_until_the_run_ends() {
+    let out = tempfile::tempdir().unwrap();
+    let b = webhook_only("running", WaitStrategy::Constant(Duration::from_millis(50)));
+    let phase = closed_phase("running", b, 2, 10.0, 3.0);
+    let root = out.path().to_path_buf();
+    let watcher = tokio::spawn(async move {
+        // The summary exists before the first phase ends, and says so.
+        loop {
+            let found = std::fs::read_dir(&root)
+                .ok()
+                .and_then(|mut d| d.next())
+                .and_then(|e| e.ok())
+                .map(|e| e.path().join("experiment_summary.json"))
+                .filter(|p| p.exists());
+            if let Some(path) = found
+                && let Ok(s) = terrafix_tui::metrics::summary::RunSummary::load(&path)
+            {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    let r = run_collect(profile("running", vec![phase]), Target::Embedded, out.path(), RunControl::default())
+        .await;
+    let early = watcher.await.unwrap();
+    assert_eq!(early.status, RunStatus::Running);
+    assert!(early.finished_at.is_empty());
+    assert!(early.experiments.is_empty(), "written before the first phase ended");
+    assert_eq!(r.summary.status, RunStatus::Completed);
+    assert!(!r.summary.finished_at.is_empty());
+}

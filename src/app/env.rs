@@ -55,7 +55,7 @@ async fn up(env: &DockerEnv, opts: &UpOptions) -> anyhow::Result<ExitCode> {
     });
     let outcome = tokio::select! {
         result = env.up(opts, &progress_tx) => Some(result),
-        _ = tokio::signal::ctrl_c() => None,
+        _ = super::signals::stop_requested() => None,
     };
     drop(progress_tx);
     // The printer ends once the sender is gone; a panic in it only loses progress lines.
@@ -88,7 +88,7 @@ async fn logs(env: &DockerEnv, service: &str, tail: usize, follow: bool) -> anyh
                 Some(line) => println!("{}", line?),
                 None => break,
             },
-            _ = tokio::signal::ctrl_c() => break,
+            _ = super::signals::stop_requested() => break,
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ mod env;
 mod profiles;
 mod run;
 mod serve;
+mod signals;
 mod tui;
 
 use std::process::ExitCode;

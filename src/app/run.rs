@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::UsageError;
+use super::{UsageError, signals};
 use crate::cli::RunArgs;
 use crate::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target};
 use crate::metrics::Snapshot;
@@ -28,15 +28,19 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     let cancel = control.cancel.clone();
     let run = experiment::run(request, channels, control);
     tokio::pin!(run);
-    // First Ctrl-C: stop gracefully and write what was measured. Second: quit at once.
+    // First Ctrl-C (or SIGTERM/SIGHUP): stop gracefully and write what was measured.
+    // Second: quit at once.
     let outcome = tokio::select! {
         outcome = &mut run => outcome,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("\ninterrupted: stopping the run and writing what was measured (Ctrl-C again to quit at once)");
+        stop = signals::stop_requested() => {
+            eprintln!(
+                "\n{}: stopping the run and writing what was measured (Ctrl-C again to quit at once)",
+                stop.name()
+            );
             cancel.cancel();
             tokio::select! {
                 outcome = &mut run => outcome,
-                _ = tokio::signal::ctrl_c() => {
+                _ = signals::stop_requested() => {
                     eprintln!("quit without waiting: results may be incomplete");
                     return Ok(ExitCode::from(130));
                 }
@@ -239,6 +243,7 @@ fn print_table(summary: &RunSummary) {
         println!("note: {note}");
     }
     let status = match summary.status {
+        RunStatus::Running => "running (not finished)",
         RunStatus::Completed => "completed",
         RunStatus::Aborted => "aborted",
         RunStatus::Failed => "failed",

@@ -50,27 +50,8 @@ fn config_from(args: &ServeArgs) -> anyhow::Result<MockConfig> {
     Ok(config)
 }
 
-/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM (docker stop).
+/// Resolves on the first SIGINT (Ctrl-C), SIGTERM (docker stop) or SIGHUP.
 async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // No SIGINT handler possible: wait for SIGTERM alone.
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT: draining in-flight requests"),
-        () = terminate => tracing::info!("SIGTERM: draining in-flight requests"),
-    }
+    let stop = super::signals::stop_requested().await;
+    tracing::info!("{}: draining in-flight requests", stop.name());
 }

@@ -9,13 +9,13 @@ mod phase_run;
 mod results;
 mod runner;
 mod sink;
+mod skip;
 pub mod target;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -93,7 +93,7 @@ pub struct RunControl {
     /// Stops the run: in-flight requests finish (bounded), results are written as `aborted`.
     pub cancel: CancellationToken,
     /// Ends the current phase early (or the current pause) and goes on with the next.
-    pub skip_phase: Arc<Notify>,
+    pub skip: SkipControl,
 }
 
 /// One phase as planned, for progress displays.
@@ -169,6 +169,7 @@ pub async fn run(
 }
 
 pub use runner::REQUEST_TIMEOUT;
+pub use skip::{SkipControl, SkipScope};
 
 /// `experiment_summary.html` beside the JSON, charts or not; a failure is logged, not fatal
 /// (the JSON and CSVs are what the run is judged by).

@@ -89,10 +89,10 @@ impl RunContext {
         let mut sink = self.sink_for(index, phase, &files).await;
         let phase_stop = self.control.cancel.child_token();
         let skip_watch = {
-            let (skip, stop) = (self.control.skip_phase.clone(), phase_stop.clone());
+            let (mut skip, stop) = (self.control.skip.begin(), phase_stop.clone());
             tokio::spawn(async move {
                 tokio::select! {
-                    _ = skip.notified() => stop.cancel(),
+                    _ = skip.skipped() => stop.cancel(),
                     _ = stop.cancelled() => {}
                 }
             })

@@ -218,13 +218,17 @@ pub async fn run(
         time_scale: request.time_scale,
         started_at: rfc3339(started_at),
         finished_at: String::new(),
-        status: RunStatus::Completed,
+        status: RunStatus::Running,
         passed: false,
         experiments: Vec::new(),
         thresholds: Vec::new(),
         capacity: None,
         notes,
     };
+    // From here on the folder describes itself: a killed run leaves `running` behind.
+    if let Err(e) = write_summary(&dir.join(SUMMARY_FILE), &summary) {
+        let _ = channels.events.send(Event::Warning(e.to_string())).await;
+    }
     let mut outcomes: Vec<PhaseOutcome> = Vec::new();
     for (index, phase) in profile.phases.iter().enumerate() {
         if control.cancel.is_cancelled() {
@@ -287,10 +291,11 @@ async fn pause(ctx: &RunContext, duration: Duration, next: &str) -> bool {
     if duration.is_zero() {
         return !ctx.control.cancel.is_cancelled();
     }
+    let mut skip = ctx.control.skip.begin();
     let _ = ctx.events.send(Event::Pause { next_phase: next.to_string(), duration }).await;
     tokio::select! {
         _ = tokio::time::sleep(duration) => true,
-        _ = ctx.control.skip_phase.notified() => true,
+        _ = skip.skipped() => true,
         _ = ctx.control.cancel.cancelled() => false,
     }
 }
@@ -303,9 +308,13 @@ fn finish(
     control: &RunControl,
 ) {
     summary.finished_at = rfc3339(SystemTime::now());
-    if control.cancel.is_cancelled() || summary.experiments.iter().any(|p| p.status == PhaseStatus::Aborted) {
-        summary.status = RunStatus::Aborted;
-    }
+    summary.status = if control.cancel.is_cancelled()
+        || summary.experiments.iter().any(|p| p.status == PhaseStatus::Aborted)
+    {
+        RunStatus::Aborted
+    } else {
+        RunStatus::Completed
+    };
     let mut all = Totals::default();
     let mut seconds = 0.0;
     for o in outcomes {

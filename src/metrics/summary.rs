@@ -13,6 +13,9 @@ pub const RESOURCES_FILE: &str = "resources.csv";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
+    /// Written at the start and after each phase; a folder left in this state belongs to a
+    /// run that is still going or was killed before it could finish.
+    Running,
     Completed,
     /// Stopped by the user (Ctrl-C, abort key); everything measured so far is kept.
     Aborted,

@@ -96,7 +96,7 @@ impl Worker {
             Command::StartRun(request) => self.start_run(*request),
             Command::SkipPhase => {
                 if let Some(run) = &self.run {
-                    run.control.skip_phase.notify_one();
+                    run.control.skip.skip_current();
                 }
             }
             Command::AbortRun => {

@@ -61,6 +61,7 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
             let e = &r.entries[i];
             let mark = match &e.summary {
                 Ok(s) if s.status == RunStatus::Aborted => Span::styled("◌", t.warn()),
+                Ok(s) if s.status == RunStatus::Running => Span::styled("…", t.warn()),
                 Ok(s) => verdict(t, s.passed),
                 Err(_) => Span::styled("?", t.warn()),
             };
