@@ -404,3 +404,21 @@ fn duration_flag_helper_reads_the_documented_forms() {
     assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
     assert!(parse_duration("soon").is_err());
 }
+
+#[test]
+fn huge_or_deeply_nested_files_are_refused_before_parsing() {
+    let started = std::time::Instant::now();
+    let err = profile::parse_str(&"[".repeat(100_000), "x", "deep.yaml").unwrap_err();
+    assert!(err.message.starts_with("deep.yaml:1:33: brackets nested deeper than 32"), "{err}");
+    let big = format!("name: big\ndescription: \"{}\"\n", "a".repeat(300 << 10));
+    let err = profile::parse_str(&big, "x", "big.yaml").unwrap_err();
+    assert!(err.message.contains("over the limit of 256 kB"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    // Apostrophes and brackets inside strings or comments are not nesting.
+    let fine = "name: ok # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\ndescription: the harness's \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\nphases: []\n";
+    let err = profile::parse_str(fine, "x", "fine.yaml").err().map(|e| e.message).unwrap_or_default();
+    assert!(!err.contains("nested"), "{err}");
+    for name in ["smoke", "all", "throughput", "resilience", "scalability", "capacity"] {
+        profile::load(name, None).unwrap();
+    }
+}

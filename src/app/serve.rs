@@ -16,6 +16,8 @@ pub async fn main(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server on that port? try --port"))?;
+    // With --port 0 the kernel picks the port: say which one it is.
+    let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(
         "mock TerraFix API on http://{addr} (latency {} ms, failure rate {}, dedup {})",
         config.latency_ms,

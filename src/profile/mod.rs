@@ -97,6 +97,7 @@ pub fn load_file(path: &Path) -> Result<Profile, ProfileError> {
 /// Parses and validates profile YAML. `source` names it in messages (a path or
 /// `builtin:NAME`); `default_name` is used when the YAML has no `name:`.
 pub fn parse_str(text: &str, default_name: &str, source: &str) -> Result<Profile, ProfileError> {
+    precheck(text, source)?;
     // First pass: the custom behaviour names, so phases can be checked against them
     // (with the exact location of a bad reference) in the second pass.
     let mut known: Vec<String> = BUILTIN_BEHAVIOURS.iter().map(|s| s.to_string()).collect();
@@ -111,6 +112,54 @@ pub fn parse_str(text: &str, default_name: &str, source: &str) -> Result<Profile
     };
     let raw = parsed.map_err(|e| yaml_error(source, text, &e))?;
     Ok(convert::to_profile(raw.0, default_name, source))
+}
+
+/// The largest profile file read (the shipped `all` profile is under 10 kB).
+pub const MAX_PROFILE_BYTES: usize = 256 << 10;
+/// The deepest `[`/`{` nesting read; real profiles stay under 6.
+pub const MAX_PROFILE_NESTING: usize = 32;
+
+/// Refuses what the YAML parser would take seconds over (its flow collections parse in
+/// quadratic time), before parsing it.
+fn precheck(text: &str, source: &str) -> Result<(), ProfileError> {
+    if text.len() > MAX_PROFILE_BYTES {
+        return Err(ProfileError::new(format!(
+            "{source}: the profile is {} kB, over the limit of {} kB; a profile describes phases, \
+             so it should be a few kB (is this the right file?)",
+            text.len() / 1024,
+            MAX_PROFILE_BYTES / 1024
+        )));
+    }
+    let mut depth = 0usize;
+    for (line_no, line) in text.lines().enumerate() {
+        // Quotes open only where a YAML scalar can start (so `harness's` is no quote) and
+        // are taken to close on their line: enough to find runaway brackets.
+        let (mut quote, mut prev) = (None::<char>, ' ');
+        for (col, c) in line.chars().enumerate() {
+            let at_start = matches!(prev, ' ' | '\t' | ':' | '[' | '{' | ',' | '-');
+            prev = c;
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '#') if at_start => break,
+                (None, '"' | '\'') if at_start => quote = Some(c),
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_PROFILE_NESTING {
+                        return Err(ProfileError::new(format!(
+                            "{source}:{}:{}: brackets nested deeper than {MAX_PROFILE_NESTING} levels; \
+                             profiles need only a few (check for an unclosed `[` or `{{`)",
+                            line_no + 1,
+                            col + 1
+                        )));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `file:line:col: path: message` from serde_yaml's error, plus where to look.
