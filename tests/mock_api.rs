@@ -121,6 +121,13 @@ async fn bad_input_gets_clear_json_errors_and_changes_nothing() {
     assert_eq!(error_of(&server, "/webhook", r#"{"resource_arn":"x"}"#).await.0, 422);
     assert_eq!(error_of(&server, "/batch", r#"{"a":1}"#).await.0, 400);
     assert_eq!(error_of(&server, "/batch", "[{\"test_id\":\"x\"}]").await.0, 422);
+    // Invalid UTF-8 inside a string the server would not keep: one rule for both routes.
+    let item = b"{\"test_id\":\"t\",\"resource_arn\":\"a\",\"note\":\"\xff\xfe\"}".to_vec();
+    let (status, msg) = error_of(&server, "/webhook", item.clone()).await;
+    assert_eq!((status, msg.contains("UTF-8")), (400, true), "{msg}");
+    let batch = [b"[".to_vec(), item, b"]".to_vec()].concat();
+    let (status, msg) = error_of(&server, "/batch", batch).await;
+    assert_eq!((status, msg.contains("UTF-8")), (400, true), "{msg}");
 
     let big = format!("{{\"test_id\":\"x\",\"resource_arn\":\"y\",\"pad\":\"{}\"}}", "a".repeat(1 << 20));
     let (status, msg) = error_of(&server, "/webhook", big).await;

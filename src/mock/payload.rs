@@ -54,6 +54,7 @@ struct RawDetails<'a> {
 
 /// Parses a `/webhook` body: a JSON object with `test_id` and `resource_arn`.
 pub fn parse_webhook(body: &[u8]) -> Result<Failure, PayloadError> {
+    check_utf8(body)?;
     match serde_json::from_slice::<RawFailure<'_>>(body) {
         Ok(raw) => validate(raw, None),
         Err(err) if err.is_data() => {
@@ -70,6 +71,7 @@ pub fn parse_webhook(body: &[u8]) -> Result<Failure, PayloadError> {
 /// Parses a `/batch` body: a JSON array of at most `MAX_BATCH_ITEMS` failure objects.
 /// Any bad item refuses the whole batch (naming the item), so nothing is half-done.
 pub fn parse_batch(body: &[u8]) -> Result<Vec<Failure>, PayloadError> {
+    check_utf8(body)?;
     let value: Value =
         serde_json::from_slice(body).map_err(|err| PayloadError::InvalidJson(err.to_string()))?;
     let Value::Array(items) = value else {
@@ -93,6 +95,15 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<Failure>, PayloadError> {
             validate(raw, Some(index))
         })
         .collect()
+}
+
+/// JSON is UTF-8 (RFC 8259). serde_json checks only the strings it keeps, so a field the
+/// server ignores could carry invalid bytes through `/webhook` that `/batch` (which keeps
+/// every value) refuses: one check on the whole body gives both routes one rule.
+fn check_utf8(body: &[u8]) -> Result<(), PayloadError> {
+    std::str::from_utf8(body).map(|_| ()).map_err(|e| {
+        PayloadError::InvalidJson(format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()))
+    })
 }
 
 fn validate(raw: RawFailure<'_>, index: Option<usize>) -> Result<Failure, PayloadError> {
