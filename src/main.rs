@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     match app::main(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", app::error_text(&err));
             if app::is_usage_error(&err) { ExitCode::from(2) } else { ExitCode::from(1) }
         }
     }

@@ -94,6 +94,14 @@ fn pass_fail_and_usage_errors_have_their_exit_codes() {
         assert!(stderr.lines().count() <= 3, "one clear message for {bad:?}: {stderr}");
     }
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), before, "a usage error starts nothing");
+
+    // An output folder that cannot be made: exit 2, the OS error said once.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let (code, stderr) = run(&["run", pass.to_str().unwrap()], &file.join("results"));
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.matches("Not a directory").count(), 1, "{stderr}");
+    assert!(stderr.contains("--output"), "{stderr}");
 }
 
 #[test]

@@ -19,7 +19,29 @@ use crate::cli::{Cli, Command};
 pub struct UsageError(pub String);
 
 pub fn is_usage_error(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.is::<UsageError>() || e.is::<crate::profile::ProfileError>())
+    err.chain().any(|e| {
+        e.is::<UsageError>()
+            || e.is::<crate::profile::ProfileError>()
+            || matches!(e.downcast_ref(), Some(crate::experiment::RunError::OutputFolder { .. }))
+    })
+}
+
+/// The error and its causes in one line, each cause once: many of our errors already
+/// quote their source in their own message (so it reads right on its own, in the TUI or a
+/// log), and printing the chain as well would say the OS error twice.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -149,6 +149,13 @@ pub struct RunChannels {
 pub enum RunError {
     #[error("{0}")]
     Target(String),
+    /// The results folder could not be made: a usage error (pick another --output).
+    #[error("cannot create the results folder {path}: {source}; choose a writable --output folder")]
+    OutputFolder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot write results under {path}: {source}")]
     Output {
         path: PathBuf,

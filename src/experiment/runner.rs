@@ -31,14 +31,15 @@ fn create_run_dir(root: &Path, profile: &str) -> Result<(String, PathBuf), RunEr
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect();
     let base = format!("{}-{}", Utc::now().format("%Y%m%d-%H%M%S"), clean);
-    std::fs::create_dir_all(root).map_err(|source| RunError::Output { path: root.to_path_buf(), source })?;
+    std::fs::create_dir_all(root)
+        .map_err(|source| RunError::OutputFolder { path: root.to_path_buf(), source })?;
     for n in 1..1000 {
         let id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
         let dir = root.join(&id);
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok((id, dir)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(source) => return Err(RunError::Output { path: dir, source }),
+            Err(source) => return Err(RunError::OutputFolder { path: dir, source }),
         }
     }
     Err(RunError::Other(format!("could not find a free run folder name under {}", root.display())))
