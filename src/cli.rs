@@ -63,6 +63,25 @@ pub struct RunArgs {
     /// Do not render PNG charts at the end.
     #[arg(long)]
     pub no_charts: bool,
+    /// Request timeout (from send to the whole answer), e.g. 30s; default 10s.
+    #[arg(long, value_name = "D")]
+    pub timeout: Option<String>,
+    /// Connect (TCP + TLS handshake) timeout, e.g. 3s; default 5s.
+    #[arg(long, value_name = "D")]
+    pub connect_timeout: Option<String>,
+    /// Extra request header, 'Name: value' (repeatable); ${VAR} reads the environment.
+    /// Values are never written to results or logs.
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
+    /// Trust this PEM CA certificate (besides the public roots) for an https target.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not verify the https target's certificate (said in the output and the reports).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Send neither /configure nor /stats/reset: the target is only loaded, never changed.
+    #[arg(long)]
+    pub no_configure: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -96,6 +115,19 @@ pub struct ServeArgs {
     /// How long a failure hash counts as a duplicate (default 3600).
     #[arg(long)]
     pub dedup_ttl_s: Option<u64>,
+    /// Serve https with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Most connections open at once; more are closed on accept (idle sockets cannot
+    /// starve the server).
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request head, on a new or kept-alive connection.
+    #[arg(long, default_value_t = 30.0, value_name = "S")]
+    pub header_timeout_s: f64,
 }
 
 #[derive(Debug, Args, Clone)]

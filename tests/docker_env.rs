@@ -121,12 +121,14 @@ fn failure(test_id: &str) -> Value {
 }
 
 async fn post_webhook(api: &url::Url, body: &Value) -> (u16, Value) {
+    terrafix_tui::engine::tls::install_provider();
     let response = reqwest::Client::new().post(api.join("webhook").unwrap()).json(body).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn get_json(api: &url::Url, path: &str) -> (u16, Value) {
+    terrafix_tui::engine::tls::install_provider();
     let response = reqwest::get(api.join(path).unwrap()).await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))

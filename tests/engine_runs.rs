@@ -100,6 +100,7 @@ async fn open_model_reports_a_server_stall_in_p99() {
     let stall_url = format!("{base}/configure");
     let staller = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(2500)).await;
+        terrafix_tui::engine::tls::install_provider();
         let r = reqwest::Client::new()
             .post(stall_url)
             .json(&serde_json::json!({"stall_ms": 1000}))

@@ -209,6 +209,7 @@ async fn serve_command_exits_zero_on_sigterm() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    terrafix_tui::engine::tls::install_provider();
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

@@ -101,6 +101,7 @@ async fn each_failure_mode_has_its_status_and_headers() {
 async fn hang_lasts_until_the_client_gives_up() {
     let server = Server::start(fast()).await;
     server.configure(json!({"failure_rate": 1.0, "failure_mode": "hang"})).await;
+    terrafix_tui::engine::tls::install_provider();
     let impatient = reqwest::Client::builder().timeout(Duration::from_millis(400)).build().unwrap();
     let started = Instant::now();
     let result = impatient.post(server.url("/webhook")).body(unique("hang", 0).to_string()).send().await;

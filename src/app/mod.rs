@@ -45,6 +45,7 @@ pub fn error_text(err: &anyhow::Error) -> String {
 }
 
 pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::engine::tls::install_provider();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         None => tui::main(&runtime, cli.profiles),

@@ -11,7 +11,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::{UsageError, signals};
 use crate::cli::RunArgs;
-use crate::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target};
+use crate::engine::tls::{ClientTls, TlsTrust};
+use crate::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target, TargetOptions};
 use crate::metrics::Snapshot;
 use crate::metrics::summary::{RunStatus, RunSummary};
 use crate::profile::{self, Overrides, TimeScale};
@@ -86,14 +87,49 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
+    let target_options = target_options(args)?;
     Ok(RunRequest {
         docker: Default::default(),
+        target_options,
         profile,
         target,
         output_root: args.output.clone(),
         seed,
         time_scale: time_scale.unwrap_or_default().get(),
     })
+}
+
+/// TLS trust, timeouts, headers and `--no-configure`, checked.
+fn target_options(args: &RunArgs) -> anyhow::Result<TargetOptions> {
+    let mut options = TargetOptions::default();
+    let duration = |flag: &str, text: &str| {
+        profile::parse_duration(text)
+            .ok()
+            .filter(|d| !d.is_zero() && *d <= Duration::from_secs(3600))
+            .ok_or_else(|| {
+                UsageError(format!("--{flag} {text:?}: write a duration from 1ms to 1h, e.g. 30s"))
+            })
+    };
+    if let Some(text) = &args.timeout {
+        options.request_timeout = duration("timeout", text)?;
+    }
+    if let Some(text) = &args.connect_timeout {
+        options.connect_timeout = duration("connect-timeout", text)?;
+    }
+    for header in &args.headers {
+        options.headers.push(profile::parse_header(header).map_err(UsageError)?);
+    }
+    options.tls = match (&args.ca_cert, args.insecure) {
+        (Some(path), _) => {
+            // Read it now: a bad file is a usage error before anything starts.
+            ClientTls::new(TlsTrust::WithCa(path.clone()), false).map_err(|e| UsageError(e.to_string()))?;
+            TlsTrust::WithCa(path.clone())
+        }
+        (None, true) => TlsTrust::Insecure,
+        (None, false) => TlsTrust::PublicRoots,
+    };
+    options.configure_target = !args.no_configure;
+    Ok(options)
 }
 
 async fn print_events(mut events: mpsc::Receiver<Event>) {

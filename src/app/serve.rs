@@ -8,10 +8,11 @@ use anyhow::Context as _;
 
 use super::UsageError;
 use crate::cli::ServeArgs;
-use crate::mock::{self, FailureMode, MockConfig};
+use crate::mock::{self, FailureMode, MockConfig, ServeOptions, ServerTls};
 
 pub async fn main(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = config_from(&args)?;
+    let options = options_from(&args)?;
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -19,14 +20,37 @@ pub async fn main(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // With --port 0 the kernel picks the port: say which one it is.
     let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(
-        "mock TerraFix API on http://{addr} (latency {} ms, failure rate {}, dedup {})",
+        "mock TerraFix API on {}://{addr} (latency {} ms, failure rate {}, dedup {})",
+        if options.tls.is_some() { "https" } else { "http" },
         config.latency_ms,
         config.failure_rate,
         config.redis_url.as_deref().unwrap_or("in memory")
     );
-    mock::serve(listener, config, shutdown_signal()).await?;
+    mock::serve_with(listener, config, options, shutdown_signal()).await?;
     tracing::info!("mock TerraFix API stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+fn options_from(args: &ServeArgs) -> anyhow::Result<ServeOptions> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(ServerTls::from_pem_files(cert, key).map_err(UsageError)?),
+        _ => None,
+    };
+    if !(args.header_timeout_s.is_finite() && (0.1..=3600.0).contains(&args.header_timeout_s)) {
+        return Err(UsageError(format!(
+            "--header-timeout-s {}: must be from 0.1 to 3600 seconds",
+            args.header_timeout_s
+        ))
+        .into());
+    }
+    if args.max_connections == 0 {
+        return Err(UsageError("--max-connections 0: the server needs at least one".into()).into());
+    }
+    Ok(ServeOptions {
+        tls,
+        header_read_timeout: std::time::Duration::from_secs_f64(args.header_timeout_s),
+        max_connections: args.max_connections,
+    })
 }
 
 fn config_from(args: &ServeArgs) -> anyhow::Result<MockConfig> {

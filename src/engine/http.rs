@@ -1,7 +1,7 @@
 //! The load generator's HTTP/1.1 client: each worker owns its connections and drives them
 //! with hyper's low-level `client::conn::http1` in its own task (no pool, no second task per
-//! connection, one wake-up per response). reqwest is kept for control calls; hyper types stay
-//! in this file.
+//! connection, one wake-up per response), over plain TCP or TLS (`engine::tls`). reqwest is
+//! kept for control calls; hyper types stay in this file.
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
@@ -13,13 +13,47 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{Connection as H1Connection, SendRequest};
-use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio_util::either::Either;
 use url::Url;
 
-use crate::metrics::FailureKind;
+use super::tls::{ClientTls, explain_handshake_error, server_name};
+use crate::metrics::{FailureKind, LatencyHistogram};
 use crate::workload::{Method, PlannedRequest};
+
+/// How the client connects and how long it waits.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// From sending a request to its whole answer.
+    pub request_timeout: Duration,
+    /// TCP connect plus TLS handshake.
+    pub connect_timeout: Duration,
+    /// Required for https URLs.
+    pub tls: Option<ClientTls>,
+    /// Sent with every request (after Host and Content-Type).
+    pub headers: Vec<(String, String)>,
+}
+
+impl ClientOptions {
+    pub fn with_timeout(request_timeout: Duration) -> ClientOptions {
+        ClientOptions {
+            request_timeout,
+            connect_timeout: request_timeout.min(Duration::from_secs(5)),
+            tls: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// Connections opened and how long each took (TCP connect + TLS handshake).
+#[derive(Clone, Debug, Default)]
+pub struct ConnectStats {
+    pub connects: u64,
+    pub failed: u64,
+    pub time: LatencyHistogram,
+}
 
 /// What one request came to.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,12 +81,23 @@ struct Target {
     base_path: String,
     timeout: Duration,
     connect_timeout: Duration,
+    /// `Some` for https targets: the connector and the name to send (SNI).
+    tls: Option<(tokio_rustls::TlsConnector, rustls::pki_types::ServerName<'static>)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     /// Idle connections of the open model's short-lived senders.
     idle: Mutex<Vec<Connection>>,
+    /// Connects are rare on keep-alive connections: one lock per connect is cheap.
+    connect_stats: Mutex<ConnectStats>,
 }
 
 impl HttpClient {
     pub fn new(base_url: &Url, timeout: Duration) -> Self {
+        Self::with_options(base_url, &ClientOptions::with_timeout(timeout))
+    }
+
+    /// A client for `base_url`. An https URL without `options.tls` gets the public roots;
+    /// headers that are not valid HTTP are refused earlier (`profile`), and skipped here.
+    pub fn with_options(base_url: &Url, options: &ClientOptions) -> Self {
         let host = base_url.host_str().unwrap_or("127.0.0.1").to_string();
         let port = base_url.port_or_known_default().unwrap_or(80);
         let (addrs, resolve_error) = match std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port)) {
@@ -65,16 +110,57 @@ impl HttpClient {
         };
         let host_header =
             HeaderValue::from_str(&authority).unwrap_or_else(|_| HeaderValue::from_static("localhost"));
+        let mut resolve_error = resolve_error;
+        let tls = if base_url.scheme() == "https" {
+            let tls = match &options.tls {
+                Some(t) => Ok(t.clone()),
+                None => ClientTls::new(Default::default(), false).map_err(|e| e.to_string()),
+            };
+            match tls.and_then(|t| Ok((t.connector(), server_name(&host)?))) {
+                Ok(pair) => Some(pair),
+                Err(e) => {
+                    resolve_error = Some(e);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let headers = options
+            .headers
+            .iter()
+            .filter_map(|(n, v)| Some((HeaderName::try_from(n).ok()?, HeaderValue::try_from(v).ok()?)))
+            .collect();
         Self {
             inner: Arc::new(Target {
                 addrs,
                 resolve_error,
                 host: host_header,
                 base_path: base_url.path().trim_end_matches('/').to_string(),
-                timeout,
-                connect_timeout: timeout.min(Duration::from_secs(5)),
+                timeout: options.request_timeout,
+                connect_timeout: options.connect_timeout,
+                tls,
+                headers,
                 idle: Mutex::new(Vec::new()),
+                connect_stats: Mutex::new(ConnectStats::default()),
             }),
+        }
+    }
+
+    /// The connects since the last call (a phase takes them at its start and end).
+    pub fn take_connect_stats(&self) -> ConnectStats {
+        self.inner.connect_stats.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default()
+    }
+
+    fn note_connect(&self, took: Option<Duration>) {
+        if let Ok(mut s) = self.inner.connect_stats.lock() {
+            match took {
+                Some(d) => {
+                    s.connects += 1;
+                    s.time.record(d);
+                }
+                None => s.failed += 1,
+            }
         }
     }
 
@@ -103,7 +189,10 @@ impl HttpClient {
     }
 }
 
-type H1 = H1Connection<TokioIo<TcpStream>, Full<Bytes>>;
+/// Plain TCP or TLS over TCP; one type so the hyper connection stays one type.
+type Stream = Either<TcpStream, Box<tokio_rustls::client::TlsStream<TcpStream>>>;
+
+type H1 = H1Connection<TokioIo<Stream>, Full<Bytes>>;
 
 struct Live {
     sender: SendRequest<Full<Bytes>>,
@@ -186,20 +275,23 @@ impl Connection {
             if let Some(e) = &target.resolve_error {
                 return Err(e.clone());
             }
-            let mut last = String::from("no address to connect to");
-            let mut stream = None;
-            for addr in &target.addrs {
-                match tokio::time::timeout(target.connect_timeout, TcpStream::connect(addr)).await {
-                    Ok(Ok(s)) => {
-                        stream = Some(s);
-                        break;
-                    }
-                    Ok(Err(e)) => last = format!("{addr}: {e}"),
-                    Err(_) => last = format!("{addr}: connect timed out"),
+            let started = std::time::Instant::now();
+            let stream = match tokio::time::timeout(target.connect_timeout, open_stream(target)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    self.client.note_connect(None);
+                    return Err(e);
                 }
-            }
-            let stream = stream.ok_or(last)?;
-            let _ = stream.set_nodelay(true);
+                Err(_) => {
+                    self.client.note_connect(None);
+                    return Err(format!(
+                        "connect{} timed out after {:.1} s",
+                        if target.tls.is_some() { " and TLS handshake" } else { "" },
+                        target.connect_timeout.as_secs_f64()
+                    ));
+                }
+            };
+            self.client.note_connect(Some(started.elapsed()));
             let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                 .await
                 .map_err(|e| describe(&e))?;
@@ -245,6 +337,9 @@ impl Connection {
             format!("{}{}", target.base_path, request.path)
         };
         let mut builder = hyper::Request::builder().uri(uri).header(HOST, target.host.clone());
+        for (name, value) in &target.headers {
+            builder = builder.header(name, value.clone());
+        }
         builder = match request.method {
             Method::Get => builder.method(hyper::Method::GET),
             Method::Post => builder
@@ -299,6 +394,38 @@ impl Connection {
         }
     }
 }
+
+/// TCP to the first address that answers, then TLS when the target is https.
+async fn open_stream(target: &Target) -> Result<Stream, String> {
+    let mut last = String::from("no address to connect to");
+    let mut tcp = None;
+    // Start at a different address each time, so connections spread over all of them.
+    let offset = NEXT_ADDR.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let count = target.addrs.len();
+    for i in 0..count {
+        let addr = target.addrs[(offset + i) % count];
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                tcp = Some(s);
+                break;
+            }
+            Err(e) => last = format!("{addr}: {e}"),
+        }
+    }
+    let tcp = tcp.ok_or(last)?;
+    let _ = tcp.set_nodelay(true);
+    match &target.tls {
+        None => Ok(Either::Left(tcp)),
+        Some((connector, name)) => {
+            let host = target.host.to_str().unwrap_or("the target");
+            let tls =
+                connector.connect(name.clone(), tcp).await.map_err(|e| explain_handshake_error(&e, host))?;
+            Ok(Either::Right(Box::new(tls)))
+        }
+    }
+}
+
+static NEXT_ADDR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The top-level `"failed": N` of a `/batch` answer (`{"total","successful","failed","results"}`).
 /// A scan, not a parse: the key comes before `results`, so only the head is looked at, and an

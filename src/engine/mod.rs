@@ -8,5 +8,6 @@ pub mod http;
 mod open;
 pub mod phase;
 pub mod recorder;
+pub mod tls;
 
 pub use phase::{PhaseEnd, PhaseResult, PhaseSpec, TickReport, TickSink, run_phase};

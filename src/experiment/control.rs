@@ -29,6 +29,7 @@ pub struct ControlClient {
 
 impl ControlClient {
     pub fn new(base: Url) -> Self {
+        crate::engine::tls::install_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()

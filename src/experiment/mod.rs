@@ -44,11 +44,14 @@ impl Target {
                 let url = Url::parse(other).map_err(|e| {
                     format!("--target {other:?} is not `embedded`, `docker` or a URL ({e}); try http://127.0.0.1:8081")
                 })?;
-                if url.scheme() != "http" {
+                if url.scheme() != "http" && url.scheme() != "https" {
                     return Err(format!(
-                        "--target {other}: only http:// targets are supported (got {}://)",
+                        "--target {other}: the URL must start with http:// or https:// (got {}://)",
                         url.scheme()
                     ));
+                }
+                if url.host_str().is_none_or(str::is_empty) {
+                    return Err(format!("--target {other}: the URL has no host; try http://127.0.0.1:8081"));
                 }
                 Ok(Target::Url(url))
             }
@@ -76,6 +79,33 @@ pub struct RunRequest {
     pub time_scale: f64,
     /// How to bring up the Docker environment when `target` is `Docker`.
     pub docker: DockerTarget,
+    /// How to talk to the target: TLS trust, timeouts, headers, whether to configure it.
+    pub target_options: TargetOptions,
+}
+
+/// How a run talks to its target. `Default` is plain trust, 10 s / 5 s timeouts, no
+/// extra headers, and the target configured per phase (and restored afterwards).
+#[derive(Clone, Debug)]
+pub struct TargetOptions {
+    pub tls: crate::engine::tls::TlsTrust,
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Extra headers as (name, value); values may be secrets and are never written out.
+    pub headers: Vec<(String, String)>,
+    /// False: send neither `/configure` nor `/stats/reset` (a service that must not be touched).
+    pub configure_target: bool,
+}
+
+impl Default for TargetOptions {
+    fn default() -> Self {
+        TargetOptions {
+            tls: Default::default(),
+            request_timeout: REQUEST_TIMEOUT,
+            connect_timeout: Duration::from_secs(5),
+            headers: Vec::new(),
+            configure_target: true,
+        }
+    }
 }
 
 /// Which Docker environment `--target docker` uses, and how it is brought up.

@@ -6,19 +6,20 @@ mod config;
 mod control;
 mod dedup;
 mod handlers;
+mod listen;
 mod payload;
 mod pipeline;
 mod stats;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use config::{ConfigError, FailureMode, Jitter, MockConfig};
 pub use dedup::{Claim, DedupError, DedupStore, MemoryStore, RedisStore};
 pub use handlers::MAX_BODY_BYTES;
+pub use listen::{ServeOptions, ServerTls};
 pub use payload::{MAX_BATCH_ITEMS, failure_hash};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,12 +28,6 @@ pub enum MockError {
     Config(#[from] ConfigError),
     #[error("cannot use the dedup store: {0}")]
     Dedup(#[from] DedupError),
-    #[error("mock server stopped with an I/O error on {addr}: {source}")]
-    Serve {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
@@ -42,8 +37,17 @@ pub async fn serve(
     config: MockConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), MockError> {
+    serve_with(listener, config, ServeOptions::default(), shutdown).await
+}
+
+/// `serve` with TLS, connection cap and timeouts of the caller's choosing.
+pub async fn serve_with(
+    listener: TcpListener,
+    config: MockConfig,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), MockError> {
     config.validate()?;
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?".into());
     let store: Arc<dyn DedupStore> = match &config.redis_url {
         Some(url) => Arc::new(RedisStore::connect(url).await?),
         None => Arc::new(MemoryStore::new(config.memory_dedup_capacity)),
@@ -54,23 +58,15 @@ pub async fn serve(
     let hard_stop = state.control.hard_stop.clone();
     let app = handlers::router(state);
 
-    // Small responses: send them now rather than waiting for Nagle.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     let signal = shutting_down.clone();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            signal.cancel();
-        })
-        .into_future();
+    let server = listen::accept_loop(listener, app, options, shutting_down.clone());
     let drain_deadline = async {
-        shutting_down.cancelled().await;
+        shutdown.await;
+        signal.cancel();
         tokio::time::sleep(drain_timeout).await;
     };
     tokio::select! {
-        result = server => result.map_err(|source| MockError::Serve { addr, source }),
+        () = server => Ok(()),
         () = drain_deadline => {
             tracing::warn!("mock server: in-flight requests still running after {drain_timeout:?}; stopping them");
             hard_stop.cancel();

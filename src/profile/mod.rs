@@ -5,6 +5,7 @@
 mod builtin;
 mod convert;
 mod duration;
+mod headers;
 mod overrides;
 mod raw;
 mod scale;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub use builtin::{BUILTIN_BEHAVIOURS, builtin_behaviour};
 pub use convert::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, default_task_name};
 pub use duration::{format_duration, parse_duration};
+pub use headers::{check_name as check_header_name, expand_env, parse_header, shown_value as shown_header};
 pub use scale::{MAX_DURATION, TimeScale};
 pub use types::*;
 

@@ -108,8 +108,15 @@ pub async fn run_collect_with(
         }
         all
     });
-    let request =
-        RunRequest { docker, profile, target, output_root: out.to_path_buf(), seed: 7, time_scale: 1.0 };
+    let request = RunRequest {
+        docker,
+        profile,
+        target,
+        output_root: out.to_path_buf(),
+        seed: 7,
+        time_scale: 1.0,
+        target_options: Default::default(),
+    };
     let (summary, dir) =
         experiment::run(request, RunChannels { events: events_tx, snapshots: snap_tx }, control)
             .await

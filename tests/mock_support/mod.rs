@@ -23,6 +23,7 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let stop = CancellationToken::new();
         let task = tokio::spawn(mock::serve(listener, config, stop.clone().cancelled_owned()));
+        terrafix_tui::engine::tls::install_provider();
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         Server { base, client, stop, task }
     }

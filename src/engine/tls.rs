@@ -1,0 +1,193 @@
+//! TLS for https targets (rustls with the ring provider, no OpenSSL). Trust comes from
+//! webpki-roots, Mozilla's roots compiled into the binary: the API image the tool builds
+//! is FROM scratch with no CA bundle, and the same roots on every machine mean a run
+//! trusts the same servers wherever it starts. A private CA is added with `--ca-cert`;
+//! `--insecure` turns verification off (and the run says so everywhere). rustls types
+//! stay in this file and `mock::tls`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// How the client checks a server's certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TlsTrust {
+    /// Mozilla's roots only.
+    #[default]
+    PublicRoots,
+    /// Mozilla's roots plus the CA certificates of a PEM file.
+    WithCa(PathBuf),
+    /// No verification at all (self-signed test servers): reported in every output.
+    Insecure,
+}
+
+/// A built client configuration, cheap to clone.
+#[derive(Clone)]
+pub struct ClientTls {
+    config: Arc<ClientConfig>,
+    pub trust: TlsTrust,
+}
+
+impl std::fmt::Debug for ClientTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientTls").field("trust", &self.trust).finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("--ca-cert {path}: cannot read it: {reason}; give a readable PEM file of the CA certificate")]
+    Unreadable { path: String, reason: String },
+    #[error("--ca-cert {path}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)")]
+    NoCertificate { path: String },
+    #[error("--ca-cert {path}: a certificate in it is not usable: {reason}")]
+    BadCertificate { path: String, reason: String },
+    #[error("TLS setup failed: {0}")]
+    Setup(String),
+}
+
+/// Makes ring the process's default rustls provider (once; later calls do nothing). reqwest
+/// builds its TLS connector from the default provider even for http-only clients.
+pub fn install_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err means another provider was installed first: that one serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+impl ClientTls {
+    /// TLS 1.2 and 1.3, ALPN `http/1.1` (and `h2` first when `http2`).
+    pub fn new(trust: TlsTrust, http2: bool) -> Result<ClientTls, TlsError> {
+        let builder = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| TlsError::Setup(e.to_string()))?;
+        let mut config = match &trust {
+            TlsTrust::Insecure => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider())))
+                .with_no_client_auth(),
+            TlsTrust::PublicRoots => builder.with_root_certificates(public_roots()).with_no_client_auth(),
+            TlsTrust::WithCa(path) => {
+                let mut roots = public_roots();
+                for cert in read_ca(path)? {
+                    roots.add(cert).map_err(|e| TlsError::BadCertificate {
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                }
+                builder.with_root_certificates(roots).with_no_client_auth()
+            }
+        };
+        config.alpn_protocols =
+            if http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
+        Ok(ClientTls { config: Arc::new(config), trust })
+    }
+
+    pub fn connector(&self) -> tokio_rustls::TlsConnector {
+        tokio_rustls::TlsConnector::from(self.config.clone())
+    }
+
+    /// The same settings for the control client (reqwest takes a rustls config).
+    pub fn rustls_config(&self) -> ClientConfig {
+        (*self.config).clone()
+    }
+
+    pub fn is_insecure(&self) -> bool {
+        self.trust == TlsTrust::Insecure
+    }
+}
+
+/// The server name to send (SNI) and check the certificate against.
+pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
+    ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_string())
+        .map_err(|e| format!("{host} is not a valid TLS server name: {e}"))
+}
+
+fn public_roots() -> RootCertStore {
+    RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }
+}
+
+fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| TlsError::Unreadable { path: shown.clone(), reason: e.to_string() })?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| TlsError::BadCertificate { path: shown.clone(), reason: e.to_string() })?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate { path: shown });
+    }
+    Ok(certs)
+}
+
+/// Turns a handshake error into what failed and which flag fixes it.
+pub fn explain_handshake_error(err: &std::io::Error, host: &str) -> String {
+    let inner = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+    match inner {
+        Some(rustls::Error::InvalidCertificate(cert)) => match cert {
+            rustls::CertificateError::UnknownIssuer => format!(
+                "the certificate of {host} is signed by an unknown issuer; trust its CA with --ca-cert FILE (or skip checks with --insecure)"
+            ),
+            rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. } => format!(
+                "the certificate of {host} has expired; renew it on the server (or skip checks with --insecure)"
+            ),
+            rustls::CertificateError::NotValidForName
+            | rustls::CertificateError::NotValidForNameContext { .. } => format!(
+                "the certificate of {host} is not valid for that name; use the name it was issued for in the URL (or skip checks with --insecure)"
+            ),
+            other => format!(
+                "the certificate of {host} was refused ({other:?}); fix it, trust its CA with --ca-cert FILE, or skip checks with --insecure"
+            ),
+        },
+        Some(other) => format!("TLS handshake with {host} failed: {other}"),
+        None => format!("TLS handshake with {host} failed: {err}"),
+    }
+}
+
+/// `--insecure`: every certificate is accepted, signatures are still checked for form.
+#[derive(Debug)]
+struct AcceptAnything(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnything {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

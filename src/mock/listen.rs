@@ -1,0 +1,150 @@
+//! The mock's accept loop: plain TCP or TLS (rustls), a cap on open connections, a
+//! deadline for each request head and for idle keep-alive connections, and a graceful
+//! drain. Idle sockets can no longer starve the server: past the cap new connections are
+//! closed at once (with a log line), and idle ones are closed after `idle_timeout`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::either::Either;
+use tokio_util::sync::CancellationToken;
+
+/// How connections are accepted and kept.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// Serve https with this certificate and key.
+    pub tls: Option<ServerTls>,
+    /// A client must send a whole request head within this, on a new or kept-alive
+    /// connection; otherwise the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Most connections open at once; more are closed on accept.
+    pub max_connections: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions { tls: None, header_read_timeout: Duration::from_secs(30), max_connections: 10_000 }
+    }
+}
+
+/// A loaded certificate chain and key.
+#[derive(Clone)]
+pub struct ServerTls {
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerTls")
+    }
+}
+
+impl ServerTls {
+    /// Reads PEM files: the certificate chain (leaf first) and its private key.
+    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<ServerTls, String> {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+            .map_err(|e| format!("--tls-cert {}: cannot read it: {e}", cert.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("--tls-cert {}: not a PEM certificate: {e}", cert.display()))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "--tls-cert {}: no certificate in it (expected -----BEGIN CERTIFICATE-----)",
+                cert.display()
+            ));
+        }
+        let key = PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| format!("--tls-key {}: no usable PEM private key in it: {e}", key.display()))?;
+        ServerTls::from_der(certs, key)
+    }
+
+    pub fn from_der(
+        certs: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<ServerTls, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| format!("the TLS certificate and key do not go together: {e}"))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(ServerTls { acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)) })
+    }
+}
+
+/// Accepts until `stop` is cancelled, then waits for open connections to finish their
+/// current request (the caller bounds that wait).
+pub async fn accept_loop(listener: TcpListener, app: Router, options: ServeOptions, stop: CancellationToken) {
+    let graceful = GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let mut last_cap_log: Option<Instant> = None;
+    let mut refused_since_log = 0u64;
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout).keep_alive(true);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.cancelled() => break,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _peer)) => tcp,
+            Err(e) => {
+                // Out of file descriptors (EMFILE/ENFILE) or a connection reset before accept:
+                // back off briefly instead of spinning, and keep serving the connections we have.
+                tracing::warn!("mock server: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            refused_since_log += 1;
+            if last_cap_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+                tracing::warn!(
+                    "mock server: {} connections open (the cap); closed {refused_since_log} new one(s)",
+                    options.max_connections
+                );
+                last_cap_log = Some(Instant::now());
+                refused_since_log = 0;
+            }
+            drop(tcp);
+            continue;
+        };
+        // Small responses: send them now rather than waiting for Nagle.
+        let _ = tcp.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let tls = options.tls.clone();
+        let handshake_timeout = options.header_read_timeout;
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let io = match tls {
+                None => Either::Left(tcp),
+                Some(tls) => match tokio::time::timeout(handshake_timeout, tls.acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => Either::Right(stream),
+                    Ok(Err(e)) => {
+                        tracing::debug!("mock server: TLS handshake failed: {e}");
+                        return;
+                    }
+                    Err(_) => return,
+                },
+            };
+            let conn = builder.serve_connection(TokioIo::new(io), service);
+            // A client that goes away mid-request is its own business: nothing to report.
+            let _ = watcher.watch(conn).await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}

@@ -1,0 +1,94 @@
+//! Extra request headers from `--header 'Name: value'` and `headers:` in profiles, with
+//! `${VAR}` taken from the environment. Values can be credentials: whatever shows them
+//! uses `shown_value`, never the value itself.
+
+/// Parses `Name: value`, checking the name is an HTTP token and expanding `${VAR}`.
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(format!("--header {text:?}: write it as 'Name: value' (a colon after the name)"));
+    };
+    let name = name.trim();
+    check_name(name).map_err(|e| format!("--header {text:?}: {e}"))?;
+    let value = expand_env(value.trim()).map_err(|e| format!("--header {name}: {e}"))?;
+    Ok((name.to_string(), value))
+}
+
+/// A header name is an RFC 9110 token: letters, digits and ``!#$%&'*+-.^_`|~``.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the header name is empty".into());
+    }
+    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if let Some(bad) = name.chars().find(|c| !is_tchar(*c)) {
+        return Err(format!("the header name {name:?} contains {bad:?}, which a header name may not hold"));
+    }
+    if matches!(
+        name.to_ascii_lowercase().as_str(),
+        "host" | "content-length" | "transfer-encoding" | "connection"
+    ) {
+        return Err(format!("the header {name} is set by the tool itself and cannot be overridden"));
+    }
+    Ok(())
+}
+
+/// Replaces each `${VAR}` with the environment variable's value; an unset variable is an
+/// error naming it. `$$` stays a plain `$`.
+pub fn expand_env(value: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(inner) = after.strip_prefix('{') {
+            let Some(end) = inner.find('}') else {
+                return Err(format!("`${{` without a closing `}}` in {value:?}"));
+            };
+            let var = &inner[..end];
+            let found = std::env::var(var)
+                .map_err(|_| format!("the environment variable {var} is not set (export {var}=…)"))?;
+            out.push_str(&found);
+            rest = &inner[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    if out.chars().any(|c| c.is_control() && c != '\t') {
+        return Err("the value contains a control character (a line break?)".into());
+    }
+    Ok(out)
+}
+
+/// How a header appears anywhere it is shown: the name and `***`.
+pub fn shown_value(name: &str) -> String {
+    format!("{name}: ***")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_parse_expand_and_refuse() {
+        assert_eq!(parse_header("X-Test:  a b ").unwrap(), ("X-Test".into(), "a b".into()));
+        // SAFETY-free: a variable name no other test uses.
+        unsafe { std::env::set_var("TERRAFIX_HEADER_TEST_TOKEN", "s3cret") };
+        assert_eq!(
+            parse_header("Authorization: Bearer ${TERRAFIX_HEADER_TEST_TOKEN}").unwrap().1,
+            "Bearer s3cret"
+        );
+        assert_eq!(expand_env("a$$b$c").unwrap(), "a$b$c");
+        assert!(parse_header("no colon").unwrap_err().contains("'Name: value'"));
+        assert!(parse_header("Bad Name: x").unwrap_err().contains("' '"));
+        assert!(parse_header(": x").unwrap_err().contains("empty"));
+        assert!(parse_header("Host: x").unwrap_err().contains("set by the tool"));
+        let err = parse_header("X: ${TERRAFIX_SURELY_UNSET_VAR}").unwrap_err();
+        assert!(err.contains("TERRAFIX_SURELY_UNSET_VAR is not set"), "{err}");
+        assert!(expand_env("${OPEN").unwrap_err().contains("closing"));
+        assert_eq!(shown_value("Authorization"), "Authorization: ***");
+    }
+}
