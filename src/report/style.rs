@@ -110,12 +110,24 @@ pub struct Sizes {
     pub label: f64,
     pub tick: f64,
     pub legend: f64,
+    /// The same factor for line widths and marker sizes: 1.0 at 1000 px high.
+    pub scale: f64,
 }
 
 impl Sizes {
     pub fn for_height(height: u32) -> Self {
         let k = (f64::from(height) / 1000.0).clamp(0.4, 3.0);
-        Self { title: 34.0 * k, label: 22.0 * k, tick: 18.0 * k, legend: 18.0 * k }
+        Self { title: 34.0 * k, label: 22.0 * k, tick: 18.0 * k, legend: 18.0 * k, scale: k }
+    }
+
+    /// A line `base_px` wide at 1000 px high, at this size (never thinner than 1 px).
+    pub fn stroke(&self, base_px: u32) -> u32 {
+        (f64::from(base_px) * self.scale).round().max(1.0) as u32
+    }
+
+    /// A length (marker radius, legend swatch) `base_px` at 1000 px high, at this size.
+    pub fn px(&self, base_px: i32) -> i32 {
+        (f64::from(base_px) * self.scale).round() as i32
     }
 }
 
