@@ -104,6 +104,7 @@ pub fn heat_colour(t: f64) -> RGBColor {
 }
 
 /// Text sizes in pixels, scaled with the image height so small renders stay legible.
+/// `scale` sizes lines and markers the same way.
 #[derive(Clone, Copy, Debug)]
 pub struct Sizes {
     pub title: f64,
@@ -116,7 +117,10 @@ pub struct Sizes {
 
 impl Sizes {
     pub fn for_height(height: u32) -> Self {
-        let k = (f64::from(height) / 1000.0).clamp(0.4, 3.0);
+        // Proportional from 1000 px up; below that text shrinks more slowly than the
+        // image, so an 800x500 export still has 12 px legend text.
+        let h = f64::from(height) / 1000.0;
+        let k = if h >= 1.0 { h.min(3.0) } else { (0.35 + 0.65 * h).max(0.4) };
         Self { title: 34.0 * k, label: 22.0 * k, tick: 18.0 * k, legend: 18.0 * k, scale: k }
     }
 

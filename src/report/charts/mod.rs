@@ -190,7 +190,7 @@ pub fn legend(area: &Area<'_>, heading: &str, items: &[LegendItem], sizes: &Size
         area.draw_text(heading, &bold(sizes.legend), (12, y))?;
         y += row;
     }
-    let max_chars = ((w as f64 - 60.0) / (sizes.legend * 0.58)).max(4.0) as usize;
+    let max_chars = ((w as f64 - 16.0 - 32.0 * sizes.scale) / (sizes.legend * 0.58)).max(4.0) as usize;
     for item in items {
         if y + row > h as i32 {
             area.draw_text("…", &font(sizes.legend), (12, y))?;
@@ -198,16 +198,20 @@ pub fn legend(area: &Area<'_>, heading: &str, items: &[LegendItem], sizes: &Size
         }
         let mid = y + row / 2 - 2;
         let c = item.colour;
+        let px = |v: i32| sizes.px(v);
         match item.mark {
-            Mark::Box => area.draw(&Rectangle::new([(12, mid - 7), (34, mid + 7)], c.filled()))?,
-            Mark::Line => area.draw(&PathElement::new(vec![(10, mid), (36, mid)], c.stroke_width(sizes.stroke(3))))?,
+            Mark::Box => area.draw(&Rectangle::new([(12, mid - px(7)), (12 + px(22), mid + px(7))], c.filled()))?,
+            Mark::Line => {
+                area.draw(&PathElement::new(vec![(10, mid), (10 + px(26), mid)], c.stroke_width(sizes.stroke(3))))?
+            }
             Mark::Dashed => {
-                for x in [10, 20, 30] {
-                    area.draw(&PathElement::new(vec![(x, mid), (x + 6, mid)], c.stroke_width(sizes.stroke(3))))?;
+                for x in [0, 10, 20] {
+                    let x0 = 10 + px(x);
+                    area.draw(&PathElement::new(vec![(x0, mid), (x0 + px(6), mid)], c.stroke_width(sizes.stroke(3))))?;
                 }
             }
-            Mark::Circle => area.draw(&Circle::new((23, mid), 6, c.filled()))?,
-            Mark::Triangle => area.draw(&TriangleMarker::new((23, mid), 8, c.filled()))?,
+            Mark::Circle => area.draw(&Circle::new((10 + px(13), mid), sizes.px(6).max(2), c.filled()))?,
+            Mark::Triangle => area.draw(&TriangleMarker::new((10 + px(13), mid), sizes.px(8).max(3), c.filled()))?,
             Mark::Heading => {
                 area.draw_text(&item.label, &bold(sizes.legend), (12, y + 2))?;
                 y += row;
@@ -216,7 +220,7 @@ pub fn legend(area: &Area<'_>, heading: &str, items: &[LegendItem], sizes: &Size
             Mark::Plain => {}
         }
         let text = truncate(&item.label, max_chars);
-        area.draw_text(&text, &font(sizes.legend), (44, y + 2))?;
+        area.draw_text(&text, &font(sizes.legend), (12 + px(32), y + 2))?;
         y += row;
     }
     Ok(())
