@@ -117,42 +117,46 @@ pub fn render_all(run_dir: &Path, opts: &RenderOptions) -> Result<RenderOutcome,
     let charts_dir = run_dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
         .map_err(|source| ReportError::Write { path: charts_dir.clone(), source })?;
-    // Charts are independent: draw them on scoped threads (PNG encoding dominates).
-    let results: Vec<(PathBuf, Result<(), String>)> = std::thread::scope(|scope| {
+    // Charts are independent: draw them on scoped threads (PNG encoding dominates). Each
+    // is also drawn as SVG so the reports can carry whichever of the two is smaller.
+    let results: Vec<Result<html::Embed, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = charts::CHARTS
             .iter()
             .map(|spec| {
                 let path = charts_dir.join(spec.file);
                 let run = &run;
                 scope.spawn(move || {
-                    let result = charts::render(spec, run, charts::Encoding::Png, opts.width, opts.height)
-                        .map_err(|e| e.0)
-                        .and_then(|bytes| files::write_atomic(&path, &bytes).map_err(|e| e.to_string()));
-                    (path, result)
+                    let png = charts::render(spec, run, charts::Encoding::Png, opts.width, opts.height)
+                        .map_err(|e| e.0)?;
+                    files::write_atomic(&path, &png).map_err(|e| e.to_string())?;
+                    let svg = charts::render(spec, run, charts::Encoding::Svg, opts.width, opts.height)
+                        .ok()
+                        .and_then(|bytes| String::from_utf8(bytes).ok());
+                    Ok(html::Embed::smaller(png, svg))
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .zip(charts::CHARTS.iter())
-            .map(|(h, spec)| {
-                h.join().unwrap_or_else(|_| (charts_dir.join(spec.file), Err("drawing panicked".to_string())))
-            })
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("drawing panicked".to_string()))).collect()
     });
-    for (path, result) in results {
+    let mut embeds = Vec::new();
+    for (spec, result) in charts::CHARTS.iter().zip(results) {
+        let path = charts_dir.join(spec.file);
         match result {
-            Ok(()) => outcome.charts.push(path),
+            Ok(embed) => {
+                outcome.charts.push(path);
+                embeds.push((spec, embed));
+            }
             Err(e) => outcome.warnings.push(format!("{}: chart not drawn: {e}", path.display())),
         }
     }
-    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Summary)?);
-    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Charts)?);
+    let drawn = html::Charts::Drawn(&embeds);
+    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Summary, &drawn)?);
+    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Charts, &drawn)?);
     Ok(outcome)
 }
 
 /// Writes `<run>/experiment_summary.html` from the summary alone; embeds whatever PNGs
 /// are already in `<run>/charts/` (none is fine, e.g. with `--no-charts`).
 pub fn write_summary_html(run_dir: &Path, summary: &RunSummary) -> Result<PathBuf, ReportError> {
-    html::write(run_dir, summary, html::Kind::Summary)
+    html::write(run_dir, summary, html::Kind::Summary, &html::Charts::OnDisk)
 }
