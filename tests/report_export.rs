@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use report_fixture::{Fixture, write_run};
-use terrafix_tui::report::{ChartFormat, ChartRequest, RenderOptions, chart_names, export_charts, render_all};
+use terrafix_tui::report::{
+    ChartFormat, ChartRequest, RenderOptions, chart_names, export_charts, render_all,
+};
 
 /// What a chart's series look like in its SVG: a polyline of at least N points in the
 /// colour, or at least N filled rectangles in it (a legend swatch is one).
@@ -38,7 +40,14 @@ fn small(f: Fixture) -> Fixture {
 }
 
 fn request(out_dir: &Path, format: ChartFormat, (width, height): (u32, u32)) -> ChartRequest {
-    ChartRequest { out_dir: out_dir.to_path_buf(), format, width, height, only: Vec::new(), phases: Vec::new() }
+    ChartRequest {
+        out_dir: out_dir.to_path_buf(),
+        format,
+        width,
+        height,
+        only: Vec::new(),
+        phases: Vec::new(),
+    }
 }
 
 fn colour_of(node: &roxmltree::Node<'_, '_>, attr: &str) -> Option<String> {
@@ -47,7 +56,8 @@ fn colour_of(node: &roxmltree::Node<'_, '_>, attr: &str) -> Option<String> {
 
 fn assert_svg_chart(path: &Path, title: &str, colour: &str, series: Series, size: (u32, u32)) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{} is not XML: {e}", path.display()));
+    let doc =
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{} is not XML: {e}", path.display()));
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
     assert_eq!(root.attribute("width"), Some(size.0.to_string().as_str()));
@@ -81,7 +91,8 @@ fn every_chart_renders_as_svg_with_its_title_and_series_colours() {
     let run = tempfile::tempdir().unwrap();
     write_run(run.path(), small(Fixture::default()));
     let out = tempfile::tempdir().unwrap();
-    let outcome = export_charts(run.path(), &request(out.path(), ChartFormat::Svg, (1600, 1000)), &|_| {}).unwrap();
+    let outcome =
+        export_charts(run.path(), &request(out.path(), ChartFormat::Svg, (1600, 1000)), &|_| {}).unwrap();
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
     assert_eq!(outcome.charts.len(), 9);
     assert_eq!(chart_names(), EXPECTED.map(|e| e.0).to_vec(), "the test covers every chart");
@@ -92,7 +103,8 @@ fn every_chart_renders_as_svg_with_its_title_and_series_colours() {
 
 /// Luminance variance and how many pixels have clear colour (not white, grey or black).
 fn inspect_png(path: &Path) -> (image::RgbImage, f64, usize) {
-    let img = image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display())).to_rgb8();
+    let img =
+        image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display())).to_rgb8();
     let lum: Vec<f64> = img
         .pixels()
         .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
@@ -112,7 +124,8 @@ fn every_chart_renders_as_png_at_the_smallest_and_largest_size() {
     write_run(run.path(), small(Fixture { phases: 4, ..Fixture::default() }));
     for size in [(800, 500), (3200, 2000)] {
         let out = tempfile::tempdir().unwrap();
-        let outcome = export_charts(run.path(), &request(out.path(), ChartFormat::Png, size), &|_| {}).unwrap();
+        let outcome =
+            export_charts(run.path(), &request(out.path(), ChartFormat::Png, size), &|_| {}).unwrap();
         assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
         for name in chart_names() {
             let path = out.path().join(format!("{name}.png"));
@@ -134,7 +147,10 @@ fn lines_and_text_grow_with_the_image() {
         .into_iter()
         .map(|size| {
             let out = tempfile::tempdir().unwrap();
-            let req = ChartRequest { only: vec!["throughput_timeline".into()], ..request(out.path(), ChartFormat::Svg, size) };
+            let req = ChartRequest {
+                only: vec!["throughput_timeline".into()],
+                ..request(out.path(), ChartFormat::Svg, size)
+            };
             export_charts(run.path(), &req, &|_| {}).unwrap();
             let text = std::fs::read_to_string(out.path().join("throughput_timeline.svg")).unwrap();
             let doc = roxmltree::Document::parse(&text).unwrap();
@@ -195,7 +211,8 @@ fn only_and_phase_write_exactly_the_asked_files_and_phases() {
     assert_eq!(files_in(&out), ["latency_over_time.svg", "latency_percentiles.svg"]);
     let svg = std::fs::read_to_string(out.join("latency_percentiles.svg")).unwrap();
     let doc = roxmltree::Document::parse(&svg).unwrap();
-    let texts: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
+    let texts: Vec<&str> =
+        doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
     let mentions = |phase: &str| texts.iter().any(|t| t.contains(phase));
     assert!(mentions("throughput_high") && mentions("resilience_burst"), "{texts:?}");
     for other in ["throughput_baseline", "throughput_medium", "throughput_max", "resilience_steady"] {
@@ -209,7 +226,8 @@ fn only_and_phase_write_exactly_the_asked_files_and_phases() {
     assert_eq!(p50_bars, 2 + 1, "two p50 bars and one legend swatch");
 
     let png_out = run.path().join("one-png");
-    let output = cli(&["charts", run_arg, "--out", png_out.to_str().unwrap(), "--only", "resources"], run.path());
+    let output =
+        cli(&["charts", run_arg, "--out", png_out.to_str().unwrap(), "--only", "resources"], run.path());
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(files_in(&png_out), ["resources.png"]);
     let (img, ..) = inspect_png(&png_out.join("resources.png"));
@@ -225,11 +243,17 @@ fn bad_requests_exit_2_with_a_message_and_write_nothing() {
     let out_arg = out.to_str().unwrap();
     let not_a_folder = run.path().join("experiment_summary.json").join("sub");
     let cases: [(Vec<&str>, &str); 5] = [
-        (vec!["--only", "latency_over_time,p99"], "no chart is called `p99`; the charts are: throughput_timeline, latency_over_time"),
+        (
+            vec!["--only", "latency_over_time,p99"],
+            "no chart is called `p99`; the charts are: throughput_timeline, latency_over_time",
+        ),
         (vec!["--size", "640x480"], "use 800x500 up to 3200x2000"),
         (vec!["--size", "3201x2000"], "use 800x500 up to 3200x2000"),
         (vec!["--size", "big"], "is not WIDTHxHEIGHT"),
-        (vec!["--phase", "warmup"], "no phase called `warmup`; its phases are: throughput_baseline, throughput_medium"),
+        (
+            vec!["--phase", "warmup"],
+            "no phase called `warmup`; its phases are: throughput_baseline, throughput_medium",
+        ),
     ];
     for (extra, message) in cases {
         let mut args = vec!["charts", run_arg, "--out", out_arg];
@@ -243,7 +267,10 @@ fn bad_requests_exit_2_with_a_message_and_write_nothing() {
     let output = cli(&["charts", run_arg, "--out", not_a_folder.to_str().unwrap()], run.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cannot write into") && stderr.contains("pick a folder you can write to"), "{stderr}");
+    assert!(
+        stderr.contains("cannot write into") && stderr.contains("pick a folder you can write to"),
+        "{stderr}"
+    );
     assert!(!run.path().join("charts").exists(), "a failed export must not draw into the run folder");
 }
 
@@ -273,7 +300,11 @@ fn bundle_unpacks_to_the_runs_files_byte_for_byte() {
     let output = cli(&["export", run.to_str().unwrap()], root.path());
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let bundle = root.path().join("20251206-081500-fixture.tar.gz");
-    assert!(bundle.is_file(), "the bundle is named after the run: {}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        bundle.is_file(),
+        "the bundle is named after the run: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 
     let unpacked = root.path().join("unpacked");
     let gz = flate2::read::GzDecoder::new(std::fs::File::open(&bundle).unwrap());

@@ -110,7 +110,8 @@ impl RunData {
             phase.intervals.iter_mut().for_each(|i| i.offset_s -= start);
             phase.history_percentiles.iter_mut().for_each(|s| s.t_s -= start);
         }
-        let spans: Vec<(f64, f64)> = self.phases.iter().map(|p| (p.offset_s, p.offset_s + p.duration_s)).collect();
+        let spans: Vec<(f64, f64)> =
+            self.phases.iter().map(|p| (p.offset_s, p.offset_s + p.duration_s)).collect();
         self.resources.retain(|r| r.t_s >= start && r.t_s <= end);
         self.resources.iter_mut().for_each(|r| r.t_s -= start);
         // Samples in the pause between two kept phases that were not adjacent say nothing

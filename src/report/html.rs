@@ -54,7 +54,12 @@ pub enum Charts<'a> {
     OnDisk,
 }
 
-pub fn write(run_dir: &Path, summary: &RunSummary, kind: Kind, charts: &Charts<'_>) -> Result<PathBuf, ReportError> {
+pub fn write(
+    run_dir: &Path,
+    summary: &RunSummary,
+    kind: Kind,
+    charts: &Charts<'_>,
+) -> Result<PathBuf, ReportError> {
     let file = match kind {
         Kind::Summary => SUMMARY_HTML_FILE,
         Kind::Charts => CHARTS_REPORT_FILE,

@@ -136,7 +136,10 @@ pub fn render_all(run_dir: &Path, opts: &RenderOptions) -> Result<RenderOutcome,
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("drawing panicked".to_string()))).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("drawing panicked".to_string())))
+            .collect()
     });
     let mut embeds = Vec::new();
     for (spec, result) in charts::CHARTS.iter().zip(results) {

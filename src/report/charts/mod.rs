@@ -87,13 +87,20 @@ pub enum Encoding {
 const SVG_FONT_STYLE: &str = "<style>text{font-family:'DejaVu Sans',Verdana,sans-serif}</style>\n";
 
 /// Draws one chart and returns the encoded file's bytes.
-pub fn render(spec: &ChartSpec, run: &RunData, encoding: Encoding, width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
+pub fn render(
+    spec: &ChartSpec,
+    run: &RunData,
+    encoding: Encoding,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, ChartError> {
     let sizes = Sizes::for_height(height);
     match encoding {
         Encoding::Png => {
             let mut buffer = vec![255u8; width as usize * height as usize * 3];
             {
-                let root = Canvas::Bitmap(BitMapBackend::with_buffer(&mut buffer, (width, height))).into_drawing_area();
+                let root = Canvas::Bitmap(BitMapBackend::with_buffer(&mut buffer, (width, height)))
+                    .into_drawing_area();
                 root.fill(&WHITE)?;
                 (spec.draw)(&root, run, &sizes)?;
                 root.present()?;
@@ -103,7 +110,8 @@ pub fn render(spec: &ChartSpec, run: &RunData, encoding: Encoding, width: u32, h
         Encoding::Svg => {
             let mut svg = String::with_capacity(256 * 1024);
             {
-                let root = Canvas::Svg(SVGBackend::with_string(&mut svg, (width, height))).into_drawing_area();
+                let root =
+                    Canvas::Svg(SVGBackend::with_string(&mut svg, (width, height))).into_drawing_area();
                 root.fill(&WHITE)?;
                 (spec.draw)(&root, run, &sizes)?;
                 root.present()?;
@@ -200,18 +208,26 @@ pub fn legend(area: &Area<'_>, heading: &str, items: &[LegendItem], sizes: &Size
         let c = item.colour;
         let px = |v: i32| sizes.px(v);
         match item.mark {
-            Mark::Box => area.draw(&Rectangle::new([(12, mid - px(7)), (12 + px(22), mid + px(7))], c.filled()))?,
-            Mark::Line => {
-                area.draw(&PathElement::new(vec![(10, mid), (10 + px(26), mid)], c.stroke_width(sizes.stroke(3))))?
+            Mark::Box => {
+                area.draw(&Rectangle::new([(12, mid - px(7)), (12 + px(22), mid + px(7))], c.filled()))?
             }
+            Mark::Line => area.draw(&PathElement::new(
+                vec![(10, mid), (10 + px(26), mid)],
+                c.stroke_width(sizes.stroke(3)),
+            ))?,
             Mark::Dashed => {
                 for x in [0, 10, 20] {
                     let x0 = 10 + px(x);
-                    area.draw(&PathElement::new(vec![(x0, mid), (x0 + px(6), mid)], c.stroke_width(sizes.stroke(3))))?;
+                    area.draw(&PathElement::new(
+                        vec![(x0, mid), (x0 + px(6), mid)],
+                        c.stroke_width(sizes.stroke(3)),
+                    ))?;
                 }
             }
             Mark::Circle => area.draw(&Circle::new((10 + px(13), mid), sizes.px(6).max(2), c.filled()))?,
-            Mark::Triangle => area.draw(&TriangleMarker::new((10 + px(13), mid), sizes.px(8).max(3), c.filled()))?,
+            Mark::Triangle => {
+                area.draw(&TriangleMarker::new((10 + px(13), mid), sizes.px(8).max(3), c.filled()))?
+            }
             Mark::Heading => {
                 area.draw_text(&item.label, &bold(sizes.legend), (12, y + 2))?;
                 y += row;
