@@ -1,12 +1,14 @@
 //! `terrafix-tui export RUN_DIR [--out FILE]`: one shareable `.tar.gz` per run. A run
 //! written with `--no-charts` gets its charts and reports drawn first, so the bundle
-//! always has them. The TUI's `b` calls [`bundle_run`] too.
+//! always has them. The TUI's `b` calls [`bundle_run`] too, and its export dialog
+//! [`charts_for_tui`].
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cli::ExportArgs;
-use crate::report::{self, CHARTS_REPORT_FILE, RenderOptions, ReportError};
+use crate::report::{self, CHARTS_REPORT_FILE, ChartFormat, ChartRequest, RenderOptions, ReportError};
+use crate::tui::export_state::{ExportFormat, ExportRequest};
 
 use super::UsageError;
 
@@ -48,4 +50,26 @@ pub fn bundle_run(run_dir: &Path, out: &Path) -> Result<Bundled, ReportError> {
     }
     bundled.path = report::bundle(run_dir, out)?;
     Ok(bundled)
+}
+
+/// The TUI's export dialog, done: its request mapped to the report's, each file written
+/// reported through `on_written`. Blocking. Returns (files written, warnings).
+pub fn charts_for_tui(
+    request: &ExportRequest,
+    on_written: &(dyn Fn(&Path) + Sync),
+) -> Result<(Vec<PathBuf>, Vec<String>), String> {
+    let chart_request = ChartRequest {
+        out_dir: request.out_dir.clone(),
+        format: match request.format {
+            ExportFormat::Png => ChartFormat::Png,
+            ExportFormat::Svg => ChartFormat::Svg,
+        },
+        width: request.width,
+        height: request.height,
+        only: request.only.clone(),
+        phases: request.phases.clone(),
+    };
+    report::export_charts(&request.run_dir, &chart_request, on_written)
+        .map(|outcome| (outcome.charts, outcome.warnings))
+        .map_err(|e| e.to_string())
 }
