@@ -185,7 +185,7 @@ pub enum ChartFormatArg {
 pub struct ExportArgs {
     /// The run folder to pack.
     pub run_dir: PathBuf,
-    /// The file to write (default: ./<run-id>.tar.gz).
+    /// The file to write, or a folder to write <run-id>.tar.gz in (default: ./<run-id>.tar.gz).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }

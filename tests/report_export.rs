@@ -333,6 +333,13 @@ fn bundle_unpacks_to_the_runs_files_byte_for_byte() {
     let chosen = root.path().join("elsewhere").join("run.tar.gz");
     let output = cli(&["export", run.to_str().unwrap(), "--out", chosen.to_str().unwrap()], root.path());
     assert!(output.status.success() && chosen.is_file(), "{}", String::from_utf8_lossy(&output.stderr));
+    let folder = root.path().join("elsewhere");
+    let output = cli(&["export", run.to_str().unwrap(), "--out", folder.to_str().unwrap()], root.path());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        folder.join("20251206-081500-fixture.tar.gz").is_file(),
+        "--out FOLDER puts <run-id>.tar.gz in it"
+    );
     let output = cli(&["export", root.path().join("missing").to_str().unwrap()], root.path());
     assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
 }

@@ -13,7 +13,14 @@ use crate::tui::export_state::{ExportFormat, ExportRequest};
 use super::UsageError;
 
 pub async fn main(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let out = args.out.clone().unwrap_or_else(|| report::default_bundle_path(&args.run_dir, Path::new(".")));
+    // No --out, or --out naming a folder: <run-id>.tar.gz in it.
+    let out = match &args.out {
+        None => report::default_bundle_path(&args.run_dir, Path::new(".")),
+        Some(out) if out.is_dir() || out.as_os_str().to_string_lossy().ends_with('/') => {
+            report::default_bundle_path(&args.run_dir, out)
+        }
+        Some(out) => out.clone(),
+    };
     let run_dir = args.run_dir.clone();
     let packed = tokio::task::spawn_blocking(move || bundle_run(&run_dir, &out)).await?;
     match packed {
