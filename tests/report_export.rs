@@ -1,5 +1,6 @@
 //! Exports people hand on, from run folders written the way the engine writes them:
-//! every chart as SVG (well-formed XML with its title and its series in their colours)
+//! every chart as SVG (well-formed XML with its title, its text as the compiled-in
+//! font's glyphs, and its series in their colours)
 //! and as PNG at the smallest and largest size; `charts --out` with `--only`/`--phase`
 //! writes exactly the asked files and refuses bad requests with exit 2; `export` packs
 //! the run byte for byte; the HTML reports shrank to at most half their old size.
@@ -68,6 +69,31 @@ fn assert_svg_chart(path: &Path, title: &str, colour: &str, series: Series, size
         .map(|n| n.text().unwrap_or("").trim().to_string())
         .collect();
     assert!(texts.iter().any(|t| t == title), "{}: no title text {title:?} in {texts:?}", path.display());
+    // Visible text is the compiled-in font's glyph outlines: each <use> points at a glyph
+    // defined in the file, the title's letters are there, and the words stay as
+    // invisible text for search.
+    let defined: std::collections::HashSet<&str> =
+        doc.descendants().filter(|n| n.has_tag_name("path")).filter_map(|n| n.attribute("id")).collect();
+    let uses: Vec<&str> =
+        doc.descendants().filter(|n| n.has_tag_name("use")).filter_map(|n| n.attribute("href")).collect();
+    assert!(
+        uses.len() >= title.chars().filter(|c| !c.is_whitespace()).count(),
+        "{}: {} glyphs",
+        path.display(),
+        uses.len()
+    );
+    assert!(
+        uses.iter().all(|h| h.strip_prefix('#').is_some_and(|id| defined.contains(id))),
+        "{}: a glyph is used but not defined",
+        path.display()
+    );
+    assert!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .all(|n| n.attribute("fill-opacity") == Some("0")),
+        "{}: some text is left to the viewer's fonts",
+        path.display()
+    );
     let found = match series {
         Series::Line(points) => doc
             .descendants()
@@ -358,5 +384,7 @@ fn html_reports_of_twelve_phases_are_at_most_half_their_old_size() {
         let bytes = std::fs::metadata(run.path().join(file)).unwrap().len();
         eprintln!("{file}: {bytes} bytes (before: {HTML_BYTES_BEFORE})");
         assert!(bytes <= HTML_BYTES_BEFORE / 2, "{file} is {bytes} bytes, over half of {HTML_BYTES_BEFORE}");
+        let html = std::fs::read_to_string(run.path().join(file)).unwrap();
+        assert_eq!(html.matches("<svg ").count() + html.matches("data:image/png;base64,").count(), 9);
     }
 }

@@ -129,7 +129,7 @@ pub fn render_all(run_dir: &Path, opts: &RenderOptions) -> Result<RenderOutcome,
                     let png = charts::render(spec, run, charts::Encoding::Png, opts.width, opts.height)
                         .map_err(|e| e.0)?;
                     files::write_atomic(&path, &png).map_err(|e| e.to_string())?;
-                    let svg = charts::render(spec, run, charts::Encoding::Svg, opts.width, opts.height)
+                    let svg = charts::render(spec, run, charts::Encoding::SvgInPage, opts.width, opts.height)
                         .ok()
                         .and_then(|bytes| String::from_utf8(bytes).ok());
                     Ok(html::Embed::smaller(png, svg))

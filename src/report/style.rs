@@ -8,8 +8,8 @@ use plotters::style::{FontStyle, RGBColor};
 /// The family every chart asks for; registered with the DejaVu Sans bytes from `assets/`.
 pub const FONT: &str = "sans-serif";
 
-static FONT_REGULAR: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-static FONT_BOLD: &[u8] = include_bytes!("../../assets/DejaVuSans-Bold.ttf");
+pub(crate) static FONT_REGULAR: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+pub(crate) static FONT_BOLD: &[u8] = include_bytes!("../../assets/DejaVuSans-Bold.ttf");
 
 /// Registers the compiled-in font with plotters once per process, so charts never look
 /// for system fonts (there may be none).

@@ -2,8 +2,13 @@
 //! The charts draw on `Canvas` and never learn which one it is, so the nine chart
 //! functions stay plain functions instead of growing a backend type parameter each.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use plotters::prelude::{BitMapBackend, DrawingBackend, SVGBackend};
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
+
+use super::svg_text::SvgText;
 
 /// What went wrong inside either backend, as text (their error types differ).
 #[derive(Debug)]
@@ -19,7 +24,10 @@ impl std::error::Error for CanvasError {}
 
 pub enum Canvas<'a> {
     Bitmap(BitMapBackend<'a>),
-    Svg(SVGBackend<'a>),
+    /// The SVG backend, and where its text goes as glyph outlines (shared with the caller,
+    /// which finishes the document once plotters is done with it); `None` keeps text as
+    /// plain `<text>` for the viewer's fonts.
+    Svg(SVGBackend<'a>, Option<Rc<RefCell<SvgText>>>),
 }
 
 fn lift<E: std::error::Error + Send + Sync>(e: DrawingErrorKind<E>) -> DrawingErrorKind<CanvasError> {
@@ -34,7 +42,7 @@ macro_rules! each {
     ($self:ident, $b:ident => $call:expr) => {
         match $self {
             Canvas::Bitmap($b) => $call.map_err(lift),
-            Canvas::Svg($b) => $call.map_err(lift),
+            Canvas::Svg($b, _) => $call.map_err(lift),
         }
     };
 }
@@ -47,7 +55,7 @@ impl DrawingBackend for Canvas<'_> {
     fn get_size(&self) -> (u32, u32) {
         match self {
             Canvas::Bitmap(b) => b.get_size(),
-            Canvas::Svg(b) => b.get_size(),
+            Canvas::Svg(b, _) => b.get_size(),
         }
     }
 
@@ -104,7 +112,17 @@ impl DrawingBackend for Canvas<'_> {
     }
 
     fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Drawn {
-        each!(self, b => b.draw_text(text, style, pos))
+        match self {
+            Canvas::Bitmap(b) => b.draw_text(text, style, pos).map_err(lift),
+            Canvas::Svg(b, None) => b.draw_text(text, style, pos).map_err(lift),
+            Canvas::Svg(b, Some(glyphs)) => {
+                if style.color().alpha == 0.0 {
+                    return Ok(());
+                }
+                let placeholder = glyphs.borrow_mut().placeholder(text, style, pos);
+                b.draw_text(placeholder.as_deref().unwrap_or(text), style, pos).map_err(lift)
+            }
+        }
     }
 
     fn estimate_text_size<S: BackendTextStyle>(

@@ -10,6 +10,7 @@ mod outcomes;
 mod percentiles;
 mod resources;
 mod server;
+mod svg_text;
 mod timeline;
 
 use plotters::coord::Shift;
@@ -19,7 +20,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::data::{PhaseData, RunData};
 use super::style::{self, FONT, MUTED, Sizes};
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use canvas::Canvas;
+use svg_text::SvgText;
 
 pub type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
@@ -79,11 +84,15 @@ pub enum Encoding {
     /// PNG, zlib at its best compression with adaptive filtering (charts are mostly flat
     /// colour, so this is several times smaller than the fast setting).
     Png,
-    /// An SVG document; text stays text, asking for the compiled-in font's family first.
+    /// A standalone SVG file: text drawn with the compiled-in font's outlines (`svg_text`),
+    /// so it looks the same in every viewer.
     Svg,
+    /// An SVG to place inside our HTML reports: text stays `<text>` and asks for DejaVu
+    /// Sans first, like the page's CSS (several times smaller than outlines).
+    SvgInPage,
 }
 
-/// Asks SVG viewers for the font the text was laid out with before any other sans-serif.
+/// Asks for the font the text was laid out with before any other sans-serif.
 const SVG_FONT_STYLE: &str = "<style>text{font-family:'DejaVu Sans',Verdana,sans-serif}</style>\n";
 
 /// Draws one chart and returns the encoded file's bytes.
@@ -107,20 +116,27 @@ pub fn render(
             }
             encode_png(&buffer, width, height)
         }
-        Encoding::Svg => {
+        Encoding::Svg | Encoding::SvgInPage => {
+            let glyphs =
+                (encoding == Encoding::Svg).then(|| Rc::new(RefCell::new(SvgText::new(spec.name()))));
             let mut svg = String::with_capacity(256 * 1024);
             {
-                let root =
-                    Canvas::Svg(SVGBackend::with_string(&mut svg, (width, height))).into_drawing_area();
+                let backend = SVGBackend::with_string(&mut svg, (width, height));
+                let root = Canvas::Svg(backend, glyphs.clone()).into_drawing_area();
                 root.fill(&WHITE)?;
                 (spec.draw)(&root, run, &sizes)?;
                 root.present()?;
             }
-            // After the opening <svg …> tag, so the rule covers every text element.
-            if let Some(end) = svg.find(">\n") {
-                svg.insert_str(end + 2, SVG_FONT_STYLE);
+            match glyphs {
+                Some(glyphs) => Ok(glyphs.borrow().finish(&svg).into_bytes()),
+                None => {
+                    // After the opening <svg …> tag, so the rule covers every text element.
+                    if let Some(end) = svg.find(">\n") {
+                        svg.insert_str(end + 2, SVG_FONT_STYLE);
+                    }
+                    Ok(svg.into_bytes())
+                }
             }
-            Ok(svg.into_bytes())
         }
     }
 }
