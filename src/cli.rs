@@ -29,8 +29,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the Docker environment (redis, terrafix-api, localstack).
     Env(EnvArgs),
-    /// (Re)render PNG charts and the HTML reports of a results folder.
+    /// (Re)render PNG charts and the HTML reports of a results folder, or with --out,
+    /// export chosen charts (PNG or SVG, any size, any phases) into a folder.
     Charts(ChartsArgs),
+    /// Pack a run folder (HTML reports, CSVs, summary, hlogs, charts) into one .tar.gz.
+    Export(ExportArgs),
     /// List, show or validate experiment profiles.
     Profiles(ProfilesArgs),
 }
@@ -187,6 +190,36 @@ pub enum EnvAction {
 pub struct ChartsArgs {
     /// A run folder of ours, or a folder of plain Locust CSVs.
     pub results_dir: PathBuf,
+    /// Export into this folder instead of re-rendering the run's own charts and reports.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// File format of the exported charts.
+    #[arg(long, value_enum, default_value_t = ChartFormatArg::Png, requires = "out")]
+    pub format: ChartFormatArg,
+    /// Size of each exported chart, WIDTHxHEIGHT from 800x500 up to 3200x2000.
+    #[arg(long, default_value = "1600x1000", value_name = "WxH", requires = "out")]
+    pub size: String,
+    /// Only these charts, comma-separated (e.g. latency_over_time,latency_percentiles).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,…", requires = "out")]
+    pub only: Vec<String>,
+    /// Only these phases (repeatable), by name or as suite/name.
+    #[arg(long = "phase", value_name = "NAME", requires = "out")]
+    pub phases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChartFormatArg {
+    Png,
+    Svg,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    /// The run folder to pack.
+    pub run_dir: PathBuf,
+    /// The file to write, or a folder to write <run-id>.tar.gz in (default: ./<run-id>.tar.gz).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -148,7 +148,9 @@ fn html_has_one_row_per_phase_matching_the_json_and_embeds_charts() {
     for file in ["experiment_summary.html", "charts_report.html"] {
         let html = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert_rows_match(&html, &reloaded);
-        assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 9, "{file} embeds the 9 charts");
+        // Each chart is inline SVG or a base64 PNG, whichever is smaller.
+        let embedded = html.matches("src=\"data:image/png;base64,").count() + html.matches("<svg ").count();
+        assert_eq!(embedded, 9, "{file} embeds the 9 charts");
         assert!(!html.contains("<link") && !html.contains("src=\"charts/"), "{file} must be self-contained");
         assert!(html.contains("fixture") && html.contains("42"), "{file} lacks run metadata");
         assert!(html.contains("HTTP 500") && html.contains("timeout"), "{file} lacks failures by kind");

@@ -278,3 +278,30 @@ fn every_screen_draws_at_tiny_and_odd_sizes() {
         }
     }
 }
+
+#[test]
+fn results_export_dialog() {
+    let mut state = app();
+    apply(
+        &mut state,
+        [
+            Action::Show(Screen::Results),
+            Action::ResultsLoaded(Ok(result_entries())),
+            Action::Export,
+            Action::FocusNext,
+            Action::Down,
+            Action::FocusPrev,
+            Action::Down,
+            Action::Down,
+            Action::Toggle,
+        ],
+    );
+    insta::assert_snapshot!("results_export_dialog_small", draw(&state, 80, 24));
+    insta::assert_snapshot!("results_export_dialog_large", draw(&state, 160, 48));
+    let written: Vec<PathBuf> = ["throughput_timeline", "latency_over_time"]
+        .iter()
+        .map(|n| PathBuf::from(format!("./exports/20250102-100000-smoke/{n}.svg")))
+        .collect();
+    apply(&mut state, [Action::ExportFinished(Ok((written, vec![])))]);
+    insta::assert_snapshot!("results_export_dialog_done", draw(&state, 160, 48));
+}

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use terrafix_tui::experiment::{Event, Target};
 use terrafix_tui::tui::env_state::DockerAvail;
-use terrafix_tui::tui::state::{ChartsState, Overlay, ProfilesFocus, ResultsView, RunPhase};
+use terrafix_tui::tui::export_state::ExportFormat;
+use terrafix_tui::tui::state::{
+    BundleJob, ChartsState, ExportJob, Overlay, ProfilesFocus, ResultsView, RunPhase,
+};
 use terrafix_tui::tui::{Action, AppState, Command, DockerOp, Screen, handle_key, update};
 use tui_support::*;
 
@@ -211,12 +214,12 @@ fn results_export_open_and_compare() {
     assert!(
         matches!(press(&mut state, KeyCode::Char('o')), Some(Command::OpenHtml(p)) if p.ends_with("experiment_summary.html"))
     );
-    assert!(matches!(press(&mut state, KeyCode::Char('e')), Some(Command::RenderCharts(_))));
-    assert!(press(&mut state, KeyCode::Char('e')).is_none(), "one export at a time");
+    assert!(matches!(press(&mut state, KeyCode::Char('r')), Some(Command::RenderCharts(_))));
+    assert!(press(&mut state, KeyCode::Char('r')).is_none(), "one re-render at a time");
     press(&mut state, KeyCode::Char('c'));
     press(&mut state, KeyCode::Char('j'));
     assert!(press(&mut state, KeyCode::Char('o')).is_none(), "the older run has no HTML yet");
-    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("press e")));
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("press r")));
     press(&mut state, KeyCode::Char('c'));
     assert_eq!(
         state.results.view,
@@ -285,4 +288,146 @@ fn a_finished_docker_operation_refreshes_services_and_target_health() {
     assert!(matches!(commands[0], Command::Docker(DockerOp::Status)));
     assert!(matches!(&commands[1], Command::CheckHealth(url) if url == "http://127.0.0.1:8081"));
     assert!(state.env.last_result.as_ref().is_some_and(|r| r.is_ok()));
+}
+
+/// The Results screen with the sample runs loaded and the newest one selected.
+fn results_screen() -> AppState {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('4'));
+    update(&mut state, Action::ResultsLoaded(Ok(result_entries())));
+    state
+}
+
+fn press_n(state: &mut AppState, code: KeyCode, times: usize) {
+    for _ in 0..times {
+        press(state, code);
+    }
+}
+
+#[test]
+fn export_dialog_keys_choose_format_size_charts_phases_and_folder() {
+    let mut state = results_screen();
+    assert!(press(&mut state, KeyCode::Char('e')).is_none(), "opening the dialog does no I/O");
+    let dialog = state.results.dialog.as_ref().expect("e opens the export dialog");
+    assert_eq!(dialog.folder, "./exports/20250102-100000-smoke/");
+    assert_eq!(dialog.charts.len(), 9);
+    assert_eq!(
+        dialog.phases.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["smoke_health", "smoke_webhook"]
+    );
+    assert!(dialog.charts.iter().chain(&dialog.phases).all(|(_, on)| *on), "everything ticked at first");
+
+    // Format row: → switches to SVG. Size row: → goes 1600×1000 → 2400×1500.
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Char('j'));
+    press(&mut state, KeyCode::Right);
+    // First chart row: `a` clears all charts, space ticks throughput_timeline back.
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Char('a'));
+    press(&mut state, KeyCode::Char(' '));
+    // Down past the nine charts to the second phase, and untick it.
+    press_n(&mut state, KeyCode::Down, 10);
+    press(&mut state, KeyCode::Char(' '));
+    // The folder row: Enter edits, keys type (not switch screens), Enter ends.
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Enter);
+    press_n(&mut state, KeyCode::Backspace, "20250102-100000-smoke/".len());
+    for c in "slides/4".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(state.screen, Screen::Results, "typing 4 in the folder does not switch tabs");
+    press(&mut state, KeyCode::Down);
+    let command = press(&mut state, KeyCode::Enter);
+    let Some(Command::ExportCharts(request)) = command else {
+        panic!("Export starts a job, got {command:?}")
+    };
+    assert_eq!(request.run_dir, PathBuf::from("experiment_results/20250102-100000-smoke"));
+    assert_eq!(request.out_dir, PathBuf::from("./exports/slides/4"));
+    assert_eq!(request.format, ExportFormat::Svg);
+    assert_eq!((request.width, request.height), (2400, 1500));
+    assert_eq!(request.only, ["throughput_timeline"]);
+    assert_eq!(request.phases, ["smoke_health"]);
+    assert!(state.is_busy(), "the spinner runs while exporting");
+    assert!(press(&mut state, KeyCode::Enter).is_none(), "one export at a time");
+    assert!(press(&mut state, KeyCode::Esc).is_none());
+    assert!(state.results.dialog.is_some(), "Esc does not close the dialog while it exports");
+
+    let written = PathBuf::from("./exports/slides/4/throughput_timeline.svg");
+    update(&mut state, Action::ExportWritten(written.clone()));
+    let dialog = state.results.dialog.as_ref().unwrap();
+    assert_eq!(dialog.job, Some(ExportJob::Running { written: vec![written.clone()], total: 1 }));
+    update(&mut state, Action::ExportFinished(Ok((vec![written.clone()], vec![]))));
+    let dialog = state.results.dialog.as_ref().unwrap();
+    assert_eq!(dialog.job, Some(ExportJob::Done { written: vec![written], warnings: vec![] }));
+    assert!(!state.is_busy());
+
+    // Closing and reopening (on another run) keeps the choices for the session.
+    press(&mut state, KeyCode::Esc);
+    assert!(state.results.dialog.is_none());
+    press(&mut state, KeyCode::Char('j'));
+    press(&mut state, KeyCode::Char('e'));
+    let again = state.results.dialog.as_ref().unwrap();
+    assert_eq!(again.run_id, "20250101-090000-smoke");
+    assert_eq!((again.format, again.size()), (ExportFormat::Svg, (2400, 1500)));
+    assert_eq!(again.folder, "./exports/slides/4", "a typed folder is remembered");
+    assert_eq!(again.charts.iter().filter(|(_, on)| *on).count(), 1);
+    assert!(!again.phases[1].1 && again.phases[0].1);
+}
+
+#[test]
+fn export_dialog_refuses_an_empty_choice_and_q_closes_it() {
+    let mut state = results_screen();
+    press(&mut state, KeyCode::Char('e'));
+    press_n(&mut state, KeyCode::Down, 2);
+    press(&mut state, KeyCode::Char('a'));
+    press_n(&mut state, KeyCode::Down, 40);
+    assert!(press(&mut state, KeyCode::Enter).is_none(), "no chart ticked: nothing to export");
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("at least one chart")));
+    assert!(state.results.dialog.as_ref().unwrap().job.is_none());
+    assert!(press(&mut state, KeyCode::Char('q')).is_none(), "q closes the dialog, it does not quit");
+    assert!(state.results.dialog.is_none());
+    assert!(!state.quitting);
+}
+
+#[test]
+fn bundle_key_packs_the_run_and_reports_the_file() {
+    let mut state = results_screen();
+    let command = press(&mut state, KeyCode::Char('b'));
+    let Some(Command::Bundle { run_id, run_dir, out }) = command else {
+        panic!("b bundles, got {command:?}")
+    };
+    assert_eq!(run_id, "20250102-100000-smoke");
+    assert_eq!(run_dir, PathBuf::from("experiment_results/20250102-100000-smoke"));
+    assert_eq!(out, PathBuf::from("./exports/20250102-100000-smoke.tar.gz"));
+    assert!(press(&mut state, KeyCode::Char('b')).is_none(), "one bundle at a time");
+    let reply =
+        update(&mut state, Action::BundleFinished { run_id: run_id.clone(), result: Ok(out.clone()) });
+    assert!(matches!(reply, Some(Command::LoadResults)), "the run may have gained charts");
+    assert_eq!(state.results.bundle, Some((run_id, BundleJob::Done(out))));
+    assert!(
+        state.flash.as_ref().is_some_and(|f| !f.is_error && f.text.contains("20250102-100000-smoke.tar.gz"))
+    );
+    update(
+        &mut state,
+        Action::BundleFinished { run_id: "20250102-100000-smoke".into(), result: Err("disk full".into()) },
+    );
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("disk full")));
+}
+
+#[test]
+fn export_dialog_help_comes_from_its_key_table() {
+    let mut state = results_screen();
+    press(&mut state, KeyCode::Char('e'));
+    assert!(matches!(
+        handle_key(&state, KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE)),
+        Some(Action::Toggle)
+    ));
+    assert!(
+        handle_key(&state, KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE)).is_none(),
+        "no tab switch"
+    );
+    let help = terrafix_tui::tui::keys::export_dialog_help();
+    assert!(help.iter().any(|(k, what)| *k == "space" && what.contains("tick")), "{help:?}");
+    assert!(help.iter().any(|(k, _)| k.starts_with("Enter")), "{help:?}");
 }

@@ -1,41 +1,69 @@
 //! `terrafix-tui charts DIR`: re-render PNGs and HTML from what is on disk, for a run
-//! folder of ours or a folder of plain Locust CSVs. Prints what it wrote; warnings to stderr.
+//! folder of ours or a folder of plain Locust CSVs; with `--out`, export the chosen
+//! charts, phases, format and size into that folder. Prints what it wrote; warnings to stderr.
 
 use std::process::ExitCode;
 
-use crate::cli::ChartsArgs;
-use crate::report::{self, RenderOptions, ReportError};
+use crate::cli::{ChartFormatArg, ChartsArgs};
+use crate::report::{self, ChartFormat, ChartRequest, RenderOptions, RenderOutcome, ReportError};
 
 use super::UsageError;
 
 pub async fn main(args: ChartsArgs) -> anyhow::Result<ExitCode> {
-    let dir = args.results_dir.clone();
-    // Drawing is CPU-bound; keep it off the async workers.
-    let rendered =
-        tokio::task::spawn_blocking(move || report::render_all(&dir, &RenderOptions::default())).await?;
-    let outcome = match rendered {
-        Ok(outcome) => outcome,
-        Err(e @ (ReportError::NotAFolder { .. } | ReportError::NothingToRender { .. })) => {
-            return Err(UsageError(e.to_string()).into());
+    let outcome = match args.out.clone() {
+        Some(out_dir) => {
+            let (width, height) = report::parse_size(&args.size).map_err(usage)?;
+            let request = ChartRequest {
+                out_dir,
+                format: match args.format {
+                    ChartFormatArg::Png => ChartFormat::Png,
+                    ChartFormatArg::Svg => ChartFormat::Svg,
+                },
+                width,
+                height,
+                only: args.only.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect(),
+                phases: args.phases.clone(),
+            };
+            let dir = args.results_dir.clone();
+            // Drawing is CPU-bound; keep it off the async workers.
+            tokio::task::spawn_blocking(move || report::export_charts(&dir, &request, &|_| {})).await?
         }
-        Err(e) => return Err(e.into()),
+        None => {
+            let dir = args.results_dir.clone();
+            tokio::task::spawn_blocking(move || report::render_all(&dir, &RenderOptions::default())).await?
+        }
     };
+    let outcome = outcome.map_err(usage_or_other)?;
+    report_outcome(&outcome, &args);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn usage(e: ReportError) -> anyhow::Error {
+    UsageError(e.to_string()).into()
+}
+
+/// Bad names, sizes and folders are the caller's to fix (exit 2); the rest is ours.
+fn usage_or_other(e: ReportError) -> anyhow::Error {
+    if e.is_usage() { usage(e) } else { e.into() }
+}
+
+fn report_outcome(outcome: &RenderOutcome, args: &ChartsArgs) {
     for warning in &outcome.warnings {
         eprintln!("warning: {warning}");
     }
     for path in outcome.charts.iter().chain(&outcome.html) {
         println!("{}", path.display());
     }
+    let place = args.out.as_ref().unwrap_or(&args.results_dir);
     println!(
         "{} charts and {} reports written in {}{}",
         outcome.charts.len(),
         outcome.html.len(),
-        args.results_dir.display(),
+        place.display(),
         if outcome.warnings.is_empty() {
             String::new()
         } else {
             format!(" ({} warnings above)", outcome.warnings.len())
         }
     );
-    Ok(ExitCode::SUCCESS)
 }

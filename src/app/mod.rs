@@ -3,6 +3,7 @@
 
 mod charts;
 mod env;
+mod export;
 mod profiles;
 mod run;
 mod serve;
@@ -62,6 +63,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Serve(args) => serve::main(args).await,
                     Command::Env(args) => env::main(args).await,
                     Command::Charts(args) => charts::main(args).await,
+                    Command::Export(args) => export::main(args).await,
                     Command::Profiles(args) => profiles::main(args, cli.profiles),
                 }
             })

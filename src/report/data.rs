@@ -81,6 +81,57 @@ impl RunData {
     }
 }
 
+impl RunData {
+    /// Keeps only the named phases (in run order), renumbered from 1 and moved so the
+    /// first kept phase starts at 0 s; resource samples outside the kept span go too.
+    pub fn keep_phases(&mut self, names: &[String]) {
+        if names.is_empty() {
+            return;
+        }
+        let keep: Vec<bool> = self
+            .phases
+            .iter()
+            .map(|p| {
+                let suite = self.summary.experiments.get(p.index).map_or("", |e| e.suite.as_str());
+                names.iter().any(|n| *n == p.name || *n == format!("{suite}/{}", p.name))
+            })
+            .collect();
+        let mut flags = keep.iter();
+        self.summary.experiments.retain(|_| flags.next().copied().unwrap_or(false));
+        let mut flags = keep.iter();
+        self.phases.retain(|_| flags.next().copied().unwrap_or(false));
+        let start = self.phases.iter().map(|p| p.offset_s).fold(f64::INFINITY, f64::min);
+        let start = if start.is_finite() { start } else { 0.0 };
+        let end = self.phases.iter().map(|p| p.offset_s + p.duration_s).fold(0.0, f64::max);
+        for (index, phase) in self.phases.iter_mut().enumerate() {
+            phase.index = index;
+            phase.offset_s -= start;
+            phase.seconds.iter_mut().for_each(|s| s.t_s -= start);
+            phase.intervals.iter_mut().for_each(|i| i.offset_s -= start);
+            phase.history_percentiles.iter_mut().for_each(|s| s.t_s -= start);
+        }
+        let spans: Vec<(f64, f64)> =
+            self.phases.iter().map(|p| (p.offset_s, p.offset_s + p.duration_s)).collect();
+        self.resources.retain(|r| r.t_s >= start && r.t_s <= end);
+        self.resources.iter_mut().for_each(|r| r.t_s -= start);
+        // Samples in the pause between two kept phases that were not adjacent say nothing
+        // about either; drop those too.
+        self.resources.retain(|r| spans.iter().any(|(a, b)| r.t_s >= *a - 1.0 && r.t_s <= *b + 1.0));
+    }
+
+    /// True when `name` is a phase of this run, by name or as `suite/name`.
+    pub fn has_phase(&self, name: &str) -> bool {
+        self.phases.iter().any(|p| {
+            let suite = self.summary.experiments.get(p.index).map_or("", |e| e.suite.as_str());
+            p.name == name || format!("{suite}/{}", p.name) == name
+        })
+    }
+
+    pub fn phase_names(&self) -> Vec<String> {
+        self.phases.iter().map(|p| p.name.clone()).collect()
+    }
+}
+
 /// Reads a run folder of ours, or (without a readable summary) a folder of Locust CSVs.
 pub fn load(dir: &Path, warnings: &mut Vec<String>) -> Result<RunData, ReportError> {
     if !dir.is_dir() {

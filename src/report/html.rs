@@ -1,13 +1,13 @@
-//! The two self-contained HTML reports (CSS inline, PNGs as base64 data URIs): run
-//! metadata, one table row per phase, thresholds, failures by kind, the capacity steps,
-//! and the charts that exist in `<run>/charts/`.
+//! The two self-contained HTML reports (CSS inline, each chart as inline SVG or a base64
+//! PNG, whichever is smaller): run metadata, one table row per phase, thresholds,
+//! failures by kind, the capacity steps, and the charts.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use super::charts::CHARTS;
+use super::charts::{CHARTS, ChartSpec};
 use super::plain::failures_by_kind;
 use super::{CHARTS_DIR, ReportError};
 use crate::metrics::summary::{CapacityReport, PhaseSummary, RunSummary, ThresholdResult};
@@ -29,22 +29,50 @@ table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\
 th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}th{background:#f3f3f3}\
 td.t,th.t{text-align:left}tr:nth-child(even) td{background:#fafafa}\
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}.muted{color:#777}\
-figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{color:#555}";
+figure{margin:1.5em 0}figure img,figure svg{max-width:100%;height:auto;border:1px solid #ddd}figcaption{color:#555}";
 
-pub fn write(run_dir: &Path, summary: &RunSummary, kind: Kind) -> Result<PathBuf, ReportError> {
+/// One chart as it goes into a report.
+pub enum Embed {
+    Png(Vec<u8>),
+    /// A whole SVG document (no XML declaration), placed inline.
+    Svg(String),
+}
+
+impl Embed {
+    /// The smaller of the two as it would sit in the page (base64 grows a PNG by 4/3).
+    pub fn smaller(png: Vec<u8>, svg: Option<String>) -> Self {
+        match svg {
+            Some(svg) if svg.len() < png.len().div_ceil(3) * 4 => Self::Svg(svg),
+            _ => Self::Png(png),
+        }
+    }
+}
+
+/// Where a report's charts come from: drawn just now, or the PNGs already on disk.
+pub enum Charts<'a> {
+    Drawn(&'a [(&'static ChartSpec, Embed)]),
+    OnDisk,
+}
+
+pub fn write(
+    run_dir: &Path,
+    summary: &RunSummary,
+    kind: Kind,
+    charts: &Charts<'_>,
+) -> Result<PathBuf, ReportError> {
     let file = match kind {
         Kind::Summary => SUMMARY_HTML_FILE,
         Kind::Charts => CHARTS_REPORT_FILE,
     };
     let path = run_dir.join(file);
-    let page = render(run_dir, summary, kind);
+    let page = render(run_dir, summary, kind, charts);
     // Temp file + rename: a reader never sees half a report.
     super::files::write_atomic(&path, page.as_bytes())
         .map_err(|e| ReportError::Write { path: e.path, source: e.source })?;
     Ok(path)
 }
 
-fn render(run_dir: &Path, s: &RunSummary, kind: Kind) -> String {
+fn render(run_dir: &Path, s: &RunSummary, kind: Kind, drawn: &Charts<'_>) -> String {
     let title = match kind {
         Kind::Summary => format!("Experiment summary — {}", s.run_id),
         Kind::Charts => format!("Charts — {}", s.run_id),
@@ -58,7 +86,7 @@ fn render(run_dir: &Path, s: &RunSummary, kind: Kind) -> String {
     );
     metadata(&mut out, s);
     if kind == Kind::Charts {
-        charts(&mut out, run_dir);
+        charts(&mut out, run_dir, drawn);
     }
     phases(&mut out, &s.experiments);
     thresholds(&mut out, s);
@@ -67,7 +95,7 @@ fn render(run_dir: &Path, s: &RunSummary, kind: Kind) -> String {
         capacity_table(&mut out, capacity);
     }
     if kind == Kind::Summary {
-        charts(&mut out, run_dir);
+        charts(&mut out, run_dir, drawn);
     }
     out.push_str("</body></html>\n");
     out
@@ -234,23 +262,36 @@ fn capacity_table(out: &mut String, c: &CapacityReport) {
     out.push_str("</table>\n");
 }
 
-fn charts(out: &mut String, run_dir: &Path) {
+fn charts(out: &mut String, run_dir: &Path, drawn: &Charts<'_>) {
     let dir = run_dir.join(CHARTS_DIR);
-    let present: Vec<_> =
-        CHARTS.iter().filter_map(|c| std::fs::read(dir.join(c.file)).ok().map(|bytes| (c, bytes))).collect();
+    let on_disk: Vec<(&'static ChartSpec, Embed)>;
+    let present: &[(&'static ChartSpec, Embed)] = match drawn {
+        Charts::Drawn(list) => list,
+        Charts::OnDisk => {
+            on_disk = CHARTS
+                .iter()
+                .filter_map(|c| std::fs::read(dir.join(c.file)).ok().map(|bytes| (c, Embed::Png(bytes))))
+                .collect();
+            &on_disk
+        }
+    };
     out.push_str("<h2>Charts</h2>\n");
     if present.is_empty() {
         out.push_str("<p class=\"muted\">No charts were rendered for this run; <code>terrafix-tui charts &lt;RUN_DIR&gt;</code> draws them.</p>\n");
         return;
     }
-    for (chart, bytes) in present {
-        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-        let _ = writeln!(
-            out,
-            "<figure><img alt=\"{title}\" src=\"data:image/png;base64,{data}\"><figcaption>{title} ({file})</figcaption></figure>",
-            title = esc(chart.title),
-            file = chart.file
-        );
+    for (chart, embed) in present {
+        let title = esc(chart.title);
+        match embed {
+            Embed::Png(bytes) => {
+                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+                let _ = write!(out, "<figure><img alt=\"{title}\" src=\"data:image/png;base64,{data}\">");
+            }
+            Embed::Svg(svg) => {
+                let _ = write!(out, "<figure role=\"img\" aria-label=\"{title}\">{svg}");
+            }
+        }
+        let _ = writeln!(out, "<figcaption>{title} ({file})</figcaption></figure>", file = chart.file);
     }
 }
 

@@ -1,9 +1,12 @@
-//! Results on disk: Locust-compatible CSVs, the JSON summary, HTML reports and PNG
+//! Results on disk: Locust-compatible CSVs, the JSON summary, HTML reports and PNG/SVG
 //! charts (plotters). Reads `metrics` types; never imports `tui` or engine internals.
-//! Entry points: [`render_all`] (every chart + both HTML files) and [`write_summary_html`].
+//! Entry points: [`render_all`] (every chart + both HTML files), [`write_summary_html`],
+//! [`export_charts`] (chosen charts, phases, format and size) and [`bundle`] (one .tar.gz).
 
+mod bundle;
 mod charts;
 mod data;
+mod export;
 pub mod files;
 mod html;
 mod locust;
@@ -14,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use crate::metrics::summary::RunSummary;
 
+pub use bundle::{bundle, default_bundle_path, run_id};
+pub use export::{ChartFormat, ChartRequest, MAX_SIZE, MIN_SIZE, chart_names, export_charts, parse_size};
 pub use html::{CHARTS_REPORT_FILE, SUMMARY_HTML_FILE};
 
 /// Folder (inside the run folder) that holds the PNGs.
@@ -60,6 +65,43 @@ pub enum ReportError {
     Font(String),
     #[error("chart size {width}×{height} is too small or too large; use 400×300 up to 8000×8000")]
     Size { width: u32, height: u32 },
+    #[error("chart size {width}×{height} is out of range; use 800x500 up to 3200x2000")]
+    ExportSize { width: u32, height: u32 },
+    #[error("chart size `{text}` is not WIDTHxHEIGHT; write it like 1600x1000 (800x500 up to 3200x2000)")]
+    BadSize { text: String },
+    #[error("no chart is called `{name}`; the charts are: {known}")]
+    UnknownChart { name: String, known: String },
+    #[error("this run has no phase called `{name}`; its phases are: {known}")]
+    UnknownPhase { name: String, known: String },
+    #[error("cannot write into {path}: {source}; pick a folder you can write to")]
+    OutDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ReportError {
+    /// True when the error is about what was asked (a name, a size, a folder), not about
+    /// the machine: the command line turns these into exit code 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Self::NotAFolder { .. }
+                | Self::NothingToRender { .. }
+                | Self::ExportSize { .. }
+                | Self::BadSize { .. }
+                | Self::UnknownChart { .. }
+                | Self::UnknownPhase { .. }
+                | Self::OutDir { .. }
+        )
+    }
 }
 
 /// Renders every chart under `<run>/charts/` and writes `experiment_summary.html` and
@@ -75,42 +117,49 @@ pub fn render_all(run_dir: &Path, opts: &RenderOptions) -> Result<RenderOutcome,
     let charts_dir = run_dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
         .map_err(|source| ReportError::Write { path: charts_dir.clone(), source })?;
-    // Charts are independent: draw them on scoped threads (PNG encoding dominates).
-    let results: Vec<(PathBuf, Result<(), charts::ChartError>)> = std::thread::scope(|scope| {
+    // Charts are independent: draw them on scoped threads (PNG encoding dominates). Each
+    // is also drawn as SVG so the reports can carry whichever of the two is smaller.
+    let results: Vec<Result<html::Embed, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = charts::CHARTS
             .iter()
             .map(|spec| {
                 let path = charts_dir.join(spec.file);
                 let run = &run;
                 scope.spawn(move || {
-                    let result = charts::render_png(spec, run, &path, opts.width, opts.height);
-                    (path, result)
+                    let png = charts::render(spec, run, charts::Encoding::Png, opts.width, opts.height)
+                        .map_err(|e| e.0)?;
+                    files::write_atomic(&path, &png).map_err(|e| e.to_string())?;
+                    let svg = charts::render(spec, run, charts::Encoding::SvgInPage, opts.width, opts.height)
+                        .ok()
+                        .and_then(|bytes| String::from_utf8(bytes).ok());
+                    Ok(html::Embed::smaller(png, svg))
                 })
             })
             .collect();
         handles
             .into_iter()
-            .zip(charts::CHARTS.iter())
-            .map(|(h, spec)| {
-                h.join().unwrap_or_else(|_| {
-                    (charts_dir.join(spec.file), Err(charts::ChartError("drawing panicked".into())))
-                })
-            })
+            .map(|h| h.join().unwrap_or_else(|_| Err("drawing panicked".to_string())))
             .collect()
     });
-    for (path, result) in results {
+    let mut embeds = Vec::new();
+    for (spec, result) in charts::CHARTS.iter().zip(results) {
+        let path = charts_dir.join(spec.file);
         match result {
-            Ok(()) => outcome.charts.push(path),
-            Err(e) => outcome.warnings.push(format!("{}: chart not drawn: {}", path.display(), e.0)),
+            Ok(embed) => {
+                outcome.charts.push(path);
+                embeds.push((spec, embed));
+            }
+            Err(e) => outcome.warnings.push(format!("{}: chart not drawn: {e}", path.display())),
         }
     }
-    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Summary)?);
-    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Charts)?);
+    let drawn = html::Charts::Drawn(&embeds);
+    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Summary, &drawn)?);
+    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Charts, &drawn)?);
     Ok(outcome)
 }
 
 /// Writes `<run>/experiment_summary.html` from the summary alone; embeds whatever PNGs
 /// are already in `<run>/charts/` (none is fine, e.g. with `--no-charts`).
 pub fn write_summary_html(run_dir: &Path, summary: &RunSummary) -> Result<PathBuf, ReportError> {
-    html::write(run_dir, summary, html::Kind::Summary)
+    html::write(run_dir, summary, html::Kind::Summary, &html::Charts::OnDisk)
 }

@@ -8,8 +8,8 @@ use plotters::style::{FontStyle, RGBColor};
 /// The family every chart asks for; registered with the DejaVu Sans bytes from `assets/`.
 pub const FONT: &str = "sans-serif";
 
-static FONT_REGULAR: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-static FONT_BOLD: &[u8] = include_bytes!("../../assets/DejaVuSans-Bold.ttf");
+pub(crate) static FONT_REGULAR: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+pub(crate) static FONT_BOLD: &[u8] = include_bytes!("../../assets/DejaVuSans-Bold.ttf");
 
 /// Registers the compiled-in font with plotters once per process, so charts never look
 /// for system fonts (there may be none).
@@ -104,18 +104,34 @@ pub fn heat_colour(t: f64) -> RGBColor {
 }
 
 /// Text sizes in pixels, scaled with the image height so small renders stay legible.
+/// `scale` sizes lines and markers the same way.
 #[derive(Clone, Copy, Debug)]
 pub struct Sizes {
     pub title: f64,
     pub label: f64,
     pub tick: f64,
     pub legend: f64,
+    /// The same factor for line widths and marker sizes: 1.0 at 1000 px high.
+    pub scale: f64,
 }
 
 impl Sizes {
     pub fn for_height(height: u32) -> Self {
-        let k = (f64::from(height) / 1000.0).clamp(0.4, 3.0);
-        Self { title: 34.0 * k, label: 22.0 * k, tick: 18.0 * k, legend: 18.0 * k }
+        // Proportional from 1000 px up; below that text shrinks more slowly than the
+        // image, so an 800x500 export still has 12 px legend text.
+        let h = f64::from(height) / 1000.0;
+        let k = if h >= 1.0 { h.min(3.0) } else { (0.35 + 0.65 * h).max(0.4) };
+        Self { title: 34.0 * k, label: 22.0 * k, tick: 18.0 * k, legend: 18.0 * k, scale: k }
+    }
+
+    /// A line `base_px` wide at 1000 px high, at this size (never thinner than 1 px).
+    pub fn stroke(&self, base_px: u32) -> u32 {
+        (f64::from(base_px) * self.scale).round().max(1.0) as u32
+    }
+
+    /// A length (marker radius, legend swatch) `base_px` at 1000 px high, at this size.
+    pub fn px(&self, base_px: i32) -> i32 {
+        (f64::from(base_px) * self.scale).round() as i32
     }
 }
 

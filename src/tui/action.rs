@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::experiment::{Event, RunRequest};
 use crate::metrics::Snapshot;
 
-use super::state::{ChartsState, ProfileItem, ResultEntry, Screen, ServiceRow};
+use super::state::{ChartsState, ExportRequest, ProfileItem, ResultEntry, Screen, ServiceRow};
 
 #[derive(Clone, Debug)]
 pub enum Action {
@@ -55,7 +55,12 @@ pub enum Action {
     FollowLogs,
     ApplySettings,
     // Results screen.
+    /// `e`: open the export dialog.
     Export,
+    /// `b`: pack the run into one .tar.gz.
+    Bundle,
+    /// `r`: re-render the run's own charts and HTML reports in its folder.
+    Rerender,
     OpenHtml,
     ShowPaths,
     MarkCompare,
@@ -69,6 +74,15 @@ pub enum Action {
     /// Charts rendered (or not) for a run directory; `Done`/`Failed` only.
     ChartsRendered(ChartsState),
     ResultsLoaded(Result<Vec<ResultEntry>, String>),
+    /// The export dialog's job wrote one more file.
+    ExportWritten(PathBuf),
+    /// The export dialog's job ended: the files written and warnings, or why it failed.
+    ExportFinished(Result<(Vec<PathBuf>, Vec<String>), String>),
+    /// A bundle ended, for this run id: the file written, or why not.
+    BundleFinished {
+        run_id: String,
+        result: Result<PathBuf, String>,
+    },
     DockerConnected(Result<(), String>),
     DockerStatus(Result<Vec<ServiceRow>, String>),
     DockerDone(Result<String, String>),
@@ -91,6 +105,14 @@ pub enum Command {
     SkipPhase,
     AbortRun,
     RenderCharts(PathBuf),
+    /// Charts as the export dialog asked (format, size, charts, phases, folder).
+    ExportCharts(Box<ExportRequest>),
+    /// Pack `run_dir` into the `.tar.gz` at `out`; `run_id` comes back with the answer.
+    Bundle {
+        run_id: String,
+        run_dir: PathBuf,
+        out: PathBuf,
+    },
     OpenHtml(PathBuf),
     Docker(DockerOp),
     FollowLogs(String),

@@ -20,7 +20,45 @@ pub fn handle_key(state: &AppState, key: KeyEvent) -> Option<Action> {
     if state.is_typing() {
         return typing_key(key.code);
     }
+    if state.screen == Screen::Results && state.results.dialog.is_some() {
+        return export_dialog_key(key.code);
+    }
     global_key(key.code).or_else(|| screen_key(state.screen, key.code))
+}
+
+/// The export dialog's keys, as (key, action, help): one table for both.
+const EXPORT_DIALOG_KEYS: [(KeyCode, Action, &str); 12] = [
+    (KeyCode::Up, Action::Up, "↑↓ j k: move among the rows"),
+    (KeyCode::Char('k'), Action::Up, ""),
+    (KeyCode::Down, Action::Down, ""),
+    (KeyCode::Char('j'), Action::Down, ""),
+    (KeyCode::Left, Action::FocusPrev, "← → h l: change format or size"),
+    (KeyCode::Char('h'), Action::FocusPrev, ""),
+    (KeyCode::Right, Action::FocusNext, ""),
+    (KeyCode::Char('l'), Action::FocusNext, ""),
+    (KeyCode::Char(' '), Action::Toggle, "space: tick a chart or phase"),
+    (KeyCode::Char('a'), Action::ToggleAll, "a: all charts / phases or none"),
+    (KeyCode::Enter, Action::Enter, "Enter: edit the folder; on Export: start"),
+    (KeyCode::Esc, Action::Dismiss, "Esc / q: close (when not exporting)"),
+];
+
+fn export_dialog_key(code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Char('q') => Some(Action::Dismiss),
+        KeyCode::Char('?') => Some(Action::Help),
+        KeyCode::Tab => Some(Action::Down),
+        KeyCode::BackTab => Some(Action::Up),
+        code => EXPORT_DIALOG_KEYS.iter().find(|(k, ..)| *k == code).map(|(_, action, _)| action.clone()),
+    }
+}
+
+/// The export dialog's keys as help lines (from the same table the keys come from).
+pub fn export_dialog_help() -> Vec<(&'static str, &'static str)> {
+    EXPORT_DIALOG_KEYS
+        .iter()
+        .filter(|(.., help)| !help.is_empty())
+        .filter_map(|(.., help)| help.split_once(": "))
+        .collect()
 }
 
 fn overlay_key(overlay: &Overlay, code: KeyCode) -> Option<Action> {
@@ -90,6 +128,8 @@ fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
         (Screen::Run, 'x') => Action::AbortRun,
         (Screen::Run, 'p') | (Screen::Run, ' ') => Action::TogglePauseView,
         (Screen::Results, 'e') => Action::Export,
+        (Screen::Results, 'b') => Action::Bundle,
+        (Screen::Results, 'r') => Action::Rerender,
         (Screen::Results, 'o') => Action::OpenHtml,
         (Screen::Results, 'p') => Action::ShowPaths,
         (Screen::Results, 'c') => Action::MarkCompare,
@@ -128,7 +168,9 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
         Screen::Results => vec![
             ("↑↓ j k", "choose a run (newest first)"),
             ("/", "filter runs by name"),
-            ("e", "export: re-render the charts in the background"),
+            ("e", "export dialog: format, size, charts, phases, folder"),
+            ("b", "bundle the run as exports/<run-id>.tar.gz"),
+            ("r", "re-render the run's own charts and HTML"),
             ("o", "open experiment_summary.html with the system opener"),
             ("p", "show the output paths"),
             ("c", "mark for comparison; c on another run compares"),

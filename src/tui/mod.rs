@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod env_state;
+pub mod export_state;
 pub mod format;
 pub mod keys;
 pub mod run_state;

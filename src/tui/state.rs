@@ -9,6 +9,7 @@ use crate::metrics::summary::{PhaseSummary, RunSummary};
 use crate::profile::Profile;
 
 pub use super::env_state::{EnvFocus, EnvState, ServerField, ServerForm, ServiceRow};
+pub use super::export_state::{BundleJob, ExportChoices, ExportDialog, ExportJob, ExportRequest};
 pub use super::run_state::{ChartsState, Point, RunPhase, RunState, Series};
 use super::theme::Theme;
 
@@ -115,7 +116,9 @@ impl AppState {
         match self.screen {
             Screen::Profiles => self.profiles.filter_editing || self.profiles.edit.is_some(),
             Screen::Environment => self.env.form.edit.is_some(),
-            Screen::Results => self.results.filter_editing,
+            Screen::Results => {
+                self.results.filter_editing || self.results.dialog.as_ref().is_some_and(|d| d.editing_folder)
+            }
             Screen::Run => false,
         }
     }
@@ -128,6 +131,8 @@ impl AppState {
             || self.env.busy.is_some()
             || matches!(self.run.charts, ChartsState::Rendering { .. })
             || matches!(self.results.export, Some((_, ChartsState::Rendering { .. })))
+            || self.results.dialog.as_ref().is_some_and(ExportDialog::is_running)
+            || matches!(self.results.bundle, Some((_, BundleJob::Packing)))
     }
 
     pub fn spinner(&self) -> char {
@@ -315,6 +320,12 @@ pub struct ResultsState {
     pub compare_mark: Option<String>,
     /// A re-render started from this screen: run id and its state.
     pub export: Option<(String, ChartsState)>,
+    /// The export dialog (`e`), when open.
+    pub dialog: Option<ExportDialog>,
+    /// The dialog's last choices, kept for the session.
+    pub export_choices: ExportChoices,
+    /// A bundle (`b`) started from this screen: run id and its state.
+    pub bundle: Option<(String, BundleJob)>,
 }
 
 impl ResultsState {

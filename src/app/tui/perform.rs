@@ -118,6 +118,24 @@ impl Worker {
                     let _ = tx.send(Action::ChartsRendered(outcome));
                 });
             }
+            Command::ExportCharts(request) => {
+                tokio::task::spawn_blocking(move || {
+                    let progress = tx.clone();
+                    let on_written = move |path: &std::path::Path| {
+                        let _ = progress.send(Action::ExportWritten(path.to_path_buf()));
+                    };
+                    let result = crate::app::export::charts_for_tui(&request, &on_written);
+                    let _ = tx.send(Action::ExportFinished(result));
+                });
+            }
+            Command::Bundle { run_id, run_dir, out } => {
+                tokio::task::spawn_blocking(move || {
+                    let result = crate::app::export::bundle_run(&run_dir, &out)
+                        .map(|bundled| bundled.path)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::BundleFinished { run_id, result });
+                });
+            }
             Command::OpenHtml(path) => open_with_system(path, tx),
             Command::Docker(op) => self.docker(op),
             Command::FollowLogs(service) => self.follow_logs(service),

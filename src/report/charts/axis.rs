@@ -7,7 +7,7 @@ use std::ops::Range;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 
-use super::{Area, ChartError, Drawn, font};
+use super::{Area, Canvas, ChartError, Drawn, font};
 use crate::report::data::PhaseData;
 use crate::report::style::{self, GRID, Sizes};
 
@@ -38,7 +38,7 @@ impl Ranged for Coord {
         self.lo..self.hi
     }
 }
-pub type Plot<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<Coord, Coord>>;
+pub type Plot<'a, 'b> = ChartContext<'a, Canvas<'b>, Cartesian2d<Coord, Coord>>;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -231,7 +231,7 @@ pub fn mesh(
         .configure_mesh()
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
-        .axis_style(BLACK.stroke_width(1))
+        .axis_style(BLACK.stroke_width(sizes.stroke(1)))
         .x_desc(x_desc)
         .y_desc(y_desc)
         .axis_desc_style(font(sizes.label))
@@ -261,7 +261,7 @@ pub fn shade_phases(
         )))?;
         plot.draw_series(std::iter::once(PathElement::new(
             vec![(x0, y.lo), (x0, y.hi)],
-            colour.mix(0.6).stroke_width(1),
+            colour.mix(0.6).stroke_width(sizes.stroke(1)),
         )))?;
         let fits = ((x1 - x0) * px_per_s / (sizes.tick * 0.62)) as usize;
         let number = format!("{}", p.index + 1);
@@ -285,8 +285,8 @@ pub fn shade_phases(
 
 /// Stroke width for a line of `points` across `width_px`: dense, jagged lines drawn wider
 /// than one pixel grow spikes at their joins, so they stay thin.
-pub fn line_width(points: usize, width_px: u32) -> u32 {
-    if points as f64 > f64::from(width_px) / 4.0 { 1 } else { 2 }
+pub fn line_width(points: usize, width_px: u32, sizes: &Sizes) -> u32 {
+    sizes.stroke(if points as f64 > f64::from(width_px) / 4.0 { 1 } else { 2 })
 }
 
 #[cfg(test)]

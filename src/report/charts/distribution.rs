@@ -80,7 +80,7 @@ fn density(area: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     for (index, curve) in curves {
         let colour = style::phase_colour(index);
         plot.draw_series(AreaSeries::new(curve.iter().copied(), 0.0, colour.mix(0.08)))?;
-        plot.draw_series(LineSeries::new(curve, colour.stroke_width(2)))?;
+        plot.draw_series(LineSeries::new(curve, colour.stroke_width(sizes.stroke(2))))?;
     }
     Ok(())
 }
@@ -111,9 +111,9 @@ fn spectrum(area: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     for (index, curve) in curves {
         let colour = style::phase_colour(index);
         let mapped: Vec<(f64, f64)> = curve.iter().map(|(n, ms)| (*n, y.map(*ms))).collect();
-        plot.draw_series(LineSeries::new(mapped.clone(), colour.stroke_width(2)))?;
+        plot.draw_series(LineSeries::new(mapped.clone(), colour.stroke_width(sizes.stroke(2))))?;
         if mapped.len() <= 12 {
-            plot.draw_series(mapped.iter().map(|p| Circle::new(*p, 4, colour.filled())))?;
+            plot.draw_series(mapped.iter().map(|p| Circle::new(*p, sizes.px(4), colour.filled())))?;
         }
     }
     Ok(())

@@ -151,7 +151,7 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         let colour = style::phase_colour(p.index);
         plot.draw_series(std::iter::once(PathElement::new(
             vec![(p.offset_s, y.lo), (p.offset_s, y.hi)],
-            colour.stroke_width(2),
+            colour.stroke_width(sizes.stroke(2)),
         )))?;
         plot.draw_series(std::iter::once(Text::new(
             format!("{}", p.index + 1),

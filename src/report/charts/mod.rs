@@ -1,17 +1,17 @@
-//! The nine PNG charts. Each chart is a function from `RunData` to a drawing area; this
+//! The nine charts. Each chart is a function from `RunData` to a drawing area; this
 //! file holds what they share (frame, legend column, axes, phase shading, "nothing to
-//! show" panels) and the PNG encoding. plotters types stay inside `report::charts`.
+//! show" panels) and the PNG/SVG encoding. plotters types stay inside `report::charts`.
 
 mod axis;
+mod canvas;
 mod distribution;
 mod heatmap;
 mod outcomes;
 mod percentiles;
 mod resources;
 mod server;
+mod svg_text;
 mod timeline;
-
-use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,7 +20,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::data::{PhaseData, RunData};
 use super::style::{self, FONT, MUTED, Sizes};
 
-pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use canvas::Canvas;
+use svg_text::SvgText;
+
+pub type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
 /// A drawing failure inside plotters, as text (plotters' error types are generic).
 #[derive(Debug)]
@@ -39,6 +45,13 @@ pub struct ChartSpec {
     pub file: &'static str,
     pub title: &'static str,
     pub draw: fn(&Area<'_>, &RunData, &Sizes) -> Drawn,
+}
+
+impl ChartSpec {
+    /// The chart's name on the command line: its file name without `.png`.
+    pub fn name(&self) -> &'static str {
+        self.file.strip_suffix(".png").unwrap_or(self.file)
+    }
 }
 
 pub const CHARTS: [ChartSpec; 9] = [
@@ -65,23 +78,78 @@ pub const CHARTS: [ChartSpec; 9] = [
     ChartSpec { file: "resources.png", title: "Target resources", draw: resources::draw },
 ];
 
-/// Draws one chart into an RGB buffer and writes it as PNG.
-pub fn render_png(spec: &ChartSpec, run: &RunData, path: &Path, width: u32, height: u32) -> Drawn {
-    let mut buffer = vec![255u8; width as usize * height as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
-        root.fill(&WHITE)?;
-        (spec.draw)(&root, run, &Sizes::for_height(height))?;
-        root.present()?;
+/// How a chart is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// PNG, zlib at its best compression with adaptive filtering (charts are mostly flat
+    /// colour, so this is several times smaller than the fast setting).
+    Png,
+    /// A standalone SVG file: text drawn with the compiled-in font's outlines (`svg_text`),
+    /// so it looks the same in every viewer.
+    Svg,
+    /// An SVG to place inside our HTML reports: text stays `<text>` and asks for DejaVu
+    /// Sans first, like the page's CSS (several times smaller than outlines).
+    SvgInPage,
+}
+
+/// Asks for the font the text was laid out with before any other sans-serif.
+const SVG_FONT_STYLE: &str = "<style>text{font-family:'DejaVu Sans',Verdana,sans-serif}</style>\n";
+
+/// Draws one chart and returns the encoded file's bytes.
+pub fn render(
+    spec: &ChartSpec,
+    run: &RunData,
+    encoding: Encoding,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, ChartError> {
+    let sizes = Sizes::for_height(height);
+    match encoding {
+        Encoding::Png => {
+            let mut buffer = vec![255u8; width as usize * height as usize * 3];
+            {
+                let root = Canvas::Bitmap(BitMapBackend::with_buffer(&mut buffer, (width, height)))
+                    .into_drawing_area();
+                root.fill(&WHITE)?;
+                (spec.draw)(&root, run, &sizes)?;
+                root.present()?;
+            }
+            encode_png(&buffer, width, height)
+        }
+        Encoding::Svg | Encoding::SvgInPage => {
+            let glyphs =
+                (encoding == Encoding::Svg).then(|| Rc::new(RefCell::new(SvgText::new(spec.name()))));
+            let mut svg = String::with_capacity(256 * 1024);
+            {
+                let backend = SVGBackend::with_string(&mut svg, (width, height));
+                let root = Canvas::Svg(backend, glyphs.clone()).into_drawing_area();
+                root.fill(&WHITE)?;
+                (spec.draw)(&root, run, &sizes)?;
+                root.present()?;
+            }
+            match glyphs {
+                Some(glyphs) => Ok(glyphs.borrow().finish(&svg).into_bytes()),
+                None => {
+                    // After the opening <svg …> tag, so the rule covers every text element.
+                    if let Some(end) = svg.find(">\n") {
+                        svg.insert_str(end + 2, SVG_FONT_STYLE);
+                    }
+                    Ok(svg.into_bytes())
+                }
+            }
+        }
     }
-    let file = std::fs::File::create(path).map_err(|e| ChartError(format!("{}: {e}", path.display())))?;
+}
+
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
+    let mut out = Vec::with_capacity(rgb.len() / 16);
     let encoder = image::codecs::png::PngEncoder::new_with_quality(
-        std::io::BufWriter::new(file),
-        image::codecs::png::CompressionType::Fast,
-        image::codecs::png::FilterType::Sub,
+        &mut out,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Adaptive,
     );
-    image::ImageEncoder::write_image(encoder, &buffer, width, height, image::ColorType::Rgb8)
-        .map_err(|e| ChartError(format!("{}: {e}", path.display())))
+    image::ImageEncoder::write_image(encoder, rgb, width, height, image::ColorType::Rgb8)?;
+    Ok(out)
 }
 
 pub fn font(size: f64) -> TextStyle<'static> {
@@ -146,7 +214,7 @@ pub fn legend(area: &Area<'_>, heading: &str, items: &[LegendItem], sizes: &Size
         area.draw_text(heading, &bold(sizes.legend), (12, y))?;
         y += row;
     }
-    let max_chars = ((w as f64 - 60.0) / (sizes.legend * 0.58)).max(4.0) as usize;
+    let max_chars = ((w as f64 - 16.0 - 32.0 * sizes.scale) / (sizes.legend * 0.58)).max(4.0) as usize;
     for item in items {
         if y + row > h as i32 {
             area.draw_text("…", &font(sizes.legend), (12, y))?;
@@ -154,16 +222,28 @@ pub fn legend(area: &Area<'_>, heading: &str, items: &[LegendItem], sizes: &Size
         }
         let mid = y + row / 2 - 2;
         let c = item.colour;
+        let px = |v: i32| sizes.px(v);
         match item.mark {
-            Mark::Box => area.draw(&Rectangle::new([(12, mid - 7), (34, mid + 7)], c.filled()))?,
-            Mark::Line => area.draw(&PathElement::new(vec![(10, mid), (36, mid)], c.stroke_width(3)))?,
+            Mark::Box => {
+                area.draw(&Rectangle::new([(12, mid - px(7)), (12 + px(22), mid + px(7))], c.filled()))?
+            }
+            Mark::Line => area.draw(&PathElement::new(
+                vec![(10, mid), (10 + px(26), mid)],
+                c.stroke_width(sizes.stroke(3)),
+            ))?,
             Mark::Dashed => {
-                for x in [10, 20, 30] {
-                    area.draw(&PathElement::new(vec![(x, mid), (x + 6, mid)], c.stroke_width(3)))?;
+                for x in [0, 10, 20] {
+                    let x0 = 10 + px(x);
+                    area.draw(&PathElement::new(
+                        vec![(x0, mid), (x0 + px(6), mid)],
+                        c.stroke_width(sizes.stroke(3)),
+                    ))?;
                 }
             }
-            Mark::Circle => area.draw(&Circle::new((23, mid), 6, c.filled()))?,
-            Mark::Triangle => area.draw(&TriangleMarker::new((23, mid), 8, c.filled()))?,
+            Mark::Circle => area.draw(&Circle::new((10 + px(13), mid), sizes.px(6).max(2), c.filled()))?,
+            Mark::Triangle => {
+                area.draw(&TriangleMarker::new((10 + px(13), mid), sizes.px(8).max(3), c.filled()))?
+            }
             Mark::Heading => {
                 area.draw_text(&item.label, &bold(sizes.legend), (12, y + 2))?;
                 y += row;
@@ -172,7 +252,7 @@ pub fn legend(area: &Area<'_>, heading: &str, items: &[LegendItem], sizes: &Size
             Mark::Plain => {}
         }
         let text = truncate(&item.label, max_chars);
-        area.draw_text(&text, &font(sizes.legend), (44, y + 2))?;
+        area.draw_text(&text, &font(sizes.legend), (12 + px(32), y + 2))?;
         y += row;
     }
     Ok(())
@@ -193,7 +273,7 @@ pub fn no_data(area: &Area<'_>, heading: &str, why: &str, sizes: &Sizes) -> Draw
     let (w, h) = area.dim_in_pixel();
     area.draw(&Rectangle::new(
         [(4, 4), (w as i32 - 4, h as i32 - 4)],
-        ShapeStyle::from(&RGBColor(200, 200, 200)).stroke_width(2),
+        ShapeStyle::from(&RGBColor(200, 200, 200)).stroke_width(sizes.stroke(2)),
     ))?;
     let mid = Pos::new(HPos::Center, VPos::Center);
     let centre = |size: f64| font(size).pos(mid);

@@ -114,11 +114,11 @@ pub fn knee(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
         plot.draw_series(LineSeries::new(
             sorted.iter().map(|p| (p.1, y.map(p.2))),
-            P50.mix(0.5).stroke_width(2),
+            P50.mix(0.5).stroke_width(sizes.stroke(2)),
         ))?;
         plot.draw_series(LineSeries::new(
             sorted.iter().map(|p| (p.1, y.map(p.3))),
-            P99.mix(0.5).stroke_width(2),
+            P99.mix(0.5).stroke_width(sizes.stroke(2)),
         ))?;
     }
     let r = (sizes.tick * 0.45) as i32;

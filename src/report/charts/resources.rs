@@ -50,7 +50,7 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
         for (k, samples) in services.values().enumerate() {
             let colour = service_colour(k);
-            let stroke = axis::line_width(samples.len(), plot.plotting_area().dim_in_pixel().0);
+            let stroke = axis::line_width(samples.len(), plot.plotting_area().dim_in_pixel().0, sizes);
             let line = samples.iter().map(|s| (s.0, if pick == 1 { s.1 } else { s.2 }));
             plot.draw_series(LineSeries::new(line, colour.stroke_width(stroke)))?;
         }

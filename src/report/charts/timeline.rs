@@ -48,9 +48,14 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         if max_users > 0 {
             let users: Vec<(f64, f64)> =
                 p.seconds.iter().filter_map(|s| s.users.map(|u| (s.t_s, f64::from(u)))).collect();
-            plot.draw_secondary_series(DashedLineSeries::new(users, 8, 5, USERS.stroke_width(2)))?;
+            plot.draw_secondary_series(DashedLineSeries::new(
+                users,
+                sizes.stroke(8),
+                sizes.stroke(5),
+                USERS.stroke_width(sizes.stroke(2)),
+            ))?;
         }
-        let stroke = axis::line_width(run.phases.iter().map(|p| p.seconds.len()).sum(), width_px);
+        let stroke = axis::line_width(run.phases.iter().map(|p| p.seconds.len()).sum(), width_px, sizes);
         let rps: Vec<(f64, f64)> = p.seconds.iter().map(|s| (s.t_s, s.rps)).collect();
         plot.draw_series(LineSeries::new(rps, style::CLIENT.stroke_width(stroke)))?;
         let fps: Vec<(f64, f64)> = p.seconds.iter().map(|s| (s.t_s, s.fps)).collect();
@@ -115,7 +120,8 @@ pub fn latency(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let y_desc = format!("response time (ms{})", y.scale_note());
     let mut plot = axis::build(&plot_area, &x, &y, "time since run start (m:ss)", &y_desc, &x_fmt, sizes)?;
     axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
-    let stroke = axis::line_width(points.iter().map(Vec::len).sum(), plot.plotting_area().dim_in_pixel().0);
+    let stroke =
+        axis::line_width(points.iter().map(Vec::len).sum(), plot.plotting_area().dim_in_pixel().0, sizes);
     for phase_points in &points {
         for (pick, colour) in [(1usize, P50), (2, P95), (3, P99)] {
             let line: Vec<(f64, f64)> = phase_points

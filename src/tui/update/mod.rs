@@ -2,6 +2,7 @@
 //! specific handling lives in one file per screen; this file routes and does what is global.
 
 mod env;
+mod export;
 mod profiles;
 mod results;
 mod run;
@@ -33,6 +34,9 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
         Action::RunEnded(result) => run::ended(state, result),
         Action::ChartsRendered(outcome) => charts_rendered(state, outcome),
         Action::ResultsLoaded(result) => results::loaded(state, result),
+        Action::ExportWritten(path) => export::written(state, path),
+        Action::ExportFinished(result) => export::finished(state, result),
+        Action::BundleFinished { run_id, result } => export::bundled(state, run_id, result),
         Action::DockerConnected(_)
         | Action::DockerStatus(_)
         | Action::DockerDone(_)

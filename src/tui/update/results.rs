@@ -1,6 +1,7 @@
-//! Results screen: choose a run, show paths, export charts, open the HTML, compare two runs.
+//! Results screen: choose a run, show paths, export (dialog) or bundle a run, re-render
+//! its charts, open the HTML, compare two runs.
 
-use super::{PAGE, flash, flash_error, step};
+use super::{PAGE, export as dialog, flash, flash_error, step};
 use crate::tui::action::{Action, Command};
 use crate::tui::state::{AppState, ChartsState, ResultEntry, ResultsView};
 
@@ -19,6 +20,9 @@ pub(super) fn loaded(state: &mut AppState, result: Result<Vec<ResultEntry>, Stri
 }
 
 pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
+    if state.results.dialog.is_some() {
+        return dialog::back(state);
+    }
     let r = &mut state.results;
     if r.filter_editing {
         r.filter_editing = false;
@@ -37,6 +41,9 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
 }
 
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
+    if state.results.dialog.is_some() {
+        return dialog::key(state, action);
+    }
     let r = &mut state.results;
     if r.filter_editing {
         match action {
@@ -75,7 +82,9 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
             r.loading = true;
             return Some(Command::LoadResults);
         }
-        Action::Export => return export(state),
+        Action::Export => return dialog::open(state),
+        Action::Bundle => return dialog::bundle(state),
+        Action::Rerender => return rerender(state),
         Action::OpenHtml => return open_html(state),
         Action::MarkCompare => return mark_compare(state),
         _ => {}
@@ -83,7 +92,8 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     None
 }
 
-fn export(state: &mut AppState) -> Option<Command> {
+/// `r`: draws the run's own charts and HTML reports again, in its folder.
+fn rerender(state: &mut AppState) -> Option<Command> {
     if matches!(state.results.export, Some((_, ChartsState::Rendering { .. }))) {
         return flash(state, "charts are already rendering; wait for them to finish");
     }
@@ -103,7 +113,7 @@ fn open_html(state: &mut AppState) -> Option<Command> {
         }
         None => {
             let text =
-                format!("{} has no experiment_summary.html yet; press e to render it", entry.dir.display());
+                format!("{} has no experiment_summary.html yet; press r to render it", entry.dir.display());
             flash_error(state, text)
         }
     }

@@ -2,6 +2,7 @@
 //! bar, the current screen, a footer with hints or the latest message, and any overlay.
 
 mod environment;
+mod export;
 mod profiles;
 mod results;
 mod run;
@@ -13,7 +14,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
-use super::keys::help_lines;
+use super::keys::{export_dialog_help, help_lines};
 use super::state::{AppState, Overlay, Screen};
 use widgets::{centered, framed};
 
@@ -27,6 +28,9 @@ impl Widget for &AppState {
             Screen::Environment => environment::render(self, body, buf),
             Screen::Run => run::render(self, body, buf),
             Screen::Results => results::render(self, body, buf),
+        }
+        if let (Screen::Results, Some(dialog)) = (self.screen, &self.results.dialog) {
+            export::render(self.theme, dialog, self.spinner(), body, buf);
         }
         render_footer(self, footer, buf);
         match &self.overlay {
@@ -93,7 +97,12 @@ fn render_footer(state: &AppState, area: Rect, buf: &mut Buffer) {
 
 fn render_help(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
-    let lines: Vec<Line> = help_lines(state.screen)
+    let keys = if state.screen == Screen::Results && state.results.dialog.is_some() {
+        export_dialog_help()
+    } else {
+        help_lines(state.screen)
+    };
+    let lines: Vec<Line> = keys
         .into_iter()
         .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>11}  "), t.key()), Span::raw(what)]))
         .collect();

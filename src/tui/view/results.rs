@@ -9,7 +9,7 @@ use ratatui::widgets::{List, ListItem, ListState, Paragraph, Row, StatefulWidget
 use super::widgets::{framed, pairs, verdict};
 use crate::metrics::summary::{PhaseStatus, RunStatus, RunSummary};
 use crate::tui::format;
-use crate::tui::state::{AppState, ChartsState, ResultEntry, ResultsView};
+use crate::tui::state::{AppState, BundleJob, ChartsState, ResultEntry, ResultsView};
 use crate::tui::theme::Theme;
 
 pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
@@ -152,7 +152,21 @@ fn render_detail(
         .collect();
     let lines = if lines.is_empty() { vec![Line::styled("no thresholds declared", t.dim())] } else { lines };
     Paragraph::new(lines).block(framed(t, "Thresholds", false)).render(limits, buf);
-    let chart_line = match export {
+    let bundle = state.results.bundle.as_ref().filter(|(id, _)| *id == entry.run_id).map(|(_, b)| b);
+    let chart_line = match (bundle, export) {
+        (Some(BundleJob::Packing), _) => {
+            Line::styled(format!("{} packing the bundle…", state.spinner()), t.warn())
+        }
+        (Some(BundleJob::Done(path)), _) => Line::styled(format!("✓ bundle {}", path.display()), t.ok()),
+        (Some(BundleJob::Failed(why)), _) => Line::styled(format!("✗ bundle: {why}"), t.bad()),
+        (None, export) => chart_status(state, entry, export),
+    };
+    chart_line.render(charts, buf);
+}
+
+fn chart_status(state: &AppState, entry: &ResultEntry, export: Option<&ChartsState>) -> Line<'static> {
+    let t = state.theme;
+    match export {
         Some(ChartsState::Rendering { .. }) => {
             Line::styled(format!("{} rendering charts…", state.spinner()), t.warn())
         }
@@ -168,14 +182,13 @@ fn render_detail(
         ),
         _ => Line::styled(
             format!(
-                "{} charts · html {} · e export · o open · p paths",
+                "{} charts · html {} · e export · b bundle · o open",
                 entry.charts.len(),
                 if entry.html.is_some() { "yes" } else { "no" }
             ),
             t.dim(),
         ),
-    };
-    chart_line.render(charts, buf);
+    }
 }
 
 fn metric_value(metric: &str, value: f64) -> String {
@@ -257,7 +270,7 @@ fn render_paths(t: Theme, entry: &ResultEntry, area: Rect, buf: &mut Buffer) {
         Line::from(vec![
             Span::styled("html     ", t.dim()),
             Span::raw(
-                entry.html.as_ref().map_or("(not rendered yet: press e)".into(), |p| p.display().to_string()),
+                entry.html.as_ref().map_or("(not rendered yet: press r)".into(), |p| p.display().to_string()),
             ),
         ]),
         Line::from(vec![
