@@ -2,6 +2,7 @@
 //! wires channels. One file per command; each reads top to bottom as that command's wiring.
 
 mod charts;
+mod compare;
 mod env;
 mod profiles;
 mod run;
@@ -38,6 +39,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Serve(args) => serve::main(args).await,
                     Command::Env(args) => env::main(args).await,
                     Command::Charts(args) => charts::main(args).await,
+                    Command::Compare(args) => compare::main(args).await,
                     Command::Profiles(args) => profiles::main(args, cli.profiles),
                 }
             })

@@ -1,8 +1,9 @@
-//! The nine PNG charts. Each chart is a function from `RunData` to a drawing area; this
+//! The nine PNG charts of a run, and `compare.png` of two. Each chart is a function from `RunData` to a drawing area; this
 //! file holds what they share (frame, legend column, axes, phase shading, "nothing to
 //! show" panels) and the PNG encoding. plotters types stay inside `report::charts`.
 
 mod axis;
+pub mod compare;
 mod distribution;
 mod heatmap;
 mod outcomes;
@@ -67,11 +68,21 @@ pub const CHARTS: [ChartSpec; 9] = [
 
 /// Draws one chart into an RGB buffer and writes it as PNG.
 pub fn render_png(spec: &ChartSpec, run: &RunData, path: &Path, width: u32, height: u32) -> Drawn {
+    draw_png(path, width, height, |root, sizes| (spec.draw)(root, run, sizes))
+}
+
+/// Draws with `draw` on a white `width`×`height` canvas and writes it as PNG.
+pub fn draw_png(
+    path: &Path,
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&Area<'_>, &Sizes) -> Drawn,
+) -> Drawn {
     let mut buffer = vec![255u8; width as usize * height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
         root.fill(&WHITE)?;
-        (spec.draw)(&root, run, &Sizes::for_height(height))?;
+        draw(&root, &Sizes::for_height(height))?;
         root.present()?;
     }
     let file = std::fs::File::create(path).map_err(|e| ChartError(format!("{}: {e}", path.display())))?;
