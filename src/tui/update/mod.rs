@@ -33,6 +33,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
         Action::RunEnded(result) => run::ended(state, result),
         Action::ChartsRendered(outcome) => charts_rendered(state, outcome),
         Action::ResultsLoaded(result) => results::loaded(state, result),
+        Action::CompareDone { left, right, result } => results::compared(state, left, right, result),
         Action::DockerConnected(_)
         | Action::DockerStatus(_)
         | Action::DockerDone(_)
