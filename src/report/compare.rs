@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::metrics::compare::{
     self, Comparison, Interval, Metric, MetricChange, RunRef, SecondSample, Settings,
 };
-use crate::metrics::hlog::read_hlog;
+use crate::metrics::hlog::visit_hlog;
 use crate::metrics::summary::{PhaseSummary, RunSummary, SUMMARY_FILE, SummaryError};
 
 use super::data::{phase_file, resolve};
@@ -67,8 +67,10 @@ fn seconds_of(run: &LoadedRun, phase: &PhaseSummary) -> Result<Vec<SecondSample>
             phase.name
         ));
     }
-    let intervals = read_hlog(&path).map_err(|e| e.to_string())?;
-    Ok(intervals.into_iter().map(|i| SecondSample { length_s: i.length_s, latency: i.histogram }).collect())
+    let mut seconds = Vec::new();
+    visit_hlog(&path, |i| seconds.push(SecondSample::new(i.length_s, &i.histogram)))
+        .map_err(|e| e.to_string())?;
+    Ok(seconds)
 }
 
 fn names(s: &RunSummary) -> Vec<&str> {

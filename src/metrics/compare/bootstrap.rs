@@ -39,8 +39,8 @@ pub(super) type Stats = (Option<f64>, Vec<Option<f64>>);
 
 impl Prepared {
     pub(super) fn new(samples: &[SecondSample]) -> Self {
-        let recorded: Vec<Vec<(u64, u64)>> = samples.iter().map(|s| s.latency.recorded_values_us()).collect();
-        let mut values: Vec<u64> = recorded.iter().flatten().map(|(v, _)| *v).collect();
+        let recorded: Vec<&[(u64, u64)]> = samples.iter().map(|s| s.values_us.as_slice()).collect();
+        let mut values: Vec<u64> = recorded.iter().flat_map(|r| r.iter().map(|(v, _)| *v)).collect();
         values.sort_unstable();
         values.dedup();
         let index_of = |v: u64| values.partition_point(|x| *x < v);
@@ -61,7 +61,7 @@ impl Prepared {
                 let lo = index_of(first.0) / step;
                 let hi = index_of(last.0) / step;
                 let mut cum = vec![0u64; hi - lo + 1];
-                for (v, n) in rec {
+                for (v, n) in rec.iter() {
                     cum[index_of(*v) / step - lo] += n;
                 }
                 let mut running = 0u64;

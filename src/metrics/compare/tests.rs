@@ -14,7 +14,7 @@ fn seconds(n: usize, per_second: usize, median_ms: f64, scale: f64, seed: u64) -
                 let tail = if uniform() < 0.05 { 2.0 + 0.5 * uniform() } else { 1.0 };
                 latency.record_us((median_ms * spread * tail * scale * 1000.0) as u64);
             }
-            SecondSample { length_s: 1.0, latency }
+            SecondSample::new(1.0, &latency)
         })
         .collect()
 }
@@ -81,7 +81,9 @@ fn same_distribution_rarely_alarms() {
 fn point_estimates_are_the_merged_histograms_percentiles() {
     let a = seconds(10, 100, 40.0, 1.0, 5);
     let mut merged = LatencyHistogram::new();
-    a.iter().for_each(|s| merged.merge(&s.latency));
+    for s in &a {
+        s.values_us.iter().for_each(|(v, n)| merged.record_n_us(*v, *n));
+    }
     let p = compare_phase("x", "s", &a, &a, &settings(50));
     for (metric, q) in [(Metric::P50, 0.5), (Metric::P95, 0.95), (Metric::P99, 0.99)] {
         let v = p.metric(metric).unwrap().a.value.unwrap();
@@ -99,7 +101,7 @@ fn partial_seconds_count_by_their_length() {
     let mut a = seconds(6, 100, 10.0, 1.0, 6);
     a[5].length_s = 0.5;
     let half = seconds(1, 50, 10.0, 1.0, 7).remove(0);
-    a[5].latency = half.latency;
+    a[5].values_us = half.values_us;
     let p = compare_phase("x", "s", &a, &a, &settings(50));
     let rps = p.metric(Metric::Rps).unwrap().a.value.unwrap();
     assert!((rps - 100.0).abs() < 1e-9, "{rps}");
@@ -113,7 +115,7 @@ fn too_few_seconds_or_no_responses_are_not_enough_data() {
     assert!(p.metrics.iter().all(|m| m.verdict == Verdict::NotEnoughData && m.change_interval_pct.is_none()));
     assert!(p.note.as_deref().is_some_and(|n| n.contains("run B has 4 seconds")), "{:?}", p.note);
     let silent: Vec<SecondSample> =
-        (0..10).map(|_| SecondSample { length_s: 1.0, latency: LatencyHistogram::new() }).collect();
+        (0..10).map(|_| SecondSample::new(1.0, &LatencyHistogram::new())).collect();
     let p = compare_phase("x", "s", &silent, &a, &settings(100));
     assert!(p.note.as_deref().is_some_and(|n| n.contains("no response")), "{:?}", p.note);
     assert_eq!(p.metric(Metric::P99).unwrap().a.value, None);
@@ -153,4 +155,32 @@ fn the_same_seed_gives_the_same_intervals() {
     assert_eq!(one, two);
     let other = compare_phase("x", "s", &a, &b, &Settings { resamples: 300, seed: 1 });
     assert_ne!(one.metrics[3].change_interval_pct, other.metrics[3].change_interval_pct);
+}
+
+/// The speed asked of `compare`: a 300-second phase in well under a second (release).
+/// `cargo test --release --lib compare_speed -- --ignored --nocapture`
+#[test]
+#[ignore = "a timing, meaningful only in a release build"]
+fn compare_speed_of_a_300_second_phase() {
+    // 2,000 responses a second spread over two decades: a wide grid, the slow case.
+    let wide = |seed: u64| -> Vec<SecondSample> {
+        let mut rng = SplitMix64::new(seed, 7);
+        let mut uniform = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        (0..300)
+            .map(|_| {
+                let mut latency = LatencyHistogram::new();
+                for _ in 0..2000 {
+                    latency.record_us((5_000.0 * 100f64.powf(uniform() * uniform())) as u64);
+                }
+                SecondSample::new(1.0, &latency)
+            })
+            .collect()
+    };
+    let (a, b) = (wide(1), wide(2));
+    let start = std::time::Instant::now();
+    let p = compare_phase("x", "s", &a, &b, &Settings::default());
+    let took = start.elapsed();
+    println!("300 s × 2000 req/s, {} resamples per run: {took:.2?}", DEFAULT_RESAMPLES);
+    assert_eq!(p.metrics.len(), 4);
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
 }
