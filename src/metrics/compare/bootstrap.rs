@@ -39,15 +39,25 @@ pub(super) type Stats = (Option<f64>, Vec<Option<f64>>);
 
 impl Prepared {
     pub(super) fn new(samples: &[SecondSample]) -> Self {
+        Self::with_budget(samples, CELL_BUDGET)
+    }
+
+    fn with_budget(samples: &[SecondSample], cell_budget: usize) -> Self {
         let recorded: Vec<&[(u64, u64)]> = samples.iter().map(|s| s.values_us.as_slice()).collect();
         let mut values: Vec<u64> = recorded.iter().flat_map(|r| r.iter().map(|(v, _)| *v)).collect();
         values.sort_unstable();
         values.dedup();
         let index_of = |v: u64| values.partition_point(|x| *x < v);
+        // Each second's first and last grid index. Taken as min and max rather than first
+        // and last entry, so values handed over out of order cannot underflow a width.
+        let span = |rec: &[(u64, u64)]| -> Option<(usize, usize)> {
+            let lo = rec.iter().map(|(v, _)| index_of(*v)).min()?;
+            let hi = rec.iter().map(|(v, _)| index_of(*v)).max()?;
+            Some((lo, hi))
+        };
         // How wide each second's cumulative row is at full resolution; coarsen past the budget.
-        let cells: usize =
-            recorded.iter().filter_map(|r| Some(index_of(r.last()?.0) - index_of(r.first()?.0) + 1)).sum();
-        let step = cells.div_ceil(CELL_BUDGET).max(1);
+        let cells: usize = recorded.iter().filter_map(|r| span(r)).map(|(lo, hi)| hi - lo + 1).sum();
+        let step = cells.div_ceil(cell_budget.max(1)).max(1);
         // Cell c covers values[c*step ..= c*step + step - 1]; it reports its top value, so a
         // coarsened quantile errs upwards by less than one cell.
         let grid_us: Vec<u64> = values.chunks(step).filter_map(|c| c.last().copied()).collect();
@@ -55,11 +65,10 @@ impl Prepared {
             .iter()
             .map(|rec| {
                 let total: u64 = rec.iter().map(|(_, n)| n).sum();
-                let (Some(first), Some(last)) = (rec.first(), rec.last()) else {
+                let Some((lo, hi)) = span(rec) else {
                     return SecondCdf { lo: 0, cum: Vec::new(), total: 0 };
                 };
-                let lo = index_of(first.0) / step;
-                let hi = index_of(last.0) / step;
+                let (lo, hi) = (lo / step, hi / step);
                 let mut cum = vec![0u64; hi - lo + 1];
                 for (v, n) in rec.iter() {
                     cum[index_of(*v) / step - lo] += n;
@@ -144,5 +153,44 @@ impl Prepared {
             }
         }
         lo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::LatencyHistogram;
+
+    fn spread(seconds: u64) -> Vec<SecondSample> {
+        (0..seconds)
+            .map(|s| {
+                let mut h = LatencyHistogram::new();
+                for i in 0..500u64 {
+                    h.record_us(1_000 + (i * 7_919 + s * 104_729) % 200_000);
+                }
+                SecondSample::new(1.0, &h)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_coarsened_grid_errs_upwards_by_less_than_a_cell() {
+        let samples = spread(20);
+        let exact = Prepared::new(&samples).full(&[0.5, 0.99]).1;
+        let coarse = Prepared::with_budget(&samples, 2_000);
+        assert!(coarse.grid_us.len() < 400, "the budget coarsened the grid: {}", coarse.grid_us.len());
+        let rough = coarse.full(&[0.5, 0.99]).1;
+        for (e, r) in exact.iter().zip(&rough) {
+            let (e, r) = (e.unwrap(), r.unwrap());
+            assert!(r >= e && r <= e * 1.05, "exact {e} ms, coarse {r} ms");
+        }
+    }
+
+    #[test]
+    fn values_out_of_order_do_not_panic() {
+        let mut samples = spread(3);
+        samples[1].values_us.reverse();
+        let p = Prepared::new(&samples);
+        assert!(p.full(&[0.5]).1[0].is_some());
     }
 }
