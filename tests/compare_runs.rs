@@ -124,8 +124,20 @@ async fn seventy_ms_against_fifty_is_slower_and_trips_the_gate() {
     assert_eq!(p50["verdict"], "slower");
     assert!(p50["change_interval_pct"]["low"].as_f64().unwrap() > 0.0, "{p50}");
     assert_eq!(json["method"]["resamples"], 2000);
+    assert_eq!(json["gate"], serde_json::Value::Null, "no gate asked for");
     let png = std::fs::read(&chart).expect("compare.png written");
     assert_eq!(&png[1..4], b"PNG");
+    // The gate's outcome is in the JSON too, and its FAIL lines go to stderr.
+    let (code, out, err) = binary(&[a, b, os("--json"), os("--fail-if-slower"), os("10%")]);
+    assert_eq!(code, 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    assert_eq!(json["gate"]["passed"], false);
+    assert_eq!(json["gate"]["breaches"][0]["phase"], "steady");
+    assert!(err.contains("FAIL: p99"), "{err}");
+    // A chart that cannot be written is the caller's mistake (2), never "slower" (1).
+    let nowhere = root.path().join("no-such-folder").join("compare.png");
+    let (code, _, err) = binary(&[a, b, os("--chart"), nowhere.as_os_str()]);
+    assert_eq!(code, 2, "{err}");
 }
 
 /// Copies a run folder's summary (and nothing else) to `to`, edited by `edit`.

@@ -5,10 +5,27 @@
 use std::process::ExitCode;
 
 use crate::cli::{CompareArgs, GateMetric};
-use crate::metrics::compare::{Metric, Settings};
+use crate::metrics::compare::{Comparison, GateBreach, Metric, Settings};
 use crate::report::{self, RenderOptions};
 
 use super::UsageError;
+
+/// What `--json` prints: the comparison, and the gate's outcome when one was asked for.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    comparison: &'a Comparison,
+    /// `null` without `--fail-if-slower`.
+    gate: Option<&'a Gate>,
+}
+
+#[derive(serde::Serialize)]
+struct Gate {
+    metric: Metric,
+    limit_pct: f64,
+    passed: bool,
+    breaches: Vec<GateBreach>,
+}
 
 pub async fn main(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let limit_pct = args.fail_if_slower.as_deref().map(parse_percent).transpose().map_err(UsageError)?;
@@ -28,29 +45,35 @@ pub async fn main(args: CompareArgs) -> anyhow::Result<ExitCode> {
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
+    let gate = limit_pct.map(|limit_pct| {
+        let breaches = comparison.slower_than(metric, limit_pct);
+        Gate { metric, limit_pct, passed: breaches.is_empty(), breaches }
+    });
     // With --json, stdout holds the JSON document and nothing else.
     let say = |line: String| if args.json { eprintln!("{line}") } else { println!("{line}") };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&comparison)?);
+        let report = JsonReport { comparison: &comparison, gate: gate.as_ref() };
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report::compare::table(&comparison));
     }
     if let Some(path) = &args.chart {
-        report::render_compare_png(&comparison, path, &RenderOptions::default())?;
+        // Exit 1 means "slower" to a CI job; a chart that cannot be written is the caller's path.
+        report::render_compare_png(&comparison, path, &RenderOptions::default())
+            .map_err(|e| UsageError(e.to_string()))?;
         say(format!("\nchart: {}", path.display()));
     }
-    let Some(limit_pct) = limit_pct else { return Ok(ExitCode::SUCCESS) };
-    let breaches = comparison.slower_than(metric, limit_pct);
+    let Some(gate) = gate else { return Ok(ExitCode::SUCCESS) };
     let label = metric.label();
-    if breaches.is_empty() {
-        say(format!("\nPASS: no phase's {label} is detectably slower by more than {limit_pct}%"));
+    if gate.passed {
+        say(format!("\nPASS: no phase's {label} is detectably slower by more than {}%", gate.limit_pct));
         return Ok(ExitCode::SUCCESS);
     }
     say(String::new());
-    for b in &breaches {
+    for b in &gate.breaches {
         say(format!(
-            "FAIL: {label} of phase {} is {:.1}% slower (95 % interval {:+.1}% to {:+.1}%), more than the {limit_pct}% allowed",
-            b.phase, b.slowdown_pct, b.interval_pct.low, b.interval_pct.high
+            "FAIL: {label} of phase {} is {:.1}% slower (95 % interval {:+.1}% to {:+.1}%), more than the {}% allowed",
+            b.phase, b.slowdown_pct, b.interval_pct.low, b.interval_pct.high, gate.limit_pct
         ));
     }
     Ok(ExitCode::from(1))
