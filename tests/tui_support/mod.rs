@@ -250,7 +250,7 @@ fn even_seconds(n: usize, from_ms: u64) -> Vec<terrafix_tui::metrics::compare::S
             for i in 0..100u64 {
                 latency.record_us(from_ms * 1000 + (i * 97 + s as u64 * 31) % 10_000);
             }
-            terrafix_tui::metrics::compare::SecondSample { length_s: 1.0, latency }
+            terrafix_tui::metrics::compare::SecondSample::new(1.0, &latency)
         })
         .collect()
 }

@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axis::{self, ValueAxis};
+use super::axis::{self, Plot, ValueAxis};
 use super::{Area, Drawn, LegendItem, Mark, font, frame, legend, no_data};
 use crate::metrics::compare::{Comparison, Metric, MetricChange, Verdict};
 use crate::report::compare::{interval, percent};
@@ -62,42 +62,54 @@ pub fn draw(root: &Area<'_>, c: &Comparison, sizes: &Sizes) -> Drawn {
     };
     let y_desc = format!("p99 response time (ms{})", y.scale_note());
     let mut plot = axis::build(&plot_area, &x, &y, "phase", &y_desc, &x_fmt, sizes)?;
+    for (i, (_, m)) in rows.iter().enumerate() {
+        draw_pair(&mut plot, i as f64, m, &y, sizes)?;
+    }
+    legend(&legend_area, "Runs", &legend_items(c, &rows), sizes)
+}
+
+/// A's and B's p99 at slot `x` with their whiskers, and B's change and verdict above them.
+fn draw_pair(plot: &mut Plot<'_, '_>, x: f64, m: &MetricChange, y: &ValueAxis, sizes: &Sizes) -> Drawn {
     let cap = 0.05;
     let r = (sizes.tick * 0.4) as i32;
-    for (i, (_, m)) in rows.iter().enumerate() {
-        let mut top = y.lo;
-        for (offset, estimate, colour) in [(-0.17, m.a, COLOUR_A), (0.17, m.b, COLOUR_B)] {
-            let xc = i as f64 + offset;
-            if let Some(iv) = estimate.interval {
-                let (lo, hi) = (y.map(iv.low), y.map(iv.high));
-                top = top.max(hi);
-                let stroke = colour.stroke_width(3);
-                plot.draw_series(std::iter::once(PathElement::new(vec![(xc, lo), (xc, hi)], stroke)))?;
-                for end in [lo, hi] {
-                    plot.draw_series(std::iter::once(PathElement::new(
-                        vec![(xc - cap, end), (xc + cap, end)],
-                        stroke,
-                    )))?;
-                }
-            }
-            if let Some(v) = estimate.value {
-                top = top.max(y.map(v));
-                plot.draw_series(std::iter::once(Circle::new((xc, y.map(v)), r, colour.filled())))?;
+    let mut top = y.lo;
+    for (offset, estimate, colour) in [(-0.17, m.a, COLOUR_A), (0.17, m.b, COLOUR_B)] {
+        let xc = x + offset;
+        if let Some(iv) = estimate.interval {
+            let (lo, hi) = (y.map(iv.low), y.map(iv.high));
+            top = top.max(hi);
+            let stroke = colour.stroke_width(3);
+            plot.draw_series(std::iter::once(PathElement::new(vec![(xc, lo), (xc, hi)], stroke)))?;
+            for end in [lo, hi] {
+                plot.draw_series(std::iter::once(PathElement::new(
+                    vec![(xc - cap, end), (xc + cap, end)],
+                    stroke,
+                )))?;
             }
         }
-        let label = format!("{} {}", percent(m.change_pct), m.verdict.label());
-        let anchor = Pos::new(HPos::Center, VPos::Bottom);
-        let colour = verdict_colour(m.verdict);
-        let style = font(sizes.tick).color(&colour).pos(anchor);
-        let above = (y.hi - y.lo) * 0.02;
-        plot.draw_series(std::iter::once(Text::new(label, (i as f64, top + above * 2.2), style)))?;
-        let detail = font(sizes.tick * 0.85).color(&MUTED).pos(anchor);
-        plot.draw_series(std::iter::once(Text::new(
-            interval(m.change_interval_pct),
-            (i as f64, top + above * 0.6),
-            detail,
-        )))?;
+        if let Some(v) = estimate.value {
+            top = top.max(y.map(v));
+            plot.draw_series(std::iter::once(Circle::new((xc, y.map(v)), r, colour.filled())))?;
+        }
     }
+    let anchor = Pos::new(HPos::Center, VPos::Bottom);
+    let colour = verdict_colour(m.verdict);
+    let above = (y.hi - y.lo) * 0.02;
+    let label = format!("{} {}", percent(m.change_pct), m.verdict.label());
+    plot.draw_series(std::iter::once(Text::new(
+        label,
+        (x, top + above * 2.2),
+        font(sizes.tick).color(&colour).pos(anchor),
+    )))?;
+    plot.draw_series(std::iter::once(Text::new(
+        interval(m.change_interval_pct),
+        (x, top + above * 0.6),
+        font(sizes.tick * 0.85).color(&MUTED).pos(anchor),
+    )))?;
+    Ok(())
+}
+
+fn legend_items(c: &Comparison, rows: &[(&str, &MetricChange)]) -> Vec<LegendItem> {
     let mut items = vec![
         LegendItem::new(format!("A {}", c.run_a.run_id), COLOUR_A, Mark::Circle),
         LegendItem::new(format!("B {}", c.run_b.run_id), COLOUR_B, Mark::Circle),
@@ -117,5 +129,5 @@ pub fn draw(root: &Area<'_>, c: &Comparison, sizes: &Sizes) -> Drawn {
             .enumerate()
             .map(|(i, (name, _))| LegendItem::new(format!("{} {name}", i + 1), MUTED, Mark::Plain)),
     );
-    legend(&legend_area, "Runs", &items, sizes)
+    items
 }
