@@ -22,12 +22,19 @@ fn verdict_colour(v: Verdict) -> RGBColor {
 }
 
 pub fn draw(root: &Area<'_>, c: &Comparison, sizes: &Sizes) -> Drawn {
-    let (plot_area, legend_area) = frame(
-        root,
-        "p99 per phase: run A beside run B",
-        "marker: the phase's p99; whisker: its 95 % bootstrap interval over seconds; above: B's change, its interval and the verdict",
-        sizes,
-    )?;
+    // Run ids do not fit the legend column; the subtitle has the width. Two runs made the
+    // same second (into different folders) share an id, so then their folders name them.
+    let (name_a, name_b) = if c.run_a.run_id == c.run_b.run_id {
+        (&c.run_a.dir, &c.run_b.dir)
+    } else {
+        (&c.run_a.run_id, &c.run_b.run_id)
+    };
+    let subtitle = format!(
+        "A = {}, B = {}; marker: p99, whisker: its 95 % bootstrap interval over seconds",
+        tail(name_a, 45),
+        tail(name_b, 45)
+    );
+    let (plot_area, legend_area) = frame(root, "p99 per phase: run A beside run B", &subtitle, sizes)?;
     let rows: Vec<(&str, &MetricChange)> =
         c.phases.iter().filter_map(|p| Some((p.name.as_str(), p.metric(Metric::P99)?))).collect();
     let highs = rows
@@ -65,7 +72,7 @@ pub fn draw(root: &Area<'_>, c: &Comparison, sizes: &Sizes) -> Drawn {
     for (i, (_, m)) in rows.iter().enumerate() {
         draw_pair(&mut plot, i as f64, m, &y, sizes)?;
     }
-    legend(&legend_area, "Runs", &legend_items(c, &rows), sizes)
+    legend(&legend_area, "Runs", &legend_items(&rows), sizes)
 }
 
 /// A's and B's p99 at slot `x` with their whiskers, and B's change and verdict above them.
@@ -109,10 +116,10 @@ fn draw_pair(plot: &mut Plot<'_, '_>, x: f64, m: &MetricChange, y: &ValueAxis, s
     Ok(())
 }
 
-fn legend_items(c: &Comparison, rows: &[(&str, &MetricChange)]) -> Vec<LegendItem> {
+fn legend_items(rows: &[(&str, &MetricChange)]) -> Vec<LegendItem> {
     let mut items = vec![
-        LegendItem::new(format!("A {}", c.run_a.run_id), COLOUR_A, Mark::Circle),
-        LegendItem::new(format!("B {}", c.run_b.run_id), COLOUR_B, Mark::Circle),
+        LegendItem::new("A (baseline)", COLOUR_A, Mark::Circle),
+        LegendItem::new("B", COLOUR_B, Mark::Circle),
         LegendItem::new("Verdict of B against A", MUTED, Mark::Heading),
     ];
     // "no detectable difference" does not fit the legend column; the labels say it in full.
@@ -130,4 +137,54 @@ fn legend_items(c: &Comparison, rows: &[(&str, &MetricChange)]) -> Vec<LegendIte
             .map(|(i, (name, _))| LegendItem::new(format!("{} {name}", i + 1), MUTED, Mark::Plain)),
     );
     items
+}
+
+/// The last `max_chars` of `text` (a folder's end says most about it), with `…` in front.
+fn tail(text: &str, max_chars: usize) -> String {
+    let n = text.chars().count();
+    if n <= max_chars {
+        return text.to_string();
+    }
+    let kept: String = text.chars().skip(n + 1 - max_chars).collect();
+    format!("…{kept}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::LatencyHistogram;
+    use crate::metrics::compare::{RunRef, SecondSample, Settings, compare_phase};
+    use crate::report::{RenderOptions, render_compare_png};
+
+    fn comparison(seconds: usize) -> Comparison {
+        let mut h = LatencyHistogram::new();
+        (1..=50).for_each(|ms| h.record_us(ms * 1000));
+        let s: Vec<SecondSample> = (0..seconds).map(|_| SecondSample::new(1.0, &h)).collect();
+        let settings = Settings { resamples: 50, ..Settings::default() };
+        Comparison {
+            run_a: RunRef { run_id: "same".into(), dir: "runs/a/same".into() },
+            run_b: RunRef { run_id: "same".into(), dir: "runs/b/same".into() },
+            method: settings.method(),
+            phases: vec![compare_phase("only", "s", &s, &s, &settings)],
+            only_in_a: vec![],
+            only_in_b: vec![],
+        }
+    }
+
+    #[test]
+    fn draws_with_intervals_without_them_and_with_no_response() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = RenderOptions { width: 800, height: 500 };
+        for (name, c) in [("full", comparison(10)), ("short", comparison(2)), ("silent", comparison(0))] {
+            let path = dir.path().join(format!("{name}.png"));
+            render_compare_png(&c, &path, &opts).unwrap();
+            assert!(std::fs::metadata(&path).unwrap().len() > 1000, "{name}");
+        }
+    }
+
+    #[test]
+    fn long_names_keep_their_end() {
+        assert_eq!(tail("abc", 5), "abc");
+        assert_eq!(tail("experiment_results/20250101-000000-smoke", 10), "…000-smoke");
+    }
 }
