@@ -184,7 +184,7 @@ pub fn table(c: &Comparison) -> String {
     let _ = writeln!(out, "B  {}  ({})", c.run_b.run_id, c.run_b.dir);
     let _ = writeln!(
         out,
-        "change = (B - A) / A; {:.0} % interval from {} bootstrap resamples of each run's seconds (seed {})\n",
+        "change = (B - A) / A; {:.0} % interval: expanded percentile bootstrap, {} resamples of each run's seconds (seed {})\n",
         c.method.confidence * 100.0,
         c.method.resamples,
         c.method.seed

@@ -4,6 +4,7 @@
 //! `LatencyHistogram` from the rest of `metrics`.
 
 mod bootstrap;
+mod expand;
 mod rng;
 
 use serde::Serialize;
@@ -17,6 +18,7 @@ use rng::SplitMix64;
 pub const DEFAULT_RESAMPLES: usize = 2000;
 /// Fixed, so the same two runs always give the same intervals.
 pub const DEFAULT_SEED: u64 = 0x7e44_af1c_5eed_0012;
+/// `expand`'s t table is for this level; change both together.
 pub const CONFIDENCE: f64 = 0.95;
 /// Fewer seconds than this on either side and a bootstrap says more than the data can:
 /// with 3 seconds there are only 10 different resamples.
@@ -190,7 +192,7 @@ impl Default for Settings {
 impl Settings {
     pub fn method(&self) -> Method {
         Method {
-            name: "percentile bootstrap over seconds (each run's per-second histograms resampled with replacement and added)",
+            name: "expanded percentile bootstrap over seconds (each run's per-second histograms resampled with replacement and added)",
             resamples: self.resamples,
             seed: self.seed,
             confidence: CONFIDENCE,
@@ -244,7 +246,8 @@ pub fn compare_phase(
         // which other phases were compared with it.
         let reps_a = pa.replicates(&QUANTILES, settings.resamples, &mut SplitMix64::new(settings.seed, 1));
         let reps_b = pb.replicates(&QUANTILES, settings.resamples, &mut SplitMix64::new(settings.seed, 2));
-        Metric::ALL.iter().map(|m| change(*m, (&full_a, &reps_a), (&full_b, &reps_b))).collect()
+        let (a, b) = ((&full_a, reps_a.as_slice(), pa.len()), (&full_b, reps_b.as_slice(), pb.len()));
+        Metric::ALL.iter().map(|m| change(*m, a, b)).collect()
     };
     PhaseComparison {
         name: name.to_string(),
@@ -272,17 +275,21 @@ fn relative(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     (a > 0.0).then(|| (b / a - 1.0) * 100.0)
 }
 
-fn change(metric: Metric, a: (&Stats, &[Stats]), b: (&Stats, &[Stats])) -> MetricChange {
+/// One run's side: its point estimates, its replicates, and how many seconds it has.
+type Side<'a> = (&'a Stats, &'a [Stats], usize);
+
+fn change(metric: Metric, a: Side<'_>, b: Side<'_>) -> MetricChange {
     let values = |reps: &[Stats]| -> Vec<f64> { reps.iter().filter_map(|r| pick(r, metric)).collect() };
-    let estimate = |(full, reps): (&Stats, &[Stats])| Estimate {
+    let estimate = |(full, reps, n): Side<'_>| Estimate {
         value: pick(full, metric),
-        interval: percentile_interval(values(reps)),
+        interval: percentile_interval(values(reps), n),
     };
     // Replicate r of A against replicate r of B: the resamples are independent, so any
     // pairing is a draw from the distribution of the ratio.
     let ratios: Vec<f64> =
         a.1.iter().zip(b.1).filter_map(|(ra, rb)| relative(pick(ra, metric), pick(rb, metric))).collect();
-    let change_interval_pct = percentile_interval(ratios);
+    // The shorter run limits what the ratio can show: expand for its number of seconds.
+    let change_interval_pct = percentile_interval(ratios, a.2.min(b.2));
     let verdict = match change_interval_pct {
         None => Verdict::NotEnoughData,
         Some(i) if i.low > 0.0 => {
@@ -312,9 +319,10 @@ fn change(metric: Metric, a: (&Stats, &[Stats]), b: (&Stats, &[Stats])) -> Metri
     }
 }
 
-/// The (1 − C)/2 and (1 + C)/2 points of the replicates, interpolated between order
-/// statistics. `None` when fewer than half the resamples gave a value.
-fn percentile_interval(mut values: Vec<f64>) -> Option<Interval> {
+/// The 95 % interval of the replicates over `seconds` units: the expanded percentile
+/// interval (see `expand`), interpolated between order statistics. `None` when fewer than
+/// 20 resamples gave a value.
+fn percentile_interval(mut values: Vec<f64>, seconds: usize) -> Option<Interval> {
     values.retain(|v| v.is_finite());
     if values.len() < 20 {
         return None;
@@ -326,7 +334,8 @@ fn percentile_interval(mut values: Vec<f64>) -> Option<Interval> {
         let next = values.get(i + 1).copied().unwrap_or(values[i]);
         values[i] + (next - values[i]) * frac
     };
-    Some(Interval { low: at((1.0 - CONFIDENCE) / 2.0), high: at((1.0 + CONFIDENCE) / 2.0) })
+    let tail = expand::tail_probability(seconds);
+    Some(Interval { low: at(tail), high: at(1.0 - tail) })
 }
 
 /// A phase where the gated metric got detectably slower by more than the limit.

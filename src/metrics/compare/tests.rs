@@ -184,3 +184,28 @@ fn compare_speed_of_a_300_second_phase() {
     assert_eq!(p.metrics.len(), 4);
     assert!(took < std::time::Duration::from_secs(1), "{took:?}");
 }
+
+/// How often a 95 % interval claims a difference between two draws of one distribution
+/// (should be near 5 %), by phase length. Printed, for the README.
+/// `cargo test --release --lib false_alarm_rate -- --ignored --nocapture`
+#[test]
+#[ignore = "a calibration study, minutes in a debug build"]
+fn false_alarm_rate_by_phase_length() {
+    for seconds_per_phase in [6, 20, 60] {
+        let pairs = 400;
+        let mut alarms = [0usize; 4];
+        for pair in 0..pairs {
+            let a = seconds(seconds_per_phase, 150, 30.0, 1.0, 10_000 + pair);
+            let b = seconds(seconds_per_phase, 150, 30.0, 1.0, 20_000 + pair);
+            let p = compare_phase("x", "s", &a, &b, &Settings::default());
+            for (k, m) in p.metrics.iter().enumerate() {
+                alarms[k] += usize::from(m.verdict != Verdict::NoDetectableDifference);
+            }
+        }
+        let rate = alarms.map(|n| format!("{:.1}%", n as f64 * 100.0 / pairs as f64));
+        println!(
+            "{seconds_per_phase:>3} s: false alarms req/s {} p50 {} p95 {} p99 {}",
+            rate[0], rate[1], rate[2], rate[3]
+        );
+    }
+}
