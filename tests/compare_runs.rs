@@ -30,6 +30,8 @@ fn compare(a: &Path, b: &Path) -> Comparison {
     let mut warnings = Vec::new();
     let c = compare_runs(a, b, &[], &Settings::default(), &mut warnings).expect("both are runs");
     assert!(warnings.is_empty(), "{warnings:?}");
+    // Shown with --nocapture, and on failure: how close the intervals came.
+    println!("{}", terrafix_tui::report::compare::table(&c));
     c
 }
 
