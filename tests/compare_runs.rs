@@ -190,6 +190,12 @@ async fn bad_input_is_one_line_naming_the_folder_and_exit_2() {
     assert!(err.contains("phase `nope` is not in both"), "{err}");
     let (code, _, err) = binary(&[run.as_os_str(), run.as_os_str(), os("--fail-if-slower"), os("lots")]);
     assert_eq!(code, 2, "{err}");
+    // A run whose .hlog is gone is still compared: a warning, and no verdict for the phase.
+    let bare = edited_copy(&run, &root.path().join("bare"), |_| {});
+    let (code, out, err) = binary(&[run.as_os_str(), bare.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("warning:") && err.contains("short.hlog: missing"), "{err}");
+    assert!(out.contains("no per-second histograms") && out.contains("not enough data"), "{out}");
     // A one-second phase is too short for intervals: compared, but no verdict claimed.
     let (code, out, err) = binary(&[run.as_os_str(), run.as_os_str(), os("--fail-if-slower"), os("0")]);
     assert_eq!(code, 0, "{err}");

@@ -112,14 +112,16 @@ pub fn compare_runs(
     for name in &chosen {
         // Both exist: `common` holds names found in both summaries.
         let (Some(pa), Some(pb)) = (find(&a.summary, name), find(&b.summary, name)) else { continue };
-        let mut side = |run: &LoadedRun, p: &PhaseSummary| {
-            seconds_of(run, p).unwrap_or_else(|w| {
-                warnings.push(w);
-                Vec::new()
-            })
-        };
-        let (sa, sb) = (side(&a, pa), side(&b, pb));
-        compared.push(compare::compare_phase(name, &pa.suite, &sa, &sb, settings));
+        let (sa, sb) = (seconds_of(&a, pa), seconds_of(&b, pb));
+        // Without histograms the phase is still listed; its note says why it has no verdict.
+        let unreadable: Vec<String> = [&sa, &sb].iter().filter_map(|r| r.as_ref().err().cloned()).collect();
+        let (sa, sb) = (sa.unwrap_or_default(), sb.unwrap_or_default());
+        let mut phase = compare::compare_phase(name, &pa.suite, &sa, &sb, settings);
+        if !unreadable.is_empty() {
+            phase.note = Some(unreadable.join("; "));
+        }
+        warnings.extend(unreadable);
+        compared.push(phase);
     }
     let only = |mine: &[&str], theirs: &[&str]| {
         mine.iter().filter(|n| !theirs.contains(n)).map(|n| n.to_string()).collect()
