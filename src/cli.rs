@@ -36,6 +36,11 @@ pub enum Command {
     Export(ExportArgs),
     /// List, show or validate experiment profiles.
     Profiles(ProfilesArgs),
+    /// Compare two runs phase by phase, with 95 % intervals and a verdict per metric.
+    #[command(
+        long_about = "Compare run B against run A, phase by phase: the change in req/s, p50, p95 and p99, each with a 95 % bootstrap interval over the runs' seconds, and a verdict (faster, slower, no detectable difference). Exit 0, 1 when --fail-if-slower trips, 2 for bad input."
+    )]
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -220,6 +225,35 @@ pub struct ExportArgs {
     /// The file to write, or a folder to write <run-id>.tar.gz in (default: ./<run-id>.tar.gz).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// The baseline run folder (experiment_results/<run-id>).
+    pub run_a: PathBuf,
+    /// The run compared against it.
+    pub run_b: PathBuf,
+    /// Compare only these phases (repeatable), by name; default: every phase both runs have.
+    #[arg(long = "phase", value_name = "NAME")]
+    pub phases: Vec<String>,
+    /// Print the comparison as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also draw each phase's p99 with its interval, A beside B, as a PNG (e.g. compare.png).
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+    /// Exit 1 when a phase's metric (--on) is detectably slower by more than this, e.g. 10%.
+    #[arg(long, value_name = "PERCENT")]
+    pub fail_if_slower: Option<String>,
+    /// The metric --fail-if-slower looks at.
+    #[arg(long, value_enum, default_value_t = GateMetric::P99)]
+    pub on: GateMetric,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateMetric {
+    P99,
+    P50,
 }
 
 #[derive(Debug, Args, Clone)]

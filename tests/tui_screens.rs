@@ -242,7 +242,17 @@ fn results_compare_and_unreadable_run() {
         ],
     );
     assert!(matches!(state.results.view, ResultsView::Compare { .. }));
+    insta::assert_snapshot!("results_compare_computing", draw(&state, 160, 48));
+    apply(
+        &mut state,
+        [Action::CompareDone {
+            left: "20250102-100000-smoke".into(),
+            right: "20250101-090000-smoke".into(),
+            result: Ok(Box::new(comparison())),
+        }],
+    );
     insta::assert_snapshot!("results_compare", draw(&state, 160, 48));
+    insta::assert_snapshot!("results_compare_small", draw(&state, 80, 24));
     apply(&mut state, [Action::Dismiss, Action::Down]);
     insta::assert_snapshot!("results_unreadable", draw(&state, 80, 24));
 }

@@ -9,7 +9,7 @@ use terrafix_tui::experiment::{Event, Target};
 use terrafix_tui::tui::env_state::DockerAvail;
 use terrafix_tui::tui::export_state::ExportFormat;
 use terrafix_tui::tui::state::{
-    BundleJob, ChartsState, ExportJob, Overlay, ProfilesFocus, ResultsView, RunPhase,
+    BundleJob, ChartsState, CompareState, ExportJob, Overlay, ProfilesFocus, ResultsView, RunPhase,
 };
 use terrafix_tui::tui::{Action, AppState, Command, DockerOp, Screen, handle_key, update};
 use tui_support::*;
@@ -220,10 +220,22 @@ fn results_export_open_and_compare() {
     press(&mut state, KeyCode::Char('j'));
     assert!(press(&mut state, KeyCode::Char('o')).is_none(), "the older run has no HTML yet");
     assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("press r")));
-    press(&mut state, KeyCode::Char('c'));
-    assert_eq!(
-        state.results.view,
-        ResultsView::Compare { left: "20250102-100000-smoke".into(), right: "20250101-090000-smoke".into() }
+    let (left, right) = ("20250102-100000-smoke".to_string(), "20250101-090000-smoke".to_string());
+    assert!(matches!(
+        press(&mut state, KeyCode::Char('c')),
+        Some(Command::Compare { left: l, right: r, right_dir, .. })
+            if l == left && r == right && right_dir.ends_with("20250101-090000-smoke")
+    ));
+    assert_eq!(state.results.view, ResultsView::Compare { left: left.clone(), right: right.clone() });
+    assert!(matches!(state.results.comparison, Some(CompareState::Computing { .. })));
+    // An answer for another pair (an earlier request) is not shown.
+    let stale = Action::CompareDone { left: right.clone(), right: left.clone(), result: Err("old".into()) };
+    update(&mut state, stale);
+    assert!(matches!(state.results.comparison, Some(CompareState::Computing { .. })));
+    let done = Action::CompareDone { left, right, result: Err("no phase in common".into()) };
+    update(&mut state, done);
+    assert!(
+        matches!(&state.results.comparison, Some(CompareState::Done { result: Err(e), .. }) if e.contains("common"))
     );
     press(&mut state, KeyCode::Esc);
     assert_eq!(state.results.view, ResultsView::Detail);

@@ -2,6 +2,7 @@
 //! wires channels. One file per command; each reads top to bottom as that command's wiring.
 
 mod charts;
+mod compare;
 mod env;
 mod export;
 mod profiles;
@@ -64,6 +65,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Env(args) => env::main(args).await,
                     Command::Charts(args) => charts::main(args).await,
                     Command::Export(args) => export::main(args).await,
+                    Command::Compare(args) => compare::main(args).await,
                     Command::Profiles(args) => profiles::main(args, cli.profiles),
                 }
             })

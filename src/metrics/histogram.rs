@@ -119,6 +119,12 @@ impl LatencyHistogram {
             .collect()
     }
 
+    /// Every recorded value with its count, `(value_us, count)`, ascending. Values are each
+    /// bucket's highest equivalent, the same value [`Self::quantile_ms`] reports for it.
+    pub fn recorded_values_us(&self) -> Vec<(u64, u64)> {
+        self.inner.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect()
+    }
+
     pub(crate) fn inner(&self) -> &Histogram<u64> {
         &self.inner
     }

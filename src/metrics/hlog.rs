@@ -90,9 +90,17 @@ pub struct HlogInterval {
 
 /// Reads every interval of a log written by [`HlogWriter`] (or by HdrHistogram's tools).
 pub fn read_hlog(path: &Path) -> Result<Vec<HlogInterval>, HlogError> {
+    let mut out = Vec::new();
+    visit_hlog(path, |interval| out.push(interval))?;
+    Ok(out)
+}
+
+/// Hands each interval of a log to `visit` as it is decoded, so a caller that keeps less
+/// than the whole histogram (a long phase holds one ~120 KiB histogram per second) never
+/// holds them all at once.
+pub fn visit_hlog(path: &Path, mut visit: impl FnMut(HlogInterval)) -> Result<(), HlogError> {
     let bytes = std::fs::read(path).map_err(|source| HlogError::Io { path: path.to_path_buf(), source })?;
     let mut deserializer = Deserializer::new();
-    let mut out = Vec::new();
     for (index, entry) in IntervalLogIterator::new(&bytes).enumerate() {
         let malformed =
             |message: String| HlogError::Malformed { path: path.to_path_buf(), line: index + 1, message };
@@ -104,7 +112,7 @@ pub fn read_hlog(path: &Path) -> Result<Vec<HlogInterval>, HlogError> {
                 let h: hdrhistogram::Histogram<u64> = deserializer
                     .deserialize(&mut std::io::Cursor::new(raw))
                     .map_err(|e| malformed(format!("histogram: {e:?}")))?;
-                out.push(HlogInterval {
+                visit(HlogInterval {
                     offset_s: ih.start_timestamp().as_secs_f64(),
                     length_s: ih.duration().as_secs_f64(),
                     histogram: LatencyHistogram::from_inner(h),
@@ -113,7 +121,7 @@ pub fn read_hlog(path: &Path) -> Result<Vec<HlogInterval>, HlogError> {
             LogEntry::StartTime(_) | LogEntry::BaseTime(_) => {}
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Pure measurement data: latency histograms, per-second snapshots, phase and run
-//! summaries (the `experiment_summary.json` schema) and the hlog format.
+//! summaries (the `experiment_summary.json` schema), the hlog format, and the statistics
+//! of comparing two runs.
 //! A leaf: imports nothing from the rest of the crate.
 
+pub mod compare;
 mod histogram;
 pub mod hlog;
 mod snapshot;

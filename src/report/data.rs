@@ -181,11 +181,11 @@ fn run_start_unix_s(summary: &RunSummary) -> Option<f64> {
         .map(|t| t.timestamp_millis() as f64 / 1000.0)
 }
 
-fn resolve(dir: &Path, listed: &str, default: String) -> PathBuf {
+pub(super) fn resolve(dir: &Path, listed: &str, default: String) -> PathBuf {
     if listed.is_empty() { dir.join(default) } else { dir.join(listed) }
 }
 
-fn phase_file(phase: &PhaseSummary, suffix: &str) -> String {
+pub(super) fn phase_file(phase: &PhaseSummary, suffix: &str) -> String {
     if phase.suite.is_empty() {
         format!("{}{suffix}", phase.name)
     } else {

@@ -2,9 +2,11 @@
 //! charts (plotters). Reads `metrics` types; never imports `tui` or engine internals.
 //! Entry points: [`render_all`] (every chart + both HTML files), [`write_summary_html`],
 //! [`export_charts`] (chosen charts, phases, format and size) and [`bundle`] (one .tar.gz).
+//! and for `compare`: [`compare::compare_runs`] and [`render_compare_png`].
 
 mod bundle;
 mod charts;
+pub mod compare;
 mod data;
 mod export;
 pub mod files;
@@ -61,6 +63,8 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: chart not drawn: {message}")]
+    Chart { path: PathBuf, message: String },
     #[error("the compiled-in chart font could not be loaded: {0}")]
     Font(String),
     #[error("chart size {width}×{height} is too small or too large; use 400×300 up to 8000×8000")]
@@ -162,4 +166,20 @@ pub fn render_all(run_dir: &Path, opts: &RenderOptions) -> Result<RenderOutcome,
 /// are already in `<run>/charts/` (none is fine, e.g. with `--no-charts`).
 pub fn write_summary_html(run_dir: &Path, summary: &RunSummary) -> Result<PathBuf, ReportError> {
     html::write(run_dir, summary, html::Kind::Summary, &html::Charts::OnDisk)
+}
+
+/// Draws `compare.png` (each shared phase's p99 in A beside B, with intervals) at `path`.
+pub fn render_compare_png(
+    comparison: &crate::metrics::compare::Comparison,
+    path: &Path,
+    opts: &RenderOptions,
+) -> Result<(), ReportError> {
+    if !(400..=8000).contains(&opts.width) || !(300..=8000).contains(&opts.height) {
+        return Err(ReportError::Size { width: opts.width, height: opts.height });
+    }
+    style::ensure_font().map_err(ReportError::Font)?;
+    charts::draw_png(path, opts.width, opts.height, |root, sizes| {
+        charts::compare::draw(root, comparison, sizes)
+    })
+    .map_err(|e| ReportError::Chart { path: path.to_path_buf(), message: e.0 })
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::experiment::{Event, RunRequest};
 use crate::metrics::Snapshot;
+use crate::metrics::compare::Comparison;
 
 use super::state::{ChartsState, ExportRequest, ProfileItem, ResultEntry, Screen, ServiceRow};
 
@@ -83,6 +84,12 @@ pub enum Action {
         run_id: String,
         result: Result<PathBuf, String>,
     },
+    /// The statistics of comparing run `right` against run `left` (run ids), or why not.
+    CompareDone {
+        left: String,
+        right: String,
+        result: Result<Box<Comparison>, String>,
+    },
     DockerConnected(Result<(), String>),
     DockerStatus(Result<Vec<ServiceRow>, String>),
     DockerDone(Result<String, String>),
@@ -114,6 +121,13 @@ pub enum Command {
         out: PathBuf,
     },
     OpenHtml(PathBuf),
+    /// Compare the run in `right_dir` against the one in `left_dir` (ids echoed back).
+    Compare {
+        left: String,
+        left_dir: PathBuf,
+        right: String,
+        right_dir: PathBuf,
+    },
     Docker(DockerOp),
     FollowLogs(String),
     StopLogs,

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use crate::metrics::Snapshot;
+use crate::metrics::compare::Comparison;
 use crate::metrics::summary::{PhaseSummary, RunSummary};
 use crate::profile::Profile;
 
@@ -306,6 +307,23 @@ pub enum ResultsView {
     Compare { left: String, right: String },
 }
 
+/// A comparison of run `right` against run `left` (run ids): being computed, or its outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CompareState {
+    Computing { left: String, right: String },
+    Done { left: String, right: String, result: Result<Box<Comparison>, String> },
+}
+
+impl CompareState {
+    pub fn is_for(&self, l: &str, r: &str) -> bool {
+        match self {
+            CompareState::Computing { left, right } | CompareState::Done { left, right, .. } => {
+                left == l && right == r
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct ResultsState {
     /// Newest first.
@@ -318,6 +336,8 @@ pub struct ResultsState {
     pub view: ResultsView,
     /// Run id marked with `c` as the first side of a comparison.
     pub compare_mark: Option<String>,
+    /// The statistics behind the compare view, computed by `app` in the background.
+    pub comparison: Option<CompareState>,
     /// A re-render started from this screen: run id and its state.
     pub export: Option<(String, ChartsState)>,
     /// The export dialog (`e`), when open.

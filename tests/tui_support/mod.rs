@@ -241,3 +241,36 @@ pub fn result_entries() -> Vec<ResultEntry> {
         },
     ]
 }
+
+/// `n` seconds of 100 responses spread evenly over `from_ms..from_ms + 10 ms`.
+fn even_seconds(n: usize, from_ms: u64) -> Vec<terrafix_tui::metrics::compare::SecondSample> {
+    (0..n)
+        .map(|s| {
+            let mut latency = terrafix_tui::metrics::LatencyHistogram::new();
+            for i in 0..100u64 {
+                latency.record_us(from_ms * 1000 + (i * 97 + s as u64 * 31) % 10_000);
+            }
+            terrafix_tui::metrics::compare::SecondSample::new(1.0, &latency)
+        })
+        .collect()
+}
+
+/// A comparison of the two readable fixture runs: one phase unchanged, one 50 % slower,
+/// one too short for intervals.
+pub fn comparison() -> terrafix_tui::metrics::compare::Comparison {
+    use terrafix_tui::metrics::compare::*;
+    let settings = Settings { resamples: 200, seed: DEFAULT_SEED };
+    let (fast, slow) = (even_seconds(10, 20), even_seconds(10, 30));
+    Comparison {
+        run_a: RunRef { run_id: "20250102-100000-smoke".into(), dir: "a".into() },
+        run_b: RunRef { run_id: "20250101-090000-smoke".into(), dir: "b".into() },
+        method: settings.method(),
+        phases: vec![
+            compare_phase("smoke_health", "smoke", &fast, &fast, &settings),
+            compare_phase("smoke_webhook", "smoke", &fast, &slow, &settings),
+            compare_phase("smoke_open", "smoke", &fast, &fast[..3], &settings),
+        ],
+        only_in_a: vec![],
+        only_in_b: vec![],
+    }
+}

@@ -20,6 +20,17 @@ pub fn render_charts(run_dir: &Path) -> Result<ChartsOutput, String> {
     Ok(ChartsOutput { charts: outcome.charts, html: outcome.html, warnings: outcome.warnings })
 }
 
+/// Compares run B (`right`) against run A (`left`) with the same statistics as the `compare`
+/// command. Blocking: call it with spawn_blocking. Warnings (a phase without histograms) show
+/// as that phase's "not enough data".
+pub fn compare(left: &Path, right: &Path) -> Result<Box<crate::metrics::compare::Comparison>, String> {
+    let settings = crate::metrics::compare::Settings::default();
+    let mut warnings = Vec::new();
+    crate::report::compare::compare_runs(left, right, &[], &settings, &mut warnings)
+        .map(Box::new)
+        .map_err(|e| e.to_string())
+}
+
 mod wired {
     use futures::StreamExt;
     use futures::stream::BoxStream;

@@ -137,6 +137,12 @@ impl Worker {
                 });
             }
             Command::OpenHtml(path) => open_with_system(path, tx),
+            Command::Compare { left, left_dir, right, right_dir } => {
+                tokio::task::spawn_blocking(move || {
+                    let result = bridges::compare(&left_dir, &right_dir);
+                    let _ = tx.send(Action::CompareDone { left, right, result });
+                });
+            }
             Command::Docker(op) => self.docker(op),
             Command::FollowLogs(service) => self.follow_logs(service),
             Command::StopLogs => {

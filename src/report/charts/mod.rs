@@ -1,9 +1,10 @@
-//! The nine charts. Each chart is a function from `RunData` to a drawing area; this
+//! The nine charts of a run, and `compare.png` of two. Each chart is a function from `RunData` to a drawing area; this
 //! file holds what they share (frame, legend column, axes, phase shading, "nothing to
 //! show" panels) and the PNG/SVG encoding. plotters types stay inside `report::charts`.
 
 mod axis;
 mod canvas;
+pub mod compare;
 mod distribution;
 mod heatmap;
 mod outcomes;
@@ -21,6 +22,7 @@ use super::data::{PhaseData, RunData};
 use super::style::{self, FONT, MUTED, Sizes};
 
 use std::cell::RefCell;
+use std::path::Path;
 use std::rc::Rc;
 
 use canvas::Canvas;
@@ -139,6 +141,26 @@ pub fn render(
             }
         }
     }
+}
+
+/// Draws with `draw` on a white `width`×`height` canvas and writes it to `path` as PNG
+/// (charts of more than one run, such as `compare.png`).
+pub fn draw_png(
+    path: &Path,
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&Area<'_>, &Sizes) -> Drawn,
+) -> Drawn {
+    let mut buffer = vec![255u8; width as usize * height as usize * 3];
+    {
+        let root =
+            Canvas::Bitmap(BitMapBackend::with_buffer(&mut buffer, (width, height))).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root, &Sizes::for_height(height))?;
+        root.present()?;
+    }
+    let bytes = encode_png(&buffer, width, height)?;
+    std::fs::write(path, bytes).map_err(|e| ChartError(format!("{}: {e}", path.display())))
 }
 
 fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ChartError> {

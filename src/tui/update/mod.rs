@@ -37,6 +37,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
         Action::ExportWritten(path) => export::written(state, path),
         Action::ExportFinished(result) => export::finished(state, result),
         Action::BundleFinished { run_id, result } => export::bundled(state, run_id, result),
+        Action::CompareDone { left, right, result } => results::compared(state, left, right, result),
         Action::DockerConnected(_)
         | Action::DockerStatus(_)
         | Action::DockerDone(_)

@@ -2,8 +2,9 @@
 //! its charts, open the HTML, compare two runs.
 
 use super::{PAGE, export as dialog, flash, flash_error, step};
+use crate::metrics::compare::Comparison;
 use crate::tui::action::{Action, Command};
-use crate::tui::state::{AppState, ChartsState, ResultEntry, ResultsView};
+use crate::tui::state::{AppState, ChartsState, CompareState, ResultEntry, ResultsView};
 
 pub(super) fn loaded(state: &mut AppState, result: Result<Vec<ResultEntry>, String>) -> Option<Command> {
     let r = &mut state.results;
@@ -15,6 +16,20 @@ pub(super) fn loaded(state: &mut AppState, result: Result<Vec<ResultEntry>, Stri
             r.selected = r.selected.min(r.visible().len().saturating_sub(1));
         }
         Err(reason) => r.load_error = Some(reason),
+    }
+    None
+}
+
+/// Keeps a comparison's outcome if it is still the one asked for (a newer one may be on its way).
+pub(super) fn compared(
+    state: &mut AppState,
+    left: String,
+    right: String,
+    result: Result<Box<Comparison>, String>,
+) -> Option<Command> {
+    let r = &mut state.results;
+    if r.comparison.as_ref().is_some_and(|c| c.is_for(&left, &right)) {
+        r.comparison = Some(CompareState::Done { left, right, result });
     }
     None
 }
@@ -131,8 +146,13 @@ fn mark_compare(state: &mut AppState) -> Option<Command> {
         }
         Some(marked) if marked == current => flash(state, "comparison mark cleared"),
         Some(marked) => {
-            r.view = ResultsView::Compare { left: marked, right: current };
-            None
+            let dir_of = |id: &str| r.by_id(id).map(|e| e.dir.clone());
+            let (Some(left_dir), Some(right_dir)) = (dir_of(&marked), dir_of(&current)) else {
+                return flash_error(state, "one of the runs is gone; press R to reload");
+            };
+            r.view = ResultsView::Compare { left: marked.clone(), right: current.clone() };
+            r.comparison = Some(CompareState::Computing { left: marked.clone(), right: current.clone() });
+            Some(Command::Compare { left: marked, left_dir, right: current, right_dir })
         }
     }
 }

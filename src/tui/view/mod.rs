@@ -1,6 +1,7 @@
 //! Rendering: a pure function of [`AppState`] (`impl Widget for &AppState`). The frame is a tab
 //! bar, the current screen, a footer with hints or the latest message, and any overlay.
 
+mod compare;
 mod environment;
 mod export;
 mod profiles;

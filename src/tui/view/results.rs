@@ -1,5 +1,6 @@
 //! Results screen: earlier runs (newest first); a run's phases and thresholds, its output
-//! paths, the export state, or two runs side by side (req/s and p99 per phase).
+//! paths, the export state, or two runs compared (each metric's change, its 95 % interval
+//! and verdict, as `terrafix-tui compare` prints them).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -20,7 +21,7 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     let r = &state.results;
     if let ResultsView::Compare { left, right: other } = &r.view {
         match (r.by_id(left), r.by_id(other)) {
-            (Some(a), Some(b)) => render_compare(t, a, b, right, buf),
+            (Some(a), Some(b)) => super::compare::render(t, (a, b), r.comparison.as_ref(), right, buf),
             _ => Paragraph::new("One of the compared runs is gone (reloaded?). Esc goes back.")
                 .block(framed(t, "Compare", true))
                 .render(right, buf),
@@ -294,61 +295,4 @@ fn render_paths(t: Theme, entry: &ResultEntry, area: Rect, buf: &mut Buffer) {
 
 fn clip_name(name: &str) -> String {
     super::widgets::clip(name, 8)
-}
-
-fn change(a: f64, b: f64) -> String {
-    if a > 0.0 { format!("{:+.0}%", (b - a) / a * 100.0) } else { "-".into() }
-}
-
-fn render_compare(t: Theme, a: &ResultEntry, b: &ResultEntry, area: Rect, buf: &mut Buffer) {
-    let (Ok(sa), Ok(sb)) = (&a.summary, &b.summary) else {
-        Paragraph::new("Both runs need a readable summary to compare.")
-            .block(framed(t, "Compare", true))
-            .render(area, buf);
-        return;
-    };
-    let mut names: Vec<&str> = sa.experiments.iter().map(|p| p.name.as_str()).collect();
-    for p in &sb.experiments {
-        if !names.contains(&p.name.as_str()) {
-            names.push(&p.name);
-        }
-    }
-    let find =
-        |s: &'_ RunSummary, n: &str| s.experiments.iter().find(|p| p.name == n).map(|p| p.summary.clone());
-    let rows: Vec<Row> = names
-        .iter()
-        .map(|name| {
-            let (x, y) = (find(sa, name), find(sb, name));
-            let cell = |v: Option<f64>, f: fn(f64) -> String| v.map_or("-".to_string(), f);
-            let (ra, rb) = (x.as_ref().map(|s| s.requests_per_sec), y.as_ref().map(|s| s.requests_per_sec));
-            let (pa, pb) = (x.as_ref().map(|s| s.p99_response_ms), y.as_ref().map(|s| s.p99_response_ms));
-            Row::new(vec![
-                name.to_string(),
-                cell(ra, format::real),
-                cell(rb, format::real),
-                ra.zip(rb).map_or("-".into(), |(a, b)| change(a, b)),
-                cell(pa, format::ms),
-                cell(pb, format::ms),
-                pa.zip(pb).map_or("-".into(), |(a, b)| change(a, b)),
-            ])
-        })
-        .collect();
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(5),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(5),
-    ];
-    let header = Row::new(vec!["phase", "req/s A", "req/s B", "Δ", "p99 A", "p99 B", "Δ"]).style(t.header());
-    let [legend, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
-    Paragraph::new(vec![
-        Line::from(vec![Span::styled("A ", t.title()), Span::raw(a.run_id.clone())]),
-        Line::from(vec![Span::styled("B ", t.title()), Span::raw(b.run_id.clone())]),
-    ])
-    .render(legend, buf);
-    let block = framed(t, "Compare: req/s and p99 per phase (Esc back)", true);
-    Widget::render(Table::new(rows, widths).header(header).block(block), table, buf);
 }

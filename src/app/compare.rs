@@ -1,0 +1,104 @@
+//! `terrafix-tui compare RUN_A RUN_B`: compares the runs' shared phases with intervals,
+//! prints a table (or JSON), draws `compare.png` when asked, and turns `--fail-if-slower`
+//! into the exit code: 0 pass, 1 detectably slower past the limit, 2 bad input.
+
+use std::process::ExitCode;
+
+use crate::cli::{CompareArgs, GateMetric};
+use crate::metrics::compare::{Comparison, GateBreach, Metric, Settings};
+use crate::report::{self, RenderOptions};
+
+use super::UsageError;
+
+/// What `--json` prints: the comparison, and the gate's outcome when one was asked for.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    comparison: &'a Comparison,
+    /// `null` without `--fail-if-slower`.
+    gate: Option<&'a Gate>,
+}
+
+#[derive(serde::Serialize)]
+struct Gate {
+    metric: Metric,
+    limit_pct: f64,
+    passed: bool,
+    breaches: Vec<GateBreach>,
+}
+
+pub async fn main(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let limit_pct = args.fail_if_slower.as_deref().map(parse_percent).transpose().map_err(UsageError)?;
+    let metric = match args.on {
+        GateMetric::P99 => Metric::P99,
+        GateMetric::P50 => Metric::P50,
+    };
+    let (a, b, phases) = (args.run_a.clone(), args.run_b.clone(), args.phases.clone());
+    // Reading histograms and resampling are CPU-bound; keep them off the async workers.
+    let computed = tokio::task::spawn_blocking(move || {
+        let mut warnings = Vec::new();
+        report::compare::compare_runs(&a, &b, &phases, &Settings::default(), &mut warnings)
+            .map(|c| (c, warnings))
+    })
+    .await?;
+    let (comparison, warnings) = computed.map_err(|e| UsageError(e.to_string()))?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    let gate = limit_pct.map(|limit_pct| {
+        let breaches = comparison.slower_than(metric, limit_pct);
+        Gate { metric, limit_pct, passed: breaches.is_empty(), breaches }
+    });
+    // With --json, stdout holds the JSON document and nothing else.
+    let say = |line: String| if args.json { eprintln!("{line}") } else { println!("{line}") };
+    if args.json {
+        let report = JsonReport { comparison: &comparison, gate: gate.as_ref() };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report::compare::table(&comparison));
+    }
+    if let Some(path) = &args.chart {
+        // Exit 1 means "slower" to a CI job; a chart that cannot be written is the caller's path.
+        report::render_compare_png(&comparison, path, &RenderOptions::default())
+            .map_err(|e| UsageError(e.to_string()))?;
+        say(format!("\nchart: {}", path.display()));
+    }
+    let Some(gate) = gate else { return Ok(ExitCode::SUCCESS) };
+    let label = metric.label();
+    if gate.passed {
+        say(format!("\nPASS: no phase's {label} is detectably slower by more than {}%", gate.limit_pct));
+        return Ok(ExitCode::SUCCESS);
+    }
+    say(String::new());
+    for b in &gate.breaches {
+        say(format!(
+            "FAIL: {label} of phase {} is {:.1}% slower (95 % interval {:+.1}% to {:+.1}%), more than the {}% allowed",
+            b.phase, b.slowdown_pct, b.interval_pct.low, b.interval_pct.high, gate.limit_pct
+        ));
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// `10%`, `10 %` or `10` → 10.0.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("--fail-if-slower expects a non-negative percentage such as 10% (got `{text}`)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_percent;
+
+    #[test]
+    fn percentages() {
+        assert_eq!(parse_percent("10%"), Ok(10.0));
+        assert_eq!(parse_percent(" 2.5 % "), Ok(2.5));
+        assert_eq!(parse_percent("7"), Ok(7.0));
+        assert!(parse_percent("-1%").is_err());
+        assert!(parse_percent("ten").is_err());
+        assert!(parse_percent("NaN").is_err());
+    }
+}
