@@ -167,8 +167,12 @@ async fn bad_input_is_one_line_naming_the_folder_and_exit_2() {
     let empty = root.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let future = edited_copy(&run, &root.path().join("future"), |v| v["schema_version"] = 99.into());
-    let renamed =
-        edited_copy(&run, &root.path().join("renamed"), |v| v["experiments"][0]["name"] = "other".into());
+    let renamed = edited_copy(&run, &root.path().join("renamed"), |v| {
+        // Schema 2: `experiments` is keyed by suite.
+        if let Some(list) = v["experiments"].as_object_mut().and_then(|suites| suites.values_mut().next()) {
+            list[0]["name"] = "other".into();
+        }
+    });
     let missing = root.path().join("does-not-exist");
     let cases: [(&Path, &Path, &str); 4] = [
         (&empty, &run, "not a run folder"),

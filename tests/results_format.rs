@@ -61,11 +61,12 @@ async fn csv_headers_and_summary_schema() {
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("experiment_summary.json")).unwrap()).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(
         keys(&json),
         set(&[
             "schema_version",
+            "timestamp",
             "tool",
             "tool_version",
             "run_id",
@@ -84,8 +85,9 @@ async fn csv_headers_and_summary_schema() {
             "notes",
         ])
     );
-    let phase = &json["experiments"][0];
-    for seed_key in ["name", "status", "config", "summary"] {
+    // Schema 2: the seed's shape, phases grouped by suite.
+    let phase = &json["experiments"]["test"][0];
+    for seed_key in ["name", "status", "duration_seconds", "config", "stats_file", "summary"] {
         assert!(phase.get(seed_key).is_some(), "seed key {seed_key} missing");
     }
     assert_eq!(

@@ -1,11 +1,18 @@
 //! The `experiment_summary.json` schema. It keeps the seed harness's keys
 //! (`name`, `status`, `config`, `summary{total_requests, failure_count, median/avg/p95/p99_response_ms,
 //! requests_per_sec}`) and adds the server's view, dedup, thresholds and failures by kind.
-//! Versioned by `schema_version`; readers refuse versions they do not know.
+//! Versioned by `schema_version`; readers refuse versions they do not know. In memory the
+//! phases are one list; on disk (schema 2, see `wire`) they are grouped by suite the way the
+//! seed's readers expect. Schema 1 (a flat list) still loads.
 
 use serde::{Deserialize, Serialize};
 
-pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+mod wire;
+
+/// The version this build writes.
+pub const SUMMARY_SCHEMA_VERSION: u32 = 2;
+/// Versions this build reads.
+pub const SUMMARY_SCHEMA_READABLE: [u32; 2] = [1, 2];
 pub const SUMMARY_FILE: &str = "experiment_summary.json";
 /// Per-second CPU/memory samples of the target, when the run had them.
 pub const RESOURCES_FILE: &str = "resources.csv";
@@ -32,7 +39,10 @@ pub enum PhaseStatus {
     Aborted,
 }
 
+/// `Serialize`/`Deserialize` are written by hand in `wire` (the derive below only generates
+/// the flat form, `RunSummary::serialize`/`RunSummary::deserialize`, that `wire` reshapes).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct RunSummary {
     pub schema_version: u32,
     pub tool: String,
@@ -243,32 +253,30 @@ pub enum SummaryError {
     #[error("{path} is not a valid experiment summary (line {line}, column {column}): {message}")]
     Parse { path: String, line: usize, column: usize, message: String },
     #[error(
-        "{path} has schema_version {found}; this build reads version {SUMMARY_SCHEMA_VERSION} — re-run the experiment or use a matching terrafix-tui"
+        "{path} has schema_version {found}; this build reads versions 1 and {SUMMARY_SCHEMA_VERSION} — re-run the experiment or use a matching terrafix-tui"
     )]
     Version { path: String, found: u32 },
 }
 
 impl RunSummary {
-    /// Reads and checks a summary file.
+    /// Reads and checks a summary file (schema 1 or 2).
     pub fn load(path: &std::path::Path) -> Result<Self, SummaryError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|source| SummaryError::Io { path: shown.clone(), source })?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| SummaryError::Parse {
+        let parse_error = |e: serde_json::Error| SummaryError::Parse {
             path: shown.clone(),
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
-        })?;
-        let found = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
-        if found != SUMMARY_SCHEMA_VERSION {
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(parse_error)?;
+        let found = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0);
+        let found = u32::try_from(found).unwrap_or(u32::MAX);
+        if !SUMMARY_SCHEMA_READABLE.contains(&found) {
             return Err(SummaryError::Version { path: shown, found });
         }
-        serde_json::from_value(value).map_err(|e| SummaryError::Parse {
-            path: shown,
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })
+        // Parsed again from the text, not from `value`: the suites' order lives in the text.
+        serde_json::from_str(&text).map_err(parse_error)
     }
 }

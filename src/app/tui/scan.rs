@@ -41,3 +41,18 @@ fn entry(dir: &Path) -> ResultEntry {
     charts.sort();
     ResultEntry { run_id, dir: dir.to_path_buf(), summary, html, charts }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder written by an older build (schema 1) is still listed with its summary.
+    #[test]
+    fn schema_1_runs_are_listed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let entries = runs(&root).expect("fixtures folder lists");
+        let v1 = entries.iter().find(|e| e.run_id == "schema1-run").expect("schema1-run listed");
+        let summary = v1.summary.as_ref().expect("schema 1 summary loads");
+        assert_eq!(summary.experiments.len(), 3);
+    }
+}
