@@ -51,10 +51,10 @@ pub struct RunArgs {
     #[arg(long = "phase", value_name = "NAME")]
     pub phases: Vec<String>,
     /// `embedded` (in-process mock), `docker`, or a URL such as http://127.0.0.1:8081.
-    #[arg(long, default_value = "embedded")]
+    #[arg(long, env = "TERRAFIX_API_HOST", default_value = "embedded")]
     pub target: String,
     /// Results root; each run gets its own folder inside.
-    #[arg(long, default_value = "experiment_results", value_name = "DIR")]
+    #[arg(long, env = "TERRAFIX_OUTPUT_DIR", default_value = "experiment_results", value_name = "DIR")]
     pub output: PathBuf,
     /// Multiplies every duration and pause (0.1 turns 56 minutes into under 6).
     #[arg(long, value_name = "F")]
@@ -99,10 +99,10 @@ pub struct ServeArgs {
     pub bind: IpAddr,
     #[arg(long, env = "TERRAFIX_API_PORT", default_value_t = 8081)]
     pub port: u16,
-    /// Base simulated processing time per failure.
+    /// Base simulated processing time per failure (also MOCK_LATENCY_MS).
     #[arg(long, env = "TERRAFIX_MOCK_LATENCY_MS")]
     pub latency_ms: Option<f64>,
-    /// Share of requests answered with an injected failure, in [0, 1].
+    /// Share of requests answered with an injected failure, in [0, 1] (also MOCK_FAILURE_RATE).
     #[arg(long, env = "TERRAFIX_MOCK_FAILURE_RATE")]
     pub failure_rate: Option<f64>,
     /// error_500, throttle_429, rate_limit_403, unavailable_503 or hang.

@@ -11,7 +11,12 @@ use terrafix_tui::{app, cli::Cli};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Before parsing: clap reads the environment, which `.env` and the seed's names fill in.
+    let warnings = app::environment::prepare();
     let cli = Cli::parse();
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
     match app::main(cli) {
         Ok(code) => code,
         Err(err) => {

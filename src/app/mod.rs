@@ -4,6 +4,7 @@
 mod charts;
 mod compare;
 mod env;
+pub mod environment;
 mod export;
 mod profiles;
 mod run;
@@ -73,9 +74,8 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Headless commands log to stderr; `RUST_LOG` overrides the default level.
+/// Headless commands log to stderr; `RUST_LOG` (or the seed's `LOG_LEVEL`) overrides the default level.
 fn init_stderr_logging(default_filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let filter = environment::log_filter(default_filter);
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

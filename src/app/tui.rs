@@ -21,8 +21,10 @@ use tokio::sync::mpsc;
 use crate::tui::{Action, AppState, Command, Theme, handle_key, update};
 use perform::{Flow, RUN_STOP_GRACE, Worker};
 
-/// Results root, relative to the working directory (as for headless `run`).
+/// Results root, relative to the working directory (as for headless `run`), unless
+/// `TERRAFIX_OUTPUT_DIR` says otherwise.
 const OUTPUT_ROOT: &str = "experiment_results";
+const OUTPUT_ROOT_VAR: &str = "TERRAFIX_OUTPUT_DIR";
 const LOG_FILE: &str = "terrafix-tui.log";
 /// Shortest time between two draws (~10 frames a second at most).
 const FRAME: Duration = Duration::from_millis(100);
@@ -35,7 +37,9 @@ pub fn main(runtime: &tokio::runtime::Runtime, profiles_dir: Option<PathBuf>) ->
         );
         return Ok(ExitCode::from(2));
     }
-    let output_root = PathBuf::from(OUTPUT_ROOT);
+    let output_root = std::env::var_os(OUTPUT_ROOT_VAR)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(OUTPUT_ROOT), PathBuf::from);
     let log_path = init_file_logging(&output_root)?;
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let state = AppState::new(Theme::new(color), output_root);
@@ -68,8 +72,7 @@ fn init_file_logging(output_root: &Path) -> anyhow::Result<PathBuf> {
         .append(true)
         .open(&path)
         .with_context(|| format!("cannot open the log file {}", path.display()))?;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,hyper=warn,bollard=warn,reqwest=warn"));
+    let filter = super::environment::log_filter("info,hyper=warn,bollard=warn,reqwest=warn");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

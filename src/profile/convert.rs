@@ -24,6 +24,28 @@ pub const DEFAULT_MAX_IN_FLIGHT: u32 = 1000;
 pub const DEFAULT_PAUSE: Duration = Duration::from_secs(10);
 /// The seed's default (`TERRAFIX_REPO_SIZE` unset).
 const DEFAULT_REPO_SIZE: RepoSizeChoice = RepoSizeChoice::Fixed(RepoSize::Medium);
+/// The seed's variable for the repository size of phases that do not name one.
+pub const REPO_SIZE_VAR: &str = "TERRAFIX_REPO_SIZE";
+
+/// `TERRAFIX_REPO_SIZE` when set (`small`, `medium`, `large`, `mixed`, any case); `Ok(None)` when
+/// unset or empty, `Err` naming the variable and the allowed values when it is something else.
+pub fn repo_size_from_env() -> Result<Option<RepoSizeChoice>, String> {
+    let Some(value) = std::env::var_os(REPO_SIZE_VAR) else { return Ok(None) };
+    let text = value.to_string_lossy();
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    RepoSizeChoice::parse(text).map(Some).ok_or_else(|| {
+        format!("{REPO_SIZE_VAR}={text}: expected small, medium, large or mixed (or unset it for medium)")
+    })
+}
+
+/// The repository size of a phase without `repo_size:`; `parse_str` has already refused a bad
+/// `TERRAFIX_REPO_SIZE`, so falling back to medium here only covers a variable changed since.
+fn default_repo_size() -> RepoSizeChoice {
+    repo_size_from_env().ok().flatten().unwrap_or(DEFAULT_REPO_SIZE)
+}
 
 pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> Profile {
     let name = raw.name.unwrap_or_else(|| default_name.to_string());
@@ -132,7 +154,7 @@ fn to_phase(raw: RawPhase, profile_name: &str, resolve: &dyn Fn(&str) -> Arc<Beh
         behaviour: resolve(&raw.behaviour.0),
         load,
         duration: raw.duration.0,
-        repo_size: raw.repo_size.map_or(DEFAULT_REPO_SIZE, to_repo_size),
+        repo_size: raw.repo_size.map_or_else(default_repo_size, to_repo_size),
         server: to_server(&raw.server),
         thresholds: to_thresholds(&raw.thresholds),
         name: raw.name.0,
@@ -154,7 +176,7 @@ fn to_capacity(raw: RawCapacity, resolve: &dyn Fn(&str) -> Arc<Behaviour>) -> Ca
         max_in_flight: raw.max_in_flight.map_or(default_in_flight(), |m| m.0),
         p99_limit_ms: raw.p99_limit_ms.0,
         max_error_rate: raw.max_error_rate.0,
-        repo_size: raw.repo_size.map_or(DEFAULT_REPO_SIZE, to_repo_size),
+        repo_size: raw.repo_size.map_or_else(default_repo_size, to_repo_size),
         server: to_server(&raw.server),
     }
 }

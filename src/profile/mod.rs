@@ -15,7 +15,7 @@ mod values;
 use std::path::{Path, PathBuf};
 
 pub use builtin::{BUILTIN_BEHAVIOURS, builtin_behaviour};
-pub use convert::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, default_task_name};
+pub use convert::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, REPO_SIZE_VAR, default_task_name, repo_size_from_env};
 pub use duration::{format_duration, parse_duration};
 pub use headers::{check_name as check_header_name, expand_env, parse_header, shown_value as shown_header};
 pub use scale::{MAX_DURATION, TimeScale};
@@ -100,6 +100,7 @@ pub fn load_file(path: &Path) -> Result<Profile, ProfileError> {
 /// `builtin:NAME`); `default_name` is used when the YAML has no `name:`.
 pub fn parse_str(text: &str, default_name: &str, source: &str) -> Result<Profile, ProfileError> {
     precheck(text, source)?;
+    repo_size_from_env().map_err(ProfileError::new)?;
     // First pass: the custom behaviour names, so phases can be checked against them
     // (with the exact location of a bad reference) in the second pass.
     let mut known: Vec<String> = BUILTIN_BEHAVIOURS.iter().map(|s| s.to_string()).collect();

@@ -135,6 +135,17 @@ pub enum RepoSizeChoice {
 }
 
 impl RepoSizeChoice {
+    /// `small`, `medium`, `large` or `mixed`, in any case.
+    pub fn parse(text: &str) -> Option<RepoSizeChoice> {
+        match text.to_ascii_lowercase().as_str() {
+            "small" => Some(RepoSizeChoice::Fixed(RepoSize::Small)),
+            "medium" => Some(RepoSizeChoice::Fixed(RepoSize::Medium)),
+            "large" => Some(RepoSizeChoice::Fixed(RepoSize::Large)),
+            "mixed" => Some(RepoSizeChoice::Mixed),
+            _ => None,
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             RepoSizeChoice::Fixed(s) => s.as_str(),

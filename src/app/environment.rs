@@ -1,0 +1,88 @@
+//! Settings that come from outside the command line: the process environment, a `.env`
+//! file in the working directory (dotenvy), and the seed harness's names for our variables.
+//! Precedence everywhere: flag > environment > `.env` > default.
+
+use std::ffi::OsString;
+
+/// The seed's names (its `.env.localstack.example`, scripts and guide) → ours.
+pub const ALIASES: [(&str, &str); 2] = [
+    ("MOCK_LATENCY_MS", "TERRAFIX_MOCK_LATENCY_MS"),
+    ("MOCK_FAILURE_RATE", "TERRAFIX_MOCK_FAILURE_RATE"),
+];
+
+/// Reads `./.env` into the environment (never over a variable already set) and maps the
+/// seed's names onto ours. Returns warnings to print (a `.env` that does not parse).
+///
+/// Must run first thing in `main`, before any thread exists: it sets variables.
+pub fn prepare() -> Vec<String> {
+    let mut warnings = Vec::new();
+    // Aliases of the real environment first, so that a seed name set in the shell beats our
+    // name set only in `.env` (environment > `.env`, whichever name each uses).
+    apply_aliases();
+    match dotenvy::dotenv() {
+        Ok(_) => {}
+        Err(e) if e.not_found() => {}
+        Err(e) => warnings.push(format!("ignoring the rest of .env: {e}")),
+    }
+    apply_aliases();
+    warnings
+}
+
+fn apply_aliases() {
+    for (seed, ours) in ALIASES {
+        if std::env::var_os(ours).is_some_and(|v| !v.is_empty()) {
+            continue;
+        }
+        if let Some(value) = std::env::var_os(seed).filter(|v| !v.is_empty()) {
+            set(ours, value);
+        }
+    }
+}
+
+fn set(name: &str, value: OsString) {
+    // SAFETY: `prepare` runs at the start of `main`, before the runtime or any other thread
+    // exists, so nothing can read the environment concurrently.
+    unsafe { std::env::set_var(name, value) };
+}
+
+/// The log filter: `RUST_LOG` when set, else the seed's `LOG_LEVEL` (`DEBUG`, `INFO`,
+/// `WARNING`, `ERROR`, `CRITICAL`, any case) for our own code with the HTTP and Docker
+/// libraries kept at warn, else `default`.
+pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    if std::env::var_os("RUST_LOG").is_some_and(|v| !v.is_empty())
+        && let Ok(filter) = EnvFilter::try_from_default_env()
+    {
+        return filter;
+    }
+    if let Some(level) = std::env::var("LOG_LEVEL").ok().as_deref().and_then(seed_level) {
+        return EnvFilter::new(format!("{level},hyper=warn,bollard=warn,reqwest=warn,rustls=warn"));
+    }
+    EnvFilter::new(default)
+}
+
+/// Python's logging level names as tracing's.
+fn seed_level(name: &str) -> Option<&'static str> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "trace" => Some("trace"),
+        "debug" => Some("debug"),
+        "info" => Some("info"),
+        "warn" | "warning" => Some("warn"),
+        "error" | "critical" | "fatal" => Some("error"),
+        "off" | "none" => Some("off"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_level_names() {
+        assert_eq!(seed_level("INFO"), Some("info"));
+        assert_eq!(seed_level("WARNING"), Some("warn"));
+        assert_eq!(seed_level("Critical"), Some("error"));
+        assert_eq!(seed_level("chatty"), None);
+    }
+}
