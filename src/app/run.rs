@@ -256,6 +256,28 @@ fn print_table(summary: &RunSummary) {
             p.name, p.batch_items_failed
         );
     }
+    for p in &summary.experiments {
+        if p.connections.connects > 0 || p.connections.failed > 0 {
+            println!(
+                "{}: {} connects ({} failed), connect{} p50 {:.1} ms p99 {:.1} ms",
+                p.name,
+                p.connections.connects,
+                p.connections.failed,
+                if summary.connection.tls.starts_with("https") { "+TLS" } else { "" },
+                p.connections.p50_ms,
+                p.connections.p99_ms
+            );
+        }
+        for reason in &p.settings_not_applied {
+            println!("{}: server setting {reason}", p.name);
+        }
+    }
+    if summary.connection.insecure {
+        println!("connection: {}", summary.connection.tls);
+    }
+    if let Some(restore) = &summary.restore {
+        println!("target: {}", restore.message);
+    }
     for t in &summary.thresholds {
         println!(
             "run threshold {}: limit {} actual {:.3} {}",

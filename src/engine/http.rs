@@ -147,6 +147,26 @@ impl HttpClient {
         }
     }
 
+    /// For an https target: one TLS handshake, so a certificate problem is reported before
+    /// any load. A target that cannot be reached at all is not an error here (the run counts
+    /// its connection errors, as for http).
+    pub async fn check_tls(&self) -> Result<(), String> {
+        let target = &self.inner;
+        let Some((connector, name)) = &target.tls else { return Ok(()) };
+        if let Some(e) = &target.resolve_error {
+            return Err(e.clone());
+        }
+        let Ok(Ok(tcp)) = tokio::time::timeout(target.connect_timeout, connect_tcp(target)).await else {
+            return Ok(());
+        };
+        let host = target.host.to_str().unwrap_or("the target");
+        match tokio::time::timeout(target.connect_timeout, connector.connect(name.clone(), tcp)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(explain_handshake_error(&e, host)),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// The connects since the last call (a phase takes them at its start and end).
     pub fn take_connect_stats(&self) -> ConnectStats {
         self.inner.connect_stats.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default()
@@ -397,6 +417,19 @@ impl Connection {
 
 /// TCP to the first address that answers, then TLS when the target is https.
 async fn open_stream(target: &Target) -> Result<Stream, String> {
+    let tcp = connect_tcp(target).await?;
+    match &target.tls {
+        None => Ok(Either::Left(tcp)),
+        Some((connector, name)) => {
+            let host = target.host.to_str().unwrap_or("the target");
+            let tls =
+                connector.connect(name.clone(), tcp).await.map_err(|e| explain_handshake_error(&e, host))?;
+            Ok(Either::Right(Box::new(tls)))
+        }
+    }
+}
+
+async fn connect_tcp(target: &Target) -> Result<TcpStream, String> {
     let mut last = String::from("no address to connect to");
     let mut tcp = None;
     // Start at a different address each time, so connections spread over all of them.
@@ -414,15 +447,7 @@ async fn open_stream(target: &Target) -> Result<Stream, String> {
     }
     let tcp = tcp.ok_or(last)?;
     let _ = tcp.set_nodelay(true);
-    match &target.tls {
-        None => Ok(Either::Left(tcp)),
-        Some((connector, name)) => {
-            let host = target.host.to_str().unwrap_or("the target");
-            let tls =
-                connector.connect(name.clone(), tcp).await.map_err(|e| explain_handshake_error(&e, host))?;
-            Ok(Either::Right(Box::new(tls)))
-        }
-    }
+    Ok(tcp)
 }
 
 static NEXT_ADDR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -4,6 +4,7 @@
 
 mod capacity;
 mod control;
+pub use control::ControlClient;
 mod docker_target;
 mod phase_run;
 mod results;
@@ -192,6 +193,9 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    /// An https target whose certificate or TLS setup fails: a usage error (exit 2).
+    #[error("{0}")]
+    Tls(String),
     #[error("{0}")]
     Other(String),
 }

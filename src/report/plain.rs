@@ -93,6 +93,8 @@ pub fn scan(dir: &Path, warnings: &mut Vec<String>) -> Scan {
              distributions come from Locust's percentile columns (no .hlog histograms)."
                 .into(),
         ],
+        connection: Default::default(),
+        restore: None,
     };
     Scan { summary, phase_extras }
 }
@@ -230,6 +232,9 @@ fn phase_from(
             exceptions_csv: String::new(),
             hlog: relative(dir, &folder.join(format!("{}.hlog", f.name))),
         },
+        connections: Default::default(),
+        settings_not_applied: Vec::new(),
+        notes: Vec::new(),
     };
     (phase, PhaseExtra { spectrum })
 }

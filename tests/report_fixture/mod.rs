@@ -258,6 +258,9 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                 exceptions_csv: format!("{suite}/{name}_exceptions.csv"),
                 hlog: if f.ours { format!("{suite}/{name}.hlog") } else { String::new() },
             },
+            connections: Default::default(),
+            settings_not_applied: Vec::new(),
+            notes: Vec::new(),
         });
         t0 += f.seconds_per_phase + PAUSE_S;
     }
@@ -296,6 +299,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                 .collect(),
         }),
         notes: Vec::new(),
+        connection: Default::default(),
+        restore: None,
         experiments,
     };
     if f.ours {

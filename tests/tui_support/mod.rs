@@ -180,6 +180,9 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
             passed,
         }],
         files: PhaseFiles { stats_csv: format!("smoke/{name}_stats.csv"), ..PhaseFiles::default() },
+        connections: Default::default(),
+        settings_not_applied: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
@@ -212,6 +215,8 @@ pub fn run_summary(run_id: &str, rps: f64, passed: bool) -> RunSummary {
         }],
         capacity: None,
         notes: vec![],
+        connection: Default::default(),
+        restore: None,
     }
 }
 
