@@ -241,10 +241,13 @@ async fn a_request_timeout_of_one_second_ends_hanging_requests_after_a_second() 
     let server = start_mock(listener, slow_config(0.0), None).await;
     let settings =
         ServerSettings { failure_rate: Some(1.0), failure_mode: Some("hang".into()), ..Default::default() };
-    let options = TargetOptions { request_timeout: Duration::from_secs(1), ..TargetOptions::default() };
+    // The phase's own `request_timeout: 1s` (the run's is the default 10 s).
+    let mut hang = short_profile("hang", 3.0, settings);
+    hang.phases[0].timeouts.request = Some(Duration::from_secs(1));
+    let options = TargetOptions::default();
     let out = tempfile::tempdir().unwrap();
     let (s, _) = run_with(
-        short_profile("hang", 3.0, settings),
+        hang,
         Target::parse(&format!("http://{}", server.addr)).unwrap(),
         out.path(),
         options,

@@ -147,6 +147,28 @@ impl HttpClient {
         }
     }
 
+    /// The same target with other timeouts (a phase's own), with its own connections.
+    pub fn with_timeouts(&self, request: Option<Duration>, connect: Option<Duration>) -> HttpClient {
+        if request.is_none() && connect.is_none() {
+            return self.clone();
+        }
+        let t = &self.inner;
+        HttpClient {
+            inner: Arc::new(Target {
+                addrs: t.addrs.clone(),
+                resolve_error: t.resolve_error.clone(),
+                host: t.host.clone(),
+                base_path: t.base_path.clone(),
+                timeout: request.unwrap_or(t.timeout),
+                connect_timeout: connect.unwrap_or(t.connect_timeout),
+                tls: t.tls.clone(),
+                headers: t.headers.clone(),
+                idle: Mutex::new(Vec::new()),
+                connect_stats: Mutex::new(ConnectStats::default()),
+            }),
+        }
+    }
+
     /// For an https target: one TLS handshake, so a certificate problem is reported before
     /// any load. A target that cannot be reached at all is not an error here (the run counts
     /// its connection errors, as for http).

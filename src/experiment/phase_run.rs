@@ -117,8 +117,9 @@ impl RunContext {
         for reason in &settings_not_applied {
             self.warn(format!("phase {}: {reason}", phase.name)).await;
         }
+        let client = self.client.with_timeouts(phase.timeouts.request, phase.timeouts.connect);
         // Connects before the phase belong to no phase.
-        let _ = self.client.take_connect_stats();
+        let _ = client.take_connect_stats();
         self.take_target_events();
         self.send(Event::PhaseStarted { index, name: phase.name.clone(), planned: phase.duration }).await;
 
@@ -134,7 +135,7 @@ impl RunContext {
             })
         };
         let spec = PhaseSpec { phase: phase.clone(), seed: self.seed, lockstep_start: self.lockstep_start };
-        let result = run_phase(&spec, &self.client, &phase_stop, &mut sink).await;
+        let result = run_phase(&spec, &client, &phase_stop, &mut sink).await;
         phase_stop.cancel();
         let _ = skip_watch.await;
 
@@ -144,7 +145,7 @@ impl RunContext {
             notes.push("server view unavailable: the target did not answer GET /status".into());
         }
         notes.extend(self.take_target_events());
-        let connects = self.client.take_connect_stats();
+        let connects = client.take_connect_stats();
         let seconds = result.ran_for.as_secs_f64();
         if let Err(e) = write_phase_csvs(&self.dir, &files, &result.totals, seconds) {
             self.warn(e.to_string()).await;
