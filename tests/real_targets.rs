@@ -498,3 +498,60 @@ async fn a_target_with_only_the_seed_api_gets_a_per_phase_view_and_a_report_of_w
     assert!(s.restore.as_ref().is_some_and(|r| !r.restored), "the start settings were unknown: said so");
     server.abort();
 }
+
+/// The same through the binaries: `serve --tls-cert/--tls-key`, then `run --ca-cert`,
+/// `run --insecure` and a plain `run` that must be refused with exit 2.
+#[test]
+fn the_binaries_serve_and_load_https() {
+    use std::process::{Command, Stdio};
+    let bin = env!("CARGO_BIN_EXE_terrafix-tui");
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certs(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(bin)
+        .args(["serve", "--port", &port.to_string(), "--latency-ms", "1"])
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let yaml = dir.path().join("https.yaml");
+    std::fs::write(&yaml, "name: https\nbehaviours:\n  b:\n    wait: { constant: 50ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - { name: only, behaviour: b, users: 2, duration: 2s }\n").unwrap();
+    let target = format!("https://localhost:{port}");
+    let run = |extra: &[&str]| {
+        let out = Command::new(bin)
+            .arg("run")
+            .arg(&yaml)
+            .args(["--target", &target, "--no-charts", "--output"])
+            .arg(dir.path().join("results"))
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(&["--ca-cert", ca.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("connects"), "connect figures in the table: {stdout}");
+    let (code, stdout, stderr) = run(&["--insecure"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("INSECURE") || stderr.contains("NOT checked"), "{stdout}\n{stderr}");
+    let (code, _, stderr) = run(&[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("unknown issuer") && stderr.contains("--ca-cert"), "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "one error line: {stderr}");
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    assert!(server.wait().unwrap().success(), "serve drains and exits 0 on SIGTERM");
+}
