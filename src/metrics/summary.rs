@@ -213,6 +213,17 @@ pub struct FailureStat {
     pub count: u64,
     pub first_seen: String,
     pub last_seen: String,
+    /// Each distinct message with its count (bounded; `other_messages` counts the rest).
+    #[serde(default)]
+    pub messages: Vec<MessageCount>,
+    #[serde(default)]
+    pub other_messages: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MessageCount {
+    pub message: String,
+    pub count: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

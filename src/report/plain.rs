@@ -158,6 +158,8 @@ fn phase_from(
                 count: r.occurrences,
                 first_seen: String::new(),
                 last_seen: String::new(),
+                messages: Vec::new(),
+                other_messages: 0,
             })
             .collect()
     } else {

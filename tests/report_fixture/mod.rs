@@ -167,6 +167,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                     count: failures - failures / 3,
                     first_seen: rfc(t0 + 1),
                     last_seen: rfc(t0 + f.seconds_per_phase - 1),
+                    messages: Vec::new(),
+                    other_messages: 0,
                 },
                 FailureStat {
                     method: "POST".into(),
@@ -176,6 +178,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                     count: failures / 3,
                     first_seen: rfc(t0 + 2),
                     last_seen: rfc(t0 + f.seconds_per_phase - 2),
+                    messages: Vec::new(),
+                    other_messages: 0,
                 },
             ]
         } else {
