@@ -83,8 +83,12 @@ async fn csv_headers_and_summary_schema() {
             "experiments",
             "thresholds",
             "notes",
+            "connection",
+            "restore",
         ])
     );
+    assert_eq!(json["restore"]["restored"], true, "the embedded target is put back too");
+    assert_eq!(json["connection"]["tls"], "http");
     // Schema 2: the seed's shape, phases grouped by suite.
     let phase = &json["experiments"]["test"][0];
     for seed_key in ["name", "status", "duration_seconds", "config", "stats_file", "summary"] {

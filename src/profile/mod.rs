@@ -206,6 +206,7 @@ fn load_all() -> Result<Profile, ProfileError> {
         phases,
         thresholds: Thresholds::default(),
         capacity: None,
+        target: first.target.clone(),
     })
 }
 
