@@ -106,8 +106,15 @@ fn serve_precedence_flag_env_dotenv_default() {
     std::fs::write(dir.join(".env"), "TERRAFIX_MOCK_LATENCY_MS=5\n").unwrap();
     assert_eq!(latency_of(&banner(&[], &[])), 5.0);
     assert_eq!(latency_of(&banner(&[("MOCK_LATENCY_MS", "9")], &[])), 9.0);
+    // An empty variable counts as unset (the seed's `os.getenv(X) or default`).
+    assert_eq!(latency_of(&banner(&[("TERRAFIX_MOCK_LATENCY_MS", "")], &[])), 5.0);
     // Both names in the same place: ours, the more specific, wins.
     assert_eq!(latency_of(&banner(&[("MOCK_LATENCY_MS", "9"), ("TERRAFIX_MOCK_LATENCY_MS", "3")], &[])), 3.0);
+
+    // Only the working directory's `.env`, not a parent's.
+    let sub = dir.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    assert_eq!(latency_of(&serve_banner(&sub, &[], &[]).expect("banner")), 50.0);
 }
 
 #[test]
@@ -116,7 +123,10 @@ fn log_level_beside_rust_log() {
     let dir = cwd.path();
     assert!(serve_banner(dir, &[("LOG_LEVEL", "WARNING")], &[]).is_none(), "info line hidden at WARNING");
     assert!(serve_banner(dir, &[("LOG_LEVEL", "INFO")], &[]).is_some());
-    assert!(serve_banner(dir, &[("LOG_LEVEL", "WARNING"), ("RUST_LOG", "info")], &[]).is_some(), "RUST_LOG wins");
+    assert!(
+        serve_banner(dir, &[("LOG_LEVEL", "WARNING"), ("RUST_LOG", "info")], &[]).is_some(),
+        "RUST_LOG wins"
+    );
     std::fs::write(dir.join(".env"), "LOG_LEVEL=ERROR\n").unwrap();
     assert!(serve_banner(dir, &[], &[]).is_none(), "LOG_LEVEL from .env");
 }
@@ -143,9 +153,17 @@ fn run_reads_output_dir_api_host_and_repo_size() {
     std::fs::write(dir.join(".env"), "TERRAFIX_OUTPUT_DIR=from-dotenv\nTERRAFIX_REPO_SIZE=large\n").unwrap();
     let (code, err) = run(dir, &[], &[]);
     assert_eq!(code, 0, "{err}");
-    let summary = RunSummary::load(&only_run(&dir.join("from-dotenv")).join("experiment_summary.json")).unwrap();
+    let summary =
+        RunSummary::load(&only_run(&dir.join("from-dotenv")).join("experiment_summary.json")).unwrap();
     assert_eq!(summary.experiments[0].config.repo_size.as_deref(), Some("large"));
     assert_eq!(summary.target, "embedded", "no TERRAFIX_API_HOST: the embedded mock");
+
+    // An empty TERRAFIX_API_HOST is no target: still the embedded mock.
+    let (code, err) = run(dir, &[("TERRAFIX_API_HOST", ""), ("TERRAFIX_OUTPUT_DIR", "empty-host")], &[]);
+    assert_eq!(code, 0, "{err}");
+    let summary =
+        RunSummary::load(&only_run(&dir.join("empty-host")).join("experiment_summary.json")).unwrap();
+    assert_eq!(summary.target, "embedded");
 
     // The environment beats `.env`; the flag beats the environment.
     let (code, err) = run(dir, &[("TERRAFIX_OUTPUT_DIR", "from-env"), ("TERRAFIX_REPO_SIZE", "Small")], &[]);
@@ -159,10 +177,14 @@ fn run_reads_output_dir_api_host_and_repo_size() {
     // A bad repo size is a usage error naming the variable.
     let (code, err) = run(dir, &[("TERRAFIX_REPO_SIZE", "huge")], &[]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("TERRAFIX_REPO_SIZE=huge") && err.contains("small, medium, large or mixed"), "{err}");
+    assert!(
+        err.contains("TERRAFIX_REPO_SIZE=huge") && err.contains("small, medium, large or mixed"),
+        "{err}"
+    );
 
     // TERRAFIX_API_HOST is the default target: point it at a mock we start.
-    let server = command(dir, &[], &["serve", "--port", "0"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn();
+    let server =
+        command(dir, &[], &["serve", "--port", "0"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn();
     let mut server = server.unwrap();
     let stderr = server.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();

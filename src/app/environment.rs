@@ -5,9 +5,19 @@
 use std::ffi::OsString;
 
 /// The seed's names (its `.env.localstack.example`, scripts and guide) → ours.
-pub const ALIASES: [(&str, &str); 2] = [
-    ("MOCK_LATENCY_MS", "TERRAFIX_MOCK_LATENCY_MS"),
-    ("MOCK_FAILURE_RATE", "TERRAFIX_MOCK_FAILURE_RATE"),
+pub const ALIASES: [(&str, &str); 2] =
+    [("MOCK_LATENCY_MS", "TERRAFIX_MOCK_LATENCY_MS"), ("MOCK_FAILURE_RATE", "TERRAFIX_MOCK_FAILURE_RATE")];
+
+/// Variables read through clap's `env`: an empty value means unset (as `os.getenv(X) or
+/// default` does in the seed), where clap would take it as a value and refuse it.
+const EMPTY_MEANS_UNSET: [&str; 7] = [
+    "TERRAFIX_API_HOST",
+    "TERRAFIX_OUTPUT_DIR",
+    "TERRAFIX_API_PORT",
+    "TERRAFIX_MOCK_LATENCY_MS",
+    "TERRAFIX_MOCK_FAILURE_RATE",
+    "REDIS_URL",
+    "TERRAFIX_REPO_SIZE",
 ];
 
 /// Reads `./.env` into the environment (never over a variable already set) and maps the
@@ -16,16 +26,29 @@ pub const ALIASES: [(&str, &str); 2] = [
 /// Must run first thing in `main`, before any thread exists: it sets variables.
 pub fn prepare() -> Vec<String> {
     let mut warnings = Vec::new();
+    // An empty variable in the shell must not hide the value `.env` gives it.
+    drop_empty();
     // Aliases of the real environment first, so that a seed name set in the shell beats our
     // name set only in `.env` (environment > `.env`, whichever name each uses).
     apply_aliases();
-    match dotenvy::dotenv() {
+    // Only the working directory's `.env` (`dotenvy::dotenv` would also search the parents).
+    match dotenvy::from_path(".env") {
         Ok(_) => {}
         Err(e) if e.not_found() => {}
         Err(e) => warnings.push(format!("ignoring the rest of .env: {e}")),
     }
     apply_aliases();
+    drop_empty();
     warnings
+}
+
+fn drop_empty() {
+    for name in EMPTY_MEANS_UNSET {
+        if std::env::var_os(name).is_some_and(|v| v.is_empty()) {
+            // SAFETY: as in `set`, no other thread exists yet.
+            unsafe { std::env::remove_var(name) };
+        }
+    }
 }
 
 fn apply_aliases() {

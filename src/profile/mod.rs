@@ -15,7 +15,9 @@ mod values;
 use std::path::{Path, PathBuf};
 
 pub use builtin::{BUILTIN_BEHAVIOURS, builtin_behaviour};
-pub use convert::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, REPO_SIZE_VAR, default_task_name, repo_size_from_env};
+pub use convert::{
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, REPO_SIZE_VAR, default_task_name, repo_size_from_env,
+};
 pub use duration::{format_duration, parse_duration};
 pub use headers::{check_name as check_header_name, expand_env, parse_header, shown_value as shown_header};
 pub use scale::{MAX_DURATION, TimeScale};
