@@ -117,7 +117,8 @@ pub struct ServeArgs {
     /// Backpressure: concurrent work before answering 429; 0 = off.
     #[arg(long)]
     pub max_concurrent: Option<u32>,
-    /// Simulated cost per Terraform resource of the failure's repository (default 0.5).
+    /// Simulated cost per Terraform resource of the failure's repository (default 0: the
+    /// latency is the whole simulated time).
     #[arg(long)]
     pub per_resource_ms: Option<f64>,
     /// How long a failure hash counts as a duplicate (default 3600).

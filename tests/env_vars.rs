@@ -3,6 +3,8 @@
 //! `MOCK_FAILURE_RATE`, `TERRAFIX_API_HOST`, `TERRAFIX_OUTPUT_DIR`, `TERRAFIX_REPO_SIZE`,
 //! `LOG_LEVEL`) beside ours.
 
+mod mock_support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -183,21 +185,59 @@ fn run_reads_output_dir_api_host_and_repo_size() {
     );
 
     // TERRAFIX_API_HOST is the default target: point it at a mock we start.
-    let server =
-        command(dir, &[], &["serve", "--port", "0"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn();
-    let mut server = server.unwrap();
-    let stderr = server.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines.next().expect("serve logs its address").unwrap();
-        if let Some(rest) = line.split("mock TerraFix API on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (mut server, url) = start_serve(dir, &[]);
     let (code, err) = run(dir, &[("TERRAFIX_API_HOST", &url), ("TERRAFIX_OUTPUT_DIR", "hosted")], &[]);
     server.kill().unwrap();
     server.wait().unwrap();
     assert_eq!(code, 0, "{err}");
     let summary = RunSummary::load(&only_run(&dir.join("hosted")).join("experiment_summary.json")).unwrap();
     assert_eq!(summary.target_url.trim_end_matches('/'), url.trim_end_matches('/'));
+}
+
+/// `serve --port 0` with `env`; returns the child and its base URL. Its stderr is drained on
+/// a thread so per-request log lines can never fill the pipe and stall the server.
+fn start_serve(dir: &Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let mut server = command(dir, env, &["serve", "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("serve logs its address").unwrap();
+        if let Some(rest) = line.split("mock TerraFix API on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    (server, url)
+}
+
+/// The seed's "MOCK_LATENCY_MS=50" reads as 50 ms for the payload the generator sends by
+/// default (a medium repository, 50–100 resources): no per-resource cost unless asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_latency_ms_50_reads_as_50_ms() {
+    let cwd = tempfile::tempdir().unwrap();
+    let (mut server, url) = start_serve(cwd.path(), &[("MOCK_LATENCY_MS", "50")]);
+    let base = url.trim_end_matches('/');
+    terrafix_tui::engine::tls::install_provider();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let mut client_ms = Vec::new();
+    for i in 0..30 {
+        let body = mock_support::failure(&format!("lat50-{i}"), &format!("arn:aws:s3:::lat50-{i}"), "medium");
+        let started = Instant::now();
+        let response = client.post(format!("{base}/webhook")).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.bytes().await.unwrap();
+        client_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let status: serde_json::Value =
+        client.get(format!("{base}/status")).send().await.unwrap().json().await.unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let server_p50 = status["stats"]["latency_ms"]["p50"].as_f64().unwrap();
+    assert!((50.0..=56.0).contains(&server_p50), "server p50 {server_p50} ms for MOCK_LATENCY_MS=50");
+    // The client's view adds the loopback round trip; before, a medium payload took 75–100 ms.
+    let client_p50 = mock_support::median(client_ms);
+    assert!((50.0..=70.0).contains(&client_p50), "client p50 {client_p50} ms for MOCK_LATENCY_MS=50");
 }

@@ -40,7 +40,9 @@ async fn latency_is_honoured() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn larger_repositories_cost_more() {
-    let server = Server::start(MockConfig { latency_ms: 10.0, ..MockConfig::default() }).await;
+    // The default per-resource cost is 0; this is the setting the scalability profile uses.
+    let server =
+        Server::start(MockConfig { latency_ms: 10.0, per_resource_ms: 0.5, ..MockConfig::default() }).await;
     let mut p50 = Vec::new();
     for size in ["small", "medium", "large"] {
         server.post("/stats/reset", "").await;

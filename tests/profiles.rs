@@ -84,6 +84,11 @@ fn scalability_matches_the_seed_with_sizes_fixed_per_phase() {
             ("scalability_mixed", "scalability", 15, 3.0, mins(5), RepoSizeChoice::Mixed, 0.0),
         ],
     );
+    // The mock's default per-resource cost is 0, so the sizes only differ because the
+    // profile asks for a cost per resource.
+    for phase in &p.phases {
+        assert_eq!(phase.server.per_resource_ms, Some(0.5), "{}", phase.name);
+    }
 }
 
 #[test]

@@ -95,6 +95,8 @@ pub struct MockConfig {
     pub latency_ms: f64,
     /// Added per Terraform resource of the failure's repository (small 5–15, medium
     /// 50–100, large 300–500 resources): 0.5 ms makes a large repository ~200 ms slower.
+    /// 0 by default, so `latency_ms` is the whole simulated time (the seed's meaning of
+    /// `MOCK_LATENCY_MS`); profiles that study repository size set it.
     pub per_resource_ms: f64,
     pub jitter: Jitter,
     pub jitter_ms: f64,
@@ -121,7 +123,7 @@ impl Default for MockConfig {
     fn default() -> Self {
         Self {
             latency_ms: 50.0,
-            per_resource_ms: 0.5,
+            per_resource_ms: 0.0,
             jitter: Jitter::None,
             jitter_ms: 0.0,
             failure_rate: 0.0,
