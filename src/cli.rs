@@ -195,11 +195,15 @@ pub enum EnvAction {
 
 #[derive(Debug, Args, Clone)]
 pub struct ChartsArgs {
-    /// A run folder of ours, or a folder of plain Locust CSVs.
+    /// A run folder of ours, or a folder of plain Locust CSVs (the seed harness's results).
     pub results_dir: PathBuf,
     /// Export into this folder instead of re-rendering the run's own charts and reports.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
     pub out: Option<PathBuf>,
+    /// Write the reports and charts/ here instead of the run folder (for a folder that is not
+    /// one of our runs the default is DIR/terrafix-charts, so none of its files is touched).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
     /// File format of the exported charts.
     #[arg(long, value_enum, default_value_t = ChartFormatArg::Png, requires = "out")]
     pub format: ChartFormatArg,

@@ -176,13 +176,18 @@ fn plain_locust_folder_is_charted() {
     assert!(!dir.path().join("experiment_summary.json").exists());
     let outcome = render_all(dir.path(), &OPTS).unwrap();
     assert_eq!(outcome.charts.len(), 9, "{:?}", outcome.warnings);
+    // Not one of our runs: everything goes into a folder of its own.
+    let out = dir.path().join("terrafix-charts");
+    assert!(outcome.foreign);
+    assert_eq!(outcome.out_dir, out);
+    assert!(!dir.path().join("charts").exists() && !dir.path().join("experiment_summary.html").exists());
     for file in CHART_FILES {
-        assert_chart_ok(dir.path(), file);
+        assert_chart_ok(&out, file);
     }
     // The heatmap is approximated from the percentile columns, so it still shows data.
-    let (heat, _, _) = inspect(&dir.path().join("charts/latency_heatmap.png"), None);
+    let (heat, _, _) = inspect(&out.join("charts/latency_heatmap.png"), None);
     assert!(colourful_in_plot(&heat) > 10_000, "heatmap of plain CSVs is nearly empty");
-    let html = std::fs::read_to_string(dir.path().join("experiment_summary.html")).unwrap();
+    let html = std::fs::read_to_string(out.join("experiment_summary.html")).unwrap();
     let rows = phase_rows(&html);
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let expected: Vec<&str> = written.experiments.iter().map(|p| p.name.as_str()).collect();
@@ -232,6 +237,8 @@ fn broken_summary_falls_back_to_the_csvs() {
         outcome.warnings
     );
     assert_eq!(outcome.charts.len(), 9);
+    // A summary we cannot read does not make the folder ours: its reports are left alone.
+    assert_eq!(outcome.out_dir, dir.path().join("terrafix-charts"));
 }
 
 #[test]

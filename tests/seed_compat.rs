@@ -157,3 +157,82 @@ fn schema_1_folders_still_chart_and_compare() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("smoke_mix"), "{out}");
 }
+
+/// Every file under `dir` (relative path → bytes), skipping the `skip` sub-folder.
+fn snapshot(dir: &Path, skip: Option<&Path>) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if Some(path.as_path()) == skip {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// The seed harness's results folder: Locust CSVs per suite, its own summary (the seed's
+/// shape, no schema_version), its HTML reports and PNGs, beside each other.
+fn seed_results_folder(dir: &Path) {
+    let suite = dir.join("throughput");
+    std::fs::create_dir_all(&suite).unwrap();
+    for phase in ["smoke_mix", "smoke_failures"] {
+        for kind in ["stats", "stats_history", "failures", "exceptions"] {
+            let from = fixtures().join(format!("schema1-run/smoke/{phase}_{kind}.csv"));
+            let to = suite.join(format!("throughput_{phase}_{kind}.csv"));
+            std::fs::copy(from, to).unwrap();
+        }
+    }
+    let summary = r#"{"timestamp": "2025-12-12T10:59:44.206266", "experiments": {"throughput": [
+  {"name": "throughput_smoke_mix", "status": "completed", "duration_seconds": 2.0,
+   "config": {"users": 5, "spawn_rate": 5, "run_time": "2s"},
+   "stats_file": "experiment_results/throughput/throughput_smoke_mix_stats.csv",
+   "summary": {"total_requests": 30, "failure_count": 0, "median_response_ms": 38.0,
+     "avg_response_ms": 85.0, "p95_response_ms": 257.0, "p99_response_ms": 470.0, "requests_per_sec": 15.0}}]}}
+"#;
+    std::fs::write(dir.join("experiment_summary.json"), summary).unwrap();
+    std::fs::write(dir.join("experiment_summary.html"), "<html>the seed's summary</html>\n").unwrap();
+    std::fs::write(dir.join("charts_report.html"), "<html>the seed's charts</html>\n").unwrap();
+    for png in ["comparison.png", "throughput_timeline.png", "latency_distribution.png"] {
+        std::fs::write(dir.join(png), format!("not really a PNG: {png}")).unwrap();
+    }
+    std::fs::create_dir(dir.join("charts")).unwrap();
+    std::fs::write(dir.join("charts/throughput_timeline.png"), b"\x89PNG the seed's own").unwrap();
+}
+
+#[test]
+fn charts_on_a_foreign_folder_touches_none_of_its_files() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("experiment_results");
+    seed_results_folder(&dir);
+    let before = snapshot(&dir, None);
+
+    let (code, out, err) = binary(&["charts".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    let ours = dir.join("terrafix-charts");
+    assert!(err.contains("is not a terrafix-tui run") && err.contains("terrafix-charts"), "{err}");
+    assert!(err.contains("was not written by terrafix-tui (no schema_version)"), "{err}");
+    assert!(out.contains("written in") && out.contains("terrafix-charts"), "{out}");
+    assert_eq!(snapshot(&dir, Some(&ours)), before, "every file of the folder is byte-identical, none added");
+    for file in ["experiment_summary.html", "charts_report.html", "charts/throughput_timeline.png"] {
+        assert!(ours.join(file).is_file(), "{file} missing in {}", ours.display());
+    }
+    let html = std::fs::read_to_string(ours.join("experiment_summary.html")).unwrap();
+    assert!(html.contains("throughput_smoke_mix") && html.contains("throughput_smoke_failures"));
+
+    // --output elsewhere: the folder (now with terrafix-charts/) is not touched at all.
+    let before = snapshot(&dir, None);
+    let elsewhere = root.path().join("charts-elsewhere");
+    let (code, _, err) =
+        binary(&["charts".as_ref(), dir.as_os_str(), "--output".as_ref(), elsewhere.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(snapshot(&dir, None), before);
+    assert!(elsewhere.join("charts_report.html").is_file() && elsewhere.join("charts").is_dir());
+}

@@ -1,6 +1,7 @@
 //! `terrafix-tui charts DIR`: re-render PNGs and HTML from what is on disk, for a run
 //! folder of ours or a folder of plain Locust CSVs; with `--out`, export the chosen
-//! charts, phases, format and size into that folder. Prints what it wrote; warnings to stderr.
+//! charts, phases, format and size into that folder. A folder that is not one of our runs
+//! gets its reports in `terrafix-charts/` inside it (or `--output`), never over its own files. Prints what it wrote; warnings to stderr.
 
 use std::process::ExitCode;
 
@@ -30,7 +31,11 @@ pub async fn main(args: ChartsArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let dir = args.results_dir.clone();
-            tokio::task::spawn_blocking(move || report::render_all(&dir, &RenderOptions::default())).await?
+            let output = args.output.clone();
+            tokio::task::spawn_blocking(move || {
+                report::render_into(&dir, output.as_deref(), &RenderOptions::default())
+            })
+            .await?
         }
     };
     let outcome = outcome.map_err(usage_or_other)?;
@@ -54,7 +59,14 @@ fn report_outcome(outcome: &RenderOutcome, args: &ChartsArgs) {
     for path in outcome.charts.iter().chain(&outcome.html) {
         println!("{}", path.display());
     }
-    let place = args.out.as_ref().unwrap_or(&args.results_dir);
+    if outcome.foreign && args.output.is_none() {
+        eprintln!(
+            "{} is not a terrafix-tui run: its own files are left as they are, the charts and reports go into {}",
+            args.results_dir.display(),
+            outcome.out_dir.display()
+        );
+    }
+    let place = args.out.as_ref().unwrap_or(&outcome.out_dir);
     println!(
         "{} charts and {} reports written in {}{}",
         outcome.charts.len(),

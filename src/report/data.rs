@@ -141,6 +141,14 @@ pub fn load(dir: &Path, warnings: &mut Vec<String>) -> Result<RunData, ReportErr
     let loaded = if summary_path.exists() {
         match RunSummary::load(&summary_path) {
             Ok(summary) => Some(summary),
+            // No schema_version at all: the seed harness's own summary, not a damaged one of ours.
+            Err(crate::metrics::summary::SummaryError::Version { found: 0, .. }) => {
+                warnings.push(format!(
+                    "{} was not written by terrafix-tui (no schema_version); charting the CSVs in the folder instead",
+                    summary_path.display()
+                ));
+                None
+            }
             Err(e) => {
                 warnings.push(format!("{e}; charting the CSVs in the folder instead"));
                 None

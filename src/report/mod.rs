@@ -45,6 +45,10 @@ pub struct RenderOutcome {
     pub charts: Vec<PathBuf>,
     pub html: Vec<PathBuf>,
     pub warnings: Vec<String>,
+    /// The folder the reports went into (`charts/` inside it holds the PNGs).
+    pub out_dir: PathBuf,
+    /// The folder was not one of our runs, so nothing was written beside its own files.
+    pub foreign: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,13 +116,36 @@ impl ReportError {
 /// `charts_report.html`. Works on our run folders and on plain Locust CSV folders.
 /// Unreadable files become warnings; an error only when nothing at all can be read.
 pub fn render_all(run_dir: &Path, opts: &RenderOptions) -> Result<RenderOutcome, ReportError> {
+    render_into(run_dir, None, opts)
+}
+
+/// Where `render_all` writes for a folder that is not one of our runs (the seed harness's
+/// results, plain Locust CSVs): a sub-folder of its own, so none of the folder's files
+/// (its `experiment_summary.html`, `charts_report.html`, PNGs) is overwritten.
+pub const FOREIGN_OUT_DIR: &str = "terrafix-charts";
+
+/// `render_all`, with the reports and `charts/` written into `out_dir` when given. Without
+/// it: into the run folder itself when it is one of ours (a readable summary), otherwise
+/// into `<dir>/terrafix-charts/`.
+pub fn render_into(
+    run_dir: &Path,
+    out_dir: Option<&Path>,
+    opts: &RenderOptions,
+) -> Result<RenderOutcome, ReportError> {
     if !(400..=8000).contains(&opts.width) || !(300..=8000).contains(&opts.height) {
         return Err(ReportError::Size { width: opts.width, height: opts.height });
     }
     style::ensure_font().map_err(ReportError::Font)?;
     let mut outcome = RenderOutcome::default();
     let run = data::load(run_dir, &mut outcome.warnings)?;
-    let charts_dir = run_dir.join(CHARTS_DIR);
+    outcome.foreign = run.from_plain_csv;
+    outcome.out_dir = match out_dir {
+        Some(dir) => dir.to_path_buf(),
+        None if run.from_plain_csv => run_dir.join(FOREIGN_OUT_DIR),
+        None => run_dir.to_path_buf(),
+    };
+    let out_dir = outcome.out_dir.clone();
+    let charts_dir = out_dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
         .map_err(|source| ReportError::Write { path: charts_dir.clone(), source })?;
     // Charts are independent: draw them on scoped threads (PNG encoding dominates). Each
@@ -157,8 +184,8 @@ pub fn render_all(run_dir: &Path, opts: &RenderOptions) -> Result<RenderOutcome,
         }
     }
     let drawn = html::Charts::Drawn(&embeds);
-    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Summary, &drawn)?);
-    outcome.html.push(html::write(run_dir, &run.summary, html::Kind::Charts, &drawn)?);
+    outcome.html.push(html::write(&out_dir, &run.summary, html::Kind::Summary, &drawn)?);
+    outcome.html.push(html::write(&out_dir, &run.summary, html::Kind::Charts, &drawn)?);
     Ok(outcome)
 }
 
