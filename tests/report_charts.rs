@@ -10,7 +10,7 @@ use report_fixture::{Fixture, write_run};
 use terrafix_tui::metrics::summary::RunSummary;
 use terrafix_tui::report::{RenderOptions, ReportError, render_all, write_summary_html};
 
-const CHART_FILES: [&str; 9] = [
+const CHART_FILES: [&str; 10] = [
     "throughput_timeline.png",
     "latency_over_time.png",
     "latency_percentiles.png",
@@ -20,6 +20,7 @@ const CHART_FILES: [&str; 9] = [
     "latency_heatmap.png",
     "server_view.png",
     "resources.png",
+    "comparison.png",
 ];
 
 const OPTS: RenderOptions = RenderOptions { width: 1200, height: 750 };
@@ -80,7 +81,7 @@ fn our_run_renders_every_chart_with_its_series() {
     write_run(dir.path(), small(Fixture::default()));
     let outcome = render_all(dir.path(), &OPTS).unwrap();
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
-    assert_eq!(outcome.charts.len(), 9);
+    assert_eq!(outcome.charts.len(), 10);
     for file in CHART_FILES {
         let img = assert_chart_ok(dir.path(), file);
         assert!(colourful_in_plot(&img) > 2_000, "{file}: the plot region has almost no series colour");
@@ -127,14 +128,16 @@ fn assert_rows_match(html: &str, summary: &RunSummary) {
         };
         assert_eq!(num(4) as u64, p.summary.total_requests, "{name} requests");
         assert_eq!(num(5) as u64, p.summary.failure_count, "{name} failures");
-        assert!((num(6) - p.summary.requests_per_sec).abs() < 0.006, "{name} rps");
+        let success = terrafix_tui::metrics::summary::format_success_rate(p.success_rate_percent());
+        assert!(cells[6].contains(&success), "{name} success cell {} vs {success}", cells[6]);
+        assert!((num(7) - p.summary.requests_per_sec).abs() < 0.006, "{name} rps");
         for (i, want) in
-            [(7, p.latency_ms.p50), (8, p.latency_ms.p95), (9, p.latency_ms.p99), (10, p.latency_ms.max)]
+            [(8, p.latency_ms.p50), (9, p.latency_ms.p95), (10, p.latency_ms.p99), (11, p.latency_ms.max)]
         {
             assert!((num(i) - want).abs() < 0.051, "{name} column {i}: {} vs {want}", num(i));
         }
         let mark = if p.thresholds.iter().all(|t| t.passed) { "✓" } else { "✗" };
-        assert!(cells[12].contains(mark), "{name} thresholds cell: {}", cells[12]);
+        assert!(cells[13].contains(mark), "{name} thresholds cell: {}", cells[13]);
     }
 }
 
@@ -150,7 +153,7 @@ fn html_has_one_row_per_phase_matching_the_json_and_embeds_charts() {
         assert_rows_match(&html, &reloaded);
         // Each chart is inline SVG or a base64 PNG, whichever is smaller.
         let embedded = html.matches("src=\"data:image/png;base64,").count() + html.matches("<svg ").count();
-        assert_eq!(embedded, 9, "{file} embeds the 9 charts");
+        assert_eq!(embedded, 10, "{file} embeds the 10 charts");
         assert!(!html.contains("<link") && !html.contains("src=\"charts/"), "{file} must be self-contained");
         assert!(html.contains("fixture") && html.contains("42"), "{file} lacks run metadata");
         assert!(html.contains("HTTP 500") && html.contains("timeout"), "{file} lacks failures by kind");
@@ -175,7 +178,7 @@ fn plain_locust_folder_is_charted() {
     let written = write_run(dir.path(), small(Fixture { phases: 6, ours: false, ..Fixture::default() }));
     assert!(!dir.path().join("experiment_summary.json").exists());
     let outcome = render_all(dir.path(), &OPTS).unwrap();
-    assert_eq!(outcome.charts.len(), 9, "{:?}", outcome.warnings);
+    assert_eq!(outcome.charts.len(), 10, "{:?}", outcome.warnings);
     // Not one of our runs: everything goes into a folder of its own.
     let out = dir.path().join("terrafix-charts");
     assert!(outcome.foreign);
@@ -220,7 +223,7 @@ fn malformed_csv_is_a_warning_naming_file_and_line() {
         "{joined}"
     );
     assert!(joined.contains("resources.csv:1"), "{joined}");
-    assert_eq!(outcome.charts.len(), 9, "the rest still renders");
+    assert_eq!(outcome.charts.len(), 10, "the rest still renders");
     assert_chart_ok(dir.path(), "throughput_timeline.png");
 }
 
@@ -236,7 +239,7 @@ fn broken_summary_falls_back_to_the_csvs() {
         "{:?}",
         outcome.warnings
     );
-    assert_eq!(outcome.charts.len(), 9);
+    assert_eq!(outcome.charts.len(), 10);
     // A summary we cannot read does not make the folder ours: its reports are left alone.
     assert_eq!(outcome.out_dir, dir.path().join("terrafix-charts"));
 }
@@ -249,7 +252,7 @@ fn quiet_run_says_what_is_missing_in_the_images() {
         small(Fixture { phases: 2, failures: false, server: false, resources: false, ..Fixture::default() }),
     );
     let outcome = render_all(dir.path(), &OPTS).unwrap();
-    assert_eq!(outcome.charts.len(), 9);
+    assert_eq!(outcome.charts.len(), 10);
     for file in ["server_view.png", "resources.png", "success_failure.png"] {
         assert_chart_ok(dir.path(), file);
     }
@@ -261,4 +264,54 @@ fn nothing_readable_is_an_error() {
     assert!(matches!(render_all(dir.path(), &OPTS), Err(ReportError::NothingToRender { .. })));
     let missing = dir.path().join("nope");
     assert!(matches!(render_all(&missing, &OPTS), Err(ReportError::NotAFolder { .. })));
+}
+
+/// The seed's comparison chart: a phase under 95 % success is a red bar, the others green,
+/// the p99 bars blue, and the values are written on the bars.
+#[test]
+fn comparison_png_marks_phases_under_the_95_percent_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-run");
+    for e in walk(&fixture) {
+        let to = dir.path().join(e.strip_prefix(&fixture).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&e, &to).unwrap();
+    }
+    // smoke_failures: 30 of 34 succeeded (88.2 %); smoke_mix and smoke_open: 100 %.
+    render_all(dir.path(), &OPTS).unwrap();
+    let png = dir.path().join("charts/comparison.png");
+    assert_chart_ok(dir.path(), "comparison.png");
+    let (_, _, red) = inspect(&png, Some([214, 39, 40]));
+    let (_, _, green) = inspect(&png, Some([44, 160, 44]));
+    let (_, _, blue) = inspect(&png, Some([31, 119, 180]));
+    assert!(red > 5_000, "one phase under the target: {red} red pixels");
+    assert!(green > 2 * red, "two phases over it: {green} green pixels against {red} red");
+    assert!(blue > 5_000, "p99 bars: {blue} blue pixels");
+    let svg = terrafix_tui::report::export_charts(
+        dir.path(),
+        &terrafix_tui::report::ChartRequest {
+            out_dir: dir.path().join("svg"),
+            format: terrafix_tui::report::ChartFormat::Svg,
+            width: 1600,
+            height: 1000,
+            only: vec!["comparison".into()],
+            phases: Vec::new(),
+        },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(svg.charts.len(), 1);
+    let text = std::fs::read_to_string(&svg.charts[0]).unwrap();
+    for label in ["88.2 %", "100 %", "470 ms", "244 ms", "27.6 ms", "95 % target"] {
+        assert!(text.contains(label), "comparison.svg lacks the label {label:?}");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
 }

@@ -227,8 +227,17 @@ fn fmt_duration(d: Duration) -> String {
 fn print_table(summary: &RunSummary) {
     println!();
     println!(
-        "{:<28} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>14} {:>10}",
-        "phase", "requests", "failed", "req/s", "p50 ms", "p95 ms", "p99 ms", "dedup hit/dup", "thresholds"
+        "{:<28} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>14} {:>10}",
+        "phase",
+        "requests",
+        "failed",
+        "success",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "dedup hit/dup",
+        "thresholds"
     );
     for p in &summary.experiments {
         let dedup = match p.dedup.server_hits {
@@ -241,10 +250,11 @@ fn print_table(summary: &RunSummary) {
             format!("{}/{} ok", p.thresholds.iter().filter(|t| t.passed).count(), p.thresholds.len())
         };
         println!(
-            "{:<28} {:>9} {:>8} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>14} {:>10}",
+            "{:<28} {:>9} {:>8} {:>8} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>14} {:>10}",
             p.name,
             p.summary.total_requests,
             p.summary.failure_count,
+            crate::metrics::summary::format_success_rate(p.success_rate_percent()),
             p.summary.requests_per_sec,
             p.latency_ms.p50,
             p.latency_ms.p95,

@@ -321,6 +321,28 @@ pub enum SummaryError {
     Version { path: String, found: u32 },
 }
 
+impl PhaseSummary {
+    /// Share of the phase's requests that succeeded, in percent (the seed's "success rate");
+    /// `None` when the phase sent nothing.
+    pub fn success_rate_percent(&self) -> Option<f64> {
+        let total = self.summary.total_requests;
+        (total > 0).then(|| total.saturating_sub(self.summary.failure_count) as f64 * 100.0 / total as f64)
+    }
+}
+
+/// The seed harness's target success rate (its `comparison.png` draws it as a line).
+pub const SUCCESS_RATE_TARGET_PERCENT: f64 = 95.0;
+
+/// A success rate as the tables show it: `99.2 %`, `100 %`, or `—` for a phase without requests.
+pub fn format_success_rate(rate: Option<f64>) -> String {
+    match rate {
+        // One decimal, but never round 99.96 up to a misleading 100.0.
+        Some(r) if r < 100.0 => format!("{:.1} %", (r * 10.0).floor() / 10.0),
+        Some(_) => "100 %".to_string(),
+        None => "—".to_string(),
+    }
+}
+
 impl RunSummary {
     /// Reads and checks a summary file (schema 1 or 2).
     pub fn load(path: &std::path::Path) -> Result<Self, SummaryError> {

@@ -169,7 +169,7 @@ fn connection_text(s: &RunSummary) -> String {
 }
 
 fn phases(out: &mut String, phases: &[PhaseSummary]) {
-    out.push_str("<h2>Phases</h2>\n<table class=\"phases\">\n<tr><th>#</th><th class=\"t\">suite</th><th class=\"t\">phase</th><th class=\"t\">status</th><th>requests</th><th>failures</th><th>rps</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>dedup: dup sent / server hits</th><th class=\"t\">thresholds</th></tr>\n");
+    out.push_str("<h2>Phases</h2>\n<table class=\"phases\">\n<tr><th>#</th><th class=\"t\">suite</th><th class=\"t\">phase</th><th class=\"t\">status</th><th>requests</th><th>failures</th><th>success</th><th>rps</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>dedup: dup sent / server hits</th><th class=\"t\">thresholds</th></tr>\n");
     for (i, p) in phases.iter().enumerate() {
         let hits = p.dedup.server_hits.map_or("—".to_string(), |h| h.to_string());
         let checks = if p.thresholds.is_empty() {
@@ -179,13 +179,14 @@ fn phases(out: &mut String, phases: &[PhaseSummary]) {
         };
         let _ = writeln!(
             out,
-            "<tr class=\"phase\" data-phase=\"{name}\"><td>{n}</td><td class=\"t\">{suite}</td><td class=\"t\">{name}</td><td class=\"t\">{status}</td><td>{req}</td><td>{fail}</td><td>{rps:.2}</td><td>{p50:.1}</td><td>{p95:.1}</td><td>{p99:.1}</td><td>{max:.1}</td><td>{dup} / {hits}</td><td class=\"t\">{checks}</td></tr>",
+            "<tr class=\"phase\" data-phase=\"{name}\"><td>{n}</td><td class=\"t\">{suite}</td><td class=\"t\">{name}</td><td class=\"t\">{status}</td><td>{req}</td><td>{fail}</td><td>{success}</td><td>{rps:.2}</td><td>{p50:.1}</td><td>{p95:.1}</td><td>{p99:.1}</td><td>{max:.1}</td><td>{dup} / {hits}</td><td class=\"t\">{checks}</td></tr>",
             n = i + 1,
             suite = esc(&p.suite),
             name = esc(&p.name),
             status = esc(&format!("{:?}", p.status).to_lowercase()),
             req = p.summary.total_requests,
             fail = failures_cell(p),
+            success = success_cell(p),
             rps = p.summary.requests_per_sec,
             p50 = p.latency_ms.p50,
             p95 = p.latency_ms.p95,
@@ -195,6 +196,18 @@ fn phases(out: &mut String, phases: &[PhaseSummary]) {
         );
     }
     out.push_str("</table>\n");
+}
+
+/// The success rate, marked when it is under the seed's 95 % target.
+fn success_cell(p: &PhaseSummary) -> String {
+    let rate = p.success_rate_percent();
+    let text = crate::metrics::summary::format_success_rate(rate);
+    match rate {
+        Some(r) if r < crate::metrics::summary::SUCCESS_RATE_TARGET_PERCENT => {
+            format!("<span class=\"fail\" title=\"under the 95 % target\">{text}</span>")
+        }
+        _ => text,
+    }
 }
 
 /// The failed requests, plus the batch items that failed inside HTTP 200 answers when any did.

@@ -1,10 +1,11 @@
-//! The nine charts of a run, and `compare.png` of two. Each chart is a function from `RunData` to a drawing area; this
+//! The ten charts of a run, and `compare.png` of two. Each chart is a function from `RunData` to a drawing area; this
 //! file holds what they share (frame, legend column, axes, phase shading, "nothing to
 //! show" panels) and the PNG/SVG encoding. plotters types stay inside `report::charts`.
 
 mod axis;
 mod canvas;
 pub mod compare;
+mod comparison;
 mod distribution;
 mod heatmap;
 mod outcomes;
@@ -56,7 +57,7 @@ impl ChartSpec {
     }
 }
 
-pub const CHARTS: [ChartSpec; 9] = [
+pub const CHARTS: [ChartSpec; 10] = [
     ChartSpec { file: "throughput_timeline.png", title: "Throughput over time", draw: timeline::throughput },
     ChartSpec { file: "latency_over_time.png", title: "Latency over time", draw: timeline::latency },
     ChartSpec {
@@ -78,6 +79,7 @@ pub const CHARTS: [ChartSpec; 9] = [
     ChartSpec { file: "latency_heatmap.png", title: "Latency heatmap", draw: heatmap::draw },
     ChartSpec { file: "server_view.png", title: "Client against server", draw: server::draw },
     ChartSpec { file: "resources.png", title: "Target resources", draw: resources::draw },
+    ChartSpec { file: "comparison.png", title: "Phase comparison", draw: comparison::draw },
 ];
 
 /// How a chart is encoded.

@@ -5,10 +5,14 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{List, ListItem, ListState, Paragraph, Row, StatefulWidget, Table, Widget, Wrap};
+use ratatui::widgets::{
+    Cell, List, ListItem, ListState, Paragraph, Row, StatefulWidget, Table, Widget, Wrap,
+};
 
 use super::widgets::{framed, pairs, verdict};
-use crate::metrics::summary::{PhaseStatus, RunStatus, RunSummary};
+use crate::metrics::summary::{
+    PhaseStatus, RunStatus, RunSummary, SUCCESS_RATE_TARGET_PERCENT, format_success_rate,
+};
 use crate::tui::format;
 use crate::tui::state::{AppState, BundleJob, ChartsState, ResultEntry, ResultsView};
 use crate::tui::theme::Theme;
@@ -212,23 +216,31 @@ fn render_phases(t: Theme, summary: &RunSummary, area: Rect, buf: &mut Buffer) {
                 PhaseStatus::Aborted => "aborted",
             };
             let s = &p.summary;
-            let mut cells = vec![p.name.clone()];
+            let mut cells: Vec<Cell> = vec![p.name.clone().into()];
             if wide {
                 cells.push(status.into());
             }
-            cells.extend([
-                format::count(s.total_requests),
-                format::count(s.failure_count),
-                format::real(s.requests_per_sec),
-            ]);
+            cells.push(format::count(s.total_requests).into());
             if wide {
-                cells.push(format::ms(s.median_response_ms));
+                cells.push(format::count(s.failure_count).into());
             }
-            cells.extend([format::ms(s.p95_response_ms), format::ms(s.p99_response_ms)]);
+            // The seed's success rate, in the bad colour under its 95 % target.
+            let rate = p.success_rate_percent();
+            let rate_text = format_success_rate(rate);
+            cells.push(match rate {
+                Some(r) if r < SUCCESS_RATE_TARGET_PERCENT => Cell::from(rate_text).style(t.bad()),
+                _ => Cell::from(rate_text),
+            });
+            cells.push(format::real(s.requests_per_sec).into());
+            if wide {
+                cells.push(format::ms(s.median_response_ms).into());
+            }
+            cells.extend([format::ms(s.p95_response_ms).into(), format::ms(s.p99_response_ms).into()]);
             Row::new(cells)
         })
         .collect();
-    // Narrow terminals drop status and p50 so the phase name keeps its room.
+    // Narrow terminals drop status, the failure count (the success rate stays) and p50 so
+    // the phase name keeps its room.
     let (widths, names) = if wide {
         (
             vec![
@@ -236,24 +248,25 @@ fn render_phases(t: Theme, summary: &RunSummary, area: Rect, buf: &mut Buffer) {
                 Constraint::Length(7),
                 Constraint::Length(6),
                 Constraint::Length(6),
+                Constraint::Length(7),
                 Constraint::Length(6),
                 Constraint::Length(7),
                 Constraint::Length(7),
                 Constraint::Length(7),
             ],
-            vec!["phase", "status", "reqs", "fails", "req/s", "p50", "p95", "p99"],
+            vec!["phase", "status", "reqs", "fails", "success", "req/s", "p50", "p95", "p99"],
         )
     } else {
         (
             vec![
                 Constraint::Fill(1),
                 Constraint::Length(6),
-                Constraint::Length(5),
+                Constraint::Length(6),
                 Constraint::Length(6),
                 Constraint::Length(7),
                 Constraint::Length(7),
             ],
-            vec!["phase", "reqs", "fails", "req/s", "p95", "p99"],
+            vec!["phase", "reqs", "ok", "req/s", "p95", "p99"],
         )
     };
     let header = Row::new(names).style(t.header());

@@ -1,0 +1,101 @@
+//! The seed harness's `comparison.png`, for one run: per phase, the success rate against the
+//! 95 % target (left) and the p99 response time with its value written on each bar (right).
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::{self, ValueAxis};
+use super::{Area, Drawn, LegendItem, Mark, frame, legend, no_data, phase_tick};
+use crate::metrics::summary::{SUCCESS_RATE_TARGET_PERCENT, format_success_rate};
+use crate::report::data::RunData;
+use crate::report::style::{SUCCESS, Sizes};
+
+/// Bars under the target are drawn in this colour, so a miss shows without reading numbers.
+const BELOW_TARGET: RGBColor = RGBColor(214, 39, 40);
+const TARGET_LINE: RGBColor = RGBColor(60, 60, 60);
+/// One colour for every p99 bar: phase colours would repeat the green and red that mean
+/// "met" and "missed" in the left panel.
+const P99_BAR: RGBColor = RGBColor(31, 119, 180);
+
+pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
+    let (plot_area, legend_area) = frame(
+        root,
+        "Phase comparison",
+        "left: success rate per phase against the 95 % target; right: p99 response time per phase",
+        sizes,
+    )?;
+    let phases = &run.summary.experiments;
+    let rates: Vec<Option<f64>> = phases.iter().map(|p| p.success_rate_percent()).collect();
+    let (w, _) = plot_area.dim_in_pixel();
+    let (left, right) = plot_area.split_horizontally(w / 2);
+    let width_px = f64::from(w / 2);
+    let x = ValueAxis::slots(phases.len());
+    let x_fmt = |v: &f64| phase_tick(&run.phases, *v, width_px, sizes.tick);
+    let label_style = |colour: &'static RGBColor| {
+        super::font(sizes.tick).color(colour).pos(Pos::new(HPos::Center, VPos::Bottom))
+    };
+    let lift = (sizes.tick * 0.3) as i32;
+
+    if rates.iter().all(Option::is_none) {
+        no_data(&left, "No requests", "No phase sent a request, so there is no success rate.", sizes)?;
+    } else {
+        // Room above 100 % for the value labels.
+        let y = ValueAxis::linear(0.0, 112.0, 8);
+        let mut plot = axis::build(&left, &x, &y, "phase", "success rate (%)", &x_fmt, sizes)?;
+        for (i, rate) in rates.iter().enumerate() {
+            let Some(rate) = *rate else { continue };
+            let colour = if rate >= SUCCESS_RATE_TARGET_PERCENT { SUCCESS } else { BELOW_TARGET };
+            plot.draw_series(std::iter::once(Rectangle::new(
+                [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, rate)],
+                colour.filled(),
+            )))?;
+            plot.draw_series(std::iter::once(
+                EmptyElement::at((i as f64, rate))
+                    + Text::new(format_success_rate(Some(rate)), (0, -lift), label_style(&BLACK)),
+            ))?;
+        }
+        let target = SUCCESS_RATE_TARGET_PERCENT;
+        plot.draw_series(DashedLineSeries::new(
+            [(x.lo, target), (x.hi, target)],
+            sizes.px(10),
+            sizes.px(6),
+            TARGET_LINE.stroke_width(sizes.stroke(2)),
+        ))?;
+    }
+
+    let p99: Vec<Option<f64>> = phases
+        .iter()
+        .map(|p| (p.summary.total_requests > 0 && p.latency_ms.p99 > 0.0).then_some(p.latency_ms.p99))
+        .collect();
+    let max = p99.iter().flatten().copied().fold(0.0, f64::max);
+    if max <= 0.0 {
+        no_data(&right, "No latencies", "No phase recorded a response, so there is no p99.", sizes)?;
+    } else {
+        // Linear so bar heights compare; the labels carry the exact values.
+        let y = ValueAxis::linear(0.0, max * 1.15, 8);
+        let mut plot = axis::build(&right, &x, &y, "phase", "p99 response time (ms)", &x_fmt, sizes)?;
+        for (i, v) in p99.iter().enumerate() {
+            let Some(v) = *v else { continue };
+            plot.draw_series(std::iter::once(Rectangle::new(
+                [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)],
+                P99_BAR.filled(),
+            )))?;
+            plot.draw_series(std::iter::once(
+                EmptyElement::at((i as f64, v))
+                    + Text::new(format!("{} ms", axis::number(v)), (0, -lift), label_style(&BLACK)),
+            ))?;
+        }
+    }
+
+    let mut items = vec![
+        LegendItem::new("success rate ≥ 95 %", SUCCESS, Mark::Box),
+        LegendItem::new("success rate < 95 %", BELOW_TARGET, Mark::Box),
+        LegendItem::new("95 % target", TARGET_LINE, Mark::Dashed),
+        LegendItem::new("p99 (ms)", P99_BAR, Mark::Box),
+        LegendItem::new("Phases", BLACK, Mark::Heading),
+    ];
+    items.extend(
+        run.phases.iter().map(|p| LegendItem::new(format!("{} {}", p.index + 1, p.name), BLACK, Mark::Plain)),
+    );
+    legend(&legend_area, "Comparison", &items, sizes)
+}
