@@ -13,5 +13,9 @@ COPY --from=build /src/target/release/terrafix-tui /usr/local/bin/terrafix-tui
 LABEL io.terrafix.service="terrafix-api"
 EXPOSE 8081
 ENV REDIS_URL=redis://redis:6379/0
+# `docker inspect terrafix-api --format '{{.State.Health.Status}}'` reads healthy: the binary
+# checks itself (the images `env up` builds offline have no curl either).
+HEALTHCHECK --interval=5s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/terrafix-tui", "health", "--timeout", "3", "http://127.0.0.1:8081/health"]
 ENTRYPOINT ["/usr/local/bin/terrafix-tui"]
 CMD ["serve", "--bind", "0.0.0.0", "--port", "8081"]

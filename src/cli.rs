@@ -29,6 +29,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the Docker environment (redis, terrafix-api, localstack).
     Env(EnvArgs),
+    /// Check that a URL answers 2xx (exit 0 healthy, 1 not, 2 bad URL): the images'
+    /// HEALTHCHECK, which a scratch image cannot run with curl.
+    Health(HealthArgs),
     /// (Re)render PNG charts and the HTML reports of a results folder, or with --out,
     /// export chosen charts (PNG or SVG, any size, any phases) into a folder.
     Charts(ChartsArgs),
@@ -172,6 +175,17 @@ pub enum EnvAction {
         /// Seconds to wait for each service to answer its health check.
         #[arg(long, default_value_t = 60, value_name = "SECONDS")]
         health_timeout: u64,
+        /// The API container's simulated latency (the seed's `start --latency MS`; also
+        /// MOCK_LATENCY_MS / TERRAFIX_MOCK_LATENCY_MS, from the environment or .env).
+        #[arg(long, env = "TERRAFIX_MOCK_LATENCY_MS", value_name = "MS")]
+        latency_ms: Option<f64>,
+        /// The API container's injected failure rate in [0, 1] (also MOCK_FAILURE_RATE /
+        /// TERRAFIX_MOCK_FAILURE_RATE).
+        #[arg(long, env = "TERRAFIX_MOCK_FAILURE_RATE", value_name = "RATE")]
+        failure_rate: Option<f64>,
+        /// Run this image as LocalStack instead of localstack/localstack:3.0.
+        #[arg(long, env = "TERRAFIX_LOCALSTACK_IMAGE", value_name = "IMAGE")]
+        localstack_image: Option<String>,
     },
     /// Stop and remove our containers and network.
     Down {
@@ -276,4 +290,14 @@ pub enum ProfilesAction {
     Show { name: String },
     /// Check a profile file and say exactly what is wrong.
     Validate { file: PathBuf },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HealthArgs {
+    /// The URL to GET; a URL without a path gets /health.
+    #[arg(default_value = "http://127.0.0.1:8081/health")]
+    pub url: String,
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub timeout: f64,
 }

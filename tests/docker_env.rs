@@ -358,3 +358,94 @@ async fn services_of_an_empty_environment_are_reported_missing() {
     assert_eq!(names, ["redis", "terrafix-api"]);
     assert!(rows.iter().all(|r| r.state == "missing" && r.health == "none"));
 }
+
+/// The engine's own view of a container's health (`docker inspect --format
+/// '{{.State.Health.Status}}'`), waited for until `want` or `within` passes.
+async fn engine_health(container: &str, want: &str, within: Duration) -> String {
+    let docker = raw_docker().await;
+    let deadline = Instant::now() + within;
+    loop {
+        let info = docker.inspect_container(container, None).await.unwrap();
+        let status = info
+            .state
+            .and_then(|s| s.health)
+            .and_then(|h| h.status)
+            .map_or("none".to_string(), |s| s.to_string());
+        if status == want || Instant::now() >= deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// `env up --latency-ms --failure-rate` reach the API container; the engine reads the
+/// images' health checks as healthy; a LocalStack that never becomes healthy (one of our own
+/// images standing in for it: nothing answers on 4566) is a warning and the rest stays up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_settings_engine_health_and_an_unhealthy_localstack_is_only_a_warning() {
+    let env_id = unique_env_id("health");
+    let Some(env) = connect(&env_id).await else { return };
+    let _cleanup = Cleanup { env_id: env_id.clone(), foreign_containers: vec![] };
+    let opts = UpOptions { api_latency_ms: Some(7.0), api_failure_rate: Some(0.25), ..options() };
+    let endpoints = env.up(&opts, &progress(&env_id)).await.unwrap();
+    assert!(endpoints.warnings.is_empty(), "{:?}", endpoints.warnings);
+    let (_, status) = get_json(&endpoints.api_url, "status").await;
+    assert_eq!(status["config"]["latency_ms"], 7.0, "{status}");
+    assert_eq!(status["config"]["failure_rate"], 0.25, "{status}");
+    let api = env.container_name("terrafix-api").unwrap();
+    let redis = env.container_name("redis").unwrap();
+    // Checks run every 5 s after a 10 s start period: generous room on a busy machine.
+    assert_eq!(engine_health(&api, "healthy", Duration::from_secs(90)).await, "healthy");
+    assert_eq!(engine_health(&redis, "healthy", Duration::from_secs(90)).await, "healthy");
+
+    // Asking again with the same settings reuses the environment; other settings restart it.
+    let again = env.up(&opts, &progress(&env_id)).await.unwrap();
+    assert_eq!(again.api_url, endpoints.api_url);
+    let stand_in = env.status().await.unwrap().into_iter().find(|r| r.name == "terrafix-api").unwrap().image;
+    let opts = UpOptions {
+        with_localstack: true,
+        localstack_image: Some(stand_in),
+        health_timeout: Duration::from_secs(25),
+        api_latency_ms: Some(9.0),
+        api_failure_rate: None,
+        ..options()
+    };
+    let endpoints =
+        env.up(&opts, &progress(&env_id)).await.expect("an unhealthy LocalStack does not fail up");
+    assert_eq!(endpoints.localstack_url, None);
+    assert_eq!(endpoints.warnings.len(), 1, "{:?}", endpoints.warnings);
+    let warning = &endpoints.warnings[0];
+    assert!(warning.contains("localstack is not healthy") && warning.contains("stays up"), "{warning}");
+    assert!(warning.contains("25"), "the reason names the wait: {warning}");
+    let (code, status) = get_json(&endpoints.api_url, "status").await;
+    assert_eq!(code, 200);
+    assert_eq!(status["config"]["latency_ms"], 9.0, "{status}");
+    assert_eq!(status["config"]["failure_rate"], 0.0, "back to the default: {status}");
+    let rows = env.status().await.unwrap();
+    for (service, state) in [("redis", "running"), ("terrafix-api", "running"), ("localstack", "running")] {
+        let row = rows.iter().find(|r| r.name == service).unwrap();
+        assert_eq!(row.state, state, "{row:?}");
+    }
+    env.down(true).await.unwrap();
+    assert_eq!(labelled_leftovers(&env_id).await, Vec::<String>::new());
+}
+
+/// An unlabelled network with our name (the seed's own compose made one) is refused with the
+/// command that removes it, not a bare "name taken".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_network_with_our_name_says_how_to_remove_it() {
+    let env_id = unique_env_id("taken");
+    let Some(env) = connect(&env_id).await else { return };
+    let _cleanup = Cleanup { env_id: env_id.clone(), foreign_containers: vec![] };
+    let docker = raw_docker().await;
+    let name = env.network_name();
+    docker
+        .create_network(bollard::models::NetworkCreateRequest { name: name.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    let result = env.up(&options(), &progress(&env_id)).await;
+    let _ = docker.remove_network(&name).await;
+    let err = result.expect_err("a foreign network must stop up").to_string();
+    assert!(err.contains(&format!("docker network rm {name}")), "{err}");
+    assert!(err.contains("seed harness"), "{err}");
+}

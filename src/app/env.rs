@@ -20,6 +20,9 @@ pub async fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
             localstack_port,
             api_binary,
             health_timeout,
+            latency_ms,
+            failure_rate,
+            localstack_image,
         } => {
             let opts = UpOptions {
                 with_localstack,
@@ -28,7 +31,12 @@ pub async fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
                 localstack_port,
                 api_binary,
                 health_timeout: Duration::from_secs(health_timeout),
+                api_latency_ms: latency_ms,
+                api_failure_rate: failure_rate,
+                localstack_image,
             };
+            // A bad value is the user's to fix (exit 2), not a Docker failure.
+            opts.check().map_err(|e| super::UsageError(e.to_string()))?;
             up(&env, &opts).await
         }
         EnvAction::Down { volumes } => {
@@ -67,6 +75,10 @@ async fn up(env: &DockerEnv, opts: &UpOptions) -> anyhow::Result<ExitCode> {
             println!("  redis         {}", endpoints.redis_url);
             if let Some(localstack) = &endpoints.localstack_url {
                 println!("  localstack    {localstack}");
+                println!("  (check it: aws --endpoint-url {localstack} s3 mb s3://test-bucket)");
+            }
+            for warning in &endpoints.warnings {
+                eprintln!("warning: {warning}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -10,7 +10,7 @@ pub const ALIASES: [(&str, &str); 2] =
 
 /// Variables read through clap's `env`: an empty value means unset (as `os.getenv(X) or
 /// default` does in the seed), where clap would take it as a value and refuse it.
-const EMPTY_MEANS_UNSET: [&str; 7] = [
+const EMPTY_MEANS_UNSET: [&str; 8] = [
     "TERRAFIX_API_HOST",
     "TERRAFIX_OUTPUT_DIR",
     "TERRAFIX_API_PORT",
@@ -18,6 +18,7 @@ const EMPTY_MEANS_UNSET: [&str; 7] = [
     "TERRAFIX_MOCK_FAILURE_RATE",
     "REDIS_URL",
     "TERRAFIX_REPO_SIZE",
+    "TERRAFIX_LOCALSTACK_IMAGE",
 ];
 
 /// Reads `./.env` into the environment (never over a variable already set) and maps the

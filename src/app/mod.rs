@@ -6,6 +6,7 @@ mod compare;
 mod env;
 pub mod environment;
 mod export;
+mod health;
 mod profiles;
 mod run;
 mod serve;
@@ -59,6 +60,8 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             // A headless run embeds the mock: its per-request logging would drown the progress lines.
             let default_filter = match command {
                 Command::Run(_) => "warn",
+                // A health check prints one line on failure, nothing else.
+                Command::Health(_) => "error",
                 _ => "info,hyper=warn,bollard=warn",
             };
             init_stderr_logging(default_filter);
@@ -67,6 +70,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Run(args) => run::main(args, cli.profiles).await,
                     Command::Serve(args) => serve::main(args).await,
                     Command::Env(args) => env::main(args).await,
+                    Command::Health(args) => health::main(args).await,
                     Command::Charts(args) => charts::main(args).await,
                     Command::Export(args) => export::main(args).await,
                     Command::Compare(args) => compare::main(args).await,

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, ContainerStateStatusEnum, EndpointSettings, HostConfig, NetworkCreateRequest,
-    NetworkingConfig, PortBinding, VolumeCreateRequest,
+    ContainerCreateBody, ContainerStateStatusEnum, EndpointSettings, HealthConfig, HostConfig,
+    NetworkCreateRequest, NetworkingConfig, PortBinding, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, ListContainersOptions, ListNetworksOptions, ListVolumesOptions,
@@ -99,6 +99,15 @@ pub async fn container_state(docker: &Docker, container: &str) -> Result<RunStat
     })
 }
 
+/// The container's environment (`KEY=value`, the image's own included); empty when it is gone.
+pub async fn container_env(docker: &Docker, container: &str) -> Result<Vec<String>, DockerError> {
+    match docker.inspect_container(container, None).await {
+        Ok(info) => Ok(info.config.and_then(|c| c.env).unwrap_or_default()),
+        Err(e) if is_not_found(&e) => Ok(Vec::new()),
+        Err(e) => Err(DockerError::api(format!("inspecting container {container}"), e)),
+    }
+}
+
 /// Creates the environment's bridge network unless ours already exists.
 pub async fn ensure_network(docker: &Docker, env_id: &str) -> Result<String, DockerError> {
     let name = network_name(env_id);
@@ -161,6 +170,7 @@ pub async fn create_service(
     image: &str,
     host_port: u16,
     volume: Option<&str>,
+    extra_env: Vec<String>,
 ) -> Result<String, DockerError> {
     let name = container_name(env_id, service.name());
     let port_key = format!("{}/tcp", service.container_port());
@@ -176,10 +186,20 @@ pub async fn create_service(
     };
     let endpoint = EndpointSettings { aliases: Some(vec![service.name().to_string()]), ..Default::default() };
     let cmd = service.command();
+    const SECOND_NS: i64 = 1_000_000_000;
+    let healthcheck = service.healthcheck().map(|test| HealthConfig {
+        test: Some(test),
+        interval: Some(5 * SECOND_NS),
+        timeout: Some(5 * SECOND_NS),
+        retries: Some(3),
+        start_period: Some(10 * SECOND_NS),
+        start_interval: None,
+    });
     let config = ContainerCreateBody {
+        healthcheck,
         image: Some(image.to_string()),
         cmd: (!cmd.is_empty()).then_some(cmd),
-        env: Some(service.environment()),
+        env: Some(service.environment().into_iter().chain(extra_env).collect()),
         labels: Some(labels_for(env_id, service.name())),
         exposed_ports: Some(vec![port_key]),
         host_config: Some(host_config),

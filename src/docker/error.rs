@@ -51,7 +51,8 @@ pub enum DockerError {
     ServiceMissing { service: String, env_id: String },
 
     #[error(
-        "a {kind} named {name} exists but is not managed by terrafix-tui (it has no io.terrafix labels): remove or rename it, or use another environment id"
+        "a {kind} named {name} exists but is not managed by terrafix-tui (it has no io.terrafix labels; a leftover of the seed harness's docker-compose?): remove it with `{}` (after checking nothing needs it), or use another environment id (--env-id)",
+        remove_command(.kind, .name)
     )]
     NameTaken { kind: &'static str, name: String },
 
@@ -128,6 +129,14 @@ pub(crate) fn connect_error(endpoint: &str, err: bollard::errors::Error) -> Dock
         cause = e.source();
     }
     DockerError::EngineUnreachable { endpoint: endpoint.to_string(), detail: err.to_string() }
+}
+
+/// The docker command that removes a `kind` (`container`, `network`, `volume`) by name.
+fn remove_command(kind: &str, name: &str) -> String {
+    match kind {
+        "container" => format!("docker rm -f {name}"),
+        other => format!("docker {other} rm {name}"),
+    }
 }
 
 #[cfg(test)]

@@ -72,7 +72,9 @@ async fn ensure_redis(docker: &Docker, progress: &mpsc::Sender<String>) -> Resul
     let image = ScratchImage {
         tag: REDIS_HOST_IMAGE.into(),
         executables,
-        dockerfile_tail: "ENV PATH=/usr/local/bin:/usr/bin:/bin\nEXPOSE 6379\nCMD [\"redis-server\"]".into(),
+        dockerfile_tail: "ENV PATH=/usr/local/bin:/usr/bin:/bin\nEXPOSE 6379\nCMD [\"redis-server\"]\n\
+                          HEALTHCHECK --interval=5s --timeout=5s --start-period=10s --retries=3 CMD [\"redis-cli\", \"ping\"]"
+            .into(),
         labels: image_labels(Service::Redis, "host-redis-server"),
         directories: vec!["/tmp".into(), "/data".into()],
         remedy: remedy.into(),
@@ -80,6 +82,10 @@ async fn ensure_redis(docker: &Docker, progress: &mpsc::Sender<String>) -> Resul
     build_scratch_image(docker, &image, progress).await?;
     Ok(REDIS_HOST_IMAGE.to_string())
 }
+
+/// The API image checks itself with its own binary: `FROM scratch` has no shell or curl.
+const API_HEALTHCHECK: &str = "HEALTHCHECK --interval=5s --timeout=5s --start-period=10s --retries=3 \
+     CMD [\"/usr/local/bin/terrafix-tui\", \"health\", \"--timeout\", \"3\", \"http://127.0.0.1:8081/health\"]";
 
 async fn ensure_api(
     docker: &Docker,
@@ -105,7 +111,7 @@ async fn ensure_api(
         tag: tag.clone(),
         executables: vec![(binary, API_BINARY_PATH.to_string())],
         dockerfile_tail: format!(
-            "ENTRYPOINT [\"{API_BINARY_PATH}\"]\nCMD [\"serve\", \"--bind\", \"0.0.0.0\", \"--port\", \"8081\"]\nEXPOSE 8081"
+            "ENTRYPOINT [\"{API_BINARY_PATH}\"]\nCMD [\"serve\", \"--bind\", \"0.0.0.0\", \"--port\", \"8081\"]\nEXPOSE 8081\n{API_HEALTHCHECK}"
         ),
         labels: image_labels(Service::Api, &hash),
         directories: vec!["/tmp".into()],

@@ -47,6 +47,12 @@ pub struct UpOptions {
     /// (default: std::env::current_exe()). Tests pass env!("CARGO_BIN_EXE_terrafix-tui").
     pub api_binary: Option<PathBuf>,
     pub health_timeout: Duration,
+    /// The API container's `TERRAFIX_MOCK_LATENCY_MS` / `TERRAFIX_MOCK_FAILURE_RATE`
+    /// (the seed's `start --latency MS --failure-rate N`); `None` leaves the mock's default.
+    pub api_latency_ms: Option<f64>,
+    pub api_failure_rate: Option<f64>,
+    /// Run this image as LocalStack instead of `localstack/localstack:3.0`.
+    pub localstack_image: Option<String>,
 }
 
 impl Default for UpOptions {
@@ -58,6 +64,9 @@ impl Default for UpOptions {
             localstack_port: 4566,
             api_binary: None,
             health_timeout: Duration::from_secs(60),
+            api_latency_ms: None,
+            api_failure_rate: None,
+            localstack_image: None,
         }
     }
 }
@@ -68,8 +77,46 @@ pub struct Endpoints {
     pub api_url: url::Url,
     /// e.g. redis://127.0.0.1:6379/0 (published redis, for tools on the host)
     pub redis_url: String,
-    /// e.g. http://127.0.0.1:4566/ when LocalStack was asked for.
+    /// e.g. http://127.0.0.1:4566/ when LocalStack was asked for and answered.
     pub localstack_url: Option<url::Url>,
+    /// What did not come up but does not stop the environment (an unhealthy LocalStack:
+    /// the seed only warned), each with its reason.
+    pub warnings: Vec<String>,
+}
+
+impl UpOptions {
+    /// The API container's extra environment for the settings asked for.
+    pub fn api_environment(&self) -> Vec<String> {
+        let mut env = Vec::new();
+        if let Some(ms) = self.api_latency_ms {
+            env.push(format!("TERRAFIX_MOCK_LATENCY_MS={ms}"));
+        }
+        if let Some(rate) = self.api_failure_rate {
+            env.push(format!("TERRAFIX_MOCK_FAILURE_RATE={rate}"));
+        }
+        env
+    }
+
+    /// Refuses settings the mock would refuse at start (it would exit, and `up` would
+    /// report a container that died instead of the value at fault).
+    pub fn check(&self) -> Result<(), DockerError> {
+        if let Some(ms) = self.api_latency_ms
+            && !(ms.is_finite() && (0.0..=600_000.0).contains(&ms))
+        {
+            return Err(DockerError::InvalidOption(format!("--latency-ms {ms}: expected 0 to 600000 ms")));
+        }
+        if let Some(rate) = self.api_failure_rate
+            && !(rate.is_finite() && (0.0..=1.0).contains(&rate))
+        {
+            return Err(DockerError::InvalidOption(format!(
+                "--failure-rate {rate}: expected a share in [0, 1]"
+            )));
+        }
+        if self.health_timeout.is_zero() {
+            return Err(DockerError::InvalidOption("health timeout must be above zero".into()));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -12,8 +12,8 @@ pub const REDIS_HOST_IMAGE: &str = "terrafix-local/redis:7-host";
 pub const API_IMAGE_REPO: &str = "terrafix-local/terrafix-api";
 /// Where the executable lives inside the terrafix-api image.
 pub const API_BINARY_PATH: &str = "/usr/local/bin/terrafix-tui";
-/// LocalStack services the seed's harness asked for (AWS emulation for infrastructure tests).
-pub const LOCALSTACK_SERVICES: &str = "s3,iam,sts,sqs,sns,dynamodb,lambda,cloudformation,secretsmanager";
+/// LocalStack services the seed's harness asked for (its compose file's `SERVICES`).
+pub const LOCALSTACK_SERVICES: &str = "s3,iam,cloudwatch,logs,secretsmanager,sts";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Service {
@@ -91,10 +91,27 @@ impl Service {
             Service::LocalStack => vec![
                 format!("SERVICES={LOCALSTACK_SERVICES}"),
                 "DEBUG=0".into(),
+                "DEFAULT_REGION=us-west-2".into(),
                 "AWS_DEFAULT_REGION=us-west-2".into(),
-                "EAGER_SERVICE_LOADING=0".into(),
+                // As the seed: state kept in the data volume across restarts.
+                "PERSISTENCE=1".into(),
             ],
         }
+    }
+
+    /// The check the engine itself runs inside the container (`docker inspect
+    /// --format '{{.State.Health.Status}}'`), as an exec form: the API checks itself with
+    /// `terrafix-tui health` (a scratch image has no curl), Redis with `redis-cli ping`;
+    /// LocalStack's image declares its own.
+    pub fn healthcheck(self) -> Option<Vec<String>> {
+        let words: &[&str] = match self {
+            Service::Api => {
+                &["CMD", API_BINARY_PATH, "health", "--timeout", "3", "http://127.0.0.1:8081/health"]
+            }
+            Service::Redis => &["CMD", "redis-cli", "ping"],
+            Service::LocalStack => return None,
+        };
+        Some(words.iter().map(|w| w.to_string()).collect())
     }
 
     /// The data directory kept in a named volume, if the service has one.

@@ -38,11 +38,9 @@ impl DockerEnv {
         progress: &mpsc::Sender<String>,
     ) -> Result<Endpoints, DockerError> {
         self.wait_cleanup().await;
-        if opts.health_timeout.is_zero() {
-            return Err(DockerError::InvalidOption("health timeout must be above zero".into()));
-        }
+        opts.check()?;
         let plan = self.plan(opts, progress).await?;
-        if let Some(endpoints) = self.reusable(&plan).await? {
+        if let Some(endpoints) = self.reusable(&plan, opts).await? {
             let _ = progress
                 .send(format!("environment {} is already up and healthy: reusing it", self.env_id))
                 .await;
@@ -85,9 +83,13 @@ impl DockerEnv {
         }
         let mut plan = Vec::new();
         for (service, host_port) in wanted {
-            let image =
-                ensure_image(&self.docker, service, opts.api_binary.as_deref().map(Path::new), progress)
-                    .await?;
+            let image = match (service, &opts.localstack_image) {
+                (Service::LocalStack, Some(image)) => image.clone(),
+                _ => {
+                    ensure_image(&self.docker, service, opts.api_binary.as_deref().map(Path::new), progress)
+                        .await?
+                }
+            };
             let _ = progress.send(format!("{}: image {image}", service.name())).await;
             plan.push(Planned { service, image, host_port });
         }
@@ -95,8 +97,8 @@ impl DockerEnv {
     }
 
     /// Endpoints of the running environment if every planned service runs the planned image
-    /// on the requested port and answers its probe.
-    async fn reusable(&self, plan: &[Planned]) -> Result<Option<Endpoints>, DockerError> {
+    /// on the requested port with the asked API settings, and answers its probe.
+    async fn reusable(&self, plan: &[Planned], opts: &UpOptions) -> Result<Option<Endpoints>, DockerError> {
         let ours = list_ours(&self.docker, &self.env_id).await?;
         let mut ports = Vec::new();
         for p in plan {
@@ -111,6 +113,19 @@ impl DockerEnv {
             let port_matches = p.host_port == 0 || p.host_port == port;
             if !state.running || !image_matches || !port_matches {
                 return Ok(None);
+            }
+            if p.service == Service::Api {
+                // Another latency or failure rate asked for: start it again with those.
+                let env = containers::container_env(&self.docker, &name).await?;
+                let settings = |e: &&String| e.starts_with("TERRAFIX_MOCK_");
+                let mut have: Vec<&String> = env.iter().filter(settings).collect();
+                let wanted_env = opts.api_environment();
+                let mut wanted: Vec<&String> = wanted_env.iter().collect();
+                have.sort();
+                wanted.sort();
+                if have != wanted {
+                    return Ok(None);
+                }
             }
             if probe(p.service.probe(), port, std::time::Duration::from_secs(2)).await.is_err() {
                 return Ok(None);
@@ -129,6 +144,7 @@ impl DockerEnv {
         let network = containers::ensure_network(&self.docker, &self.env_id).await?;
         let _ = progress.send(format!("network {network} ready")).await;
         let mut ports = Vec::new();
+        let mut warnings = Vec::new();
         for p in plan {
             let volume = match p.service.data_dir() {
                 Some(_) => Some(containers::ensure_volume(&self.docker, &self.env_id, p.service).await?),
@@ -142,6 +158,7 @@ impl DockerEnv {
                 &p.image,
                 p.host_port,
                 volume.as_deref(),
+                if p.service == Service::Api { opts.api_environment() } else { Vec::new() },
             )
             .await?;
             containers::start(&self.docker, &name, p.service, p.host_port).await?;
@@ -155,11 +172,26 @@ impl DockerEnv {
             let _ = progress
                 .send(format!("{}: started {name} on 127.0.0.1:{port}, waiting for health", p.service.name()))
                 .await;
-            wait_healthy(&self.docker, &name, p.service, port, opts.health_timeout).await?;
+            match wait_healthy(&self.docker, &name, p.service, port, opts.health_timeout).await {
+                Ok(()) => {}
+                // LocalStack is optional (mock mode does not use it): like the seed, warn and
+                // leave the rest (and the LocalStack container, for its logs) running.
+                Err(e) if p.service == Service::LocalStack => {
+                    let warning = format!(
+                        "localstack is not healthy, the rest of the environment stays up: {e} (see `terrafix-tui env logs localstack`)"
+                    );
+                    let _ = progress.send(format!("warning: {warning}")).await;
+                    warnings.push(warning);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
             let _ = progress.send(format!("{}: healthy", p.service.name())).await;
             ports.push((p.service, port));
         }
-        Ok(endpoints(&ports))
+        let mut endpoints = endpoints(&ports);
+        endpoints.warnings = warnings;
+        Ok(endpoints)
     }
 }
 
@@ -173,6 +205,7 @@ fn endpoints(ports: &[(Service, u16)]) -> Endpoints {
         api_url: http(port_of(Service::Api).unwrap_or(0)),
         redis_url: format!("redis://127.0.0.1:{}/0", port_of(Service::Redis).unwrap_or(0)),
         localstack_url: port_of(Service::LocalStack).map(http),
+        warnings: Vec::new(),
     }
 }
 

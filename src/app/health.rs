@@ -1,0 +1,70 @@
+//! `terrafix-tui health [URL]`: one GET, exit 0 when it answers 2xx, 1 when it does not
+//! (connection refused, timeout, another status), 2 when the URL or timeout is unusable.
+//! This is the HEALTHCHECK of the images the tool builds: `FROM scratch` has no curl.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cli::HealthArgs;
+use crate::engine::tls::{ClientTls, TlsTrust};
+
+use super::UsageError;
+
+pub async fn main(args: HealthArgs) -> anyhow::Result<ExitCode> {
+    let url = parse_url(&args.url)?;
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(UsageError(format!(
+            "--timeout {}: expected seconds above 0, at most 3600",
+            args.timeout
+        ))
+        .into());
+    }
+    // Our own rustls config (compiled-in web roots): reqwest's default one looks for the
+    // platform's certificates, which a scratch image does not have, and fails to build.
+    let tls = ClientTls::new(TlsTrust::PublicRoots, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs_f64(args.timeout))
+        .tls_backend_preconfigured(tls.rustls_config())
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot build an HTTP client: {e}"))?;
+    match client.get(url.clone()).send().await {
+        Ok(response) if response.status().is_success() => Ok(ExitCode::SUCCESS),
+        Ok(response) => {
+            eprintln!("unhealthy: {url} answered {}", response.status());
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => {
+            let why =
+                if e.is_timeout() { format!("no answer within {} s", args.timeout) } else { e.to_string() };
+            eprintln!("unhealthy: {url}: {why}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// An http(s) URL; one without a path (`http://127.0.0.1:8081`) means its `/health`.
+fn parse_url(text: &str) -> Result<url::Url, UsageError> {
+    let mut url = url::Url::parse(text.trim())
+        .map_err(|e| UsageError(format!("{text:?} is not a URL ({e}); try http://127.0.0.1:8081/health")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(UsageError(format!("{text:?}: expected an http:// or https:// URL with a host")));
+    }
+    if url.path() == "/" && !text.trim().ends_with('/') {
+        url.set_path("/health");
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_address_means_its_health_path() {
+        assert_eq!(parse_url("http://127.0.0.1:8081").unwrap().as_str(), "http://127.0.0.1:8081/health");
+        assert_eq!(parse_url("http://127.0.0.1:8081/").unwrap().as_str(), "http://127.0.0.1:8081/");
+        assert_eq!(parse_url("http://h:1/_localstack/health").unwrap().path(), "/_localstack/health");
+        assert!(parse_url("ftp://h/").is_err());
+        assert!(parse_url("not a url").is_err());
+    }
+}
