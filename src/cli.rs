@@ -74,6 +74,9 @@ pub struct RunArgs {
     /// Do not render PNG charts at the end.
     #[arg(long)]
     pub no_charts: bool,
+    /// With --target docker: also start LocalStack (an unhealthy one is only a warning).
+    #[arg(long)]
+    pub with_localstack: bool,
     /// Request timeout (from send to the whole answer), e.g. 30s; default 10s.
     #[arg(long, value_name = "D")]
     pub timeout: Option<String>,

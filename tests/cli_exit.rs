@@ -95,6 +95,7 @@ fn pass_fail_and_usage_errors_have_their_exit_codes() {
         vec!["run", "smoke", "--timeout", "0s"],
         vec!["run", "smoke", "--timeout", "forever"],
         vec!["run", "smoke", "--target", "ftp://127.0.0.1:21"],
+        vec!["run", "smoke", "--with-localstack"],
     ] {
         let (code, stderr) = run(&bad, &out);
         assert_eq!(code, 2, "{bad:?}: {stderr}");
@@ -102,6 +103,19 @@ fn pass_fail_and_usage_errors_have_their_exit_codes() {
         assert!(stderr.lines().count() <= 3, "one clear message for {bad:?}: {stderr}");
     }
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), before, "a usage error starts nothing");
+
+    // `env up` refuses API settings the mock would refuse, before Docker is asked anything.
+    for bad in [
+        vec!["env", "up", "--latency-ms=-5"],
+        vec!["env", "up", "--latency-ms", "NaN"],
+        vec!["env", "up", "--failure-rate", "1.5"],
+        vec!["env", "up", "--health-timeout", "0"],
+    ] {
+        let o = Command::new(BIN).args(&bad).env("DOCKER_HOST", "unix:///nonexistent.sock").output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("nonexistent.sock"), "{bad:?}: {stderr}");
+    }
 
     // An output folder that cannot be made: exit 2, the OS error said once.
     let file = dir.path().join("a-file");

@@ -11,7 +11,7 @@ use crate::cli::{EnvAction, EnvArgs};
 use crate::docker::{DockerEnv, ServiceStatus, UpOptions};
 
 pub async fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
-    let env = DockerEnv::connect_with_id(&args.env_id).await?;
+    let id = args.env_id.as_str();
     match args.action {
         EnvAction::Up {
             with_localstack,
@@ -35,22 +35,25 @@ pub async fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
                 api_failure_rate: failure_rate,
                 localstack_image,
             };
-            // A bad value is the user's to fix (exit 2), not a Docker failure.
+            // A bad value is the user's to fix (exit 2) before Docker is asked anything.
             opts.check().map_err(|e| super::UsageError(e.to_string()))?;
-            up(&env, &opts).await
+            up(&DockerEnv::connect_with_id(id).await?, &opts).await
         }
         EnvAction::Down { volumes } => {
+            let env = DockerEnv::connect_with_id(id).await?;
             env.down(volumes).await?;
             let what = if volumes { "containers, network and volumes" } else { "containers and network" };
             println!("environment {}: {what} removed", env.env_id());
             Ok(ExitCode::SUCCESS)
         }
         EnvAction::Status => {
-            let rows = env.status().await?;
+            let rows = DockerEnv::connect_with_id(id).await?.status().await?;
             print!("{}", status_table(&rows));
             Ok(ExitCode::SUCCESS)
         }
-        EnvAction::Logs { service, follow, tail } => logs(&env, &service, tail, follow).await,
+        EnvAction::Logs { service, follow, tail } => {
+            logs(&DockerEnv::connect_with_id(id).await?, &service, tail, follow).await
+        }
     }
 }
 

@@ -81,6 +81,19 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
     let overrides = Overrides { time_scale, users, duration, phases: args.phases.clone() };
     let profile = profile.with_overrides(&overrides)?;
     let target = Target::parse(&args.target).map_err(UsageError)?;
+    if args.with_localstack && target != Target::Docker {
+        return Err(UsageError(format!(
+            "--with-localstack starts LocalStack in the Docker environment: use it with --target docker, not {:?}",
+            args.target
+        ))
+        .into());
+    }
+    let docker = crate::experiment::DockerTarget {
+        env_id: None,
+        options: args
+            .with_localstack
+            .then(|| crate::docker::UpOptions { with_localstack: true, ..Default::default() }),
+    };
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -89,7 +102,7 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
     });
     let target_options = target_options(args, &profile.target)?;
     Ok(RunRequest {
-        docker: Default::default(),
+        docker,
         target_options,
         profile,
         target,
