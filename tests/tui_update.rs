@@ -443,3 +443,25 @@ fn export_dialog_help_comes_from_its_key_table() {
     assert!(help.iter().any(|(k, what)| *k == "space" && what.contains("tick")), "{help:?}");
     assert!(help.iter().any(|(k, _)| k.starts_with("Enter")), "{help:?}");
 }
+
+#[test]
+fn l_toggles_localstack_for_env_up() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('2'));
+    update(&mut state, Action::DockerConnected(Ok(())));
+    assert!(!state.env.with_localstack, "off by default: mock mode needs none");
+    assert!(matches!(
+        press(&mut state, KeyCode::Char('u')),
+        Some(Command::Docker(DockerOp::Up { with_localstack: false }))
+    ));
+    update(&mut state, Action::DockerDone(Ok("up".into())));
+    assert!(press(&mut state, KeyCode::Char('L')).is_none(), "toggling does no I/O");
+    assert!(state.env.with_localstack);
+    assert!(
+        state.env.last_result.as_ref().is_some_and(|r| r.as_ref().is_ok_and(|t| t.contains("LocalStack on")))
+    );
+    assert!(matches!(
+        press(&mut state, KeyCode::Char('u')),
+        Some(Command::Docker(DockerOp::Up { with_localstack: true }))
+    ));
+}

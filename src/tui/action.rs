@@ -49,6 +49,8 @@ pub enum Action {
     TogglePauseView,
     // Environment screen.
     EnvUp,
+    /// Whether `u` (and runs with target docker) also start LocalStack.
+    ToggleLocalStack,
     EnvDown,
     ServiceStart,
     ServiceStop,
@@ -146,7 +148,7 @@ pub enum Command {
 pub enum DockerOp {
     Connect,
     Status,
-    Up,
+    Up { with_localstack: bool },
     Down,
     Start(String),
     Stop(String),

@@ -183,4 +183,6 @@ pub struct EnvState {
     pub health: Option<Result<String, String>>,
     /// Ticks since the last status poll.
     pub ticks_since_poll: u32,
+    /// `u` and runs with target docker also start LocalStack (off: mock mode needs none).
+    pub with_localstack: bool,
 }

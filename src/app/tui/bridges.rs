@@ -62,9 +62,21 @@ mod wired {
         pub async fn status(&self) -> Result<Vec<ServiceRow>, String> {
             Ok(self.0.status().await.map_err(|e| e.to_string())?.into_iter().map(row).collect())
         }
-        pub async fn up(&self, progress: mpsc::Sender<String>) -> Result<String, String> {
-            let endpoints = self.0.up(&UpOptions::default(), &progress).await.map_err(|e| e.to_string())?;
-            Ok(format!("environment up; API at {}", endpoints.api_url))
+        pub async fn up(
+            &self,
+            progress: mpsc::Sender<String>,
+            with_localstack: bool,
+        ) -> Result<String, String> {
+            let opts = UpOptions { with_localstack, ..UpOptions::default() };
+            let endpoints = self.0.up(&opts, &progress).await.map_err(|e| e.to_string())?;
+            let mut text = format!("environment up; API at {}", endpoints.api_url);
+            if let Some(localstack) = &endpoints.localstack_url {
+                text.push_str(&format!("; LocalStack at {localstack}"));
+            }
+            for warning in &endpoints.warnings {
+                text.push_str(&format!("; warning: {warning}"));
+            }
+            Ok(text)
         }
         pub async fn down(&self) -> Result<String, String> {
             self.0.down(false).await.map_err(|e| e.to_string())?;

@@ -224,7 +224,7 @@ impl Worker {
                     let _ = tx.send(Action::DockerStatus(docker.status().await));
                     return;
                 }
-                DockerOp::Up => {
+                DockerOp::Up { with_localstack } => {
                     let (progress_tx, mut progress_rx) = mpsc::channel::<String>(64);
                     let forward_tx = tx.clone();
                     let forward = tokio::spawn(async move {
@@ -232,7 +232,7 @@ impl Worker {
                             let _ = forward_tx.send(Action::DockerProgress(line));
                         }
                     });
-                    let result = docker.up(progress_tx).await;
+                    let result = docker.up(progress_tx, with_localstack).await;
                     let _ = forward.await;
                     result
                 }

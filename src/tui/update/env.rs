@@ -71,7 +71,18 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         }
         Action::Enter | Action::FollowLogs => follow_logs(state),
         Action::EnvUp => {
-            docker_op(state, DockerOp::Up, "bringing the environment up (build, start, wait for health)")
+            let op = DockerOp::Up { with_localstack: state.env.with_localstack };
+            docker_op(state, op, "bringing the environment up (build, start, wait for health)")
+        }
+        Action::ToggleLocalStack => {
+            state.env.with_localstack = !state.env.with_localstack;
+            let text = if state.env.with_localstack {
+                "LocalStack on: u and docker runs start it too (unhealthy is only a warning)"
+            } else {
+                "LocalStack off"
+            };
+            state.env.last_result = Some(Ok(text.into()));
+            None
         }
         Action::EnvDown => docker_op(state, DockerOp::Down, "taking the environment down"),
         Action::ServiceStart | Action::ServiceStop | Action::ServiceRestart => service_op(state, action),

@@ -254,8 +254,13 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         Ok(profile) => profile,
         Err(err) => return flash_error(state, err.to_string()),
     };
+    let docker = crate::experiment::DockerTarget {
+        env_id: None,
+        options: (state.env.with_localstack && target == crate::experiment::Target::Docker)
+            .then(|| crate::docker::UpOptions { with_localstack: true, ..Default::default() }),
+    };
     let request = RunRequest {
-        docker: Default::default(),
+        docker,
         target_options: crate::experiment::TargetOptions::from_profile(&profile.target),
         profile,
         target: target.clone(),

@@ -75,6 +75,7 @@ fn render_head(state: &AppState, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{} ", env.form.url), t.title()),
         Span::styled("health ", t.dim()),
         health,
+        Span::styled(format!("  LocalStack {} (L)", if env.with_localstack { "on" } else { "off" }), t.dim()),
     ]);
     Paragraph::new(vec![Line::from(first), second]).render(area, buf);
 }
