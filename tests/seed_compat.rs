@@ -101,7 +101,7 @@ fn unknown_schema_is_refused_with_the_versions_we_read() {
 #[test]
 fn python_reads_a_real_summary_like_the_seed() {
     let out = tempfile::tempdir().unwrap();
-    let (code, _, err) = binary(&[
+    let (code, table, err) = binary(&[
         "run".as_ref(),
         "smoke".as_ref(),
         "--phase".as_ref(),
@@ -115,6 +115,12 @@ fn python_reads_a_real_summary_like_the_seed() {
         out.path().as_os_str(),
     ]);
     assert_eq!(code, 0, "{err}");
+    // The end-of-run table carries the seed's success rate per phase.
+    let header =
+        table.lines().find(|l| l.starts_with("phase ")).unwrap_or_else(|| panic!("no table: {table}"));
+    assert!(header.contains(" success "), "{header}");
+    let mix = table.lines().find(|l| l.starts_with("smoke_mix ")).unwrap();
+    assert!(mix.contains(" %"), "a rate in the smoke_mix row: {mix}");
     let run = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
     let summary = run.join("experiment_summary.json");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed_readers.py");

@@ -18,12 +18,18 @@ impl Tmux {
     /// Starts `terrafix-tui` in a `width`×`height` pane; after it exits the pane runs
     /// `stty -a` into `stty_after.txt` and prints `TUI-EXITED <code>`.
     fn start(name: &str, width: u16, height: u16) -> Tmux {
+        Self::start_in(name, width, height, |_| {})
+    }
+
+    /// `start`, after `setup` has prepared the working directory (a `.env`, say).
+    fn start_in(name: &str, width: u16, height: u16, setup: impl FnOnce(&Path)) -> Tmux {
         let version = Command::new("tmux").arg("-V").output();
         assert!(
             version.is_ok_and(|o| o.status.success()),
             "tmux is missing: install it (apt-get install tmux); scripts/test.sh does"
         );
         let dir = tempfile::tempdir().unwrap();
+        setup(dir.path());
         let socket = format!("terrafix-e2e-{name}-{}", std::process::id());
         let script = format!("{BIN}; code=$?; stty -a > stty_after.txt; echo TUI-EXITED $code; sleep 120");
         let status = Command::new("tmux")
@@ -131,6 +137,19 @@ fn tui_answers_keys_quits_and_restores_the_terminal() {
         tmux.path("experiment_results/terrafix-tui.log").exists(),
         "the log goes to a file in the results folder"
     );
+}
+
+/// `TERRAFIX_OUTPUT_DIR` from `.env` is the TUI's results root (its log goes there too).
+#[test]
+fn the_results_root_comes_from_terrafix_output_dir() {
+    let tmux = Tmux::start_in("outdir", 80, 24, |dir| {
+        std::fs::write(dir.join(".env"), "TERRAFIX_OUTPUT_DIR=from-dotenv\n").unwrap();
+    });
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    tmux.keys(&["q"]);
+    tmux.assert_terminal_restored();
+    assert!(tmux.path("from-dotenv/terrafix-tui.log").exists(), "the log is in the results root");
+    assert!(!tmux.path("experiment_results").exists(), "the default root is not used");
 }
 
 #[test]
