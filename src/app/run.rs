@@ -173,6 +173,9 @@ async fn print_events(mut events: mpsc::Receiver<Event>) {
             }
             Event::Warning(m) => eprintln!("  warning: {m}"),
             Event::Resource(_) => {}
+            Event::PhaseChanged { change, .. } => {
+                eprintln!("  changed at {:.1} s: {}", change.at_s, change.describe())
+            }
             Event::RunFinished { .. } => {}
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -15,17 +16,20 @@ use super::recorder::{Recorder, ShardHandle};
 use crate::workload::{PlannedRequest, VirtualUser};
 
 pub struct ClosedPlan {
-    pub users: u32,
+    /// The target user count: the profile's at first, then whatever steering asks for.
+    pub users: watch::Receiver<u32>,
     pub spawn_rate_per_s: f64,
     pub start: Instant,
     /// Wall-clock start, for the payloads' `failed_at` (phase start + elapsed).
     pub started_at: std::time::SystemTime,
 }
 
-/// Spawns users on schedule, then (after `stop`) waits for them to finish their current
-/// request. Returns how many requests were abandoned after the grace period.
+/// Starts and stops users at the spawn rate until as many run as `plan.users` asks, then
+/// (after `stop`) waits for them to finish their current request. A user stopped by
+/// steering finishes its in-flight request too. Returns how many requests were abandoned
+/// after the grace period.
 pub async fn population(
-    plan: ClosedPlan,
+    mut plan: ClosedPlan,
     spec: PhaseSpec,
     client: HttpClient,
     recorder: Recorder,
@@ -33,28 +37,58 @@ pub async fn population(
     stop: CancellationToken,
 ) -> u64 {
     let mut users = JoinSet::new();
-    for index in 0..plan.users {
-        let at = plan.start + Duration::from_secs_f64(f64::from(index) / plan.spawn_rate_per_s);
+    // One token per running user, newest last: steering down stops the newest first.
+    let mut running: Vec<CancellationToken> = Vec::new();
+    let step = Duration::from_secs_f64(1.0 / plan.spawn_rate_per_s.max(1e-6));
+    let mut next_at = plan.start;
+    let mut next_index: u64 = 0;
+    loop {
+        while users.try_join_next().is_some() {}
+        let target = *plan.users.borrow_and_update() as usize;
+        if running.len() == target {
+            tokio::select! {
+                changed = plan.users.changed() => if changed.is_err() { break },
+                _ = stop.cancelled() => break,
+            }
+            continue;
+        }
+        // After a quiet spell, start the next change now rather than catching up in a burst.
+        let now = Instant::now();
+        if next_at + step < now {
+            next_at = now;
+        }
         tokio::select! {
-            _ = tokio::time::sleep_until(at) => {}
+            _ = tokio::time::sleep_until(next_at) => {}
+            // The target moved while waiting: look again before starting or stopping anyone.
+            changed = plan.users.changed() => if changed.is_err() { break } else { continue },
             _ = stop.cancelled() => break,
+        }
+        next_at += step;
+        if running.len() > target {
+            if let Some(user_stop) = running.pop() {
+                user_stop.cancel();
+            }
+            continue;
         }
         let user = VirtualUser::new(
             spec.phase.behaviour.clone(),
             spec.phase.repo_size,
-            user_seed(spec.seed, &spec.phase.name, u64::from(index)),
+            user_seed(spec.seed, &spec.phase.name, next_index),
         )
         .with_phase_start(plan.started_at);
+        let user_stop = stop.child_token();
+        running.push(user_stop.clone());
         live.users.fetch_add(1, Ordering::Relaxed);
         users.spawn(user_loop(
             user,
             !spec.lockstep_start,
             client.clone(),
-            recorder.shard(index as usize),
+            recorder.shard(next_index as usize),
             live.clone(),
-            stop.clone(),
+            user_stop,
             plan.start,
         ));
+        next_index += 1;
     }
     stop.cancelled().await;
     drain(users, &live).await

@@ -10,6 +10,7 @@ mod results;
 mod runner;
 mod sink;
 mod skip;
+mod steering;
 pub mod target;
 
 use std::path::{Path, PathBuf};
@@ -124,6 +125,8 @@ pub struct RunControl {
     pub cancel: CancellationToken,
     /// Ends the current phase early (or the current pause) and goes on with the next.
     pub skip: SkipControl,
+    /// Live changes to the running phase: users, arrival rate, length.
+    pub steer: SteerControl,
 }
 
 /// One phase as planned, for progress displays.
@@ -157,6 +160,13 @@ pub enum Event {
     PhaseFinished {
         index: usize,
         summary: Box<PhaseSummary>,
+    },
+    /// A steering change applied to the running phase (also kept in its summary's `changes`).
+    PhaseChanged {
+        index: usize,
+        change: crate::metrics::summary::PhaseChange,
+        /// The phase's planned length now, extensions included.
+        planned: Duration,
     },
     /// A sample of a failed request ("HTTP 503 on /webhook [throughput]"), rate-limited.
     RequestError(String),
@@ -207,6 +217,7 @@ pub async fn run(
 
 pub use runner::REQUEST_TIMEOUT;
 pub use skip::{SkipControl, SkipScope};
+pub use steering::SteerControl;
 
 /// `experiment_summary.html` beside the JSON, charts or not; a failure is logged, not fatal
 /// (the JSON and CSVs are what the run is judged by).

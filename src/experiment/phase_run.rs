@@ -16,7 +16,7 @@ use super::sink::PhaseSink;
 use super::{Event, RunControl};
 use crate::engine::aggregate::Totals;
 use crate::engine::http::HttpClient;
-use crate::engine::{PhaseEnd, PhaseSpec, run_phase};
+use crate::engine::{PhaseEnd, PhaseSpec, run_phase_steered};
 use crate::metrics::hlog::HlogWriter;
 use crate::metrics::summary::{PhaseStatus, PhaseSummary};
 use crate::metrics::{ServerCounters, Snapshot};
@@ -98,7 +98,8 @@ impl RunContext {
             })
         };
         let spec = PhaseSpec { phase: phase.clone(), seed: self.seed, lockstep_start: self.lockstep_start };
-        let result = run_phase(&spec, &self.client, &phase_stop, &mut sink).await;
+        let steer = Some(self.control.steer.subscribe());
+        let result = run_phase_steered(&spec, &self.client, &phase_stop, &mut sink, steer).await;
         phase_stop.cancel();
         let _ = skip_watch.await;
 
@@ -141,6 +142,7 @@ impl RunContext {
             server,
             thresholds: judge(&phase.name, &phase.thresholds, all, seconds),
             files,
+            changes: result.changes.clone(),
         };
         self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
         let steady_ok_rps = if sink.steady_s > 0.0 { sink.steady_ok as f64 / sink.steady_s } else { 0.0 };

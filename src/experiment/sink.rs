@@ -74,6 +74,20 @@ impl PhaseSink {
 }
 
 impl TickSink for PhaseSink {
+    fn on_change(&mut self, change: &crate::metrics::summary::PhaseChange, planned: std::time::Duration) {
+        self.phase_planned_s = planned.as_secs_f64();
+        // A full queue means the consumer is busy; the change is kept in the summary anyway.
+        let _ = self.events.try_send(Event::PhaseChanged {
+            index: self.phase_index,
+            change: change.clone(),
+            planned,
+        });
+    }
+
+    fn on_refused(&mut self, reason: &crate::engine::SteerRefused) {
+        let _ = self.events.try_send(Event::Warning(format!("{}: {reason}", self.phase_name)));
+    }
+
     fn on_tick(&mut self, report: &TickReport<'_>) {
         let now_s = super::target::unix_s(report.at);
         let window_s = report.window.as_secs_f64();

@@ -90,6 +90,42 @@ pub struct PhaseSummary {
     pub server: Option<ServerView>,
     pub thresholds: Vec<ThresholdResult>,
     pub files: PhaseFiles,
+    /// Live steering applied while the phase ran, in order (empty when nobody steered it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<PhaseChange>,
+}
+
+/// One steering change applied during a phase: exactly one of the value fields is set.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhaseChange {
+    /// Seconds from the phase's start.
+    pub at_s: f64,
+    /// Closed model: the new target user count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<u32>,
+    /// Open model: the new arrival rate, requests per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_rate: Option<f64>,
+    /// The phase was lengthened by this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_by_s: Option<f64>,
+}
+
+impl PhaseChange {
+    /// In words: `users → 20`, `rate → 150 req/s`, `extended by 30 s`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(n) = self.users {
+            parts.push(format!("users → {n}"));
+        }
+        if let Some(r) = self.arrival_rate {
+            parts.push(format!("rate → {r} req/s"));
+        }
+        if let Some(s) = self.extended_by_s {
+            parts.push(format!("extended by {s} s"));
+        }
+        parts.join(", ")
+    }
 }
 
 /// What the phase was asked to do.

@@ -222,6 +222,7 @@ fn phase_from(
         failures,
         dedup: DedupReport::default(),
         server: None,
+        changes: Vec::new(),
         thresholds: Vec::new(),
         files: PhaseFiles {
             stats_csv: relative(dir, &f.stats),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::experiment::PhasePlan;
 use crate::metrics::Snapshot;
-use crate::metrics::summary::{PhaseSummary, RunSummary};
+use crate::metrics::summary::{PhaseChange, PhaseSummary, RunSummary};
 
 /// (seconds since the run started, value).
 pub type Point = (f64, f64);
@@ -126,6 +126,16 @@ pub struct RunState {
     pub resources: Vec<(String, f64, u64)>,
     pub summary: Option<Box<RunSummary>>,
     pub charts: ChartsState,
+    /// Steering changes applied during the run, with their run time: markers on the charts.
+    pub changes: Vec<ChangeMarker>,
+}
+
+/// A steering change placed on the run's timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeMarker {
+    /// Seconds since the run started.
+    pub run_s: f64,
+    pub change: PhaseChange,
 }
 
 impl RunState {

@@ -258,6 +258,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                 exceptions_csv: format!("{suite}/{name}_exceptions.csv"),
                 hlog: if f.ours { format!("{suite}/{name}.hlog") } else { String::new() },
             },
+            changes: Vec::new(),
         });
         t0 += f.seconds_per_phase + PAUSE_S;
     }

@@ -180,6 +180,7 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
             passed,
         }],
         files: PhaseFiles { stats_csv: format!("smoke/{name}_stats.csv"), ..PhaseFiles::default() },
+        changes: Vec::new(),
     }
 }
 

@@ -6,7 +6,7 @@ use super::{flash, flash_error};
 use crate::experiment::Event;
 use crate::metrics::Snapshot;
 use crate::tui::action::{Action, Command};
-use crate::tui::run_state::{ChartsState, PauseInfo, RECENT_CAP};
+use crate::tui::run_state::{ChangeMarker, ChartsState, PauseInfo, RECENT_CAP};
 use crate::tui::state::{AppState, Overlay, RunPhase, push_bounded};
 
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
@@ -76,6 +76,19 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
             run.pause = Some(PauseInfo { next_phase, duration_s: duration.as_secs_f64(), since_run_s });
         }
         Event::PhaseFinished { summary, .. } => run.finished_phases.push(*summary),
+        Event::PhaseChanged { change, planned, index } => {
+            // The phase's start on the run's clock, from the latest snapshot of that phase.
+            let phase_start_s = run
+                .snapshot
+                .as_ref()
+                .filter(|s| s.phase_index == index)
+                .map_or(0.0, |s| s.run_elapsed_s - s.phase_elapsed_s);
+            if let Some(plan) = run.plan.get_mut(index) {
+                plan.planned = planned;
+            }
+            push_bounded(&mut run.messages, format!("changed: {}", change.describe()), RECENT_CAP);
+            run.changes.push(ChangeMarker { run_s: phase_start_s + change.at_s, change });
+        }
         Event::RequestError(message) => push_bounded(&mut run.errors, message, RECENT_CAP),
         Event::Resource(sample) => {
             let entry = (sample.service.clone(), sample.cpu_percent, sample.memory_bytes);
