@@ -83,6 +83,7 @@ fn main() {
         repo_size: RepoSizeChoice::Fixed(RepoSize::Small),
         server: ServerSettings::default(),
         thresholds: Thresholds::default(),
+        timeouts: Default::default(),
     };
     let spec = PhaseSpec { phase, seed: 1, lockstep_start: true };
     let client = HttpClient::new(&url, Duration::from_secs(10));

@@ -131,8 +131,9 @@ pub struct ServeArgs {
     pub tls_key: Option<PathBuf>,
     /// Most connections open at once; more are closed on accept (idle sockets cannot
     /// starve the server).
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
-    pub max_connections: usize,
+    /// Default: 10,000 or the file limit (`ulimit -n`) less 64, whichever is lower.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
     /// Seconds a client has to send a request head, on a new or kept-alive connection.
     #[arg(long, default_value_t = 30.0, value_name = "S")]
     pub header_timeout_s: f64,

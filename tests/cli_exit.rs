@@ -87,6 +87,14 @@ fn pass_fail_and_usage_errors_have_their_exit_codes() {
         vec!["run", "smoke", "--users", "0"],
         vec!["run", "smoke", "--duration", "soon"],
         vec!["run", "no-such-profile"],
+        vec!["run", "smoke", "--header", "no colon here"],
+        vec!["run", "smoke", "--header", "Bad Name: x"],
+        vec!["run", "smoke", "--header", "X-Token: ${TERRAFIX_SURELY_UNSET_TOKEN}"],
+        vec!["run", "smoke", "--ca-cert", "/nonexistent/ca.pem"],
+        vec!["run", "smoke", "--ca-cert", "/etc/hostname"],
+        vec!["run", "smoke", "--timeout", "0s"],
+        vec!["run", "smoke", "--timeout", "forever"],
+        vec!["run", "smoke", "--target", "ftp://127.0.0.1:21"],
     ] {
         let (code, stderr) = run(&bad, &out);
         assert_eq!(code, 2, "{bad:?}: {stderr}");

@@ -182,3 +182,53 @@ async fn stall_holds_arriving_and_running_requests() {
     assert!(after.elapsed() < Duration::from_millis(450), "{:?}", after.elapsed());
     server.shutdown().await;
 }
+
+/// Idle sockets cannot starve the server: past the cap new connections are closed, idle
+/// ones are closed after the header deadline, and `/health` answers again soon after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_capped_and_timed_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let options = terrafix_tui::mock::ServeOptions {
+        header_read_timeout: Duration::from_secs(1),
+        max_connections: 20,
+        ..Default::default()
+    };
+    let task = tokio::spawn(terrafix_tui::mock::serve_with(
+        listener,
+        MockConfig { latency_ms: 0.0, per_resource_ms: 0.0, ..MockConfig::default() },
+        options,
+        stop.clone().cancelled_owned(),
+    ));
+    // A kept-alive connection that goes quiet after one request is closed by the deadline.
+    let mut kept = tokio::net::TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let closed = tokio::time::timeout(Duration::from_secs(10), kept.read(&mut buf)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "idle keep-alive closed: {closed:?}");
+
+    // More idle sockets than the cap: they hold the slots for at most the deadline.
+    let mut idle = Vec::new();
+    for _ in 0..40 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let started = std::time::Instant::now();
+    terrafix_tui::engine::tls::install_provider();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
+    let mut healthy = false;
+    while started.elapsed() < Duration::from_secs(15) {
+        if http.get(format!("http://{addr}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "/health answers while idle sockets come and go");
+    drop(idle);
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}

@@ -422,3 +422,36 @@ fn huge_or_deeply_nested_files_are_refused_before_parsing() {
         profile::load(name, None).unwrap();
     }
 }
+
+#[test]
+fn target_settings_and_phase_timeouts_load_and_bad_ones_are_located() {
+    // SAFETY: a variable name no other test uses, set before any reader.
+    unsafe { std::env::set_var("TERRAFIX_PROFILE_TEST_TOKEN", "t0k") };
+    let yaml = "name: t\nheaders:\n  Authorization: Bearer ${TERRAFIX_PROFILE_TEST_TOKEN}\n  X-Team: sre\nrequest_timeout: 30s\nconnect_timeout: 2s\nconfigure_target: false\nphases:\n  - name: p\n    behaviour: throughput\n    users: 1\n    duration: 5s\n    request_timeout: 1s\n";
+    let p = profile::parse_str(yaml, "t", "t.yaml").unwrap();
+    assert_eq!(
+        p.target.headers,
+        [("Authorization".to_string(), "Bearer t0k".to_string()), ("X-Team".to_string(), "sre".to_string())]
+    );
+    assert_eq!(p.target.request_timeout, Some(Duration::from_secs(30)));
+    assert_eq!(p.target.connect_timeout, Some(Duration::from_secs(2)));
+    assert!(!p.target.configure_target);
+    assert_eq!(p.phases[0].timeouts.request, Some(Duration::from_secs(1)));
+    let defaults = profile::parse_str(
+        "name: d\nphases:\n  - {name: p, behaviour: throughput, users: 1, duration: 5s}\n",
+        "d",
+        "d.yaml",
+    )
+    .unwrap();
+    assert!(defaults.target.configure_target, "profiles configure their target unless told not to");
+
+    let bad_name = yaml.replace("X-Team", "X Team");
+    let err = profile::parse_str(&bad_name, "t", "t.yaml").unwrap_err();
+    assert!(err.message.starts_with("t.yaml:"), "{err}");
+    assert!(err.message.contains("X Team"), "{err}");
+    let unset = yaml.replace("TERRAFIX_PROFILE_TEST_TOKEN", "TERRAFIX_PROFILE_SURELY_UNSET");
+    let err = profile::parse_str(&unset, "t", "t.yaml").unwrap_err();
+    assert!(err.message.contains("TERRAFIX_PROFILE_SURELY_UNSET is not set"), "{err}");
+    let zero = yaml.replace("request_timeout: 1s", "request_timeout: 0s");
+    assert!(profile::parse_str(&zero, "t", "t.yaml").unwrap_err().message.contains("zero"));
+}

@@ -82,8 +82,12 @@ async fn csv_headers_and_summary_schema() {
             "experiments",
             "thresholds",
             "notes",
+            "connection",
+            "restore",
         ])
     );
+    assert_eq!(json["restore"]["restored"], true, "the embedded target is put back too");
+    assert_eq!(json["connection"]["tls"], "http");
     let phase = &json["experiments"][0];
     for seed_key in ["name", "status", "config", "summary"] {
         assert!(phase.get(seed_key).is_some(), "seed key {seed_key} missing");

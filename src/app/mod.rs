@@ -24,7 +24,10 @@ pub fn is_usage_error(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.is::<UsageError>()
             || e.is::<crate::profile::ProfileError>()
-            || matches!(e.downcast_ref(), Some(crate::experiment::RunError::OutputFolder { .. }))
+            || matches!(
+                e.downcast_ref(),
+                Some(crate::experiment::RunError::OutputFolder { .. } | crate::experiment::RunError::Tls(_))
+            )
     })
 }
 

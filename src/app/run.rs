@@ -87,7 +87,7 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
-    let target_options = target_options(args)?;
+    let target_options = target_options(args, &profile.target)?;
     Ok(RunRequest {
         docker: Default::default(),
         target_options,
@@ -100,8 +100,8 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
 }
 
 /// TLS trust, timeouts, headers and `--no-configure`, checked.
-fn target_options(args: &RunArgs) -> anyhow::Result<TargetOptions> {
-    let mut options = TargetOptions::default();
+fn target_options(args: &RunArgs, from_profile: &profile::TargetSettings) -> anyhow::Result<TargetOptions> {
+    let mut options = TargetOptions::from_profile(from_profile);
     let duration = |flag: &str, text: &str| {
         profile::parse_duration(text)
             .ok()
@@ -117,7 +117,8 @@ fn target_options(args: &RunArgs) -> anyhow::Result<TargetOptions> {
         options.connect_timeout = duration("connect-timeout", text)?;
     }
     for header in &args.headers {
-        options.headers.push(profile::parse_header(header).map_err(UsageError)?);
+        let (name, value) = profile::parse_header(header).map_err(UsageError)?;
+        options.set_header(name, value);
     }
     options.tls = match (&args.ca_cert, args.insecure) {
         (Some(path), _) => {
@@ -128,7 +129,9 @@ fn target_options(args: &RunArgs) -> anyhow::Result<TargetOptions> {
         (None, true) => TlsTrust::Insecure,
         (None, false) => TlsTrust::PublicRoots,
     };
-    options.configure_target = !args.no_configure;
+    if args.no_configure {
+        options.configure_target = false;
+    }
     Ok(options)
 }
 
@@ -258,6 +261,28 @@ fn print_table(summary: &RunSummary) {
             "{}: {} batch items failed inside HTTP 200 answers (not in `failed`)",
             p.name, p.batch_items_failed
         );
+    }
+    for p in &summary.experiments {
+        if p.connections.connects > 0 || p.connections.failed > 0 {
+            println!(
+                "{}: {} connects ({} failed), connect{} p50 {:.1} ms p99 {:.1} ms",
+                p.name,
+                p.connections.connects,
+                p.connections.failed,
+                if summary.connection.tls.starts_with("https") { "+TLS" } else { "" },
+                p.connections.p50_ms,
+                p.connections.p99_ms
+            );
+        }
+        for reason in &p.settings_not_applied {
+            println!("{}: server setting {reason}", p.name);
+        }
+    }
+    if summary.connection.insecure {
+        println!("connection: {}", summary.connection.tls);
+    }
+    if let Some(restore) = &summary.restore {
+        println!("target: {}", restore.message);
     }
     for t in &summary.thresholds {
         println!(

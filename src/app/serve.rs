@@ -43,13 +43,13 @@ fn options_from(args: &ServeArgs) -> anyhow::Result<ServeOptions> {
         ))
         .into());
     }
-    if args.max_connections == 0 {
+    if args.max_connections == Some(0) {
         return Err(UsageError("--max-connections 0: the server needs at least one".into()).into());
     }
     Ok(ServeOptions {
         tls,
         header_read_timeout: std::time::Duration::from_secs_f64(args.header_timeout_s),
-        max_connections: args.max_connections,
+        max_connections: args.max_connections.unwrap_or_else(mock::default_max_connections),
     })
 }
 

@@ -34,6 +34,7 @@ impl Totals {
 pub struct FailureTotals {
     pub count: u64,
     pub first_message: String,
+    pub messages: super::recorder::Messages,
     pub first_seen: SystemTime,
     pub last_seen: SystemTime,
 }
@@ -91,10 +92,12 @@ impl PhaseTotals {
                     .and_modify(|t| {
                         t.count += f.count;
                         t.last_seen = t.last_seen.max(f.last_seen);
+                        t.messages.merge(&f.messages);
                     })
                     .or_insert(FailureTotals {
                         count: f.count,
                         first_message: f.first_message,
+                        messages: f.messages,
                         first_seen: f.first_seen,
                         last_seen: f.last_seen,
                     });
@@ -145,4 +148,77 @@ impl PhaseTotals {
 /// Locust's percentile columns for a histogram, in ms.
 pub fn locust_percentiles(h: &LatencyHistogram) -> [f64; 11] {
     LOCUST_QUANTILES.map(|q| h.quantile_ms(q))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::recorder::{FailureWindow, MAX_MESSAGES, Messages, NameWindow};
+
+    fn shard(latencies_ms: &[u64], failures: &[&str]) -> Window {
+        let mut w = Window::default();
+        let mut name = NameWindow::default();
+        for ms in latencies_ms {
+            name.latency.record(Duration::from_millis(*ms));
+            name.requests += 1;
+        }
+        name.failures = failures.len() as u64;
+        w.names[1].insert("/webhook".to_string(), name);
+        let now = SystemTime::now();
+        let mut messages = Messages::default();
+        for m in failures {
+            messages.add(m, 1);
+        }
+        if let Some(first) = failures.first() {
+            w.failures.insert(
+                (("POST", "/webhook".to_string()), FailureKind::Connection),
+                FailureWindow {
+                    count: failures.len() as u64,
+                    first_message: first.to_string(),
+                    messages,
+                    first_seen: now,
+                    last_seen: now,
+                },
+            );
+        }
+        w.dropped = 1;
+        w
+    }
+
+    #[test]
+    fn absorb_merges_shards_exactly_and_keeps_distinct_messages() {
+        let mut totals = PhaseTotals::default();
+        let tick = totals.absorb(vec![
+            shard(&[10, 20, 30], &["connection refused", "connection refused"]),
+            shard(&[40, 50], &["connection reset by peer"]),
+        ]);
+        assert_eq!(tick.all.requests, 5);
+        assert_eq!(totals.all.requests, 5);
+        assert_eq!(totals.all.failures, 3);
+        assert_eq!(totals.dropped, 2);
+        assert_eq!(totals.all.latency.count(), 5);
+        assert!((totals.all.latency.quantile_ms(1.0) - 50.0).abs() < 0.5);
+        let f = totals.failures.values().next().unwrap();
+        assert_eq!(f.count, 3);
+        assert_eq!(
+            f.messages.distinct,
+            vec![("connection refused".to_string(), 2), ("connection reset by peer".to_string(), 1)]
+        );
+        // A second tick adds to the same rows.
+        totals.absorb(vec![shard(&[60], &["connection refused"])]);
+        assert_eq!(totals.all.requests, 6);
+        assert_eq!(totals.failures.values().next().unwrap().messages.distinct[0].1, 3);
+    }
+
+    #[test]
+    fn messages_are_bounded() {
+        let mut m = Messages::default();
+        for i in 0..(MAX_MESSAGES + 5) {
+            m.add(&format!("m{i}"), 2);
+        }
+        assert_eq!(m.distinct.len(), MAX_MESSAGES);
+        assert_eq!(m.others, 10);
+    }
 }

@@ -72,10 +72,14 @@ pub struct HttpClient {
 }
 
 struct Target {
-    /// Addresses the URL's host resolved to (tried in order on connect).
-    addrs: Vec<SocketAddr>,
-    /// Why resolution failed, reported on every request instead of connecting.
-    resolve_error: Option<String>,
+    /// The URL's host and port, resolved (asynchronously) at the first connect and again
+    /// when connecting to every known address fails: a service behind a load balancer
+    /// changes addresses.
+    host_name: String,
+    port: u16,
+    addrs: Mutex<Resolved>,
+    /// Why the client cannot work at all (TLS setup), reported on every request.
+    setup_error: Option<String>,
     host: HeaderValue,
     /// Base path without a trailing slash ("" for most targets).
     base_path: String,
@@ -100,17 +104,13 @@ impl HttpClient {
     pub fn with_options(base_url: &Url, options: &ClientOptions) -> Self {
         let host = base_url.host_str().unwrap_or("127.0.0.1").to_string();
         let port = base_url.port_or_known_default().unwrap_or(80);
-        let (addrs, resolve_error) = match std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port)) {
-            Ok(a) => (a.collect::<Vec<_>>(), None),
-            Err(e) => (Vec::new(), Some(format!("cannot resolve {host}: {e}"))),
-        };
         let authority = match base_url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.clone(),
         };
         let host_header =
             HeaderValue::from_str(&authority).unwrap_or_else(|_| HeaderValue::from_static("localhost"));
-        let mut resolve_error = resolve_error;
+        let mut setup_error = None;
         let tls = if base_url.scheme() == "https" {
             let tls = match &options.tls {
                 Some(t) => Ok(t.clone()),
@@ -119,7 +119,7 @@ impl HttpClient {
             match tls.and_then(|t| Ok((t.connector(), server_name(&host)?))) {
                 Ok(pair) => Some(pair),
                 Err(e) => {
-                    resolve_error = Some(e);
+                    setup_error = Some(e);
                     None
                 }
             }
@@ -133,8 +133,10 @@ impl HttpClient {
             .collect();
         Self {
             inner: Arc::new(Target {
-                addrs,
-                resolve_error,
+                host_name: host.clone(),
+                port,
+                addrs: Mutex::new(Resolved::default()),
+                setup_error,
                 host: host_header,
                 base_path: base_url.path().trim_end_matches('/').to_string(),
                 timeout: options.request_timeout,
@@ -144,6 +146,50 @@ impl HttpClient {
                 idle: Mutex::new(Vec::new()),
                 connect_stats: Mutex::new(ConnectStats::default()),
             }),
+        }
+    }
+
+    /// The same target with other timeouts (a phase's own), with its own connections.
+    pub fn with_timeouts(&self, request: Option<Duration>, connect: Option<Duration>) -> HttpClient {
+        if request.is_none() && connect.is_none() {
+            return self.clone();
+        }
+        let t = &self.inner;
+        HttpClient {
+            inner: Arc::new(Target {
+                host_name: t.host_name.clone(),
+                port: t.port,
+                addrs: Mutex::new(t.addrs.lock().map(|r| r.clone()).unwrap_or_default()),
+                setup_error: t.setup_error.clone(),
+                host: t.host.clone(),
+                base_path: t.base_path.clone(),
+                timeout: request.unwrap_or(t.timeout),
+                connect_timeout: connect.unwrap_or(t.connect_timeout),
+                tls: t.tls.clone(),
+                headers: t.headers.clone(),
+                idle: Mutex::new(Vec::new()),
+                connect_stats: Mutex::new(ConnectStats::default()),
+            }),
+        }
+    }
+
+    /// For an https target: one TLS handshake, so a certificate problem is reported before
+    /// any load. A target that cannot be reached at all is not an error here (the run counts
+    /// its connection errors, as for http).
+    pub async fn check_tls(&self) -> Result<(), String> {
+        let target = &self.inner;
+        let Some((connector, name)) = &target.tls else { return Ok(()) };
+        if let Some(e) = &target.setup_error {
+            return Err(e.clone());
+        }
+        let Ok(Ok(tcp)) = tokio::time::timeout(target.connect_timeout, connect_tcp(target)).await else {
+            return Ok(());
+        };
+        let host = target.host.to_str().unwrap_or("the target");
+        match tokio::time::timeout(target.connect_timeout, connector.connect(name.clone(), tcp)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(explain_handshake_error(&e, host)),
+            Err(_) => Ok(()),
         }
     }
 
@@ -272,7 +318,7 @@ impl Connection {
         }
         if self.live.is_none() {
             let target = &self.client.inner;
-            if let Some(e) = &target.resolve_error {
+            if let Some(e) = &target.setup_error {
                 return Err(e.clone());
             }
             let started = std::time::Instant::now();
@@ -397,23 +443,7 @@ impl Connection {
 
 /// TCP to the first address that answers, then TLS when the target is https.
 async fn open_stream(target: &Target) -> Result<Stream, String> {
-    let mut last = String::from("no address to connect to");
-    let mut tcp = None;
-    // Start at a different address each time, so connections spread over all of them.
-    let offset = NEXT_ADDR.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let count = target.addrs.len();
-    for i in 0..count {
-        let addr = target.addrs[(offset + i) % count];
-        match TcpStream::connect(addr).await {
-            Ok(s) => {
-                tcp = Some(s);
-                break;
-            }
-            Err(e) => last = format!("{addr}: {e}"),
-        }
-    }
-    let tcp = tcp.ok_or(last)?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = connect_tcp(target).await?;
     match &target.tls {
         None => Ok(Either::Left(tcp)),
         Some((connector, name)) => {
@@ -423,6 +453,70 @@ async fn open_stream(target: &Target) -> Result<Stream, String> {
             Ok(Either::Right(Box::new(tls)))
         }
     }
+}
+
+/// The addresses last resolved, and when.
+#[derive(Clone, Debug, Default)]
+struct Resolved {
+    addrs: Arc<Vec<SocketAddr>>,
+    at: Option<std::time::Instant>,
+}
+
+/// Looks the host up (getaddrinfo on tokio's blocking pool, so no worker thread stalls)
+/// and keeps the answer for the next connects.
+async fn resolve(target: &Target) -> Result<Arc<Vec<SocketAddr>>, String> {
+    let host = target.host_name.trim_start_matches('[').trim_end_matches(']');
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, target.port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    if found.is_empty() {
+        return Err(format!("{host} resolved to no address"));
+    }
+    let found = Arc::new(found);
+    if let Ok(mut slot) = target.addrs.lock() {
+        *slot = Resolved { addrs: found.clone(), at: Some(std::time::Instant::now()) };
+    }
+    Ok(found)
+}
+
+/// TCP to one of the host's addresses: each connect starts at the next address, so the
+/// connections spread over all of them.
+async fn connect_tcp(target: &Target) -> Result<TcpStream, String> {
+    let known = target.addrs.lock().map(|r| r.clone()).unwrap_or_default();
+    let addrs = match known.at {
+        None => resolve(target).await?,
+        Some(_) => known.addrs.clone(),
+    };
+    match connect_any(&addrs).await {
+        Ok(tcp) => Ok(tcp),
+        Err(last) => {
+            // Every known address failed: the host may have moved. Look again, at most once a second.
+            if known.at.is_some_and(|t| t.elapsed() >= Duration::from_secs(1))
+                && let Ok(fresh) = resolve(target).await
+                && fresh != addrs
+            {
+                return connect_any(&fresh).await;
+            }
+            Err(last)
+        }
+    }
+}
+
+async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, String> {
+    let mut last = String::from("no address to connect to");
+    let offset = NEXT_ADDR.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    for i in 0..addrs.len() {
+        let addr = addrs[(offset + i) % addrs.len()];
+        match TcpStream::connect(addr).await {
+            Ok(tcp) => {
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = format!("{addr}: {e}"),
+        }
+    }
+    Err(last)
 }
 
 static NEXT_ADDR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

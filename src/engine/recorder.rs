@@ -46,8 +46,41 @@ pub struct NameWindow {
 pub struct FailureWindow {
     pub count: u64,
     pub first_message: String,
+    /// Distinct messages with their counts, first seen first (at most `MAX_MESSAGES`).
+    pub messages: Messages,
     pub first_seen: SystemTime,
     pub last_seen: SystemTime,
+}
+
+/// How many distinct messages one (name, kind) keeps; the rest are only counted.
+pub const MAX_MESSAGES: usize = 8;
+
+/// Distinct failure messages with counts, bounded: "connection refused" and "connection
+/// reset" under the same kind stay apart instead of the first hiding the second.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Messages {
+    pub distinct: Vec<(String, u64)>,
+    /// Occurrences whose message did not fit in `distinct`.
+    pub others: u64,
+}
+
+impl Messages {
+    pub fn add(&mut self, message: &str, count: u64) {
+        if let Some(entry) = self.distinct.iter_mut().find(|(m, _)| m == message) {
+            entry.1 += count;
+        } else if self.distinct.len() < MAX_MESSAGES {
+            self.distinct.push((message.to_string(), count));
+        } else {
+            self.others += count;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Messages) {
+        for (message, count) in &other.distinct {
+            self.add(message, *count);
+        }
+        self.others += other.others;
+    }
 }
 
 /// Everything recorded by one shard since the last tick.
@@ -174,10 +207,12 @@ fn note_failure(w: &mut Window, method: &'static str, name: &str, kind: FailureK
         .and_modify(|f| {
             f.count += 1;
             f.last_seen = now;
+            f.messages.add(message, 1);
         })
         .or_insert_with(|| FailureWindow {
             count: 1,
             first_message: message.to_string(),
+            messages: Messages { distinct: vec![(message.to_string(), 1)], others: 0 },
             first_seen: now,
             last_seen: now,
         });

@@ -23,6 +23,7 @@ pub fn step_phase(search: &CapacitySearch, step_no: usize, rate: f64) -> Phase {
         repo_size: search.repo_size,
         server: search.server.clone(),
         thresholds: Thresholds::default(),
+        timeouts: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod capacity;
 mod control;
+pub use control::ControlClient;
 mod docker_target;
 mod phase_run;
 mod results;
@@ -95,6 +96,26 @@ pub struct TargetOptions {
     pub headers: Vec<(String, String)>,
     /// False: send neither `/configure` nor `/stats/reset` (a service that must not be touched).
     pub configure_target: bool,
+}
+
+impl TargetOptions {
+    /// The profile's `headers:`, timeouts and `configure_target:` over the defaults.
+    pub fn from_profile(settings: &crate::profile::TargetSettings) -> TargetOptions {
+        let defaults = TargetOptions::default();
+        TargetOptions {
+            tls: defaults.tls,
+            request_timeout: settings.request_timeout.unwrap_or(defaults.request_timeout),
+            connect_timeout: settings.connect_timeout.unwrap_or(defaults.connect_timeout),
+            headers: settings.headers.clone(),
+            configure_target: settings.configure_target,
+        }
+    }
+
+    /// Adds or replaces a header (names compare without case).
+    pub fn set_header(&mut self, name: String, value: String) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        self.headers.push((name, value));
+    }
 }
 
 impl Default for TargetOptions {
@@ -202,6 +223,9 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    /// An https target whose certificate or TLS setup fails: a usage error (exit 2).
+    #[error("{0}")]
+    Tls(String),
     #[error("{0}")]
     Other(String),
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
-use super::control::{ControlClient, server_view};
+use super::control::{ControlClient, TargetSettings, server_view};
 use super::results::{
     dedup_report, failure_stats, judge, latency_stats, phase_config, phase_files, request_stats, rfc3339,
     seed_summary, write_phase_csvs,
@@ -28,8 +28,13 @@ pub struct RunContext {
     pub dir: PathBuf,
     pub client: HttpClient,
     pub control_client: ControlClient,
-    /// The server's own settings at run start (see `control::settings_baseline`).
-    pub baseline: serde_json::Map<String, Value>,
+    /// The server's own settings at run start and the keys it knows (see `control`).
+    pub target_settings: TargetSettings,
+    /// False with `--no-configure`: neither `/configure` nor `/stats/reset` is sent.
+    pub configure_target: bool,
+    /// What the status poller saw happen to the target (stopped answering, came back),
+    /// taken by the phase that was running.
+    pub target_events: Arc<Mutex<Vec<String>>>,
     pub events: mpsc::Sender<Event>,
     pub snapshots: watch::Sender<Snapshot>,
     pub server_counters: Arc<Mutex<Option<ServerCounters>>>,
@@ -61,12 +66,45 @@ impl RunContext {
     }
 
     /// The settings sent before a phase: the run's baseline with the phase's own on top.
-    fn settings_for(&self, phase: &Phase) -> Value {
-        let mut merged = self.baseline.clone();
+    fn settings_for(&self, phase: &Phase) -> serde_json::Map<String, Value> {
+        let mut merged = self.target_settings.original.clone();
         if let Value::Object(own) = phase.server.to_json() {
             merged.extend(own);
         }
-        Value::Object(merged)
+        merged
+    }
+
+    /// Sends the phase's settings (only what the target knows) and resets its counters;
+    /// returns each setting of the phase that did not reach the target, with the reason,
+    /// and notes on what else went wrong.
+    async fn prepare_target(&self, phase: &Phase) -> (Vec<String>, Vec<String>) {
+        let own = match phase.server.to_json() {
+            Value::Object(own) => own,
+            _ => serde_json::Map::new(),
+        };
+        let mut not_applied = Vec::new();
+        let mut notes = Vec::new();
+        if !self.configure_target {
+            not_applied.extend(
+                own.iter()
+                    .map(|(k, v)| format!("{k}={v}: not applied (the run does not configure the target)")),
+            );
+            return (not_applied, notes);
+        }
+        let (accepted, refused) = self.target_settings.split(&self.settings_for(phase));
+        not_applied
+            .extend(refused.into_iter().filter(|r| own.keys().any(|k| r.starts_with(&format!("{k}=")))));
+        if !accepted.is_empty()
+            && let Err(e) = self.control_client.configure(&Value::Object(accepted)).await
+        {
+            self.warn(format!("phase {}: server settings not applied: {e}", phase.name)).await;
+            not_applied.extend(own.iter().map(|(k, v)| format!("{k}={v}: not applied ({e})")));
+        }
+        if let Err(e) = self.control_client.reset_stats().await {
+            self.warn(format!("phase {}: server counters not reset: {e}", phase.name)).await;
+            notes.push(format!("server counters not reset ({e}): the server view counts earlier phases too"));
+        }
+        (not_applied, notes)
     }
 
     pub async fn run_phase(&self, index: usize, phase: &Phase) -> PhaseOutcome {
@@ -75,15 +113,14 @@ impl RunContext {
         if let Err(e) = std::fs::create_dir_all(&suite_dir) {
             self.warn(format!("cannot create {}: {e}", suite_dir.display())).await;
         }
-        let settings = self.settings_for(phase);
-        if settings.as_object().is_some_and(|m| !m.is_empty())
-            && let Err(e) = self.control_client.configure(&settings).await
-        {
-            self.warn(format!("phase {}: server settings not applied: {e}", phase.name)).await;
+        let (settings_not_applied, mut notes) = self.prepare_target(phase).await;
+        for reason in &settings_not_applied {
+            self.warn(format!("phase {}: {reason}", phase.name)).await;
         }
-        if let Err(e) = self.control_client.reset_stats().await {
-            self.warn(format!("phase {}: server counters not reset: {e}", phase.name)).await;
-        }
+        let client = self.client.with_timeouts(phase.timeouts.request, phase.timeouts.connect);
+        // Connects before the phase belong to no phase.
+        let _ = client.take_connect_stats();
+        self.take_target_events();
         self.send(Event::PhaseStarted { index, name: phase.name.clone(), planned: phase.duration }).await;
 
         let mut sink = self.sink_for(index, phase, &files).await;
@@ -99,12 +136,17 @@ impl RunContext {
         };
         let spec = PhaseSpec { phase: phase.clone(), seed: self.seed, lockstep_start: self.lockstep_start };
         let steer = Some(self.control.steer.subscribe());
-        let result = run_phase_steered(&spec, &self.client, &phase_stop, &mut sink, steer).await;
+        let result = run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await;
         phase_stop.cancel();
         let _ = skip_watch.await;
 
         let status_doc = self.control_client.status().await;
         let server = status_doc.as_ref().map(server_view);
+        if server.is_none() {
+            notes.push("server view unavailable: the target did not answer GET /status".into());
+        }
+        notes.extend(self.take_target_events());
+        let connects = client.take_connect_stats();
         let seconds = result.ran_for.as_secs_f64();
         if let Err(e) = write_phase_csvs(&self.dir, &files, &result.totals, seconds) {
             self.warn(e.to_string()).await;
@@ -142,11 +184,24 @@ impl RunContext {
             server,
             thresholds: judge(&phase.name, &phase.thresholds, all, seconds),
             files,
+            connections: crate::metrics::summary::ConnectReport {
+                connects: connects.connects,
+                failed: connects.failed,
+                p50_ms: connects.time.quantile_ms(0.5),
+                p99_ms: connects.time.quantile_ms(0.99),
+                max_ms: connects.time.max_ms(),
+            },
+            settings_not_applied,
+            notes,
             changes: result.changes.clone(),
         };
         self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
         let steady_ok_rps = if sink.steady_s > 0.0 { sink.steady_ok as f64 / sink.steady_s } else { 0.0 };
         PhaseOutcome { summary, all: result.totals.all, seconds, steady_ok_rps }
+    }
+
+    fn take_target_events(&self) -> Vec<String> {
+        self.target_events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default()
     }
 
     async fn sink_for(

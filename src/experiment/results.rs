@@ -10,8 +10,8 @@ use crate::engine::PhaseResult;
 use crate::engine::aggregate::{PhaseTotals, Totals, locust_percentiles};
 use crate::metrics::LatencyHistogram;
 use crate::metrics::summary::{
-    DedupReport, FailureStat, LatencyStats, PhaseConfig, PhaseFiles, RequestStats, SeedSummary, ServerView,
-    ThresholdResult,
+    DedupReport, FailureStat, LatencyStats, MessageCount, PhaseConfig, PhaseFiles, RequestStats, SeedSummary,
+    ServerView, ThresholdResult,
 };
 use crate::profile::{Load, Phase, Thresholds};
 use crate::report::files::{
@@ -114,14 +114,23 @@ pub fn write_phase_csvs(
         &rows,
         &stats_row("", "Aggregated", &totals.all, seconds),
     )?;
+    // Like Locust: one row per distinct message (the rest summed into one row).
     let failures: Vec<FailureRow> = totals
         .failures
         .iter()
-        .map(|((key, _kind), f)| FailureRow {
-            method: key.0.to_string(),
-            name: key.1.clone(),
-            error: f.first_message.clone(),
-            occurrences: f.count,
+        .flat_map(|((key, kind), f)| {
+            let row = |error: String, occurrences: u64| FailureRow {
+                method: key.0.to_string(),
+                name: key.1.clone(),
+                error,
+                occurrences,
+            };
+            let mut rows: Vec<FailureRow> =
+                f.messages.distinct.iter().map(|(m, n)| row(m.clone(), *n)).collect();
+            if f.messages.others > 0 {
+                rows.push(row(format!("{} (other messages)", kind.label()), f.messages.others));
+            }
+            rows
         })
         .collect();
     write_failures_csv(&run_dir.join(&files.failures_csv), &failures)?;
@@ -160,6 +169,13 @@ pub fn failure_stats(totals: &PhaseTotals) -> Vec<FailureStat> {
             count: f.count,
             first_seen: rfc3339(f.first_seen),
             last_seen: rfc3339(f.last_seen),
+            messages: f
+                .messages
+                .distinct
+                .iter()
+                .map(|(message, count)| MessageCount { message: message.clone(), count: *count })
+                .collect(),
+            other_messages: f.messages.others,
         })
         .collect()
 }

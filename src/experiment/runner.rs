@@ -8,15 +8,18 @@ use std::time::{Duration, SystemTime};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use super::control::{ControlClient, server_counters, settings_baseline};
+use super::control::{ControlClient, TargetSettings, server_counters};
 use super::phase_run::{PhaseOutcome, RunContext};
 use super::results::{judge, rfc3339};
 use super::target::{EmbeddedSampler, EmbeddedServer, unix_now_s};
 use super::{Event, PhasePlan, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
 use crate::engine::aggregate::Totals;
-use crate::engine::http::HttpClient;
+use crate::engine::http::{ClientOptions, HttpClient};
+use crate::engine::tls::{ClientTls, TlsTrust};
 use crate::metrics::ServerCounters;
-use crate::metrics::summary::{PhaseStatus, RunStatus, RunSummary, SUMMARY_FILE, SUMMARY_SCHEMA_VERSION};
+use crate::metrics::summary::{
+    ConnectionInfo, PhaseStatus, RestoreReport, RunStatus, RunSummary, SUMMARY_FILE, SUMMARY_SCHEMA_VERSION,
+};
 use crate::report::files::{ResourcesWriter, write_summary};
 
 /// How long a request may take before it counts as a timeout.
@@ -121,20 +124,48 @@ fn spawn_resource_sampler(
     }))
 }
 
-/// Polls `/status` once a second for the live server counters.
+/// Polls `/status` once a second for the live server counters, and notes when the
+/// target stops answering and when it is back (an outage leaves a trace in the summary).
 fn spawn_status_poller(
     client: ControlClient,
     into: Arc<Mutex<Option<ServerCounters>>>,
+    events: Arc<Mutex<Vec<String>>>,
+    run_start_unix_s: f64,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
+        // Only a target that answered once can go away: one without /status never did.
+        let mut down_since: Option<f64> = None;
+        let mut answered_once = false;
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
                 _ = stop.cancelled() => break,
             }
-            let counters = client.status().await.map(|s| server_counters(&s));
+            let status = client.status().await;
+            let at = unix_now_s() - run_start_unix_s;
+            let note = match (&status, down_since, answered_once) {
+                (Some(_), Some(since), _) => {
+                    down_since = None;
+                    Some(format!(
+                        "target answered /status again at +{at:.0} s, after {:.0} s without",
+                        at - since
+                    ))
+                }
+                (None, None, true) => {
+                    down_since = Some(at);
+                    Some(format!("target stopped answering /status at +{at:.0} s"))
+                }
+                _ => None,
+            };
+            answered_once |= status.is_some();
+            if let Some(note) = note
+                && let Ok(mut list) = events.lock()
+            {
+                list.push(note);
+            }
+            let counters = status.map(|s| server_counters(&s));
             if let Ok(mut slot) = into.lock() {
                 *slot = counters;
             }
@@ -159,14 +190,45 @@ pub async fn run(
             return Err(e);
         }
     };
-    let control_client = ControlClient::new(target.url.clone());
+    let options = &request.target_options;
+    let tls = match target.url.scheme() {
+        "https" => match ClientTls::new(options.tls.clone(), false) {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                let _ = std::fs::remove_dir(&dir);
+                return Err(RunError::Tls(e.to_string()));
+            }
+        },
+        _ => None,
+    };
+    let client_options = ClientOptions {
+        request_timeout: options.request_timeout,
+        connect_timeout: options.connect_timeout,
+        tls: tls.clone(),
+        headers: options.headers.clone(),
+    };
+    let client = HttpClient::with_options(&target.url, &client_options);
+    if let Some(tls) = &tls {
+        // A certificate problem is a setup error: say what and which flag, before any load.
+        if let Err(e) = client.check_tls().await {
+            let _ = std::fs::remove_dir(&dir);
+            return Err(RunError::Tls(e));
+        }
+        if tls.is_insecure() {
+            let _ = channels
+                .events
+                .send(Event::Warning(format!("--insecure: the certificate of {} is NOT checked", target.url)))
+                .await;
+        }
+    }
+    let control_client = ControlClient::with_options(target.url.clone(), tls.as_ref(), &options.headers);
     let mut notes = Vec::new();
     if let Err(e) = control_client.wait_healthy(HEALTH_WAIT).await {
         let note = format!("{e}; the run goes on and counts the errors");
         notes.push(note.clone());
         let _ = channels.events.send(Event::Warning(note)).await;
     }
-    let baseline = settings_baseline(control_client.status().await.as_ref());
+    let target_settings = TargetSettings::from_status(control_client.status().await.as_ref());
 
     let capacity_steps = profile.capacity.as_ref().map(capacity::max_steps).unwrap_or(0);
     let phase_count = profile.phases.len() + capacity_steps;
@@ -187,15 +249,23 @@ pub async fn run(
 
     let background_stop = CancellationToken::new();
     let server_counters = Arc::new(Mutex::new(None));
-    let poller =
-        spawn_status_poller(control_client.clone(), server_counters.clone(), background_stop.clone());
+    let target_events = Arc::new(Mutex::new(Vec::new()));
+    let poller = spawn_status_poller(
+        control_client.clone(),
+        server_counters.clone(),
+        target_events.clone(),
+        run_start_unix_s,
+        background_stop.clone(),
+    );
     let sampler = spawn_resource_sampler(&mut target, &dir, channels.events.clone(), background_stop.clone());
 
     let ctx = RunContext {
         dir: dir.clone(),
-        client: HttpClient::new(&target.url, REQUEST_TIMEOUT),
+        client,
         control_client,
-        baseline,
+        target_settings,
+        configure_target: options.configure_target,
+        target_events,
         events: channels.events.clone(),
         snapshots: channels.snapshots.clone(),
         server_counters,
@@ -225,6 +295,8 @@ pub async fn run(
         thresholds: Vec::new(),
         capacity: None,
         notes,
+        connection: connection_info(&target.url, tls.as_ref(), options),
+        restore: None,
     };
     // From here on the folder describes itself: a killed run leaves `running` behind.
     if let Err(e) = write_summary(&dir.join(SUMMARY_FILE), &summary) {
@@ -259,6 +331,17 @@ pub async fn run(
     if let Some(s) = sampler {
         let _ = s.await;
     }
+    for phase in &summary.experiments {
+        summary.notes.extend(phase.notes.iter().map(|n| format!("phase {}: {n}", phase.name)));
+    }
+    if ctx.configure_target && !summary.experiments.is_empty() {
+        let report = restore_target(&ctx).await;
+        let _ = channels.events.send(Event::Environment(report.message.clone())).await;
+        if !report.restored {
+            summary.notes.push(report.message.clone());
+        }
+        summary.restore = Some(report);
+    }
 
     finish(&mut summary, &outcomes, profile, &control);
     write_summary(&dir.join(SUMMARY_FILE), &summary)
@@ -269,6 +352,79 @@ pub async fn run(
         .send(Event::RunFinished { summary: Box::new(summary.clone()), dir: dir.clone() })
         .await;
     Ok((summary, dir))
+}
+
+/// How the run reached its target, for the summary (header values never appear).
+fn connection_info(
+    url: &url::Url,
+    tls: Option<&ClientTls>,
+    options: &super::TargetOptions,
+) -> ConnectionInfo {
+    let tls_text = match tls.map(|t| &t.trust) {
+        None => "http".to_string(),
+        Some(TlsTrust::PublicRoots) => "https (verified against the public roots)".into(),
+        Some(TlsTrust::WithCa(path)) => format!("https (verified, CA from {})", path.display()),
+        Some(TlsTrust::Insecure) => format!("https to {url} (INSECURE: certificate not checked)"),
+    };
+    ConnectionInfo {
+        tls: tls_text,
+        insecure: tls.is_some_and(ClientTls::is_insecure),
+        headers: options.headers.iter().map(|(n, _)| crate::profile::shown_header(n)).collect(),
+        request_timeout_s: options.request_timeout.as_secs_f64(),
+        connect_timeout_s: options.connect_timeout.as_secs_f64(),
+        configure_target: options.configure_target,
+    }
+}
+
+/// Puts back the settings the target had at the start, and checks it took them.
+async fn restore_target(ctx: &RunContext) -> RestoreReport {
+    let original = ctx.target_settings.original.clone();
+    if !ctx.target_settings.reported {
+        let left_at = ctx.control_client.settings().await.map(serde_json::Value::Object).unwrap_or_default();
+        return RestoreReport {
+            restored: false,
+            original: serde_json::Value::Null,
+            left_at,
+            message: "the target did not report its settings at the start (no `config` in /status), so they \
+                      could not be put back; it keeps what the last phase sent"
+                .into(),
+        };
+    }
+    let sent = if original.is_empty() {
+        Ok(serde_json::Value::Null)
+    } else {
+        ctx.control_client.configure(&serde_json::Value::Object(original.clone())).await
+    };
+    let now = ctx.control_client.settings().await.unwrap_or_default();
+    let matches = original.iter().all(|(k, v)| now.get(k).is_some_and(|n| same_setting(n, v)));
+    let shown = |m: &serde_json::Map<String, serde_json::Value>| {
+        m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    };
+    let message = match (&sent, matches) {
+        (Ok(_), true) => format!("target restored to its settings at the start ({})", shown(&original)),
+        (Err(e), _) => {
+            format!("could not restore the target's settings ({e}); it was left at {}", shown(&now))
+        }
+        (Ok(_), false) => format!(
+            "the target did not take back its settings at the start ({}); it is at {}",
+            shown(&original),
+            shown(&now)
+        ),
+    };
+    RestoreReport {
+        restored: sent.is_ok() && matches,
+        original: serde_json::Value::Object(original),
+        left_at: serde_json::Value::Object(now),
+        message,
+    }
+}
+
+/// Numbers compare as numbers (`5` and `5.0` are the same setting).
+fn same_setting(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
+        _ => a == b,
+    }
 }
 
 /// Records containers of the Docker target that stopped running (once each).

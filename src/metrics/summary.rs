@@ -59,6 +59,49 @@ pub struct RunSummary {
     /// Things worth knowing that are not numbers: a container that died, a target that went away.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// How the target was reached: TLS trust, extra header names (values never), timeouts.
+    #[serde(default)]
+    pub connection: ConnectionInfo,
+    /// Whether the target's settings were put back as they were found at the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreReport>,
+}
+
+/// How the run talked to its target.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionInfo {
+    /// `http`, `https (verified)`, `https (CA from FILE)` or `https (INSECURE: certificate not checked)`.
+    pub tls: String,
+    /// True with `--insecure`: the numbers came from a server whose identity was not checked.
+    pub insecure: bool,
+    /// Extra headers as `Name: ***`.
+    pub headers: Vec<String>,
+    pub request_timeout_s: f64,
+    pub connect_timeout_s: f64,
+    /// False with `--no-configure`: neither `/configure` nor `/stats/reset` was sent.
+    pub configure_target: bool,
+}
+
+/// Putting the target's settings back after the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreReport {
+    /// True when the target answered with exactly the settings it had at the start.
+    pub restored: bool,
+    /// The settings found at the start (the keys this tool may change).
+    pub original: serde_json::Value,
+    /// What the target said it has after the restore (or after the run, if restoring failed).
+    pub left_at: serde_json::Value,
+    pub message: String,
+}
+
+/// Connections opened during a phase and how long connect (+ TLS handshake) took.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectReport {
+    pub connects: u64,
+    pub failed: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,6 +133,15 @@ pub struct PhaseSummary {
     pub server: Option<ServerView>,
     pub thresholds: Vec<ThresholdResult>,
     pub files: PhaseFiles,
+    /// Connects (and TLS handshakes) during the phase, apart from request latency.
+    #[serde(default)]
+    pub connections: ConnectReport,
+    /// Server settings of the phase that did not reach the target, each with the reason.
+    #[serde(default)]
+    pub settings_not_applied: Vec<String>,
+    /// What happened to the target during the phase (it stopped answering, came back).
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Live steering applied while the phase ran, in order (empty when nobody steered it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<PhaseChange>,
@@ -197,6 +249,17 @@ pub struct FailureStat {
     pub count: u64,
     pub first_seen: String,
     pub last_seen: String,
+    /// Each distinct message with its count (bounded; `other_messages` counts the rest).
+    #[serde(default)]
+    pub messages: Vec<MessageCount>,
+    #[serde(default)]
+    pub other_messages: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MessageCount {
+    pub message: String,
+    pub count: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -33,8 +33,23 @@ pub struct ServeOptions {
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        ServeOptions { tls: None, header_read_timeout: Duration::from_secs(30), max_connections: 10_000 }
+        ServeOptions {
+            tls: None,
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: default_max_connections(),
+        }
     }
+}
+
+/// 10,000, or fewer when the process may not open that many files: a cap above the file
+/// limit would let idle sockets use up every descriptor before the cap is reached.
+pub fn default_max_connections() -> usize {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes into the struct we pass and reads nothing else.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    let files = if ok { usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX) } else { 1024 };
+    // Room for the listener, Redis, logs and the runtime's own descriptors.
+    files.saturating_sub(64).clamp(16, 10_000)
 }
 
 /// A loaded certificate chain and key.

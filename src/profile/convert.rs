@@ -13,8 +13,8 @@ use super::raw::{
     RawServer, RawTask, RawThresholds, RawWait,
 };
 use super::types::{
-    BatchSize, Behaviour, CapacitySearch, Load, Phase, Profile, RepoSize, RepoSizeChoice, RequestKind,
-    ServerSettings, Task, Thresholds, WaitStrategy,
+    BatchSize, Behaviour, CapacitySearch, Load, Phase, PhaseTimeouts, Profile, RepoSize, RepoSizeChoice,
+    RequestKind, ServerSettings, TargetSettings, Task, Thresholds, WaitStrategy,
 };
 use super::values::RawBatchSize;
 
@@ -50,6 +50,21 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
         phases,
         thresholds: to_thresholds(&raw.thresholds),
         capacity: raw.capacity.map(|c| to_capacity(c.0, &resolve)),
+        target: TargetSettings {
+            // Checked at parse time; a variable unset since then reads as empty.
+            headers: raw
+                .headers
+                .map(|h| {
+                    h.0.0
+                        .into_iter()
+                        .map(|(n, v)| (n, super::headers::expand_env(&v).unwrap_or_default()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            request_timeout: raw.request_timeout.map(|d| d.0),
+            connect_timeout: raw.connect_timeout.map(|d| d.0),
+            configure_target: raw.configure_target.unwrap_or(true),
+        },
         name,
     }
 }
@@ -135,6 +150,10 @@ fn to_phase(raw: RawPhase, profile_name: &str, resolve: &dyn Fn(&str) -> Arc<Beh
         repo_size: raw.repo_size.map_or(DEFAULT_REPO_SIZE, to_repo_size),
         server: to_server(&raw.server),
         thresholds: to_thresholds(&raw.thresholds),
+        timeouts: PhaseTimeouts {
+            request: raw.request_timeout.map(|d| d.0),
+            connect: raw.connect_timeout.map(|d| d.0),
+        },
         name: raw.name.0,
     }
 }

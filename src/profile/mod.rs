@@ -205,6 +205,7 @@ fn load_all() -> Result<Profile, ProfileError> {
         phases,
         thresholds: Thresholds::default(),
         capacity: None,
+        target: first.target.clone(),
     })
 }
 

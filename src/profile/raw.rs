@@ -29,6 +29,25 @@ pub(crate) struct RawProfile {
     pub behaviours: BTreeMap<BehaviourKey, RawBehaviour>,
     pub phases: Option<NonEmpty<Checked<RawPhase>>>,
     pub capacity: Option<Checked<RawCapacity>>,
+    /// Extra request headers; values may hold `${VAR}`.
+    pub headers: Option<Checked<RawHeaders>>,
+    pub request_timeout: Option<PosDur>,
+    pub connect_timeout: Option<PosDur>,
+    pub configure_target: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct RawHeaders(pub BTreeMap<String, String>);
+
+impl Check for RawHeaders {
+    fn check(&self) -> Result<(), String> {
+        for (name, value) in &self.0 {
+            super::headers::check_name(name).map_err(|e| format!("headers: {e}"))?;
+            super::headers::expand_env(value).map_err(|e| format!("headers: {name}: {e}"))?;
+        }
+        Ok(())
+    }
 }
 
 impl Check for RawProfile {
@@ -227,6 +246,8 @@ pub(crate) struct RawPhase {
     pub server: RawServer,
     #[serde(default)]
     pub thresholds: RawThresholds,
+    pub request_timeout: Option<PosDur>,
+    pub connect_timeout: Option<PosDur>,
 }
 
 impl Check for RawPhase {

@@ -25,6 +25,38 @@ pub struct Profile {
     pub thresholds: Thresholds,
     /// Present in capacity profiles: the engine searches the arrival rate.
     pub capacity: Option<CapacitySearch>,
+    /// How to talk to the target (headers, timeouts, whether to configure it).
+    pub target: TargetSettings,
+}
+
+/// `headers:`, `request_timeout:`, `connect_timeout:` and `configure_target:` of a profile.
+/// Command-line flags override them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetSettings {
+    /// (name, value) with `${VAR}` already read from the environment.
+    pub headers: Vec<(String, String)>,
+    pub request_timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+    /// False: neither `/configure` nor `/stats/reset` is sent.
+    pub configure_target: bool,
+}
+
+impl Default for TargetSettings {
+    fn default() -> Self {
+        TargetSettings {
+            headers: Vec::new(),
+            request_timeout: None,
+            connect_timeout: None,
+            configure_target: true,
+        }
+    }
+}
+
+/// A phase's own timeouts (over the run's).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PhaseTimeouts {
+    pub request: Option<Duration>,
+    pub connect: Option<Duration>,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +74,7 @@ pub struct Phase {
     /// Sent with `POST /configure` before the phase starts.
     pub server: ServerSettings,
     pub thresholds: Thresholds,
+    pub timeouts: PhaseTimeouts,
 }
 
 #[derive(Clone, Debug, PartialEq)]

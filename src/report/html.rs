@@ -119,19 +119,53 @@ fn metadata(out: &mut String, s: &RunSummary) {
         ("Finished", esc(&s.finished_at)),
         ("Status", format!("{} — {verdict}", esc(&format!("{:?}", s.status).to_lowercase()))),
         ("Tool", esc(&format!("{} {}", s.tool, s.tool_version))),
+        ("Connection", connection_text(s)),
+        (
+            "Target settings",
+            esc(s.restore.as_ref().map_or(
+                if s.connection.configure_target { "not changed" } else { "left alone (--no-configure)" },
+                |r| r.message.as_str(),
+            )),
+        ),
     ];
     out.push_str("<h2>Run</h2>\n<table class=\"meta\">\n");
     for (k, v) in rows {
         let _ = writeln!(out, "<tr><th class=\"t\">{k}</th><td class=\"t\">{v}</td></tr>");
     }
     out.push_str("</table>\n");
-    if !s.notes.is_empty() {
+    let phase_notes: Vec<String> = s
+        .experiments
+        .iter()
+        .flat_map(|p| p.settings_not_applied.iter().map(move |n| format!("phase {}: {n}", p.name)))
+        .collect();
+    if !s.notes.is_empty() || !phase_notes.is_empty() {
         out.push_str("<ul>");
+        for n in &phase_notes {
+            let _ = write!(out, "<li>{}</li>", esc(n));
+        }
         for n in &s.notes {
             let _ = write!(out, "<li>{}</li>", esc(n));
         }
         out.push_str("</ul>\n");
     }
+}
+
+/// TLS, timeouts and header names; `--insecure` stands out.
+fn connection_text(s: &RunSummary) -> String {
+    let c = &s.connection;
+    if c.tls.is_empty() {
+        return "<span class=\"muted\">not recorded</span>".into();
+    }
+    let tls = if c.insecure { format!("<span class=\"fail\">{}</span>", esc(&c.tls)) } else { esc(&c.tls) };
+    let headers = if c.headers.is_empty() {
+        String::new()
+    } else {
+        format!(" · headers {}", esc(&c.headers.join(", ")))
+    };
+    format!(
+        "{tls} · request timeout {:.1} s · connect timeout {:.1} s{headers}",
+        c.request_timeout_s, c.connect_timeout_s
+    )
 }
 
 fn phases(out: &mut String, phases: &[PhaseSummary]) {

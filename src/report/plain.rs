@@ -93,6 +93,8 @@ pub fn scan(dir: &Path, warnings: &mut Vec<String>) -> Scan {
              distributions come from Locust's percentile columns (no .hlog histograms)."
                 .into(),
         ],
+        connection: Default::default(),
+        restore: None,
     };
     Scan { summary, phase_extras }
 }
@@ -156,6 +158,8 @@ fn phase_from(
                 count: r.occurrences,
                 first_seen: String::new(),
                 last_seen: String::new(),
+                messages: Vec::new(),
+                other_messages: 0,
             })
             .collect()
     } else {
@@ -231,6 +235,9 @@ fn phase_from(
             exceptions_csv: String::new(),
             hlog: relative(dir, &folder.join(format!("{}.hlog", f.name))),
         },
+        connections: Default::default(),
+        settings_not_applied: Vec::new(),
+        notes: Vec::new(),
     };
     (phase, PhaseExtra { spectrum })
 }

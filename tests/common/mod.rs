@@ -45,6 +45,7 @@ pub fn closed_phase(name: &str, b: Arc<Behaviour>, users: u32, spawn: f64, secs:
         repo_size: RepoSizeChoice::Fixed(RepoSize::Small),
         server: ServerSettings { latency_ms: Some(0.0), per_resource_ms: Some(0.0), ..Default::default() },
         thresholds: Thresholds::default(),
+        timeouts: Default::default(),
     }
 }
 
@@ -70,6 +71,7 @@ pub fn profile(name: &str, phases: Vec<Phase>) -> Profile {
         phases,
         thresholds: Thresholds::default(),
         capacity: None,
+        target: Default::default(),
     }
 }
 

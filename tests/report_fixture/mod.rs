@@ -167,6 +167,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                     count: failures - failures / 3,
                     first_seen: rfc(t0 + 1),
                     last_seen: rfc(t0 + f.seconds_per_phase - 1),
+                    messages: Vec::new(),
+                    other_messages: 0,
                 },
                 FailureStat {
                     method: "POST".into(),
@@ -176,6 +178,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                     count: failures / 3,
                     first_seen: rfc(t0 + 2),
                     last_seen: rfc(t0 + f.seconds_per_phase - 2),
+                    messages: Vec::new(),
+                    other_messages: 0,
                 },
             ]
         } else {
@@ -258,6 +262,9 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                 exceptions_csv: format!("{suite}/{name}_exceptions.csv"),
                 hlog: if f.ours { format!("{suite}/{name}.hlog") } else { String::new() },
             },
+            connections: Default::default(),
+            settings_not_applied: Vec::new(),
+            notes: Vec::new(),
             changes: Vec::new(),
         });
         t0 += f.seconds_per_phase + PAUSE_S;
@@ -297,6 +304,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                 .collect(),
         }),
         notes: Vec::new(),
+        connection: Default::default(),
+        restore: None,
         experiments,
     };
     if f.ours {

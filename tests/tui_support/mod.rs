@@ -32,6 +32,7 @@ pub fn smoke_profile() -> Profile {
         repo_size: RepoSizeChoice::Fixed(RepoSize::Small),
         server: ServerSettings::default(),
         thresholds: Thresholds::default(),
+        timeouts: Default::default(),
     };
     let open = Phase {
         name: "smoke_webhook".into(),
@@ -52,6 +53,7 @@ pub fn smoke_profile() -> Profile {
             ..ServerSettings::default()
         },
         thresholds: Thresholds { p95_ms: Some(500.0), error_rate: Some(0.15), ..Thresholds::default() },
+        timeouts: Default::default(),
     };
     Profile {
         name: "smoke".into(),
@@ -63,6 +65,7 @@ pub fn smoke_profile() -> Profile {
         phases: vec![closed, open],
         thresholds: Thresholds { p99_ms: Some(1000.0), ..Thresholds::default() },
         capacity: None,
+        target: Default::default(),
     }
 }
 
@@ -180,6 +183,9 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
             passed,
         }],
         files: PhaseFiles { stats_csv: format!("smoke/{name}_stats.csv"), ..PhaseFiles::default() },
+        connections: Default::default(),
+        settings_not_applied: Vec::new(),
+        notes: Vec::new(),
         changes: Vec::new(),
     }
 }
@@ -213,6 +219,8 @@ pub fn run_summary(run_id: &str, rps: f64, passed: bool) -> RunSummary {
         }],
         capacity: None,
         notes: vec![],
+        connection: Default::default(),
+        restore: None,
     }
 }
 

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::bridges::{self, DockerHandle};
 use super::scan;
+use crate::experiment::ControlClient;
 use crate::experiment::{self, RunChannels, RunControl, RunRequest};
 use crate::metrics::Snapshot;
 use crate::tui::state::{ChartsState, ProfileItem};
@@ -32,7 +33,6 @@ pub struct Worker {
     run: Option<ActiveRun>,
     docker: Arc<Mutex<Option<Arc<DockerHandle>>>>,
     logs: Option<JoinHandle<()>>,
-    http: reqwest::Client,
 }
 
 /// Whether the loop goes on after a command.
@@ -48,8 +48,7 @@ impl Worker {
         profiles_dir: Option<PathBuf>,
         output_root: PathBuf,
     ) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
-        Self { tx, profiles_dir, output_root, run: None, docker: Arc::default(), logs: None, http }
+        Self { tx, profiles_dir, output_root, run: None, docker: Arc::default(), logs: None }
     }
 
     /// The newest snapshot of the active run, if one arrived since the last call.
@@ -151,15 +150,21 @@ impl Worker {
                 }
             }
             Command::Configure { base_url, body } => {
-                let http = self.http.clone();
                 tokio::spawn(async move {
-                    let _ = tx.send(Action::ConfigureReply(configure(&http, &base_url, body).await));
+                    let reply = match control_for(&base_url) {
+                        Ok(control) => control.configure_line(&body).await,
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(Action::ConfigureReply(reply));
                 });
             }
             Command::CheckHealth(base_url) => {
-                let http = self.http.clone();
                 tokio::spawn(async move {
-                    let _ = tx.send(Action::HealthReply(health(&http, &base_url).await));
+                    let reply = match control_for(&base_url) {
+                        Ok(control) => control.health_line().await,
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(Action::HealthReply(reply));
                 });
             }
         }
@@ -302,49 +307,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn endpoint(base_url: &str, path: &str) -> Result<url::Url, String> {
-    let base = url::Url::parse(base_url.trim())
+/// A control client for a URL typed in the TUI (http or https, public roots).
+fn control_for(base_url: &str) -> Result<ControlClient, String> {
+    let url = url::Url::parse(base_url.trim())
         .map_err(|e| format!("target URL {base_url:?} is not a URL ({e}); e.g. http://127.0.0.1:8081"))?;
-    base.join(path).map_err(|e| format!("cannot build {path} from {base_url}: {e}"))
-}
-
-/// One line: the body without newlines, cut to 160 characters.
-fn one_line(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::tui::format::clip_text(&flat, 160)
-}
-
-async fn configure(
-    http: &reqwest::Client,
-    base_url: &str,
-    body: serde_json::Value,
-) -> Result<String, String> {
-    let url = endpoint(base_url, "/configure")?;
-    let response = http.post(url.clone()).json(&body).send().await.map_err(|e| {
-        format!(
-            "cannot reach {url}: {e} — is the target running? (the embedded target exists only during a run)"
-        )
-    })?;
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    if status.is_success() {
-        Ok(one_line(&text))
-    } else {
-        Err(format!("{url} answered {status}: {}", one_line(&text)))
-    }
-}
-
-async fn health(http: &reqwest::Client, base_url: &str) -> Result<String, String> {
-    let url = endpoint(base_url, "/health")?;
-    let response = http
-        .get(url.clone())
-        .timeout(Duration::from_secs(3))
-        .send()
-        .await
-        .map_err(|e| format!("no answer from {url}: {e}"))?;
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    if status.is_success() { Ok(one_line(&text)) } else { Err(format!("{status}: {}", one_line(&text))) }
+    Ok(ControlClient::new(url))
 }
 
 /// Starts the system opener without waiting for it; a missing opener is reported on screen.

@@ -256,7 +256,7 @@ fn start_run(state: &mut AppState) -> Option<Command> {
     };
     let request = RunRequest {
         docker: Default::default(),
-        target_options: Default::default(),
+        target_options: crate::experiment::TargetOptions::from_profile(&profile.target),
         profile,
         target: target.clone(),
         output_root: state.output_root.clone(),
