@@ -171,3 +171,37 @@ async fn a_change_that_does_not_fit_the_model_is_refused_and_not_recorded() {
         .count();
     assert_eq!(refusals, 2, "each refusal says why");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resetting_the_live_statistics_restarts_the_view_and_keeps_the_files_whole() {
+    let out = tempfile::tempdir().unwrap();
+    let b = webhook_only("quick", WaitStrategy::Constant(Duration::from_millis(20)));
+    let phase = closed_phase("reset_view", b, 4, 10.0, 6.0);
+    let mut run = Steered::start(profile("reset", vec![phase]), out.path());
+    let before = run.until("a few hundred requests", |s| s.total_requests >= 200).await;
+    run.control.view_reset.reset();
+    // The next snapshot counts only its own second (a second of 4 users ≈ 150 requests).
+    let after = run.until("the next second", |s| s.phase_elapsed_s > before.phase_elapsed_s + 0.5).await;
+    assert!(
+        after.total_requests < before.total_requests,
+        "{} then {}",
+        before.total_requests,
+        after.total_requests
+    );
+    let row_total: u64 = after.rows.iter().map(|r| r.requests).sum();
+    assert_eq!(row_total, after.total_requests, "the rows restart with the totals");
+    let last_live = run.seen.last().map_or(0, |s| s.total_requests);
+    let (summary, _, _) = run.finish().await;
+    let phase = &summary.experiments[0];
+    assert!(
+        phase.summary.total_requests >= before.total_requests + last_live.min(after.total_requests),
+        "the summary keeps everything: {} ≥ {} + …",
+        phase.summary.total_requests,
+        before.total_requests
+    );
+    let stats =
+        std::fs::read_to_string(out.path().join(&summary.run_id).join(&phase.files.stats_csv)).unwrap();
+    let aggregated = stats.lines().find(|l| l.contains("Aggregated")).unwrap();
+    let count: u64 = aggregated.split(',').nth(2).unwrap().parse().unwrap();
+    assert_eq!(count, phase.summary.total_requests, "the CSV counts the whole phase: {aggregated}");
+}

@@ -116,6 +116,19 @@ impl PhaseTotals {
         tick
     }
 
+    /// Adds a window already merged (the live view's totals since a reset).
+    pub fn absorb_tick(&mut self, tick: &Tick) {
+        for (key, t) in &tick.names {
+            self.names.entry(key.clone()).or_default().add(
+                &t.latency,
+                t.requests,
+                t.failures,
+                t.content_bytes,
+            );
+        }
+        self.all.add(&tick.all.latency, tick.all.requests, tick.all.failures, tick.all.content_bytes);
+    }
+
     /// Per-name rows for a snapshot: cumulative counts and percentiles, this second's rates.
     pub fn name_rows(&self, tick: &Tick, window_s: f64) -> Vec<NameRow> {
         let window_s = window_s.max(1e-3);

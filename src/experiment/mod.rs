@@ -148,6 +148,8 @@ pub struct RunControl {
     pub skip: SkipControl,
     /// Live changes to the running phase: users, arrival rate, length.
     pub steer: SteerControl,
+    /// Resets the live view's statistics (snapshots), never the files.
+    pub view_reset: ViewReset,
 }
 
 /// One phase as planned, for progress displays.
@@ -156,6 +158,35 @@ pub struct PhasePlan {
     pub name: String,
     pub suite: String,
     pub planned: Duration,
+    /// The load it starts with (what live steering changes).
+    pub load: PlanLoad,
+}
+
+/// A phase's load as planned: users (closed model) or arrivals (open model).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlanLoad {
+    Users {
+        users: u32,
+        spawn_rate: f64,
+    },
+    /// Arrivals per second, ramping linearly from `from` to `to` over the phase.
+    Rate {
+        from: f64,
+        to: f64,
+    },
+}
+
+impl PlanLoad {
+    pub fn of(load: &crate::profile::Load) -> PlanLoad {
+        match load {
+            crate::profile::Load::Closed { users, spawn_rate_per_s } => {
+                PlanLoad::Users { users: users.get(), spawn_rate: *spawn_rate_per_s }
+            }
+            crate::profile::Load::Open { rate_from_per_s, rate_to_per_s, .. } => {
+                PlanLoad::Rate { from: *rate_from_per_s, to: *rate_to_per_s }
+            }
+        }
+    }
 }
 
 /// What happens during a run, in order. Snapshots travel separately on a `watch`.
@@ -241,7 +272,7 @@ pub async fn run(
 
 pub use runner::REQUEST_TIMEOUT;
 pub use skip::{SkipControl, SkipScope};
-pub use steering::SteerControl;
+pub use steering::{SteerControl, ViewReset};
 
 /// `experiment_summary.html` beside the JSON, charts or not; a failure is logged, not fatal
 /// (the JSON and CSVs are what the run is judged by).

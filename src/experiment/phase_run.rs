@@ -239,6 +239,7 @@ impl RunContext {
             write_failed: false,
             steady_ok: 0,
             steady_s: 0.0,
+            view: super::sink::LiveView::new(self.control.view_reset.clone()),
         }
     }
 }

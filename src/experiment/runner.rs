@@ -12,7 +12,7 @@ use super::control::{ControlClient, TargetSettings, server_counters};
 use super::phase_run::{PhaseOutcome, RunContext};
 use super::results::{judge, rfc3339};
 use super::target::{EmbeddedSampler, EmbeddedServer, unix_now_s};
-use super::{Event, PhasePlan, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
+use super::{Event, PhasePlan, PlanLoad, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
 use crate::engine::aggregate::Totals;
 use crate::engine::http::{ClientOptions, HttpClient};
 use crate::engine::tls::{ClientTls, TlsTrust};
@@ -235,7 +235,12 @@ pub async fn run(
     let plans = profile
         .phases
         .iter()
-        .map(|p| PhasePlan { name: p.name.clone(), suite: p.suite.clone(), planned: p.duration })
+        .map(|p| PhasePlan {
+            name: p.name.clone(),
+            suite: p.suite.clone(),
+            planned: p.duration,
+            load: PlanLoad::of(&p.load),
+        })
         .collect();
     let _ = channels
         .events

@@ -2,6 +2,9 @@
 //! rate or a longer phase; the phase running at that moment applies it. Each phase
 //! subscribes when it starts, so a request made between phases reaches none of them.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::sync::broadcast;
 
 use crate::engine::{Steer, SteerReceiver};
@@ -30,5 +33,22 @@ impl SteerControl {
     /// Called by a phase as it starts: the requests made from now on.
     pub fn subscribe(&self) -> SteerReceiver {
         self.requests.subscribe()
+    }
+}
+
+/// "Reset the live statistics" (Locust's reset): the live table and totals count from the
+/// next tick on; the files keep everything. A generation counter, read by each tick.
+#[derive(Clone, Debug, Default)]
+pub struct ViewReset {
+    generation: Arc<AtomicU64>,
+}
+
+impl ViewReset {
+    pub fn reset(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 }

@@ -168,6 +168,14 @@ pub enum RepoSizeChoice {
 }
 
 impl RepoSizeChoice {
+    /// `small`, `medium`, `large` or `mixed`.
+    pub fn parse(text: &str) -> Option<RepoSizeChoice> {
+        match text.trim() {
+            "mixed" => Some(RepoSizeChoice::Mixed),
+            other => RepoSize::ALL.into_iter().find(|s| s.as_str() == other).map(RepoSizeChoice::Fixed),
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             RepoSizeChoice::Fixed(s) => s.as_str(),
@@ -257,4 +265,12 @@ pub struct Overrides {
     pub duration: Option<Duration>,
     /// Keep only these phases, in profile order. Unknown names are an error.
     pub phases: Vec<String>,
+    /// Replaces the spawn rate of every closed-model phase.
+    pub spawn_rate: Option<f64>,
+    /// Replaces every phase's repository size.
+    pub repo_size: Option<RepoSizeChoice>,
+    /// Sets `latency_ms` in every phase's server settings.
+    pub server_latency_ms: Option<f64>,
+    /// Sets `failure_rate` in every phase's server settings.
+    pub server_failure_rate: Option<f64>,
 }

@@ -47,6 +47,15 @@ pub enum Action {
     SkipPhase,
     AbortRun,
     TogglePauseView,
+    /// `+` / `-`: more or fewer users (or a higher or lower arrival rate) by a step.
+    SteerUp,
+    SteerDown,
+    /// `u`: type the user count (or arrival rate).
+    SteerType,
+    /// `e`: type how long to extend the current phase by.
+    ExtendPhase,
+    /// `r`: reset the live statistics (the files keep everything).
+    ResetStats,
     // Environment screen.
     EnvUp,
     EnvDown,
@@ -111,6 +120,9 @@ pub enum Command {
     StartRun(Box<RunRequest>),
     SkipPhase,
     AbortRun,
+    /// Live steering of the running phase.
+    Steer(crate::engine::Steer),
+    ResetStats,
     RenderCharts(PathBuf),
     /// Charts as the export dialog asked (format, size, charts, phases, folder).
     ExportCharts(Box<ExportRequest>),

@@ -98,6 +98,16 @@ impl Worker {
                     run.control.skip.skip_current();
                 }
             }
+            Command::Steer(steer) => {
+                if let Some(run) = &self.run {
+                    run.control.steer.send(steer);
+                }
+            }
+            Command::ResetStats => {
+                if let Some(run) = &self.run {
+                    run.control.view_reset.reset();
+                }
+            }
             Command::AbortRun => {
                 if let Some(run) = &self.run {
                     run.control.cancel.cancel();

@@ -139,7 +139,7 @@ fn back(state: &mut AppState) -> Option<Command> {
         Screen::Profiles => profiles::back(state),
         Screen::Environment => env::back(state),
         Screen::Results => results::back(state),
-        Screen::Run => None,
+        Screen::Run => run::back(state),
     };
     match closed {
         Some(command) => command,
@@ -156,7 +156,7 @@ fn dismiss(state: &mut AppState) -> Option<Command> {
         Screen::Profiles => profiles::back(state).flatten(),
         Screen::Environment => env::back(state).flatten(),
         Screen::Results => results::back(state).flatten(),
-        Screen::Run => None,
+        Screen::Run => run::back(state).flatten(),
     }
 }
 
