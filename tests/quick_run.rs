@@ -273,3 +273,23 @@ fn quick_run_yaml_written_to_a_file_loads_back_identically() {
     assert_eq!(format!("{:?}", loaded.phases), format!("{:?}", direct.phases));
     assert_eq!(loaded.phases[0].load, Load::Closed { users: 12.try_into().unwrap(), spawn_rate_per_s: 4.0 });
 }
+
+#[test]
+fn the_tui_writes_a_form_as_a_profile_that_loads_back_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let quick = QuickRun {
+        load: QuickLoad::Open { rate: 75.0, max_in_flight: Some(30) },
+        ..QuickRun::closed("smoke_mix", 1)
+    };
+    let first = profile::write_quick(&quick, Some("smoke"), None, &dir.path().join("profiles")).unwrap();
+    let second = profile::write_quick(&quick, Some("smoke"), None, &dir.path().join("profiles")).unwrap();
+    assert_eq!(first.file_name().unwrap(), "smoke_mix-quick.yaml");
+    assert_eq!(second.file_name().unwrap(), "smoke_mix-quick-2.yaml", "the first file is kept");
+    let out = tui(&["profiles", "validate", second.to_str().unwrap()], dir.path());
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("smoke_mix-quick-2"), "{}", out.stdout);
+    // It is found by name from ./profiles, like any profile.
+    let out = tui(&["run", "smoke_mix-quick", "--dry-run"], dir.path());
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("75 req/s"), "{}", out.stdout);
+}

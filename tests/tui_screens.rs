@@ -334,3 +334,12 @@ fn run_steered_with_a_change_marker_and_the_input_line() {
     apply(&mut state, [Action::SteerType, Action::Backspace, Action::Type('5')]);
     insta::assert_snapshot!("run_steer_input_small", draw(&state, 80, 24));
 }
+
+#[test]
+fn profiles_new_run_form_with_a_problem_beside_its_field() {
+    let mut state = app();
+    apply(&mut state, [Action::NewRun, Action::Down, Action::Down, Action::Backspace, Action::Backspace]);
+    apply(&mut state, [Action::Type('0'), Action::Enter]);
+    insta::assert_snapshot!("profiles_new_run_form", draw(&state, 100, 30));
+    insta::assert_snapshot!("profiles_new_run_form_small", draw(&state, 80, 24));
+}

@@ -9,8 +9,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use terrafix_tui::engine::Steer;
 use terrafix_tui::experiment::{Event, PhasePlan, PlanLoad, Target};
 use terrafix_tui::metrics::summary::PhaseChange;
+use terrafix_tui::profile::QuickLoad;
 use terrafix_tui::tui::env_state::DockerAvail;
 use terrafix_tui::tui::export_state::ExportFormat;
+use terrafix_tui::tui::quick_form::QuickField;
 use terrafix_tui::tui::run_state::SteerTarget;
 use terrafix_tui::tui::state::{
     BundleJob, ChartsState, CompareState, ExportJob, Overlay, ProfilesFocus, ResultsView, RunPhase,
@@ -562,4 +564,75 @@ fn e_extends_the_phase_and_r_resets_the_live_statistics() {
     );
     assert!(press(&mut state, KeyCode::Char('+')).is_none());
     assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("between phases")));
+}
+
+#[test]
+fn the_new_run_form_checks_its_fields_runs_and_writes() {
+    let mut state = app();
+    assert!(press(&mut state, KeyCode::Char('n')).is_none());
+    assert!(state.profiles.quick.is_some(), "n opens the form");
+    // The first profile's first phase is the starting point; its behaviour is offered.
+    let form = state.profiles.quick.as_ref().unwrap();
+    assert!(form.behaviours.iter().any(|b| b.name == "throughput" && b.defined_in.is_none()));
+    // behaviour → model → users: clear users and type a bad value, and a bad duration.
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Down);
+    assert_eq!(state.profiles.quick.as_ref().unwrap().current(), QuickField::Users);
+    for _ in 0..6 {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "0");
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Down);
+    assert_eq!(state.profiles.quick.as_ref().unwrap().current(), QuickField::Duration);
+    type_text(&mut state, "x");
+    assert!(press(&mut state, KeyCode::Enter).is_none(), "a form with problems does not run");
+    let form = state.profiles.quick.as_ref().unwrap();
+    assert!(
+        form.error(QuickField::Users).is_some() && form.error(QuickField::Duration).is_some(),
+        "{:?}",
+        form.errors
+    );
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("2 fields")));
+    assert!(press(&mut state, KeyCode::Char('w')).is_none(), "nor is it written");
+
+    press(&mut state, KeyCode::Backspace);
+    for _ in 0..3 {
+        press(&mut state, KeyCode::Up);
+    }
+    assert_eq!(state.profiles.quick.as_ref().unwrap().current(), QuickField::Model);
+    press(&mut state, KeyCode::Char(' '));
+    let form = state.profiles.quick.as_ref().unwrap();
+    assert!(
+        form.open && form.fields().contains(&QuickField::ArrivalRate),
+        "space switches to the open model"
+    );
+    let Some(Command::WriteQuickProfile(choice)) = press(&mut state, KeyCode::Char('w')) else {
+        panic!("w writes a valid form")
+    };
+    assert!(matches!(choice.quick.load, QuickLoad::Open { .. }));
+    let Some(Command::StartQuickRun(start)) = press(&mut state, KeyCode::Enter) else {
+        panic!("Enter runs it")
+    };
+    assert_eq!(start.seed, 42);
+    assert_eq!(state.screen, Screen::Run);
+    assert_eq!(state.run.phase, RunPhase::Starting);
+    assert!(state.profiles.quick.is_none(), "the form closes when its run starts");
+}
+
+#[test]
+fn escape_closes_the_form_and_q_types_into_the_url() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('n'));
+    press(&mut state, KeyCode::Esc);
+    assert!(state.profiles.quick.is_none());
+    press(&mut state, KeyCode::Char('n'));
+    let form = state.profiles.quick.as_mut().unwrap();
+    form.target = terrafix_tui::tui::state::TargetChoice::Url;
+    form.cursor = form.fields().len() - 1;
+    type_text(&mut state, "/qw");
+    let form = state.profiles.quick.as_ref().unwrap();
+    assert!(form.url.ends_with("/qw"), "{}", form.url);
+    assert!(press(&mut state, KeyCode::Char('q')).is_none());
+    assert!(state.profiles.quick.is_some(), "q in the URL is text, not close");
 }

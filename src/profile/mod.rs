@@ -72,11 +72,49 @@ pub fn load_quick(
     defined_in: Option<&str>,
     extra_dir: Option<&Path>,
 ) -> Result<Profile, ProfileError> {
-    let text = match defined_in {
+    quick.to_profile(quick_source(defined_in, extra_dir)?.as_deref())
+}
+
+/// Writes a quick run as a profile file in `dir` (named after its behaviour, never over
+/// an existing file), checks that it loads back to the same phases, and returns its path.
+pub fn write_quick(
+    quick: &QuickRun,
+    defined_in: Option<&str>,
+    extra_dir: Option<&Path>,
+    dir: &Path,
+) -> Result<PathBuf, ProfileError> {
+    let source = quick_source(defined_in, extra_dir)?;
+    let fail = |what: &str, path: &Path, e: std::io::Error| {
+        ProfileError::new(format!("{what} {}: {e}; check that the folder is writable", path.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail("cannot create", dir, e))?;
+    let stem = format!("{}-quick", quick.behaviour);
+    let path = (1..1000)
+        .map(|n| if n == 1 { dir.join(format!("{stem}.yaml")) } else { dir.join(format!("{stem}-{n}.yaml")) })
+        .find(|p| !p.exists())
+        .ok_or_else(|| {
+            ProfileError::new(format!("{}: too many {stem}-N.yaml files already", dir.display()))
+        })?;
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or(&stem).to_string();
+    let yaml = quick.to_yaml_named(source.as_deref(), &name)?;
+    std::fs::write(&path, yaml).map_err(|e| fail("cannot write", &path, e))?;
+    let written = load_file(&path)?;
+    let wanted = quick.to_profile(source.as_deref())?;
+    if format!("{:?}", written.phases) != format!("{:?}", wanted.phases) {
+        return Err(ProfileError::new(format!(
+            "{}: the written profile does not load back to the same phases (a bug; please report it)",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// The YAML of the profile that defines a quick run's behaviour, when one is named.
+fn quick_source(defined_in: Option<&str>, extra_dir: Option<&Path>) -> Result<Option<String>, ProfileError> {
+    Ok(match defined_in {
         Some("all") | None => None,
         Some(name) => Some(locate(name, extra_dir)?.0),
-    };
-    quick.to_profile(text.as_deref())
+    })
 }
 
 /// The YAML text of a profile named as `load` takes it, with its default name and source.

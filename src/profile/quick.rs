@@ -50,6 +50,11 @@ impl QuickRun {
     /// Checks every value and writes the profile YAML. `source` is the YAML text of a
     /// profile whose `behaviours:` may define `self.behaviour` (they are copied over).
     pub fn to_yaml(&self, source: Option<&str>) -> Result<String, ProfileError> {
+        self.to_yaml_named(source, QUICK_SUITE)
+    }
+
+    /// [`QuickRun::to_yaml`] with the profile's `name:` set (a file written from the TUI).
+    pub fn to_yaml_named(&self, source: Option<&str>, name: &str) -> Result<String, ProfileError> {
         let defined = source.map(defined_behaviours).transpose()?.unwrap_or_default();
         let known_here = defined.iter().any(|(k, _)| k.as_str() == Some(self.behaviour.as_str()));
         if !known_here && !BUILTIN_BEHAVIOURS.contains(&self.behaviour.as_str()) {
@@ -123,7 +128,7 @@ impl QuickRun {
             put("server", server.into());
         }
         let mut profile = serde_yaml::Mapping::new();
-        profile.insert("name".into(), QUICK_SUITE.into());
+        profile.insert("name".into(), name.into());
         profile
             .insert("description".into(), format!("Quick run of the {} behaviour.", self.behaviour).into());
         if !defined.is_empty() {

@@ -42,6 +42,10 @@ pub enum Action {
     Backspace,
     /// `r`: run the selected profile (Profiles); `R`: refresh (Environment, Results).
     RunSelected,
+    /// `n` (Profiles): open the new-run form.
+    NewRun,
+    /// `w` (new-run form): write it as a profile YAML into ./profiles.
+    WriteProfile,
     Refresh,
     // Run screen.
     SkipPhase,
@@ -108,6 +112,8 @@ pub enum Action {
     LogsEnded(Option<String>),
     ConfigureReply(Result<String, String>),
     HealthReply(Result<String, String>),
+    /// The new-run form was written as a profile (its path), or why not.
+    ProfileWritten(Result<PathBuf, String>),
     /// The opener could not be started (`xdg-open` missing, say).
     OpenFailed(String),
 }
@@ -118,6 +124,11 @@ pub enum Command {
     LoadProfiles,
     LoadResults,
     StartRun(Box<RunRequest>),
+    /// A run of the new-run form: its profile is built (reading the profile that defines
+    /// the behaviour, if any) off the UI loop; a problem ends the run with that message.
+    StartQuickRun(Box<QuickStart>),
+    /// Write the new-run form as a profile YAML into ./profiles and check it loads back.
+    WriteQuickProfile(Box<crate::tui::quick_form::QuickChoice>),
     SkipPhase,
     AbortRun,
     /// Live steering of the running phase.
@@ -152,6 +163,14 @@ pub enum Command {
     Quit,
     /// Several of the above, performed in order.
     Batch(Vec<Command>),
+}
+
+/// What a run from the new-run form needs besides the form.
+#[derive(Clone, Debug)]
+pub struct QuickStart {
+    pub choice: crate::tui::quick_form::QuickChoice,
+    pub seed: u64,
+    pub output_root: PathBuf,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -115,7 +115,9 @@ impl AppState {
     /// True while an edit field or filter takes raw characters.
     pub fn is_typing(&self) -> bool {
         match self.screen {
-            Screen::Profiles => self.profiles.filter_editing || self.profiles.edit.is_some(),
+            Screen::Profiles => {
+                self.profiles.filter_editing || self.profiles.edit.is_some() || self.profiles.quick.is_some()
+            }
             Screen::Environment => self.env.form.edit.is_some(),
             Screen::Results => {
                 self.results.filter_editing || self.results.dialog.as_ref().is_some_and(|d| d.editing_folder)
@@ -275,6 +277,8 @@ pub struct ProfilesState {
     pub settings: RunSettings,
     pub field_cursor: usize,
     pub edit: Option<EditBuffer>,
+    /// The new-run form (`n`), while open.
+    pub quick: Option<super::quick_form::QuickForm>,
 }
 
 impl ProfilesState {

@@ -58,7 +58,7 @@ pub fn smoke_profile() -> Profile {
     Profile {
         name: "smoke".into(),
         description: "A one-minute check that the whole chain works".into(),
-        source: "builtin:smoke".into(),
+        source: "shipped".into(),
         pause_between_phases: Duration::from_secs(5),
         lockstep_start: false,
         fail_on_request_errors: false,
@@ -74,8 +74,8 @@ pub fn profile_items() -> Vec<ProfileItem> {
     throughput.name = "throughput".into();
     throughput.source = "builtin:throughput".into();
     vec![
-        ProfileItem { name: "smoke".into(), source: "builtin:smoke".into(), profile: Ok(smoke_profile()) },
-        ProfileItem { name: "throughput".into(), source: "builtin:throughput".into(), profile: Ok(throughput) },
+        ProfileItem { name: "smoke".into(), source: "shipped".into(), profile: Ok(smoke_profile()) },
+        ProfileItem { name: "throughput".into(), source: "shipped".into(), profile: Ok(throughput) },
         ProfileItem {
             name: "broken".into(),
             source: "profiles/broken.yaml".into(),

@@ -33,6 +33,9 @@ fn reset_phases(p: &mut ProfilesState) {
 /// Closes the filter, the field editor or the inner pane; `None` when nothing was open.
 pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
     let p = &mut state.profiles;
+    if p.quick.take().is_some() {
+        return Some(None);
+    }
     if p.edit.take().is_some() {
         return Some(None);
     }
@@ -51,6 +54,12 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
 }
 
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
+    if state.profiles.quick.is_some() {
+        return super::quick::key(state, action);
+    }
+    if matches!(action, Action::NewRun) {
+        return super::quick::open(state);
+    }
     if state.profiles.edit.is_some() {
         return edit_key(state, action);
     }
