@@ -227,6 +227,7 @@ fn phase_from(
         dedup: DedupReport::default(),
         server: None,
         changes: Vec::new(),
+        resilience: None,
         thresholds: Vec::new(),
         files: PhaseFiles {
             stats_csv: relative(dir, &f.stats),

@@ -266,6 +266,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             settings_not_applied: Vec::new(),
             notes: Vec::new(),
             changes: Vec::new(),
+            resilience: None,
         });
         t0 += f.seconds_per_phase + PAUSE_S;
     }

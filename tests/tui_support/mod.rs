@@ -18,6 +18,7 @@ pub fn behaviour(name: &str) -> Arc<Behaviour> {
         name: name.into(),
         wait: WaitStrategy::Between(Duration::from_millis(500), Duration::from_secs(1)),
         tasks: vec![Task { weight: NonZeroU32::MIN, kind: RequestKind::Webhook, name: "/webhook".into() }],
+        retry: None,
     })
 }
 
@@ -33,6 +34,7 @@ pub fn smoke_profile() -> Profile {
         server: ServerSettings::default(),
         thresholds: Thresholds::default(),
         timeouts: Default::default(),
+        faults: Vec::new(),
     };
     let open = Phase {
         name: "smoke_webhook".into(),
@@ -54,6 +56,7 @@ pub fn smoke_profile() -> Profile {
         },
         thresholds: Thresholds { p95_ms: Some(500.0), error_rate: Some(0.15), ..Thresholds::default() },
         timeouts: Default::default(),
+        faults: Vec::new(),
     };
     Profile {
         name: "smoke".into(),
@@ -187,6 +190,7 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
         settings_not_applied: Vec::new(),
         notes: Vec::new(),
         changes: Vec::new(),
+        resilience: None,
     }
 }
 

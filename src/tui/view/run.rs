@@ -53,11 +53,14 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     render_figures(t, run, snapshot, figures, buf);
     let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(charts);
     let s = &run.series;
-    let marks: Vec<f64> = run.changes.iter().map(|c| c.run_s).chain(run.resets.iter().copied()).collect();
-    run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], &marks, left, buf);
+    let steered: Vec<f64> = run.changes.iter().map(|c| c.run_s).chain(run.resets.iter().copied()).collect();
+    let now = snapshot.map_or(0.0, |s| s.run_elapsed_s);
+    let faults: Vec<(f64, f64)> = run.faults.iter().map(|(a, b, _)| (*a, b.unwrap_or(now))).collect();
+    let marks = run_charts::Marks { steered: &steered, faults: &faults };
+    run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], marks, left, buf);
     let latencies =
         run_charts::Latencies { p50: &s.p50[..shown], p95: &s.p95[..shown], p99: &s.p99[..shown] };
-    run_charts::latency(t, latencies, &marks, right, buf);
+    run_charts::latency(t, latencies, marks, right, buf);
     // Small terminals give the table all the room and show only the latest error under it.
     let (table_area, events_area) = if area.width >= 110 {
         let [a, b] =
