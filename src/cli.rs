@@ -47,9 +47,48 @@ pub enum Command {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(
+    long_about = "Run a profile headless, or with --behaviour one phase of a behaviour without writing a profile.\n\n\
+Overrides and what they apply to:\n  \
+--users, --spawn-rate        every phase with users (closed model); refused when none has\n  \
+--duration                   every phase (before --time-scale)\n  \
+--repo-size                  every phase\n  \
+--server-latency-ms, --server-failure-rate   every phase's server settings (sent with /configure)\n  \
+--time-scale                 every duration and pause, after the others\n  \
+--phase NAME                 keeps only the named phases: the overrides then apply to those only\n  \
+--arrival-rate, --max-in-flight   the quick run's phase (with --behaviour) only\n\n\
+--dry-run prints the plan after all overrides and exits 0 without sending a request."
+)]
 pub struct RunArgs {
-    /// A shipped profile name (`smoke`, `throughput`, `all`, …) or a YAML file.
-    pub profile: String,
+    /// A shipped profile name (`smoke`, `throughput`, `all`, …) or a YAML file. With
+    /// --behaviour it may be left out, or name the profile that defines the behaviour.
+    #[arg(required_unless_present = "behaviour")]
+    pub profile: Option<String>,
+    /// Quick run: one phase of this behaviour (built-in: throughput, burst, resilience,
+    /// scalability, cascade, mixed; or one the named profile defines), suite `adhoc`.
+    #[arg(long, value_name = "NAME")]
+    pub behaviour: Option<String>,
+    /// Users started per second in every closed-model phase (or the quick run).
+    #[arg(long, value_name = "R", conflicts_with = "arrival_rate")]
+    pub spawn_rate: Option<f64>,
+    /// Quick run in the open model: arrivals per second (instead of --users).
+    #[arg(long, value_name = "X", requires = "behaviour", conflicts_with = "users")]
+    pub arrival_rate: Option<f64>,
+    /// Quick run in the open model: most requests outstanding at once (default 1000).
+    #[arg(long, value_name = "M", requires = "arrival_rate")]
+    pub max_in_flight: Option<u32>,
+    /// Repository size of every phase's failures: small, medium, large or mixed.
+    #[arg(long, value_name = "SIZE")]
+    pub repo_size: Option<String>,
+    /// Server latency (ms) sent with /configure for every phase.
+    #[arg(long, value_name = "MS")]
+    pub server_latency_ms: Option<f64>,
+    /// Server failure rate (0..1) sent with /configure for every phase.
+    #[arg(long, value_name = "RATE")]
+    pub server_failure_rate: Option<f64>,
+    /// Print the plan after all overrides and exit without sending a single request.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Run only these phases (repeatable), by name.
     #[arg(long = "phase", value_name = "NAME")]
     pub phases: Vec<String>,

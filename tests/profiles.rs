@@ -186,14 +186,28 @@ fn users_duration_and_phase_overrides() {
         duration: Some(Duration::from_secs(20)),
         time_scale: Some(TimeScale::new(0.5).unwrap()),
         phases: vec!["throughput_max".into(), "throughput_baseline".into()],
+        spawn_rate: Some(1.5),
+        repo_size: Some(RepoSizeChoice::Mixed),
+        server_latency_ms: Some(7.0),
+        server_failure_rate: Some(0.25),
     };
     let p = profile::load("throughput", None).unwrap().with_overrides(&overrides).unwrap();
+    for phase in &p.phases {
+        assert!(matches!(phase.load, Load::Closed { spawn_rate_per_s, .. } if spawn_rate_per_s == 1.5));
+        assert_eq!(phase.repo_size, RepoSizeChoice::Mixed);
+        assert_eq!((phase.server.latency_ms, phase.server.failure_rate), (Some(7.0), Some(0.25)));
+    }
     let names: Vec<&str> = p.phases.iter().map(|ph| ph.name.as_str()).collect();
     assert_eq!(names, ["throughput_baseline", "throughput_max"], "profile order is kept");
     for phase in &p.phases {
         assert!(matches!(phase.load, Load::Closed { users, .. } if users.get() == 3));
         assert_eq!(phase.duration, Duration::from_secs(10), "duration replaced, then scaled");
     }
+    // Only the open-model phase chosen: a spawn rate has nothing to apply to.
+    let open_only =
+        Overrides { phases: vec!["smoke_open".into()], spawn_rate: Some(2.0), ..Default::default() };
+    let err = profile::load("smoke", None).unwrap().with_overrides(&open_only).unwrap_err().to_string();
+    assert!(err.contains("--spawn-rate") && err.contains("arrival rate"), "{err}");
     let smoke = profile::load("smoke", None).unwrap();
     let open_before = smoke.phases[2].load.clone();
     let smoke = smoke.with_overrides(&Overrides { users: NonZeroU32::new(9), ..Default::default() }).unwrap();

@@ -202,3 +202,48 @@ fn smoke_runs_end_to_end_from_the_profiles_screen() {
     tmux.keys(&["q"]);
     tmux.assert_terminal_restored();
 }
+
+/// The only `experiment_summary.json` under the TUI's results folder, once it says finished.
+fn finished_summary(tmux: &Tmux) -> terrafix_tui::metrics::summary::RunSummary {
+    let mut files = Vec::new();
+    files_under(&tmux.path("experiment_results"), &mut files);
+    let path = files.iter().find(|f| f.ends_with("experiment_summary.json")).expect("a summary");
+    terrafix_tui::metrics::summary::RunSummary::load(path).unwrap()
+}
+
+#[test]
+fn a_quick_run_from_the_form_is_steered_with_plus_and_the_change_is_in_the_summary() {
+    let tmux = Tmux::start("steer", 120, 40);
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    tmux.keys(&["/", "s", "m", "o", "k", "e", "Enter"]);
+    tmux.wait_for("▶ smoke", Duration::from_secs(10));
+    // The form starts from smoke's first phase: smoke_mix, 5 users at 5/s.
+    tmux.keys(&["n"]);
+    tmux.wait_for("New run", Duration::from_secs(10));
+    tmux.keys(&["Down", "Down", "Down", "Down", "BSpace", "BSpace", "1", "4", "s"]);
+    tmux.wait_for("duration: 14s", Duration::from_secs(10));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("adhoc:smoke_mix → embedded", Duration::from_secs(20));
+    tmux.wait_for("users 5  ", Duration::from_secs(20));
+    tmux.keys(&["+"]);
+    tmux.wait_for("users 6  ", Duration::from_secs(20));
+    let start = Instant::now();
+    let screen = loop {
+        let screen = tmux.screen();
+        if screen.contains("charts in ") || screen.contains("charts failed") || screen.contains("✗ failed")
+        {
+            break screen;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "the run did not finish; screen:\n{screen}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(screen.contains("charts in "), "{screen}");
+    let summary = finished_summary(&tmux);
+    let phase = &summary.experiments[0];
+    assert_eq!((phase.name.as_str(), phase.suite.as_str()), ("smoke_mix", "adhoc"));
+    let users: Vec<Option<u32>> = phase.changes.iter().map(|c| c.users).collect();
+    assert_eq!(users, vec![Some(6)], "{:?}", phase.changes);
+    assert!(phase.changes[0].at_s > 0.5 && phase.changes[0].at_s < 14.5, "{:?}", phase.changes);
+    tmux.keys(&["q"]);
+    tmux.assert_terminal_restored();
+}

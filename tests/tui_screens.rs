@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use terrafix_tui::experiment::{Event, PhasePlan};
+use terrafix_tui::experiment::{Event, PhasePlan, PlanLoad};
 use terrafix_tui::tui::env_state::{DockerAvail, LogPane, ServiceRow};
 use terrafix_tui::tui::state::{ChartsState, Overlay, ResultsView};
 use terrafix_tui::tui::{Action, AppState, Screen, update};
@@ -34,6 +34,7 @@ fn live_run() -> AppState {
         name: name.into(),
         suite: "smoke".into(),
         planned: Duration::from_secs(s),
+        load: PlanLoad::Users { users: 5, spawn_rate: 5.0 },
     };
     let started = Event::RunStarted {
         run_id: "20250102-100000-smoke".into(),
@@ -314,4 +315,31 @@ fn results_export_dialog() {
         .collect();
     apply(&mut state, [Action::ExportFinished(Ok((written, vec![])))]);
     insta::assert_snapshot!("results_export_dialog_done", draw(&state, 160, 48));
+}
+
+#[test]
+fn run_steered_with_a_change_marker_and_the_input_line() {
+    let mut state = live_run();
+    let change = Event::PhaseChanged {
+        index: 1,
+        change: terrafix_tui::metrics::summary::PhaseChange {
+            at_s: 8.0,
+            users: Some(20),
+            ..Default::default()
+        },
+        planned: Duration::from_secs(30),
+    };
+    apply(&mut state, [Action::RunEvent(Box::new(change)), Action::Snapshot(Box::new(snapshot(41.0)))]);
+    insta::assert_snapshot!("run_steered_marker", draw(&state, 160, 48));
+    apply(&mut state, [Action::SteerType, Action::Backspace, Action::Type('5')]);
+    insta::assert_snapshot!("run_steer_input_small", draw(&state, 80, 24));
+}
+
+#[test]
+fn profiles_new_run_form_with_a_problem_beside_its_field() {
+    let mut state = app();
+    apply(&mut state, [Action::NewRun, Action::Down, Action::Down, Action::Backspace, Action::Backspace]);
+    apply(&mut state, [Action::Type('0'), Action::Enter]);
+    insta::assert_snapshot!("profiles_new_run_form", draw(&state, 100, 30));
+    insta::assert_snapshot!("profiles_new_run_form_small", draw(&state, 80, 24));
 }

@@ -3,11 +3,17 @@
 mod tui_support;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use terrafix_tui::experiment::{Event, Target};
+use terrafix_tui::engine::Steer;
+use terrafix_tui::experiment::{Event, PhasePlan, PlanLoad, Target};
+use terrafix_tui::metrics::summary::PhaseChange;
+use terrafix_tui::profile::QuickLoad;
 use terrafix_tui::tui::env_state::DockerAvail;
 use terrafix_tui::tui::export_state::ExportFormat;
+use terrafix_tui::tui::quick_form::QuickField;
+use terrafix_tui::tui::run_state::SteerTarget;
 use terrafix_tui::tui::state::{
     BundleJob, ChartsState, CompareState, ExportJob, Overlay, ProfilesFocus, ResultsView, RunPhase,
 };
@@ -464,4 +470,191 @@ fn l_toggles_localstack_for_env_up() {
         press(&mut state, KeyCode::Char('u')),
         Some(Command::Docker(DockerOp::Up { with_localstack: true }))
     ));
+}
+
+/// A run whose second phase (closed, 5 users; or open, 10→40 req/s over 30 s) is running.
+fn steering(load: PlanLoad) -> AppState {
+    let mut state = app();
+    press(&mut state, KeyCode::Enter);
+    let plan = |name: &str| PhasePlan {
+        name: name.into(),
+        suite: "smoke".into(),
+        planned: Duration::from_secs(30),
+        load,
+    };
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::RunStarted {
+            run_id: "r1".into(),
+            dir: PathBuf::from("experiment_results/r1"),
+            target_url: "http://127.0.0.1:40000/".into(),
+            phases: vec![plan("first"), plan("smoke_webhook")],
+        })),
+    );
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::PhaseStarted {
+            index: 1,
+            name: "smoke_webhook".into(),
+            planned: Duration::from_secs(30),
+        })),
+    );
+    update(&mut state, Action::Snapshot(Box::new(snapshot(30.0))));
+    state
+}
+
+#[test]
+fn plus_minus_and_a_typed_number_steer_the_users() {
+    let mut state = steering(PlanLoad::Users { users: 5, spawn_rate: 5.0 });
+    assert!(matches!(press(&mut state, KeyCode::Char('+')), Some(Command::Steer(Steer::Users(6)))));
+    // The aim moves when the engine says the change was applied, not on the key press.
+    let applied = |users| Event::PhaseChanged {
+        index: 1,
+        change: PhaseChange { at_s: 5.0, users: Some(users), ..Default::default() },
+        planned: Duration::from_secs(30),
+    };
+    update(&mut state, Action::RunEvent(Box::new(applied(30))));
+    assert_eq!(state.run.steer_target, Some(SteerTarget::Users(30)));
+    assert_eq!(state.run.changes.len(), 1, "a marker for the charts");
+    assert!((state.run.changes[0].run_s - 30.0).abs() < 1e-9, "phase start (25 s) + 5 s");
+    assert!(matches!(press(&mut state, KeyCode::Char('-')), Some(Command::Steer(Steer::Users(27)))));
+    assert!(matches!(press(&mut state, KeyCode::Char('=')), Some(Command::Steer(Steer::Users(33)))));
+
+    assert!(press(&mut state, KeyCode::Char('u')).is_none(), "u opens the input line");
+    assert!(state.is_typing());
+    press(&mut state, KeyCode::Backspace);
+    press(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "0");
+    assert!(press(&mut state, KeyCode::Enter).is_none(), "0 users is refused");
+    let input = state.run.steer_input.as_ref().expect("still open");
+    assert!(input.error.as_deref().is_some_and(|e| e.contains("at least one user")), "{input:?}");
+    press(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "12");
+    assert!(matches!(press(&mut state, KeyCode::Enter), Some(Command::Steer(Steer::Users(12)))));
+    assert!(state.run.steer_input.is_none());
+
+    // 1 user is the floor: `-` then says so instead of asking for 0.
+    update(&mut state, Action::RunEvent(Box::new(applied(1))));
+    assert!(press(&mut state, KeyCode::Char('-')).is_none());
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("at least one user")));
+}
+
+#[test]
+fn in_an_open_phase_the_keys_change_the_arrival_rate() {
+    let mut state = steering(PlanLoad::Rate { from: 10.0, to: 40.0 });
+    // 5 s into a 30 s ramp from 10 to 40: the aim is 15 req/s, a step is 2 (10 %, rounded).
+    let Some(Command::Steer(Steer::ArrivalRate(r))) = press(&mut state, KeyCode::Char('+')) else {
+        panic!("expected a rate")
+    };
+    assert_eq!(r, 17.0);
+    press(&mut state, KeyCode::Char('u'));
+    for _ in 0..8 {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "abc");
+    press(&mut state, KeyCode::Enter);
+    assert!(state.run.steer_input.as_ref().and_then(|i| i.error.as_ref()).is_some());
+    press(&mut state, KeyCode::Esc);
+    assert!(state.run.steer_input.is_none(), "Esc closes the input line");
+    assert_eq!(state.screen, Screen::Run);
+}
+
+#[test]
+fn e_extends_the_phase_and_r_resets_the_live_statistics() {
+    let mut state = steering(PlanLoad::Users { users: 5, spawn_rate: 5.0 });
+    press(&mut state, KeyCode::Char('e'));
+    assert_eq!(state.run.steer_input.as_ref().map(|i| i.text.as_str()), Some("30s"), "a default to accept");
+    press(&mut state, KeyCode::Backspace);
+    press(&mut state, KeyCode::Backspace);
+    press(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "2m");
+    let command = press(&mut state, KeyCode::Enter);
+    assert!(
+        matches!(command, Some(Command::Steer(Steer::Extend(d))) if d == Duration::from_secs(120)),
+        "{command:?}"
+    );
+    assert!(matches!(press(&mut state, KeyCode::Char('r')), Some(Command::ResetStats)));
+    assert_eq!(state.run.resets, vec![30.0], "a mark where the statistics restart");
+
+    // Between phases nothing can be steered, and the screen says why.
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::Pause {
+            next_phase: "next".into(),
+            duration: Duration::from_secs(5),
+        })),
+    );
+    assert!(press(&mut state, KeyCode::Char('+')).is_none());
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("between phases")));
+}
+
+#[test]
+fn the_new_run_form_checks_its_fields_runs_and_writes() {
+    let mut state = app();
+    assert!(press(&mut state, KeyCode::Char('n')).is_none());
+    assert!(state.profiles.quick.is_some(), "n opens the form");
+    // The first profile's first phase is the starting point; its behaviour is offered.
+    let form = state.profiles.quick.as_ref().unwrap();
+    assert!(form.behaviours.iter().any(|b| b.name == "throughput" && b.defined_in.is_none()));
+    // behaviour → model → users: clear users and type a bad value, and a bad duration.
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Down);
+    assert_eq!(state.profiles.quick.as_ref().unwrap().current(), QuickField::Users);
+    for _ in 0..6 {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "0");
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Down);
+    assert_eq!(state.profiles.quick.as_ref().unwrap().current(), QuickField::Duration);
+    type_text(&mut state, "x");
+    assert!(press(&mut state, KeyCode::Enter).is_none(), "a form with problems does not run");
+    let form = state.profiles.quick.as_ref().unwrap();
+    assert!(
+        form.error(QuickField::Users).is_some() && form.error(QuickField::Duration).is_some(),
+        "{:?}",
+        form.errors
+    );
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("2 fields")));
+    assert!(press(&mut state, KeyCode::Char('w')).is_none(), "nor is it written");
+
+    press(&mut state, KeyCode::Backspace);
+    for _ in 0..3 {
+        press(&mut state, KeyCode::Up);
+    }
+    assert_eq!(state.profiles.quick.as_ref().unwrap().current(), QuickField::Model);
+    press(&mut state, KeyCode::Char(' '));
+    let form = state.profiles.quick.as_ref().unwrap();
+    assert!(
+        form.open && form.fields().contains(&QuickField::ArrivalRate),
+        "space switches to the open model"
+    );
+    let Some(Command::WriteQuickProfile(choice)) = press(&mut state, KeyCode::Char('w')) else {
+        panic!("w writes a valid form")
+    };
+    assert!(matches!(choice.quick.load, QuickLoad::Open { .. }));
+    let Some(Command::StartQuickRun(start)) = press(&mut state, KeyCode::Enter) else {
+        panic!("Enter runs it")
+    };
+    assert_eq!(start.seed, 42);
+    assert_eq!(state.screen, Screen::Run);
+    assert_eq!(state.run.phase, RunPhase::Starting);
+    assert!(state.profiles.quick.is_none(), "the form closes when its run starts");
+}
+
+#[test]
+fn escape_closes_the_form_and_q_types_into_the_url() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('n'));
+    press(&mut state, KeyCode::Esc);
+    assert!(state.profiles.quick.is_none());
+    press(&mut state, KeyCode::Char('n'));
+    let form = state.profiles.quick.as_mut().unwrap();
+    form.target = terrafix_tui::tui::state::TargetChoice::Url;
+    form.cursor = form.fields().len() - 1;
+    type_text(&mut state, "/qw");
+    let form = state.profiles.quick.as_ref().unwrap();
+    assert!(form.url.ends_with("/qw"), "{}", form.url);
+    assert!(press(&mut state, KeyCode::Char('q')).is_none());
+    assert!(state.profiles.quick.is_some(), "q in the URL is text, not close");
 }

@@ -44,7 +44,7 @@ fn list_table(extra_dir: Option<&std::path::Path>) -> String {
     table(&["NAME", "PHASES", "DURATION", "SOURCE"], &rows)
 }
 
-fn show(p: &Profile) -> String {
+pub(super) fn show(p: &Profile) -> String {
     let mut out = format!("{} ({})\n", p.name, p.source);
     if !p.description.is_empty() {
         out.push_str(&format!("{}\n", p.description));

@@ -15,10 +15,14 @@ use crate::engine::tls::{ClientTls, TlsTrust};
 use crate::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target, TargetOptions};
 use crate::metrics::Snapshot;
 use crate::metrics::summary::{RunStatus, RunSummary};
-use crate::profile::{self, Overrides, TimeScale};
+use crate::profile::{self, Overrides, QuickLoad, QuickRun, RepoSizeChoice, TimeScale};
 
 pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let request = build_request(&args, profiles_dir.as_deref())?;
+    if args.dry_run {
+        print!("{}", plan(&request));
+        return Ok(ExitCode::SUCCESS);
+    }
     let (events_tx, events_rx) = mpsc::channel(1024);
     let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
     let control = RunControl::default();
@@ -61,7 +65,6 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
 }
 
 fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<RunRequest> {
-    let profile = profile::load(&args.profile, profiles_dir)?;
     let time_scale = match args.time_scale {
         Some(f) => Some(TimeScale::new(f).map_err(|e| UsageError(format!("--time-scale: {e}")))?),
         None => None,
@@ -78,8 +81,46 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         ),
         None => None,
     };
-    let overrides = Overrides { time_scale, users, duration, phases: args.phases.clone() };
-    let profile = profile.with_overrides(&overrides)?;
+    let repo_size = match &args.repo_size {
+        Some(text) => Some(RepoSizeChoice::parse(text).ok_or_else(|| {
+            UsageError(format!("--repo-size {text:?}: write one of small, medium, large, mixed"))
+        })?),
+        None => None,
+    };
+    let profile = match &args.behaviour {
+        Some(behaviour) => {
+            let load = match args.arrival_rate {
+                Some(rate) => QuickLoad::Open { rate, max_in_flight: args.max_in_flight },
+                None => QuickLoad::Closed { users: args.users.unwrap_or(1), spawn_rate: args.spawn_rate },
+            };
+            let quick = QuickRun {
+                behaviour: behaviour.clone(),
+                load,
+                duration: duration.unwrap_or(profile::QUICK_DEFAULT_DURATION),
+                repo_size,
+                server_latency_ms: args.server_latency_ms,
+                server_failure_rate: args.server_failure_rate,
+            };
+            let quick_profile = profile::load_quick(&quick, args.profile.as_deref(), profiles_dir)
+                .map_err(|e| UsageError(e.to_string()))?;
+            let overrides = Overrides { time_scale, phases: args.phases.clone(), ..Default::default() };
+            quick_profile.with_overrides(&overrides)?
+        }
+        None => {
+            let name = args.profile.as_deref().unwrap_or("smoke");
+            let overrides = Overrides {
+                time_scale,
+                users,
+                duration,
+                phases: args.phases.clone(),
+                spawn_rate: args.spawn_rate,
+                repo_size,
+                server_latency_ms: args.server_latency_ms,
+                server_failure_rate: args.server_failure_rate,
+            };
+            profile::load(name, profiles_dir)?.with_overrides(&overrides)?
+        }
+    };
     let target = Target::parse(&args.target).map_err(UsageError)?;
     if args.with_localstack && target != Target::Docker {
         return Err(UsageError(format!(
@@ -110,6 +151,50 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         seed,
         time_scale: time_scale.unwrap_or_default().get(),
     })
+}
+
+/// What `--dry-run` prints: the profile after every override, then how the target is
+/// reached and changed. Nothing is started or sent.
+fn plan(request: &RunRequest) -> String {
+    let options = &request.target_options;
+    let mut out =
+        format!("plan (dry run: nothing is started or sent)\n\n{}", super::profiles::show(&request.profile));
+    let target = match &request.target {
+        Target::Embedded => "the embedded mock, started in-process on a free loopback port".to_string(),
+        Target::Docker => "the Docker environment (brought up or reused), dedup in Redis".to_string(),
+        Target::Url(url) => url.to_string(),
+    };
+    out.push_str(&format!("\ntarget: {target}\n"));
+    out.push_str(&format!(
+        "timeouts: request {}, connect {}\n",
+        profile::format_duration(options.request_timeout),
+        profile::format_duration(options.connect_timeout)
+    ));
+    if matches!(&request.target, Target::Url(u) if u.scheme() == "https") {
+        let trust = match &options.tls {
+            TlsTrust::PublicRoots => "public roots (webpki-roots)".to_string(),
+            TlsTrust::WithCa(path) => format!("public roots and {}", path.display()),
+            TlsTrust::Insecure => "NOT VERIFIED (--insecure)".to_string(),
+        };
+        out.push_str(&format!("TLS: certificates checked against {trust}\n"));
+    }
+    if !options.headers.is_empty() {
+        let names: Vec<&str> = options.headers.iter().map(|(n, _)| n.as_str()).collect();
+        out.push_str(&format!("headers: {} (values not shown)\n", names.join(", ")));
+    }
+    out.push_str(if options.configure_target {
+        "server settings: each phase's are sent with POST /configure and its stats reset first; \
+         the target's own settings are put back after the run\n"
+    } else {
+        "server settings: none sent (--no-configure / configure_target: false): the target is only loaded\n"
+    });
+    out.push_str(&format!(
+        "seed {}, time scale {}, results under {}\n",
+        request.seed,
+        request.time_scale,
+        request.output_root.display()
+    ));
+    out
 }
 
 /// TLS trust, timeouts, headers and `--no-configure`, checked.
@@ -188,7 +273,16 @@ async fn print_events(mut events: mpsc::Receiver<Event>) {
                 errors_shown += 1;
             }
             Event::Warning(m) => eprintln!("  warning: {m}"),
+            Event::FaultStarted { description, at_s, .. } => {
+                eprintln!("  fault at {at_s:.1} s: {description}")
+            }
+            Event::FaultEnded { description, at_s, .. } => {
+                eprintln!("  fault over at {at_s:.1} s: {description}")
+            }
             Event::Resource(_) => {}
+            Event::PhaseChanged { change, .. } => {
+                eprintln!("  changed at {:.1} s: {}", change.at_s, change.describe())
+            }
             Event::RunFinished { .. } => {}
         }
     }
@@ -275,6 +369,11 @@ fn print_table(summary: &RunSummary) {
             dedup,
             thresholds
         );
+    }
+    for p in &summary.experiments {
+        for line in p.resilience_lines() {
+            println!("{}: {line}", p.name);
+        }
     }
     for p in summary.experiments.iter().filter(|p| p.batch_items_failed > 0) {
         println!(

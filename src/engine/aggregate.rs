@@ -46,6 +46,7 @@ pub struct Tick {
     pub all: Totals,
     /// One line per (name, kind) that failed this second, for "recent errors".
     pub error_samples: Vec<String>,
+    pub retry: super::recorder::RetryCounts,
 }
 
 /// Everything a phase has measured so far.
@@ -57,6 +58,7 @@ pub struct PhaseTotals {
     pub duplicates_sent: u64,
     pub dropped: u64,
     pub batch_items_failed: u64,
+    pub retry: super::recorder::RetryCounts,
 }
 
 impl PhaseTotals {
@@ -67,6 +69,7 @@ impl PhaseTotals {
             self.duplicates_sent += window.duplicates_sent;
             self.dropped += window.dropped;
             self.batch_items_failed += window.batch_items_failed;
+            tick.retry.merge(&window.retry);
             for (method_index, map) in window.names.into_iter().enumerate() {
                 for (name, w) in map {
                     let key: NameKey = (METHODS[method_index], name);
@@ -113,7 +116,21 @@ impl PhaseTotals {
             );
         }
         self.all.add(&tick.all.latency, tick.all.requests, tick.all.failures, tick.all.content_bytes);
+        self.retry.merge(&tick.retry);
         tick
+    }
+
+    /// Adds a window already merged (the live view's totals since a reset).
+    pub fn absorb_tick(&mut self, tick: &Tick) {
+        for (key, t) in &tick.names {
+            self.names.entry(key.clone()).or_default().add(
+                &t.latency,
+                t.requests,
+                t.failures,
+                t.content_bytes,
+            );
+        }
+        self.all.add(&tick.all.latency, tick.all.requests, tick.all.failures, tick.all.content_bytes);
     }
 
     /// Per-name rows for a snapshot: cumulative counts and percentiles, this second's rates.

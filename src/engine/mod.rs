@@ -8,6 +8,8 @@ pub mod http;
 mod open;
 pub mod phase;
 pub mod recorder;
+pub mod steer;
 pub mod tls;
 
-pub use phase::{PhaseEnd, PhaseResult, PhaseSpec, TickReport, TickSink, run_phase};
+pub use phase::{PhaseEnd, PhaseResult, PhaseSpec, TickReport, TickSink, run_phase, run_phase_steered};
+pub use steer::{Steer, SteerReceiver, SteerRefused};

@@ -11,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 use super::aggregate::{PhaseTotals, Tick};
 use super::http::HttpClient;
 use super::recorder::Recorder;
+use super::steer::{Steer, SteerReceiver, SteerRefused, change_record};
 use super::{closed, open};
+use crate::metrics::summary::PhaseChange;
 use crate::profile::{Load, Phase};
 
 /// How long in-flight requests may take to finish once a phase stops.
@@ -46,6 +48,12 @@ pub struct TickReport<'a> {
 /// Receives every tick. Runs on the aggregator's task: keep it quick (no awaits).
 pub trait TickSink: Send {
     fn on_tick(&mut self, report: &TickReport<'_>);
+
+    /// A steering change was applied; `planned` is the phase's length now (extensions included).
+    fn on_change(&mut self, _change: &PhaseChange, _planned: Duration) {}
+
+    /// A steering request did not fit this phase and was ignored.
+    fn on_refused(&mut self, _reason: &SteerRefused) {}
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +71,8 @@ pub struct PhaseResult {
     pub end: PhaseEnd,
     /// Requests still running after the drain grace, abandoned uncounted.
     pub abandoned: u64,
+    /// Steering applied while it ran, in order.
+    pub changes: Vec<PhaseChange>,
 }
 
 /// Counters shared between workers and the aggregator.
@@ -79,16 +89,33 @@ pub async fn run_phase(
     stop: &CancellationToken,
     sink: &mut dyn TickSink,
 ) -> PhaseResult {
+    run_phase_steered(spec, client, stop, sink, None).await
+}
+
+/// [`run_phase`] that also applies live steering read from `steer`.
+pub async fn run_phase_steered(
+    spec: &PhaseSpec,
+    client: &HttpClient,
+    stop: &CancellationToken,
+    sink: &mut dyn TickSink,
+    mut steer: Option<SteerReceiver>,
+) -> PhaseResult {
     let recorder = Recorder::new();
     let live = Arc::new(Live::default());
     let workers_stop = stop.child_token();
     let started_at = SystemTime::now();
     let start = Instant::now();
-    let end_at = start + spec.phase.duration;
+    let mut end_at = start + spec.phase.duration;
+    let mut changes = Vec::new();
+    let (users_tx, users_rx) = tokio::sync::watch::channel(match &spec.phase.load {
+        Load::Closed { users, .. } => users.get(),
+        Load::Open { .. } => 0,
+    });
+    let (rate_tx, rate_rx) = tokio::sync::watch::channel(None::<f64>);
 
     let population = match &spec.phase.load {
-        Load::Closed { users, spawn_rate_per_s } => tokio::spawn(closed::population(
-            closed::ClosedPlan { users: users.get(), spawn_rate_per_s: *spawn_rate_per_s, start, started_at },
+        Load::Closed { spawn_rate_per_s, .. } => tokio::spawn(closed::population(
+            closed::ClosedPlan { users: users_rx, spawn_rate_per_s: *spawn_rate_per_s, start, started_at },
             spec.clone(),
             client.clone(),
             recorder.clone(),
@@ -101,6 +128,7 @@ pub async fn run_phase(
                 rate_to_per_s: *rate_to_per_s,
                 max_in_flight: u64::from(max_in_flight.get()),
                 duration: spec.phase.duration,
+                steered_rate: rate_rx,
                 start,
                 started_at,
             },
@@ -125,6 +153,18 @@ pub async fn run_phase(
             }
             _ = tokio::time::sleep_until(end_at) => break PhaseEnd::Completed,
             _ = stop.cancelled() => break PhaseEnd::Stopped,
+            asked = next_steer(&mut steer) => {
+                let Some(asked) = asked else { steer = None; continue };
+                let applied = apply(asked, &spec.phase.load, &users_tx, &rate_tx, &mut end_at);
+                match applied {
+                    Ok(()) => {
+                        let change = change_record(start.elapsed(), asked);
+                        sink.on_change(&change, end_at - start);
+                        changes.push(change);
+                    }
+                    Err(reason) => sink.on_refused(&reason),
+                }
+            }
         }
     };
     let ran_for = start.elapsed();
@@ -137,7 +177,49 @@ pub async fn run_phase(
         };
     let now = Instant::now();
     emit(&recorder, &mut totals, &live, sink, now - last_tick, ran_for, true);
-    PhaseResult { totals, started_at, ran_for, end, abandoned }
+    PhaseResult { totals, started_at, ran_for, end, abandoned, changes }
+}
+
+/// The next steering request; `None` once the sender is gone, pending forever without one.
+async fn next_steer(steer: &mut Option<SteerReceiver>) -> Option<Steer> {
+    let Some(rx) = steer.as_mut() else { return std::future::pending().await };
+    loop {
+        match rx.recv().await {
+            Ok(asked) => return Some(asked),
+            // Requests older than the channel's capacity were overtaken by newer ones: go on.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        }
+    }
+}
+
+/// Checks a request against the phase's model and hands it to the population or schedule.
+fn apply(
+    asked: Steer,
+    load: &Load,
+    users: &tokio::sync::watch::Sender<u32>,
+    rate: &tokio::sync::watch::Sender<Option<f64>>,
+    end_at: &mut Instant,
+) -> Result<(), SteerRefused> {
+    match (asked, load) {
+        (Steer::Users(0), Load::Closed { .. }) => Err(SteerRefused::NoUsers),
+        (Steer::Users(n), Load::Closed { .. }) => {
+            users.send_replace(n);
+            Ok(())
+        }
+        (Steer::Users(_), Load::Open { .. }) => Err(SteerRefused::UsersInOpenPhase),
+        (Steer::ArrivalRate(r), Load::Open { .. }) if r.is_finite() && r > 0.0 => {
+            rate.send_replace(Some(r));
+            Ok(())
+        }
+        (Steer::ArrivalRate(_), Load::Open { .. }) => Err(SteerRefused::BadRate),
+        (Steer::ArrivalRate(_), Load::Closed { .. }) => Err(SteerRefused::RateInClosedPhase),
+        (Steer::Extend(d), _) if d.is_zero() => Err(SteerRefused::NoTime),
+        (Steer::Extend(d), _) => {
+            *end_at += d;
+            Ok(())
+        }
+    }
 }
 
 fn emit(

@@ -6,11 +6,13 @@ mod capacity;
 mod control;
 pub use control::ControlClient;
 mod docker_target;
+mod faults;
 mod phase_run;
 mod results;
 mod runner;
 mod sink;
 mod skip;
+mod steering;
 pub mod target;
 
 use std::path::{Path, PathBuf};
@@ -145,6 +147,10 @@ pub struct RunControl {
     pub cancel: CancellationToken,
     /// Ends the current phase early (or the current pause) and goes on with the next.
     pub skip: SkipControl,
+    /// Live changes to the running phase: users, arrival rate, length.
+    pub steer: SteerControl,
+    /// Resets the live view's statistics (snapshots), never the files.
+    pub view_reset: ViewReset,
 }
 
 /// One phase as planned, for progress displays.
@@ -153,6 +159,35 @@ pub struct PhasePlan {
     pub name: String,
     pub suite: String,
     pub planned: Duration,
+    /// The load it starts with (what live steering changes).
+    pub load: PlanLoad,
+}
+
+/// A phase's load as planned: users (closed model) or arrivals (open model).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlanLoad {
+    Users {
+        users: u32,
+        spawn_rate: f64,
+    },
+    /// Arrivals per second, ramping linearly from `from` to `to` over the phase.
+    Rate {
+        from: f64,
+        to: f64,
+    },
+}
+
+impl PlanLoad {
+    pub fn of(load: &crate::profile::Load) -> PlanLoad {
+        match load {
+            crate::profile::Load::Closed { users, spawn_rate_per_s } => {
+                PlanLoad::Users { users: users.get(), spawn_rate: *spawn_rate_per_s }
+            }
+            crate::profile::Load::Open { rate_from_per_s, rate_to_per_s, .. } => {
+                PlanLoad::Rate { from: *rate_from_per_s, to: *rate_to_per_s }
+            }
+        }
+    }
 }
 
 /// What happens during a run, in order. Snapshots travel separately on a `watch`.
@@ -178,6 +213,25 @@ pub enum Event {
     PhaseFinished {
         index: usize,
         summary: Box<PhaseSummary>,
+    },
+    /// A steering change applied to the running phase (also kept in its summary's `changes`).
+    PhaseChanged {
+        index: usize,
+        change: crate::metrics::summary::PhaseChange,
+        /// The phase's planned length now, extensions included.
+        planned: Duration,
+    },
+    /// A fault window of phase `index` began (`at_s` from the phase's start).
+    FaultStarted {
+        index: usize,
+        description: String,
+        at_s: f64,
+    },
+    /// A fault window ended and was undone.
+    FaultEnded {
+        index: usize,
+        description: String,
+        at_s: f64,
     },
     /// A sample of a failed request ("HTTP 503 on /webhook [throughput]"), rate-limited.
     RequestError(String),
@@ -216,6 +270,9 @@ pub enum RunError {
     /// An https target whose certificate or TLS setup fails: a usage error (exit 2).
     #[error("{0}")]
     Tls(String),
+    /// A fault the target cannot carry out: a usage error (exit 2), nothing started.
+    #[error("{0}")]
+    Faults(String),
     #[error("{0}")]
     Other(String),
 }
@@ -231,6 +288,7 @@ pub async fn run(
 
 pub use runner::REQUEST_TIMEOUT;
 pub use skip::{SkipControl, SkipScope};
+pub use steering::{SteerControl, ViewReset};
 
 /// `experiment_summary.html` beside the JSON, charts or not; a failure is logged, not fatal
 /// (the JSON and CSVs are what the run is judged by).

@@ -12,7 +12,7 @@ use super::control::{ControlClient, TargetSettings, server_counters};
 use super::phase_run::{PhaseOutcome, RunContext};
 use super::results::{judge, rfc3339};
 use super::target::{EmbeddedSampler, EmbeddedServer, unix_now_s};
-use super::{Event, PhasePlan, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
+use super::{Event, PhasePlan, PlanLoad, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
 use crate::engine::aggregate::Totals;
 use crate::engine::http::{ClientOptions, HttpClient};
 use crate::engine::tls::{ClientTls, TlsTrust};
@@ -179,6 +179,7 @@ pub async fn run(
     control: RunControl,
 ) -> Result<(RunSummary, PathBuf), RunError> {
     let profile = &request.profile;
+    check_faults_fit(profile, &request.target)?;
     let started_at = SystemTime::now();
     let run_start_unix_s = unix_now_s();
     let (run_id, dir) = create_run_dir(&request.output_root, &profile.name)?;
@@ -235,7 +236,12 @@ pub async fn run(
     let plans = profile
         .phases
         .iter()
-        .map(|p| PhasePlan { name: p.name.clone(), suite: p.suite.clone(), planned: p.duration })
+        .map(|p| PhasePlan {
+            name: p.name.clone(),
+            suite: p.suite.clone(),
+            planned: p.duration,
+            load: PlanLoad::of(&p.load),
+        })
         .collect();
     let _ = channels
         .events
@@ -274,6 +280,7 @@ pub async fn run(
         seed: request.seed,
         lockstep_start: profile.lockstep_start,
         phase_count,
+        docker: target.docker.clone(),
     };
 
     let mut summary = RunSummary {
@@ -488,4 +495,26 @@ fn finish(
         .all(|t| t.passed);
     let errors_ok = !profile.fail_on_request_errors || all.failures == 0;
     summary.passed = summary.status == RunStatus::Completed && thresholds_pass && errors_ok;
+}
+
+/// A service fault needs the Docker target; one that is not `optional` refuses the run
+/// before anything starts (an optional one is skipped with a note in its report).
+fn check_faults_fit(profile: &crate::profile::Profile, target: &Target) -> Result<(), RunError> {
+    if matches!(target, Target::Docker) {
+        return Ok(());
+    }
+    for phase in &profile.phases {
+        for fault in &phase.faults {
+            if let crate::profile::FaultKind::Service { service, action, optional: false } = &fault.kind {
+                return Err(RunError::Faults(format!(
+                    "phase {}: the fault `{} {service}` needs the Docker target (--target docker), not {}; \
+                     add `optional: true` to the fault to skip it on other targets",
+                    phase.name,
+                    action.as_str(),
+                    target.label()
+                )));
+            }
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 use super::Event;
-use crate::engine::aggregate::{Totals, locust_percentiles};
+use crate::engine::aggregate::{PhaseTotals, Totals, locust_percentiles};
 use crate::engine::{TickReport, TickSink};
 use crate::metrics::hlog::HlogWriter;
 use crate::metrics::{ServerCounters, Snapshot};
@@ -32,6 +32,40 @@ pub struct PhaseSink {
     /// Successful requests and covered time of full ticks (the capacity search's achieved rate).
     pub steady_ok: u64,
     pub steady_s: f64,
+    /// What the live snapshot counts from (the phase's start, or the last reset).
+    pub view: LiveView,
+    /// Each second's requests, failures and p99, for the recovery after a fault.
+    pub seconds: Vec<super::faults::Second>,
+}
+
+/// The live view's own totals once its statistics were reset during the phase.
+pub struct LiveView {
+    reset: super::steering::ViewReset,
+    seen: u64,
+    since_reset: Option<PhaseTotals>,
+}
+
+impl LiveView {
+    pub fn new(reset: super::steering::ViewReset) -> LiveView {
+        let seen = reset.generation();
+        LiveView { reset, seen, since_reset: None }
+    }
+
+    /// Folds the tick in; the totals the snapshot shows.
+    fn totals<'a>(&'a mut self, report: &'a TickReport<'_>) -> &'a PhaseTotals {
+        let generation = self.reset.generation();
+        if generation != self.seen {
+            self.seen = generation;
+            self.since_reset = Some(PhaseTotals::default());
+        }
+        match &mut self.since_reset {
+            Some(view) => {
+                view.absorb_tick(report.tick);
+                view
+            }
+            None => report.totals,
+        }
+    }
 }
 
 impl PhaseSink {
@@ -74,6 +108,20 @@ impl PhaseSink {
 }
 
 impl TickSink for PhaseSink {
+    fn on_change(&mut self, change: &crate::metrics::summary::PhaseChange, planned: std::time::Duration) {
+        self.phase_planned_s = planned.as_secs_f64();
+        // A full queue means the consumer is busy; the change is kept in the summary anyway.
+        let _ = self.events.try_send(Event::PhaseChanged {
+            index: self.phase_index,
+            change: change.clone(),
+            planned,
+        });
+    }
+
+    fn on_refused(&mut self, reason: &crate::engine::SteerRefused) {
+        let _ = self.events.try_send(Event::Warning(format!("{}: {reason}", self.phase_name)));
+    }
+
     fn on_tick(&mut self, report: &TickReport<'_>) {
         let now_s = super::target::unix_s(report.at);
         let window_s = report.window.as_secs_f64();
@@ -103,10 +151,20 @@ impl TickSink for PhaseSink {
         if !worth_a_row {
             return;
         }
+        self.seconds.push(super::faults::Second {
+            end_s: report.phase_elapsed.as_secs_f64(),
+            length_s: window_s,
+            requests: report.tick.all.requests,
+            failures: report.tick.all.failures,
+            p99_ms: report.tick.all.latency.quantile_ms(0.99),
+        });
         let rate_s = rate_window_s(report);
         let window_rate = |n: u64| n as f64 / rate_s;
         let all = &report.tick.all;
         let server = self.server.lock().map(|s| s.clone()).unwrap_or(None);
+        let view = self.view.totals(report);
+        let (total_requests, total_failures, rows) =
+            (view.all.requests, view.all.failures, view.name_rows(report.tick, rate_s));
         self.snapshots.send_replace(Snapshot {
             timestamp_unix_s: now_s,
             run_elapsed_s: now_s - self.run_start_unix_s,
@@ -122,11 +180,11 @@ impl TickSink for PhaseSink {
             p50_ms: all.latency.quantile_ms(0.50),
             p95_ms: all.latency.quantile_ms(0.95),
             p99_ms: all.latency.quantile_ms(0.99),
-            total_requests: report.totals.all.requests,
-            total_failures: report.totals.all.failures,
+            total_requests,
+            total_failures,
             dropped: report.totals.dropped,
             duplicates_sent: report.totals.duplicates_sent,
-            rows: report.totals.name_rows(report.tick, rate_s),
+            rows,
             server,
         });
     }

@@ -7,6 +7,7 @@ mod convert;
 mod duration;
 mod headers;
 mod overrides;
+mod quick;
 mod raw;
 mod scale;
 mod types;
@@ -20,6 +21,7 @@ pub use convert::{
 };
 pub use duration::{format_duration, parse_duration};
 pub use headers::{check_name as check_header_name, expand_env, parse_header, shown_value as shown_header};
+pub use quick::{QUICK_DEFAULT_DURATION, QUICK_SUITE, QuickLoad, QuickRun};
 pub use scale::{MAX_DURATION, TimeScale};
 pub use types::*;
 
@@ -58,25 +60,83 @@ pub fn shipped_names() -> Vec<&'static str> {
 /// Loads a shipped profile by name (`smoke`, `all`, …), a profile in `extra_dir` or
 /// `./profiles` by name, or a YAML file by path.
 pub fn load(name_or_path: &str, extra_dir: Option<&Path>) -> Result<Profile, ProfileError> {
+    if name_or_path == "all" {
+        return load_all();
+    }
+    let (text, name, source) = locate(name_or_path, extra_dir)?;
+    parse_str(&text, &name, &source)
+}
+
+/// A quick run of a behaviour, taking custom behaviours from the profile `defined_in`
+/// names (as `load` finds it) when given.
+pub fn load_quick(
+    quick: &QuickRun,
+    defined_in: Option<&str>,
+    extra_dir: Option<&Path>,
+) -> Result<Profile, ProfileError> {
+    quick.to_profile(quick_source(defined_in, extra_dir)?.as_deref())
+}
+
+/// Writes a quick run as a profile file in `dir` (named after its behaviour, never over
+/// an existing file), checks that it loads back to the same phases, and returns its path.
+pub fn write_quick(
+    quick: &QuickRun,
+    defined_in: Option<&str>,
+    extra_dir: Option<&Path>,
+    dir: &Path,
+) -> Result<PathBuf, ProfileError> {
+    let source = quick_source(defined_in, extra_dir)?;
+    let fail = |what: &str, path: &Path, e: std::io::Error| {
+        ProfileError::new(format!("{what} {}: {e}; check that the folder is writable", path.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail("cannot create", dir, e))?;
+    let stem = format!("{}-quick", quick.behaviour);
+    let path = (1..1000)
+        .map(|n| if n == 1 { dir.join(format!("{stem}.yaml")) } else { dir.join(format!("{stem}-{n}.yaml")) })
+        .find(|p| !p.exists())
+        .ok_or_else(|| {
+            ProfileError::new(format!("{}: too many {stem}-N.yaml files already", dir.display()))
+        })?;
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or(&stem).to_string();
+    let yaml = quick.to_yaml_named(source.as_deref(), &name)?;
+    std::fs::write(&path, yaml).map_err(|e| fail("cannot write", &path, e))?;
+    let written = load_file(&path)?;
+    let wanted = quick.to_profile(source.as_deref())?;
+    if format!("{:?}", written.phases) != format!("{:?}", wanted.phases) {
+        return Err(ProfileError::new(format!(
+            "{}: the written profile does not load back to the same phases (a bug; please report it)",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// The YAML of the profile that defines a quick run's behaviour, when one is named.
+fn quick_source(defined_in: Option<&str>, extra_dir: Option<&Path>) -> Result<Option<String>, ProfileError> {
+    Ok(match defined_in {
+        Some("all") | None => None,
+        Some(name) => Some(locate(name, extra_dir)?.0),
+    })
+}
+
+/// The YAML text of a profile named as `load` takes it, with its default name and source.
+fn locate(name_or_path: &str, extra_dir: Option<&Path>) -> Result<(String, String, String), ProfileError> {
     let as_path = Path::new(name_or_path);
     let looks_like_path = name_or_path.contains(['/', '\\'])
         || name_or_path.ends_with(".yaml")
         || name_or_path.ends_with(".yml");
     if looks_like_path {
-        return load_file(as_path);
-    }
-    if name_or_path == "all" {
-        return load_all();
+        return read_file(as_path);
     }
     if let Some((name, text)) = builtin::SHIPPED.iter().find(|(n, _)| *n == name_or_path) {
-        return parse_str(text, name, &format!("builtin:{name}"));
+        return Ok((text.to_string(), name.to_string(), format!("builtin:{name}")));
     }
     let mut searched = Vec::new();
     for dir in extra_dir.into_iter().chain(std::iter::once(Path::new("profiles"))) {
         for ext in ["yaml", "yml"] {
             let candidate = dir.join(format!("{name_or_path}.{ext}"));
             if candidate.is_file() {
-                return load_file(&candidate);
+                return read_file(&candidate);
             }
         }
         searched.push(dir.display().to_string());
@@ -89,13 +149,18 @@ pub fn load(name_or_path: &str, extra_dir: Option<&Path>) -> Result<Profile, Pro
     )))
 }
 
-/// Reads and validates one YAML file.
-pub fn load_file(path: &Path) -> Result<Profile, ProfileError> {
+fn read_file(path: &Path) -> Result<(String, String, String), ProfileError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ProfileError::new(format!("{}: cannot read the profile: {e}; check the path", path.display()))
     })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile");
-    parse_str(&text, stem, &path.display().to_string())
+    Ok((text, stem.to_string(), path.display().to_string()))
+}
+
+/// Reads and validates one YAML file.
+pub fn load_file(path: &Path) -> Result<Profile, ProfileError> {
+    let (text, name, source) = read_file(path)?;
+    parse_str(&text, &name, &source)
 }
 
 /// Parses and validates profile YAML. `source` names it in messages (a path or

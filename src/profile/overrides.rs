@@ -24,12 +24,54 @@ impl Profile {
             }
             self.phases.retain(|p| overrides.phases.contains(&p.name));
         }
-        if let Some(users) = overrides.users {
-            for phase in &mut self.phases {
-                if let Load::Closed { users: u, .. } = &mut phase.load {
-                    *u = users;
+        let closed = self.phases.iter().filter(|p| matches!(p.load, Load::Closed { .. })).count();
+        for (flag, given) in
+            [("--users", overrides.users.is_some()), ("--spawn-rate", overrides.spawn_rate.is_some())]
+        {
+            if given && closed == 0 {
+                return Err(ProfileError::new(format!(
+                    "{flag} applies to phases with users, and every phase chosen here has an arrival rate \
+                     (open model); leave {flag} out"
+                )));
+            }
+        }
+        if let Some(rate) = overrides.spawn_rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(ProfileError::new(format!(
+                "--spawn-rate {rate}: must be above zero (users started per second, e.g. 5)"
+            )));
+        }
+        for phase in &mut self.phases {
+            if let Load::Closed { users, spawn_rate_per_s } = &mut phase.load {
+                if let Some(n) = overrides.users {
+                    *users = n;
+                }
+                if let Some(rate) = overrides.spawn_rate {
+                    *spawn_rate_per_s = rate;
                 }
             }
+            if let Some(size) = overrides.repo_size {
+                phase.repo_size = size;
+            }
+            if let Some(ms) = overrides.server_latency_ms {
+                phase.server.latency_ms = Some(ms);
+            }
+            if let Some(rate) = overrides.server_failure_rate {
+                phase.server.failure_rate = Some(rate);
+            }
+        }
+        if let Some(ms) = overrides.server_latency_ms
+            && !(ms.is_finite() && ms >= 0.0)
+        {
+            return Err(ProfileError::new(format!("--server-latency-ms {ms}: write 0 or more, e.g. 50")));
+        }
+        if let Some(rate) = overrides.server_failure_rate
+            && !(0.0..=1.0).contains(&rate)
+        {
+            return Err(ProfileError::new(format!(
+                "--server-failure-rate {rate}: write a share from 0 to 1, e.g. 0.1"
+            )));
         }
         if let Some(duration) = overrides.duration {
             if duration.is_zero() {
@@ -37,6 +79,11 @@ impl Profile {
             }
             for phase in &mut self.phases {
                 phase.duration = duration;
+                // Fault windows stay inside the shorter phase: later ones go, the last is cut.
+                phase.faults.retain(|f| f.at < duration);
+                for fault in &mut phase.faults {
+                    fault.duration = fault.duration.min(duration - fault.at);
+                }
             }
         }
         if let Some(scale) = overrides.time_scale {
@@ -44,6 +91,11 @@ impl Profile {
                 phase.duration = scale
                     .apply(phase.duration, &format!("phase {}", phase.name))
                     .map_err(ProfileError::new)?;
+                for fault in &mut phase.faults {
+                    let what = format!("a fault of phase {}", phase.name);
+                    fault.at = scale.apply(fault.at, &what).map_err(ProfileError::new)?;
+                    fault.duration = scale.apply(fault.duration, &what).map_err(ProfileError::new)?;
+                }
             }
             self.pause_between_phases = scale
                 .apply(self.pause_between_phases, "the pause between phases")

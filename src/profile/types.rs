@@ -75,6 +75,8 @@ pub struct Phase {
     pub server: ServerSettings,
     pub thresholds: Thresholds,
     pub timeouts: PhaseTimeouts,
+    /// Fault windows on the phase's clock, in start order.
+    pub faults: Vec<Fault>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,6 +93,106 @@ pub struct Behaviour {
     pub name: String,
     pub wait: WaitStrategy,
     pub tasks: Vec<Task>,
+    /// Client retries of a failed request (none when unset).
+    pub retry: Option<RetryPolicy>,
+}
+
+/// How a behaviour retries, like a real sender: up to `max_attempts` in all, on the listed
+/// outcomes, after an exponential backoff with full jitter (or the server's `Retry-After`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: NonZeroU32,
+    pub on_status: Vec<u16>,
+    pub on_timeout: bool,
+    pub on_connection: bool,
+    /// Attempt n waits uniformly in [0, min(cap, base · 2^(n−1))].
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl RetryPolicy {
+    /// The seed's sender: 3 attempts on 429, 500, 502, 503, 504, timeouts and connection errors.
+    pub const DEFAULT_STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
+}
+
+/// A fault inside a phase: a window on the phase's clock and what happens in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// From the phase's start.
+    pub at: Duration,
+    pub duration: Duration,
+    pub kind: FaultKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// These `/configure` settings for the window, the phase's own again after it.
+    Server(ServerSettings),
+    /// A Docker action on one of our services, undone at the window's end.
+    Service {
+        service: String,
+        action: ServiceAction,
+        /// On a target that cannot do it: skipped with a note (else refused before the run).
+        optional: bool,
+    },
+}
+
+impl Fault {
+    pub fn end(&self) -> Duration {
+        self.at + self.duration
+    }
+
+    /// `server failure_rate=0.5 failure_mode=throttle_429` or `kill redis`.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            FaultKind::Server(s) => {
+                let json = s.to_json();
+                let parts: Vec<String> = json
+                    .as_object()
+                    .map(|m| {
+                        m.iter().map(|(k, v)| format!("{k}={}", v.to_string().trim_matches('"'))).collect()
+                    })
+                    .unwrap_or_default();
+                format!("server {}", parts.join(" "))
+            }
+            FaultKind::Service { service, action, .. } => format!("{} {service}", action.as_str()),
+        }
+    }
+}
+
+/// What a service fault does at its start (and undoes at its end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceAction {
+    /// Stop, then start at the end.
+    Stop,
+    /// Kill (SIGKILL), then start at the end.
+    Kill,
+    /// Pause (freeze), then unpause at the end.
+    Pause,
+    /// Restart at the start; the window is how long the service may take to come back.
+    Restart,
+}
+
+impl ServiceAction {
+    pub fn parse(text: &str) -> Option<ServiceAction> {
+        Some(match text {
+            "stop" => ServiceAction::Stop,
+            "kill" => ServiceAction::Kill,
+            "pause" => ServiceAction::Pause,
+            "restart" => ServiceAction::Restart,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceAction::Stop => "stop",
+            ServiceAction::Kill => "kill",
+            ServiceAction::Pause => "pause",
+            ServiceAction::Restart => "restart",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -168,14 +270,12 @@ pub enum RepoSizeChoice {
 }
 
 impl RepoSizeChoice {
-    /// `small`, `medium`, `large` or `mixed`, in any case.
+    /// `small`, `medium`, `large` or `mixed`, in any case (`TERRAFIX_REPO_SIZE=Large` as the
+    /// seed's users write it).
     pub fn parse(text: &str) -> Option<RepoSizeChoice> {
-        match text.to_ascii_lowercase().as_str() {
-            "small" => Some(RepoSizeChoice::Fixed(RepoSize::Small)),
-            "medium" => Some(RepoSizeChoice::Fixed(RepoSize::Medium)),
-            "large" => Some(RepoSizeChoice::Fixed(RepoSize::Large)),
+        match text.trim().to_ascii_lowercase().as_str() {
             "mixed" => Some(RepoSizeChoice::Mixed),
-            _ => None,
+            other => RepoSize::ALL.into_iter().find(|s| s.as_str() == other).map(RepoSizeChoice::Fixed),
         }
     }
 
@@ -211,6 +311,9 @@ pub struct ServerSettings {
     /// Concurrent processing slots; requests past it queue (0 = unlimited).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<u32>,
+    /// A one-shot stall (ms) of the requests arriving from now on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stall_ms: Option<f64>,
 }
 
 impl ServerSettings {
@@ -268,4 +371,12 @@ pub struct Overrides {
     pub duration: Option<Duration>,
     /// Keep only these phases, in profile order. Unknown names are an error.
     pub phases: Vec<String>,
+    /// Replaces the spawn rate of every closed-model phase.
+    pub spawn_rate: Option<f64>,
+    /// Replaces every phase's repository size.
+    pub repo_size: Option<RepoSizeChoice>,
+    /// Sets `latency_ms` in every phase's server settings.
+    pub server_latency_ms: Option<f64>,
+    /// Sets `failure_rate` in every phase's server settings.
+    pub server_failure_rate: Option<f64>,
 }

@@ -148,6 +148,18 @@ fn metadata(out: &mut String, s: &RunSummary) {
         }
         out.push_str("</ul>\n");
     }
+    let resilience: Vec<String> = s
+        .experiments
+        .iter()
+        .flat_map(|p| p.resilience_lines().into_iter().map(move |l| format!("{}: {l}", p.name)))
+        .collect();
+    if !resilience.is_empty() {
+        out.push_str("<h2>Retries and faults</h2>\n<ul>");
+        for line in &resilience {
+            let _ = write!(out, "<li>{}</li>", esc(line));
+        }
+        out.push_str("</ul>\n");
+    }
 }
 
 /// TLS, timeouts and header names; `--insecure` stands out.

@@ -226,6 +226,8 @@ fn phase_from(
         failures,
         dedup: DedupReport::default(),
         server: None,
+        changes: Vec::new(),
+        resilience: None,
         thresholds: Vec::new(),
         files: PhaseFiles {
             stats_csv: relative(dir, &f.stats),

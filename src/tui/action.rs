@@ -42,11 +42,24 @@ pub enum Action {
     Backspace,
     /// `r`: run the selected profile (Profiles); `R`: refresh (Environment, Results).
     RunSelected,
+    /// `n` (Profiles): open the new-run form.
+    NewRun,
+    /// `w` (new-run form): write it as a profile YAML into ./profiles.
+    WriteProfile,
     Refresh,
     // Run screen.
     SkipPhase,
     AbortRun,
     TogglePauseView,
+    /// `+` / `-`: more or fewer users (or a higher or lower arrival rate) by a step.
+    SteerUp,
+    SteerDown,
+    /// `u`: type the user count (or arrival rate).
+    SteerType,
+    /// `e`: type how long to extend the current phase by.
+    ExtendPhase,
+    /// `r`: reset the live statistics (the files keep everything).
+    ResetStats,
     // Environment screen.
     EnvUp,
     /// Whether `u` (and runs with target docker) also start LocalStack.
@@ -101,6 +114,8 @@ pub enum Action {
     LogsEnded(Option<String>),
     ConfigureReply(Result<String, String>),
     HealthReply(Result<String, String>),
+    /// The new-run form was written as a profile (its path), or why not.
+    ProfileWritten(Result<PathBuf, String>),
     /// The opener could not be started (`xdg-open` missing, say).
     OpenFailed(String),
 }
@@ -111,8 +126,16 @@ pub enum Command {
     LoadProfiles,
     LoadResults,
     StartRun(Box<RunRequest>),
+    /// A run of the new-run form: its profile is built (reading the profile that defines
+    /// the behaviour, if any) off the UI loop; a problem ends the run with that message.
+    StartQuickRun(Box<QuickStart>),
+    /// Write the new-run form as a profile YAML into ./profiles and check it loads back.
+    WriteQuickProfile(Box<crate::tui::quick_form::QuickChoice>),
     SkipPhase,
     AbortRun,
+    /// Live steering of the running phase.
+    Steer(crate::engine::Steer),
+    ResetStats,
     RenderCharts(PathBuf),
     /// Charts as the export dialog asked (format, size, charts, phases, folder).
     ExportCharts(Box<ExportRequest>),
@@ -142,6 +165,14 @@ pub enum Command {
     Quit,
     /// Several of the above, performed in order.
     Batch(Vec<Command>),
+}
+
+/// What a run from the new-run form needs besides the form.
+#[derive(Clone, Debug)]
+pub struct QuickStart {
+    pub choice: crate::tui::quick_form::QuickChoice,
+    pub seed: u64,
+    pub output_root: PathBuf,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

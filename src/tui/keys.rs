@@ -17,6 +17,9 @@ pub fn handle_key(state: &AppState, key: KeyEvent) -> Option<Action> {
     if let Some(overlay) = &state.overlay {
         return overlay_key(overlay, key.code);
     }
+    if let (Screen::Profiles, Some(form)) = (state.screen, &state.profiles.quick) {
+        return quick_form_key(form, key.code);
+    }
     if state.is_typing() {
         return typing_key(key.code);
     }
@@ -24,6 +27,37 @@ pub fn handle_key(state: &AppState, key: KeyEvent) -> Option<Action> {
         return export_dialog_key(key.code);
     }
     global_key(key.code).or_else(|| screen_key(state.screen, key.code))
+}
+
+/// The new-run form's keys, for the help overlay.
+pub const QUICK_FORM_HELP: [(&str, &str); 6] = [
+    ("↑↓ Tab", "move among the fields"),
+    ("← → space", "change a choice (behaviour, model, repo size, target)"),
+    ("type", "edit the focused number, time or URL; Backspace deletes"),
+    ("Enter", "run it (problems are shown beside their fields)"),
+    ("w", "write it as a profile YAML into ./profiles (loads back identically)"),
+    ("Esc / q", "close the form (q and w type into the URL field)"),
+];
+
+/// The new-run form: characters type into its text fields, `w` writes and `q` closes
+/// (except in the URL field, where they are text).
+fn quick_form_key(form: &super::quick_form::QuickForm, code: KeyCode) -> Option<Action> {
+    let in_url = form.current() == super::quick_form::QuickField::Url;
+    Some(match code {
+        KeyCode::Up | KeyCode::BackTab => Action::Up,
+        KeyCode::Down | KeyCode::Tab => Action::Down,
+        KeyCode::Left => Action::FocusPrev,
+        KeyCode::Right => Action::FocusNext,
+        KeyCode::Enter => Action::Enter,
+        KeyCode::Esc => Action::Dismiss,
+        KeyCode::Backspace => Action::Backspace,
+        KeyCode::Char('w') if !in_url => Action::WriteProfile,
+        KeyCode::Char('q') if !in_url => Action::Dismiss,
+        KeyCode::Char('?') if !in_url => Action::Help,
+        KeyCode::Char(' ') => Action::Toggle,
+        KeyCode::Char(c) => Action::Type(c),
+        _ => return None,
+    })
 }
 
 /// The export dialog's keys, as (key, action, help): one table for both.
@@ -115,6 +149,7 @@ fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
         (Screen::Profiles, ' ') => Action::Toggle,
         (Screen::Profiles, 'a') => Action::ToggleAll,
         (Screen::Profiles, 'r') => Action::RunSelected,
+        (Screen::Profiles, 'n') => Action::NewRun,
         (Screen::Environment, 'u') => Action::EnvUp,
         (Screen::Environment, 'L') => Action::ToggleLocalStack,
         (Screen::Environment, 'd') => Action::EnvDown,
@@ -128,6 +163,11 @@ fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
         (Screen::Run, 's') => Action::SkipPhase,
         (Screen::Run, 'x') => Action::AbortRun,
         (Screen::Run, 'p') | (Screen::Run, ' ') => Action::TogglePauseView,
+        (Screen::Run, '+') | (Screen::Run, '=') => Action::SteerUp,
+        (Screen::Run, '-') => Action::SteerDown,
+        (Screen::Run, 'u') => Action::SteerType,
+        (Screen::Run, 'e') => Action::ExtendPhase,
+        (Screen::Run, 'r') => Action::ResetStats,
         (Screen::Results, 'e') => Action::Export,
         (Screen::Results, 'b') => Action::Bundle,
         (Screen::Results, 'r') => Action::Rerender,
@@ -150,6 +190,7 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("a", "include all phases / none"),
             ("Enter", "list, phases: run; settings: edit the field"),
             ("r", "run the selected profile with these settings"),
+            ("n", "new run: one phase of a behaviour, no YAML (a form)"),
         ],
         Screen::Environment => vec![
             ("↑↓ j k", "move among services or settings"),
@@ -166,6 +207,10 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("s", "skip the rest of the current phase (or pause)"),
             ("x", "abort the run (partial results are written)"),
             ("p / space", "pause / resume the view (the run goes on)"),
+            ("+ / -", "more / fewer users (open model: arrival rate), ±10 %"),
+            ("u", "type the user count (or arrival rate), Enter sets it"),
+            ("e", "extend the current phase (type a time, e.g. 30s)"),
+            ("r", "reset the live statistics (files keep everything)"),
         ],
         Screen::Results => vec![
             ("↑↓ j k", "choose a run (newest first)"),

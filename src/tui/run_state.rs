@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::experiment::PhasePlan;
 use crate::metrics::Snapshot;
-use crate::metrics::summary::{PhaseSummary, RunSummary};
+use crate::metrics::summary::{PhaseChange, PhaseSummary, RunSummary};
 
 /// (seconds since the run started, value).
 pub type Point = (f64, f64);
@@ -126,6 +126,64 @@ pub struct RunState {
     pub resources: Vec<(String, f64, u64)>,
     pub summary: Option<Box<RunSummary>>,
     pub charts: ChartsState,
+    /// Steering changes applied during the run, with their run time: markers on the charts.
+    pub changes: Vec<ChangeMarker>,
+    /// What the running phase aims at now (its plan, then each applied change).
+    pub steer_target: Option<SteerTarget>,
+    /// A number (users, rate) or time (extension) being typed on the Run screen.
+    pub steer_input: Option<SteerInput>,
+    /// Run times at which the live statistics were reset (`r`).
+    pub resets: Vec<f64>,
+    /// Fault windows as (run time of the start, of the end once over, what it does).
+    pub faults: Vec<(f64, Option<f64>, String)>,
+}
+
+/// The running phase's current aim, as live steering changes it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SteerTarget {
+    Users(u32),
+    /// Arrivals per second; a ramp until the first change (`to` at the phase's end).
+    Rate {
+        from: f64,
+        to: f64,
+    },
+}
+
+impl SteerTarget {
+    /// The aim `elapsed` of `planned` seconds into the phase.
+    pub fn now(&self, elapsed_s: f64, planned_s: f64) -> f64 {
+        match *self {
+            SteerTarget::Users(n) => f64::from(n),
+            SteerTarget::Rate { from, to } => {
+                from + (to - from) * (elapsed_s / planned_s.max(1e-9)).clamp(0.0, 1.0)
+            }
+        }
+    }
+}
+
+/// What the Run screen's input line sets on Enter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SteerField {
+    /// The user count (closed model) or arrival rate (open model).
+    Load,
+    /// How much longer the current phase runs.
+    Extend,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SteerInput {
+    pub field: SteerField,
+    pub text: String,
+    /// Why the last Enter was refused, shown beside the field.
+    pub error: Option<String>,
+}
+
+/// A steering change placed on the run's timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeMarker {
+    /// Seconds since the run started.
+    pub run_s: f64,
+    pub change: PhaseChange,
 }
 
 impl RunState {

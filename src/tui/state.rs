@@ -115,12 +115,14 @@ impl AppState {
     /// True while an edit field or filter takes raw characters.
     pub fn is_typing(&self) -> bool {
         match self.screen {
-            Screen::Profiles => self.profiles.filter_editing || self.profiles.edit.is_some(),
+            Screen::Profiles => {
+                self.profiles.filter_editing || self.profiles.edit.is_some() || self.profiles.quick.is_some()
+            }
             Screen::Environment => self.env.form.edit.is_some(),
             Screen::Results => {
                 self.results.filter_editing || self.results.dialog.as_ref().is_some_and(|d| d.editing_folder)
             }
-            Screen::Run => false,
+            Screen::Run => self.run.steer_input.is_some(),
         }
     }
 
@@ -191,16 +193,19 @@ pub enum RunField {
     Url,
     TimeScale,
     Users,
+    /// Users started per second (closed-model phases).
+    SpawnRate,
     Duration,
     Seed,
 }
 
 impl RunField {
-    pub const ALL: [RunField; 6] = [
+    pub const ALL: [RunField; 7] = [
         RunField::Target,
         RunField::Url,
         RunField::TimeScale,
         RunField::Users,
+        RunField::SpawnRate,
         RunField::Duration,
         RunField::Seed,
     ];
@@ -211,6 +216,7 @@ impl RunField {
             RunField::Url => "URL",
             RunField::TimeScale => "time scale",
             RunField::Users => "users",
+            RunField::SpawnRate => "spawn rate",
             RunField::Duration => "duration",
             RunField::Seed => "seed",
         }
@@ -223,6 +229,7 @@ pub struct RunSettings {
     pub url: String,
     pub time_scale: String,
     pub users: String,
+    pub spawn_rate: String,
     pub duration: String,
     pub seed: String,
 }
@@ -234,6 +241,7 @@ impl Default for RunSettings {
             url: "http://127.0.0.1:8081".into(),
             time_scale: String::new(),
             users: String::new(),
+            spawn_rate: String::new(),
             duration: String::new(),
             seed: "42".into(),
         }
@@ -247,6 +255,7 @@ impl RunSettings {
             RunField::Url => &self.url,
             RunField::TimeScale => &self.time_scale,
             RunField::Users => &self.users,
+            RunField::SpawnRate => &self.spawn_rate,
             RunField::Duration => &self.duration,
             RunField::Seed => &self.seed,
         }
@@ -268,6 +277,8 @@ pub struct ProfilesState {
     pub settings: RunSettings,
     pub field_cursor: usize,
     pub edit: Option<EditBuffer>,
+    /// The new-run form (`n`), while open.
+    pub quick: Option<super::quick_form::QuickForm>,
 }
 
 impl ProfilesState {

@@ -265,6 +265,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             connections: Default::default(),
             settings_not_applied: Vec::new(),
             notes: Vec::new(),
+            changes: Vec::new(),
+            resilience: None,
         });
         t0 += f.seconds_per_phase + PAUSE_S;
     }

@@ -18,6 +18,7 @@ pub fn behaviour(name: &str) -> Arc<Behaviour> {
         name: name.into(),
         wait: WaitStrategy::Between(Duration::from_millis(500), Duration::from_secs(1)),
         tasks: vec![Task { weight: NonZeroU32::MIN, kind: RequestKind::Webhook, name: "/webhook".into() }],
+        retry: None,
     })
 }
 
@@ -33,6 +34,7 @@ pub fn smoke_profile() -> Profile {
         server: ServerSettings::default(),
         thresholds: Thresholds::default(),
         timeouts: Default::default(),
+        faults: Vec::new(),
     };
     let open = Phase {
         name: "smoke_webhook".into(),
@@ -54,11 +56,12 @@ pub fn smoke_profile() -> Profile {
         },
         thresholds: Thresholds { p95_ms: Some(500.0), error_rate: Some(0.15), ..Thresholds::default() },
         timeouts: Default::default(),
+        faults: Vec::new(),
     };
     Profile {
         name: "smoke".into(),
         description: "A one-minute check that the whole chain works".into(),
-        source: "builtin:smoke".into(),
+        source: "shipped".into(),
         pause_between_phases: Duration::from_secs(5),
         lockstep_start: false,
         fail_on_request_errors: false,
@@ -74,8 +77,8 @@ pub fn profile_items() -> Vec<ProfileItem> {
     throughput.name = "throughput".into();
     throughput.source = "builtin:throughput".into();
     vec![
-        ProfileItem { name: "smoke".into(), source: "builtin:smoke".into(), profile: Ok(smoke_profile()) },
-        ProfileItem { name: "throughput".into(), source: "builtin:throughput".into(), profile: Ok(throughput) },
+        ProfileItem { name: "smoke".into(), source: "shipped".into(), profile: Ok(smoke_profile()) },
+        ProfileItem { name: "throughput".into(), source: "shipped".into(), profile: Ok(throughput) },
         ProfileItem {
             name: "broken".into(),
             source: "profiles/broken.yaml".into(),
@@ -186,6 +189,8 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
         connections: Default::default(),
         settings_not_applied: Vec::new(),
         notes: Vec::new(),
+        changes: Vec::new(),
+        resilience: None,
     }
 }
 

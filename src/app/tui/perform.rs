@@ -14,6 +14,7 @@ use super::scan;
 use crate::experiment::ControlClient;
 use crate::experiment::{self, RunChannels, RunControl, RunRequest};
 use crate::metrics::Snapshot;
+use crate::tui::action::QuickStart;
 use crate::tui::state::{ChartsState, ProfileItem};
 use crate::tui::{Action, Command, DockerOp};
 
@@ -93,9 +94,52 @@ impl Worker {
                 });
             }
             Command::StartRun(request) => self.start_run(*request),
+            Command::StartQuickRun(start) => {
+                let QuickStart { choice, seed, output_root } = *start;
+                match crate::profile::load_quick(
+                    &choice.quick,
+                    choice.defined_in.as_deref(),
+                    self.profiles_dir.as_deref(),
+                ) {
+                    Ok(profile) => self.start_run(RunRequest {
+                        docker: Default::default(),
+                        target_options: crate::experiment::TargetOptions::from_profile(&profile.target),
+                        profile,
+                        target: choice.target,
+                        output_root,
+                        seed,
+                        time_scale: 1.0,
+                    }),
+                    Err(e) => {
+                        let _ = tx.send(Action::RunEnded(Err(e.to_string())));
+                    }
+                }
+            }
+            Command::WriteQuickProfile(choice) => {
+                let extra = self.profiles_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    let written = crate::profile::write_quick(
+                        &choice.quick,
+                        choice.defined_in.as_deref(),
+                        extra.as_deref(),
+                        std::path::Path::new("profiles"),
+                    );
+                    let _ = tx.send(Action::ProfileWritten(written.map_err(|e| e.to_string())));
+                });
+            }
             Command::SkipPhase => {
                 if let Some(run) = &self.run {
                     run.control.skip.skip_current();
+                }
+            }
+            Command::Steer(steer) => {
+                if let Some(run) = &self.run {
+                    run.control.steer.send(steer);
+                }
+            }
+            Command::ResetStats => {
+                if let Some(run) = &self.run {
+                    run.control.view_reset.reset();
                 }
             }
             Command::AbortRun => {

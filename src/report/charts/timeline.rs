@@ -44,6 +44,7 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
             .draw()?;
     }
     axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
+    let faulted = axis::shade_faults(&mut plot, run, &y, sizes)?;
     for p in &run.phases {
         if max_users > 0 {
             let users: Vec<(f64, f64)> =
@@ -61,12 +62,39 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         let fps: Vec<(f64, f64)> = p.seconds.iter().map(|s| (s.t_s, s.fps)).collect();
         plot.draw_series(LineSeries::new(fps, P99.stroke_width(stroke)))?;
     }
+    // Live steering: a dashed line where each change was applied, labelled with what it did.
+    let top = max_rps.max(1.0) * 1.15;
+    let mut steered = false;
+    for p in &run.phases {
+        let Some(summary) = run.summary.experiments.iter().find(|s| s.name == p.name) else { continue };
+        for change in &summary.changes {
+            steered = true;
+            let at = p.offset_s + change.at_s;
+            plot.draw_series(DashedLineSeries::new(
+                [(at, 0.0), (at, top * 0.97)],
+                sizes.stroke(6),
+                sizes.stroke(4),
+                style::STEER.stroke_width(sizes.stroke(2)),
+            ))?;
+            plot.draw_series(std::iter::once(Text::new(
+                format!(" {}", change.describe()),
+                (at, top * 0.97),
+                super::font(sizes.tick).color(&style::STEER),
+            )))?;
+        }
+    }
     let mut items = vec![
         LegendItem::new("requests/s", style::CLIENT, Mark::Line),
         LegendItem::new("failures/s", P99, Mark::Line),
     ];
     if max_users > 0 {
         items.push(LegendItem::new("users (right axis)", USERS, Mark::Dashed));
+    }
+    if steered {
+        items.push(LegendItem::new("live change", style::STEER, Mark::Dashed));
+    }
+    if faulted {
+        items.push(LegendItem::new("fault window", style::FAULT, Mark::Box));
     }
     items.extend(phase_legend(&run.phases));
     legend(&legend_area, "Series and phases", &items, sizes)
@@ -120,6 +148,7 @@ pub fn latency(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let y_desc = format!("response time (ms{})", y.scale_note());
     let mut plot = axis::build(&plot_area, &x, &y, "time since run start (m:ss)", &y_desc, &x_fmt, sizes)?;
     axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
+    let faulted = axis::shade_faults(&mut plot, run, &y, sizes)?;
     let stroke =
         axis::line_width(points.iter().map(Vec::len).sum(), plot.plotting_area().dim_in_pixel().0, sizes);
     for phase_points in &points {
@@ -145,6 +174,9 @@ pub fn latency(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         LegendItem::new("p95", P95, Mark::Line),
         LegendItem::new("p99", P99, Mark::Line),
     ];
+    if faulted {
+        items.push(LegendItem::new("fault window", style::FAULT, Mark::Box));
+    }
     items.extend(phase_legend(&run.phases));
     legend(&legend_area, "Percentiles and phases", &items, sizes)
 }

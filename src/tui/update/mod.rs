@@ -4,6 +4,7 @@
 mod env;
 mod export;
 mod profiles;
+mod quick;
 mod results;
 mod run;
 
@@ -47,6 +48,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
         | Action::ConfigureReply(_)
         | Action::HealthReply(_) => env::news(state, action),
         Action::OpenFailed(reason) => flash_error(state, reason),
+        Action::ProfileWritten(result) => quick::written(state, result),
         other => match state.screen {
             Screen::Profiles => profiles::key(state, other),
             Screen::Environment => env::key(state, other),
@@ -139,7 +141,7 @@ fn back(state: &mut AppState) -> Option<Command> {
         Screen::Profiles => profiles::back(state),
         Screen::Environment => env::back(state),
         Screen::Results => results::back(state),
-        Screen::Run => None,
+        Screen::Run => run::back(state),
     };
     match closed {
         Some(command) => command,
@@ -156,7 +158,7 @@ fn dismiss(state: &mut AppState) -> Option<Command> {
         Screen::Profiles => profiles::back(state).flatten(),
         Screen::Environment => env::back(state).flatten(),
         Screen::Results => results::back(state).flatten(),
-        Screen::Run => None,
+        Screen::Run => run::back(state).flatten(),
     }
 }
 

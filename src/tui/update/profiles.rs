@@ -33,6 +33,9 @@ fn reset_phases(p: &mut ProfilesState) {
 /// Closes the filter, the field editor or the inner pane; `None` when nothing was open.
 pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
     let p = &mut state.profiles;
+    if p.quick.take().is_some() {
+        return Some(None);
+    }
     if p.edit.take().is_some() {
         return Some(None);
     }
@@ -51,6 +54,12 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
 }
 
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
+    if state.profiles.quick.is_some() {
+        return super::quick::key(state, action);
+    }
+    if matches!(action, Action::NewRun) {
+        return super::quick::open(state);
+    }
     if state.profiles.edit.is_some() {
         return edit_key(state, action);
     }
@@ -163,6 +172,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
                 RunField::Url => s.url = text,
                 RunField::TimeScale => s.time_scale = text,
                 RunField::Users => s.users = text,
+                RunField::SpawnRate => s.spawn_rate = text,
                 RunField::Duration => s.duration = text,
                 RunField::Seed => s.seed = text,
             }
@@ -187,6 +197,10 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
             .parse::<NonZeroU32>()
             .map(|_| ())
             .map_err(|_| format!("users {text:?}: write a whole number ≥ 1")),
+        RunField::SpawnRate => match text.parse::<f64>() {
+            Ok(r) if r.is_finite() && r > 0.0 => Ok(()),
+            _ => Err(format!("spawn rate {text:?}: write users per second above zero, e.g. 5")),
+        },
         RunField::Duration => parse_duration(text).map(|_| ()),
         RunField::Seed => {
             text.parse::<u64>().map(|_| ()).map_err(|_| format!("seed {text:?}: write a whole number"))
@@ -204,7 +218,9 @@ fn overrides(settings: &RunSettings, phases: Vec<String>) -> Result<(Overrides, 
         time_scale: opt(&settings.time_scale).and_then(|t| TimeScale::parse(&t).ok()),
         users: opt(&settings.users).and_then(|t| t.parse().ok()),
         duration: opt(&settings.duration).and_then(|t| parse_duration(&t).ok()),
+        spawn_rate: opt(&settings.spawn_rate).and_then(|t| t.parse().ok()),
         phases,
+        ..Overrides::default()
     };
     let target = match settings.target {
         TargetChoice::Embedded => Target::Embedded,

@@ -1,16 +1,60 @@
-//! Run screen: run events and snapshots into state; skip, abort, pause the view.
+//! Run screen: run events and snapshots into state; skip, abort, pause the view; live
+//! steering (users or arrival rate by a step or typed, extending the phase, resetting the
+//! live statistics).
 
 use std::path::PathBuf;
 
 use super::{flash, flash_error};
+use crate::engine::Steer;
 use crate::experiment::Event;
+use crate::experiment::PlanLoad;
 use crate::metrics::Snapshot;
 use crate::tui::action::{Action, Command};
-use crate::tui::run_state::{ChartsState, PauseInfo, RECENT_CAP};
+use crate::tui::format;
+use crate::tui::run_state::{
+    ChangeMarker, ChartsState, PauseInfo, RECENT_CAP, SteerField, SteerInput, SteerTarget,
+};
 use crate::tui::state::{AppState, Overlay, RunPhase, push_bounded};
 
+/// Closes the steering input line, if open.
+pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
+    state.run.steer_input.take().map(|_| None)
+}
+
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
+    if state.run.steer_input.is_some() {
+        return typing(state, action);
+    }
     match action {
+        Action::SteerUp => step_load(state, 1.0),
+        Action::SteerDown => step_load(state, -1.0),
+        Action::SteerType => {
+            let target = steerable(state)?;
+            let now = current_aim(state, target);
+            state.run.steer_input =
+                Some(SteerInput { field: SteerField::Load, text: format::real(now), error: None });
+            None
+        }
+        Action::ExtendPhase => {
+            steerable(state)?;
+            state.run.steer_input =
+                Some(SteerInput { field: SteerField::Extend, text: "30s".into(), error: None });
+            None
+        }
+        Action::ResetStats => {
+            if !state.run.is_active() {
+                return flash_error(state, "no run is active: nothing to reset");
+            }
+            let at = state.run.snapshot.as_ref().map_or(0.0, |s| s.run_elapsed_s);
+            state.run.resets.push(at);
+            push_bounded(
+                &mut state.run.messages,
+                "live statistics reset (files keep everything)".into(),
+                RECENT_CAP,
+            );
+            flash(state, "live statistics reset from now on; the files keep everything");
+            Some(Command::ResetStats)
+        }
         Action::SkipPhase => match state.run.phase {
             RunPhase::Running => {
                 let what = match (&state.run.pause, &state.run.snapshot) {
@@ -44,6 +88,128 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     }
 }
 
+/// The running phase's aim, or a message saying why nothing can be steered now.
+fn steerable(state: &mut AppState) -> Option<SteerTarget> {
+    let reason = match (&state.run.phase, &state.run.pause, state.run.steer_target) {
+        (RunPhase::Running, None, Some(target)) => return Some(target),
+        (RunPhase::Running, Some(_), _) => "between phases: steering applies to a running phase",
+        (RunPhase::Running, None, None) => "this phase cannot be steered (a capacity search step)",
+        _ => "no phase is running",
+    };
+    flash_error(state, reason);
+    None
+}
+
+fn current_aim(state: &AppState, target: SteerTarget) -> f64 {
+    let (elapsed, planned) =
+        state.run.snapshot.as_ref().map_or((0.0, 1.0), |s| (s.phase_elapsed_s, s.phase_planned_s));
+    target.now(elapsed, planned)
+}
+
+/// `+` / `-`: ±10 % of the current aim, at least one user or one request per second.
+fn step_load(state: &mut AppState, sign: f64) -> Option<Command> {
+    let target = steerable(state)?;
+    let now = current_aim(state, target);
+    let step = (now * 0.1).round().max(1.0);
+    match target {
+        SteerTarget::Users(n) => {
+            let next = (f64::from(n) + sign * step).max(1.0) as u32;
+            if next == n {
+                return flash_error(state, "a phase needs at least one user");
+            }
+            ask(state, Steer::Users(next), format!("users → {next}"))
+        }
+        SteerTarget::Rate { .. } => {
+            let next = now + sign * step;
+            if next < 1.0 {
+                return flash_error(
+                    state,
+                    "the arrival rate is at its lowest step (1 req/s); type a lower one with u",
+                );
+            }
+            let next = next.round();
+            ask(state, Steer::ArrivalRate(next), format!("arrival rate → {next} req/s"))
+        }
+    }
+}
+
+fn ask(state: &mut AppState, steer: Steer, what: String) -> Option<Command> {
+    flash(state, format!("asking for {what}"));
+    Some(Command::Steer(steer))
+}
+
+/// Keys while the steering input line is open.
+fn typing(state: &mut AppState, action: Action) -> Option<Command> {
+    let input = state.run.steer_input.as_mut()?;
+    match action {
+        Action::Type(c) if !c.is_control() && input.text.chars().count() < 16 => {
+            input.text.push(c);
+            input.error = None;
+            None
+        }
+        Action::Backspace => {
+            input.text.pop();
+            input.error = None;
+            None
+        }
+        Action::Enter => {
+            let field = input.field;
+            let text = input.text.trim().to_string();
+            let parsed = parse_input(field, &text, state.run.steer_target);
+            match parsed {
+                Ok((steer, what)) => {
+                    state.run.steer_input = None;
+                    ask(state, steer, what)
+                }
+                Err(reason) => {
+                    if let Some(input) = state.run.steer_input.as_mut() {
+                        input.error = Some(reason);
+                    }
+                    None
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+/// What the typed text asks for, or why it cannot be done.
+fn parse_input(
+    field: SteerField,
+    text: &str,
+    target: Option<SteerTarget>,
+) -> Result<(Steer, String), String> {
+    match (field, target) {
+        (SteerField::Extend, _) => {
+            let d = crate::profile::parse_duration(text)?;
+            if d.is_zero() {
+                return Err("extend by more than zero, e.g. 30s".into());
+            }
+            Ok((Steer::Extend(d), format!("{} more", crate::profile::format_duration(d))))
+        }
+        (SteerField::Load, Some(SteerTarget::Users(_))) => match text.parse::<u32>() {
+            Ok(0) => Err("a phase needs at least one user".into()),
+            Ok(n) => Ok((Steer::Users(n), format!("users → {n}"))),
+            Err(_) => Err(format!("{text:?} is not a whole number of users")),
+        },
+        (SteerField::Load, Some(SteerTarget::Rate { .. })) => match text.parse::<f64>() {
+            Ok(r) if r.is_finite() && r > 0.0 => {
+                Ok((Steer::ArrivalRate(r), format!("arrival rate → {r} req/s")))
+            }
+            _ => Err(format!("{text:?}: write requests per second above zero, e.g. 150")),
+        },
+        (SteerField::Load, None) => Err("no phase is running".into()),
+    }
+}
+
+/// Phase `index`'s start on the run's clock, from the latest snapshot of that phase.
+fn phase_start_s(run: &crate::tui::run_state::RunState, index: usize) -> f64 {
+    run.snapshot
+        .as_ref()
+        .filter(|s| s.phase_index == index)
+        .map_or(0.0, |s| s.run_elapsed_s - s.phase_elapsed_s)
+}
+
 pub(super) fn snapshot(state: &mut AppState, snapshot: Snapshot) -> Option<Command> {
     let run = &mut state.run;
     run.series.push(&snapshot);
@@ -67,6 +233,10 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
         Event::PhaseStarted { index, name, planned } => {
             run.current_phase = Some(index);
             run.pause = None;
+            run.steer_target = run.plan.get(index).map(|p| match p.load {
+                PlanLoad::Users { users, .. } => SteerTarget::Users(users),
+                PlanLoad::Rate { from, to } => SteerTarget::Rate { from, to },
+            });
             let line =
                 format!("phase {}: {name} ({})", index + 1, crate::tui::format::secs(planned.as_secs_f64()));
             push_bounded(&mut run.messages, line, RECENT_CAP);
@@ -75,7 +245,39 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
             let since_run_s = run.snapshot.as_ref().map_or(0.0, |s| s.run_elapsed_s);
             run.pause = Some(PauseInfo { next_phase, duration_s: duration.as_secs_f64(), since_run_s });
         }
-        Event::PhaseFinished { summary, .. } => run.finished_phases.push(*summary),
+        Event::PhaseFinished { summary, .. } => {
+            run.finished_phases.push(*summary);
+            run.steer_target = None;
+            run.steer_input = None;
+        }
+        Event::PhaseChanged { change, planned, index } => {
+            let phase_start_s = phase_start_s(run, index);
+            if let Some(plan) = run.plan.get_mut(index) {
+                plan.planned = planned;
+            }
+            if run.current_phase == Some(index) {
+                if let Some(users) = change.users {
+                    run.steer_target = Some(SteerTarget::Users(users));
+                }
+                if let Some(rate) = change.arrival_rate {
+                    run.steer_target = Some(SteerTarget::Rate { from: rate, to: rate });
+                }
+            }
+            push_bounded(&mut run.messages, format!("changed: {}", change.describe()), RECENT_CAP);
+            run.changes.push(ChangeMarker { run_s: phase_start_s + change.at_s, change });
+        }
+        Event::FaultStarted { index, description, at_s } => {
+            let run_s = phase_start_s(run, index) + at_s;
+            push_bounded(&mut run.messages, format!("fault: {description}"), RECENT_CAP);
+            run.faults.push((run_s, None, description));
+        }
+        Event::FaultEnded { index, description, at_s } => {
+            let run_s = phase_start_s(run, index) + at_s;
+            push_bounded(&mut run.messages, format!("fault over: {description}"), RECENT_CAP);
+            if let Some(open) = run.faults.iter_mut().rev().find(|f| f.1.is_none() && f.2 == description) {
+                open.1 = Some(run_s);
+            }
+        }
         Event::RequestError(message) => push_bounded(&mut run.errors, message, RECENT_CAP),
         Event::Resource(sample) => {
             let entry = (sample.service.clone(), sample.cpu_percent, sample.memory_bytes);

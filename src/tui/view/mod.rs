@@ -5,6 +5,7 @@ mod compare;
 mod environment;
 mod export;
 mod profiles;
+mod quick;
 mod results;
 mod run;
 mod run_charts;
@@ -32,6 +33,9 @@ impl Widget for &AppState {
         }
         if let (Screen::Results, Some(dialog)) = (self.screen, &self.results.dialog) {
             export::render(self.theme, dialog, self.spinner(), body, buf);
+        }
+        if let (Screen::Profiles, Some(form)) = (self.screen, &self.profiles.quick) {
+            quick::render(self.theme, form, body, buf);
         }
         render_footer(self, footer, buf);
         match &self.overlay {
@@ -100,6 +104,8 @@ fn render_help(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let keys = if state.screen == Screen::Results && state.results.dialog.is_some() {
         export_dialog_help()
+    } else if state.screen == Screen::Profiles && state.profiles.quick.is_some() {
+        super::keys::QUICK_FORM_HELP.to_vec()
     } else {
         help_lines(state.screen)
     };

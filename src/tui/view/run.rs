@@ -11,6 +11,7 @@ use super::widgets::{clip, framed, pairs};
 use crate::metrics::Snapshot;
 use crate::metrics::summary::PhaseStatus;
 use crate::tui::format;
+use crate::tui::run_state::{SteerField, SteerInput, SteerTarget};
 use crate::tui::state::{AppState, ChartsState, RunPhase, RunState};
 use crate::tui::theme::Theme;
 
@@ -45,12 +46,21 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     ])
     .areas(area);
     render_status(state, status, buf);
-    render_gauge(t, run, snapshot, gauge, buf);
+    match &run.steer_input {
+        Some(input) => render_steer_input(t, run, input, gauge, buf),
+        None => render_gauge(t, run, snapshot, gauge, buf),
+    }
     render_figures(t, run, snapshot, figures, buf);
     let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(charts);
     let s = &run.series;
-    run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], left, buf);
-    run_charts::latency(t, &s.p50[..shown], &s.p95[..shown], &s.p99[..shown], right, buf);
+    let steered: Vec<f64> = run.changes.iter().map(|c| c.run_s).chain(run.resets.iter().copied()).collect();
+    let now = snapshot.map_or(0.0, |s| s.run_elapsed_s);
+    let faults: Vec<(f64, f64)> = run.faults.iter().map(|(a, b, _)| (*a, b.unwrap_or(now))).collect();
+    let marks = run_charts::Marks { steered: &steered, faults: &faults };
+    run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], marks, left, buf);
+    let latencies =
+        run_charts::Latencies { p50: &s.p50[..shown], p95: &s.p95[..shown], p99: &s.p99[..shown] };
+    run_charts::latency(t, latencies, marks, right, buf);
     // Small terminals give the table all the room and show only the latest error under it.
     let (table_area, events_area) = if area.width >= 110 {
         let [a, b] =
@@ -113,6 +123,24 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
+/// The input line of `u` / `e`: what is being set, the text typed, and why it was refused.
+fn render_steer_input(t: Theme, run: &RunState, input: &SteerInput, area: Rect, buf: &mut Buffer) {
+    let label = match (input.field, run.steer_target) {
+        (SteerField::Extend, _) => "extend the phase by",
+        (SteerField::Load, Some(SteerTarget::Rate { .. })) => "set arrival rate (req/s)",
+        (SteerField::Load, _) => "set users",
+    };
+    let mut spans = vec![
+        Span::styled(format!("{label}: "), t.title()),
+        Span::styled(format!("{}█", input.text), t.selected()),
+        Span::styled("  Enter sets · Esc cancels", t.dim()),
+    ];
+    if let Some(error) = &input.error {
+        spans.push(Span::styled(format!("  ✗ {error}"), t.bad()));
+    }
+    Line::from(spans).render(area, buf);
+}
+
 fn render_gauge(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, buf: &mut Buffer) {
     let n = run.plan.len().max(snap.map_or(0, |s| s.phase_count));
     let (label, ratio) = match (&run.pause, snap, run.current_phase) {
@@ -159,6 +187,19 @@ fn render_gauge(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, b
         .render(area, buf);
 }
 
+/// Users now, and the steered aim while the population is still moving towards it.
+fn users_figure(run: &RunState, s: &Snapshot) -> String {
+    match run.steer_target {
+        Some(SteerTarget::Users(aim)) if aim != s.users => format!("{} → {aim}", s.users),
+        Some(SteerTarget::Rate { from, to })
+            if run.changes.iter().any(|c| c.change.arrival_rate.is_some()) =>
+        {
+            format!("{} · rate {}/s", s.users, format::real(from.max(to)))
+        }
+        _ => s.users.to_string(),
+    }
+}
+
 fn render_figures(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, buf: &mut Buffer) {
     let Some(s) = snap else {
         Paragraph::new(Line::styled("no measurements yet", t.dim())).render(area, buf);
@@ -167,7 +208,7 @@ fn render_figures(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect,
     let first = pairs(
         t,
         &[
-            ("users", s.users.to_string()),
+            ("users", users_figure(run, s)),
             ("req/s", format::real(s.rps)),
             ("fail/s", format::real(s.fps)),
             ("p50", format::ms(s.p50_ms)),

@@ -53,7 +53,25 @@ fn x_axis(t: Theme, points: &[Point]) -> (Axis<'static>, f64) {
     (Axis::default().bounds([start, end]).labels(labels), end)
 }
 
-fn draw(t: Theme, title: Line<'static>, lines: &[Trace], y: Axis<'static>, area: Rect, buf: &mut Buffer) {
+/// What is marked on the charts: steering changes and resets (run times), and fault
+/// windows (start, end) shaded by a line along the bottom with edges.
+#[derive(Clone, Copy, Debug)]
+pub struct Marks<'a> {
+    pub steered: &'a [f64],
+    pub faults: &'a [(f64, f64)],
+}
+
+/// A chart's lines, y axis (with its bounds) and its marks.
+struct Plot<'a> {
+    title: Line<'static>,
+    lines: &'a [Trace<'a>],
+    y: Axis<'static>,
+    y_bounds: [f64; 2],
+    marks: Marks<'a>,
+}
+
+fn draw(t: Theme, plot: Plot<'_>, area: Rect, buf: &mut Buffer) {
+    let Plot { title, lines, y, y_bounds, marks } = plot;
     let Some(first) = lines.first() else { return };
     if first.points.is_empty() {
         Paragraph::new("waiting for the first second of data…")
@@ -62,7 +80,26 @@ fn draw(t: Theme, title: Line<'static>, lines: &[Trace], y: Axis<'static>, area:
         return;
     }
     let (x, _) = x_axis(t, first.points);
-    let datasets: Vec<Dataset> = lines
+    let start = first.points.first().map_or(0.0, |p| p.0);
+    // A steering change or statistics reset: a vertical line at its run time.
+    let mark_lines: Vec<[Point; 2]> = marks
+        .steered
+        .iter()
+        .filter(|&&m| m >= start)
+        .map(|&m| [(m, y_bounds[0]), (m, y_bounds[1])])
+        .collect();
+    // A fault window: its edges, and a band along the top between them.
+    let top = y_bounds[1] - (y_bounds[1] - y_bounds[0]) * 0.02;
+    let fault_lines: Vec<[Point; 2]> = marks
+        .faults
+        .iter()
+        .filter(|(_, b)| *b >= start)
+        .flat_map(|&(a, b)| {
+            let a = a.max(start);
+            [[(a, y_bounds[0]), (a, y_bounds[1])], [(b, y_bounds[0]), (b, y_bounds[1])], [(a, top), (b, top)]]
+        })
+        .collect();
+    let mut datasets: Vec<Dataset> = lines
         .iter()
         .enumerate()
         .map(|(i, line)| {
@@ -74,6 +111,12 @@ fn draw(t: Theme, title: Line<'static>, lines: &[Trace], y: Axis<'static>, area:
                 .data(line.points)
         })
         .collect();
+    datasets.extend(mark_lines.iter().map(|points| {
+        Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(t.warn()).data(points)
+    }));
+    datasets.extend(fault_lines.iter().map(|points| {
+        Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(t.bad()).data(points)
+    }));
     Chart::new(datasets)
         .block(framed(t, "", false).title(title))
         .x_axis(x)
@@ -86,15 +129,39 @@ fn max_of(lines: &[&[Point]]) -> f64 {
     lines.iter().flat_map(|l| l.iter()).map(|p| p.1).filter(|v| v.is_finite()).fold(0.0, f64::max)
 }
 
-pub fn throughput(t: Theme, rps: &[Point], fps: &[Point], area: Rect, buf: &mut Buffer) {
+/// The legend's note of the marks, when there are any.
+fn marks_note(marks: Marks<'_>, extra: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if !extra.is_empty() {
+        parts.push(extra);
+    }
+    if !marks.steered.is_empty() {
+        parts.push("│ change");
+    }
+    if !marks.faults.is_empty() {
+        parts.push("▕▏fault");
+    }
+    parts.join(" ")
+}
+
+pub fn throughput(t: Theme, rps: &[Point], fps: &[Point], marks: Marks<'_>, area: Rect, buf: &mut Buffer) {
     let top = format::nice_ceiling(max_of(&[rps, fps]), 10.0);
     let labels = [0.0, top / 2.0, top].map(|v| Span::styled(format::real(v), t.dim())).to_vec();
     let y = Axis::default().bounds([0.0, top]).labels(labels);
     let lines = [Trace { name: "total", points: rps }, Trace { name: "failed", points: fps }];
-    draw(t, legend_title(t, "req/s", &lines, ""), &lines, y, area, buf);
+    let title = legend_title(t, "req/s", &lines, &marks_note(marks, ""));
+    draw(t, Plot { title, lines: &lines, y, y_bounds: [0.0, top], marks }, area, buf);
 }
 
-pub fn latency(t: Theme, p50: &[Point], p95: &[Point], p99: &[Point], area: Rect, buf: &mut Buffer) {
+/// The p50, p95 and p99 series of the run.
+pub struct Latencies<'a> {
+    pub p50: &'a [Point],
+    pub p95: &'a [Point],
+    pub p99: &'a [Point],
+}
+
+pub fn latency(t: Theme, series: Latencies<'_>, marks: Marks<'_>, area: Rect, buf: &mut Buffer) {
+    let Latencies { p50, p95, p99 } = series;
     let top = max_of(&[p50, p95, p99]);
     let low = [p50, p95, p99]
         .iter()
@@ -117,7 +184,8 @@ pub fn latency(t: Theme, p50: &[Point], p95: &[Point], p99: &[Point], area: Rect
             Trace { name: "p95", points: &b },
             Trace { name: "p99", points: &c },
         ];
-        draw(t, legend_title(t, "latency", &lines, "log"), &lines, y, area, buf);
+        let title = legend_title(t, "latency", &lines, &marks_note(marks, "log"));
+        draw(t, Plot { title, lines: &lines, y, y_bounds: [lo, hi], marks }, area, buf);
     } else {
         let top = format::nice_ceiling(top, 1.0);
         let labels = [0.0, top / 2.0, top].map(|v| Span::styled(format::ms(v), t.dim())).to_vec();
@@ -127,6 +195,7 @@ pub fn latency(t: Theme, p50: &[Point], p95: &[Point], p99: &[Point], area: Rect
             Trace { name: "p95", points: p95 },
             Trace { name: "p99", points: p99 },
         ];
-        draw(t, legend_title(t, "latency", &lines, ""), &lines, y, area, buf);
+        let title = legend_title(t, "latency", &lines, &marks_note(marks, ""));
+        draw(t, Plot { title, lines: &lines, y, y_bounds: [0.0, top], marks }, area, buf);
     }
 }

@@ -1,0 +1,50 @@
+//! Live steering of a running phase: what can be asked (`Steer`) and how the closed
+//! population and the open schedule learn about it (a `watch` of the target each).
+//! The phase loop receives requests, applies what fits the phase's model and records it.
+
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use crate::metrics::summary::PhaseChange;
+
+/// A change asked for while a phase runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Steer {
+    /// Closed model: start or stop users (at the phase's spawn rate) until this many run.
+    Users(u32),
+    /// Open model: arrivals per second from now on.
+    ArrivalRate(f64),
+    /// Lengthens the current phase.
+    Extend(Duration),
+}
+
+/// The receiving end a phase reads steering from. A broadcast, so each phase subscribes
+/// when it starts and a request made between phases reaches none of them.
+pub type SteerReceiver = broadcast::Receiver<Steer>;
+
+/// Why a steering request was not applied.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SteerRefused {
+    #[error("users can only be changed in a closed-model phase (this one has an arrival rate)")]
+    UsersInOpenPhase,
+    #[error("the arrival rate can only be changed in an open-model phase (this one has users)")]
+    RateInClosedPhase,
+    #[error("a phase needs at least one user")]
+    NoUsers,
+    #[error("an arrival rate must be a positive number of requests per second")]
+    BadRate,
+    #[error("a phase can only be extended by a positive time")]
+    NoTime,
+}
+
+/// The record of an applied change, `at` from the phase's start.
+pub fn change_record(at: Duration, steer: Steer) -> PhaseChange {
+    let mut change = PhaseChange { at_s: at.as_secs_f64(), ..Default::default() };
+    match steer {
+        Steer::Users(n) => change.users = Some(n),
+        Steer::ArrivalRate(r) => change.arrival_rate = Some(r),
+        Steer::Extend(d) => change.extended_by_s = Some(d.as_secs_f64()),
+    }
+    change
+}
