@@ -32,7 +32,10 @@ fn seconds(dir: &std::path::Path, phase: &PhaseSummary) -> Vec<(i64, u64, u64)> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_window_fails_only_inside_it_and_the_recovery_is_measured() {
     let out = tempfile::tempdir().unwrap();
-    let yaml = "name: faults\nbehaviours:\n  b:\n    wait: { constant: 50ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - name: window\n    behaviour: b\n    users: 4\n    duration: 20s\n    server: { latency_ms: 5, failure_rate: 0 }\n    faults:\n      - { at: 5s, for: 5s, server: { failure_rate: 1.0, failure_mode: error_500 } }\n";
+    let yaml = "name: faults\nbehaviours:\n  b:\n    wait: { constant: 50ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - name: window\n    behaviour: b\n    users: 4\n    duration: 20s\n    server: { latency_ms: 5, per_resource_ms: 0.5, failure_rate: 0 }\n    faults:\n      - { at: 5s, for: 5s, server: { failure_rate: 1.0, failure_mode: error_500 } }\n";
+    // per_resource_ms 0.5 (the mock's default when this test was written): a 30–55 ms
+    // baseline, so "p99 back under 1.5 × baseline" is not decided by a busy machine's jitter
+    // on a 5 ms one.
     let run = run_collect(load(yaml), Target::Embedded, out.path(), RunControl::default()).await;
     let phase = &run.summary.experiments[0];
     let resilience = phase.resilience.as_ref().expect("a phase with faults has a resilience report");
