@@ -281,6 +281,7 @@ pub async fn run(
         lockstep_start: profile.lockstep_start,
         phase_count,
         docker: target.docker.clone(),
+        validity: profile.validity,
     };
 
     let mut summary = RunSummary {
@@ -494,7 +495,9 @@ fn finish(
         .chain(summary.experiments.iter().flat_map(|p| p.thresholds.iter()))
         .all(|t| t.passed);
     let errors_ok = !profile.fail_on_request_errors || all.failures == 0;
-    summary.passed = summary.status == RunStatus::Completed && thresholds_pass && errors_ok;
+    let valid_ok = !profile.fail_on_invalid
+        || summary.experiments.iter().all(|p| p.validity.as_ref().is_none_or(|v| v.is_valid()));
+    summary.passed = summary.status == RunStatus::Completed && thresholds_pass && errors_ok && valid_ok;
 }
 
 /// A service fault needs the Docker target; one that is not `optional` refuses the run

@@ -12,6 +12,7 @@ use super::raw::{
     RawBehaviour, RawCapacity, RawFailureMode, RawFault, RawJitter, RawKind, RawPhase, RawProfile,
     RawRepoSize, RawRetry, RawRetryOn, RawServer, RawTask, RawThresholds, RawWait,
 };
+use super::types::ValidityLimits;
 use super::types::{
     BatchSize, Behaviour, CapacitySearch, Fault, FaultKind, Load, Phase, PhaseTimeouts, Profile, RepoSize,
     RepoSizeChoice, RequestKind, RetryPolicy, ServerSettings, ServiceAction, TargetSettings, Task,
@@ -48,6 +49,17 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
         pause_between_phases: raw.pause_between_phases.map_or(DEFAULT_PAUSE, |d| d.0),
         lockstep_start: raw.lockstep_start,
         fail_on_request_errors: raw.fail_on_request_errors,
+        fail_on_invalid: raw.fail_on_invalid,
+        validity: {
+            let d = ValidityLimits::default();
+            let v = &raw.validity;
+            ValidityLimits {
+                max_generator_cpu: v.max_generator_cpu.map_or(d.max_generator_cpu, |x| x.0),
+                max_lag_share: v.max_lag_share.map_or(d.max_lag_share, |x| x.0),
+                max_open_lag_ms: v.max_open_lag_ms.map_or(d.max_open_lag_ms, |x| x.0),
+                max_stall_ms: v.max_stall_ms.map_or(d.max_stall_ms, |x| x.0),
+            }
+        },
         phases,
         thresholds: to_thresholds(&raw.thresholds),
         capacity: raw.capacity.map(|c| to_capacity(c.0, &resolve)),

@@ -70,6 +70,8 @@ pub fn profile(name: &str, phases: Vec<Phase>) -> Profile {
         pause_between_phases: Duration::ZERO,
         lockstep_start: false,
         fail_on_request_errors: false,
+        fail_on_invalid: false,
+        validity: Default::default(),
         phases,
         thresholds: Thresholds::default(),
         capacity: None,

@@ -291,17 +291,31 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
                 PhaseStatus::Skipped => "skipped",
                 PhaseStatus::Aborted => "aborted",
             };
+            // A generator-bound phase's figures are the generator's: badge it, and its ✓ is "?".
+            let bound = p.validity.as_ref().is_some_and(|v| !v.is_valid());
+            let name = if bound { format!("⚠ {} (generator-bound)", p.name) } else { p.name.clone() };
+            let verdict = match (bound, passed) {
+                (true, _) => "?",
+                (false, true) => "✓",
+                (false, false) => "✗",
+            };
             Row::new(vec![
-                p.name.clone(),
+                name,
                 status.to_string(),
                 format::count(p.summary.total_requests),
                 format::count(p.summary.failure_count),
                 format::real(p.summary.requests_per_sec),
                 format::ms(p.summary.p95_response_ms),
                 format::ms(p.summary.p99_response_ms),
-                if passed { "✓".into() } else { "✗".into() },
+                verdict.to_string(),
             ])
-            .style(if passed { ratatui::style::Style::new() } else { t.bad() })
+            .style(if bound {
+                t.warn()
+            } else if passed {
+                ratatui::style::Style::new()
+            } else {
+                t.bad()
+            })
         })
         .collect();
     let widths = [
