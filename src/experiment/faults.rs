@@ -58,7 +58,12 @@ async fn window(fault: Fault, start: Instant, tools: &FaultTools, stop: &Cancell
         }
     }
     if let Err(reason) = begin(&fault.kind, tools).await {
-        report.notes.push(format!("not applied: {reason}"));
+        let optional = matches!(fault.kind, FaultKind::Service { optional: true, .. });
+        report.notes.push(if optional {
+            format!("skipped (optional): {reason}")
+        } else {
+            format!("not applied: {reason}")
+        });
         let _ = tools.events.try_send(Event::Warning(format!("fault {}: {reason}", report.description)));
         return report;
     }
