@@ -162,12 +162,15 @@ impl RunContext {
         let result = run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await;
         phase_stop.cancel();
         let (cpu_s, cpu_share, cores, worst_stall_ms) = probe.finish().await;
+        let (local_errors, local_cause) = super::validity::local_errors(&failure_stats(&result.totals));
         let used = super::validity::GeneratorUse {
             cpu_s,
             cpu_share,
             cores,
             worst_stall_ms,
             dropped: result.totals.dropped,
+            local_errors,
+            local_cause,
         };
         let validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
         if !validity.is_valid() {

@@ -393,7 +393,7 @@ pub struct RequestStats {
 }
 
 /// Failures of one kind for one request name, with when they were first and last seen.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailureStat {
     pub method: String,
     pub name: String,
