@@ -283,6 +283,7 @@ pub async fn run(
         phase_count,
         docker: target.docker.clone(),
         validity: profile.validity,
+        recovery: profile.recovery,
     };
 
     let mut summary = RunSummary {
