@@ -658,3 +658,17 @@ fn escape_closes_the_form_and_q_types_into_the_url() {
     assert!(press(&mut state, KeyCode::Char('q')).is_none());
     assert!(state.profiles.quick.is_some(), "q in the URL is text, not close");
 }
+
+#[test]
+fn quitting_while_docker_work_is_in_flight_asks_first_then_quits() {
+    let mut state = app();
+    state.env.busy = Some("env up".into());
+    assert!(press(&mut state, KeyCode::Char('q')).is_none(), "q asks first while Docker work runs");
+    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    assert!(press(&mut state, KeyCode::Char('n')).is_none());
+    assert_eq!(state.overlay, None);
+    press(&mut state, KeyCode::Char('q'));
+    // The worker then cancels the Docker work and waits for its cleanup before exiting.
+    assert!(matches!(press(&mut state, KeyCode::Char('y')), Some(Command::Quit)));
+    assert!(state.quitting);
+}

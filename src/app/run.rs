@@ -371,6 +371,9 @@ fn print_table(summary: &RunSummary) {
         );
     }
     for p in &summary.experiments {
+        if let Some(line) = p.validity_line() {
+            println!("{}: {line}", p.name);
+        }
         for line in p.resilience_lines() {
             println!("{}: {line}", p.name);
         }

@@ -59,6 +59,8 @@ pub struct PhaseTotals {
     pub dropped: u64,
     pub batch_items_failed: u64,
     pub retry: super::recorder::RetryCounts,
+    /// Schedule lag over the phase (µs histogram).
+    pub lag: LatencyHistogram,
 }
 
 impl PhaseTotals {
@@ -70,6 +72,9 @@ impl PhaseTotals {
             self.dropped += window.dropped;
             self.batch_items_failed += window.batch_items_failed;
             tick.retry.merge(&window.retry);
+            if !window.lag.is_empty() {
+                self.lag.merge(&window.lag);
+            }
             for (method_index, map) in window.names.into_iter().enumerate() {
                 for (name, w) in map {
                     let key: NameKey = (METHODS[method_index], name);

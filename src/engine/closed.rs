@@ -131,6 +131,9 @@ async fn user_loop(
     let mut connection = client.connection();
     let retry = user.behaviour().retry.clone();
     let mut jitter = Jitter::new(if retry.is_some() { user.draw_seed() } else { 1 });
+    // Paced users have a plan to be late against: how late each wait ends is the
+    // generator's own lag (a slow answer that eats the interval is the target's, not ours).
+    let paced = user.behaviour().wait.pacing_interval().is_some();
     while !stop.is_cancelled() {
         let task_start = Instant::now();
         let elapsed = task_start - phase_start;
@@ -157,9 +160,13 @@ async fn user_loop(
             tokio::task::yield_now().await;
             continue;
         }
+        let due = Instant::now() + wait;
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep_until(due) => {}
             _ = stop.cancelled() => break,
+        }
+        if paced {
+            shard.record_lag(Instant::now().saturating_duration_since(due));
         }
     }
     live.users.fetch_sub(1, Ordering::Relaxed);

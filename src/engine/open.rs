@@ -117,6 +117,8 @@ pub async fn schedule(
             // Count it in flight now, so the next arrival sees it even before the task runs.
             live.in_flight.fetch_add(1, Ordering::Relaxed);
             senders.spawn(async move {
+                // How late this arrival goes out against its schedule (timer, queueing, CPU).
+                shard.record_lag(Instant::now().saturating_duration_since(intended));
                 let mut from = intended;
                 let mut connection = client.checkout();
                 for request in &requests {

@@ -95,6 +95,9 @@ pub struct Window {
     pub batch_items_failed: u64,
     /// Logical requests of a behaviour with retries (each may take several attempts).
     pub retry: RetryCounts,
+    /// How late sends (open model) or paced iterations (closed model) started against
+    /// their plan, µs: the generator's own schedule lag.
+    pub lag: LatencyHistogram,
 }
 
 /// Longest attempt count kept apart in [`RetryCounts::by_attempts`]; more count as the last.
@@ -254,6 +257,13 @@ impl ShardHandle {
             }
             LogicalOutcome::GaveUp => r.failed_first += 1,
         }
+    }
+
+    /// Records how late a planned send or iteration started.
+    #[inline]
+    pub fn record_lag(&self, late: std::time::Duration) {
+        let us = late.as_micros().min(u128::from(u64::MAX)) as u64;
+        lock(&self.recorder.shards[self.index]).lag.record_us(us);
     }
 
     pub fn add_failed_items(&self, n: u64) {

@@ -14,6 +14,7 @@ mod sink;
 mod skip;
 mod steering;
 pub mod target;
+mod validity;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -46,6 +46,10 @@ pub struct RunContext {
     pub phase_count: usize,
     /// The Docker environment, when it is the target (service faults act on it).
     pub docker: Option<super::docker_target::DockerHandle>,
+    /// When a phase counts as generator-bound.
+    pub validity: crate::profile::ValidityLimits,
+    /// When a phase counts as recovered after a fault.
+    pub recovery: crate::profile::RecoveryLimits,
 }
 
 /// A finished phase: its summary plus what the run-level verdict and capacity search need.
@@ -156,14 +160,31 @@ impl RunContext {
                 phase_stop.clone(),
             ))
         });
+        let probe = super::validity::GeneratorProbe::start(phase_stop.clone());
         let result = run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await;
         phase_stop.cancel();
+        let (cpu_s, cpu_share, cores, worst_stall_ms) = probe.finish().await;
+        let (local_errors, local_cause) = super::validity::local_errors(&failure_stats(&result.totals));
+        let used = super::validity::GeneratorUse {
+            cpu_s,
+            cpu_share,
+            cores,
+            worst_stall_ms,
+            dropped: result.totals.dropped,
+            local_errors,
+            local_cause,
+        };
+        let validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
+        if !validity.is_valid() {
+            self.warn(format!("phase {}: generator-bound — {}", phase.name, validity.reasons.join("; ")))
+                .await;
+        }
         let _ = skip_watch.await;
         let mut fault_reports = match fault_task {
             Some(task) => task.await.unwrap_or_default(),
             None => Vec::new(),
         };
-        faults::judge_recovery(&mut fault_reports, &sink.seconds, faults::RecoveryLimits::default());
+        faults::judge_recovery(&mut fault_reports, &sink.seconds, self.recovery);
 
         let status_doc = self.control_client.status().await;
         let server = status_doc.as_ref().map(server_view);
@@ -207,7 +228,13 @@ impl RunContext {
             failures: failure_stats(&result.totals),
             dedup: dedup_report(&result, server.as_ref()),
             server,
-            thresholds: judge(&phase.name, &phase.thresholds, all, seconds),
+            thresholds: {
+                let mut results = judge(&phase.name, &phase.thresholds, all, seconds);
+                for r in &mut results {
+                    r.untrustworthy = !validity.is_valid();
+                }
+                results
+            },
             files,
             connections: crate::metrics::summary::ConnectReport {
                 connects: connects.connects,
@@ -220,6 +247,7 @@ impl RunContext {
             notes,
             changes: result.changes.clone(),
             resilience: resilience_report(phase, &result.totals.retry, fault_reports),
+            validity: Some(validity),
         };
         self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
         let steady_ok_rps = if sink.steady_s > 0.0 { sink.steady_ok as f64 / sink.steady_s } else { 0.0 };

@@ -158,9 +158,65 @@ pub struct PhaseSummary {
     /// Client retries and fault windows (absent when the phase had neither).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resilience: Option<ResilienceReport>,
+    /// Whether the figures are the target's (`valid`) or the generator's own limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity: Option<Validity>,
+}
+
+/// A phase's validity verdict and what the generator measured about itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Validity {
+    /// `valid` or `generator-bound`.
+    pub verdict: String,
+    /// Each limit breached, in words.
+    pub reasons: Vec<String>,
+    /// CPU of the generator (the process less the embedded target's threads).
+    pub generator_cpu_s: f64,
+    /// ÷ (wall time × cores).
+    pub generator_cpu_share: f64,
+    pub cores: usize,
+    /// How late arrivals (open model) or paced iterations started against their plan.
+    pub schedule_lag_ms: Option<LagStats>,
+    /// The longest the generator's event loop was late waking a 10 ms timer.
+    pub worst_stall_ms: f64,
+}
+
+impl Validity {
+    pub fn is_valid(&self) -> bool {
+        self.verdict == "valid"
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LagStats {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
 }
 
 impl PhaseSummary {
+    /// `valid (generator CPU 12 % of 2 cores, schedule lag p99 0.4 ms)` or
+    /// `GENERATOR-BOUND: … — its thresholds are untrustworthy`.
+    pub fn validity_line(&self) -> Option<String> {
+        let v = self.validity.as_ref()?;
+        let lag = v
+            .schedule_lag_ms
+            .as_ref()
+            .map_or(String::new(), |l| format!(", schedule lag p99 {:.1} ms", l.p99_ms));
+        Some(if v.is_valid() {
+            format!(
+                "valid (generator CPU {:.0} % of {} cores{lag}, worst stall {:.0} ms)",
+                v.generator_cpu_share * 100.0,
+                v.cores,
+                v.worst_stall_ms
+            )
+        } else {
+            let untrusted =
+                if self.thresholds.is_empty() { "" } else { " — its thresholds are untrustworthy" };
+            format!("GENERATOR-BOUND: {}{untrusted}", v.reasons.join("; "))
+        })
+    }
+
     /// Retries and fault windows of a phase in words, one line each (none without either).
     pub fn resilience_lines(&self) -> Vec<String> {
         let Some(r) = &self.resilience else { return Vec::new() };
@@ -185,7 +241,12 @@ impl PhaseSummary {
                 (Some(a), Some(b)) => format!("{a:.1}–{b:.1} s"),
                 _ => format!("planned {:.1}–{:.1} s", f.planned_at_s, f.planned_end_s),
             };
-            let mut line = format!("fault {window} {}: {}", f.description, f.recovery_text());
+            // A fault that never began says why in its notes alone.
+            let mut line = if f.started_s.is_none() && !f.notes.is_empty() {
+                format!("fault {window} {}", f.description)
+            } else {
+                format!("fault {window} {}: {}", f.description, f.recovery_text())
+            };
             for note in &f.notes {
                 line.push_str(&format!("; {note}"));
             }
@@ -342,7 +403,7 @@ pub struct RequestStats {
 }
 
 /// Failures of one kind for one request name, with when they were first and last seen.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailureStat {
     pub method: String,
     pub name: String,
@@ -402,6 +463,9 @@ pub struct ThresholdResult {
     pub limit: f64,
     pub actual: f64,
     pub passed: bool,
+    /// The phase was generator-bound: this result says more about the generator.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untrustworthy: bool,
 }
 
 /// Paths relative to the run directory.

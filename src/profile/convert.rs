@@ -17,6 +17,7 @@ use super::types::{
     RepoSizeChoice, RequestKind, RetryPolicy, ServerSettings, ServiceAction, TargetSettings, Task,
     Thresholds, WaitStrategy,
 };
+use super::types::{RecoveryLimits, ValidityLimits};
 use super::values::RawBatchSize;
 
 /// Without `max_in_flight`, an open-model phase allows this many requests at once.
@@ -70,6 +71,26 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
         pause_between_phases: raw.pause_between_phases.map_or(DEFAULT_PAUSE, |d| d.0),
         lockstep_start: raw.lockstep_start,
         fail_on_request_errors: raw.fail_on_request_errors,
+        fail_on_invalid: raw.fail_on_invalid,
+        recovery: {
+            let d = RecoveryLimits::default();
+            let r = &raw.recovery;
+            RecoveryLimits {
+                success_rate: r.success_rate.map_or(d.success_rate, |x| x.0),
+                p99_factor: r.p99_factor.map_or(d.p99_factor, |x| x.0),
+                hold: r.hold.as_ref().map_or(d.hold, |x| x.0),
+            }
+        },
+        validity: {
+            let d = ValidityLimits::default();
+            let v = &raw.validity;
+            ValidityLimits {
+                max_generator_cpu: v.max_generator_cpu.map_or(d.max_generator_cpu, |x| x.0),
+                max_lag_share: v.max_lag_share.map_or(d.max_lag_share, |x| x.0),
+                max_open_lag_ms: v.max_open_lag_ms.map_or(d.max_open_lag_ms, |x| x.0),
+                max_stall_ms: v.max_stall_ms.map_or(d.max_stall_ms, |x| x.0),
+            }
+        },
         phases,
         thresholds: to_thresholds(&raw.thresholds),
         capacity: raw.capacity.map(|c| to_capacity(c.0, &resolve)),

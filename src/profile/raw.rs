@@ -23,6 +23,15 @@ pub(crate) struct RawProfile {
     pub lockstep_start: bool,
     #[serde(default)]
     pub fail_on_request_errors: bool,
+    /// A generator-bound phase fails the run.
+    #[serde(default)]
+    pub fail_on_invalid: bool,
+    /// When a phase's numbers count as the generator's rather than the target's.
+    #[serde(default)]
+    pub validity: RawValidity,
+    /// When a phase counts as recovered after a fault.
+    #[serde(default)]
+    pub recovery: RawRecovery,
     #[serde(default)]
     pub thresholds: RawThresholds,
     #[serde(default)]
@@ -34,6 +43,25 @@ pub(crate) struct RawProfile {
     pub request_timeout: Option<PosDur>,
     pub connect_timeout: Option<PosDur>,
     pub configure_target: Option<bool>,
+}
+
+/// `recovery:` limits of a profile; each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRecovery {
+    pub success_rate: Option<Probability>,
+    pub p99_factor: Option<Positive>,
+    pub hold: Option<PosDur>,
+}
+
+/// `validity:` limits of a profile; each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawValidity {
+    pub max_generator_cpu: Option<Probability>,
+    pub max_lag_share: Option<Positive>,
+    pub max_open_lag_ms: Option<Positive>,
+    pub max_stall_ms: Option<Positive>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -20,6 +20,12 @@ pub struct Profile {
     pub lockstep_start: bool,
     /// When true, any failed request makes `run` exit 1 (in addition to thresholds).
     pub fail_on_request_errors: bool,
+    /// When true, a generator-bound phase makes `run` exit 1.
+    pub fail_on_invalid: bool,
+    /// When a phase's figures are the generator's limits rather than the target's.
+    pub validity: ValidityLimits,
+    /// When a phase counts as recovered after a fault.
+    pub recovery: RecoveryLimits,
     pub phases: Vec<Phase>,
     /// Thresholds over the whole run.
     pub thresholds: Thresholds,
@@ -27,6 +33,46 @@ pub struct Profile {
     pub capacity: Option<CapacitySearch>,
     /// How to talk to the target (headers, timeouts, whether to configure it).
     pub target: TargetSettings,
+}
+
+/// A phase has recovered from a fault at the first second after it from which every second
+/// for `hold` has at least `success_rate` successes and a p99 within `p99_factor` × the p99
+/// before the fault.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RecoveryLimits {
+    pub success_rate: f64,
+    pub p99_factor: f64,
+    pub hold: Duration,
+}
+
+impl Default for RecoveryLimits {
+    fn default() -> Self {
+        RecoveryLimits { success_rate: 0.99, p99_factor: 1.5, hold: Duration::from_secs(5) }
+    }
+}
+
+/// A phase is `generator-bound` when any of these is exceeded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValidityLimits {
+    /// The generator's CPU ÷ (wall time × cores).
+    pub max_generator_cpu: f64,
+    /// Paced closed-model phases: p99 schedule lag ÷ the pacing interval.
+    pub max_lag_share: f64,
+    /// Open-model phases: p99 schedule lag, ms.
+    pub max_open_lag_ms: f64,
+    /// The worst stall of the generator's event loop, ms.
+    pub max_stall_ms: f64,
+}
+
+impl Default for ValidityLimits {
+    fn default() -> Self {
+        ValidityLimits {
+            max_generator_cpu: 0.9,
+            max_lag_share: 0.5,
+            max_open_lag_ms: 20.0,
+            max_stall_ms: 200.0,
+        }
+    }
 }
 
 /// `headers:`, `request_timeout:`, `connect_timeout:` and `configure_target:` of a profile.
@@ -109,6 +155,18 @@ pub struct RetryPolicy {
     /// Attempt n waits uniformly in [0, min(cap, base · 2^(n−1))].
     pub base: Duration,
     pub cap: Duration,
+}
+
+impl WaitStrategy {
+    /// The plan between iteration starts of a paced user (`constant_pacing`,
+    /// `constant_throughput`); `None` for waits that have no plan to be late against.
+    pub fn pacing_interval(&self) -> Option<Duration> {
+        match *self {
+            WaitStrategy::ConstantPacing(d) => Some(d),
+            WaitStrategy::ConstantThroughput(per_s) => Some(Duration::from_secs_f64(1.0 / per_s)),
+            _ => None,
+        }
+    }
 }
 
 impl RetryPolicy {

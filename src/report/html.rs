@@ -151,10 +151,12 @@ fn metadata(out: &mut String, s: &RunSummary) {
     let resilience: Vec<String> = s
         .experiments
         .iter()
-        .flat_map(|p| p.resilience_lines().into_iter().map(move |l| format!("{}: {l}", p.name)))
+        .flat_map(|p| {
+            p.validity_line().into_iter().chain(p.resilience_lines()).map(move |l| format!("{}: {l}", p.name))
+        })
         .collect();
     if !resilience.is_empty() {
-        out.push_str("<h2>Retries and faults</h2>\n<ul>");
+        out.push_str("<h2>Validity, retries and faults</h2>\n<ul>");
         for line in &resilience {
             let _ = write!(out, "<li>{}</li>", esc(line));
         }

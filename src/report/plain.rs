@@ -228,6 +228,7 @@ fn phase_from(
         server: None,
         changes: Vec::new(),
         resilience: None,
+        validity: None,
         thresholds: Vec::new(),
         files: PhaseFiles {
             stats_csv: relative(dir, &f.stats),

@@ -254,6 +254,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                 limit: 200.0,
                 actual: l(0.99),
                 passed: l(0.99) <= 200.0,
+                untrustworthy: false,
             }],
             files: PhaseFiles {
                 stats_csv: format!("{suite}/{name}_stats.csv"),
@@ -267,6 +268,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             notes: Vec::new(),
             changes: Vec::new(),
             resilience: None,
+            validity: None,
         });
         t0 += f.seconds_per_phase + PAUSE_S;
     }

@@ -65,6 +65,9 @@ pub fn smoke_profile() -> Profile {
         pause_between_phases: Duration::from_secs(5),
         lockstep_start: false,
         fail_on_request_errors: false,
+        fail_on_invalid: false,
+        validity: Default::default(),
+        recovery: Default::default(),
         phases: vec![closed, open],
         thresholds: Thresholds { p99_ms: Some(1000.0), ..Thresholds::default() },
         capacity: None,
@@ -184,6 +187,7 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
             limit: 500.0,
             actual: p99 / 1.5,
             passed,
+            untrustworthy: false,
         }],
         files: PhaseFiles { stats_csv: format!("smoke/{name}_stats.csv"), ..PhaseFiles::default() },
         connections: Default::default(),
@@ -191,6 +195,7 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
         notes: Vec::new(),
         changes: Vec::new(),
         resilience: None,
+        validity: None,
     }
 }
 
@@ -220,6 +225,7 @@ pub fn run_summary(run_id: &str, rps: f64, passed: bool) -> RunSummary {
             limit: 1000.0,
             actual: 240.0,
             passed: true,
+            untrustworthy: false,
         }],
         capacity: None,
         notes: vec![],

@@ -78,6 +78,10 @@ mod wired {
             }
             Ok(text)
         }
+        /// Waits for the cleanup of an `up` that was cancelled mid-way.
+        pub async fn wait_cleanup(&self) {
+            self.0.wait_cleanup().await;
+        }
         pub async fn down(&self) -> Result<String, String> {
             self.0.down(false).await.map_err(|e| e.to_string())?;
             Ok("environment down (volumes kept)".into())

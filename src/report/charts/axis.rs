@@ -300,7 +300,11 @@ pub fn shade_phases(
         )))?;
         let fits = ((x1 - x0) * px_per_s / (sizes.tick * 0.62)) as usize;
         let number = format!("{}", p.index + 1);
-        let full = format!("{} {}", p.index + 1, p.name);
+        let full = if p.generator_bound {
+            format!("{} {} (GENERATOR-BOUND)", p.index + 1, p.name)
+        } else {
+            format!("{} {}", p.index + 1, p.name)
+        };
         let text = if full.chars().count() <= fits {
             full
         } else if number.len() <= fits.max(1) {
