@@ -672,3 +672,39 @@ fn quitting_while_docker_work_is_in_flight_asks_first_then_quits() {
     assert!(matches!(press(&mut state, KeyCode::Char('y')), Some(Command::Quit)));
     assert!(state.quitting);
 }
+
+#[test]
+fn the_run_settings_carry_timeout_trust_and_configure_into_the_run() {
+    let mut state = app();
+    // Settings pane: target, URL, time scale, users, spawn rate, duration, seed, timeout, CA, insecure, configure.
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Right);
+    assert_eq!(state.profiles.focus, ProfilesFocus::Settings);
+    for _ in 0..7 {
+        press(&mut state, KeyCode::Down);
+    }
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "5x");
+    press(&mut state, KeyCode::Enter);
+    assert!(
+        state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("timeout")),
+        "a bad timeout is refused"
+    );
+    for _ in 0..2 {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "45s");
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Enter); // insecure: yes
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Char(' ')); // configure: no
+    assert!(state.profiles.settings.insecure && !state.profiles.settings.configure);
+    press(&mut state, KeyCode::Left);
+    press(&mut state, KeyCode::Left);
+    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Char('r')) else { panic!("r runs") };
+    assert_eq!(request.target_options.request_timeout, Duration::from_secs(45));
+    assert_eq!(request.target_options.tls, terrafix_tui::engine::tls::TlsTrust::Insecure);
+    assert!(!request.target_options.configure_target);
+}

@@ -109,7 +109,7 @@ impl Worker {
             }
             Command::StartRun(request) => self.start_run(*request),
             Command::StartQuickRun(start) => {
-                let QuickStart { choice, seed, output_root } = *start;
+                let QuickStart { choice, seed, output_root, options } = *start;
                 match crate::profile::load_quick(
                     &choice.quick,
                     choice.defined_in.as_deref(),
@@ -117,7 +117,7 @@ impl Worker {
                 ) {
                     Ok(profile) => self.start_run(RunRequest {
                         docker: Default::default(),
-                        target_options: crate::experiment::TargetOptions::from_profile(&profile.target),
+                        target_options: *options,
                         profile,
                         target: choice.target,
                         output_root,
