@@ -13,8 +13,7 @@ use terrafix_tui::mock::{MockConfig, OPENAPI_DOCUMENT, ROUTES};
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 fn document() -> Value {
-    serde_json::from_str(OPENAPI_DOCUMENT)
-        .unwrap_or_else(|e| panic!("assets/openapi.json is not JSON: {e}"))
+    serde_json::from_str(OPENAPI_DOCUMENT).unwrap_or_else(|e| panic!("assets/openapi.json is not JSON: {e}"))
 }
 
 /// (METHOD, path) of every operation the document describes.
@@ -39,7 +38,10 @@ fn the_document_is_openapi_3_0() {
     let doc = document();
     let version = doc["openapi"].as_str().unwrap_or_default();
     assert!(version.starts_with("3.0."), "openapi version {version:?}: schemathesis reads 3.0.x best");
-    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string(), "info needs title and version");
+    assert!(
+        doc["info"]["title"].is_string() && doc["info"]["version"].is_string(),
+        "info needs title and version"
+    );
 }
 
 #[test]
@@ -60,10 +62,15 @@ fn every_operation_has_an_id_and_a_success_answer() {
     let mut ids = BTreeSet::new();
     for (method, path) in documented(&doc) {
         let operation = &doc["paths"][&path][method.to_lowercase()];
-        let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+        let id =
+            operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
         assert!(ids.insert(id.to_string()), "operationId {id} is used twice");
-        let responses = operation["responses"].as_object().unwrap_or_else(|| panic!("{method} {path}: no responses"));
-        assert!(responses.keys().any(|code| code.starts_with('2')), "{method} {path} documents no 2xx answer");
+        let responses =
+            operation["responses"].as_object().unwrap_or_else(|| panic!("{method} {path}: no responses"));
+        assert!(
+            responses.keys().any(|code| code.starts_with('2')),
+            "{method} {path} documents no 2xx answer"
+        );
         if method == "POST" && path != "/stats/reset" {
             assert!(responses.contains_key("413"), "{method} {path} reads a body, so it can answer 413");
         }
@@ -120,5 +127,44 @@ async fn the_not_found_answer_lists_the_route_table() {
         let row = format!("{} {}", route.method.as_str(), route.path);
         assert!(message.contains(&row), "the 404 message does not name {row}: {message}");
     }
+    server.shutdown().await;
+}
+
+// Defects schemathesis found, each kept as a request over loopback.
+
+/// `resource_details` (and a whole body) given as an array used to be read by position
+/// as the object it is not, and answered 200.
+#[tokio::test]
+async fn arrays_in_place_of_objects_are_refused() {
+    let server = Server::start(MockConfig::default()).await;
+    let details_array = serde_json::json!({
+        "test_id": "s3-versioning-enabled-a1b2c3d4",
+        "resource_arn": "arn:aws:s3:::test-bucket-a1b2c3d4",
+        "resource_details": [null, null],
+    });
+    let (status, body) = server.post_json("/webhook", &details_array).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["success"], false, "{body}");
+    let (status, body) = server.post_json("/batch", &serde_json::json!([details_array])).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().starts_with("item 0"), "{body}");
+    let (status, body) = server.post_json("/webhook", &serde_json::json!(["t", "arn"])).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(server.stats().await["total_requests"], 0, "nothing was processed");
+    server.shutdown().await;
+}
+
+/// An unknown `repo_size` beside a `resource_count` used to pass (the count wins), so a
+/// typo in the size went unnoticed although the document lists the sizes.
+#[tokio::test]
+async fn an_unknown_repo_size_is_refused_beside_a_count() {
+    let server = Server::start(MockConfig::default()).await;
+    let typo = serde_json::json!({
+        "test_id": "t", "resource_arn": "r",
+        "resource_details": {"repo_size": "huge", "resource_count": 4},
+    });
+    let (status, body) = server.post_json("/webhook", &typo).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("repo_size"), "{body}");
     server.shutdown().await;
 }
