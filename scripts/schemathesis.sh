@@ -28,16 +28,17 @@ constraints=scripts/schemathesis-constraints.txt
 wanted="schemathesis==$version $(sha256sum "$constraints" | cut -d' ' -f1)"
 if [[ "$(cat "$venv/.installed" 2>/dev/null)" != "$wanted" ]]; then
   echo "installing schemathesis $version into $venv"
-  # A fresh Debian has no python3, or has it without venv (ensurepip is its own package).
-  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  # A fresh Debian has no python3, or has it without venv: python3-venv is its own
+  # package there (and `import ensurepip` succeeds without it, so only trying tells).
+  if ! { command -v python3 >/dev/null 2>&1 && python3 -m venv --clear "$venv" >/dev/null 2>&1; }; then
     if [[ $(id -u) -ne 0 ]]; then
       echo "schemathesis.sh: python3 with venv is missing; run as root, or: sudo apt-get install python3-venv" >&2
       exit 2
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+    python3 -m venv --clear "$venv"
   fi
-  python3 -m venv --clear "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -c "$constraints" "schemathesis==$version"
   echo "$wanted" >"$venv/.installed"
 fi
