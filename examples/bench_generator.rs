@@ -72,6 +72,7 @@ fn main() {
         name: "bench".into(),
         wait: WaitStrategy::Constant(Duration::ZERO),
         tasks: vec![Task { weight: NonZeroU32::MIN, kind, name: format!("/{} [bench]", args[2]) }],
+        retry: None,
     });
     let phase = Phase {
         name: "bench".into(),
@@ -84,6 +85,7 @@ fn main() {
         server: ServerSettings::default(),
         thresholds: Thresholds::default(),
         timeouts: Default::default(),
+        faults: Vec::new(),
     };
     let spec = PhaseSpec { phase, seed: 1, lockstep_start: true };
     let client = HttpClient::new(&url, Duration::from_secs(10));

@@ -54,7 +54,11 @@ async fn connections_closed_by_the_server_are_replaced_without_failures() {
     let mut connection = client.connection();
     for i in 0..20 {
         let outcome = connection.send(&health()).await;
-        assert_eq!(outcome, Outcome::Ok { content_bytes: 2, failed_items: 0 }, "request {i}");
+        assert_eq!(
+            outcome,
+            Outcome::Ok { content_bytes: 2, failed_items: 0, duplicate: false },
+            "request {i}"
+        );
     }
 }
 

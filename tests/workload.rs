@@ -134,7 +134,11 @@ fn waits_stay_within_their_bounds() {
 
     let custom = |wait| {
         let task = Task { weight: NonZeroU32::MIN, kind: RequestKind::Health, name: "/health".into() };
-        VirtualUser::new(Arc::new(Behaviour { name: "c".into(), wait, tasks: vec![task] }), MEDIUM, 1)
+        VirtualUser::new(
+            Arc::new(Behaviour { name: "c".into(), wait, tasks: vec![task], retry: None }),
+            MEDIUM,
+            1,
+        )
     };
     let mut tput = custom(WaitStrategy::ConstantThroughput(4.0));
     assert_eq!(tput.next_wait(Duration::ZERO, Duration::from_millis(50)), Duration::from_millis(200));
@@ -194,6 +198,7 @@ fn duplicates_resend_earlier_bodies_byte_for_byte() {
             kind: RequestKind::Duplicate,
             name: "/webhook [d]".into(),
         }],
+        retry: None,
     };
     let mut u = VirtualUser::new(Arc::new(only_dups), MEDIUM, 1);
     let first = u.next_task(Duration::ZERO).remove(0);
@@ -215,6 +220,7 @@ fn batch_items_can_be_resent_alone() {
             },
             Task { weight: NonZeroU32::MIN, kind: RequestKind::Duplicate, name: "/webhook [b-dup]".into() },
         ],
+        retry: None,
     };
     let mut u = VirtualUser::new(Arc::new(behaviour), MEDIUM, 3);
     let mut items: Vec<Value> = Vec::new();

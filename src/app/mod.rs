@@ -26,7 +26,11 @@ pub fn is_usage_error(err: &anyhow::Error) -> bool {
             || e.is::<crate::profile::ProfileError>()
             || matches!(
                 e.downcast_ref(),
-                Some(crate::experiment::RunError::OutputFolder { .. } | crate::experiment::RunError::Tls(_))
+                Some(
+                    crate::experiment::RunError::OutputFolder { .. }
+                        | crate::experiment::RunError::Tls(_)
+                        | crate::experiment::RunError::Faults(_)
+                )
             )
     })
 }

@@ -260,6 +260,12 @@ async fn print_events(mut events: mpsc::Receiver<Event>) {
                 errors_shown += 1;
             }
             Event::Warning(m) => eprintln!("  warning: {m}"),
+            Event::FaultStarted { description, at_s, .. } => {
+                eprintln!("  fault at {at_s:.1} s: {description}")
+            }
+            Event::FaultEnded { description, at_s, .. } => {
+                eprintln!("  fault over at {at_s:.1} s: {description}")
+            }
             Event::Resource(_) => {}
             Event::PhaseChanged { change, .. } => {
                 eprintln!("  changed at {:.1} s: {}", change.at_s, change.describe())
@@ -340,6 +346,14 @@ fn print_table(summary: &RunSummary) {
             dedup,
             thresholds
         );
+    }
+    for p in &summary.experiments {
+        if let Some(line) = p.validity_line() {
+            println!("{}: {line}", p.name);
+        }
+        for line in p.resilience_lines() {
+            println!("{}: {line}", p.name);
+        }
     }
     for p in summary.experiments.iter().filter(|p| p.batch_items_failed > 0) {
         println!(

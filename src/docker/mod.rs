@@ -181,6 +181,23 @@ impl DockerEnv {
             .map_err(|e| DockerError::api(format!("restarting {container}"), e))
     }
 
+    /// Freezes a service's container (its processes stop being scheduled).
+    pub async fn pause_service(&self, service: &str) -> Result<(), DockerError> {
+        let container = self.our_container(service).await?;
+        self.docker
+            .pause_container(&container)
+            .await
+            .map_err(|e| DockerError::api(format!("pausing {container}"), e))
+    }
+
+    pub async fn unpause_service(&self, service: &str) -> Result<(), DockerError> {
+        let container = self.our_container(service).await?;
+        self.docker
+            .unpause_container(&container)
+            .await
+            .map_err(|e| DockerError::api(format!("unpausing {container}"), e))
+    }
+
     /// SIGKILL a service's container (tests: "redis dies mid-run").
     pub async fn kill_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;

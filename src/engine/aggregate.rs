@@ -46,6 +46,7 @@ pub struct Tick {
     pub all: Totals,
     /// One line per (name, kind) that failed this second, for "recent errors".
     pub error_samples: Vec<String>,
+    pub retry: super::recorder::RetryCounts,
 }
 
 /// Everything a phase has measured so far.
@@ -57,6 +58,9 @@ pub struct PhaseTotals {
     pub duplicates_sent: u64,
     pub dropped: u64,
     pub batch_items_failed: u64,
+    pub retry: super::recorder::RetryCounts,
+    /// Schedule lag over the phase (µs histogram).
+    pub lag: LatencyHistogram,
 }
 
 impl PhaseTotals {
@@ -67,6 +71,10 @@ impl PhaseTotals {
             self.duplicates_sent += window.duplicates_sent;
             self.dropped += window.dropped;
             self.batch_items_failed += window.batch_items_failed;
+            tick.retry.merge(&window.retry);
+            if !window.lag.is_empty() {
+                self.lag.merge(&window.lag);
+            }
             for (method_index, map) in window.names.into_iter().enumerate() {
                 for (name, w) in map {
                     let key: NameKey = (METHODS[method_index], name);
@@ -113,6 +121,7 @@ impl PhaseTotals {
             );
         }
         self.all.add(&tick.all.latency, tick.all.requests, tick.all.failures, tick.all.content_bytes);
+        self.retry.merge(&tick.retry);
         tick
     }
 

@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::http::{Connection, HttpClient, Outcome};
 use super::phase::{DRAIN_GRACE, Live, PhaseSpec, user_seed};
-use super::recorder::{Recorder, ShardHandle};
+use super::recorder::{LogicalOutcome, Recorder, ShardHandle};
+use crate::metrics::FailureKind;
+use crate::profile::RetryPolicy;
 use crate::workload::{PlannedRequest, VirtualUser};
 
 pub struct ClosedPlan {
@@ -127,6 +129,11 @@ async fn user_loop(
         }
     }
     let mut connection = client.connection();
+    let retry = user.behaviour().retry.clone();
+    let mut jitter = Jitter::new(if retry.is_some() { user.draw_seed() } else { 1 });
+    // Paced users have a plan to be late against: how late each wait ends is the
+    // generator's own lag (a slow answer that eats the interval is the target's, not ours).
+    let paced = user.behaviour().wait.pacing_interval().is_some();
     while !stop.is_cancelled() {
         let task_start = Instant::now();
         let elapsed = task_start - phase_start;
@@ -135,7 +142,16 @@ async fn user_loop(
                 break;
             }
             live.in_flight.fetch_add(1, Ordering::Relaxed);
-            send_and_record(&mut connection, &shard, &request, Instant::now()).await;
+            send_logical(
+                &mut connection,
+                &shard,
+                &request,
+                Instant::now(),
+                retry.as_ref(),
+                &mut jitter,
+                &stop,
+            )
+            .await;
             live.in_flight.fetch_sub(1, Ordering::Relaxed);
         }
         let wait = user.next_wait(elapsed, task_start.elapsed());
@@ -144,33 +160,137 @@ async fn user_loop(
             tokio::task::yield_now().await;
             continue;
         }
+        let due = Instant::now() + wait;
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep_until(due) => {}
             _ = stop.cancelled() => break,
+        }
+        if paced {
+            shard.record_lag(Instant::now().saturating_duration_since(due));
         }
     }
     live.users.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// Sends one request and records it with latency measured from `measured_from`
-/// (the actual send for closed users, the intended send for open arrivals).
+/// (the actual send for closed users, the intended send for open arrivals). Returns the
+/// failure's kind and the server's `Retry-After`, or how it succeeded.
 pub async fn send_and_record(
     connection: &mut Connection,
     shard: &ShardHandle,
     request: &PlannedRequest,
     measured_from: Instant,
-) {
+) -> Result<Answered, (FailureKind, Option<Duration>)> {
     shard.add_duplicates(request.duplicates);
     let outcome = connection.send(request).await;
     let latency_us = measured_from.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     let method = request.method.as_str();
     match &outcome {
-        Outcome::Ok { content_bytes, failed_items } => {
+        Outcome::Ok { content_bytes, failed_items, duplicate } => {
             shard.add_failed_items(*failed_items);
-            shard.record(method, &request.name, latency_us, *content_bytes, None)
+            shard.record(method, &request.name, latency_us, *content_bytes, None);
+            Ok(if *duplicate { Answered::Duplicate } else { Answered::Done })
         }
-        Outcome::Failed { kind, message, content_bytes } => {
-            shard.record(method, &request.name, latency_us, *content_bytes, Some((*kind, message)))
+        Outcome::Failed { kind, message, content_bytes, retry_after } => {
+            shard.record(method, &request.name, latency_us, *content_bytes, Some((*kind, message)));
+            Err((*kind, *retry_after))
         }
+    }
+}
+
+/// How a request succeeded: the work was done, or the target said it already had it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answered {
+    Done,
+    Duplicate,
+}
+
+/// A logical request: sent, and under a retry policy resent (same payload, so the
+/// server's dedup sees the resend) after a backoff with full jitter or the server's
+/// `Retry-After`, until it succeeds, the policy gives up, or `stop` ends the wait. Every
+/// attempt is recorded under the request's name; the logical outcome once.
+pub async fn send_logical(
+    connection: &mut Connection,
+    shard: &ShardHandle,
+    request: &PlannedRequest,
+    measured_from: Instant,
+    retry: Option<&RetryPolicy>,
+    jitter: &mut Jitter,
+    stop: &CancellationToken,
+) {
+    let Some(policy) = retry else {
+        // Without a policy the outcome is only recorded, never acted on.
+        let _ = send_and_record(connection, shard, request, measured_from).await;
+        return;
+    };
+    let mut from = measured_from;
+    let mut attempt: u32 = 1;
+    loop {
+        let (kind, retry_after) = match send_and_record(connection, shard, request, from).await {
+            Ok(answered) => {
+                // A resend answered "duplicate" got through to a target that had claimed the
+                // failure before its first attempt failed: no work was done for it.
+                let outcome = match (attempt, answered) {
+                    (1, _) => LogicalOutcome::FirstTime,
+                    (_, Answered::Done) => LogicalOutcome::Recovered,
+                    (_, Answered::Duplicate) => LogicalOutcome::SwallowedAsDuplicate,
+                };
+                shard.record_logical(attempt, outcome);
+                return;
+            }
+            Err(failure) => failure,
+        };
+        if attempt >= policy.max_attempts.get() || !retries(policy, kind) {
+            shard.record_logical(attempt, LogicalOutcome::GaveUp);
+            return;
+        }
+        let delay = retry_after.unwrap_or_else(|| jitter.backoff(policy, attempt));
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.cancelled() => {
+                shard.record_logical(attempt, LogicalOutcome::GaveUp);
+                return;
+            }
+        }
+        attempt += 1;
+        from = Instant::now();
+        // A resent failure is a duplicate to the target's dedup, like a `duplicate` task's.
+        if request.path == "/webhook" {
+            shard.add_duplicates(1);
+        }
+    }
+}
+
+fn retries(policy: &RetryPolicy, kind: FailureKind) -> bool {
+    match kind {
+        FailureKind::Http(code) => policy.on_status.contains(&code),
+        FailureKind::Timeout => policy.on_timeout,
+        FailureKind::Connection => policy.on_connection,
+        _ => false,
+    }
+}
+
+/// The backoff's random source: xorshift64*, seeded per user (reproducible per run seed).
+pub struct Jitter(u64);
+
+impl Jitter {
+    pub fn new(seed: u64) -> Jitter {
+        Jitter(seed | 1)
+    }
+
+    fn next_unit(&mut self) -> f64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Full jitter: uniform in [0, min(cap, base · 2^(attempt − 1))].
+    pub fn backoff(&mut self, policy: &RetryPolicy, attempt: u32) -> Duration {
+        let grown = policy.base.as_secs_f64() * 2f64.powi(attempt.saturating_sub(1).min(40) as i32);
+        let ceiling = grown.min(policy.cap.as_secs_f64());
+        Duration::from_secs_f64(ceiling * self.next_unit())
     }
 }

@@ -60,9 +60,12 @@ pub struct ConnectStats {
 pub enum Outcome {
     /// 2xx, with the body size in bytes and, for `/batch`, how many items the answer
     /// reports as failed (a batch is answered 200 even when some of its items failed).
-    Ok { content_bytes: u64, failed_items: u64 },
-    /// Counted as a failure; `message` is a short human description.
-    Failed { kind: FailureKind, message: String, content_bytes: u64 },
+    /// `duplicate`: a `/webhook` answer saying the failure was already claimed (TerraFix's
+    /// dedup), so no new work was done for it.
+    Ok { content_bytes: u64, failed_items: u64, duplicate: bool },
+    /// Counted as a failure; `message` is a short human description; `retry_after` is
+    /// the server's `Retry-After` (in seconds) when it sent one.
+    Failed { kind: FailureKind, message: String, content_bytes: u64, retry_after: Option<Duration> },
 }
 
 /// Where and how to send; shared by every worker of a run, cheap to clone.
@@ -287,7 +290,7 @@ fn describe(e: &dyn std::error::Error) -> String {
 }
 
 fn failed(kind: FailureKind, message: String) -> Outcome {
-    Outcome::Failed { kind, message, content_bytes: 0 }
+    Outcome::Failed { kind, message, content_bytes: 0, retry_after: None }
 }
 
 impl Connection {
@@ -407,15 +410,25 @@ impl Connection {
             }
         };
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(hyper::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+            .map(Duration::from_secs_f64);
         // The server said it closes after this answer: do not offer the connection again.
         let closing =
             response.headers().get(CONNECTION).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         let mut failed_items = 0;
+        let mut duplicate = false;
         let content_bytes = match drive(conn, response.into_body().collect()).await {
             Ok(Ok(collected)) => {
                 let body = collected.to_bytes();
                 if request.path == "/batch" {
                     failed_items = batch_failed_items(&body);
+                } else if request.path == "/webhook" && status.is_success() {
+                    duplicate = says_duplicate(&body);
                 }
                 body.len() as u64
             }
@@ -430,15 +443,22 @@ impl Connection {
             self.live = None;
         }
         if status.is_success() {
-            Outcome::Ok { content_bytes, failed_items }
+            Outcome::Ok { content_bytes, failed_items, duplicate }
         } else {
             Outcome::Failed {
                 kind: FailureKind::Http(status.as_u16()),
                 message: format!("HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
                 content_bytes,
+                retry_after,
             }
         }
     }
+}
+
+/// A `/webhook` answer of `{"duplicate": true, …}` (the mock's and the seed's shape).
+fn says_duplicate(body: &[u8]) -> bool {
+    const NEEDLE: &[u8] = b"\"duplicate\":true";
+    body.len() < 4096 && body.windows(NEEDLE.len()).any(|w| w == NEEDLE)
 }
 
 /// TCP to the first address that answers, then TLS when the target is https.

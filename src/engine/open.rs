@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::closed::{drain, send_and_record};
+use super::closed::{drain, send_logical};
 use super::http::HttpClient;
 use super::phase::{Live, PhaseSpec, user_seed};
 use super::recorder::Recorder;
@@ -111,14 +111,19 @@ pub async fn schedule(
                 shard.record_dropped(r.method.as_str(), &r.name);
             }
         } else {
-            let (client, live) = (client.clone(), live.clone());
+            let (client, live, stop) = (client.clone(), live.clone(), stop.clone());
+            let retry = spec.phase.behaviour.retry.clone();
+            let mut jitter = super::closed::Jitter::new(user_seed(spec.seed, &spec.phase.name, i));
             // Count it in flight now, so the next arrival sees it even before the task runs.
             live.in_flight.fetch_add(1, Ordering::Relaxed);
             senders.spawn(async move {
+                // How late this arrival goes out against its schedule (timer, queueing, CPU).
+                shard.record_lag(Instant::now().saturating_duration_since(intended));
                 let mut from = intended;
                 let mut connection = client.checkout();
                 for request in &requests {
-                    send_and_record(&mut connection, &shard, request, from).await;
+                    send_logical(&mut connection, &shard, request, from, retry.as_ref(), &mut jitter, &stop)
+                        .await;
                     from = Instant::now();
                 }
                 client.checkin(connection);

@@ -93,6 +93,69 @@ pub struct Window {
     pub dropped: u64,
     /// Items that `/batch` answers reported as failed (inside an HTTP 200).
     pub batch_items_failed: u64,
+    /// Logical requests of a behaviour with retries (each may take several attempts).
+    pub retry: RetryCounts,
+    /// How late sends (open model) or paced iterations (closed model) started against
+    /// their plan, µs: the generator's own schedule lag.
+    pub lag: LatencyHistogram,
+}
+
+/// Longest attempt count kept apart in [`RetryCounts::by_attempts`]; more count as the last.
+pub const MAX_COUNTED_ATTEMPTS: usize = 16;
+
+/// How one logical request under a retry policy ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogicalOutcome {
+    /// Its first attempt succeeded.
+    FirstTime,
+    /// A later attempt succeeded.
+    Recovered,
+    /// A later attempt was answered "duplicate": accepted, but no work done.
+    SwallowedAsDuplicate,
+    /// Every attempt allowed failed (or the phase ended while it waited).
+    GaveUp,
+}
+
+/// Outcomes of logical requests under a retry policy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RetryCounts {
+    pub logical: u64,
+    /// Whose first attempt failed.
+    pub failed_first: u64,
+    /// Of those, how many succeeded on a later attempt.
+    pub recovered: u64,
+    /// Of those, how many a later attempt got a "duplicate" answer for: the target had
+    /// claimed the failure before the first attempt failed, so its work was never done.
+    pub swallowed: u64,
+    pub attempts: u64,
+    /// `by_attempts[n - 1]`: logical requests that took `n` attempts.
+    pub by_attempts: [u64; MAX_COUNTED_ATTEMPTS],
+}
+
+impl RetryCounts {
+    pub fn merge(&mut self, other: &RetryCounts) {
+        self.logical += other.logical;
+        self.failed_first += other.failed_first;
+        self.recovered += other.recovered;
+        self.swallowed += other.swallowed;
+        self.attempts += other.attempts;
+        for (a, b) in self.by_attempts.iter_mut().zip(other.by_attempts) {
+            *a += b;
+        }
+    }
+
+    /// The attempt count at quantile `q` of the logical requests (1 when there are none).
+    pub fn attempts_quantile(&self, q: f64) -> u32 {
+        let wanted = (q * self.logical as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, n) in self.by_attempts.iter().enumerate() {
+            seen += n;
+            if seen >= wanted {
+                return i as u32 + 1;
+            }
+        }
+        1
+    }
 }
 
 /// The shards of one phase. Cheap to clone.
@@ -173,6 +236,34 @@ impl ShardHandle {
             FailureKind::Dropped,
             "max_in_flight requests were busy at send time",
         );
+    }
+
+    /// Records how a logical request under a retry policy ended.
+    pub fn record_logical(&self, attempts: u32, outcome: LogicalOutcome) {
+        let mut w = lock(&self.recorder.shards[self.index]);
+        let r = &mut w.retry;
+        r.logical += 1;
+        r.attempts += u64::from(attempts);
+        r.by_attempts[(attempts.max(1) as usize).min(MAX_COUNTED_ATTEMPTS) - 1] += 1;
+        match outcome {
+            LogicalOutcome::FirstTime => {}
+            LogicalOutcome::Recovered => {
+                r.failed_first += 1;
+                r.recovered += 1;
+            }
+            LogicalOutcome::SwallowedAsDuplicate => {
+                r.failed_first += 1;
+                r.swallowed += 1;
+            }
+            LogicalOutcome::GaveUp => r.failed_first += 1,
+        }
+    }
+
+    /// Records how late a planned send or iteration started.
+    #[inline]
+    pub fn record_lag(&self, late: std::time::Duration) {
+        let us = late.as_micros().min(u128::from(u64::MAX)) as u64;
+        lock(&self.recorder.shards[self.index]).lag.record_us(us);
     }
 
     pub fn add_failed_items(&self, n: u64) {

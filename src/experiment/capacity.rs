@@ -24,6 +24,7 @@ pub fn step_phase(search: &CapacitySearch, step_no: usize, rate: f64) -> Phase {
         server: search.server.clone(),
         thresholds: Thresholds::default(),
         timeouts: Default::default(),
+        faults: Vec::new(),
     }
 }
 

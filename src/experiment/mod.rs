@@ -6,6 +6,7 @@ mod capacity;
 mod control;
 pub use control::ControlClient;
 mod docker_target;
+mod faults;
 mod phase_run;
 mod results;
 mod runner;
@@ -13,6 +14,7 @@ mod sink;
 mod skip;
 mod steering;
 pub mod target;
+mod validity;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -220,6 +222,18 @@ pub enum Event {
         /// The phase's planned length now, extensions included.
         planned: Duration,
     },
+    /// A fault window of phase `index` began (`at_s` from the phase's start).
+    FaultStarted {
+        index: usize,
+        description: String,
+        at_s: f64,
+    },
+    /// A fault window ended and was undone.
+    FaultEnded {
+        index: usize,
+        description: String,
+        at_s: f64,
+    },
     /// A sample of a failed request ("HTTP 503 on /webhook [throughput]"), rate-limited.
     RequestError(String),
     Resource(ResourceSample),
@@ -257,6 +271,9 @@ pub enum RunError {
     /// An https target whose certificate or TLS setup fails: a usage error (exit 2).
     #[error("{0}")]
     Tls(String),
+    /// A fault the target cannot carry out: a usage error (exit 2), nothing started.
+    #[error("{0}")]
+    Faults(String),
     #[error("{0}")]
     Other(String),
 }

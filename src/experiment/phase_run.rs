@@ -8,6 +8,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 use super::control::{ControlClient, TargetSettings, server_view};
+use super::faults::{self, FaultTools};
 use super::results::{
     dedup_report, failure_stats, judge, latency_stats, phase_config, phase_files, request_stats, rfc3339,
     seed_summary, write_phase_csvs,
@@ -43,6 +44,10 @@ pub struct RunContext {
     pub seed: u64,
     pub lockstep_start: bool,
     pub phase_count: usize,
+    /// The Docker environment, when it is the target (service faults act on it).
+    pub docker: Option<super::docker_target::DockerHandle>,
+    /// When a phase counts as generator-bound.
+    pub validity: crate::profile::ValidityLimits,
 }
 
 /// A finished phase: its summary plus what the run-level verdict and capacity search need.
@@ -136,9 +141,45 @@ impl RunContext {
         };
         let spec = PhaseSpec { phase: phase.clone(), seed: self.seed, lockstep_start: self.lockstep_start };
         let steer = Some(self.control.steer.subscribe());
+        let fault_task = (!phase.faults.is_empty()).then(|| {
+            let tools = FaultTools {
+                control: self.control_client.clone(),
+                target_settings: self.target_settings.clone(),
+                configure_target: self.configure_target,
+                phase_settings: self.settings_for(phase),
+                docker: self.docker.clone(),
+                events: self.events.clone(),
+                phase_index: index,
+            };
+            tokio::spawn(faults::run(
+                phase.faults.clone(),
+                tokio::time::Instant::now(),
+                tools,
+                phase_stop.clone(),
+            ))
+        });
+        let probe = super::validity::GeneratorProbe::start(phase_stop.clone());
         let result = run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await;
         phase_stop.cancel();
+        let (cpu_s, cpu_share, cores, worst_stall_ms) = probe.finish().await;
+        let used = super::validity::GeneratorUse {
+            cpu_s,
+            cpu_share,
+            cores,
+            worst_stall_ms,
+            dropped: result.totals.dropped,
+        };
+        let validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
+        if !validity.is_valid() {
+            self.warn(format!("phase {}: generator-bound — {}", phase.name, validity.reasons.join("; ")))
+                .await;
+        }
         let _ = skip_watch.await;
+        let mut fault_reports = match fault_task {
+            Some(task) => task.await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        faults::judge_recovery(&mut fault_reports, &sink.seconds, faults::RecoveryLimits::default());
 
         let status_doc = self.control_client.status().await;
         let server = status_doc.as_ref().map(server_view);
@@ -182,7 +223,13 @@ impl RunContext {
             failures: failure_stats(&result.totals),
             dedup: dedup_report(&result, server.as_ref()),
             server,
-            thresholds: judge(&phase.name, &phase.thresholds, all, seconds),
+            thresholds: {
+                let mut results = judge(&phase.name, &phase.thresholds, all, seconds);
+                for r in &mut results {
+                    r.untrustworthy = !validity.is_valid();
+                }
+                results
+            },
             files,
             connections: crate::metrics::summary::ConnectReport {
                 connects: connects.connects,
@@ -194,6 +241,8 @@ impl RunContext {
             settings_not_applied,
             notes,
             changes: result.changes.clone(),
+            resilience: resilience_report(phase, &result.totals.retry, fault_reports),
+            validity: Some(validity),
         };
         self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
         let steady_ok_rps = if sink.steady_s > 0.0 { sink.steady_ok as f64 / sink.steady_s } else { 0.0 };
@@ -240,6 +289,32 @@ impl RunContext {
             steady_ok: 0,
             steady_s: 0.0,
             view: super::sink::LiveView::new(self.control.view_reset.clone()),
+            seconds: Vec::new(),
         }
     }
+}
+
+/// Retries and faults of a phase, when it had either.
+fn resilience_report(
+    phase: &Phase,
+    retry: &crate::engine::recorder::RetryCounts,
+    faults: Vec<crate::metrics::summary::FaultReport>,
+) -> Option<crate::metrics::summary::ResilienceReport> {
+    if phase.behaviour.retry.is_none() && faults.is_empty() {
+        return None;
+    }
+    let logical = retry.logical;
+    Some(crate::metrics::summary::ResilienceReport {
+        logical_requests: logical,
+        attempts: retry.attempts,
+        failed_first: retry.failed_first,
+        recovered_by_retry: retry.recovered,
+        retries_answered_duplicate: retry.swallowed,
+        retry_success_rate: (retry.failed_first > 0)
+            .then(|| retry.recovered as f64 / retry.failed_first as f64),
+        attempts_mean: if logical > 0 { retry.attempts as f64 / logical as f64 } else { 0.0 },
+        attempts_p99: retry.attempts_quantile(0.99),
+        amplification: if logical > 0 { retry.attempts as f64 / logical as f64 } else { 0.0 },
+        faults,
+    })
 }

@@ -205,6 +205,7 @@ pub fn judge(scope: &str, t: &Thresholds, all: &Totals, seconds: f64) -> Vec<Thr
                 limit,
                 actual,
                 passed,
+                untrustworthy: false,
             });
         }
     };

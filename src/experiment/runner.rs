@@ -179,6 +179,7 @@ pub async fn run(
     control: RunControl,
 ) -> Result<(RunSummary, PathBuf), RunError> {
     let profile = &request.profile;
+    check_faults_fit(profile, &request.target)?;
     let started_at = SystemTime::now();
     let run_start_unix_s = unix_now_s();
     let (run_id, dir) = create_run_dir(&request.output_root, &profile.name)?;
@@ -279,6 +280,8 @@ pub async fn run(
         seed: request.seed,
         lockstep_start: profile.lockstep_start,
         phase_count,
+        docker: target.docker.clone(),
+        validity: profile.validity,
     };
 
     let mut summary = RunSummary {
@@ -492,5 +495,29 @@ fn finish(
         .chain(summary.experiments.iter().flat_map(|p| p.thresholds.iter()))
         .all(|t| t.passed);
     let errors_ok = !profile.fail_on_request_errors || all.failures == 0;
-    summary.passed = summary.status == RunStatus::Completed && thresholds_pass && errors_ok;
+    let valid_ok = !profile.fail_on_invalid
+        || summary.experiments.iter().all(|p| p.validity.as_ref().is_none_or(|v| v.is_valid()));
+    summary.passed = summary.status == RunStatus::Completed && thresholds_pass && errors_ok && valid_ok;
+}
+
+/// A service fault needs the Docker target; one that is not `optional` refuses the run
+/// before anything starts (an optional one is skipped with a note in its report).
+fn check_faults_fit(profile: &crate::profile::Profile, target: &Target) -> Result<(), RunError> {
+    if matches!(target, Target::Docker) {
+        return Ok(());
+    }
+    for phase in &profile.phases {
+        for fault in &phase.faults {
+            if let crate::profile::FaultKind::Service { service, action, optional: false } = &fault.kind {
+                return Err(RunError::Faults(format!(
+                    "phase {}: the fault `{} {service}` needs the Docker target (--target docker), not {}; \
+                     add `optional: true` to the fault to skip it on other targets",
+                    phase.name,
+                    action.as_str(),
+                    target.label()
+                )));
+            }
+        }
+    }
+    Ok(())
 }

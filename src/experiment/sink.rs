@@ -34,6 +34,8 @@ pub struct PhaseSink {
     pub steady_s: f64,
     /// What the live snapshot counts from (the phase's start, or the last reset).
     pub view: LiveView,
+    /// Each second's requests, failures and p99, for the recovery after a fault.
+    pub seconds: Vec<super::faults::Second>,
 }
 
 /// The live view's own totals once its statistics were reset during the phase.
@@ -149,6 +151,13 @@ impl TickSink for PhaseSink {
         if !worth_a_row {
             return;
         }
+        self.seconds.push(super::faults::Second {
+            end_s: report.phase_elapsed.as_secs_f64(),
+            length_s: window_s,
+            requests: report.tick.all.requests,
+            failures: report.tick.all.failures,
+            p99_ms: report.tick.all.latency.quantile_ms(0.99),
+        });
         let rate_s = rate_window_s(report);
         let window_rate = |n: u64| n as f64 / rate_s;
         let all = &report.tick.all;

@@ -121,7 +121,7 @@ impl EmbeddedSampler {
 }
 
 /// utime + stime of every thread whose name starts with the embedded server's prefix.
-fn server_thread_ticks() -> u64 {
+pub(crate) fn server_thread_ticks() -> u64 {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
     let mut total = 0;
     for task in tasks.flatten() {

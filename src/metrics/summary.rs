@@ -145,6 +145,156 @@ pub struct PhaseSummary {
     /// Live steering applied while the phase ran, in order (empty when nobody steered it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<PhaseChange>,
+    /// Client retries and fault windows (absent when the phase had neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resilience: Option<ResilienceReport>,
+    /// Whether the figures are the target's (`valid`) or the generator's own limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity: Option<Validity>,
+}
+
+/// A phase's validity verdict and what the generator measured about itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Validity {
+    /// `valid` or `generator-bound`.
+    pub verdict: String,
+    /// Each limit breached, in words.
+    pub reasons: Vec<String>,
+    /// CPU of the generator (the process less the embedded target's threads).
+    pub generator_cpu_s: f64,
+    /// ÷ (wall time × cores).
+    pub generator_cpu_share: f64,
+    pub cores: usize,
+    /// How late arrivals (open model) or paced iterations started against their plan.
+    pub schedule_lag_ms: Option<LagStats>,
+    /// The longest the generator's event loop was late waking a 10 ms timer.
+    pub worst_stall_ms: f64,
+}
+
+impl Validity {
+    pub fn is_valid(&self) -> bool {
+        self.verdict == "valid"
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LagStats {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl PhaseSummary {
+    /// `valid (generator CPU 12 % of 2 cores, schedule lag p99 0.4 ms)` or
+    /// `GENERATOR-BOUND: … — its thresholds are untrustworthy`.
+    pub fn validity_line(&self) -> Option<String> {
+        let v = self.validity.as_ref()?;
+        let lag = v
+            .schedule_lag_ms
+            .as_ref()
+            .map_or(String::new(), |l| format!(", schedule lag p99 {:.1} ms", l.p99_ms));
+        Some(if v.is_valid() {
+            format!(
+                "valid (generator CPU {:.0} % of {} cores{lag}, worst stall {:.0} ms)",
+                v.generator_cpu_share * 100.0,
+                v.cores,
+                v.worst_stall_ms
+            )
+        } else {
+            let untrusted =
+                if self.thresholds.is_empty() { "" } else { " — its thresholds are untrustworthy" };
+            format!("GENERATOR-BOUND: {}{untrusted}", v.reasons.join("; "))
+        })
+    }
+
+    /// Retries and fault windows of a phase in words, one line each (none without either).
+    pub fn resilience_lines(&self) -> Vec<String> {
+        let Some(r) = &self.resilience else { return Vec::new() };
+        let mut lines = Vec::new();
+        if r.logical_requests > 0 {
+            let success = r.retry_success_rate.map_or("-".to_string(), |s| format!("{:.1} %", s * 100.0));
+            lines.push(format!(
+            "retries: {} requests took {} attempts (×{:.2}, p99 {}); {} failed first, {} got through on a retry \
+             (retry success rate {success})",
+            r.logical_requests, r.attempts, r.amplification, r.attempts_p99, r.failed_first, r.recovered_by_retry
+        ));
+            if r.retries_answered_duplicate > 0 {
+                lines.push(format!(
+                "{} retries were answered \"duplicate\": the target claimed those failures before failing them, \
+                 so their work was dropped (no PR) — it should release the claim when processing fails",
+                r.retries_answered_duplicate
+            ));
+            }
+        }
+        for f in &r.faults {
+            let window = match (f.started_s, f.ended_s) {
+                (Some(a), Some(b)) => format!("{a:.1}–{b:.1} s"),
+                _ => format!("planned {:.1}–{:.1} s", f.planned_at_s, f.planned_end_s),
+            };
+            let mut line = format!("fault {window} {}: {}", f.description, f.recovery_text());
+            for note in &f.notes {
+                line.push_str(&format!("; {note}"));
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+/// What retries and faults did in a phase: the seed's "retry success rates, recovery time".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResilienceReport {
+    /// Logical requests under the retry policy (each one or more attempts).
+    pub logical_requests: u64,
+    pub attempts: u64,
+    /// Logical requests whose first attempt failed.
+    pub failed_first: u64,
+    /// Of those, how many a later attempt got through (and the work was done).
+    pub recovered_by_retry: u64,
+    /// Of those, how many a later attempt was answered "duplicate" for: the target had
+    /// claimed the failure before failing it, so the resend was accepted and dropped and no
+    /// PR was ever made (exactly-once became at-most-once).
+    #[serde(default)]
+    pub retries_answered_duplicate: u64,
+    /// recovered ÷ failed first; absent when no first attempt failed (or no retries).
+    pub retry_success_rate: Option<f64>,
+    pub attempts_mean: f64,
+    pub attempts_p99: u32,
+    /// Attempts ÷ logical requests: how much load the retries added.
+    pub amplification: f64,
+    pub faults: Vec<FaultReport>,
+}
+
+/// One fault window: planned and actual times (seconds from the phase's start) and how
+/// long the phase took to recover after it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultReport {
+    /// `server failure_rate=0.5 failure_mode=throttle_429`, `kill redis`.
+    pub description: String,
+    pub planned_at_s: f64,
+    pub planned_end_s: f64,
+    /// When it was applied and undone; absent when it was not (see `notes`).
+    pub started_s: Option<f64>,
+    pub ended_s: Option<f64>,
+    /// The p99 of the seconds before the fault, which recovery is measured against.
+    pub baseline_p99_ms: Option<f64>,
+    /// From the fault's end to the first second of a healthy stretch; absent when the
+    /// phase ended before it recovered.
+    pub recovery_s: Option<f64>,
+    pub recovered: bool,
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl FaultReport {
+    /// `recovered in 1.2 s`, `did not recover before the phase ended`, `not applied`.
+    pub fn recovery_text(&self) -> String {
+        match (self.started_s, self.recovery_s) {
+            (None, _) => "not applied".into(),
+            (Some(_), Some(s)) => format!("recovered in {s:.1} s"),
+            (Some(_), None) => "did not recover before the phase ended".into(),
+        }
+    }
 }
 
 /// One steering change applied during a phase: exactly one of the value fields is set.
@@ -298,6 +448,9 @@ pub struct ThresholdResult {
     pub limit: f64,
     pub actual: f64,
     pub passed: bool,
+    /// The phase was generator-bound: this result says more about the generator.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untrustworthy: bool,
 }
 
 /// Paths relative to the run directory.

@@ -77,7 +77,7 @@ pub fn builtin_behaviour(name: &str) -> Option<Behaviour> {
         ),
         _ => return None,
     };
-    Some(Behaviour { name: name.to_string(), wait, tasks })
+    Some(Behaviour { name: name.to_string(), wait, tasks, retry: None })
 }
 
 /// All built-in behaviours, shared.

@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use super::builtin::builtin_behaviours;
 use super::raw::{
-    RawBehaviour, RawCapacity, RawFailureMode, RawJitter, RawKind, RawPhase, RawProfile, RawRepoSize,
-    RawServer, RawTask, RawThresholds, RawWait,
+    RawBehaviour, RawCapacity, RawFailureMode, RawFault, RawJitter, RawKind, RawPhase, RawProfile,
+    RawRepoSize, RawRetry, RawRetryOn, RawServer, RawTask, RawThresholds, RawWait,
 };
+use super::types::ValidityLimits;
 use super::types::{
-    BatchSize, Behaviour, CapacitySearch, Load, Phase, PhaseTimeouts, Profile, RepoSize, RepoSizeChoice,
-    RequestKind, ServerSettings, TargetSettings, Task, Thresholds, WaitStrategy,
+    BatchSize, Behaviour, CapacitySearch, Fault, FaultKind, Load, Phase, PhaseTimeouts, Profile, RepoSize,
+    RepoSizeChoice, RequestKind, RetryPolicy, ServerSettings, ServiceAction, TargetSettings, Task,
+    Thresholds, WaitStrategy,
 };
 use super::values::RawBatchSize;
 
@@ -47,6 +49,17 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
         pause_between_phases: raw.pause_between_phases.map_or(DEFAULT_PAUSE, |d| d.0),
         lockstep_start: raw.lockstep_start,
         fail_on_request_errors: raw.fail_on_request_errors,
+        fail_on_invalid: raw.fail_on_invalid,
+        validity: {
+            let d = ValidityLimits::default();
+            let v = &raw.validity;
+            ValidityLimits {
+                max_generator_cpu: v.max_generator_cpu.map_or(d.max_generator_cpu, |x| x.0),
+                max_lag_share: v.max_lag_share.map_or(d.max_lag_share, |x| x.0),
+                max_open_lag_ms: v.max_open_lag_ms.map_or(d.max_open_lag_ms, |x| x.0),
+                max_stall_ms: v.max_stall_ms.map_or(d.max_stall_ms, |x| x.0),
+            }
+        },
         phases,
         thresholds: to_thresholds(&raw.thresholds),
         capacity: raw.capacity.map(|c| to_capacity(c.0, &resolve)),
@@ -80,6 +93,7 @@ fn fallback_behaviour(name: &str) -> Behaviour {
             kind: RequestKind::Webhook,
             name: format!("/webhook [{name}]"),
         }],
+        retry: None,
     }
 }
 
@@ -93,7 +107,51 @@ fn to_behaviour(name: &str, raw: RawBehaviour) -> Behaviour {
         Some(RawWait::Cascade) => WaitStrategy::Cascade,
     };
     let tasks = raw.tasks.0.into_iter().map(|t| to_task(name, t.0)).collect();
-    Behaviour { name: name.to_string(), wait, tasks }
+    let retry = raw.retry.map(|r| to_retry(r.0));
+    Behaviour { name: name.to_string(), wait, tasks, retry }
+}
+
+fn to_retry(raw: RawRetry) -> RetryPolicy {
+    let mut policy = RetryPolicy {
+        max_attempts: raw.max_attempts.0,
+        on_status: Vec::new(),
+        on_timeout: false,
+        on_connection: false,
+        base: raw.backoff.as_ref().map_or(Duration::from_millis(100), |b| b.base.0),
+        cap: raw.backoff.as_ref().map_or(Duration::from_secs(2), |b| b.cap.0),
+    };
+    match raw.on {
+        None => {
+            policy.on_status = RetryPolicy::DEFAULT_STATUSES.to_vec();
+            policy.on_timeout = true;
+            policy.on_connection = true;
+        }
+        Some(list) => {
+            for on in list {
+                match on {
+                    RawRetryOn::Status(code) => policy.on_status.push(code),
+                    RawRetryOn::Word(w) if w == "timeout" => policy.on_timeout = true,
+                    RawRetryOn::Word(_) => policy.on_connection = true,
+                }
+            }
+        }
+    }
+    policy
+}
+
+fn to_fault(raw: RawFault) -> Fault {
+    let end = raw.end();
+    let kind = match (raw.server, raw.service, raw.action) {
+        (Some(server), _, _) => FaultKind::Server(to_server(&server)),
+        (None, Some(service), Some(action)) => FaultKind::Service {
+            service,
+            action: ServiceAction::parse(&action).unwrap_or(ServiceAction::Restart),
+            optional: raw.optional,
+        },
+        // The parse requires one of the two shapes.
+        _ => FaultKind::Server(ServerSettings::default()),
+    };
+    Fault { at: raw.at.0, duration: end.saturating_sub(raw.at.0), kind }
 }
 
 fn to_task(behaviour: &str, raw: RawTask) -> Task {
@@ -150,6 +208,11 @@ fn to_phase(raw: RawPhase, profile_name: &str, resolve: &dyn Fn(&str) -> Arc<Beh
         repo_size: raw.repo_size.map_or(DEFAULT_REPO_SIZE, to_repo_size),
         server: to_server(&raw.server),
         thresholds: to_thresholds(&raw.thresholds),
+        faults: {
+            let mut faults: Vec<Fault> = raw.faults.into_iter().map(|f| to_fault(f.0)).collect();
+            faults.sort_by_key(|f| f.at);
+            faults
+        },
         timeouts: PhaseTimeouts {
             request: raw.request_timeout.map(|d| d.0),
             connect: raw.connect_timeout.map(|d| d.0),
@@ -213,6 +276,7 @@ fn to_server(raw: &RawServer) -> ServerSettings {
         }),
         max_concurrent: raw.max_concurrent,
         workers: raw.workers,
+        stall_ms: raw.stall_ms.map(|v| v.0),
     }
 }
 

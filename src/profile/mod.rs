@@ -267,6 +267,8 @@ fn load_all() -> Result<Profile, ProfileError> {
         pause_between_phases: first.pause_between_phases,
         lockstep_start: first.lockstep_start,
         fail_on_request_errors: false,
+        fail_on_invalid: false,
+        validity: ValidityLimits::default(),
         phases,
         thresholds: Thresholds::default(),
         capacity: None,

@@ -79,6 +79,11 @@ impl Profile {
             }
             for phase in &mut self.phases {
                 phase.duration = duration;
+                // Fault windows stay inside the shorter phase: later ones go, the last is cut.
+                phase.faults.retain(|f| f.at < duration);
+                for fault in &mut phase.faults {
+                    fault.duration = fault.duration.min(duration - fault.at);
+                }
             }
         }
         if let Some(scale) = overrides.time_scale {
@@ -86,6 +91,11 @@ impl Profile {
                 phase.duration = scale
                     .apply(phase.duration, &format!("phase {}", phase.name))
                     .map_err(ProfileError::new)?;
+                for fault in &mut phase.faults {
+                    let what = format!("a fault of phase {}", phase.name);
+                    fault.at = scale.apply(fault.at, &what).map_err(ProfileError::new)?;
+                    fault.duration = scale.apply(fault.duration, &what).map_err(ProfileError::new)?;
+                }
             }
             self.pause_between_phases = scale
                 .apply(self.pause_between_phases, "the pause between phases")

@@ -23,6 +23,12 @@ pub(crate) struct RawProfile {
     pub lockstep_start: bool,
     #[serde(default)]
     pub fail_on_request_errors: bool,
+    /// A generator-bound phase fails the run.
+    #[serde(default)]
+    pub fail_on_invalid: bool,
+    /// When a phase's numbers count as the generator's rather than the target's.
+    #[serde(default)]
+    pub validity: RawValidity,
     #[serde(default)]
     pub thresholds: RawThresholds,
     #[serde(default)]
@@ -34,6 +40,16 @@ pub(crate) struct RawProfile {
     pub request_timeout: Option<PosDur>,
     pub connect_timeout: Option<PosDur>,
     pub configure_target: Option<bool>,
+}
+
+/// `validity:` limits of a profile; each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawValidity {
+    pub max_generator_cpu: Option<Probability>,
+    pub max_lag_share: Option<Positive>,
+    pub max_open_lag_ms: Option<Positive>,
+    pub max_stall_ms: Option<Positive>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,7 +88,143 @@ pub(crate) struct RawThresholds {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawBehaviour {
     pub wait: Option<RawWait>,
+    pub retry: Option<Checked<RawRetry>>,
     pub tasks: NonEmpty<Checked<RawTask>>,
+}
+
+/// `retry:` of a behaviour: `{ max_attempts: 3, on: [500, 503, 429, timeout, connection],
+/// backoff: { base: 100ms, cap: 2s } }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetry {
+    pub max_attempts: Count,
+    pub on: Option<Vec<RawRetryOn>>,
+    pub backoff: Option<RawBackoff>,
+}
+
+/// An outcome that is retried: an HTTP status, `timeout` or `connection`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawRetryOn {
+    Status(u16),
+    Word(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBackoff {
+    pub base: PosDur,
+    pub cap: PosDur,
+}
+
+impl Check for RawRetry {
+    fn check(&self) -> Result<(), String> {
+        for on in self.on.iter().flatten() {
+            match on {
+                RawRetryOn::Status(code) if !(100..=599).contains(code) => {
+                    return Err(format!("retry.on: {code} is not an HTTP status (100 to 599)"));
+                }
+                RawRetryOn::Word(w) if w != "timeout" && w != "connection" => {
+                    return Err(format!(
+                        "retry.on: `{w}` is not an outcome; write HTTP statuses (429, 503, …), `timeout` or `connection`"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if let Some(b) = &self.backoff
+            && b.cap.0 < b.base.0
+        {
+            return Err(format!(
+                "retry.backoff: cap {} is below base {}; the cap bounds the growing delay, so make it ≥ base",
+                super::format_duration(b.cap.0),
+                super::format_duration(b.base.0)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One entry of a phase's `faults:`: `{ at: 30s, for: 60s, server: {...} }` or
+/// `{ at: 100s, for: 20s, service: redis, action: kill }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFault {
+    pub at: Dur,
+    #[serde(rename = "for")]
+    pub for_: Option<PosDur>,
+    pub until: Option<Dur>,
+    pub server: Option<RawServer>,
+    pub service: Option<String>,
+    pub action: Option<String>,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// Services a fault may act on, and the actions.
+pub(crate) const FAULT_SERVICES: [&str; 2] = ["redis", "terrafix-api"];
+pub(crate) const FAULT_ACTIONS: [&str; 4] = ["stop", "kill", "pause", "restart"];
+
+impl RawFault {
+    /// Where the window ends, from the phase's start.
+    pub fn end(&self) -> std::time::Duration {
+        match (&self.for_, &self.until) {
+            (Some(d), _) => self.at.0 + d.0,
+            (None, Some(u)) => u.0,
+            (None, None) => self.at.0,
+        }
+    }
+}
+
+impl Check for RawFault {
+    fn check(&self) -> Result<(), String> {
+        match (&self.for_, &self.until) {
+            (Some(_), Some(_)) => {
+                return Err("a fault has `for:` (a length) or `until:` (an end), not both".into());
+            }
+            (None, None) => {
+                return Err("a fault needs `for: 20s` (its length) or `until: 50s` (its end)".into());
+            }
+            (None, Some(u)) if u.0 <= self.at.0 => {
+                return Err(format!(
+                    "fault until {} is not after its start at {}",
+                    super::format_duration(u.0),
+                    super::format_duration(self.at.0)
+                ));
+            }
+            _ => {}
+        }
+        match (&self.server, &self.service, &self.action) {
+            (Some(_), None, None) => Ok(()),
+            (None, Some(service), Some(action)) => {
+                if !FAULT_SERVICES.contains(&service.as_str()) {
+                    return Err(format!(
+                        "fault service `{service}`: write one of {}",
+                        FAULT_SERVICES.join(", ")
+                    ));
+                }
+                if !FAULT_ACTIONS.contains(&action.as_str()) {
+                    return Err(format!(
+                        "fault action `{action}`: write one of {} (each is undone at the window's end)",
+                        FAULT_ACTIONS.join(", ")
+                    ));
+                }
+                Ok(())
+            }
+            (None, Some(_), None) => {
+                Err("a service fault needs `action:` (stop, kill, pause or restart)".into())
+            }
+            (None, None, Some(_)) => {
+                Err("a fault with `action:` needs `service:` (redis or terrafix-api)".into())
+            }
+            (None, None, None) => {
+                Err("a fault needs `server: {…}` settings or `service:` and `action:`".into())
+            }
+            (Some(_), _, _) => {
+                Err("a fault is either `server:` settings or a `service:` action; split it in two".into())
+            }
+        }
+    }
 }
 
 /// `wait:` — `cascade`, or a one-entry mapping such as `{constant_pacing: 1s}`.
@@ -226,6 +378,8 @@ pub(crate) struct RawServer {
     pub failure_mode: Option<RawFailureMode>,
     pub max_concurrent: Option<u32>,
     pub workers: Option<u32>,
+    /// A one-shot stall of every request (ms), e.g. inside a fault window.
+    pub stall_ms: Option<NonNegative>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,11 +402,49 @@ pub(crate) struct RawPhase {
     pub thresholds: RawThresholds,
     pub request_timeout: Option<PosDur>,
     pub connect_timeout: Option<PosDur>,
+    #[serde(default)]
+    pub faults: Vec<Checked<RawFault>>,
+}
+
+impl RawPhase {
+    /// Faults inside the phase, and no two of a kind (server settings; one service) overlapping.
+    fn check_faults(&self) -> Result<(), String> {
+        let name = &self.name.0;
+        let length = self.duration.0;
+        for f in &self.faults {
+            let f = &f.0;
+            if f.end() > length {
+                return Err(format!(
+                    "phase `{name}`: the fault at {} ends at {}, after the phase's {}; faults happen inside their phase",
+                    super::format_duration(f.at.0),
+                    super::format_duration(f.end()),
+                    super::format_duration(length)
+                ));
+            }
+        }
+        for (i, a) in self.faults.iter().enumerate() {
+            for b in &self.faults[i + 1..] {
+                let (a, b) = (&a.0, &b.0);
+                let same_kind = (a.server.is_some() && b.server.is_some())
+                    || (a.service.is_some() && a.service == b.service);
+                if same_kind && a.at.0 < b.end() && b.at.0 < a.end() {
+                    return Err(format!(
+                        "phase `{name}`: the faults at {} and {} overlap and act on the same thing; \
+                         end the first before the second starts",
+                        super::format_duration(a.at.0),
+                        super::format_duration(b.at.0)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Check for RawPhase {
     fn check(&self) -> Result<(), String> {
         let name = &self.name.0;
+        self.check_faults()?;
         if let Some(suite) = &self.suite {
             check_identifier("suite", suite)?;
         }

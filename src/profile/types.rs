@@ -20,6 +20,10 @@ pub struct Profile {
     pub lockstep_start: bool,
     /// When true, any failed request makes `run` exit 1 (in addition to thresholds).
     pub fail_on_request_errors: bool,
+    /// When true, a generator-bound phase makes `run` exit 1.
+    pub fail_on_invalid: bool,
+    /// When a phase's figures are the generator's limits rather than the target's.
+    pub validity: ValidityLimits,
     pub phases: Vec<Phase>,
     /// Thresholds over the whole run.
     pub thresholds: Thresholds,
@@ -27,6 +31,30 @@ pub struct Profile {
     pub capacity: Option<CapacitySearch>,
     /// How to talk to the target (headers, timeouts, whether to configure it).
     pub target: TargetSettings,
+}
+
+/// A phase is `generator-bound` when any of these is exceeded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValidityLimits {
+    /// The generator's CPU ÷ (wall time × cores).
+    pub max_generator_cpu: f64,
+    /// Paced closed-model phases: p99 schedule lag ÷ the pacing interval.
+    pub max_lag_share: f64,
+    /// Open-model phases: p99 schedule lag, ms.
+    pub max_open_lag_ms: f64,
+    /// The worst stall of the generator's event loop, ms.
+    pub max_stall_ms: f64,
+}
+
+impl Default for ValidityLimits {
+    fn default() -> Self {
+        ValidityLimits {
+            max_generator_cpu: 0.9,
+            max_lag_share: 0.5,
+            max_open_lag_ms: 20.0,
+            max_stall_ms: 200.0,
+        }
+    }
 }
 
 /// `headers:`, `request_timeout:`, `connect_timeout:` and `configure_target:` of a profile.
@@ -75,6 +103,8 @@ pub struct Phase {
     pub server: ServerSettings,
     pub thresholds: Thresholds,
     pub timeouts: PhaseTimeouts,
+    /// Fault windows on the phase's clock, in start order.
+    pub faults: Vec<Fault>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,6 +121,118 @@ pub struct Behaviour {
     pub name: String,
     pub wait: WaitStrategy,
     pub tasks: Vec<Task>,
+    /// Client retries of a failed request (none when unset).
+    pub retry: Option<RetryPolicy>,
+}
+
+/// How a behaviour retries, like a real sender: up to `max_attempts` in all, on the listed
+/// outcomes, after an exponential backoff with full jitter (or the server's `Retry-After`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: NonZeroU32,
+    pub on_status: Vec<u16>,
+    pub on_timeout: bool,
+    pub on_connection: bool,
+    /// Attempt n waits uniformly in [0, min(cap, base · 2^(n−1))].
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl WaitStrategy {
+    /// The plan between iteration starts of a paced user (`constant_pacing`,
+    /// `constant_throughput`); `None` for waits that have no plan to be late against.
+    pub fn pacing_interval(&self) -> Option<Duration> {
+        match *self {
+            WaitStrategy::ConstantPacing(d) => Some(d),
+            WaitStrategy::ConstantThroughput(per_s) => Some(Duration::from_secs_f64(1.0 / per_s)),
+            _ => None,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The seed's sender: 3 attempts on 429, 500, 502, 503, 504, timeouts and connection errors.
+    pub const DEFAULT_STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
+}
+
+/// A fault inside a phase: a window on the phase's clock and what happens in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// From the phase's start.
+    pub at: Duration,
+    pub duration: Duration,
+    pub kind: FaultKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// These `/configure` settings for the window, the phase's own again after it.
+    Server(ServerSettings),
+    /// A Docker action on one of our services, undone at the window's end.
+    Service {
+        service: String,
+        action: ServiceAction,
+        /// On a target that cannot do it: skipped with a note (else refused before the run).
+        optional: bool,
+    },
+}
+
+impl Fault {
+    pub fn end(&self) -> Duration {
+        self.at + self.duration
+    }
+
+    /// `server failure_rate=0.5 failure_mode=throttle_429` or `kill redis`.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            FaultKind::Server(s) => {
+                let json = s.to_json();
+                let parts: Vec<String> = json
+                    .as_object()
+                    .map(|m| {
+                        m.iter().map(|(k, v)| format!("{k}={}", v.to_string().trim_matches('"'))).collect()
+                    })
+                    .unwrap_or_default();
+                format!("server {}", parts.join(" "))
+            }
+            FaultKind::Service { service, action, .. } => format!("{} {service}", action.as_str()),
+        }
+    }
+}
+
+/// What a service fault does at its start (and undoes at its end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceAction {
+    /// Stop, then start at the end.
+    Stop,
+    /// Kill (SIGKILL), then start at the end.
+    Kill,
+    /// Pause (freeze), then unpause at the end.
+    Pause,
+    /// Restart at the start; the window is how long the service may take to come back.
+    Restart,
+}
+
+impl ServiceAction {
+    pub fn parse(text: &str) -> Option<ServiceAction> {
+        Some(match text {
+            "stop" => ServiceAction::Stop,
+            "kill" => ServiceAction::Kill,
+            "pause" => ServiceAction::Pause,
+            "restart" => ServiceAction::Restart,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceAction::Stop => "stop",
+            ServiceAction::Kill => "kill",
+            ServiceAction::Pause => "pause",
+            ServiceAction::Restart => "restart",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -208,6 +350,9 @@ pub struct ServerSettings {
     /// Concurrent processing slots; requests past it queue (0 = unlimited).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<u32>,
+    /// A one-shot stall (ms) of the requests arriving from now on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stall_ms: Option<f64>,
 }
 
 impl ServerSettings {

@@ -41,6 +41,8 @@ pub struct PhaseData {
     pub spectrum: Vec<(f64, f64)>,
     /// Per-second percentile rows of a plain Locust history, for the approximate heatmap.
     pub history_percentiles: Vec<PercentileSecond>,
+    /// The phase's verdict was `generator-bound` (its label says so on the charts).
+    pub generator_bound: bool,
 }
 
 /// One second of a Locust history: how many requests, and its percentile columns.
@@ -268,6 +270,7 @@ fn load_phase(
         merged,
         spectrum,
         history_percentiles,
+        generator_bound: phase.validity.as_ref().is_some_and(|v| !v.is_valid()),
     }
 }
 

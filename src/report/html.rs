@@ -148,6 +148,20 @@ fn metadata(out: &mut String, s: &RunSummary) {
         }
         out.push_str("</ul>\n");
     }
+    let resilience: Vec<String> = s
+        .experiments
+        .iter()
+        .flat_map(|p| {
+            p.validity_line().into_iter().chain(p.resilience_lines()).map(move |l| format!("{}: {l}", p.name))
+        })
+        .collect();
+    if !resilience.is_empty() {
+        out.push_str("<h2>Validity, retries and faults</h2>\n<ul>");
+        for line in &resilience {
+            let _ = write!(out, "<li>{}</li>", esc(line));
+        }
+        out.push_str("</ul>\n");
+    }
 }
 
 /// TLS, timeouts and header names; `--insecure` stands out.

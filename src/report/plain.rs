@@ -227,6 +227,8 @@ fn phase_from(
         dedup: DedupReport::default(),
         server: None,
         changes: Vec::new(),
+        resilience: None,
+        validity: None,
         thresholds: Vec::new(),
         files: PhaseFiles {
             stats_csv: relative(dir, &f.stats),

@@ -58,6 +58,8 @@ pub const CLIENT: RGBColor = RGBColor(31, 119, 180);
 pub const USERS: RGBColor = RGBColor(90, 90, 90);
 pub const GRID: RGBColor = RGBColor(225, 225, 225);
 pub const MUTED: RGBColor = RGBColor(110, 110, 110);
+/// Fault windows shaded on time charts.
+pub const FAULT: RGBColor = RGBColor(214, 39, 40);
 /// Live steering changes marked on time charts.
 pub const STEER: RGBColor = RGBColor(148, 103, 189);
 

@@ -134,6 +134,8 @@ pub struct RunState {
     pub steer_input: Option<SteerInput>,
     /// Run times at which the live statistics were reset (`r`).
     pub resets: Vec<f64>,
+    /// Fault windows as (run time of the start, of the end once over, what it does).
+    pub faults: Vec<(f64, Option<f64>, String)>,
 }
 
 /// The running phase's current aim, as live steering changes it.

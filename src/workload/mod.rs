@@ -113,6 +113,12 @@ impl VirtualUser {
         &self.behaviour
     }
 
+    /// A seed for another random stream of this user (the retry backoff's jitter). Draws
+    /// from the user's generator, so call it only where that stream is wanted.
+    pub fn draw_seed(&mut self) -> u64 {
+        self.rng.random::<u64>()
+    }
+
     /// The requests of the next task (usually one; two for health+status).
     pub fn next_task(&mut self, phase_elapsed: Duration) -> Vec<PlannedRequest> {
         let index = self.pick_task();

@@ -27,6 +27,7 @@ pub fn behaviour(name: &str, wait: WaitStrategy, tasks: &[(u32, RequestKind, &st
                 name: (*n).into(),
             })
             .collect(),
+        retry: None,
     })
 }
 
@@ -46,6 +47,7 @@ pub fn closed_phase(name: &str, b: Arc<Behaviour>, users: u32, spawn: f64, secs:
         server: ServerSettings { latency_ms: Some(0.0), per_resource_ms: Some(0.0), ..Default::default() },
         thresholds: Thresholds::default(),
         timeouts: Default::default(),
+        faults: Vec::new(),
     }
 }
 
@@ -68,6 +70,8 @@ pub fn profile(name: &str, phases: Vec<Phase>) -> Profile {
         pause_between_phases: Duration::ZERO,
         lockstep_start: false,
         fail_on_request_errors: false,
+        fail_on_invalid: false,
+        validity: Default::default(),
         phases,
         thresholds: Thresholds::default(),
         capacity: None,

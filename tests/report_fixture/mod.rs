@@ -254,6 +254,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                 limit: 200.0,
                 actual: l(0.99),
                 passed: l(0.99) <= 200.0,
+                untrustworthy: false,
             }],
             files: PhaseFiles {
                 stats_csv: format!("{suite}/{name}_stats.csv"),
@@ -266,6 +267,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             settings_not_applied: Vec::new(),
             notes: Vec::new(),
             changes: Vec::new(),
+            resilience: None,
+            validity: None,
         });
         t0 += f.seconds_per_phase + PAUSE_S;
     }

@@ -18,6 +18,7 @@ pub fn behaviour(name: &str) -> Arc<Behaviour> {
         name: name.into(),
         wait: WaitStrategy::Between(Duration::from_millis(500), Duration::from_secs(1)),
         tasks: vec![Task { weight: NonZeroU32::MIN, kind: RequestKind::Webhook, name: "/webhook".into() }],
+        retry: None,
     })
 }
 
@@ -33,6 +34,7 @@ pub fn smoke_profile() -> Profile {
         server: ServerSettings::default(),
         thresholds: Thresholds::default(),
         timeouts: Default::default(),
+        faults: Vec::new(),
     };
     let open = Phase {
         name: "smoke_webhook".into(),
@@ -54,6 +56,7 @@ pub fn smoke_profile() -> Profile {
         },
         thresholds: Thresholds { p95_ms: Some(500.0), error_rate: Some(0.15), ..Thresholds::default() },
         timeouts: Default::default(),
+        faults: Vec::new(),
     };
     Profile {
         name: "smoke".into(),
@@ -62,6 +65,8 @@ pub fn smoke_profile() -> Profile {
         pause_between_phases: Duration::from_secs(5),
         lockstep_start: false,
         fail_on_request_errors: false,
+        fail_on_invalid: false,
+        validity: Default::default(),
         phases: vec![closed, open],
         thresholds: Thresholds { p99_ms: Some(1000.0), ..Thresholds::default() },
         capacity: None,
@@ -181,12 +186,15 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
             limit: 500.0,
             actual: p99 / 1.5,
             passed,
+            untrustworthy: false,
         }],
         files: PhaseFiles { stats_csv: format!("smoke/{name}_stats.csv"), ..PhaseFiles::default() },
         connections: Default::default(),
         settings_not_applied: Vec::new(),
         notes: Vec::new(),
         changes: Vec::new(),
+        resilience: None,
+        validity: None,
     }
 }
 
@@ -216,6 +224,7 @@ pub fn run_summary(run_id: &str, rps: f64, passed: bool) -> RunSummary {
             limit: 1000.0,
             actual: 240.0,
             passed: true,
+            untrustworthy: false,
         }],
         capacity: None,
         notes: vec![],

@@ -243,6 +243,41 @@ pub fn mesh(
 }
 
 /// Tints each phase's span, draws its boundaries, and labels it (name if it fits, else number).
+/// Fault windows (from the summary's resilience reports) as red bands with a label; returns
+/// whether there were any, for the legend.
+pub fn shade_faults(
+    plot: &mut Plot<'_, '_>,
+    run: &crate::report::data::RunData,
+    y: &ValueAxis,
+    sizes: &Sizes,
+) -> Result<bool, Box<dyn std::error::Error + 'static>> {
+    let mut any = false;
+    for p in &run.phases {
+        let Some(summary) = run.summary.experiments.iter().find(|s| s.name == p.name) else { continue };
+        let Some(resilience) = &summary.resilience else { continue };
+        for f in &resilience.faults {
+            let (Some(a), Some(b)) = (f.started_s, f.ended_s) else { continue };
+            any = true;
+            let (x0, x1) = (p.offset_s + a, p.offset_s + b.max(a + 0.05));
+            plot.draw_series(std::iter::once(Rectangle::new(
+                [(x0, y.lo), (x1, y.hi)],
+                style::FAULT.mix(0.13).filled(),
+            )))?;
+            let label_y = y.lo + (y.hi - y.lo) * 0.93;
+            let label = match f.recovery_s {
+                Some(r) => format!(" {} · recovered {r:.1} s", f.description),
+                None => format!(" {} · no recovery", f.description),
+            };
+            plot.draw_series(std::iter::once(Text::new(
+                label,
+                (x0, label_y),
+                font(sizes.tick).color(&style::FAULT),
+            )))?;
+        }
+    }
+    Ok(any)
+}
+
 pub fn shade_phases(
     plot: &mut Plot<'_, '_>,
     phases: &[PhaseData],
@@ -265,7 +300,11 @@ pub fn shade_phases(
         )))?;
         let fits = ((x1 - x0) * px_per_s / (sizes.tick * 0.62)) as usize;
         let number = format!("{}", p.index + 1);
-        let full = format!("{} {}", p.index + 1, p.name);
+        let full = if p.generator_bound {
+            format!("{} {} (GENERATOR-BOUND)", p.index + 1, p.name)
+        } else {
+            format!("{} {}", p.index + 1, p.name)
+        };
         let text = if full.chars().count() <= fits {
             full
         } else if number.len() <= fits.max(1) {

@@ -44,6 +44,7 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
             .draw()?;
     }
     axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
+    let faulted = axis::shade_faults(&mut plot, run, &y, sizes)?;
     for p in &run.phases {
         if max_users > 0 {
             let users: Vec<(f64, f64)> =
@@ -91,6 +92,9 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     }
     if steered {
         items.push(LegendItem::new("live change", style::STEER, Mark::Dashed));
+    }
+    if faulted {
+        items.push(LegendItem::new("fault window", style::FAULT, Mark::Box));
     }
     items.extend(phase_legend(&run.phases));
     legend(&legend_area, "Series and phases", &items, sizes)
@@ -144,6 +148,7 @@ pub fn latency(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let y_desc = format!("response time (ms{})", y.scale_note());
     let mut plot = axis::build(&plot_area, &x, &y, "time since run start (m:ss)", &y_desc, &x_fmt, sizes)?;
     axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
+    let faulted = axis::shade_faults(&mut plot, run, &y, sizes)?;
     let stroke =
         axis::line_width(points.iter().map(Vec::len).sum(), plot.plotting_area().dim_in_pixel().0, sizes);
     for phase_points in &points {
@@ -169,6 +174,9 @@ pub fn latency(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         LegendItem::new("p95", P95, Mark::Line),
         LegendItem::new("p99", P99, Mark::Line),
     ];
+    if faulted {
+        items.push(LegendItem::new("fault window", style::FAULT, Mark::Box));
+    }
     items.extend(phase_legend(&run.phases));
     legend(&legend_area, "Percentiles and phases", &items, sizes)
 }

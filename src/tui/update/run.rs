@@ -202,6 +202,14 @@ fn parse_input(
     }
 }
 
+/// Phase `index`'s start on the run's clock, from the latest snapshot of that phase.
+fn phase_start_s(run: &crate::tui::run_state::RunState, index: usize) -> f64 {
+    run.snapshot
+        .as_ref()
+        .filter(|s| s.phase_index == index)
+        .map_or(0.0, |s| s.run_elapsed_s - s.phase_elapsed_s)
+}
+
 pub(super) fn snapshot(state: &mut AppState, snapshot: Snapshot) -> Option<Command> {
     let run = &mut state.run;
     run.series.push(&snapshot);
@@ -243,12 +251,7 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
             run.steer_input = None;
         }
         Event::PhaseChanged { change, planned, index } => {
-            // The phase's start on the run's clock, from the latest snapshot of that phase.
-            let phase_start_s = run
-                .snapshot
-                .as_ref()
-                .filter(|s| s.phase_index == index)
-                .map_or(0.0, |s| s.run_elapsed_s - s.phase_elapsed_s);
+            let phase_start_s = phase_start_s(run, index);
             if let Some(plan) = run.plan.get_mut(index) {
                 plan.planned = planned;
             }
@@ -262,6 +265,18 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
             }
             push_bounded(&mut run.messages, format!("changed: {}", change.describe()), RECENT_CAP);
             run.changes.push(ChangeMarker { run_s: phase_start_s + change.at_s, change });
+        }
+        Event::FaultStarted { index, description, at_s } => {
+            let run_s = phase_start_s(run, index) + at_s;
+            push_bounded(&mut run.messages, format!("fault: {description}"), RECENT_CAP);
+            run.faults.push((run_s, None, description));
+        }
+        Event::FaultEnded { index, description, at_s } => {
+            let run_s = phase_start_s(run, index) + at_s;
+            push_bounded(&mut run.messages, format!("fault over: {description}"), RECENT_CAP);
+            if let Some(open) = run.faults.iter_mut().rev().find(|f| f.1.is_none() && f.2 == description) {
+                open.1 = Some(run_s);
+            }
         }
         Event::RequestError(message) => push_bounded(&mut run.errors, message, RECENT_CAP),
         Event::Resource(sample) => {

@@ -53,11 +53,14 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     render_figures(t, run, snapshot, figures, buf);
     let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(charts);
     let s = &run.series;
-    let marks: Vec<f64> = run.changes.iter().map(|c| c.run_s).chain(run.resets.iter().copied()).collect();
-    run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], &marks, left, buf);
+    let steered: Vec<f64> = run.changes.iter().map(|c| c.run_s).chain(run.resets.iter().copied()).collect();
+    let now = snapshot.map_or(0.0, |s| s.run_elapsed_s);
+    let faults: Vec<(f64, f64)> = run.faults.iter().map(|(a, b, _)| (*a, b.unwrap_or(now))).collect();
+    let marks = run_charts::Marks { steered: &steered, faults: &faults };
+    run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], marks, left, buf);
     let latencies =
         run_charts::Latencies { p50: &s.p50[..shown], p95: &s.p95[..shown], p99: &s.p99[..shown] };
-    run_charts::latency(t, latencies, &marks, right, buf);
+    run_charts::latency(t, latencies, marks, right, buf);
     // Small terminals give the table all the room and show only the latest error under it.
     let (table_area, events_area) = if area.width >= 110 {
         let [a, b] =
@@ -288,17 +291,31 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
                 PhaseStatus::Skipped => "skipped",
                 PhaseStatus::Aborted => "aborted",
             };
+            // A generator-bound phase's figures are the generator's: badge it, and its ✓ is "?".
+            let bound = p.validity.as_ref().is_some_and(|v| !v.is_valid());
+            let name = if bound { format!("⚠ {} (generator-bound)", p.name) } else { p.name.clone() };
+            let verdict = match (bound, passed) {
+                (true, _) => "?",
+                (false, true) => "✓",
+                (false, false) => "✗",
+            };
             Row::new(vec![
-                p.name.clone(),
+                name,
                 status.to_string(),
                 format::count(p.summary.total_requests),
                 format::count(p.summary.failure_count),
                 format::real(p.summary.requests_per_sec),
                 format::ms(p.summary.p95_response_ms),
                 format::ms(p.summary.p99_response_ms),
-                if passed { "✓".into() } else { "✗".into() },
+                verdict.to_string(),
             ])
-            .style(if passed { ratatui::style::Style::new() } else { t.bad() })
+            .style(if bound {
+                t.warn()
+            } else if passed {
+                ratatui::style::Style::new()
+            } else {
+                t.bad()
+            })
         })
         .collect();
     let widths = [

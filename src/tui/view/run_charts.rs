@@ -53,13 +53,21 @@ fn x_axis(t: Theme, points: &[Point]) -> (Axis<'static>, f64) {
     (Axis::default().bounds([start, end]).labels(labels), end)
 }
 
-/// A chart's lines, y axis (with its bounds) and the run times of steering marks.
+/// What is marked on the charts: steering changes and resets (run times), and fault
+/// windows (start, end) shaded by a line along the bottom with edges.
+#[derive(Clone, Copy, Debug)]
+pub struct Marks<'a> {
+    pub steered: &'a [f64],
+    pub faults: &'a [(f64, f64)],
+}
+
+/// A chart's lines, y axis (with its bounds) and its marks.
 struct Plot<'a> {
     title: Line<'static>,
     lines: &'a [Trace<'a>],
     y: Axis<'static>,
     y_bounds: [f64; 2],
-    marks: &'a [f64],
+    marks: Marks<'a>,
 }
 
 fn draw(t: Theme, plot: Plot<'_>, area: Rect, buf: &mut Buffer) {
@@ -74,8 +82,23 @@ fn draw(t: Theme, plot: Plot<'_>, area: Rect, buf: &mut Buffer) {
     let (x, _) = x_axis(t, first.points);
     let start = first.points.first().map_or(0.0, |p| p.0);
     // A steering change or statistics reset: a vertical line at its run time.
-    let mark_lines: Vec<[Point; 2]> =
-        marks.iter().filter(|&&m| m >= start).map(|&m| [(m, y_bounds[0]), (m, y_bounds[1])]).collect();
+    let mark_lines: Vec<[Point; 2]> = marks
+        .steered
+        .iter()
+        .filter(|&&m| m >= start)
+        .map(|&m| [(m, y_bounds[0]), (m, y_bounds[1])])
+        .collect();
+    // A fault window: its edges, and a band along the top between them.
+    let top = y_bounds[1] - (y_bounds[1] - y_bounds[0]) * 0.02;
+    let fault_lines: Vec<[Point; 2]> = marks
+        .faults
+        .iter()
+        .filter(|(_, b)| *b >= start)
+        .flat_map(|&(a, b)| {
+            let a = a.max(start);
+            [[(a, y_bounds[0]), (a, y_bounds[1])], [(b, y_bounds[0]), (b, y_bounds[1])], [(a, top), (b, top)]]
+        })
+        .collect();
     let mut datasets: Vec<Dataset> = lines
         .iter()
         .enumerate()
@@ -91,6 +114,9 @@ fn draw(t: Theme, plot: Plot<'_>, area: Rect, buf: &mut Buffer) {
     datasets.extend(mark_lines.iter().map(|points| {
         Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(t.warn()).data(points)
     }));
+    datasets.extend(fault_lines.iter().map(|points| {
+        Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(t.bad()).data(points)
+    }));
     Chart::new(datasets)
         .block(framed(t, "", false).title(title))
         .x_axis(x)
@@ -104,15 +130,21 @@ fn max_of(lines: &[&[Point]]) -> f64 {
 }
 
 /// The legend's note of the marks, when there are any.
-fn marks_note(marks: &[f64], extra: &str) -> String {
-    match (marks.is_empty(), extra.is_empty()) {
-        (true, _) => extra.to_string(),
-        (false, true) => "│ change".to_string(),
-        (false, false) => format!("{extra} │ change"),
+fn marks_note(marks: Marks<'_>, extra: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if !extra.is_empty() {
+        parts.push(extra);
     }
+    if !marks.steered.is_empty() {
+        parts.push("│ change");
+    }
+    if !marks.faults.is_empty() {
+        parts.push("▕▏fault");
+    }
+    parts.join(" ")
 }
 
-pub fn throughput(t: Theme, rps: &[Point], fps: &[Point], marks: &[f64], area: Rect, buf: &mut Buffer) {
+pub fn throughput(t: Theme, rps: &[Point], fps: &[Point], marks: Marks<'_>, area: Rect, buf: &mut Buffer) {
     let top = format::nice_ceiling(max_of(&[rps, fps]), 10.0);
     let labels = [0.0, top / 2.0, top].map(|v| Span::styled(format::real(v), t.dim())).to_vec();
     let y = Axis::default().bounds([0.0, top]).labels(labels);
@@ -128,7 +160,7 @@ pub struct Latencies<'a> {
     pub p99: &'a [Point],
 }
 
-pub fn latency(t: Theme, series: Latencies<'_>, marks: &[f64], area: Rect, buf: &mut Buffer) {
+pub fn latency(t: Theme, series: Latencies<'_>, marks: Marks<'_>, area: Rect, buf: &mut Buffer) {
     let Latencies { p50, p95, p99 } = series;
     let top = max_of(&[p50, p95, p99]);
     let low = [p50, p95, p99]

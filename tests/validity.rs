@@ -1,0 +1,45 @@
+//! The validity verdict: an ordinary run is `valid`; a generator asked for far more than it
+//! can send is `generator-bound`, with the reason, and `fail_on_invalid` fails the run.
+
+mod common;
+
+use common::*;
+use terrafix_tui::experiment::{RunControl, Target};
+use terrafix_tui::profile;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ordinary_run_is_valid_and_says_what_the_generator_used() {
+    let out = tempfile::tempdir().unwrap();
+    let yaml = "name: calm\nbehaviours:\n  b:\n    wait: { constant_pacing: 100ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - { name: calm, behaviour: b, users: 3, duration: 3s, server: { latency_ms: 5 } }\n  - { name: calm_open, behaviour: b, arrival_rate: 30, max_in_flight: 50, duration: 3s, server: { latency_ms: 5 } }\n";
+    let profile = profile::parse_str(yaml, "calm", "calm.yaml").unwrap();
+    let run = run_collect(profile, Target::Embedded, out.path(), RunControl::default()).await;
+    for phase in &run.summary.experiments {
+        let v = phase.validity.as_ref().expect("every phase has a verdict");
+        assert!(v.is_valid(), "{}: {v:?}", phase.name);
+        assert!(v.reasons.is_empty());
+        assert!(v.cores >= 1 && v.generator_cpu_s >= 0.0 && v.generator_cpu_share < 0.9, "{v:?}");
+        let lag = v.schedule_lag_ms.as_ref().expect("paced and open phases measure their lag");
+        assert!(lag.p99_ms < 20.0, "{}: {lag:?}", phase.name);
+        assert!(phase.validity_line().unwrap().starts_with("valid"), "{:?}", phase.validity_line());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generator_asked_for_far_more_than_it_can_send_is_generator_bound() {
+    let out = tempfile::tempdir().unwrap();
+    // 300,000 arrivals a second for 2 s: more than two cores can schedule, let alone send.
+    let yaml = "name: starved\nfail_on_invalid: true\nbehaviours:\n  b:\n    tasks: [ { kind: health } ]\nphases:\n  - name: flood\n    behaviour: b\n    arrival_rate: 300000\n    max_in_flight: 64\n    duration: 2s\n    thresholds: { p99_ms: 10000 }\n";
+    let profile = profile::parse_str(yaml, "starved", "starved.yaml").unwrap();
+    let run = run_collect(profile, Target::Embedded, out.path(), RunControl::default()).await;
+    let phase = &run.summary.experiments[0];
+    let v = phase.validity.as_ref().unwrap();
+    assert_eq!(v.verdict, "generator-bound", "{v:?}");
+    assert!(
+        v.reasons.iter().any(|r| r.contains("schedule lag") || r.contains("dropped")),
+        "the reason is in words: {v:?}"
+    );
+    assert!(phase.thresholds.iter().all(|t| t.untrustworthy), "{:?}", phase.thresholds);
+    assert!(!run.summary.passed, "fail_on_invalid: a generator-bound phase fails the run");
+    let line = phase.validity_line().unwrap();
+    assert!(line.starts_with("GENERATOR-BOUND") && line.contains("untrustworthy"), "{line}");
+}
