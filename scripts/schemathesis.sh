@@ -42,11 +42,17 @@ if [[ "$(cat "$venv/.installed" 2>/dev/null)" != "$wanted" ]]; then
   "$venv/bin/pip" install -q --disable-pip-version-check -c "$constraints" "schemathesis==$version"
   echo "$wanted" >"$venv/.installed"
 fi
-st="$venv/bin/schemathesis"
+st="$(cd "$venv" && pwd)/bin/schemathesis"
 
 logs="$target_dir/schemathesis-logs"
-rm -rf "$logs"
-mkdir -p "$logs"
+# Schemathesis keeps a cache of earlier crashes (replayed next time) in .schemathesis/ of
+# its working directory: run it in an empty one under target/, so runs stay independent
+# and the repository clean.
+work="$target_dir/schemathesis-work"
+rm -rf "$logs" "$work"
+mkdir -p "$logs" "$work"
+work=$(cd "$work" && pwd)
+config="$PWD/scripts/schemathesis.toml"
 pids=()
 stop_servers() {
   for pid in "${pids[@]}"; do
@@ -94,10 +100,10 @@ PY
 fuzz() {
   local url=$1
   shift
-  timeout --kill-after=10 "$run_timeout_s" "$st" --no-color --config-file scripts/schemathesis.toml \
+  (cd "$work" && timeout --kill-after=10 "$run_timeout_s" "$st" --no-color --config-file "$config" \
     run "$url/openapi.json" \
     --checks all --max-examples "$examples" --seed "$seed" --generation-database none \
-    --workers 1 --request-timeout 10 --suppress-health-check too_slow,data_too_large "$@"
+    --workers 1 --request-timeout 10 --suppress-health-check too_slow,data_too_large "$@")
 }
 
 started=$(date +%s)
