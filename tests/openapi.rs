@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use mock_support::Server;
 use serde_json::Value;
-use terrafix_tui::mock::{MockConfig, OPENAPI_DOCUMENT, ROUTES};
+use terrafix_tui::mock::{MockConfig, OPENAPI_DOCUMENT, ROUTES, RouteMethod};
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
@@ -126,6 +126,27 @@ async fn the_not_found_answer_lists_the_route_table() {
     for route in ROUTES {
         let row = format!("{} {}", route.method.as_str(), route.path);
         assert!(message.contains(&row), "the 404 message does not name {row}: {message}");
+    }
+    server.shutdown().await;
+}
+
+/// The router is built from `ROUTES`; each row must answer on its own method (any answer
+/// but 404 or 405), so the table the document is checked against is the one served.
+#[tokio::test]
+async fn every_row_of_the_route_table_is_served() {
+    let server = Server::start(MockConfig::default()).await;
+    for route in ROUTES {
+        let request = match route.method {
+            RouteMethod::Get => server.client.get(server.url(route.path)),
+            RouteMethod::Post => server.client.post(server.url(route.path)).body("{}"),
+        };
+        let status = request.send().await.unwrap().status().as_u16();
+        assert!(
+            status != 404 && status != 405,
+            "{} {} answered {status}: the row is not routed",
+            route.method.as_str(),
+            route.path
+        );
     }
     server.shutdown().await;
 }
