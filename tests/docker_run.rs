@@ -151,3 +151,33 @@ async fn redis_killed_mid_run_the_run_completes_and_says_so() {
     );
     env.down(true).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_kill_fault_window_brings_redis_back_and_reports_the_window_and_the_fail_open() {
+    let id = env_id("fault");
+    let Some(env) = engine_or_skip(&id).await else { return };
+    let _down = Down(id.clone());
+    let out = tempfile::tempdir().unwrap();
+    let yaml = "name: docker-fault\nbehaviours:\n  b:\n    wait: { constant: 50ms }\n    tasks: [ { kind: webhook, weight: 3 }, { kind: duplicate, weight: 1 } ]\nphases:\n  - name: redis_kill\n    behaviour: b\n    users: 4\n    duration: 14s\n    server: { latency_ms: 5 }\n    faults:\n      - { at: 3s, for: 5s, service: redis, action: kill }\n";
+    let p = terrafix_tui::profile::parse_str(yaml, "docker-fault", "docker-fault.yaml").unwrap();
+    let r = run_collect_with(p, Target::Docker, docker_target(&id), out.path(), RunControl::default()).await;
+    assert_eq!(r.summary.status, RunStatus::Completed);
+    let phase = &r.summary.experiments[0];
+    let fault = &phase.resilience.as_ref().expect("a phase with faults reports them").faults[0];
+    assert_eq!(fault.description, "kill redis");
+    let (started, ended) = (fault.started_s.expect("applied"), fault.ended_s.expect("undone"));
+    assert!((2.9..=4.5).contains(&started) && (7.9..=10.0).contains(&ended), "{fault:?}");
+    assert!(fault.notes.is_empty(), "{fault:?}");
+    // Redis is running again after the window.
+    let status = env.status().await.unwrap();
+    let redis = status.iter().find(|s| s.name == "redis").expect("redis is listed");
+    assert_eq!(redis.state, "running", "{status:?}");
+    // While Redis was dead the API failed open: its dedup errors are the fail-open window.
+    assert!(phase.dedup.server_errors.unwrap_or(0) > 0, "{:?}", phase.dedup);
+    let json = std::fs::read_to_string(r.dir.join("experiment_summary.json")).unwrap();
+    assert!(
+        json.contains("\"kill redis\"") && json.contains("\"recovery_s\""),
+        "the window is in the summary"
+    );
+    env.down(true).await.unwrap();
+}

@@ -43,7 +43,8 @@ async fn configured_latency_shows_in_the_median() {
     let r =
         run_collect(profile("lat", vec![phase]), Target::Embedded, out.path(), RunControl::default()).await;
     let p50 = r.summary.experiments[0].latency_ms.p50;
-    assert!((50.0..=56.0).contains(&p50), "p50 {p50} ms");
+    // Never below what the server waits; the upper bound leaves room for a busy 2-core machine.
+    assert!((50.0..=75.0).contains(&p50), "p50 {p50} ms");
     let server = r.summary.experiments[0].server.as_ref().expect("the mock reports /status");
     assert!(server.p50_ms.unwrap() >= 49.0, "server p50 {:?}", server.p50_ms);
 }

@@ -197,3 +197,21 @@ fn a_service_fault_on_a_target_that_is_not_docker_exits_2_before_anything_starts
         !dir.path().join("r").exists() || std::fs::read_dir(dir.path().join("r")).unwrap().next().is_none()
     );
 }
+
+#[test]
+fn recovery_limits_are_profile_settings() {
+    let base = "behaviours:\n  b:\n    tasks: [ { kind: webhook } ]\nphases:\n  - { name: p, behaviour: b, users: 1, duration: 1s }\n";
+    let p = profile::parse_str(
+        &format!("recovery: {{ success_rate: 0.95, p99_factor: 2, hold: 3s }}\n{base}"),
+        "r",
+        "r.yaml",
+    )
+    .unwrap();
+    assert_eq!(p.recovery.success_rate, 0.95);
+    assert_eq!(p.recovery.p99_factor, 2.0);
+    assert_eq!(p.recovery.hold, std::time::Duration::from_secs(3));
+    let err = profile::parse_str(&format!("recovery: {{ hold_for: 3s }}\n{base}"), "r", "r.yaml")
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.to_string().contains("hold_for"), "{err}");
+}

@@ -343,3 +343,25 @@ fn profiles_new_run_form_with_a_problem_beside_its_field() {
     insta::assert_snapshot!("profiles_new_run_form", draw(&state, 100, 30));
     insta::assert_snapshot!("profiles_new_run_form_small", draw(&state, 80, 24));
 }
+
+#[test]
+fn a_new_phase_is_named_at_once_not_after_its_first_snapshot() {
+    let mut state = live_run();
+    let third = PhasePlan {
+        name: "smoke_third".into(),
+        suite: "smoke".into(),
+        planned: Duration::from_secs(12),
+        load: PlanLoad::Rate { from: 5.0, to: 5.0 },
+    };
+    state.run.plan.push(third);
+    apply(
+        &mut state,
+        [Action::RunEvent(Box::new(Event::PhaseStarted {
+            index: 2,
+            name: "smoke_third".into(),
+            planned: Duration::from_secs(12),
+        }))],
+    );
+    let screen = draw(&state, 160, 48);
+    assert!(screen.contains("phase 3/3 smoke_third · 0s/12s"), "{screen}");
+}

@@ -636,3 +636,53 @@ fn escape_closes_the_form_and_q_types_into_the_url() {
     assert!(press(&mut state, KeyCode::Char('q')).is_none());
     assert!(state.profiles.quick.is_some(), "q in the URL is text, not close");
 }
+
+#[test]
+fn quitting_while_docker_work_is_in_flight_asks_first_then_quits() {
+    let mut state = app();
+    state.env.busy = Some("env up".into());
+    assert!(press(&mut state, KeyCode::Char('q')).is_none(), "q asks first while Docker work runs");
+    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    assert!(press(&mut state, KeyCode::Char('n')).is_none());
+    assert_eq!(state.overlay, None);
+    press(&mut state, KeyCode::Char('q'));
+    // The worker then cancels the Docker work and waits for its cleanup before exiting.
+    assert!(matches!(press(&mut state, KeyCode::Char('y')), Some(Command::Quit)));
+    assert!(state.quitting);
+}
+
+#[test]
+fn the_run_settings_carry_timeout_trust_and_configure_into_the_run() {
+    let mut state = app();
+    // Settings pane: target, URL, time scale, users, spawn rate, duration, seed, timeout, CA, insecure, configure.
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Right);
+    assert_eq!(state.profiles.focus, ProfilesFocus::Settings);
+    for _ in 0..7 {
+        press(&mut state, KeyCode::Down);
+    }
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "5x");
+    press(&mut state, KeyCode::Enter);
+    assert!(
+        state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("timeout")),
+        "a bad timeout is refused"
+    );
+    for _ in 0..2 {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "45s");
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Enter); // insecure: yes
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Char(' ')); // configure: no
+    assert!(state.profiles.settings.insecure && !state.profiles.settings.configure);
+    press(&mut state, KeyCode::Left);
+    press(&mut state, KeyCode::Left);
+    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Char('r')) else { panic!("r runs") };
+    assert_eq!(request.target_options.request_timeout, Duration::from_secs(45));
+    assert_eq!(request.target_options.tls, terrafix_tui::engine::tls::TlsTrust::Insecure);
+    assert!(!request.target_options.configure_target);
+}

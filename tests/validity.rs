@@ -43,3 +43,27 @@ async fn a_generator_asked_for_far_more_than_it_can_send_is_generator_bound() {
     let line = phase.validity_line().unwrap();
     assert!(line.starts_with("GENERATOR-BOUND") && line.contains("untrustworthy"), "{line}");
 }
+
+#[test]
+fn more_users_than_the_machine_can_hold_exit_2_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("huge.yaml");
+    std::fs::write(
+        &yaml,
+        "name: huge\nbehaviours:\n  b:\n    tasks: [ { kind: health } ]\nphases:\n  - { name: huge, behaviour: b, users: 10000000, spawn_rate: 1000000, duration: 5s }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_terrafix-tui"))
+        .arg("run")
+        .arg(&yaml)
+        .arg("--output")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("users 10000000") && stderr.contains("ulimit -n"), "{stderr}");
+    assert!(stderr.contains("at or below"), "says how many it can hold: {stderr}");
+    let started = std::fs::read_dir(dir.path().join("r")).map(|mut d| d.next().is_some()).unwrap_or(false);
+    assert!(!started, "nothing was started");
+}

@@ -3,8 +3,6 @@
 //! action on one of our services undone at its end. Each window's actual start and end are
 //! events and go into the phase's summary with the time the phase took to recover.
 
-use std::time::Duration;
-
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -58,7 +56,12 @@ async fn window(fault: Fault, start: Instant, tools: &FaultTools, stop: &Cancell
         }
     }
     if let Err(reason) = begin(&fault.kind, tools).await {
-        report.notes.push(format!("not applied: {reason}"));
+        let optional = matches!(fault.kind, FaultKind::Service { optional: true, .. });
+        report.notes.push(if optional {
+            format!("skipped (optional): {reason}")
+        } else {
+            format!("not applied: {reason}")
+        });
         let _ = tools.events.try_send(Event::Warning(format!("fault {}: {reason}", report.description)));
         return report;
     }
@@ -149,22 +152,7 @@ pub struct Second {
     pub p99_ms: f64,
 }
 
-/// When a phase counts as recovered after a fault.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RecoveryLimits {
-    /// Successful ÷ all requests in each second, at least.
-    pub success_rate: f64,
-    /// Each second's p99 within this many times the pre-fault p99.
-    pub p99_factor: f64,
-    /// For this long without a break.
-    pub hold: Duration,
-}
-
-impl Default for RecoveryLimits {
-    fn default() -> Self {
-        RecoveryLimits { success_rate: 0.99, p99_factor: 1.5, hold: Duration::from_secs(5) }
-    }
-}
+pub use crate::profile::RecoveryLimits;
 
 /// Fills in the baseline p99 and the time to recover of each applied fault from the
 /// phase's seconds: the first second starting at or after the fault's end from which

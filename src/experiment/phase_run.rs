@@ -48,6 +48,8 @@ pub struct RunContext {
     pub docker: Option<super::docker_target::DockerHandle>,
     /// When a phase counts as generator-bound.
     pub validity: crate::profile::ValidityLimits,
+    /// When a phase counts as recovered after a fault.
+    pub recovery: crate::profile::RecoveryLimits,
 }
 
 /// A finished phase: its summary plus what the run-level verdict and capacity search need.
@@ -162,12 +164,15 @@ impl RunContext {
         let result = run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await;
         phase_stop.cancel();
         let (cpu_s, cpu_share, cores, worst_stall_ms) = probe.finish().await;
+        let (local_errors, local_cause) = super::validity::local_errors(&failure_stats(&result.totals));
         let used = super::validity::GeneratorUse {
             cpu_s,
             cpu_share,
             cores,
             worst_stall_ms,
             dropped: result.totals.dropped,
+            local_errors,
+            local_cause,
         };
         let validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
         if !validity.is_valid() {
@@ -179,7 +184,7 @@ impl RunContext {
             Some(task) => task.await.unwrap_or_default(),
             None => Vec::new(),
         };
-        faults::judge_recovery(&mut fault_reports, &sink.seconds, faults::RecoveryLimits::default());
+        faults::judge_recovery(&mut fault_reports, &sink.seconds, self.recovery);
 
         let status_doc = self.control_client.status().await;
         let server = status_doc.as_ref().map(server_view);

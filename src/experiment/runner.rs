@@ -180,6 +180,7 @@ pub async fn run(
 ) -> Result<(RunSummary, PathBuf), RunError> {
     let profile = &request.profile;
     check_faults_fit(profile, &request.target)?;
+    check_machine_holds(profile, &request.target)?;
     let started_at = SystemTime::now();
     let run_start_unix_s = unix_now_s();
     let (run_id, dir) = create_run_dir(&request.output_root, &profile.name)?;
@@ -282,6 +283,7 @@ pub async fn run(
         phase_count,
         docker: target.docker.clone(),
         validity: profile.validity,
+        recovery: profile.recovery,
     };
 
     let mut summary = RunSummary {
@@ -520,4 +522,82 @@ fn check_faults_fit(profile: &crate::profile::Profile, target: &Target) -> Resul
         }
     }
     Ok(())
+}
+
+/// File descriptors kept for everything but the load's connections (logs, files, Docker).
+const SPARE_FDS: u64 = 128;
+/// A virtual user's memory, generously (its task, connection and buffers).
+const BYTES_PER_USER: u64 = 64 << 10;
+
+/// Refuses phases this machine cannot hold: each closed-model user (and each open-model
+/// request in flight) keeps a connection — two sockets with the embedded target, which
+/// lives in this process — and some memory. The soft file limit is raised to the hard one
+/// first, as servers do.
+fn check_machine_holds(profile: &crate::profile::Profile, target: &Target) -> Result<(), RunError> {
+    use crate::profile::Load;
+    let per_connection: u64 = if matches!(target, Target::Embedded) { 2 } else { 1 };
+    let Some(worst) = profile
+        .phases
+        .iter()
+        .map(|p| match p.load {
+            Load::Closed { users, .. } => (u64::from(users.get()), p.name.as_str(), "users"),
+            Load::Open { max_in_flight, .. } => {
+                (u64::from(max_in_flight.get()), p.name.as_str(), "max_in_flight")
+            }
+        })
+        .max_by_key(|w| w.0)
+    else {
+        return Ok(());
+    };
+    let (count, phase, what) = worst;
+    let files = raise_file_limit();
+    let needed = count * per_connection + SPARE_FDS;
+    if needed > files {
+        let most = files.saturating_sub(SPARE_FDS) / per_connection;
+        return Err(RunError::Faults(format!(
+            "phase {phase}: {what} {count} needs about {needed} open files ({per_connection} per connection{}), \
+             but this process may open {files} (ulimit -n); raise the limit (ulimit -n {needed}) or keep {what} \
+             at or below {most}",
+            if per_connection == 2 { ": the embedded target's side is in this process too" } else { "" }
+        )));
+    }
+    if let Some(available) = available_memory_bytes() {
+        let needed = count.saturating_mul(BYTES_PER_USER);
+        if needed > available {
+            return Err(RunError::Faults(format!(
+                "phase {phase}: {what} {count} would need about {} MB of memory and {} MB is available; \
+                 keep {what} at or below {}",
+                needed >> 20,
+                available >> 20,
+                available / BYTES_PER_USER
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force.
+fn raise_file_limit() -> u64 {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+    }
+    limit.rlim_cur
+}
+
+/// `MemAvailable` of /proc/meminfo, in bytes.
+fn available_memory_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

@@ -80,6 +80,32 @@ pub struct GeneratorUse {
     pub cores: usize,
     pub worst_stall_ms: f64,
     pub dropped: u64,
+    /// Failures caused by this machine's own limits (too many open files, no local port).
+    pub local_errors: u64,
+    pub local_cause: Option<&'static str>,
+}
+
+/// Failure messages that come from the generator's machine, not from the target.
+const LOCAL_LIMITS: [(&str, &str); 4] = [
+    ("os error 24", "too many open files"),
+    ("Too many open files", "too many open files"),
+    ("os error 99", "no local address or port left"),
+    ("Cannot assign requested address", "no local address or port left"),
+];
+
+/// How many failures of the phase were the generator's own, and the first cause in words.
+pub fn local_errors(failures: &[crate::metrics::summary::FailureStat]) -> (u64, Option<&'static str>) {
+    let mut count = 0;
+    let mut cause = None;
+    for f in failures {
+        for m in &f.messages {
+            if let Some((_, what)) = LOCAL_LIMITS.iter().find(|(needle, _)| m.message.contains(needle)) {
+                count += m.count;
+                cause.get_or_insert(*what);
+            }
+        }
+    }
+    (count, cause)
 }
 
 /// The verdict, with each breached limit in words.
@@ -127,6 +153,13 @@ pub fn judge(
     if used.dropped > 0 {
         reasons.push(format!("{} arrivals dropped at max_in_flight", used.dropped));
     }
+    if used.local_errors > 0 {
+        reasons.push(format!(
+            "{} failures were the generator's own ({}: this machine's limits, not the target)",
+            used.local_errors,
+            used.local_cause.unwrap_or("local limits")
+        ));
+    }
     if used.worst_stall_ms > limits.max_stall_ms {
         reasons.push(format!(
             "the generator's event loop stalled {:.0} ms (limit {} ms)",
@@ -141,5 +174,31 @@ pub fn judge(
         cores: used.cores,
         schedule_lag_ms: lag_stats,
         worst_stall_ms: used.worst_stall_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::summary::{FailureStat, MessageCount};
+
+    #[test]
+    fn failures_from_local_limits_are_the_generators_own() {
+        let stat = |messages: &[(&str, u64)]| FailureStat {
+            messages: messages
+                .iter()
+                .map(|(m, c)| MessageCount { message: m.to_string(), count: *c })
+                .collect(),
+            ..FailureStat::default()
+        };
+        let failures = [
+            stat(&[("HTTP 500 Internal Server Error", 7)]),
+            stat(&[
+                ("cannot connect: Too many open files (os error 24)", 3),
+                ("cannot connect: Cannot assign requested address (os error 99)", 2),
+            ]),
+        ];
+        assert_eq!(local_errors(&failures), (5, Some("too many open files")));
+        assert_eq!(local_errors(&failures[..1]), (0, None), "the target's own errors are not ours");
     }
 }

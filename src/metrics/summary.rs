@@ -231,7 +231,12 @@ impl PhaseSummary {
                 (Some(a), Some(b)) => format!("{a:.1}–{b:.1} s"),
                 _ => format!("planned {:.1}–{:.1} s", f.planned_at_s, f.planned_end_s),
             };
-            let mut line = format!("fault {window} {}: {}", f.description, f.recovery_text());
+            // A fault that never began says why in its notes alone.
+            let mut line = if f.started_s.is_none() && !f.notes.is_empty() {
+                format!("fault {window} {}", f.description)
+            } else {
+                format!("fault {window} {}: {}", f.description, f.recovery_text())
+            };
             for note in &f.notes {
                 line.push_str(&format!("; {note}"));
             }
@@ -388,7 +393,7 @@ pub struct RequestStats {
 }
 
 /// Failures of one kind for one request name, with when they were first and last seen.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailureStat {
     pub method: String,
     pub name: String,

@@ -29,6 +29,8 @@ pub struct Control {
     epoch: Instant,
     /// End of the current stall, in nanoseconds since `epoch` (0: none).
     stall_until_ns: AtomicU64,
+    /// Woken when a stall is cancelled (`stall_ms: 0`), so waiting requests go on at once.
+    stall_cancelled: tokio::sync::Notify,
     pr_counter: AtomicU64,
     /// Cancelled when shutdown starts: hanging requests give up, `/ready` turns 503.
     pub shutting_down: CancellationToken,
@@ -42,6 +44,7 @@ impl Control {
             active: RwLock::new(Active::new(config)),
             epoch: Instant::now(),
             stall_until_ns: AtomicU64::new(0),
+            stall_cancelled: tokio::sync::Notify::new(),
             pr_counter: AtomicU64::new(0),
             shutting_down: CancellationToken::new(),
             hard_stop: CancellationToken::new(),
@@ -59,8 +62,14 @@ impl Control {
         *self.active.write().unwrap_or_else(|p| p.into_inner()) = next;
     }
 
-    /// Starts (or extends) a stop-the-world pause of `length` from now.
+    /// Starts (or extends) a stop-the-world pause of `length` from now; a zero length
+    /// ends the current one at once.
     pub fn stall(&self, length: Duration) {
+        if length.is_zero() {
+            self.stall_until_ns.store(0, Relaxed);
+            self.stall_cancelled.notify_waiters();
+            return;
+        }
         let until = (self.epoch.elapsed() + length).as_nanos().min(u128::from(u64::MAX)) as u64;
         self.stall_until_ns.fetch_max(until, Relaxed);
     }
@@ -68,6 +77,8 @@ impl Control {
     /// Waits while a stall is on (returns at once otherwise).
     pub async fn wait_stall(&self) {
         loop {
+            // Registered before the check, so a cancel between the two is not missed.
+            let cancelled = self.stall_cancelled.notified();
             let until = self.stall_until_ns.load(Relaxed);
             if until == 0 || self.epoch.elapsed().as_nanos() >= u128::from(until) {
                 return;
@@ -75,6 +86,7 @@ impl Control {
             let deadline = self.epoch + Duration::from_nanos(until);
             tokio::select! {
                 () = tokio::time::sleep_until(deadline.into()) => {}
+                () = cancelled => {}
                 () = self.hard_stop.cancelled() => return,
             }
         }
@@ -88,5 +100,30 @@ impl Control {
 
     pub fn next_pr_number(&self) -> u64 {
         self.pr_counter.fetch_add(1, Relaxed) + 1
+    }
+}
+
+#[cfg(test)]
+mod stall_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_zero_stall_ends_the_running_one_at_once() {
+        let control = Arc::new(Control::new(MockConfig::default()));
+        control.stall(Duration::from_secs(30));
+        let waiter = {
+            let control = control.clone();
+            tokio::spawn(async move { control.wait_stall().await })
+        };
+        // Wait until the waiter is parked on the stall (bounded), then cancel it.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        control.stall(Duration::ZERO);
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("stall_ms 0 releases the waiting request")
+            .unwrap();
+        assert_eq!(control.stall_remaining(), Duration::ZERO);
     }
 }

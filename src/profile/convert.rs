@@ -12,12 +12,12 @@ use super::raw::{
     RawBehaviour, RawCapacity, RawFailureMode, RawFault, RawJitter, RawKind, RawPhase, RawProfile,
     RawRepoSize, RawRetry, RawRetryOn, RawServer, RawTask, RawThresholds, RawWait,
 };
-use super::types::ValidityLimits;
 use super::types::{
     BatchSize, Behaviour, CapacitySearch, Fault, FaultKind, Load, Phase, PhaseTimeouts, Profile, RepoSize,
     RepoSizeChoice, RequestKind, RetryPolicy, ServerSettings, ServiceAction, TargetSettings, Task,
     Thresholds, WaitStrategy,
 };
+use super::types::{RecoveryLimits, ValidityLimits};
 use super::values::RawBatchSize;
 
 /// Without `max_in_flight`, an open-model phase allows this many requests at once.
@@ -50,6 +50,15 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
         lockstep_start: raw.lockstep_start,
         fail_on_request_errors: raw.fail_on_request_errors,
         fail_on_invalid: raw.fail_on_invalid,
+        recovery: {
+            let d = RecoveryLimits::default();
+            let r = &raw.recovery;
+            RecoveryLimits {
+                success_rate: r.success_rate.map_or(d.success_rate, |x| x.0),
+                p99_factor: r.p99_factor.map_or(d.p99_factor, |x| x.0),
+                hold: r.hold.as_ref().map_or(d.hold, |x| x.0),
+            }
+        },
         validity: {
             let d = ValidityLimits::default();
             let v = &raw.validity;

@@ -269,6 +269,7 @@ fn load_all() -> Result<Profile, ProfileError> {
         fail_on_request_errors: false,
         fail_on_invalid: false,
         validity: ValidityLimits::default(),
+        recovery: RecoveryLimits::default(),
         phases,
         thresholds: Thresholds::default(),
         capacity: None,

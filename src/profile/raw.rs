@@ -29,6 +29,9 @@ pub(crate) struct RawProfile {
     /// When a phase's numbers count as the generator's rather than the target's.
     #[serde(default)]
     pub validity: RawValidity,
+    /// When a phase counts as recovered after a fault.
+    #[serde(default)]
+    pub recovery: RawRecovery,
     #[serde(default)]
     pub thresholds: RawThresholds,
     #[serde(default)]
@@ -40,6 +43,15 @@ pub(crate) struct RawProfile {
     pub request_timeout: Option<PosDur>,
     pub connect_timeout: Option<PosDur>,
     pub configure_target: Option<bool>,
+}
+
+/// `recovery:` limits of a profile; each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRecovery {
+    pub success_rate: Option<Probability>,
+    pub p99_factor: Option<Positive>,
+    pub hold: Option<PosDur>,
 }
 
 /// `validity:` limits of a profile; each optional.

@@ -24,6 +24,8 @@ pub struct Profile {
     pub fail_on_invalid: bool,
     /// When a phase's figures are the generator's limits rather than the target's.
     pub validity: ValidityLimits,
+    /// When a phase counts as recovered after a fault.
+    pub recovery: RecoveryLimits,
     pub phases: Vec<Phase>,
     /// Thresholds over the whole run.
     pub thresholds: Thresholds,
@@ -31,6 +33,22 @@ pub struct Profile {
     pub capacity: Option<CapacitySearch>,
     /// How to talk to the target (headers, timeouts, whether to configure it).
     pub target: TargetSettings,
+}
+
+/// A phase has recovered from a fault at the first second after it from which every second
+/// for `hold` has at least `success_rate` successes and a p99 within `p99_factor` × the p99
+/// before the fault.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RecoveryLimits {
+    pub success_rate: f64,
+    pub p99_factor: f64,
+    pub hold: Duration,
+}
+
+impl Default for RecoveryLimits {
+    fn default() -> Self {
+        RecoveryLimits { success_rate: 0.99, p99_factor: 1.5, hold: Duration::from_secs(5) }
+    }
 }
 
 /// A phase is `generator-bound` when any of these is exceeded.

@@ -171,6 +171,8 @@ pub struct QuickStart {
     pub choice: crate::tui::quick_form::QuickChoice,
     pub seed: u64,
     pub output_root: PathBuf,
+    /// Timeout, TLS trust and `configure` from the run settings.
+    pub options: Box<crate::experiment::TargetOptions>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -197,10 +197,18 @@ pub enum RunField {
     SpawnRate,
     Duration,
     Seed,
+    /// Request timeout (the whole answer), e.g. 30s.
+    Timeout,
+    /// A PEM CA certificate to trust for an https target.
+    CaCert,
+    /// Skip certificate checks (said in the results).
+    Insecure,
+    /// Send /configure and /stats/reset (off: the target is only loaded).
+    Configure,
 }
 
 impl RunField {
-    pub const ALL: [RunField; 7] = [
+    pub const ALL: [RunField; 11] = [
         RunField::Target,
         RunField::Url,
         RunField::TimeScale,
@@ -208,7 +216,16 @@ impl RunField {
         RunField::SpawnRate,
         RunField::Duration,
         RunField::Seed,
+        RunField::Timeout,
+        RunField::CaCert,
+        RunField::Insecure,
+        RunField::Configure,
     ];
+
+    /// Cycled with Enter or space rather than typed.
+    pub fn is_toggle(self) -> bool {
+        matches!(self, RunField::Target | RunField::Insecure | RunField::Configure)
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -219,6 +236,10 @@ impl RunField {
             RunField::SpawnRate => "spawn rate",
             RunField::Duration => "duration",
             RunField::Seed => "seed",
+            RunField::Timeout => "timeout",
+            RunField::CaCert => "CA cert",
+            RunField::Insecure => "insecure",
+            RunField::Configure => "configure",
         }
     }
 }
@@ -232,6 +253,11 @@ pub struct RunSettings {
     pub spawn_rate: String,
     pub duration: String,
     pub seed: String,
+    pub timeout: String,
+    pub ca_cert: String,
+    pub insecure: bool,
+    /// False: neither /configure nor /stats/reset is sent.
+    pub configure: bool,
 }
 
 impl Default for RunSettings {
@@ -244,6 +270,10 @@ impl Default for RunSettings {
             spawn_rate: String::new(),
             duration: String::new(),
             seed: "42".into(),
+            timeout: String::new(),
+            ca_cert: String::new(),
+            insecure: false,
+            configure: true,
         }
     }
 }
@@ -258,6 +288,22 @@ impl RunSettings {
             RunField::SpawnRate => &self.spawn_rate,
             RunField::Duration => &self.duration,
             RunField::Seed => &self.seed,
+            RunField::Timeout => &self.timeout,
+            RunField::CaCert => &self.ca_cert,
+            RunField::Insecure => {
+                if self.insecure {
+                    "YES: unchecked"
+                } else {
+                    "no"
+                }
+            }
+            RunField::Configure => {
+                if self.configure {
+                    "yes"
+                } else {
+                    "no: load only"
+                }
+            }
         }
     }
 }

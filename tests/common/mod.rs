@@ -72,6 +72,7 @@ pub fn profile(name: &str, phases: Vec<Phase>) -> Profile {
         fail_on_request_errors: false,
         fail_on_invalid: false,
         validity: Default::default(),
+        recovery: Default::default(),
         phases,
         thresholds: Thresholds::default(),
         capacity: None,

@@ -67,6 +67,7 @@ pub fn smoke_profile() -> Profile {
         fail_on_request_errors: false,
         fail_on_invalid: false,
         validity: Default::default(),
+        recovery: Default::default(),
         phases: vec![closed, open],
         thresholds: Thresholds { p99_ms: Some(1000.0), ..Thresholds::default() },
         capacity: None,

@@ -66,6 +66,10 @@ mod wired {
             let endpoints = self.0.up(&UpOptions::default(), &progress).await.map_err(|e| e.to_string())?;
             Ok(format!("environment up; API at {}", endpoints.api_url))
         }
+        /// Waits for the cleanup of an `up` that was cancelled mid-way.
+        pub async fn wait_cleanup(&self) {
+            self.0.wait_cleanup().await;
+        }
         pub async fn down(&self) -> Result<String, String> {
             self.0.down(false).await.map_err(|e| e.to_string())?;
             Ok("environment down (volumes kept)".into())

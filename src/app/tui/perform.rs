@@ -33,8 +33,14 @@ pub struct Worker {
     output_root: PathBuf,
     run: Option<ActiveRun>,
     docker: Arc<Mutex<Option<Arc<DockerHandle>>>>,
+    /// Every Docker operation the UI started: quitting cancels them and waits (bounded)
+    /// for their cleanup, so an interrupted `env up` leaves nothing behind.
+    docker_tasks: tokio::task::JoinSet<()>,
     logs: Option<JoinHandle<()>>,
 }
+
+/// How long quitting waits for cancelled Docker work to remove what it had started.
+pub const DOCKER_CLEANUP_GRACE: Duration = Duration::from_secs(60);
 
 /// Whether the loop goes on after a command.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,7 +55,15 @@ impl Worker {
         profiles_dir: Option<PathBuf>,
         output_root: PathBuf,
     ) -> Self {
-        Self { tx, profiles_dir, output_root, run: None, docker: Arc::default(), logs: None }
+        Self {
+            tx,
+            profiles_dir,
+            output_root,
+            run: None,
+            docker: Arc::default(),
+            docker_tasks: tokio::task::JoinSet::new(),
+            logs: None,
+        }
     }
 
     /// The newest snapshot of the active run, if one arrived since the last call.
@@ -95,7 +109,7 @@ impl Worker {
             }
             Command::StartRun(request) => self.start_run(*request),
             Command::StartQuickRun(start) => {
-                let QuickStart { choice, seed, output_root } = *start;
+                let QuickStart { choice, seed, output_root, options } = *start;
                 match crate::profile::load_quick(
                     &choice.quick,
                     choice.defined_in.as_deref(),
@@ -103,7 +117,7 @@ impl Worker {
                 ) {
                     Ok(profile) => self.start_run(RunRequest {
                         docker: Default::default(),
-                        target_options: crate::experiment::TargetOptions::from_profile(&profile.target),
+                        target_options: *options,
                         profile,
                         target: choice.target,
                         output_root,
@@ -250,7 +264,8 @@ impl Worker {
         let tx = self.tx.clone();
         let slot = self.docker.clone();
         let handle = lock(&slot).clone();
-        tokio::spawn(async move {
+        while self.docker_tasks.try_join_next().is_some() {}
+        self.docker_tasks.spawn(async move {
             if op == DockerOp::Connect {
                 let result = bridges::connect().await.map(|h| {
                     *lock(&slot) = Some(Arc::new(h));
@@ -330,6 +345,7 @@ impl Worker {
         if let Some(task) = self.logs.take() {
             task.abort();
         }
+        self.stop_docker_work().await;
         if let Some(run) = self.run.take() {
             if run.task.is_finished() {
                 return;
@@ -342,6 +358,29 @@ impl Worker {
                     RUN_STOP_GRACE.as_secs()
                 );
             }
+        }
+    }
+}
+
+impl Worker {
+    /// Cancels Docker work still in flight and waits (bounded) for the cleanup an
+    /// interrupted `env up` starts: containers, network and volume it created are removed.
+    async fn stop_docker_work(&mut self) {
+        while self.docker_tasks.try_join_next().is_some() {}
+        if self.docker_tasks.is_empty() {
+            return;
+        }
+        eprintln!("terrafix-tui: cancelling Docker work and removing what it started…");
+        self.docker_tasks.abort_all();
+        while self.docker_tasks.join_next().await.is_some() {}
+        let handle = lock(&self.docker).clone();
+        if let Some(docker) = handle
+            && tokio::time::timeout(DOCKER_CLEANUP_GRACE, docker.wait_cleanup()).await.is_err()
+        {
+            eprintln!(
+                "terrafix-tui: cleanup did not finish within {}s; `terrafix-tui env down` removes the rest",
+                DOCKER_CLEANUP_GRACE.as_secs()
+            );
         }
     }
 }

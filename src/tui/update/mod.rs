@@ -110,7 +110,7 @@ fn show(state: &mut AppState, screen: Screen) -> Option<Command> {
 
 /// Asks to leave: at once when idle, after a confirmation while a run is active.
 fn request_quit(state: &mut AppState) -> Option<Command> {
-    if state.run.is_active() {
+    if state.run.is_active() || state.env.busy.is_some() {
         state.overlay = Some(Overlay::ConfirmQuit);
         None
     } else {

@@ -138,16 +138,26 @@ fn toggle(p: &mut ProfilesState) {
                 *on = !*on;
             }
         }
-        ProfilesFocus::Settings if p.current_field() == RunField::Target => {
-            p.settings.target = p.settings.target.next();
-        }
+        ProfilesFocus::Settings if p.current_field().is_toggle() => cycle_setting(p),
+        _ => {}
+    }
+}
+
+/// The next value of a toggled setting (target, insecure, configure).
+fn cycle_setting(p: &mut ProfilesState) {
+    let field = p.current_field();
+    let s = &mut p.settings;
+    match field {
+        RunField::Target => s.target = s.target.next(),
+        RunField::Insecure => s.insecure = !s.insecure,
+        RunField::Configure => s.configure = !s.configure,
         _ => {}
     }
 }
 
 fn begin_edit(p: &mut ProfilesState) {
     match p.current_field() {
-        RunField::Target => p.settings.target = p.settings.target.next(),
+        field if field.is_toggle() => cycle_setting(p),
         field => p.edit = Some(EditBuffer { text: p.settings.text(field).to_string() }),
     }
 }
@@ -168,7 +178,9 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
             }
             let s = &mut p.settings;
             match field {
-                RunField::Target => {}
+                RunField::Target | RunField::Insecure | RunField::Configure => {}
+                RunField::Timeout => s.timeout = text,
+                RunField::CaCert => s.ca_cert = text,
                 RunField::Url => s.url = text,
                 RunField::TimeScale => s.time_scale = text,
                 RunField::Users => s.users = text,
@@ -202,6 +214,14 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
             _ => Err(format!("spawn rate {text:?}: write users per second above zero, e.g. 5")),
         },
         RunField::Duration => parse_duration(text).map(|_| ()),
+        RunField::Timeout => parse_duration(text)
+            .ok()
+            .filter(|d| !d.is_zero() && *d <= std::time::Duration::from_secs(3600))
+            .map(|_| ())
+            .ok_or_else(|| format!("timeout {text:?}: write a duration from 1ms to 1h, e.g. 30s")),
+        // Read when the run starts: a bad file then fails the run with the reason.
+        RunField::CaCert => Ok(()),
+        RunField::Insecure | RunField::Configure => Ok(()),
         RunField::Seed => {
             text.parse::<u64>().map(|_| ()).map_err(|_| format!("seed {text:?}: write a whole number"))
         }
@@ -229,6 +249,29 @@ fn overrides(settings: &RunSettings, phases: Vec<String>) -> Result<(Overrides, 
     };
     let seed = settings.seed.trim().parse().map_err(|_| "seed: write a whole number".to_string())?;
     Ok((overrides, target, seed))
+}
+
+/// The profile's way of talking to the target, with the run settings' timeout, CA,
+/// `insecure` and `configure` on top (as `run --timeout --ca-cert --insecure --no-configure`).
+pub(super) fn target_options(
+    settings: &RunSettings,
+    from_profile: &crate::profile::TargetSettings,
+) -> crate::experiment::TargetOptions {
+    use crate::engine::tls::TlsTrust;
+    let mut options = crate::experiment::TargetOptions::from_profile(from_profile);
+    if let Some(d) = parse_duration(settings.timeout.trim()).ok().filter(|d| !d.is_zero()) {
+        options.request_timeout = d;
+    }
+    let ca = settings.ca_cert.trim();
+    options.tls = match (ca.is_empty(), settings.insecure) {
+        (false, _) => TlsTrust::WithCa(ca.into()),
+        (true, true) => TlsTrust::Insecure,
+        (true, false) => TlsTrust::PublicRoots,
+    };
+    if !settings.configure {
+        options.configure_target = false;
+    }
+    options
 }
 
 fn start_run(state: &mut AppState) -> Option<Command> {
@@ -270,9 +313,10 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         Ok(profile) => profile,
         Err(err) => return flash_error(state, err.to_string()),
     };
+    let target_options = target_options(&state.profiles.settings, &profile.target);
     let request = RunRequest {
         docker: Default::default(),
-        target_options: crate::experiment::TargetOptions::from_profile(&profile.target),
+        target_options,
         profile,
         target: target.clone(),
         output_root: state.output_root.clone(),

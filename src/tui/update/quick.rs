@@ -117,10 +117,13 @@ fn start(state: &mut AppState) -> Option<Command> {
     };
     state.screen = Screen::Run;
     state.flash = None;
+    // The quick run's profile is built later, off the UI loop: the defaults stand for it.
+    let options = super::profiles::target_options(&state.profiles.settings, &Default::default());
     Some(Command::StartQuickRun(Box::new(QuickStart {
         choice,
         seed,
         output_root: state.output_root.clone(),
+        options: Box::new(options),
     })))
 }
 

@@ -43,7 +43,11 @@ impl Widget for &AppState {
             Some(Overlay::ConfirmQuit) => render_confirm(
                 self,
                 "Quit?",
-                "A run is active. Quit aborts it; its partial results are written first.",
+                if self.run.is_active() {
+                    "A run is active. Quit aborts it; its partial results are written first."
+                } else {
+                    "Docker work is in flight. Quit cancels it and removes what it started first."
+                },
                 area,
                 buf,
             ),

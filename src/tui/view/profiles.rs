@@ -18,7 +18,7 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     let list_width = (area.width / 4).clamp(22, 34);
     let [left, right] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(0)]).areas(area);
     render_list(state, left, buf);
-    let [detail, settings] = Layout::vertical([Constraint::Min(0), Constraint::Length(6)]).areas(right);
+    let [detail, settings] = Layout::vertical([Constraint::Min(0), Constraint::Length(8)]).areas(right);
     match state.profiles.current() {
         Some(ProfileItem { profile: Ok(profile), .. }) => render_profile(state, profile, detail, buf),
         Some(ProfileItem { profile: Err(error), name, source }) => {
@@ -205,7 +205,7 @@ fn render_settings(state: &AppState, area: Rect, buf: &mut Buffer) {
     let block = framed(t, "Run settings (Enter edits; default = the profile's)", focused);
     let inner = block.inner(area);
     block.render(area, buf);
-    let rows = Layout::vertical([Constraint::Length(1); 4]).split(inner);
+    let rows = Layout::vertical([Constraint::Length(1); 6]).split(inner);
     for (row, fields) in RunField::ALL.chunks(2).enumerate() {
         let Some(&row_area) = rows.get(row) else { break };
         let cols =

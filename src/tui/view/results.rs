@@ -106,7 +106,19 @@ fn render_detail(
         .iter()
         .chain(summary.experiments.iter().flat_map(|p| p.thresholds.iter()))
         .collect();
-    let th_height = (thresholds.len() as u16 + 2).min(area.height / 3).max(3);
+    // Generator-bound verdicts, retries and faults, one line each, under the thresholds.
+    let notes: Vec<(bool, String)> = summary
+        .experiments
+        .iter()
+        .flat_map(|p| {
+            let bound = p.validity.as_ref().is_some_and(|v| !v.is_valid());
+            let verdict = p.validity_line().filter(|_| bound).map(|l| (true, format!("⚠ {}: {l}", p.name)));
+            verdict
+                .into_iter()
+                .chain(p.resilience_lines().into_iter().map(move |l| (false, format!("{}: {l}", p.name))))
+        })
+        .collect();
+    let th_height = ((thresholds.len() + notes.len()) as u16 + 2).min(area.height / 3).max(3);
     let [meta, table, limits, charts] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Min(4),
@@ -151,8 +163,13 @@ fn render_detail(
             ])
         })
         .collect();
-    let lines = if lines.is_empty() { vec![Line::styled("no thresholds declared", t.dim())] } else { lines };
-    Paragraph::new(lines).block(framed(t, "Thresholds", false)).render(limits, buf);
+    let mut lines =
+        if lines.is_empty() { vec![Line::styled("no thresholds declared", t.dim())] } else { lines };
+    lines.extend(notes.into_iter().map(|(bad, l)| Line::styled(l, if bad { t.warn() } else { t.dim() })));
+    Paragraph::new(lines)
+        .block(framed(t, "Thresholds, validity, retries and faults", false))
+        .wrap(Wrap { trim: true })
+        .render(limits, buf);
     let bundle = state.results.bundle.as_ref().filter(|(id, _)| *id == entry.run_id).map(|(_, b)| b);
     let chart_line = match (bundle, export) {
         (Some(BundleJob::Packing), _) => {

@@ -158,19 +158,25 @@ fn render_gauge(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, b
         }
         (None, Some(s), current) => {
             let k = current.unwrap_or(s.phase_index) + 1;
-            let left = (s.phase_planned_s - s.phase_elapsed_s).max(0.0);
+            // Until the new phase's first snapshot, the latest one is still the last phase's:
+            // show the new phase (from the plan) at its start rather than the old one's name.
+            let (name, elapsed, planned) =
+                match current.filter(|&i| i != s.phase_index).and_then(|i| run.plan.get(i)) {
+                    Some(p) => (p.name.as_str(), 0.0, p.planned.as_secs_f64()),
+                    None => (s.phase_name.as_str(), s.phase_elapsed_s, s.phase_planned_s),
+                };
+            let left = (planned - elapsed).max(0.0);
             let later: f64 = run.plan.iter().skip(k).map(|p| p.planned.as_secs_f64()).sum();
             let run_left =
                 if k < n { format!(" · run ~{} left", format::secs(left + later)) } else { String::new() };
             (
                 format!(
-                    "phase {k}/{n} {} · {}/{} · {} left{run_left}",
-                    s.phase_name,
-                    format::secs(s.phase_elapsed_s),
-                    format::secs(s.phase_planned_s),
+                    "phase {k}/{n} {name} · {}/{} · {} left{run_left}",
+                    format::secs(elapsed),
+                    format::secs(planned),
                     format::secs(left)
                 ),
-                s.phase_elapsed_s / s.phase_planned_s.max(1e-9),
+                elapsed / planned.max(1e-9),
             )
         }
         (None, None, _) => match run.phase {
