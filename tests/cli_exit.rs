@@ -151,10 +151,19 @@ fn a_second_interrupt_quits_at_once_with_130() {
     let summary = wait_for_summary(&out);
     // Wait for the phase to begin (its history file appears), so requests are in flight and
     // the graceful stop has something to wait for.
+    // A history row with a user counted means a request is on its 5 s way (the file itself
+    // exists before the first user starts).
     let history = summary.parent().unwrap().join("slow/only_stats_history.csv");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !history.exists() {
-        assert!(Instant::now() < deadline, "the phase never started");
+    let user_counted = || {
+        std::fs::read_to_string(&history).is_ok_and(|text| {
+            text.lines()
+                .skip(1)
+                .any(|l| l.split(',').nth(1).and_then(|u| u.parse::<u32>().ok()).is_some_and(|u| u >= 1))
+        })
+    };
+    while !user_counted() {
+        assert!(Instant::now() < deadline, "the phase never started a user");
         std::thread::sleep(Duration::from_millis(20));
     }
     signal(&child, libc::SIGINT);
