@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what is missing, then checks format,
-# lints and runs every test (unit, HTTP, Redis, Docker, TUI in tmux).
+# lints, fuzzes the mock API against its OpenAPI document (schemathesis, in a venv under
+# target/) and runs every test (unit, HTTP, Redis, Docker, TUI in tmux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +21,5 @@ rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup comp
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo build --release --bin terrafix-tui
+bash scripts/schemathesis.sh
 cargo test --all-targets -- --test-threads 2

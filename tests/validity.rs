@@ -10,7 +10,9 @@ use terrafix_tui::profile;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ordinary_run_is_valid_and_says_what_the_generator_used() {
     let out = tempfile::tempdir().unwrap();
-    let yaml = "name: calm\nbehaviours:\n  b:\n    wait: { constant_pacing: 100ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - { name: calm, behaviour: b, users: 3, duration: 3s, server: { latency_ms: 5 } }\n  - { name: calm_open, behaviour: b, arrival_rate: 30, max_in_flight: 50, duration: 3s, server: { latency_ms: 5 } }\n";
+    // The limits leave room for a machine busy with other tests (a 27 ms p99 lag was seen at
+    // load average 6 on two cores); the starved case below is off by orders of magnitude.
+    let yaml = "name: calm\nvalidity: { max_open_lag_ms: 250, max_lag_share: 2.5, max_stall_ms: 1000 }\nbehaviours:\n  b:\n    wait: { constant_pacing: 100ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - { name: calm, behaviour: b, users: 3, duration: 3s, server: { latency_ms: 5 } }\n  - { name: calm_open, behaviour: b, arrival_rate: 30, max_in_flight: 50, duration: 3s, server: { latency_ms: 5 } }\n";
     let profile = profile::parse_str(yaml, "calm", "calm.yaml").unwrap();
     let run = run_collect(profile, Target::Embedded, out.path(), RunControl::default()).await;
     for phase in &run.summary.experiments {
@@ -19,7 +21,7 @@ async fn an_ordinary_run_is_valid_and_says_what_the_generator_used() {
         assert!(v.reasons.is_empty());
         assert!(v.cores >= 1 && v.generator_cpu_s >= 0.0 && v.generator_cpu_share < 0.9, "{v:?}");
         let lag = v.schedule_lag_ms.as_ref().expect("paced and open phases measure their lag");
-        assert!(lag.p99_ms < 20.0, "{}: {lag:?}", phase.name);
+        assert!(lag.p99_ms < 250.0, "{}: {lag:?}", phase.name);
         assert!(phase.validity_line().unwrap().starts_with("valid"), "{:?}", phase.validity_line());
     }
 }

@@ -10,7 +10,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use super::config::FailureMode;
@@ -23,16 +23,62 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 type Shared = State<Arc<AppState>>;
 
+/// The OpenAPI 3 description of every route below, served at `GET /openapi.json`.
+pub const OPENAPI_DOCUMENT: &str = include_str!("../../assets/openapi.json");
+
+/// An HTTP method the mock answers on some path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteMethod {
+    Get,
+    Post,
+}
+
+impl RouteMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteMethod::Get => "GET",
+            RouteMethod::Post => "POST",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            RouteMethod::Get => MethodFilter::GET,
+            RouteMethod::Post => MethodFilter::POST,
+        }
+    }
+}
+
+/// One row of the route table: a method, a path, and the handler that answers them.
+pub struct Route {
+    pub method: RouteMethod,
+    pub path: &'static str,
+    /// Builds the method router for `method`, so the row's method is the one served.
+    endpoint: fn(MethodFilter) -> MethodRouter<Arc<AppState>>,
+}
+
+/// Every route of the server. The router is built from this table and the OpenAPI test
+/// reads it, so a route cannot be served without being described (or the reverse).
+pub const ROUTES: &[Route] = &[
+    Route { method: RouteMethod::Post, path: "/webhook", endpoint: |m| on(m, webhook) },
+    Route { method: RouteMethod::Post, path: "/batch", endpoint: |m| on(m, batch) },
+    Route { method: RouteMethod::Post, path: "/configure", endpoint: |m| on(m, configure) },
+    Route { method: RouteMethod::Get, path: "/health", endpoint: |m| on(m, health) },
+    Route { method: RouteMethod::Get, path: "/ready", endpoint: |m| on(m, ready) },
+    Route { method: RouteMethod::Get, path: "/status", endpoint: |m| on(m, status) },
+    Route { method: RouteMethod::Get, path: "/metrics", endpoint: |m| on(m, metrics) },
+    Route { method: RouteMethod::Get, path: "/stats/reset", endpoint: |m| on(m, reset) },
+    Route { method: RouteMethod::Post, path: "/stats/reset", endpoint: |m| on(m, reset) },
+    Route { method: RouteMethod::Get, path: "/openapi.json", endpoint: |m| on(m, openapi) },
+];
+
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/webhook", post(webhook))
-        .route("/batch", post(batch))
-        .route("/configure", post(configure))
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/status", get(status))
-        .route("/metrics", get(metrics))
-        .route("/stats/reset", get(reset).post(reset))
+    let mut router = Router::new();
+    for route in ROUTES {
+        // Rows sharing a path are merged into one method router by axum.
+        router = router.route(route.path, (route.endpoint)(route.method.filter()));
+    }
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -296,15 +342,14 @@ async fn reset(State(state): Shared) -> Response {
     json_response(StatusCode::OK, &json!({"status": "reset", "stats": state.stats.to_json()}))
 }
 
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_DOCUMENT).into_response()
+}
+
 async fn not_found(uri: axum::http::Uri) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!(
-            "no route {}; routes: POST /webhook, POST /batch, POST /configure, GET /health, GET /ready, \
-             GET /status, GET /metrics, GET|POST /stats/reset",
-            uri.path()
-        ),
-    )
+    let routes: Vec<String> =
+        ROUTES.iter().map(|route| format!("{} {}", route.method.as_str(), route.path)).collect();
+    error(StatusCode::NOT_FOUND, format!("no route {}; routes: {}", uri.path(), routes.join(", ")))
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {

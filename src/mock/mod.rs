@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 
 pub use config::{ConfigError, FailureMode, Jitter, MockConfig};
 pub use dedup::{Claim, DedupError, DedupStore, MemoryStore, RedisStore};
-pub use handlers::MAX_BODY_BYTES;
+pub use handlers::{MAX_BODY_BYTES, OPENAPI_DOCUMENT, ROUTES, Route, RouteMethod};
 pub use listen::{ServeOptions, ServerTls, default_max_connections};
 pub use payload::{MAX_BATCH_ITEMS, failure_hash};
 

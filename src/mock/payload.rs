@@ -2,8 +2,11 @@
 //! mock needs: the dedup hash and the repository's resource count. Pure; serde and sha2 only.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -41,7 +44,7 @@ struct RawFailure<'a> {
     #[serde(borrow, default)]
     resource_arn: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    resource_details: Option<RawDetails<'a>>,
+    resource_details: Option<Object<RawDetails<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -52,11 +55,36 @@ struct RawDetails<'a> {
     resource_count: Option<u64>,
 }
 
+/// A derived struct read from a JSON object only. serde's derive also reads a struct from
+/// an array (fields by position), so `"resource_details": ["small", 4]` or a whole body of
+/// `["t", "arn"]` would pass as the object they are not; the API document says object.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(PhantomData)).map(Object)
+    }
+}
+
 /// Parses a `/webhook` body: a JSON object with `test_id` and `resource_arn`.
 pub fn parse_webhook(body: &[u8]) -> Result<Failure, PayloadError> {
     check_utf8(body)?;
-    match serde_json::from_slice::<RawFailure<'_>>(body) {
-        Ok(raw) => validate(raw, None),
+    match serde_json::from_slice::<Object<RawFailure<'_>>>(body) {
+        Ok(Object(raw)) => validate(raw, None),
         Err(err) if err.is_data() => {
             // Valid JSON of the wrong shape, or an object with a field of the wrong type.
             match first_byte(body) {
@@ -90,7 +118,7 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<Failure>, PayloadError> {
                     json_kind(item)
                 )));
             }
-            let raw = RawFailure::deserialize(item)
+            let Object(raw) = Object::<RawFailure<'_>>::deserialize(item)
                 .map_err(|err| PayloadError::Unprocessable(format!("item {index}: {err}")))?;
             validate(raw, Some(index))
         })
@@ -114,18 +142,23 @@ fn validate(raw: RawFailure<'_>, index: Option<usize>) -> Result<Failure, Payloa
     let test_id = raw.test_id.filter(|s| !s.is_empty()).ok_or_else(|| at(missing("test_id")))?;
     let arn = raw.resource_arn.filter(|s| !s.is_empty()).ok_or_else(|| at(missing("resource_arn")))?;
     let hash = failure_hash(&test_id, &arn);
-    let details = raw.resource_details.unwrap_or(RawDetails { repo_size: None, resource_count: None });
-    let resource_count = match (details.resource_count, details.repo_size.as_deref()) {
-        (Some(n), _) if n <= MAX_RESOURCE_COUNT => n as u32,
-        (Some(n), _) => {
+    let details = raw.resource_details.map_or(RawDetails { repo_size: None, resource_count: None }, |d| d.0);
+    // An unknown size is refused even beside a count: the count wins, but a typo in the
+    // size must not pass unnoticed (the API document lists the sizes).
+    let from_size = match details.repo_size.as_deref() {
+        None => None,
+        Some(size) => Some(resources_for_size(size, &hash).ok_or_else(|| {
+            at(format!("resource_details.repo_size `{size}` is unknown; allowed: small, medium, large"))
+        })?),
+    };
+    let resource_count = match details.resource_count {
+        Some(n) if n <= MAX_RESOURCE_COUNT => n as u32,
+        Some(n) => {
             return Err(at(format!(
                 "resource_details.resource_count {n} is too large; allowed: 0..={MAX_RESOURCE_COUNT}"
             )));
         }
-        (None, None) => 0,
-        (None, Some(size)) => resources_for_size(size, &hash).ok_or_else(|| {
-            at(format!("resource_details.repo_size `{size}` is unknown; allowed: small, medium, large"))
-        })?,
+        None => from_size.unwrap_or(0),
     };
     Ok(Failure { hash, resource_count })
 }
@@ -209,6 +242,10 @@ mod tests {
         );
         assert_eq!(counted.unwrap().resource_count, 42);
         assert_eq!(parse_webhook(br#"{"test_id":"t","resource_arn":"r"}"#).unwrap().resource_count, 0);
+        let typo = parse_webhook(
+            br#"{"test_id":"t","resource_arn":"r","resource_details":{"repo_size":"huge","resource_count":4}}"#,
+        );
+        assert!(matches!(typo, Err(PayloadError::Unprocessable(m)) if m.contains("repo_size")));
     }
 
     #[test]
@@ -225,5 +262,24 @@ mod tests {
         );
         let many = format!("[{}]", vec!["{}"; 1001].join(","));
         assert_eq!(parse_batch(many.as_bytes()), Err(PayloadError::TooManyItems(1001)));
+    }
+
+    #[test]
+    fn arrays_do_not_pass_for_objects() {
+        // serde's derive reads a struct from an array by position; the API says object.
+        let positional = parse_webhook(br#"["t","arn"]"#);
+        assert!(
+            matches!(positional, Err(PayloadError::WrongShape { got: "an array", .. })),
+            "{positional:?}"
+        );
+        let details = parse_webhook(br#"{"test_id":"t","resource_arn":"r","resource_details":["small",4]}"#);
+        assert!(
+            matches!(&details, Err(PayloadError::Unprocessable(m)) if m.contains("object")),
+            "{details:?}"
+        );
+        let item = parse_batch(br#"[{"test_id":"t","resource_arn":"r","resource_details":[null,null]}]"#);
+        assert!(matches!(&item, Err(PayloadError::Unprocessable(m)) if m.starts_with("item 0")), "{item:?}");
+        let null_details = parse_webhook(br#"{"test_id":"t","resource_arn":"r","resource_details":null}"#);
+        assert_eq!(null_details.unwrap().resource_count, 0);
     }
 }
