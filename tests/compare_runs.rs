@@ -16,11 +16,11 @@ use terrafix_tui::report::compare::compare_runs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_terrafix-tui");
 
-/// Eight users against a server answering in `latency_ms`, for six seconds: a few hundred
-/// responses a second, enough seconds for intervals, little CPU.
+/// Eight users against a server answering in `latency_ms`, for ten seconds: a few hundred
+/// responses a second, enough seconds for the tails' intervals on a busy machine, little CPU.
 fn steady(latency_ms: f64) -> Profile {
     let b = webhook_only("steady", WaitStrategy::Constant(Duration::from_millis(10)));
-    let mut phase = closed_phase("steady", b, 8, 100.0, 6.0);
+    let mut phase = closed_phase("steady", b, 8, 100.0, 10.0);
     phase.server =
         ServerSettings { latency_ms: Some(latency_ms), per_resource_ms: Some(0.0), ..Default::default() };
     profile("steady", vec![phase])

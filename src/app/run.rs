@@ -31,13 +31,15 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     let progress = tokio::spawn(print_progress(snap_rx));
     let channels = RunChannels { events: events_tx, snapshots: snap_tx };
     let cancel = control.cancel.clone();
+    // Watched from before the run starts, so a second signal right after the first counts.
+    let mut stops = signals::StopSignals::new();
     let run = experiment::run(request, channels, control);
     tokio::pin!(run);
     // First Ctrl-C (or SIGTERM/SIGHUP): stop gracefully and write what was measured.
     // Second: quit at once.
     let outcome = tokio::select! {
         outcome = &mut run => outcome,
-        stop = signals::stop_requested() => {
+        stop = stops.next() => {
             eprintln!(
                 "\n{}: stopping the run and writing what was measured (Ctrl-C again to quit at once)",
                 stop.name()
@@ -45,7 +47,7 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
             cancel.cancel();
             tokio::select! {
                 outcome = &mut run => outcome,
-                _ = signals::stop_requested() => {
+                _ = stops.next() => {
                     eprintln!("quit without waiting: results may be incomplete");
                     return Ok(ExitCode::from(130));
                 }
