@@ -63,9 +63,10 @@ behaviours:
 phases:
   - { name: get, behaviour: get, users: 64, spawn_rate: 1000000, duration: ${seconds}s }
 YAML
-  out=$( { /usr/bin/time -f "%U %S" taskset -c 0 "$bin" run "$profile" --target "http://127.0.0.1:$nginx_port" \
-        --no-charts --no-configure --output "$results" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1 )
+  /usr/bin/time -o "$results.time" -f "%U %S" taskset -c 0 "$bin" run "$profile" \
+    --target "http://127.0.0.1:$nginx_port" --no-charts --no-configure --output "$results" >/dev/null 2>&1
+  out=$(tail -n 1 "$results.time")
   requests=$(python3 -c "import json,glob,sys; s=json.load(open(glob.glob(sys.argv[1]+'/*/experiment_summary.json')[0])); e=s['experiments']; e=e if isinstance(e,list) else [p for v in e.values() for p in v]; print(e[0]['summary']['total_requests'])" "$results")
   awk -v n="$requests" -v s="$seconds" '{printf "  terrafix-tui run (the product): %.0f req/s, %.2f CPU-s per 100k\n", n/s, ($1+$2)*100000/n}' <<<"$out"
-  rm -rf "$profile" "$results"
+  rm -rf "$profile" "$results" "$results.time"
 fi
