@@ -246,3 +246,23 @@ async fn the_summary_on_disk_says_running_until_the_run_ends() {
     assert_eq!(r.summary.status, RunStatus::Completed);
     assert!(!r.summary.finished_at.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrivals_that_find_max_in_flight_busy_are_dropped_counted_and_flagged() {
+    let out = tempfile::tempdir().unwrap();
+    // 100 arrivals/s against 200 ms answers with at most 4 in flight: at most 20/s can go out.
+    let b = webhook_only("drops", WaitStrategy::Constant(Duration::ZERO));
+    let mut phase = open_phase("drops", b, 100.0, 4, 3.0);
+    phase.server =
+        ServerSettings { latency_ms: Some(200.0), per_resource_ms: Some(0.0), ..Default::default() };
+    let r =
+        run_collect(profile("drops", vec![phase]), Target::Embedded, out.path(), RunControl::default()).await;
+    let p = &r.summary.experiments[0];
+    let sent = p.summary.total_requests - p.dropped;
+    assert!(p.dropped >= 150, "about 240 of 300 arrivals find 4 busy: {} dropped, {sent} sent", p.dropped);
+    assert!((30..=90).contains(&sent), "about 20/s went out: {sent}");
+    let dropped_kind: u64 = p.failures.iter().filter(|f| f.kind == "dropped").map(|f| f.count).sum();
+    assert_eq!(dropped_kind, p.dropped, "each drop is a failure of kind dropped: {:?}", p.failures);
+    let v = p.validity.as_ref().unwrap();
+    assert!(v.reasons.iter().any(|r| r.contains("dropped at max_in_flight")), "{v:?}");
+}
