@@ -174,15 +174,16 @@ async fn user_loop(
 
 /// Sends one request and records it with latency measured from `measured_from`
 /// (the actual send for closed users, the intended send for open arrivals). Returns the
-/// failure's kind and the server's `Retry-After`, or how it succeeded.
+/// failure's kind and the server's `Retry-After`, or how it succeeded. `resend`: a retry.
 pub async fn send_and_record(
     connection: &mut Connection,
     shard: &ShardHandle,
     request: &PlannedRequest,
     measured_from: Instant,
+    resend: bool,
 ) -> Result<Answered, (FailureKind, Option<Duration>)> {
     shard.add_duplicates(request.duplicates);
-    let outcome = connection.send(request).await;
+    let outcome = if resend { connection.resend(request).await } else { connection.send(request).await };
     let latency_us = measured_from.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     let method = request.method.as_str();
     match &outcome {
@@ -220,13 +221,13 @@ pub async fn send_logical(
 ) {
     let Some(policy) = retry else {
         // Without a policy the outcome is only recorded, never acted on.
-        let _ = send_and_record(connection, shard, request, measured_from).await;
+        let _ = send_and_record(connection, shard, request, measured_from, false).await;
         return;
     };
     let mut from = measured_from;
     let mut attempt: u32 = 1;
     loop {
-        let (kind, retry_after) = match send_and_record(connection, shard, request, from).await {
+        let (kind, retry_after) = match send_and_record(connection, shard, request, from, attempt > 1).await {
             Ok(answered) => {
                 // A resend answered "duplicate" got through to a target that had claimed the
                 // failure before its first attempt failed: no work was done for it.

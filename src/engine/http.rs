@@ -60,8 +60,8 @@ pub struct ConnectStats {
 pub enum Outcome {
     /// 2xx, with the body size in bytes and, for `/batch`, how many items the answer
     /// reports as failed (a batch is answered 200 even when some of its items failed).
-    /// `duplicate`: a `/webhook` answer saying the failure was already claimed (TerraFix's
-    /// dedup), so no new work was done for it.
+    /// `duplicate`: the answer to a resent `/webhook` said the failure was already claimed
+    /// (TerraFix's dedup), so no new work was done for it (always false for first sends).
     Ok { content_bytes: u64, failed_items: u64, duplicate: bool },
     /// Counted as a failure; `message` is a short human description; `retry_after` is
     /// the server's `Retry-After` (in seconds) when it sent one.
@@ -297,8 +297,19 @@ impl Connection {
     /// Sends one request and reads the whole response. A timeout or a broken connection
     /// drops the connection, so a late answer can never be taken for the next request's.
     pub async fn send(&mut self, request: &PlannedRequest) -> Outcome {
+        self.send_as(request, false).await
+    }
+
+    /// [`Connection::send`] for a retry's resend: a `/webhook` answer is also read for
+    /// `"duplicate": true` (the target had already claimed the failure), which only a
+    /// resend needs, so first sends skip the scan.
+    pub async fn resend(&mut self, request: &PlannedRequest) -> Outcome {
+        self.send_as(request, true).await
+    }
+
+    async fn send_as(&mut self, request: &PlannedRequest, resend: bool) -> Outcome {
         let timeout = self.client.inner.timeout;
-        match tokio::time::timeout(timeout, self.send_inner(request)).await {
+        match tokio::time::timeout(timeout, self.send_inner(request, resend)).await {
             Ok(outcome) => {
                 if matches!(
                     &outcome,
@@ -374,7 +385,7 @@ impl Connection {
         Err("connection failed twice".into())
     }
 
-    async fn send_inner(&mut self, request: &PlannedRequest) -> Outcome {
+    async fn send_inner(&mut self, request: &PlannedRequest, resend: bool) -> Outcome {
         let target = self.client.inner.clone();
         let live = match self.ready().await {
             Ok(live) => live,
@@ -427,7 +438,7 @@ impl Connection {
                 let body = collected.to_bytes();
                 if request.path == "/batch" {
                     failed_items = batch_failed_items(&body);
-                } else if request.path == "/webhook" && status.is_success() {
+                } else if resend && request.path == "/webhook" && status.is_success() {
                     duplicate = says_duplicate(&body);
                 }
                 body.len() as u64
