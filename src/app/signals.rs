@@ -24,23 +24,7 @@ impl Stop {
 /// Resolves on the next SIGINT, SIGTERM or SIGHUP. A signal that cannot be watched
 /// (no handler could be installed) is left out rather than ending the wait at once.
 pub async fn stop_requested() -> Stop {
-    let watch = |kind: SignalKind, stop: Stop| async move {
-        match signal(kind) {
-            Ok(mut stream) => {
-                stream.recv().await;
-                stop
-            }
-            Err(err) => {
-                tracing::warn!("cannot watch {}: {err}", stop.name());
-                std::future::pending().await
-            }
-        }
-    };
-    tokio::select! {
-        stop = watch(SignalKind::interrupt(), Stop::Interrupt) => stop,
-        stop = watch(SignalKind::terminate(), Stop::Terminate) => stop,
-        stop = watch(SignalKind::hangup(), Stop::Hangup) => stop,
-    }
+    StopSignals::new().next().await
 }
 
 /// The three stop signals, watched from creation on: a signal that arrives while the

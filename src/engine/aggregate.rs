@@ -111,16 +111,12 @@ impl PhaseTotals {
                     });
             }
         }
-        for (key, t) in &tick.names {
-            tick.all.add(&t.latency, t.requests, t.failures, t.content_bytes);
-            self.names.entry(key.clone()).or_default().add(
-                &t.latency,
-                t.requests,
-                t.failures,
-                t.content_bytes,
-            );
+        let mut all = Totals::default();
+        for t in tick.names.values() {
+            all.add(&t.latency, t.requests, t.failures, t.content_bytes);
         }
-        self.all.add(&tick.all.latency, tick.all.requests, tick.all.failures, tick.all.content_bytes);
+        tick.all = all;
+        self.absorb_tick(&tick);
         self.retry.merge(&tick.retry);
         tick
     }

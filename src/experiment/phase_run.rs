@@ -309,6 +309,8 @@ fn resilience_report(
         return None;
     }
     let logical = retry.logical;
+    // Attempts per logical request: its mean, and the amplification the retries add.
+    let per_request = if logical > 0 { retry.attempts as f64 / logical as f64 } else { 0.0 };
     Some(crate::metrics::summary::ResilienceReport {
         logical_requests: logical,
         attempts: retry.attempts,
@@ -317,9 +319,9 @@ fn resilience_report(
         retries_answered_duplicate: retry.swallowed,
         retry_success_rate: (retry.failed_first > 0)
             .then(|| retry.recovered as f64 / retry.failed_first as f64),
-        attempts_mean: if logical > 0 { retry.attempts as f64 / logical as f64 } else { 0.0 },
+        attempts_mean: per_request,
         attempts_p99: retry.attempts_quantile(0.99),
-        amplification: if logical > 0 { retry.attempts as f64 / logical as f64 } else { 0.0 },
+        amplification: per_request,
         faults,
     })
 }

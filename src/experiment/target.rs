@@ -91,11 +91,11 @@ impl Default for EmbeddedSampler {
 impl EmbeddedSampler {
     pub fn new() -> Self {
         // SAFETY: sysconf only reads a configuration value.
-        let (hz, page) = unsafe { (libc::sysconf(libc::_SC_CLK_TCK), libc::sysconf(libc::_SC_PAGESIZE)) };
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         Self {
             last_ticks: server_thread_ticks(),
             last_at: std::time::Instant::now(),
-            clock_ticks_per_s: if hz > 0 { hz as f64 } else { 100.0 },
+            clock_ticks_per_s: clock_ticks_per_s(),
             page_bytes: if page > 0 { page as u64 } else { 4096 },
         }
     }
@@ -131,13 +131,25 @@ pub(crate) fn server_thread_ticks() -> u64 {
         if !stat[open + 1..close].starts_with(EMBEDDED_THREAD_NAME) {
             continue;
         }
-        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        // After the comm: state is field 0, utime is field 11, stime field 12.
-        let utime = fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let stime = fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        total += utime + stime;
+        total += cpu_ticks_after_comm(&stat[close + 1..]);
     }
     total
+}
+
+/// utime + stime from the part of a `/proc/…/stat` line after the `(comm)`: state is
+/// field 0 there, utime field 11, stime field 12.
+pub(crate) fn cpu_ticks_after_comm(rest: &str) -> u64 {
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime = fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let stime = fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    utime + stime
+}
+
+/// Clock ticks per second of `/proc`'s CPU times (100 when the system does not say).
+pub(crate) fn clock_ticks_per_s() -> f64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz > 0 { hz as f64 } else { 100.0 }
 }
 
 pub fn unix_now_s() -> f64 {

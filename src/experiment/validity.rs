@@ -47,7 +47,7 @@ impl GeneratorProbe {
     /// The generator's CPU seconds, its share of the machine, and the worst stall.
     pub async fn finish(self) -> (f64, f64, usize, f64) {
         let wall = self.started.elapsed().as_secs_f64().max(1e-3);
-        let hz = clock_ticks_per_s();
+        let hz = super::target::clock_ticks_per_s();
         let process = process_ticks().saturating_sub(self.process_ticks);
         let server = super::target::server_thread_ticks().saturating_sub(self.server_ticks);
         let cpu_s = process.saturating_sub(server) as f64 / hz;
@@ -61,16 +61,7 @@ impl GeneratorProbe {
 fn process_ticks() -> u64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0 };
     let Some(close) = stat.rfind(')') else { return 0 };
-    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-    let utime = fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    let stime = fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    utime + stime
-}
-
-fn clock_ticks_per_s() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { hz as f64 } else { 100.0 }
+    super::target::cpu_ticks_after_comm(&stat[close + 1..])
 }
 
 /// What the generator measured about itself in one phase.
