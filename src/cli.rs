@@ -44,6 +44,25 @@ pub enum Command {
         long_about = "Compare run B against run A, phase by phase: the change in req/s, p50, p95 and p99, each with a 95 % bootstrap interval over the runs' seconds, and a verdict (faster, slower, no detectable difference). Exit 0, 1 when --fail-if-slower trips, 2 for bad input."
     )]
     Compare(CompareArgs),
+    /// One generator of a distributed run (started by Docker Swarm, not by people).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+}
+
+/// Who a worker is: Swarm fills these from the service's environment.
+#[derive(Debug, Args, Clone)]
+pub struct WorkerArgs {
+    /// The run's Redis, as the worker's container reaches it.
+    #[arg(long, env = "TERRAFIX_REDIS_URL")]
+    pub redis_url: String,
+    #[arg(long, env = "TERRAFIX_RUN_ID")]
+    pub run_id: String,
+    /// Swarm's task slot, 1-based (`{{.Task.Slot}}`).
+    #[arg(long, env = "TERRAFIX_WORKER_SLOT")]
+    pub slot: u32,
+    /// Swarm's task id (`{{.Task.ID}}`): tells a restarted task from the one it replaced.
+    #[arg(long, env = "TERRAFIX_TASK_ID", default_value = "local")]
+    pub task_id: String,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -135,6 +154,10 @@ pub struct RunArgs {
     /// Send neither /configure nor /stats/reset: the target is only loaded, never changed.
     #[arg(long)]
     pub no_configure: bool,
+    /// Generate the load from N worker tasks on Docker Swarm (needs `docker swarm init`
+    /// and --target docker or a URL the containers reach); results are merged exactly.
+    #[arg(long, value_name = "N")]
+    pub distributed: Option<u32>,
 }
 
 #[derive(Debug, Args, Clone)]

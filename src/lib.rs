@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod docker;
 pub mod engine;
 pub mod experiment;

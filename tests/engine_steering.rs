@@ -35,6 +35,7 @@ impl Steered {
             seed: 7,
             time_scale: 1.0,
             target_options: Default::default(),
+            distributed: None,
         };
         let run_control = control.clone();
         let run = tokio::spawn(async move {

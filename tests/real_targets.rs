@@ -84,6 +84,7 @@ async fn run_with(
         seed: 3,
         time_scale: 1.0,
         target_options: options,
+        distributed: None,
     };
     let result =
         experiment::run(request, RunChannels { events: events_tx, snapshots: snap_tx }, control).await;

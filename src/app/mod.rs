@@ -32,9 +32,27 @@ pub fn is_usage_error(err: &anyhow::Error) -> bool {
                     crate::experiment::RunError::OutputFolder { .. }
                         | crate::experiment::RunError::Tls(_)
                         | crate::experiment::RunError::Faults(_)
+                        | crate::experiment::RunError::Distributed(_)
                 )
             )
     })
+}
+
+/// `terrafix-tui worker`: exit 0 when the coordinator ended the run, 1 on a setup failure.
+async fn worker(args: crate::cli::WorkerArgs) -> anyhow::Result<ExitCode> {
+    let who = crate::cluster::worker::WorkerIdentity {
+        redis_url: args.redis_url,
+        run_id: args.run_id,
+        slot: args.slot,
+        task_id: args.task_id,
+    };
+    match crate::cluster::worker::run(who).await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(message) => {
+            eprintln!("worker: {message}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 /// The error and its causes in one line, each cause once: many of our errors already
@@ -78,6 +96,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Charts(args) => charts::main(args).await,
                     Command::Export(args) => export::main(args).await,
                     Command::Compare(args) => compare::main(args).await,
+                    Command::Worker(args) => worker(args).await,
                     Command::Profiles(args) => profiles::main(args, cli.profiles),
                 }
             })

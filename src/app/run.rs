@@ -66,6 +66,9 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     Ok(exit_code(&summary))
 }
 
+/// The most generator tasks one run asks Swarm for.
+const MAX_WORKERS: u32 = 256;
+
 fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<RunRequest> {
     let time_scale = match args.time_scale {
         Some(f) => Some(TimeScale::new(f).map_err(|e| UsageError(format!("--time-scale: {e}")))?),
@@ -144,9 +147,25 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
             .unwrap_or(1)
     });
     let target_options = target_options(args, &profile.target)?;
+    let distributed = match args.distributed {
+        Some(0) => {
+            return Err(
+                UsageError("--distributed 0: a distributed run needs at least one worker".into()).into()
+            );
+        }
+        Some(n) if n > MAX_WORKERS => {
+            return Err(UsageError(format!(
+                "--distributed {n}: at most {MAX_WORKERS} workers (each is a Swarm task with its own connections)"
+            ))
+            .into());
+        }
+        Some(n) => NonZeroU32::new(n),
+        None => None,
+    };
     Ok(RunRequest {
         docker,
         target_options,
+        distributed,
         profile,
         target,
         output_root: args.output.clone(),

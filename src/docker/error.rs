@@ -59,6 +59,16 @@ pub enum DockerError {
     #[error("invalid environment option: {0}")]
     InvalidOption(String),
 
+    #[error(
+        "distributed runs need Docker Swarm, and this engine's swarm state is {state}: enable it with `docker swarm init` (one node is enough; `docker swarm leave --force` undoes it), or join this machine to an existing swarm as a manager"
+    )]
+    SwarmInactive { state: String },
+
+    #[error(
+        "this engine is a Swarm worker, not a manager: run distributed runs from a manager node (`docker node ls` there lists the nodes)"
+    )]
+    SwarmNotManager,
+
     #[error("Docker Engine request failed while {context}: {source}; check `docker info` and retry")]
     Api {
         context: String,

@@ -14,6 +14,7 @@ mod ports;
 mod services;
 mod stats;
 mod status;
+mod swarm;
 mod up;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use tokio::task::JoinHandle;
 pub use error::DockerError;
 pub use labels::{DEFAULT_ENV_ID, LABEL_ENV, LABEL_MANAGED_BY, LABEL_SERVICE, MANAGED_BY_VALUE};
 pub use services::{LOCALSTACK_IMAGE, REDIS_HOST_IMAGE, REDIS_IMAGE};
+pub use swarm::{GENERATOR_SERVICE, GeneratorSpec, GeneratorTask, LABEL_RUN};
 
 /// A connection to the local engine, scoped to one environment id (the default one is what
 /// `terrafix-tui env` manages; tests use their own so they can run side by side).

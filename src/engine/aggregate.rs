@@ -24,6 +24,11 @@ impl Totals {
         self.content_bytes += content_bytes;
     }
 
+    /// Adds another name's (or worker's) figures: histogram addition, exact.
+    pub fn merge(&mut self, other: &Totals) {
+        self.add(&other.latency, other.requests, other.failures, other.content_bytes);
+    }
+
     pub fn avg_content_bytes(&self) -> f64 {
         if self.requests == 0 { 0.0 } else { self.content_bytes as f64 / self.requests as f64 }
     }

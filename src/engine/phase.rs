@@ -181,7 +181,7 @@ pub async fn run_phase_steered(
 }
 
 /// The next steering request; `None` once the sender is gone, pending forever without one.
-async fn next_steer(steer: &mut Option<SteerReceiver>) -> Option<Steer> {
+pub async fn next_steer(steer: &mut Option<SteerReceiver>) -> Option<Steer> {
     let Some(rx) = steer.as_mut() else { return std::future::pending().await };
     loop {
         match rx.recv().await {
@@ -193,6 +193,21 @@ async fn next_steer(steer: &mut Option<SteerReceiver>) -> Option<Steer> {
     }
 }
 
+/// Whether a steering request fits a phase of this model (the distributed coordinator checks
+/// it before fanning it out; [`apply`] checks it before acting on it).
+pub fn steer_fits(asked: Steer, load: &Load) -> Result<(), SteerRefused> {
+    match (asked, load) {
+        (Steer::Users(0), Load::Closed { .. }) => Err(SteerRefused::NoUsers),
+        (Steer::Users(_), Load::Closed { .. }) => Ok(()),
+        (Steer::Users(_), Load::Open { .. }) => Err(SteerRefused::UsersInOpenPhase),
+        (Steer::ArrivalRate(r), Load::Open { .. }) if r.is_finite() && r > 0.0 => Ok(()),
+        (Steer::ArrivalRate(_), Load::Open { .. }) => Err(SteerRefused::BadRate),
+        (Steer::ArrivalRate(_), Load::Closed { .. }) => Err(SteerRefused::RateInClosedPhase),
+        (Steer::Extend(d), _) if d.is_zero() => Err(SteerRefused::NoTime),
+        (Steer::Extend(_), _) => Ok(()),
+    }
+}
+
 /// Checks a request against the phase's model and hands it to the population or schedule.
 fn apply(
     asked: Steer,
@@ -201,25 +216,18 @@ fn apply(
     rate: &tokio::sync::watch::Sender<Option<f64>>,
     end_at: &mut Instant,
 ) -> Result<(), SteerRefused> {
-    match (asked, load) {
-        (Steer::Users(0), Load::Closed { .. }) => Err(SteerRefused::NoUsers),
-        (Steer::Users(n), Load::Closed { .. }) => {
+    steer_fits(asked, load)?;
+    match asked {
+        // A worker of a distributed run may get no user of a small count: it keeps none.
+        Steer::Users(n) => {
             users.send_replace(n);
-            Ok(())
         }
-        (Steer::Users(_), Load::Open { .. }) => Err(SteerRefused::UsersInOpenPhase),
-        (Steer::ArrivalRate(r), Load::Open { .. }) if r.is_finite() && r > 0.0 => {
+        Steer::ArrivalRate(r) => {
             rate.send_replace(Some(r));
-            Ok(())
         }
-        (Steer::ArrivalRate(_), Load::Open { .. }) => Err(SteerRefused::BadRate),
-        (Steer::ArrivalRate(_), Load::Closed { .. }) => Err(SteerRefused::RateInClosedPhase),
-        (Steer::Extend(d), _) if d.is_zero() => Err(SteerRefused::NoTime),
-        (Steer::Extend(d), _) => {
-            *end_at += d;
-            Ok(())
-        }
+        Steer::Extend(d) => *end_at += d,
     }
+    Ok(())
 }
 
 fn emit(

@@ -57,7 +57,7 @@ pub const MAX_MESSAGES: usize = 8;
 
 /// Distinct failure messages with counts, bounded: "connection refused" and "connection
 /// reset" under the same kind stay apart instead of the first hiding the second.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Messages {
     pub distinct: Vec<(String, u64)>,
     /// Occurrences whose message did not fit in `distinct`.
@@ -117,7 +117,7 @@ pub enum LogicalOutcome {
 }
 
 /// Outcomes of logical requests under a retry policy.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RetryCounts {
     pub logical: u64,
     /// Whose first attempt failed.

@@ -14,21 +14,13 @@ pub type DockerHandle = Arc<DockerEnv>;
 pub async fn up(
     target: &DockerTarget,
     events: &mpsc::Sender<Event>,
-) -> Result<(DockerHandle, url::Url), RunError> {
+) -> Result<(DockerHandle, crate::docker::Endpoints), RunError> {
     let connected = match &target.env_id {
         Some(id) => DockerEnv::connect_with_id(id).await,
         None => DockerEnv::connect().await,
     };
     let env = connected.map_err(|e| RunError::Target(format!("--target docker: {e}")))?;
-    let (progress_tx, mut progress_rx) = mpsc::channel::<String>(64);
-    let forward = {
-        let events = events.clone();
-        tokio::spawn(async move {
-            while let Some(line) = progress_rx.recv().await {
-                let _ = events.send(Event::Environment(line)).await;
-            }
-        })
-    };
+    let (progress_tx, forward) = forward_progress(events);
     let options = target.options.clone().unwrap_or_default();
     let endpoints = env.up(&options, &progress_tx).await;
     drop(progress_tx);
@@ -36,7 +28,20 @@ pub async fn up(
     let endpoints = endpoints.map_err(|e| RunError::Target(format!("--target docker: {e}")))?;
     let _ =
         events.send(Event::Environment(format!("docker environment up: API at {}", endpoints.api_url))).await;
-    Ok((Arc::new(env), endpoints.api_url))
+    Ok((Arc::new(env), endpoints))
+}
+
+/// A channel for progress lines, each forwarded as an `Environment` event; await the handle
+/// after dropping the sender to know every line went out.
+pub fn forward_progress(events: &mpsc::Sender<Event>) -> (mpsc::Sender<String>, tokio::task::JoinHandle<()>) {
+    let (progress_tx, mut progress_rx) = mpsc::channel::<String>(64);
+    let events = events.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(line) = progress_rx.recv().await {
+            let _ = events.send(Event::Environment(line)).await;
+        }
+    });
+    (progress_tx, forward)
 }
 
 /// One sample per running service; a failed sample is skipped (the run goes on).

@@ -5,6 +5,7 @@
 mod capacity;
 mod control;
 pub use control::ControlClient;
+mod distributed;
 mod docker_target;
 mod faults;
 mod phase_run;
@@ -15,6 +16,7 @@ mod skip;
 mod steering;
 pub mod target;
 mod validity;
+pub use validity::GeneratorProbe;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -85,6 +87,8 @@ pub struct RunRequest {
     pub docker: DockerTarget,
     /// How to talk to the target: TLS trust, timeouts, headers, whether to configure it.
     pub target_options: TargetOptions,
+    /// `--distributed N`: N generator tasks on Docker Swarm instead of this process.
+    pub distributed: Option<std::num::NonZeroU32>,
 }
 
 /// How a run talks to its target. `Default` is plain trust, 10 s / 5 s timeouts, no
@@ -274,6 +278,10 @@ pub enum RunError {
     /// A fault the target cannot carry out: a usage error (exit 2), nothing started.
     #[error("{0}")]
     Faults(String),
+    /// A distributed run that cannot be set up (no Swarm, a target workers cannot reach):
+    /// a usage error (exit 2), nothing measured.
+    #[error("{0}")]
+    Distributed(String),
     #[error("{0}")]
     Other(String),
 }

@@ -50,6 +50,8 @@ pub struct RunContext {
     pub validity: crate::profile::ValidityLimits,
     /// When a phase counts as recovered after a fault.
     pub recovery: crate::profile::RecoveryLimits,
+    /// `--distributed N`: the generators on Swarm that run each phase instead of this process.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// A finished phase: its summary plus what the run-level verdict and capacity search need.
@@ -161,9 +163,33 @@ impl RunContext {
             ))
         });
         let probe = super::validity::GeneratorProbe::start(phase_stop.clone());
-        let result = run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await;
+        let (result, distributed) = match &self.cluster {
+            Some(cluster) => {
+                let hlog = self.dir.join(&files.hlog);
+                let d = cluster
+                    .run_phase(index, &spec, &phase_stop, &mut sink, steer, &hlog, self.run_start_unix_s)
+                    .await;
+                (d.result, Some((d.workers, d.cpu_s, d.cpu_share, d.cores, d.worst_stall_ms, d.lost)))
+            }
+            None => (run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await, None),
+        };
         phase_stop.cancel();
-        let (cpu_s, cpu_share, cores, worst_stall_ms) = probe.finish().await;
+        let (mut cpu_s, mut cpu_share, mut cores, mut worst_stall_ms) = probe.finish().await;
+        let mut workers = Vec::new();
+        if let Some((w, c_s, c_share, c_cores, stall, lost)) = distributed {
+            // The generators are the workers: judge their figures, not this coordinator's.
+            (cpu_s, cpu_share, cores, worst_stall_ms) = (c_s, c_share, c_cores, stall);
+            for text in lost {
+                self.warn(text.clone()).await;
+                notes.push(text);
+            }
+            workers = w;
+            for w in &mut workers {
+                w.hlog = crate::cluster::worker_hlog_path(std::path::Path::new(&files.hlog), w.worker)
+                    .to_string_lossy()
+                    .into_owned();
+            }
+        }
         let (local_errors, local_cause) = super::validity::local_errors(&failure_stats(&result.totals));
         let used = super::validity::GeneratorUse {
             cpu_s,
@@ -248,6 +274,7 @@ impl RunContext {
             changes: result.changes.clone(),
             resilience: resilience_report(phase, &result.totals.retry, fault_reports),
             validity: Some(validity),
+            workers,
         };
         self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
         let steady_ok_rps = if sink.steady_s > 0.0 { sink.steady_ok as f64 / sink.steady_s } else { 0.0 };

@@ -54,6 +54,8 @@ struct TargetHandle {
     _embedded: Option<EmbeddedServer>,
     sampler: Option<EmbeddedSampler>,
     docker: Option<super::docker_target::DockerHandle>,
+    /// The Docker environment's Redis as this process reaches it (distributed runs' transport).
+    redis_url: Option<String>,
 }
 
 async fn bring_up(request: &RunRequest, channels: &RunChannels) -> Result<TargetHandle, RunError> {
@@ -73,15 +75,28 @@ async fn bring_up(request: &RunRequest, channels: &RunChannels) -> Result<Target
                 _embedded: Some(server),
                 sampler: Some(EmbeddedSampler::new()),
                 docker: None,
+                redis_url: None,
             })
         }
         Target::Url(url) => {
             say(format!("target {url}")).await;
-            Ok(TargetHandle { url: url.clone(), _embedded: None, sampler: None, docker: None })
+            Ok(TargetHandle {
+                url: url.clone(),
+                _embedded: None,
+                sampler: None,
+                docker: None,
+                redis_url: None,
+            })
         }
         Target::Docker => {
-            let (env, url) = super::docker_target::up(&request.docker, &channels.events).await?;
-            Ok(TargetHandle { url, _embedded: None, sampler: None, docker: Some(env) })
+            let (env, endpoints) = super::docker_target::up(&request.docker, &channels.events).await?;
+            Ok(TargetHandle {
+                url: endpoints.api_url,
+                _embedded: None,
+                sampler: None,
+                docker: Some(env),
+                redis_url: Some(endpoints.redis_url),
+            })
         }
     }
 }
@@ -181,6 +196,7 @@ pub async fn run(
     let profile = &request.profile;
     check_faults_fit(profile, &request.target)?;
     check_machine_holds(profile, &request.target)?;
+    super::distributed::check(&request)?;
     let started_at = SystemTime::now();
     let run_start_unix_s = unix_now_s();
     let (run_id, dir) = create_run_dir(&request.output_root, &profile.name)?;
@@ -231,6 +247,22 @@ pub async fn run(
         let _ = channels.events.send(Event::Warning(note)).await;
     }
     let target_settings = TargetSettings::from_status(control_client.status().await.as_ref());
+    let cluster = match super::distributed::start(
+        &request,
+        &run_id,
+        &target.url,
+        target.docker.clone(),
+        target.redis_url.clone(),
+        &channels.events,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
 
     let capacity_steps = profile.capacity.as_ref().map(capacity::max_steps).unwrap_or(0);
     let phase_count = profile.phases.len() + capacity_steps;
@@ -284,6 +316,7 @@ pub async fn run(
         docker: target.docker.clone(),
         validity: profile.validity,
         recovery: profile.recovery,
+        cluster: cluster.clone(),
     };
 
     let mut summary = RunSummary {
@@ -307,6 +340,7 @@ pub async fn run(
         notes,
         connection: connection_info(&target.url, tls.as_ref(), options),
         restore: None,
+        distributed: None,
     };
     // From here on the folder describes itself: a killed run leaves `running` behind.
     if let Err(e) = write_summary(&dir.join(SUMMARY_FILE), &summary) {
@@ -335,6 +369,13 @@ pub async fn run(
         summary.experiments.extend(steps.iter().map(|o| o.summary.clone()));
         outcomes.extend(steps);
         summary.capacity = Some(report);
+    }
+    if let Some(cluster) = &cluster {
+        for problem in cluster.finish().await {
+            let _ = channels.events.send(Event::Warning(problem.clone())).await;
+            summary.notes.push(problem);
+        }
+        summary.distributed = Some(cluster.report());
     }
     background_stop.cancel();
     let _ = poller.await;

@@ -36,6 +36,8 @@ pub struct HlogWriter {
     out: BufWriter<File>,
     serializer: V2DeflateSerializer,
     scratch: Vec<u8>,
+    /// `Tag=worker-1,` before each interval of a tagged log (one generator of a distributed run).
+    tag: Option<String>,
 }
 
 impl HlogWriter {
@@ -55,7 +57,14 @@ impl HlogWriter {
             out,
             serializer: V2DeflateSerializer::new(),
             scratch: Vec::new(),
+            tag: None,
         })
+    }
+
+    /// Every interval of this log carries `tag` (HdrHistogram's `Tag=` prefix).
+    pub fn tagged(mut self, tag: &str) -> Self {
+        self.tag = Some(tag.replace([',', ' ', '\n'], "_"));
+        self
     }
 
     /// Appends one interval: `offset` from the log's base time, its `length`, and the histogram.
@@ -71,12 +80,30 @@ impl HlogWriter {
             .map_err(|e| HlogError::Encode { path: self.path.clone(), message: format!("{e:?}") })?;
         let encoded = base64::engine::general_purpose::STANDARD.encode(&self.scratch);
         let max = if h.is_empty() { 0.0 } else { h.inner().max() as f64 / MAX_VALUE_DIVISOR };
+        let tag = self.tag.as_ref().map(|t| format!("Tag={t},")).unwrap_or_default();
         let line =
-            format!("{:.3},{:.3},{:.3},{}\n", offset.as_secs_f64(), length.as_secs_f64(), max, encoded);
+            format!("{tag}{:.3},{:.3},{:.3},{}\n", offset.as_secs_f64(), length.as_secs_f64(), max, encoded);
         let io = |source| HlogError::Io { path: self.path.clone(), source };
         self.out.write_all(line.as_bytes()).map_err(io)?;
         self.out.flush().map_err(io)
     }
+}
+
+/// A histogram as one base64 string of its V2-deflate encoding (an `.hlog` line's last column),
+/// for carrying interval histograms between processes.
+pub fn encode_histogram(h: &LatencyHistogram) -> Result<String, String> {
+    let mut raw = Vec::new();
+    V2DeflateSerializer::new().serialize(h.inner(), &mut raw).map_err(|e| format!("{e:?}"))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(&raw))
+}
+
+/// The inverse of [`encode_histogram`].
+pub fn decode_histogram(text: &str) -> Result<LatencyHistogram, String> {
+    let raw = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("base64: {e}"))?;
+    let h: hdrhistogram::Histogram<u64> = Deserializer::new()
+        .deserialize(&mut std::io::Cursor::new(raw))
+        .map_err(|e| format!("histogram: {e:?}"))?;
+    Ok(LatencyHistogram::from_inner(h))
 }
 
 /// One interval read back from a log.
@@ -146,5 +173,25 @@ mod tests {
         assert!((back[0].histogram.max_ms() - 50.0).abs() < 0.1);
         assert!((back[1].offset_s - 1.0).abs() < 1e-6);
         assert_eq!(back[1].histogram.count(), 0);
+    }
+
+    #[test]
+    fn tagged_lines_and_encoded_histograms_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.hlog");
+        let mut h = LatencyHistogram::new();
+        h.record_us(1_234);
+        h.record_us(98_765);
+        let mut w = HlogWriter::create(&path, 1_700_000_000.0, "test").unwrap().tagged("worker-2");
+        w.append(Duration::ZERO, Duration::from_secs(1), &h).unwrap();
+        drop(w);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.lines().any(|l| l.starts_with("Tag=worker-2,0.000,1.000,")), "{text}");
+        let back = read_hlog(&path).unwrap();
+        assert_eq!(back[0].histogram.count(), 2);
+        let again = decode_histogram(&encode_histogram(&h).unwrap()).unwrap();
+        assert_eq!(again.count(), 2);
+        assert_eq!(again.quantile_ms(1.0), h.quantile_ms(1.0));
+        assert!(decode_histogram("not base64!").is_err());
     }
 }

@@ -75,6 +75,48 @@ pub struct RunSummary {
     /// Whether the target's settings were put back as they were found at the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreReport>,
+    /// A distributed run: its generators and the ones it lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributed: Option<DistributedReport>,
+}
+
+/// How a distributed run's load was generated.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DistributedReport {
+    /// Generators asked for (Swarm tasks of one service).
+    pub workers: u32,
+    pub service: String,
+    pub image: String,
+    /// Each lost worker in words: which, when, what it had sent, why.
+    pub lost: Vec<String>,
+    /// Leftovers of an earlier run found by label and removed before this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leftovers_removed: Vec<String>,
+}
+
+/// One generator's share of a phase of a distributed run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerReport {
+    /// 1-based (Swarm's task slot); files and tags call it `worker-K`.
+    pub worker: u32,
+    /// Swarm's task id of the attempt that ran the phase.
+    pub task: String,
+    /// Which attempt of this worker it was (1 unless Swarm restarted it).
+    pub attempt: u32,
+    pub requests: u64,
+    pub failures: u64,
+    pub requests_per_s: f64,
+    pub p99_ms: f64,
+    /// Its CPU seconds and share of its machine's cores.
+    pub cpu_s: f64,
+    pub cpu_percent: f64,
+    pub schedule_lag_p99_ms: f64,
+    /// Its own interval log (`Tag=worker-K`), relative to the run folder.
+    #[serde(default)]
+    pub hlog: String,
+    /// Set when the worker was lost during the phase: when and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost: Option<String>,
 }
 
 /// How the run talked to its target.
@@ -161,6 +203,9 @@ pub struct PhaseSummary {
     /// Whether the figures are the target's (`valid`) or the generator's own limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validity: Option<Validity>,
+    /// A distributed run's generators, one row each (empty for a single-node run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<WorkerReport>,
 }
 
 /// A phase's validity verdict and what the generator measured about itself.

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A suite of phases, ready to run.
 #[derive(Clone, Debug)]
@@ -99,13 +99,13 @@ impl Default for TargetSettings {
 }
 
 /// A phase's own timeouts (over the run's).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq)]
 pub struct PhaseTimeouts {
     pub request: Option<Duration>,
     pub connect: Option<Duration>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Phase {
     /// e.g. `throughput_baseline`.
     pub name: String,
@@ -125,7 +125,7 @@ pub struct Phase {
     pub faults: Vec<Fault>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum Load {
     /// Closed model: a fixed population of users, each looping task → wait.
     Closed { users: NonZeroU32, spawn_rate_per_s: f64 },
@@ -134,7 +134,7 @@ pub enum Load {
 }
 
 /// A user class: how it waits and which tasks it picks (weighted).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Behaviour {
     pub name: String,
     pub wait: WaitStrategy,
@@ -145,7 +145,7 @@ pub struct Behaviour {
 
 /// How a behaviour retries, like a real sender: up to `max_attempts` in all, on the listed
 /// outcomes, after an exponential backoff with full jitter (or the server's `Retry-After`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = never retry).
     pub max_attempts: NonZeroU32,
@@ -175,7 +175,7 @@ impl RetryPolicy {
 }
 
 /// A fault inside a phase: a window on the phase's clock and what happens in it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Fault {
     /// From the phase's start.
     pub at: Duration,
@@ -183,7 +183,7 @@ pub struct Fault {
     pub kind: FaultKind,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum FaultKind {
     /// These `/configure` settings for the window, the phase's own again after it.
     Server(ServerSettings),
@@ -220,7 +220,7 @@ impl Fault {
 }
 
 /// What a service fault does at its start (and undoes at its end).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServiceAction {
     /// Stop, then start at the end.
     Stop,
@@ -253,7 +253,7 @@ impl ServiceAction {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Task {
     pub weight: NonZeroU32,
     pub kind: RequestKind,
@@ -261,7 +261,7 @@ pub struct Task {
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum RequestKind {
     /// POST /webhook with a new failure.
     Webhook,
@@ -278,7 +278,7 @@ pub enum RequestKind {
     HealthAndStatus,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 pub enum BatchSize {
     Fixed(u32),
     /// Uniform in [min, max].
@@ -287,7 +287,7 @@ pub enum BatchSize {
     Cascade,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 pub enum WaitStrategy {
     Constant(Duration),
     /// Uniform in [min, max].
@@ -300,7 +300,7 @@ pub enum WaitStrategy {
     Cascade,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RepoSize {
     Small,
@@ -320,7 +320,7 @@ impl RepoSize {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RepoSizeChoice {
     Fixed(RepoSize),
     /// Each request picks one of the three at random.
@@ -347,7 +347,7 @@ impl RepoSizeChoice {
 
 /// Server settings a phase applies with `POST /configure`. Field names are the mock's
 /// `/configure` keys; unset fields are not sent (the server keeps what it has).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<f64>,
@@ -385,7 +385,7 @@ impl ServerSettings {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct Thresholds {
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,

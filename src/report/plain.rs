@@ -95,6 +95,7 @@ pub fn scan(dir: &Path, warnings: &mut Vec<String>) -> Scan {
         ],
         connection: Default::default(),
         restore: None,
+        distributed: None,
     };
     Scan { summary, phase_extras }
 }
@@ -229,6 +230,7 @@ fn phase_from(
         changes: Vec::new(),
         resilience: None,
         validity: None,
+        workers: Vec::new(),
         thresholds: Vec::new(),
         files: PhaseFiles {
             stats_csv: relative(dir, &f.stats),

@@ -99,6 +99,24 @@ pub async fn run_collect_with(
     out: &Path,
     control: RunControl,
 ) -> Collected {
+    let request = RunRequest {
+        docker,
+        profile,
+        target,
+        output_root: out.to_path_buf(),
+        seed: 7,
+        time_scale: 1.0,
+        target_options: Default::default(),
+        distributed: None,
+    };
+    run_request(request, control).await.expect("the run completes")
+}
+
+/// Runs a request as built by the caller, collecting every event and snapshot.
+pub async fn run_request(
+    request: RunRequest,
+    control: RunControl,
+) -> Result<Collected, experiment::RunError> {
     let (events_tx, mut events_rx) = tokio::sync::mpsc::channel(4096);
     let (snap_tx, mut snap_rx) = tokio::sync::watch::channel(Snapshot::default());
     let events_task = tokio::spawn(async move {
@@ -115,18 +133,7 @@ pub async fn run_collect_with(
         }
         all
     });
-    let request = RunRequest {
-        docker,
-        profile,
-        target,
-        output_root: out.to_path_buf(),
-        seed: 7,
-        time_scale: 1.0,
-        target_options: Default::default(),
-    };
     let (summary, dir) =
-        experiment::run(request, RunChannels { events: events_tx, snapshots: snap_tx }, control)
-            .await
-            .expect("the run completes");
-    Collected { summary, dir, events: events_task.await.unwrap(), snapshots: snaps_task.await.unwrap() }
+        experiment::run(request, RunChannels { events: events_tx, snapshots: snap_tx }, control).await?;
+    Ok(Collected { summary, dir, events: events_task.await.unwrap(), snapshots: snaps_task.await.unwrap() })
 }

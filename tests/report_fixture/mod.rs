@@ -269,6 +269,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             changes: Vec::new(),
             resilience: None,
             validity: None,
+            workers: Vec::new(),
         });
         t0 += f.seconds_per_phase + PAUSE_S;
     }
@@ -309,6 +310,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
         notes: Vec::new(),
         connection: Default::default(),
         restore: None,
+        distributed: None,
         experiments,
     };
     if f.ours {

@@ -196,6 +196,7 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
         changes: Vec::new(),
         resilience: None,
         validity: None,
+        workers: Vec::new(),
     }
 }
 
@@ -231,6 +232,7 @@ pub fn run_summary(run_id: &str, rps: f64, passed: bool) -> RunSummary {
         notes: vec![],
         connection: Default::default(),
         restore: None,
+        distributed: None,
     }
 }
 

@@ -118,6 +118,7 @@ impl Worker {
                     Ok(profile) => self.start_run(RunRequest {
                         docker: Default::default(),
                         target_options: *options,
+                        distributed: None,
                         profile,
                         target: choice.target,
                         output_root,

@@ -322,6 +322,7 @@ fn start_run(state: &mut AppState) -> Option<Command> {
     let request = RunRequest {
         docker,
         target_options,
+        distributed: None,
         profile,
         target: target.clone(),
         output_root: state.output_root.clone(),

@@ -1,0 +1,612 @@
+//! The coordinator of a distributed run: puts the plan in Redis, asks Swarm for N worker
+//! tasks, starts each phase at a common instant, and merges the workers' interval data
+//! exactly (histogram addition) into the same ticks a single-node phase hands its sink.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::transport::{Cursor, Transport};
+use super::wire::{Control, Cumulative, Data, Plan, WireDone, WireSteer, WireTick};
+use crate::docker::{DockerEnv, GeneratorSpec};
+use crate::engine::aggregate::{PhaseTotals, Tick};
+use crate::engine::phase::{DRAIN_GRACE, next_steer, steer_fits};
+use crate::engine::steer::change_record;
+use crate::engine::{PhaseEnd, PhaseResult, PhaseSpec, Steer, SteerReceiver, TickReport, TickSink};
+use crate::metrics::LatencyHistogram;
+use crate::metrics::hlog::HlogWriter;
+use crate::metrics::summary::{DistributedReport, WorkerReport};
+
+/// How long the workers may take to start and say hello.
+const HELLO_WAIT: Duration = Duration::from_secs(120);
+/// How far ahead of now a phase's common start is set (every worker must have read it).
+const START_LEAD: Duration = Duration::from_millis(1500);
+/// A worker silent for this long during a phase is counted as lost.
+const SILENCE_LOST: Duration = Duration::from_secs(5);
+/// The coordinator ticks this long after the workers so their second has arrived.
+const TICK_LAG: Duration = Duration::from_millis(300);
+
+/// What a distributed run needs to start.
+pub struct ClusterSetup {
+    pub docker: Arc<DockerEnv>,
+    pub workers: u32,
+    pub run_id: String,
+    /// Redis as this process reaches it (the environment's published port).
+    pub redis_url: String,
+    /// Redis as the workers reach it (its container name on the overlay network).
+    pub worker_redis_url: String,
+    pub plan: Plan,
+}
+
+/// The generators of one run, from their creation to their removal.
+pub struct Cluster {
+    docker: Arc<DockerEnv>,
+    transport: Transport,
+    workers: u32,
+    data: tokio::sync::Mutex<mpsc::UnboundedReceiver<Data>>,
+    reader_stop: CancellationToken,
+    reader: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    roster: Mutex<Roster>,
+    report: Mutex<DistributedReport>,
+}
+
+/// The current attempt of each worker (index → task), and how many each has had.
+#[derive(Default)]
+struct Roster {
+    current: BTreeMap<u32, (String, u32)>,
+}
+
+/// What a distributed phase hands back beside the engine's own result.
+pub struct DistributedPhase {
+    pub result: PhaseResult,
+    pub workers: Vec<WorkerReport>,
+    /// The busiest worker's figures (CPU share, cores, stall) and the sum of CPU seconds.
+    pub cpu_s: f64,
+    pub cpu_share: f64,
+    pub cores: usize,
+    pub worst_stall_ms: f64,
+    /// Workers lost during the phase, in words (also in the run's report).
+    pub lost: Vec<String>,
+}
+
+/// One attempt's part in a phase.
+struct Share {
+    worker: u32,
+    task: String,
+    attempt: u32,
+    last_seen: Instant,
+    cumulative: Cumulative,
+    all: LatencyHistogram,
+    requests: u64,
+    failures: u64,
+    users: u32,
+    in_flight: u64,
+    done: Option<WireDone>,
+    lost: Option<String>,
+    hlog: Option<HlogWriter>,
+}
+
+impl Cluster {
+    /// Checks Swarm, removes leftovers, joins the environment to the overlay network, writes
+    /// the plan, creates the service and waits for every worker's hello.
+    pub async fn start(setup: ClusterSetup, progress: &mpsc::Sender<String>) -> Result<Cluster, String> {
+        let docker = setup.docker.clone();
+        docker.check_swarm_manager().await.map_err(|e| e.to_string())?;
+        let leftovers = docker.remove_generators(Duration::from_secs(30)).await.map_err(|e| e.to_string())?;
+        if !leftovers.is_empty() {
+            let _ = progress
+                .send(format!("removed generator leftovers of an earlier run: {}", leftovers.join(", ")))
+                .await;
+        }
+        let network = docker.attach_generator_network().await.map_err(|e| e.to_string())?;
+        let image = docker.api_image().await.map_err(|e| e.to_string())?;
+        let transport =
+            Transport::connect(&setup.redis_url, &setup.run_id).await.map_err(|e| e.to_string())?;
+        transport.put_plan(&setup.plan).await.map_err(|e| e.to_string())?;
+
+        let (tx, rx) = mpsc::unbounded_channel();
+        let reader_stop = CancellationToken::new();
+        let reader = tokio::spawn(read_data(transport.clone(), tx, reader_stop.clone()));
+        let spec = GeneratorSpec {
+            run_id: setup.run_id.clone(),
+            replicas: setup.workers,
+            image: image.clone(),
+            env: vec![
+                format!("TERRAFIX_REDIS_URL={}", setup.worker_redis_url),
+                format!("TERRAFIX_RUN_ID={}", setup.run_id),
+                "TERRAFIX_WORKER_SLOT={{.Task.Slot}}".into(),
+                "TERRAFIX_TASK_ID={{.Task.ID}}".into(),
+            ],
+        };
+        let cluster = Cluster {
+            docker: docker.clone(),
+            transport,
+            workers: setup.workers,
+            data: tokio::sync::Mutex::new(rx),
+            reader_stop,
+            reader: Mutex::new(Some(reader)),
+            roster: Mutex::new(Roster::default()),
+            report: Mutex::new(DistributedReport {
+                workers: setup.workers,
+                service: String::new(),
+                image,
+                lost: Vec::new(),
+                leftovers_removed: leftovers,
+            }),
+        };
+        let started = async {
+            let service = docker.start_generators(&spec, &network).await.map_err(|e| e.to_string())?;
+            let _ = progress
+                .send(format!(
+                    "swarm service {service}: {} generator tasks on network {network}",
+                    setup.workers
+                ))
+                .await;
+            if let Ok(mut r) = cluster.report.lock() {
+                r.service = service.clone();
+            }
+            cluster.wait_for_hellos(&service, progress).await
+        };
+        match started.await {
+            Ok(()) => Ok(cluster),
+            Err(e) => {
+                cluster.finish().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn wait_for_hellos(&self, service: &str, progress: &mpsc::Sender<String>) -> Result<(), String> {
+        let deadline = Instant::now() + HELLO_WAIT;
+        let mut data = self.data.lock().await;
+        let mut check = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            let seen = self.roster.lock().map(|r| r.current.len()).unwrap_or(0) as u32;
+            if seen >= self.workers {
+                let _ = progress.send(format!("all {} generators are ready", self.workers)).await;
+                return Ok(());
+            }
+            tokio::select! {
+                message = data.recv() => match message {
+                    Some(Data::Hello { worker, attempt }) => { self.hello(worker, attempt); }
+                    Some(Data::Failed { worker, message, .. }) => {
+                        return Err(format!("generator {} could not start: {message}", worker + 1));
+                    }
+                    Some(_) => {}
+                    None => return Err("lost the connection to Redis while the generators started".into()),
+                },
+                _ = check.tick() => {
+                    let tasks = self.docker.generator_tasks(service).await.map_err(|e| e.to_string())?;
+                    let failed: Vec<String> = tasks
+                        .iter()
+                        .filter(|t| matches!(t.state.as_str(), "failed" | "rejected"))
+                        .map(|t| format!("task {} ({}): {}", t.slot, t.state, t.message))
+                        .collect();
+                    if Instant::now() >= deadline || failed.len() as u32 >= 3 * self.workers {
+                        let why = if failed.is_empty() { "no failure reported".to_string() } else { failed.join("; ") };
+                        return Err(format!(
+                            "{seen} of {} generators said hello within {:.0?} ({why}); `docker service ps {service} --no-trunc` shows the tasks",
+                            self.workers,
+                            HELLO_WAIT
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A task said hello: it is worker `worker`'s current attempt from now on.
+    fn hello(&self, worker: u32, task: String) -> Option<(String, u32)> {
+        let mut roster = self.roster.lock().ok()?;
+        let number = roster.current.get(&worker).map_or(1, |(_, n)| n + 1);
+        roster.current.insert(worker, (task, number))
+    }
+
+    pub fn report(&self) -> DistributedReport {
+        self.report.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Runs one phase on every worker and merges what they measured.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn run_phase(
+        &self,
+        index: usize,
+        spec: &PhaseSpec,
+        stop: &CancellationToken,
+        sink: &mut dyn TickSink,
+        mut steer: Option<SteerReceiver>,
+        hlog_base: &Path,
+        run_start_unix_s: f64,
+    ) -> DistributedPhase {
+        let mut data = self.data.lock().await;
+        // Hellos between phases (a task Swarm restarted) join from this phase on.
+        while let Ok(message) = data.try_recv() {
+            if let Data::Hello { worker, attempt } = message {
+                self.hello(worker, attempt);
+            }
+        }
+        let roster: Vec<(u32, String, u32)> = self
+            .roster
+            .lock()
+            .map(|r| r.current.iter().map(|(w, (t, n))| (*w, t.clone(), *n)).collect())
+            .unwrap_or_default();
+        let mut shares: BTreeMap<String, Share> = roster
+            .into_iter()
+            .map(|(worker, task, attempt)| {
+                let path = worker_hlog_path(hlog_base, worker + 1);
+                let comment = format!(
+                    "terrafix-tui {} phase {} worker-{}",
+                    env!("CARGO_PKG_VERSION"),
+                    spec.phase.name,
+                    worker + 1
+                );
+                let hlog = HlogWriter::create(&path, run_start_unix_s, &comment)
+                    .ok()
+                    .map(|h| h.tagged(&format!("worker-{}", worker + 1)));
+                let share = Share {
+                    worker,
+                    task: task.clone(),
+                    attempt,
+                    last_seen: Instant::now(),
+                    cumulative: Cumulative::default(),
+                    all: LatencyHistogram::new(),
+                    requests: 0,
+                    failures: 0,
+                    users: 0,
+                    in_flight: 0,
+                    done: None,
+                    lost: None,
+                    hlog,
+                };
+                (task, share)
+            })
+            .collect();
+
+        let start_unix_ms = super::worker::now_unix_ms() + START_LEAD.as_millis() as u64;
+        let mut lost_now = Vec::new();
+        if let Err(e) = self.transport.send_control(&Control::Phase { index, start_unix_ms }).await {
+            lost_now.push(format!("phase {} could not be started on the generators: {e}", spec.phase.name));
+            for s in shares.values_mut() {
+                s.lost = Some(format!("never started: {e}"));
+            }
+        }
+        tokio::time::sleep(START_LEAD).await;
+        let started_at = SystemTime::now();
+        let start = Instant::now();
+        for s in shares.values_mut() {
+            s.last_seen = start;
+        }
+        let mut end_at = start + spec.phase.duration;
+        let mut changes = Vec::new();
+        let mut pending = Tick::default();
+        let mut totals = PhaseTotals::default();
+        let mut ticker =
+            tokio::time::interval_at(start + Duration::from_secs(1) + TICK_LAG, Duration::from_secs(1));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_tick = start;
+        let mut stop_sent = false;
+        loop {
+            if shares.values().all(|s| s.done.is_some() || s.lost.is_some()) {
+                break;
+            }
+            if Instant::now() > end_at + 2 * DRAIN_GRACE + Duration::from_secs(10) {
+                for s in shares.values_mut().filter(|s| s.done.is_none() && s.lost.is_none()) {
+                    s.lost = Some(format!(
+                        "did not finish the phase within {:.0?} of its end",
+                        2 * DRAIN_GRACE + Duration::from_secs(10)
+                    ));
+                }
+                break;
+            }
+            tokio::select! {
+                _ = ticker.tick() => {
+                    let now = Instant::now();
+                    merge_and_emit(&mut pending, &mut totals, &shares, sink, now - last_tick, now - start, false);
+                    last_tick = now;
+                    for s in shares.values_mut().filter(|s| s.done.is_none() && s.lost.is_none()) {
+                        let silent = now.saturating_duration_since(s.last_seen);
+                        if silent > SILENCE_LOST {
+                            s.lost = Some(format!("no data for {:.0} s", silent.as_secs_f64()));
+                        }
+                    }
+                }
+                _ = stop.cancelled(), if !stop_sent => {
+                    stop_sent = true;
+                    let _ = self.transport.send_control(&Control::Stop { index }).await;
+                }
+                asked = next_steer(&mut steer) => {
+                    let Some(asked) = asked else { steer = None; continue };
+                    match steer_fits(asked, &spec.phase.load) {
+                        Ok(()) => {
+                            let _ = self.transport.send_control(&Control::Steer { index, steer: WireSteer::of(asked) }).await;
+                            if let Steer::Extend(d) = asked {
+                                end_at += d;
+                            }
+                            let change = change_record(start.elapsed(), asked);
+                            sink.on_change(&change, end_at - start);
+                            changes.push(change);
+                        }
+                        Err(reason) => sink.on_refused(&reason),
+                    }
+                }
+                message = data.recv() => match message {
+                    Some(message) => self.take(message, index, &mut shares, &mut pending, run_start_unix_s),
+                    None => {
+                        for s in shares.values_mut().filter(|s| s.done.is_none() && s.lost.is_none()) {
+                            s.lost = Some("the coordinator lost its connection to Redis".into());
+                        }
+                    }
+                },
+            }
+        }
+        let now = Instant::now();
+        merge_and_emit(&mut pending, &mut totals, &shares, sink, now - last_tick, now - start, true);
+        let ran_for = shares
+            .values()
+            .filter_map(|s| s.done.as_ref().map(|d| Duration::from_secs_f64(d.ran_for_s.max(0.0))))
+            .max()
+            .unwrap_or_else(|| start.elapsed());
+        self.close_phase(
+            index,
+            spec,
+            shares,
+            totals,
+            started_at,
+            ran_for,
+            stop.is_cancelled(),
+            changes,
+            start,
+            lost_now,
+        )
+    }
+
+    /// One message from the data stream during phase `index`.
+    fn take(
+        &self,
+        message: Data,
+        index: usize,
+        shares: &mut BTreeMap<String, Share>,
+        pending: &mut Tick,
+        run_start_unix_s: f64,
+    ) {
+        match message {
+            Data::Tick(t) if t.phase == index => {
+                let Some(share) = shares.get_mut(&t.attempt) else { return };
+                add_tick(share, &t, pending, run_start_unix_s);
+            }
+            Data::Done(d) if d.phase == index => {
+                if let Some(share) = shares.get_mut(&d.attempt) {
+                    share.last_seen = Instant::now();
+                    share.done = Some(d);
+                }
+            }
+            Data::Hello { worker, attempt } => {
+                // A new task for a worker: its earlier attempt is gone (Swarm replaced it).
+                if let Some((old, _)) = self.hello(worker, attempt)
+                    && let Some(share) = shares.get_mut(&old)
+                    && share.done.is_none()
+                {
+                    share.lost.get_or_insert_with(|| "its task died and Swarm started another".into());
+                }
+            }
+            Data::Failed { attempt, message, .. } => {
+                if let Some(share) = shares.get_mut(&attempt) {
+                    share.lost = Some(message);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn close_phase(
+        &self,
+        index: usize,
+        spec: &PhaseSpec,
+        shares: BTreeMap<String, Share>,
+        totals: PhaseTotals,
+        started_at: SystemTime,
+        ran_for: Duration,
+        stopped: bool,
+        changes: Vec<crate::metrics::summary::PhaseChange>,
+        start: Instant,
+        mut lost: Vec<String>,
+    ) -> DistributedPhase {
+        let _ = index;
+        let seconds = ran_for.as_secs_f64().max(1e-3);
+        let mut workers = Vec::new();
+        let (mut cpu_s, mut cpu_share, mut cores, mut worst_stall_ms, mut abandoned) =
+            (0.0, 0.0_f64, 1, 0.0_f64, 0);
+        for s in shares.values() {
+            let lag_p99 = crate::metrics::hlog::decode_histogram(&s.cumulative.lag)
+                .map(|h| h.quantile_ms(0.99))
+                .unwrap_or(0.0);
+            let (w_cpu_s, w_share) = s.done.as_ref().map_or((0.0, 0.0), |d| (d.cpu_s, d.cpu_share));
+            if let Some(d) = &s.done {
+                cpu_s += d.cpu_s;
+                if d.cpu_share >= cpu_share {
+                    cpu_share = d.cpu_share;
+                    cores = d.cores;
+                }
+                worst_stall_ms = worst_stall_ms.max(d.worst_stall_ms);
+                abandoned += d.abandoned;
+            }
+            let lost_text = s.lost.as_ref().map(|why| {
+                let at = s.last_seen.saturating_duration_since(start).as_secs_f64();
+                format!(
+                    "worker-{} (task {}, attempt {}) lost in phase {} at +{at:.1} s after {} requests: {why}",
+                    s.worker + 1,
+                    short(&s.task),
+                    s.attempt,
+                    spec.phase.name,
+                    s.requests
+                )
+            });
+            if let Some(text) = &lost_text {
+                lost.push(text.clone());
+            }
+            workers.push(WorkerReport {
+                worker: s.worker + 1,
+                task: s.task.clone(),
+                attempt: s.attempt,
+                requests: s.requests,
+                failures: s.failures,
+                requests_per_s: s.requests as f64 / seconds,
+                p99_ms: s.all.quantile_ms(0.99),
+                cpu_s: w_cpu_s,
+                cpu_percent: w_share * 100.0,
+                schedule_lag_p99_ms: lag_p99,
+                hlog: String::new(),
+                lost: lost_text,
+            });
+        }
+        workers.sort_by_key(|w| (w.worker, w.attempt));
+        if let Ok(mut r) = self.report.lock() {
+            r.lost.extend(lost.iter().cloned());
+        }
+        DistributedPhase {
+            result: PhaseResult {
+                totals,
+                started_at,
+                ran_for,
+                end: if stopped { PhaseEnd::Stopped } else { PhaseEnd::Completed },
+                abandoned,
+                changes,
+            },
+            workers,
+            cpu_s,
+            cpu_share,
+            cores,
+            worst_stall_ms,
+            lost,
+        }
+    }
+
+    /// Ends the workers, removes the service, the overlay network and the run's keys.
+    /// Returns what could not be cleaned up, in words.
+    pub async fn finish(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.transport.send_control(&Control::End).await {
+            problems.push(format!("could not tell the generators to end: {e}"));
+        }
+        if let Err(e) = self.docker.remove_generators(Duration::from_secs(30)).await {
+            problems.push(format!("generator service not fully removed: {e}"));
+        }
+        self.reader_stop.cancel();
+        let reader = self.reader.lock().ok().and_then(|mut r| r.take());
+        if let Some(reader) = reader {
+            let _ = reader.await;
+        }
+        if let Err(e) = self.transport.remove().await {
+            problems.push(format!("the run's keys were left in Redis (they expire in a day): {e}"));
+        }
+        problems
+    }
+}
+
+/// `throughput/throughput_baseline.hlog` → `throughput/throughput_baseline.worker-2.hlog`.
+pub fn worker_hlog_path(base: &Path, worker: u32) -> std::path::PathBuf {
+    let stem = base.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    base.with_file_name(format!("{stem}.worker-{worker}.hlog"))
+}
+
+fn short(task: &str) -> &str {
+    &task[..task.len().min(12)]
+}
+
+/// Folds a worker's second into its share and into the merged window.
+fn add_tick(share: &mut Share, t: &WireTick, pending: &mut Tick, run_start_unix_s: f64) {
+    let tick = match t.to_tick() {
+        Ok(tick) => tick,
+        Err(e) => {
+            tracing::warn!("worker-{}: an unreadable tick was skipped: {e}", t.worker + 1);
+            return;
+        }
+    };
+    share.last_seen = Instant::now();
+    share.lost = None;
+    share.cumulative = t.cumulative.clone();
+    share.all.merge(&tick.all.latency);
+    share.requests += tick.all.requests;
+    share.failures += tick.all.failures;
+    share.users = t.users;
+    share.in_flight = t.in_flight;
+    if let Some(h) = share.hlog.as_mut() {
+        let offset = Duration::from_secs_f64((t.at_unix_s - t.window_s - run_start_unix_s).max(0.0));
+        let _ = h.append(offset, Duration::from_secs_f64(t.window_s.max(0.0)), &tick.all.latency);
+    }
+    for (key, totals) in tick.names {
+        pending.names.entry(key).or_default().merge(&totals);
+    }
+    pending.all.merge(&tick.all);
+    pending.error_samples.extend(tick.error_samples);
+}
+
+/// Hands the merged window to the sink; the counters are the workers' latest cumulative ones.
+fn merge_and_emit(
+    pending: &mut Tick,
+    totals: &mut PhaseTotals,
+    shares: &BTreeMap<String, Share>,
+    sink: &mut dyn TickSink,
+    window: Duration,
+    phase_elapsed: Duration,
+    is_final: bool,
+) {
+    let tick = std::mem::take(pending);
+    totals.absorb_tick(&tick);
+    let mut merged = PhaseTotals {
+        names: std::mem::take(&mut totals.names),
+        all: std::mem::take(&mut totals.all),
+        ..Default::default()
+    };
+    for s in shares.values() {
+        if let Err(e) = s.cumulative.add_to(&mut merged) {
+            tracing::warn!("worker-{}: unreadable counters skipped: {e}", s.worker + 1);
+        }
+    }
+    *totals = merged;
+    let live = shares.values().filter(|s| s.lost.is_none() && s.done.is_none());
+    let (users, in_flight) = live.fold((0, 0), |(u, f), s| (u + s.users, f + s.in_flight));
+    sink.on_tick(&TickReport {
+        tick: &tick,
+        totals,
+        window,
+        phase_elapsed,
+        users,
+        in_flight,
+        at: SystemTime::now(),
+        is_final,
+    });
+}
+
+/// Reads the data stream into the channel until stopped.
+async fn read_data(transport: Transport, tx: mpsc::UnboundedSender<Data>, stop: CancellationToken) {
+    let mut cursor = Cursor::start();
+    loop {
+        let read = tokio::select! {
+            r = transport.read_data(&mut cursor, Duration::from_millis(500)) => r,
+            _ = stop.cancelled() => return,
+        };
+        match read {
+            Ok(messages) => {
+                for m in messages {
+                    if tx.send(m).is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!("reading the generators' data: {e}");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = stop.cancelled() => return,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! What travels between the coordinator and its workers, as JSON in Redis Stream entries:
+//! the run's plan, the coordinator's commands, and each worker's per-second interval data
+//! (histograms as base64 V2-deflate, exactly as an `.hlog` line carries them).
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::aggregate::{FailureTotals, PhaseTotals, Tick, Totals};
+use crate::engine::recorder::{METHODS, Messages, NameKey, RetryCounts};
+use crate::engine::{Steer, TickReport};
+use crate::metrics::FailureKind;
+use crate::metrics::hlog::{decode_histogram, encode_histogram};
+use crate::profile::Phase;
+
+/// Everything a worker needs to run its share of every phase. Written once per run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Plan {
+    pub run_id: String,
+    pub workers: u32,
+    pub seed: u64,
+    pub lockstep_start: bool,
+    /// The target as the workers reach it (a container name on the overlay network).
+    pub target: url::Url,
+    pub phases: Vec<Phase>,
+    pub request_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    /// Header values are secrets: the plan is deleted from Redis when the run ends.
+    pub headers: Vec<(String, String)>,
+    pub tls: PlanTls,
+}
+
+/// How workers check the target's certificate (a CA file travels as its PEM text).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub enum PlanTls {
+    #[default]
+    PublicRoots,
+    WithCaPem(String),
+    Insecure,
+}
+
+/// The coordinator's commands, in order on the run's control stream.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Control {
+    /// Start phase `index` at this instant (ms since the epoch), all workers together.
+    Phase { index: usize, start_unix_ms: u64 },
+    /// End phase `index` now (skip or abort).
+    Stop { index: usize },
+    /// Live steering of phase `index`: this worker's share is computed on its side.
+    Steer { index: usize, steer: WireSteer },
+    /// The run is over: exit.
+    End,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum WireSteer {
+    Users(u32),
+    ArrivalRate(f64),
+    ExtendMs(u64),
+}
+
+impl WireSteer {
+    pub fn of(steer: Steer) -> WireSteer {
+        match steer {
+            Steer::Users(n) => WireSteer::Users(n),
+            Steer::ArrivalRate(r) => WireSteer::ArrivalRate(r),
+            Steer::Extend(d) => WireSteer::ExtendMs(d.as_millis().min(u128::from(u64::MAX)) as u64),
+        }
+    }
+}
+
+/// A worker's messages on the run's data stream.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Data {
+    /// A task started: `worker` is its index (Swarm slot − 1), `attempt` its task id.
+    Hello {
+        worker: u32,
+        attempt: String,
+    },
+    Tick(Box<WireTick>),
+    /// The worker's share of phase `phase` is over (everything it measured was sent before).
+    Done(WireDone),
+    /// The worker cannot go on (bad plan, target unreachable at setup): why, in words.
+    Failed {
+        worker: u32,
+        attempt: String,
+        message: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WireDone {
+    pub worker: u32,
+    pub attempt: String,
+    pub phase: usize,
+    pub ran_for_s: f64,
+    pub abandoned: u64,
+    pub cpu_s: f64,
+    pub cpu_share: f64,
+    pub cores: usize,
+    pub worst_stall_ms: f64,
+}
+
+/// One second of one worker: the window's histograms per name, and its cumulative counters
+/// (sent whole each time, so a lost entry loses no count).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WireTick {
+    pub worker: u32,
+    pub attempt: String,
+    pub phase: usize,
+    pub seq: u64,
+    pub at_unix_s: f64,
+    pub window_s: f64,
+    pub phase_elapsed_s: f64,
+    pub users: u32,
+    pub in_flight: u64,
+    pub is_final: bool,
+    pub names: Vec<WireName>,
+    pub error_samples: Vec<String>,
+    pub cumulative: Cumulative,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WireName {
+    pub method: String,
+    pub name: String,
+    pub latency: String,
+    pub requests: u64,
+    pub failures: u64,
+    pub content_bytes: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Cumulative {
+    pub failures: Vec<WireFailure>,
+    pub duplicates_sent: u64,
+    pub dropped: u64,
+    pub batch_items_failed: u64,
+    pub retry: RetryCounts,
+    /// Schedule lag over the phase so far (µs histogram, encoded).
+    pub lag: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WireFailure {
+    pub method: String,
+    pub name: String,
+    pub kind: FailureKind,
+    pub count: u64,
+    pub first_message: String,
+    pub messages: Messages,
+    pub first_seen: SystemTime,
+    pub last_seen: SystemTime,
+}
+
+fn method_key(method: &str) -> &'static str {
+    METHODS.iter().copied().find(|m| *m == method).unwrap_or(METHODS[0])
+}
+
+impl WireTick {
+    /// One worker tick as it goes on the wire.
+    pub fn from_report(
+        report: &TickReport<'_>,
+        worker: u32,
+        attempt: &str,
+        phase: usize,
+        seq: u64,
+    ) -> Result<WireTick, String> {
+        let names = report
+            .tick
+            .names
+            .iter()
+            .map(|(key, t)| {
+                Ok(WireName {
+                    method: key.0.to_string(),
+                    name: key.1.clone(),
+                    latency: encode_histogram(&t.latency)?,
+                    requests: t.requests,
+                    failures: t.failures,
+                    content_bytes: t.content_bytes,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let totals = report.totals;
+        let failures = totals
+            .failures
+            .iter()
+            .map(|((key, kind), f)| WireFailure {
+                method: key.0.to_string(),
+                name: key.1.clone(),
+                kind: *kind,
+                count: f.count,
+                first_message: f.first_message.clone(),
+                messages: f.messages.clone(),
+                first_seen: f.first_seen,
+                last_seen: f.last_seen,
+            })
+            .collect();
+        Ok(WireTick {
+            worker,
+            attempt: attempt.to_string(),
+            phase,
+            seq,
+            at_unix_s: crate::experiment::target::unix_s(report.at),
+            window_s: report.window.as_secs_f64(),
+            phase_elapsed_s: report.phase_elapsed.as_secs_f64(),
+            users: report.users,
+            in_flight: report.in_flight,
+            is_final: report.is_final,
+            names,
+            error_samples: report.tick.error_samples.clone(),
+            cumulative: Cumulative {
+                failures,
+                duplicates_sent: totals.duplicates_sent,
+                dropped: totals.dropped,
+                batch_items_failed: totals.batch_items_failed,
+                retry: totals.retry.clone(),
+                lag: encode_histogram(&totals.lag)?,
+            },
+        })
+    }
+
+    /// The window back as the engine's own [`Tick`] (aggregate row included).
+    pub fn to_tick(&self) -> Result<Tick, String> {
+        let mut tick = Tick { error_samples: self.error_samples.clone(), ..Tick::default() };
+        for n in &self.names {
+            let key: NameKey = (method_key(&n.method), n.name.clone());
+            let t = Totals {
+                latency: decode_histogram(&n.latency)?,
+                requests: n.requests,
+                failures: n.failures,
+                content_bytes: n.content_bytes,
+            };
+            tick.all.latency.merge(&t.latency);
+            tick.all.requests += t.requests;
+            tick.all.failures += t.failures;
+            tick.all.content_bytes += t.content_bytes;
+            tick.names.insert(key, t);
+        }
+        Ok(tick)
+    }
+}
+
+impl Cumulative {
+    /// Adds this worker's cumulative counters into `totals` (the merge over workers).
+    pub fn add_to(&self, totals: &mut PhaseTotals) -> Result<(), String> {
+        totals.duplicates_sent += self.duplicates_sent;
+        totals.dropped += self.dropped;
+        totals.batch_items_failed += self.batch_items_failed;
+        totals.retry.merge(&self.retry);
+        totals.lag.merge(&decode_histogram(&self.lag)?);
+        for f in &self.failures {
+            let key: NameKey = (method_key(&f.method), f.name.clone());
+            totals
+                .failures
+                .entry((key, f.kind))
+                .and_modify(|t| {
+                    t.count += f.count;
+                    t.first_seen = t.first_seen.min(f.first_seen);
+                    t.last_seen = t.last_seen.max(f.last_seen);
+                    t.messages.merge(&f.messages);
+                })
+                .or_insert(FailureTotals {
+                    count: f.count,
+                    first_message: f.first_message.clone(),
+                    messages: f.messages.clone(),
+                    first_seen: f.first_seen,
+                    last_seen: f.last_seen,
+                });
+        }
+        Ok(())
+    }
+}
