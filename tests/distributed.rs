@@ -232,6 +232,11 @@ async fn distributed_runs_merge_exactly_hold_their_rate_and_survive_a_lost_worke
         let text = std::fs::read_to_string(run.dir.join(&w.hlog)).unwrap();
         assert!(text.contains(&format!("Tag=worker-{},", w.worker)), "tagged log of worker {}", w.worker);
     }
+    assert!(phase.connections.connects >= 3, "the workers' connects are counted: {:?}", phase.connections);
+    assert!(
+        phase.validity.as_ref().is_some_and(|v| v.cores >= 1),
+        "the verdict is judged on the workers' own figures"
+    );
     let report = run.summary.distributed.as_ref().expect("the distributed report");
     assert_eq!(report.workers, 3);
     assert!(report.lost.is_empty(), "{:?}", report.lost);

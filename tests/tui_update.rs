@@ -674,7 +674,7 @@ fn quitting_while_docker_work_is_in_flight_asks_first_then_quits() {
 }
 
 #[test]
-fn the_run_settings_carry_timeout_trust_and_configure_into_the_run() {
+fn the_run_settings_carry_timeout_trust_configure_and_generators_into_the_run() {
     let mut state = app();
     // Settings pane: target, URL, time scale, users, spawn rate, duration, seed, timeout, CA, insecure, configure.
     press(&mut state, KeyCode::Right);
@@ -701,10 +701,25 @@ fn the_run_settings_carry_timeout_trust_and_configure_into_the_run() {
     press(&mut state, KeyCode::Down);
     press(&mut state, KeyCode::Char(' ')); // configure: no
     assert!(state.profiles.settings.insecure && !state.profiles.settings.configure);
+    // generators: a bad count is refused with the range, 3 is a distributed run of 3 tasks.
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "0");
+    press(&mut state, KeyCode::Enter);
+    assert!(
+        state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("1 to 256")),
+        "zero generators are refused: {:?}",
+        state.flash
+    );
+    press(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "3");
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(state.profiles.settings.generators, "3");
     press(&mut state, KeyCode::Left);
     press(&mut state, KeyCode::Left);
     let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Char('r')) else { panic!("r runs") };
     assert_eq!(request.target_options.request_timeout, Duration::from_secs(45));
     assert_eq!(request.target_options.tls, terrafix_tui::engine::tls::TlsTrust::Insecure);
     assert!(!request.target_options.configure_target);
+    assert_eq!(request.distributed.map(|n| n.get()), Some(3));
 }

@@ -209,6 +209,12 @@ fn plan(request: &RunRequest) -> String {
     } else {
         "server settings: none sent (--no-configure / configure_target: false): the target is only loaded\n"
     });
+    if let Some(n) = request.distributed {
+        out.push_str(&format!(
+            "generators: {n} worker tasks of one Docker Swarm service, each running its share of every phase \
+             (users and rates split, remainders to the lowest workers); results merged by histogram addition\n"
+        ));
+    }
     out.push_str(&format!(
         "seed {}, time scale {}, results under {}\n",
         request.seed,
@@ -395,7 +401,7 @@ fn print_table(summary: &RunSummary) {
         if let Some(line) = p.validity_line() {
             println!("{}: {line}", p.name);
         }
-        for line in p.resilience_lines() {
+        for line in p.resilience_lines().into_iter().chain(p.worker_lines()) {
             println!("{}: {line}", p.name);
         }
     }

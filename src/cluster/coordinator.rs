@@ -72,6 +72,8 @@ pub struct DistributedPhase {
     pub worst_stall_ms: f64,
     /// Workers lost during the phase, in words (also in the run's report).
     pub lost: Vec<String>,
+    /// The workers' connects and connect times, added up.
+    pub connects: crate::engine::http::ConnectStats,
 }
 
 /// One attempt's part in a phase.
@@ -422,6 +424,7 @@ impl Cluster {
         let mut workers = Vec::new();
         let (mut cpu_s, mut cpu_share, mut cores, mut worst_stall_ms, mut abandoned) =
             (0.0, 0.0_f64, 1, 0.0_f64, 0);
+        let mut connects = crate::engine::http::ConnectStats::default();
         for s in shares.values() {
             let lag_p99 = crate::metrics::hlog::decode_histogram(&s.cumulative.lag)
                 .map(|h| h.quantile_ms(0.99))
@@ -435,6 +438,11 @@ impl Cluster {
                 }
                 worst_stall_ms = worst_stall_ms.max(d.worst_stall_ms);
                 abandoned += d.abandoned;
+                connects.connects += d.connects;
+                connects.failed += d.connect_failed;
+                if let Ok(h) = crate::metrics::hlog::decode_histogram(&d.connect_time) {
+                    connects.time.merge(&h);
+                }
             }
             let lost_text = s.lost.as_ref().map(|why| {
                 let at = s.last_seen.saturating_duration_since(start).as_secs_f64();
@@ -484,6 +492,7 @@ impl Cluster {
             cores,
             worst_stall_ms,
             lost,
+            connects,
         }
     }
 

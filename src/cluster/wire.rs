@@ -102,6 +102,13 @@ pub struct WireDone {
     pub cpu_share: f64,
     pub cores: usize,
     pub worst_stall_ms: f64,
+    /// Connections the worker opened in the phase, failed connects, and their times (encoded).
+    #[serde(default)]
+    pub connects: u64,
+    #[serde(default)]
+    pub connect_failed: u64,
+    #[serde(default)]
+    pub connect_time: String,
 }
 
 /// One second of one worker: the window's histograms per name, and its cumulative counters
@@ -272,5 +279,93 @@ impl Cumulative {
                 });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::recorder::{FailureWindow, NameWindow, Window};
+
+    fn window(latencies_ms: &[u64], failed: u64) -> Window {
+        let mut w = Window::default();
+        let mut name = NameWindow::default();
+        for ms in latencies_ms {
+            name.latency.record(Duration::from_millis(*ms));
+            name.requests += 1;
+        }
+        name.failures = failed;
+        w.names[1].insert("/webhook".to_string(), name);
+        if failed > 0 {
+            let mut messages = Messages::default();
+            messages.add("HTTP 503", failed);
+            let now = SystemTime::now();
+            w.failures.insert(
+                (("POST", "/webhook".to_string()), FailureKind::Http(503)),
+                FailureWindow {
+                    count: failed,
+                    first_message: "HTTP 503".into(),
+                    messages,
+                    first_seen: now,
+                    last_seen: now,
+                },
+            );
+        }
+        w.dropped = 2;
+        w.lag.record_us(1_500);
+        w
+    }
+
+    #[test]
+    fn a_tick_survives_the_wire_exactly_and_counters_add_up_over_workers() {
+        let mut totals = PhaseTotals::default();
+        let tick = totals.absorb(vec![window(&[10, 20, 30, 400], 1)]);
+        let report = TickReport {
+            tick: &tick,
+            totals: &totals,
+            window: Duration::from_secs(1),
+            phase_elapsed: Duration::from_secs(1),
+            users: 3,
+            in_flight: 1,
+            at: SystemTime::now(),
+            is_final: false,
+        };
+        let wire = WireTick::from_report(&report, 1, "task-a", 0, 1).unwrap();
+        let json = serde_json::to_string(&Data::Tick(Box::new(wire))).unwrap();
+        let Data::Tick(back) = serde_json::from_str(&json).unwrap() else { panic!("a tick") };
+        let again = back.to_tick().unwrap();
+        assert_eq!(again.all.requests, 4);
+        assert_eq!(again.all.failures, 1);
+        for q in [0.5, 0.95, 0.99, 1.0] {
+            assert_eq!(again.all.latency.quantile_ms(q), tick.all.latency.quantile_ms(q));
+        }
+        let key = ("POST", "/webhook".to_string());
+        assert_eq!(again.names[&key].requests, 4);
+
+        // Two workers' cumulative counters add up: failures, drops, lag.
+        let mut merged = PhaseTotals::default();
+        back.cumulative.add_to(&mut merged).unwrap();
+        back.cumulative.add_to(&mut merged).unwrap();
+        assert_eq!(merged.dropped, 4);
+        assert_eq!(merged.lag.count(), 2);
+        let f = &merged.failures[&(key, FailureKind::Http(503))];
+        assert_eq!(f.count, 2);
+        assert_eq!(f.messages.distinct, vec![("HTTP 503".to_string(), 2)]);
+    }
+
+    #[test]
+    fn commands_read_back_as_written() {
+        for c in [
+            Control::Phase { index: 2, start_unix_ms: 1_700_000_000_000 },
+            Control::Stop { index: 2 },
+            Control::Steer { index: 1, steer: WireSteer::ExtendMs(30_000) },
+            Control::End,
+        ] {
+            let back: Control = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+            assert_eq!(back, c);
+        }
+        assert_eq!(WireSteer::of(Steer::Extend(Duration::from_secs(2))), WireSteer::ExtendMs(2000));
     }
 }

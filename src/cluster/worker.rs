@@ -221,6 +221,9 @@ impl Me {
                 cpu_share: 0.0,
                 cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 worst_stall_ms: 0.0,
+                connects: 0,
+                connect_failed: 0,
+                connect_time: String::new(),
             };
             if let Some(spec) = spec.filter(|_| !phase_stop.is_cancelled()) {
                 let timeouts = spec.phase.timeouts;
@@ -230,7 +233,11 @@ impl Me {
                 let result = run_phase_steered(&spec, &client, &phase_stop, &mut sink, Some(steer_rx)).await;
                 phase_stop.cancel();
                 let (cpu_s, cpu_share, cores, worst_stall_ms) = probe.finish().await;
+                let connects = client.take_connect_stats();
                 done = WireDone {
+                    connects: connects.connects,
+                    connect_failed: connects.failed,
+                    connect_time: crate::metrics::hlog::encode_histogram(&connects.time).unwrap_or_default(),
                     ran_for_s: result.ran_for.as_secs_f64(),
                     abandoned: result.abandoned,
                     cpu_s,

@@ -169,14 +169,19 @@ impl RunContext {
                 let d = cluster
                     .run_phase(index, &spec, &phase_stop, &mut sink, steer, &hlog, self.run_start_unix_s)
                     .await;
-                (d.result, Some((d.workers, d.cpu_s, d.cpu_share, d.cores, d.worst_stall_ms, d.lost)))
+                (
+                    d.result,
+                    Some((d.workers, d.cpu_s, d.cpu_share, d.cores, d.worst_stall_ms, d.lost, d.connects)),
+                )
             }
             None => (run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await, None),
         };
         phase_stop.cancel();
         let (mut cpu_s, mut cpu_share, mut cores, mut worst_stall_ms) = probe.finish().await;
         let mut workers = Vec::new();
-        if let Some((w, c_s, c_share, c_cores, stall, lost)) = distributed {
+        let mut worker_connects = None;
+        if let Some((w, c_s, c_share, c_cores, stall, lost, connects)) = distributed {
+            worker_connects = Some(connects);
             // The generators are the workers: judge their figures, not this coordinator's.
             (cpu_s, cpu_share, cores, worst_stall_ms) = (c_s, c_share, c_cores, stall);
             for text in lost {
@@ -218,7 +223,7 @@ impl RunContext {
             notes.push("server view unavailable: the target did not answer GET /status".into());
         }
         notes.extend(self.take_target_events());
-        let connects = client.take_connect_stats();
+        let connects = worker_connects.unwrap_or_else(|| client.take_connect_stats());
         let seconds = result.ran_for.as_secs_f64();
         if let Err(e) = write_phase_csvs(&self.dir, &files, &result.totals, seconds) {
             self.warn(e.to_string()).await;

@@ -152,11 +152,15 @@ fn metadata(out: &mut String, s: &RunSummary) {
         .experiments
         .iter()
         .flat_map(|p| {
-            p.validity_line().into_iter().chain(p.resilience_lines()).map(move |l| format!("{}: {l}", p.name))
+            p.validity_line()
+                .into_iter()
+                .chain(p.resilience_lines())
+                .chain(p.worker_lines())
+                .map(move |l| format!("{}: {l}", p.name))
         })
         .collect();
     if !resilience.is_empty() {
-        out.push_str("<h2>Validity, retries and faults</h2>\n<ul>");
+        out.push_str("<h2>Validity, retries, faults and generators</h2>\n<ul>");
         for line in &resilience {
             let _ = write!(out, "<li>{}</li>", esc(line));
         }

@@ -205,10 +205,12 @@ pub enum RunField {
     Insecure,
     /// Send /configure and /stats/reset (off: the target is only loaded).
     Configure,
+    /// Worker tasks on Docker Swarm (empty: this process generates the load).
+    Generators,
 }
 
 impl RunField {
-    pub const ALL: [RunField; 11] = [
+    pub const ALL: [RunField; 12] = [
         RunField::Target,
         RunField::Url,
         RunField::TimeScale,
@@ -220,6 +222,7 @@ impl RunField {
         RunField::CaCert,
         RunField::Insecure,
         RunField::Configure,
+        RunField::Generators,
     ];
 
     /// Cycled with Enter or space rather than typed.
@@ -240,6 +243,7 @@ impl RunField {
             RunField::CaCert => "CA cert",
             RunField::Insecure => "insecure",
             RunField::Configure => "configure",
+            RunField::Generators => "generators",
         }
     }
 }
@@ -258,6 +262,8 @@ pub struct RunSettings {
     pub insecure: bool,
     /// False: neither /configure nor /stats/reset is sent.
     pub configure: bool,
+    /// `--distributed N`; empty for a single-node run.
+    pub generators: String,
 }
 
 impl Default for RunSettings {
@@ -274,6 +280,7 @@ impl Default for RunSettings {
             ca_cert: String::new(),
             insecure: false,
             configure: true,
+            generators: String::new(),
         }
     }
 }
@@ -304,6 +311,7 @@ impl RunSettings {
                     "no: load only"
                 }
             }
+            RunField::Generators => &self.generators,
         }
     }
 }

@@ -187,6 +187,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
                 RunField::SpawnRate => s.spawn_rate = text,
                 RunField::Duration => s.duration = text,
                 RunField::Seed => s.seed = text,
+                RunField::Generators => s.generators = text,
             }
             p.edit = None;
             state.flash = None;
@@ -225,6 +226,12 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
         RunField::Seed => {
             text.parse::<u64>().map(|_| ()).map_err(|_| format!("seed {text:?}: write a whole number"))
         }
+        RunField::Generators => match text.parse::<u32>() {
+            Ok(n) if (1..=256).contains(&n) => Ok(()),
+            _ => Err(format!(
+                "generators {text:?}: write 1 to 256 Swarm worker tasks (empty: this process generates the load)"
+            )),
+        },
     }
 }
 
@@ -319,10 +326,11 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         options: (state.env.with_localstack && target == crate::experiment::Target::Docker)
             .then(|| crate::docker::UpOptions { with_localstack: true, ..Default::default() }),
     };
+    let distributed = state.profiles.settings.generators.trim().parse().ok().and_then(NonZeroU32::new);
     let request = RunRequest {
         docker,
         target_options,
-        distributed: None,
+        distributed,
         profile,
         target: target.clone(),
         output_root: state.output_root.clone(),

@@ -117,9 +117,12 @@ fn render_detail(
         .flat_map(|p| {
             let bound = p.validity.as_ref().is_some_and(|v| !v.is_valid());
             let verdict = p.validity_line().filter(|_| bound).map(|l| (true, format!("⚠ {}: {l}", p.name)));
-            verdict
-                .into_iter()
-                .chain(p.resilience_lines().into_iter().map(move |l| (false, format!("{}: {l}", p.name))))
+            verdict.into_iter().chain(
+                p.resilience_lines()
+                    .into_iter()
+                    .chain(p.worker_lines())
+                    .map(move |l| (false, format!("{}: {l}", p.name))),
+            )
         })
         .collect();
     let th_height = ((thresholds.len() + notes.len()) as u16 + 2).min(area.height / 3).max(3);
