@@ -18,8 +18,10 @@ use crate::tui::action::QuickStart;
 use crate::tui::state::{ChartsState, ProfileItem};
 use crate::tui::{Action, Command, DockerOp};
 
-/// How long quitting waits for an aborted run to write its partial results.
-pub const RUN_STOP_GRACE: Duration = Duration::from_secs(15);
+/// How long quitting waits for an aborted run to write its partial results (a distributed
+/// run also ends its workers and removes their Swarm service and network in this time:
+/// the drain grace plus the service's removal, about 10 s, under load more).
+pub const RUN_STOP_GRACE: Duration = Duration::from_secs(40);
 
 struct ActiveRun {
     control: RunControl,

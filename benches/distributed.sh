@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): distributed generation on a single-node Docker Swarm beside a
+# single-node run against the same target (the Docker environment's terrafix-api at its
+# container address, at latency 0), 64 users sending GET /health for SECONDS. Prints, per run: requests, req/s,
+# generator CPU-s per 100k requests (single node: the whole `terrafix-tui run` process;
+# distributed: the workers' own CPU seconds from the summary) and, for the distributed
+# run, the coordinator's CPU per worker-second of merging. Initialises a swarm if there is
+# none and leaves it afterwards; takes the default environment down at the end.
+# Usage: bash benches/distributed.sh [SECONDS] [WORKERS] (TERRAFIX_BIN=path to a built binary)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-15}"
+workers="${2:-2}"
+bin="${TERRAFIX_BIN:-target/release/terrafix-tui}"
+[[ -x "$bin" ]] || cargo build --release --bin terrafix-tui
+work=$(mktemp -d)
+initialised=0
+gwbridge_existed=0
+docker network inspect docker_gwbridge >/dev/null 2>&1 && gwbridge_existed=1
+cleanup() {
+  "$bin" env down >/dev/null 2>&1 || true
+  if [[ $initialised == 1 ]]; then
+    docker swarm leave --force >/dev/null 2>&1 || true
+    [[ $gwbridge_existed == 1 ]] || docker network rm docker_gwbridge >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [[ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]]; then
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+  initialised=1
+fi
+
+cat >"$work/bench.yaml" <<YAML
+name: bench
+behaviours:
+  get:
+    wait: { constant: 0s }
+    tasks: [ { kind: health, name: "/health [bench]" } ]
+phases:
+  - { name: get, behaviour: get, users: 64, spawn_rate: 1000000, duration: ${seconds}s, server: { latency_ms: 0 } }
+YAML
+
+figures() { # results-dir coordinator-cpu-seconds
+  python3 - "$1" "$2" <<'PY'
+import glob, json, sys
+s = json.load(open(glob.glob(sys.argv[1] + "/*/experiment_summary.json")[0]))
+e = s["experiments"]
+e = e if isinstance(e, list) else [p for v in e.values() for p in v]
+p = e[0]
+n = p["summary"]["total_requests"]
+own = float(sys.argv[2])
+workers = p.get("workers", [])
+if workers:
+    gen = sum(w["cpu_s"] for w in workers)
+    worker_s = sum(w["requests"] / w["requests_per_s"] for w in workers if w["requests_per_s"] > 0)
+    print(f"{n} requests, {n / p['duration_s']:.0f} req/s, generator {gen / n * 1e5:.2f} CPU-s per 100k "
+          f"(workers' own), coordinator {own / max(worker_s, 1e-9) * 1000:.1f} ms CPU per worker-second "
+          f"({own:.2f} CPU-s over {worker_s:.0f} worker-seconds)")
+else:
+    print(f"{n} requests, {n / p['duration_s']:.0f} req/s, generator {own / n * 1e5:.2f} CPU-s per 100k (whole process)")
+PY
+}
+
+measure() { # label target [extra run flags...]
+  local label=$1 target=$2
+  shift 2
+  /usr/bin/time -o "$work/time-$label" -f "%U %S" "$bin" run "$work/bench.yaml" --target "$target" \
+    --no-charts --output "$work/results-$label" "$@" >"$work/log-$label" 2>&1 || { cat "$work/log-$label"; exit 1; }
+  local cpu
+  cpu=$(tail -n 1 "$work/time-$label" | awk '{print $1 + $2}')
+  echo "$label: $(figures "$work/results-$label" "$cpu")"
+}
+
+"$bin" env up >/dev/null
+# The single-node run talks to the API container's own address on its bridge network, as the
+# workers do over the overlay: through the published port every request would also pay for
+# docker-proxy, and the comparison would be of the proxy, not of the generators.
+api_ip=$(docker inspect terrafix-api --format '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' | awk '{print $1}')
+measure single-node "http://$api_ip:8081"
+measure "distributed-$workers" docker --distributed "$workers"
