@@ -10,7 +10,14 @@ use terrafix_tui::workload::{Method, PlannedRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn health() -> PlannedRequest {
-    PlannedRequest { method: Method::Get, path: "/health", name: "/health".into(), body: None, duplicates: 0 }
+    PlannedRequest {
+        method: Method::Get,
+        path: "/health",
+        name: "/health".into(),
+        body: None,
+        duplicates: 0,
+        payloads: 0,
+    }
 }
 
 /// Answers `per_connection` requests per connection, the last with `Connection: close`.

@@ -97,6 +97,30 @@ async fn batch_reports_each_item_and_counts_items() {
     assert!(results[0]["pr_url"].is_string());
     let stats = server.stats().await;
     assert_eq!((stats["batch_items"].as_u64(), stats["dedup_hits"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(stats["batch_requests"].as_u64(), Some(1));
+    server.shutdown().await;
+}
+
+/// `/status` keeps a per-batch figure beside the per-failure one: a 3-item batch at 40 ms per
+/// failure, processed one item after another, takes about 120 ms as a whole, while each of
+/// its items took 40 ms — the figures a client's /batch and /webhook latencies compare with.
+#[tokio::test]
+async fn status_reports_batches_as_wholes_beside_the_per_failure_latency() {
+    let server = Server::start(MockConfig { latency_ms: 40.0, ..fast() }).await;
+    let items = json!([unique("w", 1), unique("w", 2), unique("w", 3)]);
+    assert_eq!(server.post_json("/batch", &items).await.0, 200);
+    let stats = server.stats().await;
+    let per_failure = stats["latency_ms"]["p99"].as_f64().unwrap();
+    let per_batch = &stats["batch_latency_ms"];
+    for key in ["avg", "max", "p50", "p95", "p99"] {
+        assert!(per_batch[key].is_number(), "batch_latency_ms.{key} missing in {stats}");
+    }
+    let batch_p50 = per_batch["p50"].as_f64().unwrap();
+    assert!((35.0..80.0).contains(&per_failure), "per failure: {per_failure}");
+    assert!(batch_p50 >= 110.0, "a batch is its items together: {batch_p50} (per failure {per_failure})");
+    // Reset clears both.
+    server.post_json("/stats/reset", &json!({})).await;
+    assert_eq!(server.stats().await["batch_latency_ms"]["p50"], 0.0);
     server.shutdown().await;
 }
 

@@ -10,7 +10,7 @@ use report_fixture::{Fixture, write_run};
 use terrafix_tui::metrics::summary::RunSummary;
 use terrafix_tui::report::{RenderOptions, ReportError, render_all, write_summary_html};
 
-const CHART_FILES: [&str; 10] = [
+const CHART_FILES: [&str; 11] = [
     "throughput_timeline.png",
     "latency_over_time.png",
     "latency_percentiles.png",
@@ -21,6 +21,7 @@ const CHART_FILES: [&str; 10] = [
     "server_view.png",
     "resources.png",
     "comparison.png",
+    "recovery.png",
 ];
 
 const OPTS: RenderOptions = RenderOptions { width: 1200, height: 750 };
@@ -81,7 +82,7 @@ fn our_run_renders_every_chart_with_its_series() {
     write_run(dir.path(), small(Fixture::default()));
     let outcome = render_all(dir.path(), &OPTS).unwrap();
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
-    assert_eq!(outcome.charts.len(), 10);
+    assert_eq!(outcome.charts.len(), 11);
     for file in CHART_FILES {
         let img = assert_chart_ok(dir.path(), file);
         assert!(colourful_in_plot(&img) > 2_000, "{file}: the plot region has almost no series colour");
@@ -153,7 +154,7 @@ fn html_has_one_row_per_phase_matching_the_json_and_embeds_charts() {
         assert_rows_match(&html, &reloaded);
         // Each chart is inline SVG or a base64 PNG, whichever is smaller.
         let embedded = html.matches("src=\"data:image/png;base64,").count() + html.matches("<svg ").count();
-        assert_eq!(embedded, 10, "{file} embeds the 10 charts");
+        assert_eq!(embedded, 11, "{file} embeds the 11 charts");
         assert!(!html.contains("<link") && !html.contains("src=\"charts/"), "{file} must be self-contained");
         assert!(html.contains("fixture") && html.contains("42"), "{file} lacks run metadata");
         assert!(html.contains("HTTP 500") && html.contains("timeout"), "{file} lacks failures by kind");
@@ -178,7 +179,7 @@ fn plain_locust_folder_is_charted() {
     let written = write_run(dir.path(), small(Fixture { phases: 6, ours: false, ..Fixture::default() }));
     assert!(!dir.path().join("experiment_summary.json").exists());
     let outcome = render_all(dir.path(), &OPTS).unwrap();
-    assert_eq!(outcome.charts.len(), 10, "{:?}", outcome.warnings);
+    assert_eq!(outcome.charts.len(), 11, "{:?}", outcome.warnings);
     // Not one of our runs: everything goes into a folder of its own.
     let out = dir.path().join("terrafix-charts");
     assert!(outcome.foreign);
@@ -223,7 +224,7 @@ fn malformed_csv_is_a_warning_naming_file_and_line() {
         "{joined}"
     );
     assert!(joined.contains("resources.csv:1"), "{joined}");
-    assert_eq!(outcome.charts.len(), 10, "the rest still renders");
+    assert_eq!(outcome.charts.len(), 11, "the rest still renders");
     assert_chart_ok(dir.path(), "throughput_timeline.png");
 }
 
@@ -239,7 +240,7 @@ fn broken_summary_falls_back_to_the_csvs() {
         "{:?}",
         outcome.warnings
     );
-    assert_eq!(outcome.charts.len(), 10);
+    assert_eq!(outcome.charts.len(), 11);
     // A summary we cannot read does not make the folder ours: its reports are left alone.
     assert_eq!(outcome.out_dir, dir.path().join("terrafix-charts"));
 }
@@ -252,7 +253,7 @@ fn quiet_run_says_what_is_missing_in_the_images() {
         small(Fixture { phases: 2, failures: false, server: false, resources: false, ..Fixture::default() }),
     );
     let outcome = render_all(dir.path(), &OPTS).unwrap();
-    assert_eq!(outcome.charts.len(), 10);
+    assert_eq!(outcome.charts.len(), 11);
     for file in ["server_view.png", "resources.png", "success_failure.png"] {
         assert_chart_ok(dir.path(), file);
     }

@@ -24,7 +24,7 @@ enum Series {
     Bars(usize),
 }
 
-const EXPECTED: [(&str, &str, &str, Series); 10] = [
+const EXPECTED: [(&str, &str, &str, Series); 11] = [
     ("throughput_timeline", "Throughput over time", "#1F77B4", Series::Line(20)),
     ("latency_over_time", "Latency over time", "#D62728", Series::Line(20)),
     ("latency_percentiles", "Latency percentiles per phase", "#9ECAE1", Series::Bars(3)),
@@ -35,6 +35,7 @@ const EXPECTED: [(&str, &str, &str, Series); 10] = [
     ("server_view", "Client against server", "#C85A0A", Series::Bars(3)),
     ("resources", "Target resources", "#D62728", Series::Line(10)),
     ("comparison", "Phase comparison", "#1F77B4", Series::Bars(3)),
+    ("recovery", "Recovery", "#9467BD", Series::Line(15)),
 ];
 
 fn small(f: Fixture) -> Fixture {
@@ -121,7 +122,7 @@ fn every_chart_renders_as_svg_with_its_title_and_series_colours() {
     let outcome =
         export_charts(run.path(), &request(out.path(), ChartFormat::Svg, (1600, 1000)), &|_| {}).unwrap();
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
-    assert_eq!(outcome.charts.len(), 10);
+    assert_eq!(outcome.charts.len(), 11);
     assert_eq!(chart_names(), EXPECTED.map(|e| e.0).to_vec(), "the test covers every chart");
     for (name, title, colour, series) in EXPECTED {
         assert_svg_chart(&out.path().join(format!("{name}.svg")), title, colour, series, (1600, 1000));
@@ -386,7 +387,7 @@ fn html_reports_of_twelve_phases_are_at_most_half_their_old_size() {
         eprintln!("{file}: {bytes} bytes (before: {HTML_BYTES_BEFORE})");
         assert!(bytes <= HTML_BYTES_BEFORE / 2, "{file} is {bytes} bytes, over half of {HTML_BYTES_BEFORE}");
         let html = std::fs::read_to_string(run.path().join(file)).unwrap();
-        // Ten charts since comparison.png joined (the size bound above still holds with it).
-        assert_eq!(html.matches("<svg ").count() + html.matches("data:image/png;base64,").count(), 10);
+        // Eleven charts since comparison.png and recovery.png joined (the size bound above still holds).
+        assert_eq!(html.matches("<svg ").count() + html.matches("data:image/png;base64,").count(), 11);
     }
 }

@@ -218,3 +218,57 @@ fn recovery_limits_are_profile_settings() {
         .unwrap_err();
     assert!(err.to_string().contains("hold_for"), "{err}");
 }
+
+/// Retries (against injected 500s, after the server claimed the failure) and `duplicate`
+/// tasks, against one dedup store: every unique failure is one server miss, every resend
+/// one hit — the exactly-once figure of the summary.
+async fn exactly_once_against(target: Target, out: &std::path::Path) -> PhaseSummary {
+    let yaml = "name: once\nbehaviours:\n  b:\n    wait: { constant: 10ms }\n    retry: { max_attempts: 3, on: [500], backoff: { base: 5ms, cap: 20ms } }\n    tasks: [ { kind: webhook, weight: 3, name: \"/webhook [once]\" }, { kind: duplicate, weight: 1, name: \"/webhook [once:dup]\" }, { kind: batch, size: 3, weight: 1, name: \"/batch [once]\" } ]\nphases:\n  - name: once\n    behaviour: b\n    users: 4\n    duration: 4s\n    server: { latency_ms: 1, failure_rate: 0.3, failure_mode: error_500 }\n";
+    let run = run_collect(load(yaml), target, out, RunControl::default()).await;
+    run.summary.experiments[0].clone()
+}
+
+fn assert_exactly_once(phase: &PhaseSummary) {
+    let d = &phase.dedup;
+    assert!(d.unique_answered > 200 && d.resends_answered > 50, "enough of both: {d:?}");
+    assert_eq!(d.unanswered, 0, "{d:?}");
+    assert_eq!(Some(d.unique_answered), d.server_misses, "unique sent == server misses: {d:?}");
+    assert_eq!(Some(d.resends_answered), d.server_hits, "resends == server hits: {d:?}");
+    assert_eq!(d.exactly_once, Some(true));
+    assert_eq!(d.fail_open, Some(0));
+    let line = d.exactly_once_line().unwrap();
+    assert!(line.starts_with("exactly once:") && line.contains("no duplicate PRs"), "{line}");
+    assert!(phase.detail_lines().contains(&line), "the line is in the table, the HTML and the TUI");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_holds_against_the_memory_store() {
+    let out = tempfile::tempdir().unwrap();
+    let phase = exactly_once_against(Target::Embedded, out.path()).await;
+    assert_exactly_once(&phase);
+}
+
+#[path = "mock_support/mod.rs"]
+mod mock_support;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_holds_against_redis_and_a_redis_outage_is_counted_as_fail_open() {
+    let mut redis = mock_support::Redis::start();
+    let config = terrafix_tui::mock::MockConfig { redis_url: Some(redis.url()), ..Default::default() };
+    let server = mock_support::Server::start(config).await;
+    let out = tempfile::tempdir().unwrap();
+    let target = Target::parse(&server.base).unwrap();
+    let phase = exactly_once_against(target.clone(), out.path()).await;
+    assert_exactly_once(&phase);
+
+    // Redis gone for the whole phase: the server fails open, and every answered payload it
+    // could not check is the fail-open count, equal to the server's own dedup_errors.
+    redis.kill();
+    let phase = exactly_once_against(target, out.path()).await;
+    let d = &phase.dedup;
+    assert_eq!(d.exactly_once, Some(false), "{d:?}");
+    assert!(d.fail_open.unwrap_or(0) > 100, "{d:?}");
+    assert_eq!(d.fail_open, d.server_errors, "fail-open == the server's dedup_errors: {d:?}");
+    assert!(d.exactly_once_line().unwrap().contains("fail-open"), "{d:?}");
+    server.shutdown().await;
+}

@@ -108,7 +108,17 @@ async fn csv_headers_and_summary_schema() {
     );
     assert_eq!(
         keys(&phase["dedup"]),
-        set(&["duplicates_sent", "server_hits", "server_misses", "server_errors"])
+        set(&[
+            "duplicates_sent",
+            "server_hits",
+            "server_misses",
+            "server_errors",
+            "unique_answered",
+            "resends_answered",
+            "unanswered",
+            "exactly_once",
+            "fail_open",
+        ])
     );
     assert!(phase["server"]["total_requests"].as_u64().unwrap() > 0);
     assert_eq!(json["seed"], 7);

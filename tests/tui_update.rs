@@ -328,7 +328,7 @@ fn export_dialog_keys_choose_format_size_charts_phases_and_folder() {
     assert!(press(&mut state, KeyCode::Char('e')).is_none(), "opening the dialog does no I/O");
     let dialog = state.results.dialog.as_ref().expect("e opens the export dialog");
     assert_eq!(dialog.folder, "./exports/20250102-100000-smoke/");
-    assert_eq!(dialog.charts.len(), 10);
+    assert_eq!(dialog.charts.len(), 11);
     assert_eq!(
         dialog.phases.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
         ["smoke_health", "smoke_webhook"]
@@ -343,8 +343,8 @@ fn export_dialog_keys_choose_format_size_charts_phases_and_folder() {
     press(&mut state, KeyCode::Down);
     press(&mut state, KeyCode::Char('a'));
     press(&mut state, KeyCode::Char(' '));
-    // Down past the ten charts to the second phase, and untick it.
-    press_n(&mut state, KeyCode::Down, 11);
+    // Down past the eleven charts to the second phase, and untick it.
+    press_n(&mut state, KeyCode::Down, 12);
     press(&mut state, KeyCode::Char(' '));
     // The folder row: Enter edits, keys type (not switch screens), Enter ends.
     press(&mut state, KeyCode::Down);

@@ -69,3 +69,34 @@ fn more_users_than_the_machine_can_hold_exit_2_before_anything_starts() {
     let started = std::fs::read_dir(dir.path().join("r")).map(|mut d| d.next().is_some()).unwrap_or(false);
     assert!(!started, "nothing was started");
 }
+
+/// A paced phase against a server that stalls for 1 s: the stall shows in the response time
+/// from the planned start (every iteration it held back counts), not in the service time
+/// (one slow answer per user among thousands).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_stall_shows_in_the_response_time_and_not_in_the_service_time() {
+    let out = tempfile::tempdir().unwrap();
+    let yaml = "name: stall\nbehaviours:\n  b:\n    wait: { constant_pacing: 20ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - name: stall\n    behaviour: b\n    users: 4\n    duration: 10s\n    server: { latency_ms: 1 }\n    faults:\n      - { at: 4s, for: 2s, server: { stall_ms: 1000 } }\n";
+    let profile = profile::parse_str(yaml, "stall", "stall.yaml").unwrap();
+    let run = run_collect(profile, Target::Embedded, out.path(), RunControl::default()).await;
+    let phase = &run.summary.experiments[0];
+    assert!(phase.summary.total_requests > 1000, "enough requests: {}", phase.summary.total_requests);
+    let service = &phase.latency_ms;
+    let response = phase.response_time_ms.as_ref().expect("a paced phase reports both latencies");
+    assert!(service.max >= 800.0, "the stalled answers themselves took the stall: {service:?}");
+    assert!(service.p99 < 300.0, "one stalled answer per user barely moves the service p99: {service:?}");
+    assert!(response.p99 >= 400.0, "the held-back iterations show in the response time: {response:?}");
+    assert!(response.p50 >= service.p50, "{response:?} vs {service:?}");
+    let line = phase.detail_lines().into_iter().find(|l| l.starts_with("response time")).unwrap();
+    assert!(line.contains("service time"), "{line}");
+    // An unpaced phase has no planned start: only the service time is reported.
+    let yaml = "name: unpaced\nbehaviours:\n  b:\n    wait: { constant: 20ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - { name: unpaced, behaviour: b, users: 2, duration: 2s }\n";
+    let run = run_collect(
+        profile::parse_str(yaml, "u", "u.yaml").unwrap(),
+        Target::Embedded,
+        out.path(),
+        RunControl::default(),
+    )
+    .await;
+    assert!(run.summary.experiments[0].response_time_ms.is_none());
+}

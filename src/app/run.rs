@@ -401,7 +401,7 @@ fn print_table(summary: &RunSummary) {
         if let Some(line) = p.validity_line() {
             println!("{}: {line}", p.name);
         }
-        for line in p.resilience_lines().into_iter().chain(p.worker_lines()) {
+        for line in p.resilience_lines().into_iter().chain(p.detail_lines()) {
             println!("{}: {line}", p.name);
         }
     }

@@ -146,9 +146,19 @@ pub struct Cumulative {
     pub duplicates_sent: u64,
     pub dropped: u64,
     pub batch_items_failed: u64,
+    #[serde(default)]
+    pub delivery: crate::engine::recorder::Delivery,
     pub retry: RetryCounts,
     /// Schedule lag over the phase so far (µs histogram, encoded).
     pub lag: String,
+    /// Paced users' response time from the planned start so far (µs histogram, encoded).
+    #[serde(default)]
+    pub response: String,
+    /// Answered `/webhook` and `/batch` posts so far (µs histograms, encoded).
+    #[serde(default)]
+    pub webhook: String,
+    #[serde(default)]
+    pub batch: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -224,8 +234,12 @@ impl WireTick {
                 duplicates_sent: totals.duplicates_sent,
                 dropped: totals.dropped,
                 batch_items_failed: totals.batch_items_failed,
+                delivery: totals.delivery,
                 retry: totals.retry.clone(),
                 lag: encode_histogram(&totals.lag)?,
+                response: encode_histogram(&totals.response)?,
+                webhook: encode_histogram(&totals.by_endpoint.webhook)?,
+                batch: encode_histogram(&totals.by_endpoint.batch)?,
             },
         })
     }
@@ -257,8 +271,18 @@ impl Cumulative {
         totals.duplicates_sent += self.duplicates_sent;
         totals.dropped += self.dropped;
         totals.batch_items_failed += self.batch_items_failed;
+        totals.delivery.merge(&self.delivery);
         totals.retry.merge(&self.retry);
         totals.lag.merge(&decode_histogram(&self.lag)?);
+        for (text, into) in [
+            (&self.response, &mut totals.response),
+            (&self.webhook, &mut totals.by_endpoint.webhook),
+            (&self.batch, &mut totals.by_endpoint.batch),
+        ] {
+            if !text.is_empty() {
+                into.merge(&decode_histogram(text)?);
+            }
+        }
         for f in &self.failures {
             let key: NameKey = (method_key(&f.method), f.name.clone());
             totals

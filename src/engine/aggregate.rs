@@ -63,9 +63,15 @@ pub struct PhaseTotals {
     pub duplicates_sent: u64,
     pub dropped: u64,
     pub batch_items_failed: u64,
+    pub delivery: super::recorder::Delivery,
     pub retry: super::recorder::RetryCounts,
     /// Schedule lag over the phase (µs histogram).
     pub lag: LatencyHistogram,
+    /// Paced closed-model phases: response time from the planned start (µs), beside the
+    /// service time from the send that `all` holds.
+    pub response: LatencyHistogram,
+    /// Answered `/webhook` and `/batch` posts over all names.
+    pub by_endpoint: super::recorder::EndpointLatency,
 }
 
 impl PhaseTotals {
@@ -76,10 +82,15 @@ impl PhaseTotals {
             self.duplicates_sent += window.duplicates_sent;
             self.dropped += window.dropped;
             self.batch_items_failed += window.batch_items_failed;
+            self.delivery.merge(&window.delivery);
             tick.retry.merge(&window.retry);
             if !window.lag.is_empty() {
                 self.lag.merge(&window.lag);
             }
+            if !window.response.is_empty() {
+                self.response.merge(&window.response);
+            }
+            self.by_endpoint.merge(&window.by_endpoint);
             for (method_index, map) in window.names.into_iter().enumerate() {
                 for (name, w) in map {
                     let key: NameKey = (METHODS[method_index], name);

@@ -133,16 +133,21 @@ async fn user_loop(
     let mut jitter = Jitter::new(if retry.is_some() { user.draw_seed() } else { 1 });
     // Paced users have a plan to be late against: how late each wait ends is the
     // generator's own lag (a slow answer that eats the interval is the target's, not ours).
-    let paced = user.behaviour().wait.pacing_interval().is_some();
+    let pacing = user.behaviour().wait.pacing_interval();
+    let paced = pacing.is_some();
+    // When this iteration should have started (a paced user's plan): its first request's
+    // response time counts from there, the next ones' from the previous answer.
+    let mut planned = None::<Instant>;
     while !stop.is_cancelled() {
         let task_start = Instant::now();
         let elapsed = task_start - phase_start;
+        let mut intended = planned.take().unwrap_or(task_start);
         for request in user.next_task(elapsed) {
             if stop.is_cancelled() {
                 break;
             }
             live.in_flight.fetch_add(1, Ordering::Relaxed);
-            send_logical(
+            let logical = send_logical(
                 &mut connection,
                 &shard,
                 &request,
@@ -150,9 +155,14 @@ async fn user_loop(
                 retry.as_ref(),
                 &mut jitter,
                 &stop,
-            )
-            .await;
+            );
+            logical.await;
             live.in_flight.fetch_sub(1, Ordering::Relaxed);
+            if let Some(interval) = pacing {
+                let now = Instant::now();
+                shard.record_response(now - intended, interval);
+                intended = now;
+            }
         }
         let wait = user.next_wait(elapsed, task_start.elapsed());
         if wait.is_zero() {
@@ -167,6 +177,7 @@ async fn user_loop(
         }
         if paced {
             shard.record_lag(Instant::now().saturating_duration_since(due));
+            planned = Some(due);
         }
     }
     live.users.fetch_sub(1, Ordering::Relaxed);
@@ -186,10 +197,15 @@ pub async fn send_and_record(
     let outcome = if resend { connection.resend(request).await } else { connection.send(request).await };
     let latency_us = measured_from.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     let method = request.method.as_str();
+    let answered = matches!(outcome, Outcome::Ok { .. } | Outcome::Failed { kind: FailureKind::Http(_), .. });
+    shard.add_delivery(request.payloads, request.duplicates, resend, answered);
     match &outcome {
         Outcome::Ok { content_bytes, failed_items, duplicate } => {
             shard.add_failed_items(*failed_items);
             shard.record(method, &request.name, latency_us, *content_bytes, None);
+            if request.payloads > 0 {
+                shard.record_endpoint(request.path, latency_us);
+            }
             Ok(if *duplicate { Answered::Duplicate } else { Answered::Done })
         }
         Outcome::Failed { kind, message, content_bytes, retry_after } => {

@@ -93,11 +93,58 @@ pub struct Window {
     pub dropped: u64,
     /// Items that `/batch` answers reported as failed (inside an HTTP 200).
     pub batch_items_failed: u64,
+    /// Failures the server answered (so its dedup saw them), by what the generator knew of
+    /// them: sent for the first time, or resent (a `duplicate` task's or a retry's).
+    pub delivery: Delivery,
     /// Logical requests of a behaviour with retries (each may take several attempts).
     pub retry: RetryCounts,
     /// How late sends (open model) or paced iterations (closed model) started against
     /// their plan, µs: the generator's own schedule lag.
     pub lag: LatencyHistogram,
+    /// Paced closed-model users: each request's response time from its planned start,
+    /// corrected for the iterations a slow answer held back (µs, all names together).
+    pub response: LatencyHistogram,
+    /// Successful `POST /webhook` and `POST /batch` latencies over all names (µs), to set
+    /// beside the server's per-failure and per-batch figures.
+    pub by_endpoint: EndpointLatency,
+}
+
+/// Answered single posts and batches, apart (their server figures differ in kind).
+#[derive(Clone, Debug, Default)]
+pub struct EndpointLatency {
+    pub webhook: LatencyHistogram,
+    pub batch: LatencyHistogram,
+}
+
+impl EndpointLatency {
+    pub fn merge(&mut self, other: &EndpointLatency) {
+        if !other.webhook.is_empty() {
+            self.webhook.merge(&other.webhook);
+        }
+        if !other.batch.is_empty() {
+            self.batch.merge(&other.batch);
+        }
+    }
+}
+
+/// Failure payloads by what the server's dedup should make of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Delivery {
+    /// First sends of a failure that got an HTTP answer: each should be one dedup miss.
+    pub unique_answered: u64,
+    /// Resends that got an HTTP answer: each should be one dedup hit.
+    pub resends_answered: u64,
+    /// Payloads whose attempt got no answer (timeout, connection): the server may or may not
+    /// have seen them.
+    pub unanswered: u64,
+}
+
+impl Delivery {
+    pub fn merge(&mut self, other: &Delivery) {
+        self.unique_answered += other.unique_answered;
+        self.resends_answered += other.resends_answered;
+        self.unanswered += other.unanswered;
+    }
 }
 
 /// Longest attempt count kept apart in [`RetryCounts::by_attempts`]; more count as the last.
@@ -261,6 +308,22 @@ impl ShardHandle {
 
     /// Records how late a planned send or iteration started.
     #[inline]
+    /// A successful post's latency under its endpoint (`/webhook` or `/batch`; others are not kept).
+    pub fn record_endpoint(&self, path: &str, latency_us: u64) {
+        let mut w = lock(&self.recorder.shards[self.index]);
+        match path {
+            "/webhook" => w.by_endpoint.webhook.record_us(latency_us),
+            "/batch" => w.by_endpoint.batch.record_us(latency_us),
+            _ => {}
+        }
+    }
+
+    /// A paced user's request: `took` from its planned start, the plan's `interval`.
+    pub fn record_response(&self, took: std::time::Duration, interval: std::time::Duration) {
+        let us = |d: std::time::Duration| d.as_micros().min(u128::from(u64::MAX)) as u64;
+        lock(&self.recorder.shards[self.index]).response.record_corrected_us(us(took), us(interval).max(1));
+    }
+
     pub fn record_lag(&self, late: std::time::Duration) {
         let us = late.as_micros().min(u128::from(u64::MAX)) as u64;
         lock(&self.recorder.shards[self.index]).lag.record_us(us);
@@ -269,6 +332,22 @@ impl ShardHandle {
     pub fn add_failed_items(&self, n: u64) {
         if n > 0 {
             lock(&self.recorder.shards[self.index]).batch_items_failed += n;
+        }
+    }
+
+    /// Counts a request's failure payloads once its attempt is over: `answered` when the
+    /// server gave an HTTP answer; `resend` when the whole body was sent before (a retry).
+    pub fn add_delivery(&self, payloads: u32, duplicates: u32, resend: bool, answered: bool) {
+        if payloads == 0 {
+            return;
+        }
+        let resent = if resend { payloads } else { duplicates.min(payloads) };
+        let mut w = lock(&self.recorder.shards[self.index]);
+        if answered {
+            w.delivery.unique_answered += u64::from(payloads - resent);
+            w.delivery.resends_answered += u64::from(resent);
+        } else {
+            w.delivery.unanswered += u64::from(payloads);
         }
     }
 

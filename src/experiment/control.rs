@@ -211,11 +211,17 @@ pub struct TargetSettings {
 impl TargetSettings {
     pub fn from_status(status: Option<&Value>) -> TargetSettings {
         match status.and_then(|s| s.get("config")).and_then(Value::as_object) {
-            Some(config) => TargetSettings {
-                original: settings_baseline(status),
-                known_keys: config.keys().cloned().collect(),
-                reported: true,
-            },
+            Some(config) => {
+                let mut known_keys: Vec<String> = config.keys().cloned().collect();
+                // A one-shot stall is an action, not a setting kept in `config`: a target that
+                // reports its remaining stall takes `stall_ms` (and it is never "restored").
+                if status.and_then(|s| s.get("stall_remaining_ms")).is_some()
+                    && !known_keys.iter().any(|k| k == "stall_ms")
+                {
+                    known_keys.push("stall_ms".into());
+                }
+                TargetSettings { original: settings_baseline(status), known_keys, reported: true }
+            }
             None => TargetSettings {
                 original: serde_json::Map::new(),
                 known_keys: SEED_SETTINGS_KEYS.iter().map(|k| k.to_string()).collect(),

@@ -150,6 +150,9 @@ pub struct Second {
     pub requests: u64,
     pub failures: u64,
     pub p99_ms: f64,
+    /// Logical requests under a retry policy that finished in this second, and their attempts.
+    pub logical: u64,
+    pub attempts: u64,
 }
 
 pub use crate::profile::RecoveryLimits;
@@ -202,7 +205,7 @@ mod tests {
     use super::*;
 
     fn second(end_s: f64, requests: u64, failures: u64, p99_ms: f64) -> Second {
-        Second { end_s, length_s: 1.0, requests, failures, p99_ms }
+        Second { end_s, length_s: 1.0, requests, failures, p99_ms, logical: 0, attempts: 0 }
     }
 
     fn fault(started: f64, ended: f64) -> FaultReport {

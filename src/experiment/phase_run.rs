@@ -277,9 +277,14 @@ impl RunContext {
             settings_not_applied,
             notes,
             changes: result.changes.clone(),
-            resilience: resilience_report(phase, &result.totals.retry, fault_reports),
+            resilience: resilience_report(phase, &result.totals.retry, fault_reports, &sink.seconds),
             validity: Some(validity),
             workers,
+            response_time_ms: (matches!(phase.load, crate::profile::Load::Closed { .. })
+                && phase.behaviour.wait.pacing_interval().is_some()
+                && !result.totals.response.is_empty())
+            .then(|| latency_stats(&result.totals.response)),
+            like_for_like: super::results::like_for_like(&result.totals.by_endpoint, status_doc.as_ref()),
         };
         self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
         let steady_ok_rps = if sink.steady_s > 0.0 { sink.steady_ok as f64 / sink.steady_s } else { 0.0 };
@@ -336,6 +341,7 @@ fn resilience_report(
     phase: &Phase,
     retry: &crate::engine::recorder::RetryCounts,
     faults: Vec<crate::metrics::summary::FaultReport>,
+    seconds: &[super::faults::Second],
 ) -> Option<crate::metrics::summary::ResilienceReport> {
     if phase.behaviour.retry.is_none() && faults.is_empty() {
         return None;
@@ -354,6 +360,11 @@ fn resilience_report(
         attempts_mean: per_request,
         attempts_p99: retry.attempts_quantile(0.99),
         amplification: per_request,
+        amplification_over_time: seconds
+            .iter()
+            .filter(|s| s.logical > 0)
+            .map(|s| [s.end_s, s.attempts as f64 / s.logical as f64])
+            .collect(),
         faults,
     })
 }

@@ -183,12 +183,56 @@ pub fn failure_stats(totals: &PhaseTotals) -> Vec<FailureStat> {
 pub fn dedup_report(result: &PhaseResult, server: Option<&ServerView>) -> DedupReport {
     let stat =
         |key: &str| server.and_then(|s| s.raw.get("stats")).and_then(|s| s.get(key)).and_then(|v| v.as_u64());
+    let d = result.totals.delivery;
+    let (hits, misses, errors) = (stat("dedup_hits"), stat("dedup_misses"), stat("dedup_errors"));
+    let answered = d.unique_answered + d.resends_answered;
+    let (exactly_once, fail_open) = match (hits, misses) {
+        (Some(h), Some(m)) if answered > 0 => {
+            let holds = d.unanswered == 0 && m == d.unique_answered && h == d.resends_answered;
+            (Some(holds), Some(answered.saturating_sub(h + m)))
+        }
+        _ => (None, None),
+    };
     DedupReport {
         duplicates_sent: result.totals.duplicates_sent,
-        server_hits: stat("dedup_hits"),
-        server_misses: stat("dedup_misses"),
-        server_errors: stat("dedup_errors"),
+        server_hits: hits,
+        server_misses: misses,
+        server_errors: errors,
+        unique_answered: d.unique_answered,
+        resends_answered: d.resends_answered,
+        unanswered: d.unanswered,
+        exactly_once,
+        fail_open,
     }
+}
+
+/// The client's single posts and batches beside the server's figures of the same kind;
+/// `None` when the phase sent neither.
+pub fn like_for_like(
+    by_endpoint: &crate::engine::recorder::EndpointLatency,
+    status: Option<&serde_json::Value>,
+) -> Option<crate::metrics::summary::LikeForLike> {
+    let (webhook, batch) = (&by_endpoint.webhook, &by_endpoint.batch);
+    if webhook.is_empty() && batch.is_empty() {
+        return None;
+    }
+    let stats = status.and_then(|s| s.get("stats"));
+    let server = |block: &str, key: &str| {
+        stats.and_then(|s| s.get(block)).and_then(|b| b.get(key)).and_then(serde_json::Value::as_f64)
+    };
+    let batches_seen = batch.count() > 0;
+    Some(crate::metrics::summary::LikeForLike {
+        webhook_posts: webhook.count(),
+        client_webhook_p50_ms: webhook.quantile_ms(0.5),
+        client_webhook_p99_ms: webhook.quantile_ms(0.99),
+        server_per_failure_p50_ms: server("latency_ms", "p50"),
+        server_per_failure_p99_ms: server("latency_ms", "p99"),
+        batch_posts: batch.count(),
+        client_batch_p50_ms: batch.quantile_ms(0.5),
+        client_batch_p99_ms: batch.quantile_ms(0.99),
+        server_batch_p50_ms: server("batch_latency_ms", "p50").filter(|_| batches_seen),
+        server_batch_p99_ms: server("batch_latency_ms", "p99").filter(|_| batches_seen),
+    })
 }
 
 /// Judges the declared thresholds against a distribution, counts and a duration.

@@ -157,6 +157,8 @@ impl TickSink for PhaseSink {
             requests: report.tick.all.requests,
             failures: report.tick.all.failures,
             p99_ms: report.tick.all.latency.quantile_ms(0.99),
+            logical: report.tick.retry.logical,
+            attempts: report.tick.retry.attempts,
         });
         let rate_s = rate_window_s(report);
         let window_rate = |n: u64| n as f64 / rate_s;

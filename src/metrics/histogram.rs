@@ -46,6 +46,13 @@ impl LatencyHistogram {
         }
     }
 
+    /// Records `micros` and, when it is longer than `interval_us`, the values the requests
+    /// that should have started meanwhile would have seen (`micros − interval`, `micros −
+    /// 2·interval`, …): HdrHistogram's correction for coordinated omission.
+    pub fn record_corrected_us(&mut self, micros: u64, interval_us: u64) {
+        let _ = self.inner.record_correct(micros.max(1), interval_us);
+    }
+
     pub fn record_n_us(&mut self, micros: u64, count: u64) {
         let _ = self.inner.record_n(micros.max(1), count);
     }

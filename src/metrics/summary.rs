@@ -206,6 +206,32 @@ pub struct PhaseSummary {
     /// A distributed run's generators, one row each (empty for a single-node run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workers: Vec<WorkerReport>,
+    /// Paced closed-model phases (`constant_pacing`, `constant_throughput`): the response
+    /// time from each request's planned start, corrected for the requests a slow answer held
+    /// back (wrk2's corrected figure), beside `latency_ms`, the service time from the send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_time_ms: Option<LatencyStats>,
+    /// Like for like: the client's answered `/webhook` posts beside the server's per-failure
+    /// latency, its `/batch` posts beside the server's per-batch latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub like_for_like: Option<LikeForLike>,
+}
+
+/// Single posts and batches, each beside the server figure of the same kind (ms).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LikeForLike {
+    pub webhook_posts: u64,
+    pub client_webhook_p50_ms: f64,
+    pub client_webhook_p99_ms: f64,
+    /// The server's `latency_ms`: per failure (batch items included).
+    pub server_per_failure_p50_ms: Option<f64>,
+    pub server_per_failure_p99_ms: Option<f64>,
+    pub batch_posts: u64,
+    pub client_batch_p50_ms: f64,
+    pub client_batch_p99_ms: f64,
+    /// The server's `batch_latency_ms`: per whole `/batch` post.
+    pub server_batch_p50_ms: Option<f64>,
+    pub server_batch_p99_ms: Option<f64>,
 }
 
 /// A phase's validity verdict and what the generator measured about itself.
@@ -240,9 +266,42 @@ pub struct LagStats {
 }
 
 impl PhaseSummary {
-    /// One line per generator of a distributed run:
+    /// The exactly-once line (when the server reports its dedup counters), then one line per
+    /// generator of a distributed run:
     /// `worker-2: 1234 requests, 205.7 req/s, p99 12.3 ms, CPU 3 %, schedule lag p99 0.4 ms`.
-    pub fn worker_lines(&self) -> Vec<String> {
+    pub fn detail_lines(&self) -> Vec<String> {
+        let both = self.response_time_ms.as_ref().map(|r| {
+            format!(
+                "response time from the planned start (corrected for coordinated omission): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; service time from the send (the CSVs'): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                r.p50, r.p95, r.p99, r.max, self.latency_ms.p50, self.latency_ms.p95, self.latency_ms.p99, self.latency_ms.max
+            )
+        });
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+        let like = self.like_for_like.as_ref().map(|l| {
+            let mut line = format!(
+                "like for like: {} /webhook posts p50 {:.1} / p99 {:.1} ms vs the server's per failure p50 {} / p99 {} ms",
+                l.webhook_posts,
+                l.client_webhook_p50_ms,
+                l.client_webhook_p99_ms,
+                ms(l.server_per_failure_p50_ms),
+                ms(l.server_per_failure_p99_ms)
+            );
+            if l.batch_posts > 0 {
+                line.push_str(&format!(
+                    "; {} /batch posts p50 {:.1} / p99 {:.1} ms vs the server's per batch p50 {} / p99 {} ms",
+                    l.batch_posts,
+                    l.client_batch_p50_ms,
+                    l.client_batch_p99_ms,
+                    ms(l.server_batch_p50_ms),
+                    ms(l.server_batch_p99_ms)
+                ));
+            }
+            line
+        });
+        both.into_iter().chain(like).chain(self.dedup.exactly_once_line()).chain(self.worker_rows()).collect()
+    }
+
+    fn worker_rows(&self) -> Vec<String> {
         self.workers
             .iter()
             .map(|w| {
@@ -338,6 +397,10 @@ pub struct ResilienceReport {
     pub attempts_p99: u32,
     /// Attempts ÷ logical requests: how much load the retries added.
     pub amplification: f64,
+    /// The same, second by second: `[end of the second from the phase's start, attempts ÷
+    /// logical requests that finished in it]` (seconds without a finished one are left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amplification_over_time: Vec<[f64; 2]>,
     pub faults: Vec<FaultReport>,
 }
 
@@ -496,6 +559,49 @@ pub struct DedupReport {
     pub server_hits: Option<u64>,
     pub server_misses: Option<u64>,
     pub server_errors: Option<u64>,
+    /// Failures sent for the first time that the server answered (each one dedup miss).
+    #[serde(default)]
+    pub unique_answered: u64,
+    /// Resends (duplicates and retries) the server answered (each one dedup hit).
+    #[serde(default)]
+    pub resends_answered: u64,
+    /// Payloads whose attempt got no answer: the server may or may not have claimed them.
+    #[serde(default)]
+    pub unanswered: u64,
+    /// Exactly once: every unique failure one miss and every resend one hit (so no
+    /// duplicate PRs); `None` when the server does not report its dedup counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exactly_once: Option<bool>,
+    /// Payloads the server processed while its dedup store was down (it fails open): the
+    /// answered payloads that were neither a miss nor a hit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_open: Option<u64>,
+}
+
+impl DedupReport {
+    /// `exactly once: 812 unique = 812 server misses, 205 resends = 205 hits — no duplicate PRs`,
+    /// or what broke it; `None` without the server's counters or without failures sent.
+    pub fn exactly_once_line(&self) -> Option<String> {
+        let (hits, misses) = (self.server_hits?, self.server_misses?);
+        let (unique, resends) = (self.unique_answered, self.resends_answered);
+        if unique + resends == 0 {
+            return None;
+        }
+        let uncertain = if self.unanswered > 0 {
+            format!(" ({} unanswered payloads may or may not have reached dedup)", self.unanswered)
+        } else {
+            String::new()
+        };
+        let head = format!("{unique} unique vs {misses} server misses, {resends} resends vs {hits} hits");
+        Some(match (self.exactly_once, self.fail_open) {
+            (Some(true), _) => format!("exactly once: {head} — no duplicate PRs{uncertain}"),
+            (_, Some(open)) if open > 0 => format!(
+                "NOT exactly once: {head}; {open} processed while dedup was down (fail-open; server dedup_errors {}){uncertain}",
+                self.server_errors.unwrap_or(0)
+            ),
+            _ => format!("NOT exactly once: {head}{uncertain}"),
+        })
+    }
 }
 
 /// The server's side of a phase, from `GET /status`.

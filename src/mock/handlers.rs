@@ -133,6 +133,7 @@ async fn batch(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Res
         Ok(failures) => failures,
         Err(err) => return payload_error(err),
     };
+    let started = std::time::Instant::now();
     state.stats.counters.batch_items.fetch_add(failures.len() as u64, Relaxed);
     state.stats.counters.batch_requests.fetch_add(1, Relaxed);
     let outcomes = if state.control.active().config.batch_parallel {
@@ -157,6 +158,7 @@ async fn batch(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Res
         })
         .collect();
     let successful = results.iter().filter(|r| r["success"] == true).count();
+    state.stats.record_batch(started.elapsed());
     json_response(
         StatusCode::OK,
         &json!({

@@ -155,7 +155,7 @@ fn metadata(out: &mut String, s: &RunSummary) {
             p.validity_line()
                 .into_iter()
                 .chain(p.resilience_lines())
-                .chain(p.worker_lines())
+                .chain(p.detail_lines())
                 .map(move |l| format!("{}: {l}", p.name))
         })
         .collect();

@@ -231,6 +231,8 @@ fn phase_from(
         resilience: None,
         validity: None,
         workers: Vec::new(),
+        response_time_ms: None,
+        like_for_like: None,
         thresholds: Vec::new(),
         files: PhaseFiles {
             stats_csv: relative(dir, &f.stats),

@@ -44,6 +44,8 @@ pub struct PlannedRequest {
     pub body: Option<Bytes>,
     /// How many failures in the body are deliberate resends of earlier ones.
     pub duplicates: u32,
+    /// How many failures the body carries (1 for `/webhook`, n for `/batch[n]`, 0 for a GET).
+    pub payloads: u32,
 }
 
 /// The seed's cascade factor: `1 + elapsed / 60 s`.
@@ -137,7 +139,7 @@ impl VirtualUser {
                 }
                 let pick = self.rng.random_range(0..self.recent.len());
                 let body = self.recent.get(pick).cloned();
-                vec![post("/webhook", name(1, "/webhook"), body, 1)]
+                vec![post("/webhook", name(1, "/webhook"), body, 1, 1)]
             }
             RequestKind::Batch(batch) => {
                 let n = match batch {
@@ -146,7 +148,7 @@ impl VirtualUser {
                     BatchSize::Cascade => cascade_batch_size(phase_elapsed),
                 };
                 let body = self.new_batch(n, size, phase_elapsed);
-                vec![post("/batch", name(n, "/batch"), Some(body), 0)]
+                vec![post("/batch", name(n, "/batch"), Some(body), 0, n)]
             }
             RequestKind::Health => vec![get("/health", name(0, "/health"))],
             RequestKind::Status => vec![get("/status", name(0, "/status"))],
@@ -224,7 +226,7 @@ impl VirtualUser {
         payload::write_failure(&mut self.rng, size, &failed_at, &mut buf);
         let body = Bytes::from(buf);
         self.remember(body.clone());
-        post("/webhook", name, Some(body), 0)
+        post("/webhook", name, Some(body), 0, 1)
     }
 
     /// A JSON array of `n` new failures; each is remembered as a slice of the body.
@@ -252,12 +254,18 @@ impl VirtualUser {
     }
 }
 
-fn post(path: &'static str, name: String, body: Option<Bytes>, duplicates: u32) -> PlannedRequest {
-    PlannedRequest { method: Method::Post, path, name, body, duplicates }
+fn post(
+    path: &'static str,
+    name: String,
+    body: Option<Bytes>,
+    duplicates: u32,
+    payloads: u32,
+) -> PlannedRequest {
+    PlannedRequest { method: Method::Post, path, name, body, duplicates, payloads }
 }
 
 fn get(path: &'static str, name: String) -> PlannedRequest {
-    PlannedRequest { method: Method::Get, path, name, body: None, duplicates: 0 }
+    PlannedRequest { method: Method::Get, path, name, body: None, duplicates: 0, payloads: 0 }
 }
 
 /// Fills `{n}` (batch size), `{size}` (repo size) and `{endpoint}` (request path).

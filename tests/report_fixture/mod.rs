@@ -237,6 +237,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                 server_hits: f.server.then_some(requests / 10 - i as u64),
                 server_misses: f.server.then_some(requests - requests / 10),
                 server_errors: None,
+                ..Default::default()
             },
             server: f.server.then(|| ServerView {
                 total_requests: Some(requests),
@@ -267,9 +268,11 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             settings_not_applied: Vec::new(),
             notes: Vec::new(),
             changes: Vec::new(),
-            resilience: None,
+            resilience: (i == 1).then(|| fault_report(f.seconds_per_phase as f64)),
             validity: None,
             workers: Vec::new(),
+            response_time_ms: None,
+            like_for_like: None,
         });
         t0 += f.seconds_per_phase + PAUSE_S;
     }
@@ -320,4 +323,35 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
         }
     }
     summary
+}
+
+/// A fault from 30 % to 50 % of the phase, recovered 2 s after its end, with retries that
+/// doubled the attempts inside the window.
+fn fault_report(phase_s: f64) -> ResilienceReport {
+    let (at, end) = (phase_s * 0.3, phase_s * 0.5);
+    ResilienceReport {
+        logical_requests: 1000,
+        attempts: 1200,
+        failed_first: 150,
+        recovered_by_retry: 120,
+        retry_success_rate: Some(0.8),
+        attempts_mean: 1.2,
+        attempts_p99: 3,
+        amplification: 1.2,
+        amplification_over_time: (1..=phase_s as usize)
+            .map(|t| [t as f64, if (at..=end).contains(&(t as f64)) { 2.0 } else { 1.0 }])
+            .collect(),
+        faults: vec![FaultReport {
+            description: "server failure_rate=0.5 failure_mode=throttle_429".into(),
+            planned_at_s: at,
+            planned_end_s: end,
+            started_s: Some(at),
+            ended_s: Some(end),
+            baseline_p99_ms: Some(80.0),
+            recovery_s: Some(2.0),
+            recovered: true,
+            notes: Vec::new(),
+        }],
+        ..Default::default()
+    }
 }

@@ -197,6 +197,8 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
         resilience: None,
         validity: None,
         workers: Vec::new(),
+        response_time_ms: None,
+        like_for_like: None,
     }
 }
 

@@ -10,6 +10,7 @@ mod distribution;
 mod heatmap;
 mod outcomes;
 mod percentiles;
+mod recovery;
 mod resources;
 mod server;
 mod svg_text;
@@ -57,7 +58,7 @@ impl ChartSpec {
     }
 }
 
-pub const CHARTS: [ChartSpec; 10] = [
+pub const CHARTS: [ChartSpec; 11] = [
     ChartSpec { file: "throughput_timeline.png", title: "Throughput over time", draw: timeline::throughput },
     ChartSpec { file: "latency_over_time.png", title: "Latency over time", draw: timeline::latency },
     ChartSpec {
@@ -80,6 +81,7 @@ pub const CHARTS: [ChartSpec; 10] = [
     ChartSpec { file: "server_view.png", title: "Client against server", draw: server::draw },
     ChartSpec { file: "resources.png", title: "Target resources", draw: resources::draw },
     ChartSpec { file: "comparison.png", title: "Phase comparison", draw: comparison::draw },
+    ChartSpec { file: "recovery.png", title: "Recovery after faults", draw: recovery::draw },
 ];
 
 /// How a chart is encoded.

@@ -36,8 +36,12 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         };
         no_data(&plot_area, "No server view", why, sizes)?;
     } else {
-        let panels = [latency_panel(phases), count_panel(phases), dedup_panel(phases)];
-        for (area, panel) in plot_area.split_evenly((3, 1)).iter().zip(&panels) {
+        let mut panels = vec![webhook_panel(phases)];
+        if phases.iter().any(|p| p.like_for_like.as_ref().is_some_and(|l| l.batch_posts > 0)) {
+            panels.push(batch_panel(phases));
+        }
+        panels.extend([count_panel(phases), dedup_panel(phases)]);
+        for (area, panel) in plot_area.split_evenly((panels.len(), 1)).iter().zip(&panels) {
             draw_panel(area, run, panel, sizes)?;
         }
     }
@@ -46,6 +50,8 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         LegendItem::new("server p50", SERVER_LIGHT, Mark::Box),
         LegendItem::new("client p99", CLIENT_DARK, Mark::Box),
         LegendItem::new("server p99", SERVER_DARK, Mark::Box),
+        LegendItem::new("/webhook: server per failure", BLACK, Mark::Plain),
+        LegendItem::new("/batch: server per batch", BLACK, Mark::Plain),
         LegendItem::new("client POSTs sent", CLIENT_LIGHT, Mark::Box),
         LegendItem::new("server POSTs handled", SERVER_LIGHT, Mark::Box),
         LegendItem::new("duplicates sent", CLIENT_DARK, Mark::Box),
@@ -59,19 +65,44 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     legend(&legend_area, "Bars", &items, sizes)
 }
 
-fn latency_panel(phases: &[PhaseSummary]) -> Panel<'static> {
+/// Single posts beside the server's per-failure latency; a phase without single posts
+/// (or a summary from before the split) falls back to all requests.
+fn webhook_panel(phases: &[PhaseSummary]) -> Panel<'static> {
     Panel {
-        y_desc: "latency (ms)",
+        y_desc: "/webhook latency (ms)",
         groups: phases
             .iter()
             .map(|p| {
                 let s = p.server.as_ref();
+                let (c50, c99) = match p.like_for_like.as_ref().filter(|l| l.webhook_posts > 0) {
+                    Some(l) => (l.client_webhook_p50_ms, l.client_webhook_p99_ms),
+                    None => (p.latency_ms.p50, p.latency_ms.p99),
+                };
                 vec![
-                    (Some(p.latency_ms.p50), CLIENT_LIGHT),
+                    (Some(c50), CLIENT_LIGHT),
                     (s.and_then(|s| s.p50_ms), SERVER_LIGHT),
-                    (Some(p.latency_ms.p99), CLIENT_DARK),
+                    (Some(c99), CLIENT_DARK),
                     (s.and_then(|s| s.p99_ms), SERVER_DARK),
                 ]
+            })
+            .collect(),
+    }
+}
+
+/// Whole `/batch` posts beside the server's per-batch latency (never its per-item figure).
+fn batch_panel(phases: &[PhaseSummary]) -> Panel<'static> {
+    Panel {
+        y_desc: "/batch latency (ms)",
+        groups: phases
+            .iter()
+            .map(|p| match p.like_for_like.as_ref().filter(|l| l.batch_posts > 0) {
+                Some(l) => vec![
+                    (Some(l.client_batch_p50_ms), CLIENT_LIGHT),
+                    (l.server_batch_p50_ms, SERVER_LIGHT),
+                    (Some(l.client_batch_p99_ms), CLIENT_DARK),
+                    (l.server_batch_p99_ms, SERVER_DARK),
+                ],
+                None => vec![(None, CLIENT_LIGHT); 4],
             })
             .collect(),
     }

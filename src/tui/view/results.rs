@@ -120,7 +120,7 @@ fn render_detail(
             verdict.into_iter().chain(
                 p.resilience_lines()
                     .into_iter()
-                    .chain(p.worker_lines())
+                    .chain(p.detail_lines())
                     .map(move |l| (false, format!("{}: {l}", p.name))),
             )
         })
