@@ -66,6 +66,27 @@ async fn health_ready_status_metrics_and_reset() {
         assert!(stats["latency_ms"][key].is_number(), "latency_ms.{key} missing");
     }
     assert_eq!(body["config"]["latency_ms"], 0.0);
+    // The run reads the same document through the one shared type: every figure is there.
+    let typed = terrafix_tui::metrics::status::ServerStatus::from_value(&body);
+    let st = &typed.stats;
+    let counts = [
+        st.total_requests,
+        st.successful_requests,
+        st.failed_requests,
+        st.dedup_hits,
+        st.dedup_misses,
+        st.dedup_errors,
+        st.injected_failures_total,
+        st.rejected,
+        st.in_flight,
+        st.batch_items,
+        st.batch_requests,
+    ];
+    assert!(counts.iter().all(Option::is_some), "a /status field the run reads is missing: {st:?}");
+    assert_eq!(st.total_requests, Some(1));
+    assert!(st.latency_ms.p99.is_some() && st.batch_latency_ms.p99.is_some(), "{st:?}");
+    assert_eq!((typed.dedup_store.as_deref(), typed.stall_remaining_ms), (Some("memory"), Some(0)));
+    assert!(typed.config.is_some_and(|c| c.contains_key("failure_mode")));
 
     let metrics = server.client.get(server.url("/metrics")).send().await.unwrap();
     assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));

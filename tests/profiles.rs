@@ -289,8 +289,8 @@ phases:
     assert_eq!(phase.behaviour.wait, WaitStrategy::ConstantThroughput(2.5));
     assert_eq!(phase.behaviour.tasks[0].name, "/status [poller]");
     assert_eq!(phase.behaviour.tasks[2].name, "{endpoint} [poller]");
-    assert_eq!(phase.server.failure_mode.as_deref(), Some("throttle_429"));
-    assert_eq!(phase.server.jitter.as_deref(), Some("exponential"));
+    assert_eq!(phase.server.failure_mode, Some(terrafix_tui::profile::FailureMode::Throttle429));
+    assert_eq!(phase.server.jitter, Some(terrafix_tui::profile::Jitter::Exponential));
     // Found by name in an extra folder, and listed from it.
     let by_name = profile::load("custom", Some(dir.path())).unwrap();
     assert_eq!(by_name.phases.len(), 1);

@@ -240,8 +240,11 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn a_request_timeout_of_one_second_ends_hanging_requests_after_a_second() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = start_mock(listener, slow_config(0.0), None).await;
-    let settings =
-        ServerSettings { failure_rate: Some(1.0), failure_mode: Some("hang".into()), ..Default::default() };
+    let settings = ServerSettings {
+        failure_rate: Some(1.0),
+        failure_mode: Some(terrafix_tui::profile::FailureMode::Hang),
+        ..Default::default()
+    };
     // The phase's own `request_timeout: 1s` (the run's is the default 10 s).
     let mut hang = short_profile("hang", 3.0, settings);
     hang.phases[0].timeouts.request = Some(Duration::from_secs(1));
@@ -463,7 +466,7 @@ async fn a_target_with_only_the_seed_api_gets_a_per_phase_view_and_a_report_of_w
     let mut first = closed_phase("first", b.clone(), 2, 10.0, 1.5);
     first.server = ServerSettings {
         latency_ms: Some(1.0),
-        failure_mode: Some("error_500".into()),
+        failure_mode: Some(terrafix_tui::profile::FailureMode::Error500),
         ..Default::default()
     };
     let mut second = closed_phase("second", b, 2, 10.0, 1.5);

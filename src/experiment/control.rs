@@ -11,6 +11,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::metrics::ServerCounters;
+use crate::metrics::status::ServerStatus;
 use crate::metrics::summary::ServerView;
 
 /// `/configure` keys this tool sends (see `profile::ServerSettings`).
@@ -264,47 +265,33 @@ pub fn settings_baseline(status: Option<&Value>) -> serde_json::Map<String, Valu
     out
 }
 
-fn u(v: &Value, key: &str) -> Option<u64> {
-    v.get(key).and_then(Value::as_u64)
-}
-
-fn f(v: &Value, key: &str) -> Option<f64> {
-    v.get(key).and_then(Value::as_f64)
-}
-
 /// Reads the server's view of a phase from its `/status` document.
 pub fn server_view(status: &Value) -> ServerView {
-    let stats = status.get("stats").cloned().unwrap_or(Value::Null);
-    let latency = stats.get("latency_ms").cloned().unwrap_or(Value::Null);
-    let injected = stats
-        .get("injected_failures")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| v.as_u64().map(|n| (k.clone(), n))).collect())
-        .unwrap_or_default();
+    let stats = ServerStatus::from_value(status).stats;
     ServerView {
-        total_requests: u(&stats, "total_requests"),
-        successful_requests: u(&stats, "successful_requests"),
-        failed_requests: u(&stats, "failed_requests"),
-        p50_ms: f(&latency, "p50"),
-        p95_ms: f(&latency, "p95"),
-        p99_ms: f(&latency, "p99"),
-        avg_ms: f(&latency, "avg"),
-        rejected: u(&stats, "rejected"),
-        injected_failures: injected,
+        total_requests: stats.total_requests,
+        successful_requests: stats.successful_requests,
+        failed_requests: stats.failed_requests,
+        p50_ms: stats.latency_ms.p50,
+        p95_ms: stats.latency_ms.p95,
+        p99_ms: stats.latency_ms.p99,
+        avg_ms: stats.latency_ms.avg,
+        rejected: stats.rejected,
+        injected_failures: stats.injected_failures,
         raw: status.clone(),
     }
 }
 
 /// The counters the live views show, from a `/status` document.
 pub fn server_counters(status: &Value) -> ServerCounters {
-    let stats = status.get("stats").cloned().unwrap_or(Value::Null);
+    let stats = ServerStatus::from_value(status).stats;
     ServerCounters {
-        total_requests: u(&stats, "total_requests").unwrap_or(0),
-        dedup_hits: u(&stats, "dedup_hits").unwrap_or(0),
-        dedup_misses: u(&stats, "dedup_misses").unwrap_or(0),
-        dedup_errors: u(&stats, "dedup_errors").unwrap_or(0),
-        injected_failures: u(&stats, "injected_failures_total").unwrap_or(0),
-        rejected: u(&stats, "rejected").unwrap_or(0),
-        in_flight: u(&stats, "in_flight").unwrap_or(0),
+        total_requests: stats.total_requests.unwrap_or(0),
+        dedup_hits: stats.dedup_hits.unwrap_or(0),
+        dedup_misses: stats.dedup_misses.unwrap_or(0),
+        dedup_errors: stats.dedup_errors.unwrap_or(0),
+        injected_failures: stats.injected_failures_total.unwrap_or(0),
+        rejected: stats.rejected.unwrap_or(0),
+        in_flight: stats.in_flight.unwrap_or(0),
     }
 }

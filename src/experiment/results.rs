@@ -181,10 +181,10 @@ pub fn failure_stats(totals: &PhaseTotals) -> Vec<FailureStat> {
 }
 
 pub fn dedup_report(result: &PhaseResult, server: Option<&ServerView>) -> DedupReport {
-    let stat =
-        |key: &str| server.and_then(|s| s.raw.get("stats")).and_then(|s| s.get(key)).and_then(|v| v.as_u64());
+    let stats =
+        server.map(|s| crate::metrics::status::ServerStatus::from_value(&s.raw).stats).unwrap_or_default();
     let d = result.totals.delivery;
-    let (hits, misses, errors) = (stat("dedup_hits"), stat("dedup_misses"), stat("dedup_errors"));
+    let (hits, misses, errors) = (stats.dedup_hits, stats.dedup_misses, stats.dedup_errors);
     let answered = d.unique_answered + d.resends_answered;
     let (exactly_once, fail_open) = match (hits, misses) {
         (Some(h), Some(m)) if answered > 0 => {
@@ -216,22 +216,19 @@ pub fn like_for_like(
     if webhook.is_empty() && batch.is_empty() {
         return None;
     }
-    let stats = status.and_then(|s| s.get("stats"));
-    let server = |block: &str, key: &str| {
-        stats.and_then(|s| s.get(block)).and_then(|b| b.get(key)).and_then(serde_json::Value::as_f64)
-    };
+    let stats = status.map(|s| crate::metrics::status::ServerStatus::from_value(s).stats).unwrap_or_default();
     let batches_seen = batch.count() > 0;
     Some(crate::metrics::summary::LikeForLike {
         webhook_posts: webhook.count(),
         client_webhook_p50_ms: webhook.quantile_ms(0.5),
         client_webhook_p99_ms: webhook.quantile_ms(0.99),
-        server_per_failure_p50_ms: server("latency_ms", "p50"),
-        server_per_failure_p99_ms: server("latency_ms", "p99"),
+        server_per_failure_p50_ms: stats.latency_ms.p50,
+        server_per_failure_p99_ms: stats.latency_ms.p99,
         batch_posts: batch.count(),
         client_batch_p50_ms: batch.quantile_ms(0.5),
         client_batch_p99_ms: batch.quantile_ms(0.99),
-        server_batch_p50_ms: server("batch_latency_ms", "p50").filter(|_| batches_seen),
-        server_batch_p99_ms: server("batch_latency_ms", "p99").filter(|_| batches_seen),
+        server_batch_p50_ms: stats.batch_latency_ms.p50.filter(|_| batches_seen),
+        server_batch_p99_ms: stats.batch_latency_ms.p99.filter(|_| batches_seen),
     })
 }
 

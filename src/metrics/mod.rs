@@ -7,6 +7,7 @@ pub mod compare;
 mod histogram;
 pub mod hlog;
 mod snapshot;
+pub mod status;
 pub mod summary;
 
 pub use histogram::{LOCUST_QUANTILES, LatencyHistogram};

@@ -1,84 +1,12 @@
 //! `MockConfig` (the server's knobs) and the validated `/configure` patch that changes them.
-//! Pure data and validation: imports only serde/serde_json.
+//! Pure data and validation: imports serde/serde_json and the one `FailureMode` / `Jitter`
+//! of `profile` (the same enums a profile's server settings and the TUI use).
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// How the simulated processing time varies around its base.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Jitter {
-    None,
-    /// Adds a uniform draw from `[0, jitter_ms)`.
-    Uniform,
-    /// Adds an exponential draw with mean `jitter_ms` (a long tail, like a model API).
-    Exponential,
-}
-
-impl Jitter {
-    pub const NAMES: &'static str = "none, uniform, exponential";
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Jitter::None => "none",
-            Jitter::Uniform => "uniform",
-            Jitter::Exponential => "exponential",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "none" => Some(Jitter::None),
-            "uniform" => Some(Jitter::Uniform),
-            "exponential" => Some(Jitter::Exponential),
-            _ => None,
-        }
-    }
-}
-
-/// What an injected failure looks like to the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FailureMode {
-    /// 500 internal error.
-    Error500,
-    /// 429 with `Retry-After` (Bedrock throttling).
-    Throttle429,
-    /// 403 with GitHub's rate-limit headers.
-    RateLimit403,
-    /// 503 with `Retry-After`.
-    Unavailable503,
-    /// No answer until the client gives up (or the server shuts down).
-    Hang,
-}
-
-impl FailureMode {
-    pub const ALL: [FailureMode; 5] = [
-        FailureMode::Error500,
-        FailureMode::Throttle429,
-        FailureMode::RateLimit403,
-        FailureMode::Unavailable503,
-        FailureMode::Hang,
-    ];
-    pub const NAMES: &'static str = "error_500, throttle_429, rate_limit_403, unavailable_503, hang";
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureMode::Error500 => "error_500",
-            FailureMode::Throttle429 => "throttle_429",
-            FailureMode::RateLimit403 => "rate_limit_403",
-            FailureMode::Unavailable503 => "unavailable_503",
-            FailureMode::Hang => "hang",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == name)
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+pub use crate::profile::{FailureMode, Jitter};
 
 /// Upper bound of every millisecond knob: ten minutes is far past any client timeout.
 const MAX_MS: f64 = 600_000.0;

@@ -321,17 +321,16 @@ async fn ready(State(state): Shared) -> Response {
 
 async fn status(State(state): Shared) -> Response {
     state.control.wait_stall().await;
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "status": "running",
-            "mock_mode": true,
-            "dedup_store": state.store.kind(),
-            "stall_remaining_ms": state.control.stall_remaining().as_millis() as u64,
-            "stats": state.stats.to_json(),
-            "config": state.control.active().config.to_json(),
-        }),
-    )
+    let config = state.control.active().config.to_json();
+    let status = crate::metrics::status::ServerStatus {
+        status: "running".into(),
+        mock_mode: true,
+        dedup_store: Some(state.store.kind().to_string()),
+        stall_remaining_ms: Some(state.control.stall_remaining().as_millis() as u64),
+        stats: state.stats.to_status(),
+        config: config.as_object().cloned(),
+    };
+    json_response(StatusCode::OK, &serde_json::to_value(&status).unwrap_or(Value::Null))
 }
 
 async fn metrics(State(state): Shared) -> Response {

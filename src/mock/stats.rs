@@ -1,15 +1,18 @@
 //! Server-side statistics: atomic counters and one latency histogram (bounded memory),
-//! rendered as `/status` JSON and Prometheus text. Imports `metrics::LatencyHistogram` only.
+//! rendered as `/status` (the shared `metrics::status` type) and Prometheus text.
 
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use super::config::FailureMode;
 use crate::metrics::LatencyHistogram;
+use crate::metrics::status::{LatencySummary, ServerStats};
 
 /// Upper edges (seconds) of the Prometheus histogram's buckets.
 const BUCKETS_S: [f64; 16] =
@@ -105,56 +108,56 @@ impl Stats {
         (window.latency.clone(), window.batch_latency.clone(), window.since.elapsed())
     }
 
-    /// The `stats` object of `/status`.
-    pub fn to_json(&self) -> Value {
+    /// The `stats` object of `/status`, as the one type the run reads back.
+    pub fn to_status(&self) -> ServerStats {
         let c = &self.counters;
         let (latency, batch_latency, window) = self.latency_copy();
         let total = c.total.load(Relaxed);
         let successful = c.successful.load(Relaxed);
-        let mut injected = Map::new();
+        let mut injected = BTreeMap::new();
         let mut injected_total = 0;
         for mode in FailureMode::ALL {
             let n = c.injected[mode.index()].load(Relaxed);
             injected_total += n;
             if n > 0 {
-                injected.insert(mode.as_str().into(), n.into());
+                injected.insert(mode.as_str().to_string(), n);
             }
         }
         let rate = if total == 0 { 100.0 } else { successful as f64 * 100.0 / total as f64 };
-        json!({
-            "total_requests": total,
-            "successful_requests": successful,
-            "failed_requests": c.failed.load(Relaxed),
-            "success_rate_percent": round2(rate),
-            "uptime_seconds": round2(self.started.elapsed().as_secs_f64()),
-            "requests_per_second": round2(total as f64 / window.as_secs_f64().max(1e-3)),
-            "latency_ms": {
-                "avg": round2(latency.mean_ms()),
-                "min": round2(latency.min_ms()),
-                "max": round2(latency.max_ms()),
-                "p50": round2(latency.quantile_ms(0.50)),
-                "p95": round2(latency.quantile_ms(0.95)),
-                "p99": round2(latency.quantile_ms(0.99)),
-            },
-            "dedup_hits": c.dedup_hits.load(Relaxed),
-            "dedup_misses": c.dedup_misses.load(Relaxed),
-            "dedup_errors": c.dedup_errors.load(Relaxed),
-            "injected_failures": injected,
-            "injected_failures_total": injected_total,
-            "rejected": c.rejected.load(Relaxed),
-            "in_flight": self.in_flight.load(Relaxed),
-            "batch_items": c.batch_items.load(Relaxed),
-            "batch_requests": c.batch_requests.load(Relaxed),
+        let summary = |h: &LatencyHistogram, with_min: bool| LatencySummary {
+            avg: Some(round2(h.mean_ms())),
+            min: with_min.then(|| round2(h.min_ms())),
+            max: Some(round2(h.max_ms())),
+            p50: Some(round2(h.quantile_ms(0.50))),
+            p95: Some(round2(h.quantile_ms(0.95))),
+            p99: Some(round2(h.quantile_ms(0.99))),
+        };
+        ServerStats {
+            total_requests: Some(total),
+            successful_requests: Some(successful),
+            failed_requests: Some(c.failed.load(Relaxed)),
+            success_rate_percent: Some(round2(rate)),
+            uptime_seconds: Some(round2(self.started.elapsed().as_secs_f64())),
+            requests_per_second: Some(round2(total as f64 / window.as_secs_f64().max(1e-3))),
+            latency_ms: summary(&latency, true),
+            dedup_hits: Some(c.dedup_hits.load(Relaxed)),
+            dedup_misses: Some(c.dedup_misses.load(Relaxed)),
+            dedup_errors: Some(c.dedup_errors.load(Relaxed)),
+            injected_failures: injected,
+            injected_failures_total: Some(injected_total),
+            rejected: Some(c.rejected.load(Relaxed)),
+            in_flight: Some(self.in_flight.load(Relaxed)),
+            batch_items: Some(c.batch_items.load(Relaxed)),
+            batch_requests: Some(c.batch_requests.load(Relaxed)),
             // Per whole `/batch` post (`latency_ms` is per failure, batch items included):
             // the figure a client's `/batch` latency compares with.
-            "batch_latency_ms": {
-                "avg": round2(batch_latency.mean_ms()),
-                "max": round2(batch_latency.max_ms()),
-                "p50": round2(batch_latency.quantile_ms(0.50)),
-                "p95": round2(batch_latency.quantile_ms(0.95)),
-                "p99": round2(batch_latency.quantile_ms(0.99)),
-            },
-        })
+            batch_latency_ms: summary(&batch_latency, false),
+        }
+    }
+
+    /// The `stats` object as JSON (the `/stats/reset` answer).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.to_status()).unwrap_or(Value::Null)
     }
 
     /// Prometheus text exposition (version 0.0.4) of the counters and the latency histogram.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::builtin::builtin_behaviours;
 use super::raw::{
-    RawBehaviour, RawCapacity, RawFailureMode, RawFault, RawJitter, RawKind, RawPhase, RawProfile,
-    RawRepoSize, RawRetry, RawRetryOn, RawServer, RawTask, RawThresholds, RawWait,
+    RawBehaviour, RawCapacity, RawFault, RawKind, RawPhase, RawProfile, RawRepoSize, RawRetry, RawRetryOn,
+    RawServer, RawTask, RawThresholds, RawWait,
 };
 use super::types::{
     BatchSize, Behaviour, CapacitySearch, Fault, FaultKind, Load, Phase, PhaseTimeouts, Profile, RepoSize,
@@ -285,26 +285,10 @@ fn to_server(raw: &RawServer) -> ServerSettings {
     ServerSettings {
         latency_ms: raw.latency_ms.map(|v| v.0),
         per_resource_ms: raw.per_resource_ms.map(|v| v.0),
-        jitter: raw.jitter.map(|j| {
-            match j {
-                RawJitter::None => "none",
-                RawJitter::Uniform => "uniform",
-                RawJitter::Exponential => "exponential",
-            }
-            .to_string()
-        }),
+        jitter: raw.jitter,
         jitter_ms: raw.jitter_ms.map(|v| v.0),
         failure_rate: raw.failure_rate.map(|v| v.0),
-        failure_mode: raw.failure_mode.map(|m| {
-            match m {
-                RawFailureMode::Error500 => "error_500",
-                RawFailureMode::Throttle429 => "throttle_429",
-                RawFailureMode::RateLimit403 => "rate_limit_403",
-                RawFailureMode::Unavailable503 => "unavailable_503",
-                RawFailureMode::Hang => "hang",
-            }
-            .to_string()
-        }),
+        failure_mode: raw.failure_mode,
         max_concurrent: raw.max_concurrent,
         workers: raw.workers,
         stall_ms: raw.stall_ms.map(|v| v.0),

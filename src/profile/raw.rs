@@ -357,37 +357,15 @@ pub(crate) enum RawRepoSize {
     Mixed,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum RawJitter {
-    None,
-    Uniform,
-    Exponential,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum RawFailureMode {
-    #[serde(rename = "error_500")]
-    Error500,
-    #[serde(rename = "throttle_429")]
-    Throttle429,
-    #[serde(rename = "rate_limit_403")]
-    RateLimit403,
-    #[serde(rename = "unavailable_503")]
-    Unavailable503,
-    Hang,
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawServer {
     pub latency_ms: Option<NonNegative>,
     pub per_resource_ms: Option<NonNegative>,
-    pub jitter: Option<RawJitter>,
+    pub jitter: Option<super::types::Jitter>,
     pub jitter_ms: Option<NonNegative>,
     pub failure_rate: Option<Probability>,
-    pub failure_mode: Option<RawFailureMode>,
+    pub failure_mode: Option<super::types::FailureMode>,
     pub max_concurrent: Option<u32>,
     pub workers: Option<u32>,
     /// A one-shot stall of every request (ms), e.g. inside a fault window.

@@ -345,6 +345,87 @@ impl RepoSizeChoice {
     }
 }
 
+/// How the mock's simulated processing time varies around its base.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    None,
+    /// Adds a uniform draw from `[0, jitter_ms)`.
+    Uniform,
+    /// Adds an exponential draw with mean `jitter_ms` (a long tail, like a model API).
+    Exponential,
+}
+
+impl Jitter {
+    pub const NAMES: &'static str = "none, uniform, exponential";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Jitter::None => "none",
+            Jitter::Uniform => "uniform",
+            Jitter::Exponential => "exponential",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "none" => Some(Jitter::None),
+            "uniform" => Some(Jitter::Uniform),
+            "exponential" => Some(Jitter::Exponential),
+            _ => None,
+        }
+    }
+}
+
+/// What an injected failure looks like to the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureMode {
+    /// 500 internal error.
+    #[serde(rename = "error_500")]
+    Error500,
+    /// 429 with `Retry-After` (Bedrock throttling).
+    #[serde(rename = "throttle_429")]
+    Throttle429,
+    /// 403 with GitHub's rate-limit headers.
+    #[serde(rename = "rate_limit_403")]
+    RateLimit403,
+    /// 503 with `Retry-After`.
+    #[serde(rename = "unavailable_503")]
+    Unavailable503,
+    /// No answer until the client gives up (or the server shuts down).
+    Hang,
+}
+
+impl FailureMode {
+    pub const ALL: [FailureMode; 5] = [
+        FailureMode::Error500,
+        FailureMode::Throttle429,
+        FailureMode::RateLimit403,
+        FailureMode::Unavailable503,
+        FailureMode::Hang,
+    ];
+    pub const NAMES: &'static str = "error_500, throttle_429, rate_limit_403, unavailable_503, hang";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureMode::Error500 => "error_500",
+            FailureMode::Throttle429 => "throttle_429",
+            FailureMode::RateLimit403 => "rate_limit_403",
+            FailureMode::Unavailable503 => "unavailable_503",
+            FailureMode::Hang => "hang",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// Server settings a phase applies with `POST /configure`. Field names are the mock's
 /// `/configure` keys; unset fields are not sent (the server keeps what it has).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -353,16 +434,14 @@ pub struct ServerSettings {
     pub latency_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_resource_ms: Option<f64>,
-    /// `none`, `uniform` or `exponential`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub jitter: Option<String>,
+    pub jitter: Option<Jitter>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_rate: Option<f64>,
-    /// `error_500`, `throttle_429`, `rate_limit_403`, `unavailable_503` or `hang`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_mode: Option<String>,
+    pub failure_mode: Option<FailureMode>,
     /// Backpressure: concurrent work allowed before answering 429 (0 = off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_concurrent: Option<u32>,

@@ -69,8 +69,8 @@ impl ServerField {
     }
 }
 
-pub const FAILURE_MODES: [&str; 5] =
-    ["error_500", "throttle_429", "rate_limit_403", "unavailable_503", "hang"];
+/// The failure modes the form cycles through: the one enum's names, in its order.
+pub const FAILURE_MODES: [crate::profile::FailureMode; 5] = crate::profile::FailureMode::ALL;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerForm {
@@ -115,7 +115,7 @@ impl ServerForm {
             ServerField::Url => &self.url,
             ServerField::LatencyMs => &self.latency_ms,
             ServerField::FailureRate => &self.failure_rate,
-            ServerField::FailureMode => FAILURE_MODES[self.failure_mode % FAILURE_MODES.len()],
+            ServerField::FailureMode => FAILURE_MODES[self.failure_mode % FAILURE_MODES.len()].as_str(),
             ServerField::MaxConcurrent => &self.max_concurrent,
             ServerField::Workers => &self.workers,
         }

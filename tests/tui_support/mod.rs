@@ -51,7 +51,7 @@ pub fn smoke_profile() -> Profile {
         server: ServerSettings {
             latency_ms: Some(50.0),
             failure_rate: Some(0.1),
-            failure_mode: Some("error_500".into()),
+            failure_mode: Some(terrafix_tui::profile::FailureMode::Error500),
             ..ServerSettings::default()
         },
         thresholds: Thresholds { p95_ms: Some(500.0), error_rate: Some(0.15), ..Thresholds::default() },

@@ -112,10 +112,9 @@ fn batch_panel(phases: &[PhaseSummary]) -> Panel<'static> {
 /// swapped for batch posts to compare like with like. `None` when it does not say.
 fn server_posts(p: &PhaseSummary) -> Option<f64> {
     let s = p.server.as_ref()?;
-    let stats = s.raw.get("stats");
-    let n = |key: &str| stats.and_then(|v| v.get(key)).and_then(|v| v.as_u64());
+    let stats = crate::metrics::status::ServerStatus::from_value(&s.raw).stats;
     let total = s.total_requests?;
-    Some(match (n("batch_items"), n("batch_requests")) {
+    Some(match (stats.batch_items, stats.batch_requests) {
         (Some(items), Some(posts)) => total.saturating_sub(items) + posts,
         _ => total,
     } as f64)

@@ -9,7 +9,7 @@ use ratatui::widgets::{
 };
 
 use super::widgets::{clip, framed, pair};
-use crate::profile::{Load, Phase, Profile, ServerSettings, Thresholds};
+use crate::profile::{FailureMode, Load, Phase, Profile, ServerSettings, Thresholds};
 use crate::tui::format;
 use crate::tui::state::{AppState, ProfileItem, ProfilesFocus, RunField, TargetChoice};
 use crate::tui::theme::Theme;
@@ -254,7 +254,7 @@ fn server_label(s: &ServerSettings) -> String {
         parts.push(format!("{}ms", format::real(ms)));
     }
     if let Some(rate) = s.failure_rate {
-        let mode = s.failure_mode.as_deref().unwrap_or("error_500");
+        let mode = s.failure_mode.map_or("error_500", FailureMode::as_str);
         parts.push(format!("{} {}", format::percent(rate), mode));
     }
     if let Some(max) = s.max_concurrent.filter(|m| *m > 0) {
