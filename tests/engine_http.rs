@@ -17,6 +17,7 @@ fn health() -> PlannedRequest {
         body: None,
         duplicates: 0,
         payloads: 0,
+        headers: None,
     }
 }
 

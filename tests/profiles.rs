@@ -484,3 +484,18 @@ fn target_settings_and_phase_timeouts_load_and_bad_ones_are_located() {
     let zero = yaml.replace("request_timeout: 1s", "request_timeout: 0s");
     assert!(profile::parse_str(&zero, "t", "t.yaml").unwrap_err().message.contains("zero"));
 }
+
+#[test]
+fn a_tasks_own_headers_load_and_bad_ones_are_located() {
+    // SAFETY: a variable name no other test uses, set before any reader.
+    unsafe { std::env::set_var("TERRAFIX_PROFILE_TASK_TOKEN", "tk") };
+    let yaml = "name: t\nbehaviours:\n  b:\n    tasks:\n      - { kind: webhook, headers: { X-Task: \"a-${TERRAFIX_PROFILE_TASK_TOKEN}\" } }\n      - { kind: health }\nphases:\n  - { name: p, behaviour: b, users: 1, duration: 1s }\n";
+    let p = profile::parse_str(yaml, "t", "t.yaml").unwrap();
+    let tasks = &p.phases[0].behaviour.tasks;
+    assert_eq!(tasks[0].headers, [("X-Task".to_string(), "a-tk".to_string())]);
+    assert!(tasks[1].headers.is_empty());
+    let bad = error_of(&yaml.replace("X-Task", "X Task"));
+    assert!(bad.starts_with("bad.yaml:5:9:") && bad.contains("tasks[0]") && bad.contains("X Task"), "{bad}");
+    let unset = error_of(&yaml.replace("TERRAFIX_PROFILE_TASK_TOKEN", "TERRAFIX_PROFILE_TASK_SURELY_UNSET"));
+    assert!(unset.contains("TERRAFIX_PROFILE_TASK_SURELY_UNSET is not set"), "{unset}");
+}

@@ -227,6 +227,71 @@ async fn headers_reach_the_server_and_their_values_appear_nowhere() {
     server.abort();
 }
 
+/// (path, X-Task, X-Api-Key) of every request a test server saw.
+type Seen = Arc<Mutex<Vec<(String, Option<String>, Option<String>)>>>;
+
+/// `headers:` on a task: sent with that task's requests only, over the profile's (a task's
+/// header replaces the profile's of the same name), and never written out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tasks_own_headers_go_with_its_requests_only() {
+    let seen: Seen = Arc::default();
+    let recorder = |path: &'static str, seen: Seen| {
+        move |headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+                if let Ok(mut list) = seen.lock() {
+                    list.push((path.to_string(), get("x-task"), get("x-api-key")));
+                }
+                axum::Json(
+                    json!({"status": "healthy", "success": true, "failure_hash": "x", "message": "ok"}),
+                )
+            }
+        }
+    };
+    let app = Router::new()
+        .route("/health", get(recorder("/health", seen.clone())))
+        .route("/webhook", post(recorder("/webhook", seen.clone())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let secret = "task-3e9a-very-secret";
+    // SAFETY: set before the profile is read; no other thread of this test reads the environment.
+    unsafe { std::env::set_var("TERRAFIX_TEST_TASK_TOKEN", secret) };
+    let yaml = "name: task-headers\nheaders: { X-Api-Key: run-level }\nbehaviours:\n  b:\n    wait: { constant: 20ms }\n    tasks:\n      - { kind: webhook, headers: { X-Task: \"alpha-${TERRAFIX_TEST_TASK_TOKEN}\" } }\n      - { kind: health, headers: { X-Api-Key: task-level } }\nphases:\n  - { name: p, behaviour: b, users: 2, duration: 1500ms }\n";
+    let profile = terrafix_tui::profile::parse_str(yaml, "task-headers", "task-headers.yaml").unwrap();
+    let options = TargetOptions::from_profile(&profile.target);
+    let out = tempfile::tempdir().unwrap();
+    let (s, run_dir) = run_with(
+        profile,
+        Target::parse(&format!("http://{addr}")).unwrap(),
+        out.path(),
+        options,
+        RunControl::default(),
+    )
+    .await
+    .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    let hooks: Vec<_> = seen.iter().filter(|r| r.0 == "/webhook").collect();
+    let health: Vec<_> = seen.iter().filter(|r| r.0 == "/health" && r.1.is_none()).collect();
+    assert!(hooks.len() >= 5 && health.len() >= 5, "{seen:?}");
+    let alpha = format!("alpha-{secret}");
+    assert!(
+        hooks.iter().all(|r| r.1.as_deref() == Some(alpha.as_str()) && r.2.as_deref() == Some("run-level")),
+        "{hooks:?}"
+    );
+    // The run's own /health check before the load carries the run's headers; the task's carry its own.
+    let by_task = health.iter().filter(|r| r.2.as_deref() == Some("task-level")).count();
+    assert!(by_task >= 5 && health.len() - by_task <= 2, "the task's header replaces the run's: {health:?}");
+    assert!(!seen.iter().any(|r| r.0 == "/health" && r.1.is_some()), "another task's header stays with it");
+    assert_eq!(s.experiments[0].summary.failure_count, 0);
+    for entry in walk(&run_dir) {
+        let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned();
+        assert!(!text.contains(secret), "{} holds a task header's value", entry.display());
+    }
+    server.abort();
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {

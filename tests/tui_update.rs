@@ -715,6 +715,30 @@ fn the_run_settings_carry_timeout_trust_configure_and_generators_into_the_run() 
     type_text(&mut state, "3");
     press(&mut state, KeyCode::Enter);
     assert_eq!(state.profiles.settings.generators, "3");
+    // headers: a header without a colon is refused; a good one is shown by name only.
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "nocolon");
+    press(&mut state, KeyCode::Enter);
+    assert!(
+        state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("headers")),
+        "{:?}",
+        state.flash
+    );
+    for _ in 0.."nocolon".len() {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "X-Api-Key: s3cret; X-Team: sre");
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(
+        state.profiles.settings.text(terrafix_tui::tui::state::RunField::Headers),
+        "X-Api-Key: ***; X-Team: ***"
+    );
+    // Editing again starts empty: the value is never put back on the screen.
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(state.profiles.edit.as_ref().map(|e| e.text.as_str()), Some(""));
+    press(&mut state, KeyCode::Esc);
+    state.profiles.edit = None;
     press(&mut state, KeyCode::Left);
     press(&mut state, KeyCode::Left);
     let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Char('r')) else { panic!("r runs") };
@@ -722,4 +746,7 @@ fn the_run_settings_carry_timeout_trust_configure_and_generators_into_the_run() 
     assert_eq!(request.target_options.tls, terrafix_tui::engine::tls::TlsTrust::Insecure);
     assert!(!request.target_options.configure_target);
     assert_eq!(request.distributed.map(|n| n.get()), Some(3));
+    let headers = &request.target_options.headers;
+    assert!(headers.contains(&("X-Api-Key".to_string(), "s3cret".to_string())), "{headers:?}");
+    assert!(headers.contains(&("X-Team".to_string(), "sre".to_string())), "{headers:?}");
 }

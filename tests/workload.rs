@@ -133,7 +133,12 @@ fn waits_stay_within_their_bounds() {
     );
 
     let custom = |wait| {
-        let task = Task { weight: NonZeroU32::MIN, kind: RequestKind::Health, name: "/health".into() };
+        let task = Task {
+            weight: NonZeroU32::MIN,
+            kind: RequestKind::Health,
+            name: "/health".into(),
+            headers: Vec::new(),
+        };
         VirtualUser::new(
             Arc::new(Behaviour { name: "c".into(), wait, tasks: vec![task], retry: None }),
             MEDIUM,
@@ -197,6 +202,7 @@ fn duplicates_resend_earlier_bodies_byte_for_byte() {
             weight: NonZeroU32::MIN,
             kind: RequestKind::Duplicate,
             name: "/webhook [d]".into(),
+            headers: Vec::new(),
         }],
         retry: None,
     };
@@ -217,8 +223,14 @@ fn batch_items_can_be_resent_alone() {
                 weight: NonZeroU32::MIN,
                 kind: RequestKind::Batch(terrafix_tui::profile::BatchSize::Fixed(3)),
                 name: "/batch[{n}] [b]".into(),
+                headers: Vec::new(),
             },
-            Task { weight: NonZeroU32::MIN, kind: RequestKind::Duplicate, name: "/webhook [b-dup]".into() },
+            Task {
+                weight: NonZeroU32::MIN,
+                kind: RequestKind::Duplicate,
+                name: "/webhook [b-dup]".into(),
+                headers: Vec::new(),
+            },
         ],
         retry: None,
     };

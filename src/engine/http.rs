@@ -400,6 +400,16 @@ impl Connection {
         for (name, value) in &target.headers {
             builder = builder.header(name, value.clone());
         }
+        // A task's own headers replace the run's of the same name (checked when the profile was read).
+        if let (Some(own), Some(map)) = (&request.headers, builder.headers_mut()) {
+            for (name, value) in own.iter() {
+                if let (Ok(n), Ok(v)) =
+                    (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+                {
+                    map.insert(n, v);
+                }
+            }
+        }
         builder = match request.method {
             Method::Get => builder.method(hyper::Method::GET),
             Method::Post => builder

@@ -29,7 +29,7 @@ fn weight(w: u32) -> NonZeroU32 {
 }
 
 fn task(w: u32, kind: RequestKind, name: &str) -> Task {
-    Task { weight: weight(w), kind, name: name.to_string() }
+    Task { weight: weight(w), kind, name: name.to_string(), headers: Vec::new() }
 }
 
 fn secs(s: f64) -> Duration {

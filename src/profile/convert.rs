@@ -96,15 +96,7 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
         capacity: raw.capacity.map(|c| to_capacity(c.0, &resolve)),
         target: TargetSettings {
             // Checked at parse time; a variable unset since then reads as empty.
-            headers: raw
-                .headers
-                .map(|h| {
-                    h.0.0
-                        .into_iter()
-                        .map(|(n, v)| (n, super::headers::expand_env(&v).unwrap_or_default()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            headers: raw.headers.map(|h| expand_headers(h.0)).unwrap_or_default(),
             request_timeout: raw.request_timeout.map(|d| d.0),
             connect_timeout: raw.connect_timeout.map(|d| d.0),
             configure_target: raw.configure_target.unwrap_or(true),
@@ -123,6 +115,7 @@ fn fallback_behaviour(name: &str) -> Behaviour {
             weight: NonZeroU32::MIN,
             kind: RequestKind::Webhook,
             name: format!("/webhook [{name}]"),
+            headers: Vec::new(),
         }],
         retry: None,
     }
@@ -201,7 +194,14 @@ fn to_task(behaviour: &str, raw: RawTask) -> Task {
         }),
     };
     let name = raw.name.unwrap_or_else(|| default_task_name(behaviour, &kind));
-    Task { weight: raw.weight.map_or(NonZeroU32::MIN, |w| w.0), kind, name }
+    let headers = raw.headers.map(expand_headers).unwrap_or_default();
+    Task { weight: raw.weight.map_or(NonZeroU32::MIN, |w| w.0), kind, name, headers }
+}
+
+/// `headers:` with each `${VAR}` read; checked at parse time (a variable unset since then
+/// reads as empty).
+fn expand_headers(raw: super::raw::RawHeaders) -> Vec<(String, String)> {
+    raw.0.into_iter().map(|(n, v)| (n, super::headers::expand_env(&v).unwrap_or_default())).collect()
 }
 
 /// Request names in the seed's style: `/webhook [name]`, `/batch[12] [name]`.

@@ -336,10 +336,15 @@ pub(crate) struct RawTask {
     pub weight: Option<Count>,
     pub name: Option<String>,
     pub size: Option<RawBatchSize>,
+    /// This task's own request headers (over the profile's); values may hold `${VAR}`.
+    pub headers: Option<RawHeaders>,
 }
 
 impl Check for RawTask {
     fn check(&self) -> Result<(), String> {
+        if let Some(h) = &self.headers {
+            h.check()?;
+        }
         match (self.kind, self.size.is_some()) {
             (RawKind::Batch, false) => Err("a batch task needs `size:` (e.g. 5, 5..20 or cascade)".into()),
             (RawKind::Batch, true) | (_, false) => Ok(()),

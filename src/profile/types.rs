@@ -259,6 +259,9 @@ pub struct Task {
     pub kind: RequestKind,
     /// Request name as it appears in CSVs; `{n}` is replaced with the batch size.
     pub name: String,
+    /// This task's own request headers, sent over the run's (values never written out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

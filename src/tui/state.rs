@@ -207,10 +207,12 @@ pub enum RunField {
     Configure,
     /// Worker tasks on Docker Swarm (empty: this process generates the load).
     Generators,
+    /// Extra request headers, `Name: value; Name: value` (shown by name only).
+    Headers,
 }
 
 impl RunField {
-    pub const ALL: [RunField; 12] = [
+    pub const ALL: [RunField; 13] = [
         RunField::Target,
         RunField::Url,
         RunField::TimeScale,
@@ -223,6 +225,7 @@ impl RunField {
         RunField::Insecure,
         RunField::Configure,
         RunField::Generators,
+        RunField::Headers,
     ];
 
     /// Cycled with Enter or space rather than typed.
@@ -244,6 +247,7 @@ impl RunField {
             RunField::Insecure => "insecure",
             RunField::Configure => "configure",
             RunField::Generators => "generators",
+            RunField::Headers => "headers",
         }
     }
 }
@@ -264,6 +268,26 @@ pub struct RunSettings {
     pub configure: bool,
     /// `--distributed N`; empty for a single-node run.
     pub generators: String,
+    /// As typed (values may be secrets: never shown, never written out).
+    pub headers: String,
+    /// What the screen shows for `headers`: `Authorization: ***; X-Team: ***`.
+    pub headers_shown: String,
+}
+
+impl RunSettings {
+    /// Sets the headers and what the screen shows of them (names only).
+    pub fn set_headers(&mut self, text: String) {
+        self.headers_shown = split_headers(&text)
+            .map(|h| format!("{}: ***", h.split_once(':').map_or(h, |(n, _)| n).trim()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        self.headers = text;
+    }
+}
+
+/// `Name: value; Name: value` into its parts.
+pub fn split_headers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(';').map(str::trim).filter(|h| !h.is_empty())
 }
 
 impl Default for RunSettings {
@@ -281,6 +305,8 @@ impl Default for RunSettings {
             insecure: false,
             configure: true,
             generators: String::new(),
+            headers: String::new(),
+            headers_shown: String::new(),
         }
     }
 }
@@ -312,6 +338,7 @@ impl RunSettings {
                 }
             }
             RunField::Generators => &self.generators,
+            RunField::Headers => &self.headers_shown,
         }
     }
 }

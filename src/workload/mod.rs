@@ -46,7 +46,12 @@ pub struct PlannedRequest {
     pub duplicates: u32,
     /// How many failures the body carries (1 for `/webhook`, n for `/batch[n]`, 0 for a GET).
     pub payloads: u32,
+    /// The task's own headers (none for most tasks: no allocation then).
+    pub headers: Option<TaskHeaders>,
 }
+
+/// A task's own request headers as (name, value), shared by all its requests.
+pub type TaskHeaders = Arc<[(String, String)]>;
 
 /// The seed's cascade factor: `1 + elapsed / 60 s`.
 pub fn cascade_factor(phase_elapsed: Duration) -> f64 {
@@ -75,6 +80,8 @@ pub struct VirtualUser {
     cumulative_weights: Vec<u32>,
     /// Task names that hold `{n}`, `{size}` or `{endpoint}` and need filling in.
     templated_names: Vec<bool>,
+    /// Each task's own headers, shared by its requests.
+    task_headers: Vec<Option<TaskHeaders>>,
     recent: VecDeque<Bytes>,
     /// When set, `failed_at` is this plus the phase time (reproducible bodies);
     /// otherwise the wall clock.
@@ -93,12 +100,18 @@ impl VirtualUser {
             })
             .collect();
         let templated_names = behaviour.tasks.iter().map(|t| t.name.contains('{')).collect();
+        let task_headers = behaviour
+            .tasks
+            .iter()
+            .map(|t| (!t.headers.is_empty()).then(|| Arc::from(t.headers.clone().into_boxed_slice())))
+            .collect();
         VirtualUser {
             behaviour,
             repo_size,
             rng: ChaCha8Rng::seed_from_u64(seed),
             cumulative_weights,
             templated_names,
+            task_headers,
             recent: VecDeque::with_capacity(RECENT_FAILURES),
             phase_start: None,
         }
@@ -131,12 +144,12 @@ impl VirtualUser {
         let name = |n: u32, endpoint: &str| {
             if templated { fill_name(&task.name, n, size, endpoint) } else { task.name.clone() }
         };
-        match task.kind {
+        let mut requests = match task.kind {
             RequestKind::Webhook => vec![self.new_webhook(name(1, "/webhook"), size, phase_elapsed)],
+            RequestKind::Duplicate if self.recent.is_empty() => {
+                vec![self.new_webhook(name(1, "/webhook"), size, phase_elapsed)]
+            }
             RequestKind::Duplicate => {
-                if self.recent.is_empty() {
-                    return vec![self.new_webhook(name(1, "/webhook"), size, phase_elapsed)];
-                }
                 let pick = self.rng.random_range(0..self.recent.len());
                 let body = self.recent.get(pick).cloned();
                 vec![post("/webhook", name(1, "/webhook"), body, 1, 1)]
@@ -155,7 +168,13 @@ impl VirtualUser {
             RequestKind::HealthAndStatus => {
                 vec![get("/health", name(0, "/health")), get("/status", name(0, "/status"))]
             }
+        };
+        if let Some(headers) = self.task_headers.get(index).cloned().flatten() {
+            for r in &mut requests {
+                r.headers = Some(headers.clone());
+            }
         }
+        requests
     }
 
     /// How long to wait after a task that took `task_took`.
@@ -261,11 +280,11 @@ fn post(
     duplicates: u32,
     payloads: u32,
 ) -> PlannedRequest {
-    PlannedRequest { method: Method::Post, path, name, body, duplicates, payloads }
+    PlannedRequest { method: Method::Post, path, name, body, duplicates, payloads, headers: None }
 }
 
 fn get(path: &'static str, name: String) -> PlannedRequest {
-    PlannedRequest { method: Method::Get, path, name, body: None, duplicates: 0, payloads: 0 }
+    PlannedRequest { method: Method::Get, path, name, body: None, duplicates: 0, payloads: 0, headers: None }
 }
 
 /// Fills `{n}` (batch size), `{size}` (repo size) and `{endpoint}` (request path).

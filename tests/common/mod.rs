@@ -25,6 +25,7 @@ pub fn behaviour(name: &str, wait: WaitStrategy, tasks: &[(u32, RequestKind, &st
                 weight: NonZeroU32::new(*w).unwrap(),
                 kind: kind.clone(),
                 name: (*n).into(),
+                headers: Vec::new(),
             })
             .collect(),
         retry: None,

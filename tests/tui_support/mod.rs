@@ -17,7 +17,12 @@ pub fn behaviour(name: &str) -> Arc<Behaviour> {
     Arc::new(Behaviour {
         name: name.into(),
         wait: WaitStrategy::Between(Duration::from_millis(500), Duration::from_secs(1)),
-        tasks: vec![Task { weight: NonZeroU32::MIN, kind: RequestKind::Webhook, name: "/webhook".into() }],
+        tasks: vec![Task {
+            weight: NonZeroU32::MIN,
+            kind: RequestKind::Webhook,
+            name: "/webhook".into(),
+            headers: Vec::new(),
+        }],
         retry: None,
     })
 }

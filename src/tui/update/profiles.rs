@@ -158,6 +158,8 @@ fn cycle_setting(p: &mut ProfilesState) {
 fn begin_edit(p: &mut ProfilesState) {
     match p.current_field() {
         field if field.is_toggle() => cycle_setting(p),
+        // Header values may be secrets: they are typed again rather than shown.
+        RunField::Headers => p.edit = Some(EditBuffer { text: String::new() }),
         field => p.edit = Some(EditBuffer { text: p.settings.text(field).to_string() }),
     }
 }
@@ -188,6 +190,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
                 RunField::Duration => s.duration = text,
                 RunField::Seed => s.seed = text,
                 RunField::Generators => s.generators = text,
+                RunField::Headers => s.set_headers(text),
             }
             p.edit = None;
             state.flash = None;
@@ -225,6 +228,13 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
         RunField::Insecure | RunField::Configure => Ok(()),
         RunField::Seed => {
             text.parse::<u64>().map(|_| ()).map_err(|_| format!("seed {text:?}: write a whole number"))
+        }
+        RunField::Headers => {
+            for h in crate::tui::state::split_headers(text) {
+                crate::profile::parse_header(h)
+                    .map_err(|e| format!("headers: {e}; write Name: value; Name: value"))?;
+            }
+            Ok(())
         }
         RunField::Generators => match text.parse::<u32>() {
             Ok(n) if (1..=256).contains(&n) => Ok(()),
@@ -277,6 +287,11 @@ pub(super) fn target_options(
     };
     if !settings.configure {
         options.configure_target = false;
+    }
+    for (name, value) in crate::tui::state::split_headers(&settings.headers)
+        .filter_map(|h| crate::profile::parse_header(h).ok())
+    {
+        options.set_header(name, value);
     }
     options
 }
