@@ -71,7 +71,12 @@ fn main() {
     let behaviour = Arc::new(Behaviour {
         name: "bench".into(),
         wait: WaitStrategy::Constant(Duration::ZERO),
-        tasks: vec![Task { weight: NonZeroU32::MIN, kind, name: format!("/{} [bench]", args[2]) }],
+        tasks: vec![Task {
+            weight: NonZeroU32::MIN,
+            kind,
+            name: format!("/{} [bench]", args[2]),
+            headers: Vec::new(),
+        }],
         retry: None,
     });
     let phase = Phase {
