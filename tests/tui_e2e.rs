@@ -247,3 +247,62 @@ fn a_quick_run_from_the_form_is_steered_with_plus_and_the_change_is_in_the_summa
     tmux.keys(&["q"]);
     tmux.assert_terminal_restored();
 }
+
+fn default_env_resources() -> Vec<String> {
+    let mut found = Vec::new();
+    for args in [
+        &["ps", "-aq", "--filter", "label=io.terrafix.env=default"][..],
+        &["network", "ls", "-q", "--filter", "label=io.terrafix.env=default"][..],
+        &["volume", "ls", "-q", "--filter", "label=io.terrafix.env=default"][..],
+    ] {
+        let out = Command::new("docker").args(args).output().expect("the docker CLI runs");
+        found.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(|l| format!("{} {l}", args[0])),
+        );
+    }
+    found
+}
+
+/// Quitting while `env up` is in flight asks first, then cancels it and waits for its
+/// cleanup: no container, network or volume of the environment is left (issue 14 §2.2).
+#[test]
+fn quitting_during_env_up_leaves_nothing_behind() {
+    if Command::new("docker").arg("info").output().map(|o| !o.status.success()).unwrap_or(true) {
+        assert_eq!(
+            std::env::var("TERRAFIX_SKIP_DOCKER").as_deref(),
+            Ok("1"),
+            "this test needs a running Docker Engine (TERRAFIX_SKIP_DOCKER=1 skips it)"
+        );
+        return;
+    }
+    // A data volume kept by an earlier `env down` (without --volumes) is the user's: it stays.
+    let before = default_env_resources();
+    assert!(
+        before.iter().all(|r| r.starts_with("volume ")),
+        "the default environment is up already ({before:?}): take it down with `terrafix-tui env down` first"
+    );
+    let tmux = Tmux::start("envquit", 120, 40);
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    tmux.keys(&["2"]);
+    tmux.wait_for("Live server settings", Duration::from_secs(10));
+    tmux.keys(&["u"]);
+    // The event that matters: `up` has created something of the environment.
+    let start = Instant::now();
+    while default_env_resources().len() <= before.len() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "env up never started; screen:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("Docker work is in flight", Duration::from_secs(10));
+    tmux.keys(&["y"]);
+    tmux.assert_terminal_restored();
+    let left: Vec<String> = default_env_resources().into_iter().filter(|r| !before.contains(r)).collect();
+    assert!(left.is_empty(), "quitting during env up left {left:?}");
+}

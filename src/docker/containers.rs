@@ -248,6 +248,31 @@ pub async fn remove_environment(
     env_id: &str,
     remove_volumes: bool,
 ) -> Result<(), DockerError> {
+    remove_environment_keeping(docker, env_id, remove_volumes.then(Vec::new)).await
+}
+
+/// The names of our volumes in `env_id`.
+pub async fn our_volumes(docker: &Docker, env_id: &str) -> Result<Vec<String>, DockerError> {
+    let volumes = docker
+        .list_volumes(Some(ListVolumesOptions { filters: Some(env_filter(env_id)) }))
+        .await
+        .map_err(|e| DockerError::api(format!("listing the volumes of environment {env_id}"), e))?;
+    Ok(volumes
+        .volumes
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| is_ours(Some(&v.labels), env_id))
+        .map(|v| v.name)
+        .collect())
+}
+
+/// [`remove_environment`]; with `Some(keep)` also our volumes except those in `keep` (an
+/// interrupted `up` removes the volume it created, never the data of an earlier one).
+pub async fn remove_environment_keeping(
+    docker: &Docker,
+    env_id: &str,
+    remove_volumes_except: Option<Vec<String>>,
+) -> Result<(), DockerError> {
     for container in list_ours(docker, env_id).await? {
         remove_container(docker, &container.id).await?;
     }
@@ -268,18 +293,12 @@ pub async fn remove_environment(
             }
         }
     }
-    if remove_volumes {
-        let volumes = docker
-            .list_volumes(Some(ListVolumesOptions { filters: Some(env_filter(env_id)) }))
-            .await
-            .map_err(|e| DockerError::api(format!("listing the volumes of environment {env_id}"), e))?;
-        for vol in
-            volumes.volumes.unwrap_or_default().into_iter().filter(|v| is_ours(Some(&v.labels), env_id))
-        {
-            match docker.remove_volume(&vol.name, Some(RemoveVolumeOptions { force: false })).await {
+    if let Some(keep) = remove_volumes_except {
+        for name in our_volumes(docker, env_id).await?.into_iter().filter(|v| !keep.contains(v)) {
+            match docker.remove_volume(&name, Some(RemoveVolumeOptions { force: false })).await {
                 Ok(()) => {}
                 Err(e) if is_not_found(&e) => {}
-                Err(e) => return Err(DockerError::api(format!("removing volume {}", vol.name), e)),
+                Err(e) => return Err(DockerError::api(format!("removing volume {name}"), e)),
             }
         }
     }

@@ -56,7 +56,10 @@ impl DockerEnv {
         for p in &plan {
             ensure_free(p.host_port, p.service.name())?;
         }
-        let mut guard = CleanupGuard::new(self);
+        // Volumes there before this `up` hold earlier data: a failed or interrupted `up`
+        // removes only the ones it created.
+        let keep = containers::our_volumes(&self.docker, &self.env_id).await?;
+        let mut guard = CleanupGuard::new(self, keep.clone());
         match self.start_all(&plan, opts, progress).await {
             Ok(endpoints) => {
                 guard.disarm();
@@ -65,7 +68,7 @@ impl DockerEnv {
             Err(err) => {
                 guard.disarm();
                 let _ = progress.send(format!("up failed, removing what was started: {err}")).await;
-                containers::remove_environment(&self.docker, &self.env_id, false).await?;
+                containers::remove_environment_keeping(&self.docker, &self.env_id, Some(keep)).await?;
                 Err(err)
             }
         }
@@ -216,15 +219,18 @@ struct CleanupGuard {
     env_id: String,
     pending: Arc<Mutex<Vec<JoinHandle<()>>>>,
     armed: bool,
+    /// Volumes that existed before the `up`: kept.
+    keep_volumes: Vec<String>,
 }
 
 impl CleanupGuard {
-    fn new(env: &DockerEnv) -> Self {
+    fn new(env: &DockerEnv, keep_volumes: Vec<String>) -> Self {
         CleanupGuard {
             docker: env.docker.clone(),
             env_id: env.env_id.clone(),
             pending: env.pending_cleanup.clone(),
             armed: true,
+            keep_volumes,
         }
     }
 
@@ -241,11 +247,14 @@ impl Drop for CleanupGuard {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let docker = self.docker.clone();
         let env_id = self.env_id.clone();
+        let keep = std::mem::take(&mut self.keep_volumes);
         let task = runtime.spawn(async move {
             // A create request dropped with the future may still complete in the engine after
             // the first pass, so look again until nothing of ours is left (bounded).
             for _ in 0..CLEANUP_PASSES {
-                if let Err(e) = containers::remove_environment(&docker, &env_id, false).await {
+                if let Err(e) =
+                    containers::remove_environment_keeping(&docker, &env_id, Some(keep.clone())).await
+                {
                     tracing::warn!("cleaning up the interrupted `env up` of {env_id}: {e}");
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(700)).await;
