@@ -240,7 +240,8 @@ async fn distributed_runs_merge_exactly_hold_their_rate_and_survive_a_lost_worke
     let report = run.summary.distributed.as_ref().expect("the distributed report");
     assert_eq!(report.workers, 3);
     assert!(report.lost.is_empty(), "{:?}", report.lost);
-    assert!(our_leftovers(&id).is_empty(), "left behind: {:?}", our_leftovers(&id));
+    let left = our_leftovers(&id);
+    assert!(left.is_empty(), "left behind: {left:?}");
 
     // 2. Open model: 300 arrivals/s over three workers hold 300 ± 5 %.
     let p = profile("dist-open", vec![open_phase("open", webhook_only("w", wait), 300.0, 300, 10.0)]);
@@ -319,7 +320,8 @@ async fn distributed_runs_merge_exactly_hold_their_rate_and_survive_a_lost_worke
     );
     let others: Vec<_> = phase.workers.iter().filter(|w| w.lost.is_none()).collect();
     assert!(others.iter().all(|w| w.requests > lost[0].requests), "{:?}", phase.workers);
-    assert!(our_leftovers(&id).is_empty(), "left behind: {:?}", our_leftovers(&id));
+    let left = our_leftovers(&id);
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 fn glob_worker_log(root: &Path, file: &str) -> Option<std::path::PathBuf> {

@@ -228,25 +228,51 @@ impl DockerEnv {
                 Err(e) => return Err(DockerError::api(format!("removing service {name}"), e)),
             }
         }
-        // Swarm removes a service's containers after the call returns: wait for them to go.
+        // Swarm removes a service's containers after the call returns (and a task it was
+        // restarting may still appear): wait for them, remove stragglers ourselves, then the
+        // network; repeat until nothing of ours is left or the wait is over.
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let left = self
-                .docker
-                .list_containers(Some(ListContainersOptions {
-                    all: true,
-                    filters: Some(filters.clone()),
-                    ..Default::default()
-                }))
-                .await
-                .map_err(|e| DockerError::api("listing generator containers", e))?;
-            if left.is_empty() || tokio::time::Instant::now() >= deadline {
+            let left = self.generator_containers(&filters).await?;
+            if left.is_empty() {
+                self.detach_generator_network().await?;
+                // A container that appeared meanwhile brings us round again.
+                if self.generator_containers(&filters).await?.is_empty() {
+                    break;
+                }
+            } else if tokio::time::Instant::now() >= deadline {
+                for id in &left {
+                    super::containers::remove_container(&self.docker, id).await?;
+                }
+                self.detach_generator_network().await?;
                 break;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        self.detach_generator_network().await?;
         Ok(removed)
+    }
+
+    /// Ids of the generator containers of this environment, stopped ones included.
+    async fn generator_containers(
+        &self,
+        filters: &HashMap<String, Vec<String>>,
+    ) -> Result<Vec<String>, DockerError> {
+        let list = self
+            .docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters.clone()),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| DockerError::api("listing generator containers", e))?;
+        Ok(list.into_iter().filter_map(|c| c.id).collect())
+    }
+
+    /// True once the engine no longer lists the network (a swarm-scoped network can linger
+    /// on the node for a moment after its removal was accepted).
+    async fn network_gone(&self, name: &str) -> bool {
+        matches!(self.docker.inspect_network(name, None).await, Err(e) if is_not_found(&e))
     }
 
     async fn detach_generator_network(&self) -> Result<(), DockerError> {
@@ -266,10 +292,12 @@ impl DockerEnv {
         // The overlay's own endpoints can take a moment to go after its last task.
         for _ in 0..40 {
             match self.docker.remove_network(&name).await {
-                Ok(()) => return Ok(()),
+                Ok(()) | Err(_) if self.network_gone(&name).await => return Ok(()),
+                Ok(()) => {}
                 Err(e) if is_not_found(&e) => return Ok(()),
-                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+                Err(_) => {}
             }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
         self.docker
             .remove_network(&name)
