@@ -354,7 +354,6 @@ impl Cluster {
             .max()
             .unwrap_or_else(|| start.elapsed());
         self.close_phase(
-            index,
             spec,
             shares,
             totals,
@@ -408,7 +407,6 @@ impl Cluster {
     #[allow(clippy::too_many_arguments)]
     fn close_phase(
         &self,
-        index: usize,
         spec: &PhaseSpec,
         shares: BTreeMap<String, Share>,
         totals: PhaseTotals,
@@ -419,7 +417,6 @@ impl Cluster {
         start: Instant,
         mut lost: Vec<String>,
     ) -> DistributedPhase {
-        let _ = index;
         let seconds = ran_for.as_secs_f64().max(1e-3);
         let mut workers = Vec::new();
         let (mut cpu_s, mut cpu_share, mut cores, mut worst_stall_ms, mut abandoned) =
