@@ -168,6 +168,24 @@ fn run_live_dashboard() {
 }
 
 #[test]
+fn a_live_generator_bound_verdict_shows_the_second_it_is_breached() {
+    let mut state = live_run();
+    let calm = draw(&state, 120, 40);
+    assert!(!calm.contains("generator-bound"), "a valid phase shows no verdict line:\n{calm}");
+    let mut bound = snapshot(41.0);
+    bound.generator_bound = vec!["412 arrivals dropped at max_in_flight".into()];
+    apply(&mut state, [Action::Snapshot(Box::new(bound))]);
+    for (width, height) in [(120, 40), (80, 24)] {
+        let screen = draw(&state, width, height);
+        assert!(
+            screen.contains("⚠ generator-bound so far: 412 arrivals dropped at max_in_flight"),
+            "{width}×{height}:\n{screen}"
+        );
+        assert!(screen.contains("⚠ phase 2/2 smoke_webhook"), "the gauge carries the badge:\n{screen}");
+    }
+}
+
+#[test]
 fn run_paused_view_and_confirm_abort() {
     let mut state = live_run();
     apply(

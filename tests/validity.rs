@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use terrafix_tui::experiment::{RunControl, Target};
+use terrafix_tui::experiment::{Event, RunControl, Target};
 use terrafix_tui::profile;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,8 +29,9 @@ async fn an_ordinary_run_is_valid_and_says_what_the_generator_used() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_generator_asked_for_far_more_than_it_can_send_is_generator_bound() {
     let out = tempfile::tempdir().unwrap();
-    // 300,000 arrivals a second for 1 s: more than two cores can schedule, let alone send.
-    let yaml = "name: starved\nfail_on_invalid: true\nbehaviours:\n  b:\n    tasks: [ { kind: health } ]\nphases:\n  - name: flood\n    behaviour: b\n    arrival_rate: 300000\n    max_in_flight: 64\n    duration: 1s\n    thresholds: { p99_ms: 10000 }\n";
+    // 300,000 arrivals a second for 2 s (a full tick before the end, for the live verdict):
+    // more than two cores can schedule, let alone send.
+    let yaml = "name: starved\nfail_on_invalid: true\nbehaviours:\n  b:\n    tasks: [ { kind: health } ]\nphases:\n  - name: flood\n    behaviour: b\n    arrival_rate: 300000\n    max_in_flight: 64\n    duration: 2s\n    thresholds: { p99_ms: 10000 }\n";
     let profile = profile::parse_str(yaml, "starved", "starved.yaml").unwrap();
     let run = run_collect(profile, Target::Embedded, out.path(), RunControl::default()).await;
     let phase = &run.summary.experiments[0];
@@ -44,6 +45,18 @@ async fn a_generator_asked_for_far_more_than_it_can_send_is_generator_bound() {
     assert!(!run.summary.passed, "fail_on_invalid: a generator-bound phase fails the run");
     let line = phase.validity_line().unwrap();
     assert!(line.starts_with("GENERATOR-BOUND") && line.contains("untrustworthy"), "{line}");
+    // Said while the phase ran, not only at its end: a warning at the breach, before the
+    // phase finished, and the reasons on the snapshots from then on.
+    let breach = run
+        .events
+        .iter()
+        .position(|e| matches!(e, Event::Warning(w) if w.starts_with("phase flood: generator-bound since")));
+    let finished = run.events.iter().position(|e| matches!(e, Event::PhaseFinished { .. }));
+    assert!(breach.is_some() && breach < finished, "live breach {breach:?} before the end {finished:?}");
+    assert!(
+        run.snapshots.iter().any(|s| s.generator_bound.iter().any(|r| r.contains("dropped"))),
+        "the live snapshots carry the reasons"
+    );
 }
 
 #[test]

@@ -337,6 +337,11 @@ async fn print_progress(mut snapshots: watch::Receiver<Snapshot>) {
             s.total_requests,
             s.total_failures
         );
+        let line = match s.generator_bound.first() {
+            // The first reason is enough on one line; the warning printed at the breach has them all.
+            Some(reason) => format!("{line} | ⚠ generator-bound: {reason}"),
+            None => line,
+        };
         if tty { eprint!("\r\x1b[2K{line}") } else { eprintln!("{line}") }
     }
     if tty {

@@ -163,6 +163,9 @@ impl RunContext {
             ))
         });
         let probe = super::validity::GeneratorProbe::start(phase_stop.clone());
+        // A distributed phase's generators are the workers: this process's CPU says nothing of them.
+        let live_probe = self.cluster.is_none().then(|| probe.live());
+        sink.live_check = Some(super::validity::LiveCheck::new(phase, self.validity, live_probe));
         let (result, distributed) = match &self.cluster {
             Some(cluster) => {
                 let hlog = self.dir.join(&files.hlog);
@@ -332,6 +335,7 @@ impl RunContext {
             steady_s: 0.0,
             view: super::sink::LiveView::new(self.control.view_reset.clone()),
             seconds: Vec::new(),
+            live_check: None,
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct PhaseSink {
     pub view: LiveView,
     /// Each second's requests, failures and p99, for the recovery after a fault.
     pub seconds: Vec<super::faults::Second>,
+    /// The validity verdict on the figures so far, set once the generator probe runs.
+    pub live_check: Option<super::validity::LiveCheck>,
 }
 
 /// The live view's own totals once its statistics were reset during the phase.
@@ -107,6 +109,29 @@ impl PhaseSink {
     }
 }
 
+impl PhaseSink {
+    /// The limits breached so far; the first breach of the phase is also said once as a
+    /// warning, so the headless output and the Run screen's events show when it happened.
+    fn live_verdict(&mut self, report: &TickReport<'_>) -> Vec<String> {
+        let Some(check) = self.live_check.as_mut() else { return Vec::new() };
+        if report.is_final {
+            // The last partial window adds nothing the phase's own verdict will not judge.
+            return check.reasons().to_vec();
+        }
+        let (reasons, first) = check.check(report.totals, report.phase_elapsed);
+        if first {
+            // A full event queue means the consumer is busy: the snapshot carries the reasons too.
+            let _ = self.events.try_send(Event::Warning(format!(
+                "phase {}: generator-bound since {:.1} s — {} (figures so far)",
+                self.phase_name,
+                report.phase_elapsed.as_secs_f64(),
+                reasons.join("; ")
+            )));
+        }
+        reasons.to_vec()
+    }
+}
+
 impl TickSink for PhaseSink {
     fn on_change(&mut self, change: &crate::metrics::summary::PhaseChange, planned: std::time::Duration) {
         self.phase_planned_s = planned.as_secs_f64();
@@ -151,6 +176,7 @@ impl TickSink for PhaseSink {
         if !worth_a_row {
             return;
         }
+        let generator_bound = self.live_verdict(report);
         self.seconds.push(super::faults::Second {
             end_s: report.phase_elapsed.as_secs_f64(),
             length_s: window_s,
@@ -188,6 +214,7 @@ impl TickSink for PhaseSink {
             duplicates_sent: report.totals.duplicates_sent,
             rows,
             server,
+            generator_bound,
         });
     }
 }

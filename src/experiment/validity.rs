@@ -2,11 +2,14 @@
 //! embedded mock's threads told apart by name), the worst stall of its event loop, its
 //! schedule lag and dropped arrivals, judged against the profile's `validity:` limits.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::aggregate::PhaseTotals;
 use crate::metrics::LatencyHistogram;
 use crate::metrics::summary::{LagStats, Validity};
 use crate::profile::{Load, Phase, ValidityLimits};
@@ -14,46 +17,88 @@ use crate::profile::{Load, Phase, ValidityLimits};
 /// How often the stall probe wakes; a late wake-up is a stalled event loop.
 const PROBE_EVERY: Duration = Duration::from_millis(10);
 
+/// The live check judges the generator's CPU only once the phase has run this long: the
+/// first second's share is mostly spawning users and would cry wolf.
+const LIVE_CPU_AFTER: Duration = Duration::from_secs(3);
+
 /// Watches the generator while a phase runs.
 pub struct GeneratorProbe {
+    live: LiveProbe,
+    stall: tokio::task::JoinHandle<()>,
+}
+
+/// The probe's readings, to be taken while the phase runs (cheap: two small /proc reads).
+#[derive(Clone)]
+pub struct LiveProbe {
     process_ticks: u64,
     server_ticks: u64,
     started: std::time::Instant,
-    stall: tokio::task::JoinHandle<Duration>,
+    worst_stall_us: Arc<AtomicU64>,
+}
+
+/// What the probe has seen so far.
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeReading {
+    pub cpu_s: f64,
+    pub cpu_share: f64,
+    pub cores: usize,
+    pub worst_stall_ms: f64,
 }
 
 impl GeneratorProbe {
     /// Starts watching; `stop` ends the stall probe with the phase.
     pub fn start(stop: CancellationToken) -> GeneratorProbe {
+        let worst_stall_us = Arc::new(AtomicU64::new(0));
+        let worst = worst_stall_us.clone();
         let stall = tokio::spawn(async move {
-            let mut worst = Duration::ZERO;
             loop {
                 let due = Instant::now() + PROBE_EVERY;
                 tokio::select! {
                     _ = tokio::time::sleep_until(due) => {}
-                    _ = stop.cancelled() => return worst,
+                    _ = stop.cancelled() => return,
                 }
-                worst = worst.max(Instant::now().saturating_duration_since(due));
+                let late = Instant::now().saturating_duration_since(due).as_micros();
+                worst.fetch_max(u64::try_from(late).unwrap_or(u64::MAX), Ordering::Relaxed);
             }
         });
-        GeneratorProbe {
+        let live = LiveProbe {
             process_ticks: process_ticks(),
             server_ticks: super::target::server_thread_ticks(),
             started: std::time::Instant::now(),
-            stall,
-        }
+            worst_stall_us,
+        };
+        GeneratorProbe { live, stall }
+    }
+
+    /// A handle for readings while the phase runs.
+    pub fn live(&self) -> LiveProbe {
+        self.live.clone()
     }
 
     /// The generator's CPU seconds, its share of the machine, and the worst stall.
     pub async fn finish(self) -> (f64, f64, usize, f64) {
+        // The stall task only ends when the phase's token is cancelled; a panic in it
+        // would lose only stalls, which the reading below then lacks.
+        let _ = self.stall.await;
+        let r = self.live.reading();
+        (r.cpu_s, r.cpu_share, r.cores, r.worst_stall_ms)
+    }
+}
+
+impl LiveProbe {
+    pub fn reading(&self) -> ProbeReading {
         let wall = self.started.elapsed().as_secs_f64().max(1e-3);
         let hz = super::target::clock_ticks_per_s();
         let process = process_ticks().saturating_sub(self.process_ticks);
         let server = super::target::server_thread_ticks().saturating_sub(self.server_ticks);
         let cpu_s = process.saturating_sub(server) as f64 / hz;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let worst_stall_ms = self.stall.await.unwrap_or_default().as_secs_f64() * 1000.0;
-        (cpu_s, cpu_s / (wall * cores as f64), cores, worst_stall_ms)
+        ProbeReading {
+            cpu_s,
+            cpu_share: cpu_s / (wall * cores as f64),
+            cores,
+            worst_stall_ms: self.worst_stall_us.load(Ordering::Relaxed) as f64 / 1000.0,
+        }
     }
 }
 
@@ -62,6 +107,52 @@ fn process_ticks() -> u64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0 };
     let Some(close) = stat.rfind(')') else { return 0 };
     super::target::cpu_ticks_after_comm(&stat[close + 1..])
+}
+
+/// The verdict while a phase runs, on its figures so far: the Run screen and the headless
+/// progress show a breach the second it happens, not at the phase's end.
+pub struct LiveCheck {
+    phase: Phase,
+    limits: ValidityLimits,
+    /// `None` where the generators are elsewhere (a distributed run's workers): their CPU
+    /// and stalls arrive at the phase's end, so only lag, drops and local errors are judged.
+    probe: Option<LiveProbe>,
+    reasons: Vec<String>,
+    breached_at: Option<Duration>,
+}
+
+impl LiveCheck {
+    pub fn new(phase: &Phase, limits: ValidityLimits, probe: Option<LiveProbe>) -> LiveCheck {
+        LiveCheck { phase: phase.clone(), limits, probe, reasons: Vec::new(), breached_at: None }
+    }
+
+    /// Judges the figures so far; returns the reasons, and `true` the first time any limit is
+    /// breached in this phase (the moment to say so once).
+    pub fn check(&mut self, totals: &PhaseTotals, elapsed: Duration) -> (&[String], bool) {
+        let reading = self.probe.as_ref().map(LiveProbe::reading);
+        let judged_cpu = elapsed >= LIVE_CPU_AFTER;
+        let (local_errors, local_cause) = local_errors(&super::results::failure_stats(totals));
+        let used = GeneratorUse {
+            cpu_s: reading.map_or(0.0, |r| r.cpu_s),
+            cpu_share: reading.filter(|_| judged_cpu).map_or(0.0, |r| r.cpu_share),
+            cores: reading.map_or(1, |r| r.cores),
+            worst_stall_ms: reading.map_or(0.0, |r| r.worst_stall_ms),
+            dropped: totals.dropped,
+            local_errors,
+            local_cause,
+        };
+        self.reasons = breaches(&self.phase, &used, lag_stats(&totals.lag).as_ref(), &self.limits);
+        let first = !self.reasons.is_empty() && self.breached_at.is_none();
+        if first {
+            self.breached_at = Some(elapsed);
+        }
+        (&self.reasons, first)
+    }
+
+    /// The reasons of the latest check.
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
+    }
 }
 
 /// What the generator measured about itself in one phase.
@@ -106,6 +197,34 @@ pub fn judge(
     lag: &LatencyHistogram,
     limits: &ValidityLimits,
 ) -> Validity {
+    let lag_stats = lag_stats(lag);
+    let reasons = breaches(phase, used, lag_stats.as_ref(), limits);
+    Validity {
+        verdict: if reasons.is_empty() { "valid".into() } else { "generator-bound".into() },
+        reasons,
+        generator_cpu_s: used.cpu_s,
+        generator_cpu_share: used.cpu_share,
+        cores: used.cores,
+        schedule_lag_ms: lag_stats,
+        worst_stall_ms: used.worst_stall_ms,
+    }
+}
+
+fn lag_stats(lag: &LatencyHistogram) -> Option<LagStats> {
+    (!lag.is_empty()).then(|| LagStats {
+        p50_ms: lag.quantile_ms(0.5),
+        p99_ms: lag.quantile_ms(0.99),
+        max_ms: lag.max_ms(),
+    })
+}
+
+/// Each breached limit in words; empty when the phase's figures are the target's.
+fn breaches(
+    phase: &Phase,
+    used: &GeneratorUse,
+    lag_stats: Option<&LagStats>,
+    limits: &ValidityLimits,
+) -> Vec<String> {
     let mut reasons = Vec::new();
     if used.cpu_share >= limits.max_generator_cpu {
         reasons.push(format!(
@@ -115,12 +234,7 @@ pub fn judge(
             limits.max_generator_cpu * 100.0
         ));
     }
-    let lag_stats = (!lag.is_empty()).then(|| LagStats {
-        p50_ms: lag.quantile_ms(0.5),
-        p99_ms: lag.quantile_ms(0.99),
-        max_ms: lag.max_ms(),
-    });
-    if let Some(l) = &lag_stats {
+    if let Some(l) = lag_stats {
         match (&phase.load, phase.behaviour.wait.pacing_interval()) {
             (Load::Open { .. }, _) if l.p99_ms > limits.max_open_lag_ms => reasons.push(format!(
                 "p99 schedule lag {:.1} ms: arrivals went out late (limit {} ms)",
@@ -157,15 +271,7 @@ pub fn judge(
             used.worst_stall_ms, limits.max_stall_ms
         ));
     }
-    Validity {
-        verdict: if reasons.is_empty() { "valid".into() } else { "generator-bound".into() },
-        reasons,
-        generator_cpu_s: used.cpu_s,
-        generator_cpu_share: used.cpu_share,
-        cores: used.cores,
-        schedule_lag_ms: lag_stats,
-        worst_stall_ms: used.worst_stall_ms,
-    }
+    reasons
 }
 
 #[cfg(test)]

@@ -87,6 +87,10 @@ pub struct Snapshot {
     pub duplicates_sent: u64,
     pub rows: Vec<NameRow>,
     pub server: Option<ServerCounters>,
+    /// The validity limits this phase has breached so far, in words; empty while its
+    /// figures are the target's (the phase's verdict is judged again at its end).
+    #[serde(default)]
+    pub generator_bound: Vec<String>,
 }
 
 /// CPU and memory of one target process or container at one instant.

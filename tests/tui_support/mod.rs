@@ -156,6 +156,7 @@ pub fn snapshot(t: f64) -> Snapshot {
             injected_failures: 152,
             ..ServerCounters::default()
         }),
+        generator_bound: Vec::new(),
     }
 }
 

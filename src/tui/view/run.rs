@@ -36,7 +36,10 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
         return;
     }
     let (shown, snapshot) = run.shown();
-    let figure_lines = if area.width < 120 { 3 } else { 2 };
+    // A live generator-bound verdict takes a line of its own under the figures.
+    let bound_line =
+        snapshot.is_some_and(|s| !s.generator_bound.is_empty()) && run.phase == RunPhase::Running;
+    let figure_lines = if area.width < 120 { 3 } else { 2 } + u16::from(bound_line);
     let [status, gauge, figures, charts, bottom] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -169,9 +172,10 @@ fn render_gauge(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, b
             let later: f64 = run.plan.iter().skip(k).map(|p| p.planned.as_secs_f64()).sum();
             let run_left =
                 if k < n { format!(" · run ~{} left", format::secs(left + later)) } else { String::new() };
+            let badge = if s.generator_bound.is_empty() || name != s.phase_name { "" } else { "⚠ " };
             (
                 format!(
-                    "phase {k}/{n} {name} · {}/{} · {} left{run_left}",
+                    "{badge}phase {k}/{n} {name} · {}/{} · {} left{run_left}",
                     format::secs(elapsed),
                     format::secs(planned),
                     format::secs(left)
@@ -241,7 +245,15 @@ fn render_figures(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect,
     for (service, cpu, mem) in &run.resources {
         second.push((service.as_str(), format!("{cpu:.0}% {}", format::bytes(*mem))));
     }
-    Paragraph::new(vec![first, pairs(t, &second)]).wrap(Wrap { trim: true }).render(area, buf);
+    // A live generator-bound verdict keeps the last line for itself, however the figures wrap.
+    let bound = run.phase == RunPhase::Running && !s.generator_bound.is_empty();
+    let [figures, warning] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(u16::from(bound))]).areas(area);
+    Paragraph::new(vec![first, pairs(t, &second)]).wrap(Wrap { trim: true }).render(figures, buf);
+    if bound {
+        Line::styled(format!("⚠ generator-bound so far: {}", s.generator_bound.join("; ")), t.warn())
+            .render(warning, buf);
+    }
 }
 
 fn render_name_table(
