@@ -10,7 +10,7 @@ use terrafix_tui::engine::Steer;
 use terrafix_tui::experiment::{Event, PhasePlan, PlanLoad, Target};
 use terrafix_tui::metrics::summary::PhaseChange;
 use terrafix_tui::profile::QuickLoad;
-use terrafix_tui::tui::env_state::DockerAvail;
+use terrafix_tui::tui::env_state::{DockerAvail, EnvTarget};
 use terrafix_tui::tui::export_state::ExportFormat;
 use terrafix_tui::tui::quick_form::QuickField;
 use terrafix_tui::tui::run_state::SteerTarget;
@@ -306,6 +306,56 @@ fn a_finished_docker_operation_refreshes_services_and_target_health() {
     assert!(matches!(commands[0], Command::Docker(DockerOp::Status)));
     assert!(matches!(&commands[1], Command::CheckHealth(url) if url == "http://127.0.0.1:8081"));
     assert!(state.env.last_result.as_ref().is_some_and(|r| r.is_ok()));
+}
+
+#[test]
+fn the_environment_follows_the_target_the_user_chose() {
+    let health_of = |command: Option<Command>| -> Option<String> {
+        match command? {
+            Command::CheckHealth(url) => Some(url),
+            Command::Batch(list) => list.into_iter().find_map(|c| match c {
+                Command::CheckHealth(url) => Some(url),
+                _ => None,
+            }),
+            _ => None,
+        }
+    };
+    // A run on the embedded target: followed while it runs, named as such after it.
+    let mut state = running();
+    assert_eq!(state.env.target, EnvTarget::Embedded { running: true });
+    assert_eq!(state.env.form.url, "http://127.0.0.1:40000");
+    update(&mut state, Action::RunEnded(Ok(PathBuf::from("experiment_results/r1"))));
+    assert_eq!(state.env.target, EnvTarget::Embedded { running: false });
+    assert_eq!(health_of(press(&mut state, KeyCode::Char('2'))), None, "nothing to ask once the run is over");
+    update(&mut state, Action::HealthReply(Err("no answer".into())));
+    assert_eq!(state.env.health, None, "a late reply from the ended target is not shown");
+    let screen = draw_text(&state, 140, 30);
+    assert!(screen.contains("Target embedded") && screen.contains("exists only during a run"), "{screen}");
+    assert!(!screen.contains("no answer"), "{screen}");
+
+    // `u` brought the Docker environment up: its API is the target now, checked at once.
+    let command = update(&mut state, Action::EnvApiUp("http://127.0.0.1:18081/".into()));
+    assert_eq!(health_of(command).as_deref(), Some("http://127.0.0.1:18081"));
+    assert_eq!(state.env.target, EnvTarget::Docker);
+    assert!(draw_text(&state, 140, 30).contains("Target docker API http://127.0.0.1:18081"));
+
+    // A URL typed in the form is followed from Enter on.
+    state.env.focus = terrafix_tui::tui::env_state::EnvFocus::Settings;
+    state.env.form.cursor = 0;
+    press(&mut state, KeyCode::Enter);
+    for _ in 0..40 {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "https://127.0.0.1:9443");
+    let command = press(&mut state, KeyCode::Enter);
+    assert_eq!(health_of(command).as_deref(), Some("https://127.0.0.1:9443"));
+    assert_eq!(state.env.target, EnvTarget::Url);
+}
+
+fn draw_text(state: &AppState, width: u16, height: u16) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| frame.render_widget(state, frame.area())).unwrap();
+    terminal.backend().to_string()
 }
 
 /// The Results screen with the sample runs loaded and the newest one selected.

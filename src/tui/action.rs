@@ -108,6 +108,8 @@ pub enum Action {
     DockerConnected(Result<(), String>),
     DockerStatus(Result<Vec<ServiceRow>, String>),
     DockerDone(Result<String, String>),
+    /// `u` brought the environment up: its API's published URL, which the screen now follows.
+    EnvApiUp(String),
     /// A progress line of a long Docker operation ("building terrafix-api image").
     DockerProgress(String),
     LogLine(String),

@@ -158,6 +158,18 @@ impl ServerForm {
     }
 }
 
+/// Which target the screen's URL and health check follow: the one the user chose last.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EnvTarget {
+    /// A URL typed in the form (or the default one).
+    #[default]
+    Url,
+    /// The Docker environment's published API, after `u` or during a run with target docker.
+    Docker,
+    /// A run's embedded mock, which exists only while that run does.
+    Embedded { running: bool },
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct LogPane {
     pub service: String,
@@ -185,4 +197,6 @@ pub struct EnvState {
     pub ticks_since_poll: u32,
     /// `u` and runs with target docker also start LocalStack (off: mock mode needs none).
     pub with_localstack: bool,
+    /// What `form.url` is: the target the health check follows.
+    pub target: EnvTarget,
 }

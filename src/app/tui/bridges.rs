@@ -66,7 +66,7 @@ mod wired {
             &self,
             progress: mpsc::Sender<String>,
             with_localstack: bool,
-        ) -> Result<String, String> {
+        ) -> Result<(String, String), String> {
             let opts = UpOptions { with_localstack, ..UpOptions::default() };
             let endpoints = self.0.up(&opts, &progress).await.map_err(|e| e.to_string())?;
             let mut text = format!("environment up; API at {}", endpoints.api_url);
@@ -76,7 +76,7 @@ mod wired {
             for warning in &endpoints.warnings {
                 text.push_str(&format!("; warning: {warning}"));
             }
-            Ok(text)
+            Ok((text, endpoints.api_url.to_string()))
         }
         /// Waits for the cleanup of an `up` that was cancelled mid-way.
         pub async fn wait_cleanup(&self) {

@@ -295,8 +295,13 @@ impl Worker {
                         }
                     });
                     let result = docker.up(progress_tx, with_localstack).await;
+                    // The forwarder ends with the progress channel; a panic in it lost only progress lines.
                     let _ = forward.await;
-                    result
+                    result.map(|(text, api_url)| {
+                        // The UI loop outlives this task unless the TUI is quitting, when nothing follows the URL.
+                        let _ = tx.send(Action::EnvApiUp(api_url));
+                        text
+                    })
                 }
                 DockerOp::Down => docker.down().await,
                 DockerOp::Start(service) => docker.start(&service).await,

@@ -2,17 +2,45 @@
 
 use super::{PAGE, flash, flash_error, step};
 use crate::tui::action::{Action, Command, DockerOp};
-use crate::tui::env_state::{DockerAvail, EnvFocus, FAILURE_MODES, LOG_CAP, LogPane, ServerField};
+use crate::tui::env_state::{
+    DockerAvail, EnvFocus, EnvState, EnvTarget, FAILURE_MODES, LOG_CAP, LogPane, ServerField,
+};
 use crate::tui::state::{AppState, EditBuffer, push_bounded};
 
 /// The screen was shown: connect to Docker the first time, check the target each time.
 pub(super) fn entered(state: &mut AppState) -> Option<Command> {
-    let health = Command::CheckHealth(state.env.form.url.clone());
+    let health = check_health(&mut state.env);
     if state.env.docker == DockerAvail::Unknown {
         state.env.docker = DockerAvail::Connecting;
-        return Some(Command::Batch(vec![Command::Docker(DockerOp::Connect), health]));
+        return Some(Command::Batch(
+            [Some(Command::Docker(DockerOp::Connect)), health].into_iter().flatten().collect(),
+        ));
     }
-    Some(health)
+    health
+}
+
+/// Asks the chosen target for its health, unless there is nothing to ask: an embedded
+/// target outside its run is shown as such, not as a stale "no answer".
+fn check_health(env: &mut EnvState) -> Option<Command> {
+    if env.target == (EnvTarget::Embedded { running: false }) {
+        env.health = None;
+        return None;
+    }
+    Some(Command::CheckHealth(env.form.url.clone()))
+}
+
+/// The target the screen follows changed (a run started or ended, `u` brought the API up).
+pub(super) fn follow(state: &mut AppState, target: EnvTarget, url: Option<&str>) -> Option<Command> {
+    let env = &mut state.env;
+    env.target = target;
+    if let Some(url) = url {
+        env.form.url = url.trim_end_matches('/').to_string();
+    }
+    env.health = None;
+    if state.screen != crate::tui::Screen::Environment {
+        return None;
+    }
+    check_health(env)
 }
 
 pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
@@ -89,7 +117,7 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         Action::ApplySettings => apply(state),
         Action::Refresh => {
             state.env.ticks_since_poll = 0;
-            let health = Command::CheckHealth(state.env.form.url.clone());
+            let health = check_health(&mut state.env);
             let docker = match state.env.docker {
                 DockerAvail::Available => DockerOp::Status,
                 _ => {
@@ -97,14 +125,15 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
                     DockerOp::Connect
                 }
             };
-            Some(Command::Batch(vec![Command::Docker(docker), health]))
+            Some(Command::Batch([Some(Command::Docker(docker)), health].into_iter().flatten().collect()))
         }
         _ => None,
     }
 }
 
 fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
-    let form = &mut state.env.form;
+    let env = &mut state.env;
+    let form = &mut env.form;
     let field = form.field();
     let edit = form.edit.as_mut()?;
     match action {
@@ -115,7 +144,14 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
         Action::Enter => {
             let text = edit.text.trim().to_string();
             match field {
-                ServerField::Url => form.url = text,
+                ServerField::Url => {
+                    form.url = text;
+                    form.edit = None;
+                    // A URL typed here is the target from now on: follow it at once.
+                    env.target = EnvTarget::Url;
+                    env.health = None;
+                    return check_health(env);
+                }
                 ServerField::LatencyMs => form.latency_ms = text,
                 ServerField::FailureRate => form.failure_rate = text,
                 ServerField::MaxConcurrent => form.max_concurrent = text,
@@ -210,8 +246,10 @@ pub(super) fn news(state: &mut AppState, action: Action) -> Option<Command> {
             env.busy = None;
             env.last_result = Some(result);
             // Up, down or a restart changes whether the target answers: check it again too.
-            let health = Command::CheckHealth(env.form.url.clone());
-            return Some(Command::Batch(vec![Command::Docker(DockerOp::Status), health]));
+            let health = check_health(env);
+            return Some(Command::Batch(
+                [Some(Command::Docker(DockerOp::Status)), health].into_iter().flatten().collect(),
+            ));
         }
         Action::DockerProgress(line) if env.busy.is_some() => env.busy = Some(line),
         Action::LogLine(line) => {
@@ -231,7 +269,10 @@ pub(super) fn news(state: &mut AppState, action: Action) -> Option<Command> {
             env.form.sending = false;
             env.form.last_reply = Some(reply);
         }
+        // A reply for a target the screen no longer follows would be stale.
+        Action::HealthReply(_) if env.target == (EnvTarget::Embedded { running: false }) => {}
         Action::HealthReply(reply) => env.health = Some(reply),
+        Action::EnvApiUp(url) => return follow(state, EnvTarget::Docker, Some(&url)),
         _ => {}
     }
     None

@@ -46,7 +46,8 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
         | Action::LogLine(_)
         | Action::LogsEnded(_)
         | Action::ConfigureReply(_)
-        | Action::HealthReply(_) => env::news(state, action),
+        | Action::HealthReply(_)
+        | Action::EnvApiUp(_) => env::news(state, action),
         Action::OpenFailed(reason) => flash_error(state, reason),
         Action::ProfileWritten(result) => quick::written(state, result),
         other => match state.screen {

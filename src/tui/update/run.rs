@@ -10,6 +10,7 @@ use crate::experiment::Event;
 use crate::experiment::PlanLoad;
 use crate::metrics::Snapshot;
 use crate::tui::action::{Action, Command};
+use crate::tui::env_state::EnvTarget;
 use crate::tui::format;
 use crate::tui::run_state::{
     ChangeMarker, ChartsState, PauseInfo, RECENT_CAP, SteerField, SteerInput, SteerTarget,
@@ -225,9 +226,15 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
             push_bounded(&mut run.messages, format!("run {run_id} → {}", dir.display()), RECENT_CAP);
             run.run_id = Some(run_id);
             run.dir = Some(dir);
-            state.env.form.url = target_url.trim_end_matches('/').to_string();
-            run.target_url = Some(target_url);
             run.plan = phases;
+            // The Environment screen follows the run's target while it runs.
+            let followed = match run.target.as_str() {
+                "embedded" => EnvTarget::Embedded { running: true },
+                "docker" => EnvTarget::Docker,
+                _ => EnvTarget::Url,
+            };
+            run.target_url = Some(target_url.clone());
+            return super::env::follow(state, followed, Some(&target_url));
         }
         Event::Environment(message) => push_bounded(&mut run.messages, message, RECENT_CAP),
         Event::PhaseStarted { index, name, planned } => {
@@ -304,6 +311,11 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
 
 /// `experiment::run` returned. Quits now if the user was waiting to leave.
 pub(super) fn ended(state: &mut AppState, result: Result<PathBuf, String>) -> Option<Command> {
+    if state.env.target == (EnvTarget::Embedded { running: true }) {
+        // The embedded mock ended with its run: nothing is left to check.
+        state.env.target = EnvTarget::Embedded { running: false };
+        state.env.health = None;
+    }
     if state.quitting {
         return Some(Command::Quit);
     }

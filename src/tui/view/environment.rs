@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use super::widgets::{clip, framed};
-use crate::tui::env_state::{DockerAvail, EnvFocus, ServerField};
+use crate::tui::env_state::{DockerAvail, EnvFocus, EnvTarget, ServerField};
 use crate::tui::format;
 use crate::tui::state::AppState;
 
@@ -70,9 +70,19 @@ fn render_head(state: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Ok(answer)) => Span::styled(format!("✓ {answer}"), t.ok()),
         Some(Err(reason)) => Span::styled(format!("✗ {reason}"), t.bad()),
     };
+    let (kind, url, health) = match env.target {
+        EnvTarget::Url => ("", env.form.url.as_str(), health),
+        EnvTarget::Docker => ("docker API ", env.form.url.as_str(), health),
+        EnvTarget::Embedded { running: true } => ("embedded (this run's) ", env.form.url.as_str(), health),
+        EnvTarget::Embedded { running: false } => (
+            "embedded ",
+            "",
+            Span::styled("exists only during a run (edit target URL to check another)", t.dim()),
+        ),
+    };
     let second = Line::from(vec![
         Span::styled("Target ", t.dim()),
-        Span::styled(format!("{} ", env.form.url), t.title()),
+        Span::styled(format!("{kind}{url} "), t.title()),
         Span::styled("health ", t.dim()),
         health,
         Span::styled(format!("  LocalStack {} (L)", if env.with_localstack { "on" } else { "off" }), t.dim()),
