@@ -154,6 +154,10 @@ pub struct RunArgs {
     /// Send neither /configure nor /stats/reset: the target is only loaded, never changed.
     #[arg(long)]
     pub no_configure: bool,
+    /// Offer HTTP/2 in the TLS handshake (ALPN h2, then http/1.1) to an https target; a
+    /// server that picks HTTP/1.1 is loaded over HTTP/1.1 and the run says so.
+    #[arg(long)]
+    pub http2: bool,
     /// Generate the load from N worker tasks on Docker Swarm (needs `docker swarm init`
     /// and --target docker or a URL the containers reach); results are merged exactly.
     #[arg(long, value_name = "N")]

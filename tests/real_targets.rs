@@ -624,3 +624,136 @@ fn the_binaries_serve_and_load_https() {
     unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
     assert!(server.wait().unwrap().success(), "serve drains and exits 0 on SIGTERM");
 }
+
+/// An https server that speaks HTTP/2 only (ALPN `h2` and nothing else) and records the
+/// protocol version of every request it answers.
+async fn h2_only_server(
+    cert: &Path,
+    key: &Path,
+) -> (SocketAddr, Arc<Mutex<Vec<axum::http::Version>>>, tokio::task::JoinHandle<()>) {
+    use rustls::pki_types::pem::PemObject;
+    let certs: Vec<rustls::pki_types::CertificateDer<'static>> =
+        rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key).unwrap();
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let versions: Arc<Mutex<Vec<axum::http::Version>>> = Arc::default();
+    let record = versions.clone();
+    let app = Router::new().route(
+        "/webhook",
+        post(move |version: axum::http::Version| {
+            let record = record.clone();
+            async move {
+                record.lock().unwrap().push(version);
+                axum::Json(json!({"success": true, "failure_hash": "x", "message": "ok"}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            connections.spawn(async move {
+                // A client that offers no h2 fails the handshake: that is the point of this server.
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let builder = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+                let _ = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service).await;
+            });
+        }
+    });
+    (addr, versions, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_is_offered_in_alpn_and_every_request_goes_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certs(dir.path());
+    let trusted = |http2| TargetOptions {
+        tls: TlsTrust::WithCa(ca.clone()),
+        configure_target: false,
+        http2,
+        ..TargetOptions::default()
+    };
+
+    // A server that speaks nothing but HTTP/2: every request the run counts reached it as HTTP/2.
+    let (addr, versions, server) = h2_only_server(&cert, &key).await;
+    let target = Target::parse(&format!("https://localhost:{}", addr.port())).unwrap();
+    let (s, _) = run_with(
+        short_profile("h2", 1.5, Default::default()),
+        target.clone(),
+        dir.path(),
+        trusted(true),
+        RunControl::default(),
+    )
+    .await
+    .expect("an h2-only server is loaded with --http2");
+    let p = &s.experiments[0];
+    assert_eq!(s.connection.protocol, "HTTP/2");
+    assert_eq!(p.summary.failure_count, 0, "{:?}", p.failures);
+    assert!(p.summary.total_requests > 20, "{} requests", p.summary.total_requests);
+    let seen = versions.lock().unwrap().clone();
+    assert_eq!(seen.len() as u64, p.summary.total_requests, "the server answered exactly what we counted");
+    assert!(seen.iter().all(|v| *v == axum::http::Version::HTTP_2), "{seen:?}");
+    // Without --http2 the client offers only http/1.1: refused before any load, naming the flag.
+    let err = run_with(
+        short_profile("h1", 1.0, Default::default()),
+        target,
+        dir.path(),
+        trusted(false),
+        RunControl::default(),
+    )
+    .await
+    .expect_err("an h2-only server refuses an http/1.1-only client");
+    assert!(matches!(&err, RunError::Tls(m) if m.contains("--http2")), "{err}");
+    server.abort();
+
+    // Our own mock offers both: --http2 gets HTTP/2 and the server counts the same requests;
+    // without the flag the run stays HTTP/1.1.
+    let tls = ServerTls::from_pem_files(&cert, &key).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mock = start_mock(listener, slow_config(1.0), Some(tls)).await;
+    let target = Target::parse(&format!("https://localhost:{}", mock.addr.port())).unwrap();
+    for (http2, protocol) in [(true, "HTTP/2"), (false, "HTTP/1.1")] {
+        let options = TargetOptions { configure_target: true, ..trusted(http2) };
+        let (s, _) = run_with(
+            short_profile("mock_h2", 1.5, Default::default()),
+            target.clone(),
+            dir.path(),
+            options,
+            RunControl::default(),
+        )
+        .await
+        .unwrap();
+        let p = &s.experiments[0];
+        assert_eq!(s.connection.protocol, protocol);
+        assert_eq!(p.summary.failure_count, 0, "{:?}", p.failures);
+        let server = p.server.as_ref().expect("/status over https");
+        assert_eq!(
+            server.total_requests,
+            Some(p.summary.total_requests),
+            "{protocol}: the server saw what we sent"
+        );
+    }
+    mock.shutdown().await;
+}
+
+#[test]
+fn http2_without_an_https_target_is_a_usage_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_terrafix-tui"))
+        .args(["run", "smoke", "--http2", "--target", "http://127.0.0.1:9", "--dry-run"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--http2") && stderr.contains("https://"), "{stderr}");
+}

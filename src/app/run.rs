@@ -147,6 +147,14 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
             .unwrap_or(1)
     });
     let target_options = target_options(args, &profile.target)?;
+    if target_options.http2 && !matches!(&target, Target::Url(u) if u.scheme() == "https") {
+        return Err(UsageError(format!(
+            "--http2 with --target {}: HTTP/2 is negotiated in the TLS handshake (ALPN), so it needs an \
+             https:// URL target; leave --http2 out for http targets (they stay HTTP/1.1)",
+            args.target
+        ))
+        .into());
+    }
     let distributed = match args.distributed {
         Some(0) => {
             return Err(
@@ -198,6 +206,9 @@ fn plan(request: &RunRequest) -> String {
             TlsTrust::Insecure => "NOT VERIFIED (--insecure)".to_string(),
         };
         out.push_str(&format!("TLS: certificates checked against {trust}\n"));
+        if options.http2 {
+            out.push_str("protocol: HTTP/2 offered in ALPN (HTTP/1.1 if the server does not take it)\n");
+        }
     }
     if !options.headers.is_empty() {
         let names: Vec<&str> = options.headers.iter().map(|(n, _)| n.as_str()).collect();
@@ -257,6 +268,7 @@ fn target_options(args: &RunArgs, from_profile: &profile::TargetSettings) -> any
     if args.no_configure {
         options.configure_target = false;
     }
+    options.http2 = args.http2;
     Ok(options)
 }
 
@@ -434,6 +446,9 @@ fn print_table(summary: &RunSummary) {
     }
     if summary.connection.insecure {
         println!("connection: {}", summary.connection.tls);
+    }
+    if summary.connection.protocol == "HTTP/2" {
+        println!("protocol: HTTP/2 (negotiated with ALPN)");
     }
     if let Some(restore) = &summary.restore {
         println!("target: {}", restore.message);

@@ -1,7 +1,8 @@
-//! The load generator's HTTP/1.1 client: each worker owns its connections and drives them
-//! with hyper's low-level `client::conn::http1` in its own task (no pool, no second task per
-//! connection, one wake-up per response), over plain TCP or TLS (`engine::tls`). reqwest is
-//! kept for control calls; hyper types stay in this file.
+//! The load generator's HTTP client: each worker owns its connections and drives them with
+//! hyper's low-level `client::conn::http1` in its own task (no pool, no second task per
+//! connection, one wake-up per response), over plain TCP or TLS (`engine::tls`); with
+//! `--http2` an https connection whose server picks `h2` in ALPN is driven the same way
+//! through `client::conn::http2`. reqwest is kept for control calls; hyper types stay here.
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
@@ -12,9 +13,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{Connection as H1Connection, SendRequest};
+use hyper::client::conn::{http1, http2};
 use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 use tokio_util::either::Either;
 use url::Url;
@@ -178,21 +179,25 @@ impl HttpClient {
 
     /// For an https target: one TLS handshake, so a certificate problem is reported before
     /// any load. A target that cannot be reached at all is not an error here (the run counts
-    /// its connection errors, as for http).
-    pub async fn check_tls(&self) -> Result<(), String> {
+    /// its connection errors, as for http). Answers the protocol the server chose in ALPN
+    /// (`HTTP/2` or `HTTP/1.1`), when the handshake happened.
+    pub async fn check_tls(&self) -> Result<Option<&'static str>, String> {
         let target = &self.inner;
-        let Some((connector, name)) = &target.tls else { return Ok(()) };
+        let Some((connector, name)) = &target.tls else { return Ok(None) };
         if let Some(e) = &target.setup_error {
             return Err(e.clone());
         }
         let Ok(Ok(tcp)) = tokio::time::timeout(target.connect_timeout, connect_tcp(target)).await else {
-            return Ok(());
+            return Ok(None);
         };
         let host = target.host.to_str().unwrap_or("the target");
         match tokio::time::timeout(target.connect_timeout, connector.connect(name.clone(), tcp)).await {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(tls)) => {
+                let stream: Stream = Either::Right(Box::new(tls));
+                Ok(Some(if negotiated_h2(&stream) { "HTTP/2" } else { "HTTP/1.1" }))
+            }
             Ok(Err(e)) => Err(explain_handshake_error(&e, host)),
-            Err(_) => Ok(()),
+            Err(_) => Ok(None),
         }
     }
 
@@ -241,11 +246,61 @@ impl HttpClient {
 /// Plain TCP or TLS over TCP; one type so the hyper connection stays one type.
 type Stream = Either<TcpStream, Box<tokio_rustls::client::TlsStream<TcpStream>>>;
 
-type H1 = H1Connection<TokioIo<Stream>, Full<Bytes>>;
+type H1 = http1::Connection<TokioIo<Stream>, Full<Bytes>>;
+type H2 = http2::Connection<TokioIo<Stream>, Full<Bytes>, TokioExecutor>;
+
+/// The sending half of a connection, HTTP/1.1 or HTTP/2.
+enum Sender {
+    H1(http1::SendRequest<Full<Bytes>>),
+    H2(http2::SendRequest<Full<Bytes>>),
+}
+
+/// The connection half, which must be polled for anything to move.
+enum Wire {
+    H1(Pin<Box<H1>>),
+    H2(Pin<Box<H2>>),
+}
+
+impl Future for Wire {
+    type Output = hyper::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Wire::H1(c) => c.as_mut().poll(cx),
+            Wire::H2(c) => c.as_mut().poll(cx),
+        }
+    }
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+
+    async fn ready(&mut self) -> hyper::Result<()> {
+        match self {
+            Sender::H1(s) => s.ready().await,
+            Sender::H2(s) => s.ready().await,
+        }
+    }
+
+    fn send(
+        &mut self,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> impl Future<Output = hyper::Result<hyper::Response<hyper::body::Incoming>>> + use<> {
+        match self {
+            Sender::H1(s) => Either::Left(s.send_request(request)),
+            Sender::H2(s) => Either::Right(s.send_request(request)),
+        }
+    }
+}
 
 struct Live {
-    sender: SendRequest<Full<Bytes>>,
-    conn: Pin<Box<H1>>,
+    sender: Sender,
+    conn: Wire,
 }
 
 /// One keep-alive connection, driven by whoever sends on it.
@@ -259,13 +314,13 @@ struct ConnectionEnded(String);
 
 /// Polls `step` and the connection together, so the connection makes progress without a
 /// task of its own.
-async fn drive<F: Future>(conn: &mut Pin<Box<H1>>, step: F) -> Result<F::Output, ConnectionEnded> {
+async fn drive<F: Future>(conn: &mut Wire, step: F) -> Result<F::Output, ConnectionEnded> {
     let mut step = std::pin::pin!(step);
     poll_fn(|cx| {
         if let Poll::Ready(out) = step.as_mut().poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        let ended = match conn.as_mut().poll(cx) {
+        let ended = match Pin::new(&mut *conn).poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Ok(())) => "the server closed the connection".to_string(),
             Poll::Ready(Err(e)) => describe(&e),
@@ -352,10 +407,17 @@ impl Connection {
                 }
             };
             self.client.note_connect(Some(started.elapsed()));
-            let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(|e| describe(&e))?;
-            self.live = Some(Live { sender, conn: Box::pin(conn) });
+            let live = if negotiated_h2(&stream) {
+                let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                    .await
+                    .map_err(|e| describe(&e))?;
+                Live { sender: Sender::H2(sender), conn: Wire::H2(Box::pin(conn)) }
+            } else {
+                let (sender, conn) =
+                    http1::handshake(TokioIo::new(stream)).await.map_err(|e| describe(&e))?;
+                Live { sender: Sender::H1(sender), conn: Wire::H1(Box::pin(conn)) }
+            };
+            self.live = Some(live);
         }
         self.live.as_mut().ok_or_else(|| "connection vanished".to_string())
     }
@@ -391,12 +453,21 @@ impl Connection {
             Ok(live) => live,
             Err(e) => return failed(FailureKind::Connection, e),
         };
-        let uri = if target.base_path.is_empty() {
-            request.path.to_string()
-        } else {
-            format!("{}{}", target.base_path, request.path)
+        let mut builder = match live.sender {
+            Sender::H1(_) if target.base_path.is_empty() => {
+                hyper::Request::builder().uri(request.path).header(HOST, target.host.clone())
+            }
+            Sender::H1(_) => hyper::Request::builder()
+                .uri(format!("{}{}", target.base_path, request.path))
+                .header(HOST, target.host.clone()),
+            // HTTP/2 carries scheme and authority as pseudo-headers, taken from an absolute URI.
+            Sender::H2(_) => hyper::Request::builder().uri(format!(
+                "https://{}{}{}",
+                target.host.to_str().unwrap_or("localhost"),
+                target.base_path,
+                request.path
+            )),
         };
-        let mut builder = hyper::Request::builder().uri(uri).header(HOST, target.host.clone());
         for (name, value) in &target.headers {
             builder = builder.header(name, value.clone());
         }
@@ -421,7 +492,7 @@ impl Connection {
             Err(e) => return failed(FailureKind::Other, format!("cannot build request: {e}")),
         };
         let Live { sender, conn } = live;
-        let response = match drive(conn, sender.send_request(http_request)).await {
+        let response = match drive(conn, sender.send(http_request)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 return failed(FailureKind::Connection, format!("connection failed: {}", describe(&e)));
@@ -480,6 +551,14 @@ impl Connection {
 fn says_duplicate(body: &[u8]) -> bool {
     const NEEDLE: &[u8] = b"\"duplicate\":true";
     body.len() < 4096 && body.windows(NEEDLE.len()).any(|w| w == NEEDLE)
+}
+
+/// The server chose HTTP/2 in the TLS handshake (offered only with `--http2`).
+fn negotiated_h2(stream: &Stream) -> bool {
+    match stream {
+        Either::Left(_) => false,
+        Either::Right(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice()),
+    }
 }
 
 /// TCP to the first address that answers, then TLS when the target is https.

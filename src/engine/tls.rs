@@ -148,6 +148,9 @@ pub fn explain_handshake_error(err: &std::io::Error, host: &str) -> String {
                 "the certificate of {host} was refused ({other:?}); fix it, trust its CA with --ca-cert FILE, or skip checks with --insecure"
             ),
         },
+        Some(rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol)) => format!(
+            "{host} accepts none of the protocols offered in the TLS handshake (ALPN); a server that speaks only HTTP/2 needs --http2"
+        ),
         Some(other) => format!("TLS handshake with {host} failed: {other}"),
         None => format!("TLS handshake with {host} failed: {err}"),
     }

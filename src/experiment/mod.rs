@@ -102,6 +102,8 @@ pub struct TargetOptions {
     pub headers: Vec<(String, String)>,
     /// False: send neither `/configure` nor `/stats/reset` (a service that must not be touched).
     pub configure_target: bool,
+    /// Offer HTTP/2 (ALPN `h2`) to an https target.
+    pub http2: bool,
 }
 
 impl TargetOptions {
@@ -114,6 +116,7 @@ impl TargetOptions {
             connect_timeout: settings.connect_timeout.unwrap_or(defaults.connect_timeout),
             headers: settings.headers.clone(),
             configure_target: settings.configure_target,
+            http2: defaults.http2,
         }
     }
 
@@ -132,6 +135,7 @@ impl Default for TargetOptions {
             connect_timeout: Duration::from_secs(5),
             headers: Vec::new(),
             configure_target: true,
+            http2: false,
         }
     }
 }

@@ -210,7 +210,7 @@ pub async fn run(
     };
     let options = &request.target_options;
     let tls = match target.url.scheme() {
-        "https" => match ClientTls::new(options.tls.clone(), false) {
+        "https" => match ClientTls::new(options.tls.clone(), options.http2) {
             Ok(tls) => Some(tls),
             Err(e) => {
                 let _ = std::fs::remove_dir(&dir);
@@ -225,12 +225,29 @@ pub async fn run(
         tls: tls.clone(),
         headers: options.headers.clone(),
     };
+    // What the TLS check finds the server chose; plain http is always HTTP/1.1.
+    let mut protocol = "HTTP/1.1";
     let client = HttpClient::with_options(&target.url, &client_options);
     if let Some(tls) = &tls {
         // A certificate problem is a setup error: say what and which flag, before any load.
-        if let Err(e) = client.check_tls().await {
-            let _ = std::fs::remove_dir(&dir);
-            return Err(RunError::Tls(e));
+        match client.check_tls().await {
+            Err(e) => {
+                let _ = std::fs::remove_dir(&dir);
+                return Err(RunError::Tls(e));
+            }
+            Ok(Some(chosen)) => {
+                protocol = chosen;
+                if options.http2 && chosen != "HTTP/2" {
+                    let _ = channels
+                        .events
+                        .send(Event::Warning(format!(
+                            "--http2: {} chose {chosen} in the TLS handshake; the run uses {chosen}",
+                            target.url
+                        )))
+                        .await;
+                }
+            }
+            Ok(None) => {}
         }
         if tls.is_insecure() {
             let _ = channels
@@ -338,7 +355,7 @@ pub async fn run(
         thresholds: Vec::new(),
         capacity: None,
         notes,
-        connection: connection_info(&target.url, tls.as_ref(), options),
+        connection: connection_info(&target.url, tls.as_ref(), options, protocol),
         restore: None,
         distributed: None,
     };
@@ -410,6 +427,7 @@ fn connection_info(
     url: &url::Url,
     tls: Option<&ClientTls>,
     options: &super::TargetOptions,
+    protocol: &str,
 ) -> ConnectionInfo {
     let tls_text = match tls.map(|t| &t.trust) {
         None => "http".to_string(),
@@ -424,6 +442,7 @@ fn connection_info(
         request_timeout_s: options.request_timeout.as_secs_f64(),
         connect_timeout_s: options.connect_timeout.as_secs_f64(),
         configure_target: options.configure_target,
+        protocol: protocol.to_string(),
     }
 }
 

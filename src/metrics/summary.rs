@@ -132,6 +132,9 @@ pub struct ConnectionInfo {
     pub connect_timeout_s: f64,
     /// False with `--no-configure`: neither `/configure` nor `/stats/reset` was sent.
     pub configure_target: bool,
+    /// `HTTP/1.1`, or `HTTP/2` when `--http2` was offered and the server took it.
+    #[serde(default)]
+    pub protocol: String,
 }
 
 /// Putting the target's settings back after the run.

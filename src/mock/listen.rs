@@ -1,15 +1,16 @@
 //! The mock's accept loop: plain TCP or TLS (rustls), a cap on open connections, a
 //! deadline for each request head and for idle keep-alive connections, and a graceful
 //! drain. Idle sockets can no longer starve the server: past the cap new connections are
-//! closed at once (with a log line), and idle ones are closed after `idle_timeout`.
+//! closed at once (with a log line), and idle ones are closed after `idle_timeout`. Over
+//! TLS the server offers `h2` and `http/1.1` in ALPN and serves whichever the client picks.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
@@ -93,7 +94,7 @@ impl ServerTls {
             .with_no_client_auth()
             .with_single_cert(certs, key)
             .map_err(|e| format!("the TLS certificate and key do not go together: {e}"))?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(ServerTls { acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)) })
     }
 }
@@ -107,6 +108,12 @@ pub async fn accept_loop(listener: TcpListener, app: Router, options: ServeOptio
     let mut refused_since_log = 0u64;
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout).keep_alive(true);
+    let mut builder_h2 = http2::Builder::new(TokioExecutor::new());
+    // An idle HTTP/2 connection is pinged and closed when the client stops answering.
+    builder_h2
+        .timer(TokioTimer::new())
+        .keep_alive_interval(options.header_read_timeout)
+        .keep_alive_timeout(options.header_read_timeout);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -141,12 +148,19 @@ pub async fn accept_loop(listener: TcpListener, app: Router, options: ServeOptio
         let tls = options.tls.clone();
         let handshake_timeout = options.header_read_timeout;
         let builder = builder.clone();
+        let builder_h2 = builder_h2.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _permit = permit;
             let io = match tls {
                 None => Either::Left(tcp),
                 Some(tls) => match tokio::time::timeout(handshake_timeout, tls.acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice()) => {
+                        let conn = builder_h2.serve_connection(TokioIo::new(stream), service);
+                        // As below: a client that goes away is its own business.
+                        let _ = watcher.watch(conn).await;
+                        return;
+                    }
                     Ok(Ok(stream)) => Either::Right(stream),
                     Ok(Err(e)) => {
                         tracing::debug!("mock server: TLS handshake failed: {e}");

@@ -180,9 +180,13 @@ fn connection_text(s: &RunSummary) -> String {
     } else {
         format!(" · headers {}", esc(&c.headers.join(", ")))
     };
+    // Summaries from before the protocol was recorded were all HTTP/1.1.
+    let protocol = if c.protocol.is_empty() { "HTTP/1.1" } else { c.protocol.as_str() };
     format!(
-        "{tls} · request timeout {:.1} s · connect timeout {:.1} s{headers}",
-        c.request_timeout_s, c.connect_timeout_s
+        "{tls} · {} · request timeout {:.1} s · connect timeout {:.1} s{headers}",
+        esc(protocol),
+        c.request_timeout_s,
+        c.connect_timeout_s
     )
 }
 
