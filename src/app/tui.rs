@@ -3,6 +3,7 @@
 //! Draws at most ~10 times a second, only when something changed.
 
 mod bridges;
+mod news;
 mod perform;
 mod scan;
 mod terminal;
@@ -16,7 +17,6 @@ use anyhow::Context;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
 
 use crate::tui::{Action, AppState, Command, Theme, handle_key, update};
 use perform::{Flow, RUN_STOP_GRACE, Worker};
@@ -89,7 +89,7 @@ async fn event_loop(
     mut state: AppState,
     profiles_dir: Option<PathBuf>,
 ) -> LoopOutcome {
-    let (tx, mut news) = mpsc::unbounded_channel::<Action>();
+    let (tx, mut news) = news::News::channel();
     let mut worker = Worker::new(tx, profiles_dir, state.output_root.clone());
     state.profiles.loading = true;
     worker.perform(Command::LoadProfiles);

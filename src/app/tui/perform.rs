@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::bridges::{self, DockerHandle};
+use super::news::{News, Offered};
 use super::scan;
 use crate::experiment::ControlClient;
 use crate::experiment::{self, RunChannels, RunControl, RunRequest};
@@ -30,7 +31,7 @@ struct ActiveRun {
 }
 
 pub struct Worker {
-    tx: mpsc::UnboundedSender<Action>,
+    tx: News,
     profiles_dir: Option<PathBuf>,
     output_root: PathBuf,
     run: Option<ActiveRun>,
@@ -52,11 +53,7 @@ pub enum Flow {
 }
 
 impl Worker {
-    pub fn new(
-        tx: mpsc::UnboundedSender<Action>,
-        profiles_dir: Option<PathBuf>,
-        output_root: PathBuf,
-    ) -> Self {
+    pub fn new(tx: News, profiles_dir: Option<PathBuf>, output_root: PathBuf) -> Self {
         Self {
             tx,
             profiles_dir,
@@ -100,13 +97,13 @@ impl Worker {
                             profile: e.profile.map_err(|e| e.to_string()),
                         })
                         .collect();
-                    let _ = tx.send(Action::ProfilesLoaded(items));
+                    tx.tell_blocking(Action::ProfilesLoaded(items));
                 });
             }
             Command::LoadResults => {
                 let root = self.output_root.clone();
                 tokio::task::spawn_blocking(move || {
-                    let _ = tx.send(Action::ResultsLoaded(scan::runs(&root)));
+                    tx.tell_blocking(Action::ResultsLoaded(scan::runs(&root)));
                 });
             }
             Command::StartRun(request) => self.start_run(*request),
@@ -128,7 +125,8 @@ impl Worker {
                         time_scale: 1.0,
                     }),
                     Err(e) => {
-                        let _ = tx.send(Action::RunEnded(Err(e.to_string())));
+                        // This runs on the UI loop, which drains the queue: hand the send to a task.
+                        tokio::spawn(async move { tx.tell(Action::RunEnded(Err(e.to_string()))).await });
                     }
                 }
             }
@@ -141,7 +139,7 @@ impl Worker {
                         extra.as_deref(),
                         std::path::Path::new("profiles"),
                     );
-                    let _ = tx.send(Action::ProfileWritten(written.map_err(|e| e.to_string())));
+                    tx.tell_blocking(Action::ProfileWritten(written.map_err(|e| e.to_string())));
                 });
             }
             Command::SkipPhase => {
@@ -175,17 +173,17 @@ impl Worker {
                         },
                         Err(error) => ChartsState::Failed { dir, error },
                     };
-                    let _ = tx.send(Action::ChartsRendered(outcome));
+                    tx.tell_blocking(Action::ChartsRendered(outcome));
                 });
             }
             Command::ExportCharts(request) => {
                 tokio::task::spawn_blocking(move || {
                     let progress = tx.clone();
                     let on_written = move |path: &std::path::Path| {
-                        let _ = progress.send(Action::ExportWritten(path.to_path_buf()));
+                        progress.tell_blocking(Action::ExportWritten(path.to_path_buf()));
                     };
                     let result = crate::app::export::charts_for_tui(&request, &on_written);
-                    let _ = tx.send(Action::ExportFinished(result));
+                    tx.tell_blocking(Action::ExportFinished(result));
                 });
             }
             Command::Bundle { run_id, run_dir, out } => {
@@ -193,14 +191,14 @@ impl Worker {
                     let result = crate::app::export::bundle_run(&run_dir, &out)
                         .map(|bundled| bundled.path)
                         .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::BundleFinished { run_id, result });
+                    tx.tell_blocking(Action::BundleFinished { run_id, result });
                 });
             }
             Command::OpenHtml(path) => open_with_system(path, tx),
             Command::Compare { left, left_dir, right, right_dir } => {
                 tokio::task::spawn_blocking(move || {
                     let result = bridges::compare(&left_dir, &right_dir);
-                    let _ = tx.send(Action::CompareDone { left, right, result });
+                    tx.tell_blocking(Action::CompareDone { left, right, result });
                 });
             }
             Command::Docker(op) => self.docker(op),
@@ -216,7 +214,7 @@ impl Worker {
                         Ok(control) => control.configure_line(&body).await,
                         Err(e) => Err(e),
                     };
-                    let _ = tx.send(Action::ConfigureReply(reply));
+                    tx.tell(Action::ConfigureReply(reply)).await;
                 });
             }
             Command::CheckHealth(base_url) => {
@@ -225,7 +223,7 @@ impl Worker {
                         Ok(control) => control.health_line().await,
                         Err(e) => Err(e),
                     };
-                    let _ = tx.send(Action::HealthReply(reply));
+                    tx.tell(Action::HealthReply(reply)).await;
                 });
             }
         }
@@ -243,7 +241,7 @@ impl Worker {
             let forward_tx = tx.clone();
             let forward = tokio::spawn(async move {
                 while let Some(event) = events_rx.recv().await {
-                    let _ = forward_tx.send(Action::RunEvent(Box::new(event)));
+                    forward_tx.tell(Action::RunEvent(Box::new(event))).await;
                 }
             });
             let channels = RunChannels { events: events_tx, snapshots: snapshots_tx };
@@ -258,7 +256,7 @@ impl Worker {
             if let Err(reason) = &result {
                 tracing::error!("run ended with an error: {reason}");
             }
-            let _ = tx.send(Action::RunEnded(result));
+            tx.tell(Action::RunEnded(result)).await;
         });
         self.run = Some(ActiveRun { control, snapshots: snapshots_rx, task });
     }
@@ -273,17 +271,17 @@ impl Worker {
                 let result = bridges::connect().await.map(|h| {
                     *lock(&slot) = Some(Arc::new(h));
                 });
-                let _ = tx.send(Action::DockerConnected(result));
+                tx.tell(Action::DockerConnected(result)).await;
                 return;
             }
             let Some(docker) = handle else {
-                let _ = tx.send(Action::DockerConnected(Err("not connected to Docker".into())));
+                tx.tell(Action::DockerConnected(Err("not connected to Docker".into()))).await;
                 return;
             };
             let done = match op {
                 DockerOp::Connect => return,
                 DockerOp::Status => {
-                    let _ = tx.send(Action::DockerStatus(docker.status().await));
+                    tx.tell(Action::DockerStatus(docker.status().await)).await;
                     return;
                 }
                 DockerOp::Up { with_localstack } => {
@@ -291,24 +289,27 @@ impl Worker {
                     let forward_tx = tx.clone();
                     let forward = tokio::spawn(async move {
                         while let Some(line) = progress_rx.recv().await {
-                            let _ = forward_tx.send(Action::DockerProgress(line));
+                            // Only the latest progress line is shown: one dropped while the screen is behind loses nothing.
+                            let _ = forward_tx.offer(Action::DockerProgress(line));
                         }
                     });
                     let result = docker.up(progress_tx, with_localstack).await;
                     // The forwarder ends with the progress channel; a panic in it lost only progress lines.
                     let _ = forward.await;
-                    result.map(|(text, api_url)| {
-                        // The UI loop outlives this task unless the TUI is quitting, when nothing follows the URL.
-                        let _ = tx.send(Action::EnvApiUp(api_url));
-                        text
-                    })
+                    match result {
+                        Ok((text, api_url)) => {
+                            tx.tell(Action::EnvApiUp(api_url)).await;
+                            Ok(text)
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
                 DockerOp::Down => docker.down().await,
                 DockerOp::Start(service) => docker.start(&service).await,
                 DockerOp::Stop(service) => docker.stop(&service).await,
                 DockerOp::Restart(service) => docker.restart(&service).await,
             };
-            let _ = tx.send(Action::DockerDone(done));
+            tx.tell(Action::DockerDone(done)).await;
         });
     }
 
@@ -320,30 +321,41 @@ impl Worker {
         let handle = lock(&self.docker).clone();
         self.logs = Some(tokio::spawn(async move {
             let Some(docker) = handle else {
-                let _ = tx.send(Action::LogsEnded(Some("not connected to Docker".into())));
+                tx.tell(Action::LogsEnded(Some("not connected to Docker".into()))).await;
                 return;
             };
             let mut stream = match docker.logs(&service).await {
                 Ok(stream) => stream,
                 Err(reason) => {
-                    let _ = tx.send(Action::LogsEnded(Some(reason)));
+                    tx.tell(Action::LogsEnded(Some(reason))).await;
                     return;
                 }
             };
+            // Lines the screen could not take while it was behind: said once it catches up.
+            let mut skipped = 0u64;
             while let Some(line) = stream.next().await {
                 match line {
                     Ok(line) => {
-                        if tx.send(Action::LogLine(line)).is_err() {
-                            return;
+                        if skipped > 0
+                            && tx.offer(Action::LogLine(format!(
+                                "── {skipped} line(s) skipped: the screen was behind"
+                            ))) == Offered::Taken
+                        {
+                            skipped = 0;
+                        }
+                        match tx.offer(Action::LogLine(line)) {
+                            Offered::Taken => {}
+                            Offered::Dropped => skipped += 1,
+                            Offered::Closed => return,
                         }
                     }
                     Err(reason) => {
-                        let _ = tx.send(Action::LogsEnded(Some(reason)));
+                        tx.tell(Action::LogsEnded(Some(reason))).await;
                         return;
                     }
                 }
             }
-            let _ = tx.send(Action::LogsEnded(None));
+            tx.tell(Action::LogsEnded(None)).await;
         }));
     }
 
@@ -406,7 +418,7 @@ fn control_for(base_url: &str) -> Result<ControlClient, String> {
 }
 
 /// Starts the system opener without waiting for it; a missing opener is reported on screen.
-fn open_with_system(path: PathBuf, tx: mpsc::UnboundedSender<Action>) {
+fn open_with_system(path: PathBuf, tx: News) {
     tokio::spawn(async move {
         let child = tokio::process::Command::new("xdg-open")
             .arg(&path)
@@ -422,6 +434,6 @@ fn open_with_system(path: PathBuf, tx: mpsc::UnboundedSender<Action>) {
                 Err(e) => format!("xdg-open {}: {e}", path.display()),
             },
         };
-        let _ = tx.send(Action::OpenFailed(reason));
+        tx.tell(Action::OpenFailed(reason)).await;
     });
 }
