@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cli::HealthArgs;
 use crate::engine::tls::{ClientTls, TlsTrust};
+use crate::experiment::ControlClient;
 
 use super::UsageError;
 
@@ -19,24 +20,11 @@ pub async fn main(args: HealthArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    // Our own rustls config (compiled-in web roots): reqwest's default one looks for the
-    // platform's certificates, which a scratch image does not have, and fails to build.
     let tls = ClientTls::new(TlsTrust::PublicRoots, false).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs_f64(args.timeout))
-        .tls_backend_preconfigured(tls.rustls_config())
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot build an HTTP client: {e}"))?;
-    match client.get(url.clone()).send().await {
-        Ok(response) if response.status().is_success() => Ok(ExitCode::SUCCESS),
-        Ok(response) => {
-            eprintln!("unhealthy: {url} answered {}", response.status());
-            Ok(ExitCode::from(1))
-        }
-        Err(e) => {
-            let why =
-                if e.is_timeout() { format!("no answer within {} s", args.timeout) } else { e.to_string() };
-            eprintln!("unhealthy: {url}: {why}");
+    match ControlClient::probe(&url, Duration::from_secs_f64(args.timeout), &tls).await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(why) => {
+            eprintln!("unhealthy: {why}");
             Ok(ExitCode::from(1))
         }
     }

@@ -73,6 +73,28 @@ impl ControlClient {
         Self { http, base, reset_method: Arc::new(AtomicU8::new(RESET_POST)) }
     }
 
+    /// One GET of exactly `url` within `timeout`, trusting what `tls` trusts (the compiled-in
+    /// roots: a scratch image has no platform store). Ok when it answers 2xx; otherwise the
+    /// reason in a line. This is `terrafix-tui health`, the images' HEALTHCHECK.
+    pub async fn probe(
+        url: &Url,
+        timeout: Duration,
+        tls: &crate::engine::tls::ClientTls,
+    ) -> Result<(), String> {
+        crate::engine::tls::install_provider();
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .tls_backend_preconfigured(tls.rustls_config())
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+        match client.get(url.clone()).send().await {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(format!("{url} answered {}", response.status())),
+            Err(e) if e.is_timeout() => Err(format!("{url}: no answer within {} s", timeout.as_secs_f64())),
+            Err(e) => Err(format!("{url}: {e}")),
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
     }
