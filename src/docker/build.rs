@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use super::DockerError;
 
 /// What to put in a scratch image.
+#[derive(Clone)]
 pub struct ScratchImage {
     pub tag: String,
     /// Host executables and where they go in the image (`/usr/bin/redis-server`).
@@ -132,7 +133,14 @@ pub async fn build_scratch_image(
         detail,
         remedy: image.remedy.clone(),
     };
-    let context = build_context(image).map_err(failed)?;
+    // Reading the executables, running `ldd` and packing the tar are blocking work.
+    let context = {
+        let image = image.clone();
+        tokio::task::spawn_blocking(move || build_context(&image))
+            .await
+            .map_err(|e| failed(format!("packing the build context failed: {e}")))?
+            .map_err(failed)?
+    };
     let _ = progress.try_send(format!(
         "building {} ({:.1} MB context, FROM scratch)",
         image.tag,

@@ -97,7 +97,13 @@ async fn ensure_api(
         None => std::env::current_exe()
             .map_err(|e| DockerError::io("finding the running executable for the terrafix-api image", e))?,
     };
-    let hash = sha256_file(&binary)?;
+    // Hashing a 200 MB debug binary takes a second: off the async threads.
+    let hash = {
+        let binary = binary.clone();
+        tokio::task::spawn_blocking(move || sha256_file(&binary))
+            .await
+            .map_err(|e| DockerError::io("hashing the executable", std::io::Error::other(e)))??
+    };
     // One tag per executable content: a rebuilt binary gets a new image, an unchanged one reuses it.
     let tag = format!("{API_IMAGE_REPO}:{}", &hash[..12]);
     if image_exists(docker, &tag).await? {
