@@ -132,8 +132,9 @@ pub struct ConnectionInfo {
     pub connect_timeout_s: f64,
     /// False with `--no-configure`: neither `/configure` nor `/stats/reset` was sent.
     pub configure_target: bool,
-    /// `HTTP/1.1`, or `HTTP/2` when `--http2` was offered and the server took it.
-    #[serde(default)]
+    /// `HTTP/1.1`, or `HTTP/2` when `--http2` was offered and the server took it; empty in
+    /// summaries written before it was recorded (left out, so they round-trip unchanged).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub protocol: String,
 }
 
