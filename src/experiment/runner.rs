@@ -13,6 +13,7 @@ use super::phase_run::{PhaseOutcome, RunContext};
 use super::results::{judge, rfc3339};
 use super::target::{EmbeddedSampler, EmbeddedServer, unix_now_s};
 use super::{Event, PhasePlan, PlanLoad, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
+use crate::cluster::Cluster;
 use crate::engine::aggregate::Totals;
 use crate::engine::http::{ClientOptions, HttpClient};
 use crate::engine::tls::{ClientTls, TlsTrust};
@@ -188,6 +189,8 @@ fn spawn_status_poller(
     })
 }
 
+/// One run from its folder to its final summary; each step below says what it adds.
+/// Errors before the first phase leave no results folder behind.
 pub async fn run(
     request: RunRequest,
     channels: RunChannels,
@@ -197,26 +200,105 @@ pub async fn run(
     check_faults_fit(profile, &request.target)?;
     check_machine_holds(profile, &request.target)?;
     super::distributed::check(&request)?;
-    let started_at = SystemTime::now();
-    let run_start_unix_s = unix_now_s();
-    let (run_id, dir) = create_run_dir(&request.output_root, &profile.name)?;
-    let mut target = match bring_up(&request, &channels).await {
-        Ok(t) => t,
-        Err(e) => {
-            // Nothing was measured: an empty run folder would only clutter the results list.
-            let _ = std::fs::remove_dir(&dir);
-            return Err(e);
-        }
-    };
+    let start = RunStart::now(&request.output_root, &profile.name)?;
+    let mut prepared = prepare(&request, &channels, &start).await?;
+    announce_start(profile, &start, &prepared.target.url, &channels.events).await;
+    let background =
+        Background::spawn(&mut prepared.target, &prepared.link.control_client, &start, &channels.events);
+    let ctx = phase_context(&request, &channels, &control, &start, &prepared, &background);
+    let mut summary = initial_summary(&request, &start, &prepared);
+    // From here on the folder describes itself: a killed run leaves `running` behind.
+    if let Err(e) = write_summary(&start.dir.join(SUMMARY_FILE), &summary) {
+        let _ = channels.events.send(Event::Warning(e.to_string())).await;
+    }
+    let mut outcomes = run_phases(&ctx, profile, &prepared.target, &mut summary).await;
+    run_capacity_search(&ctx, profile, &mut outcomes, &mut summary).await;
+    wind_down(&ctx, prepared.cluster.as_deref(), background, &mut summary).await;
+    finish(&mut summary, &outcomes, profile, &control);
+    write_final_summary(summary, start.dir, &channels.events).await
+}
+
+/// A run's name and folder, and when it began: the summary's start, and the zero that
+/// phase offsets and status notes count from.
+struct RunStart {
+    run_id: String,
+    dir: PathBuf,
+    started_at: SystemTime,
+    unix_s: f64,
+}
+
+impl RunStart {
+    fn now(output_root: &Path, profile: &str) -> Result<RunStart, RunError> {
+        let started_at = SystemTime::now();
+        let unix_s = unix_now_s();
+        let (run_id, dir) = create_run_dir(output_root, profile)?;
+        Ok(RunStart { run_id, dir, started_at, unix_s })
+    }
+
+    /// Nothing was measured: an empty run folder would only clutter the results list.
+    fn remove_empty_folder(&self) {
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// Everything set up before the first phase: the target, how this process talks to it,
+/// and the distributed generators.
+struct Prepared {
+    target: TargetHandle,
+    link: Link,
+    /// `--distributed N`: the generators that run the phases instead of this process.
+    cluster: Option<Arc<Cluster>>,
+}
+
+/// Brings up and checks the target, then starts the distributed generators. A failure here
+/// means nothing was measured, so it takes the run folder with it.
+async fn prepare(
+    request: &RunRequest,
+    channels: &RunChannels,
+    start: &RunStart,
+) -> Result<Prepared, RunError> {
+    let target = bring_up(request, channels).await.inspect_err(|_| start.remove_empty_folder())?;
+    let link =
+        connect(request, &target, &channels.events).await.inspect_err(|_| start.remove_empty_folder())?;
+    let cluster = super::distributed::start(
+        request,
+        &start.run_id,
+        &target.url,
+        target.docker.clone(),
+        target.redis_url.clone(),
+        &channels.events,
+    )
+    .await
+    .inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&start.dir);
+    })?;
+    Ok(Prepared { target, link, cluster })
+}
+
+/// The clients of a reached target, and what checking it found.
+struct Link {
+    tls: Option<ClientTls>,
+    /// What the TLS check found the server chose; plain http is always HTTP/1.1.
+    protocol: &'static str,
+    client: HttpClient,
+    control_client: ControlClient,
+    target_settings: TargetSettings,
+    /// Problems met on the way that the run went on despite (the summary's first notes).
+    notes: Vec<String>,
+}
+
+/// Builds the load and control clients for the target, checks its certificate (an error)
+/// and its `/health` (a note), and reads the settings it starts with.
+async fn connect(
+    request: &RunRequest,
+    target: &TargetHandle,
+    events: &tokio::sync::mpsc::Sender<Event>,
+) -> Result<Link, RunError> {
     let options = &request.target_options;
     let tls = match target.url.scheme() {
-        "https" => match ClientTls::new(options.tls.clone(), options.http2) {
-            Ok(tls) => Some(tls),
-            Err(e) => {
-                let _ = std::fs::remove_dir(&dir);
-                return Err(RunError::Tls(e.to_string()));
-            }
-        },
+        "https" => Some(
+            ClientTls::new(options.tls.clone(), options.http2).map_err(|e| RunError::Tls(e.to_string()))?,
+        ),
         _ => None,
     };
     let client_options = ClientOptions {
@@ -225,64 +307,61 @@ pub async fn run(
         tls: tls.clone(),
         headers: options.headers.clone(),
     };
-    // What the TLS check finds the server chose; plain http is always HTTP/1.1.
-    let mut protocol = "HTTP/1.1";
     let client = HttpClient::with_options(&target.url, &client_options);
-    if let Some(tls) = &tls {
-        // A certificate problem is a setup error: say what and which flag, before any load.
-        match client.check_tls().await {
-            Err(e) => {
-                let _ = std::fs::remove_dir(&dir);
-                return Err(RunError::Tls(e));
-            }
-            Ok(Some(chosen)) => {
-                protocol = chosen;
-                if options.http2 && chosen != "HTTP/2" {
-                    let _ = channels
-                        .events
-                        .send(Event::Warning(format!(
-                            "--http2: {} chose {chosen} in the TLS handshake; the run uses {chosen}",
-                            target.url
-                        )))
-                        .await;
-                }
-            }
-            Ok(None) => {}
-        }
-        if tls.is_insecure() {
-            let _ = channels
-                .events
-                .send(Event::Warning(format!("--insecure: the certificate of {} is NOT checked", target.url)))
-                .await;
-        }
-    }
+    let protocol = match &tls {
+        Some(tls) => check_tls(&client, tls, &target.url, options.http2, events).await?,
+        None => "HTTP/1.1",
+    };
     let control_client = ControlClient::with_options(target.url.clone(), tls.as_ref(), &options.headers);
     let mut notes = Vec::new();
     if let Err(e) = control_client.wait_healthy(HEALTH_WAIT).await {
         let note = format!("{e}; the run goes on and counts the errors");
         notes.push(note.clone());
-        let _ = channels.events.send(Event::Warning(note)).await;
+        let _ = events.send(Event::Warning(note)).await;
     }
     let target_settings = TargetSettings::from_status(control_client.status().await.as_ref());
-    let cluster = match super::distributed::start(
-        &request,
-        &run_id,
-        &target.url,
-        target.docker.clone(),
-        target.redis_url.clone(),
-        &channels.events,
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e);
-        }
-    };
+    Ok(Link { tls, protocol, client, control_client, target_settings, notes })
+}
 
-    let capacity_steps = profile.capacity.as_ref().map(capacity::max_steps).unwrap_or(0);
-    let phase_count = profile.phases.len() + capacity_steps;
+/// A certificate problem is a setup error: say what and which flag, before any load.
+/// Returns the protocol the server chose in the handshake, and warns where the flags asked
+/// for something the server did not give (HTTP/2) or the user should not forget (`--insecure`).
+async fn check_tls(
+    client: &HttpClient,
+    tls: &ClientTls,
+    url: &url::Url,
+    http2: bool,
+    events: &tokio::sync::mpsc::Sender<Event>,
+) -> Result<&'static str, RunError> {
+    let mut protocol = "HTTP/1.1";
+    match client.check_tls().await {
+        Err(e) => return Err(RunError::Tls(e)),
+        Ok(Some(chosen)) => {
+            protocol = chosen;
+            if http2 && chosen != "HTTP/2" {
+                let _ = events
+                    .send(Event::Warning(format!(
+                        "--http2: {url} chose {chosen} in the TLS handshake; the run uses {chosen}"
+                    )))
+                    .await;
+            }
+        }
+        Ok(None) => {}
+    }
+    if tls.is_insecure() {
+        let _ =
+            events.send(Event::Warning(format!("--insecure: the certificate of {url} is NOT checked"))).await;
+    }
+    Ok(protocol)
+}
+
+/// Tells the UI the run started and which phases it plans.
+async fn announce_start(
+    profile: &crate::profile::Profile,
+    start: &RunStart,
+    target_url: &url::Url,
+    events: &tokio::sync::mpsc::Sender<Event>,
+) {
     let plans = profile
         .phases
         .iter()
@@ -293,132 +372,210 @@ pub async fn run(
             load: PlanLoad::of(&p.load),
         })
         .collect();
-    let _ = channels
-        .events
+    let _ = events
         .send(Event::RunStarted {
-            run_id: run_id.clone(),
-            dir: dir.clone(),
-            target_url: target.url.to_string(),
+            run_id: start.run_id.clone(),
+            dir: start.dir.clone(),
+            target_url: target_url.to_string(),
             phases: plans,
         })
         .await;
+}
 
-    let background_stop = CancellationToken::new();
-    let server_counters = Arc::new(Mutex::new(None));
-    let target_events = Arc::new(Mutex::new(Vec::new()));
-    let poller = spawn_status_poller(
-        control_client.clone(),
-        server_counters.clone(),
-        target_events.clone(),
-        run_start_unix_s,
-        background_stop.clone(),
-    );
-    let sampler = spawn_resource_sampler(&mut target, &dir, channels.events.clone(), background_stop.clone());
+/// The status poller and the resource sampler, which run beside the phases, and the slots
+/// they fill for them.
+struct Background {
+    stop: CancellationToken,
+    poller: tokio::task::JoinHandle<()>,
+    sampler: Option<tokio::task::JoinHandle<()>>,
+    server_counters: Arc<Mutex<Option<ServerCounters>>>,
+    target_events: Arc<Mutex<Vec<String>>>,
+}
 
-    let ctx = RunContext {
-        dir: dir.clone(),
-        client,
-        control_client,
-        target_settings,
-        configure_target: options.configure_target,
-        target_events,
+impl Background {
+    fn spawn(
+        target: &mut TargetHandle,
+        control_client: &ControlClient,
+        start: &RunStart,
+        events: &tokio::sync::mpsc::Sender<Event>,
+    ) -> Background {
+        let stop = CancellationToken::new();
+        let server_counters = Arc::new(Mutex::new(None));
+        let target_events = Arc::new(Mutex::new(Vec::new()));
+        let poller = spawn_status_poller(
+            control_client.clone(),
+            server_counters.clone(),
+            target_events.clone(),
+            start.unix_s,
+            stop.clone(),
+        );
+        let sampler = spawn_resource_sampler(target, &start.dir, events.clone(), stop.clone());
+        Background { stop, poller, sampler, server_counters, target_events }
+    }
+
+    /// Stops both and waits until they are done (the sampler's last row is on disk then).
+    async fn stop(self) {
+        self.stop.cancel();
+        // A poller or sampler that panicked loses only its own samples; the run's results stand.
+        let _ = self.poller.await;
+        if let Some(s) = self.sampler {
+            let _ = s.await;
+        }
+    }
+}
+
+/// What every phase of this run needs, gathered once.
+fn phase_context(
+    request: &RunRequest,
+    channels: &RunChannels,
+    control: &RunControl,
+    start: &RunStart,
+    prepared: &Prepared,
+    background: &Background,
+) -> RunContext {
+    let profile = &request.profile;
+    let capacity_steps = profile.capacity.as_ref().map(capacity::max_steps).unwrap_or(0);
+    RunContext {
+        dir: start.dir.clone(),
+        client: prepared.link.client.clone(),
+        control_client: prepared.link.control_client.clone(),
+        target_settings: prepared.link.target_settings.clone(),
+        configure_target: request.target_options.configure_target,
+        target_events: background.target_events.clone(),
         events: channels.events.clone(),
         snapshots: channels.snapshots.clone(),
-        server_counters,
+        server_counters: background.server_counters.clone(),
         control: control.clone(),
-        run_start_unix_s,
+        run_start_unix_s: start.unix_s,
         seed: request.seed,
         lockstep_start: profile.lockstep_start,
-        phase_count,
-        docker: target.docker.clone(),
+        phase_count: profile.phases.len() + capacity_steps,
+        docker: prepared.target.docker.clone(),
         validity: profile.validity,
         recovery: profile.recovery,
-        cluster: cluster.clone(),
-    };
+        cluster: prepared.cluster.clone(),
+    }
+}
 
-    let mut summary = RunSummary {
+/// The summary as it stands before the first phase: `running`, no phases, no verdict.
+fn initial_summary(request: &RunRequest, start: &RunStart, prepared: &Prepared) -> RunSummary {
+    let profile = &request.profile;
+    let options = &request.target_options;
+    RunSummary {
         schema_version: SUMMARY_SCHEMA_VERSION,
         tool: "terrafix-tui".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
-        run_id,
+        run_id: start.run_id.clone(),
         profile: profile.name.clone(),
         description: profile.description.clone(),
         target: request.target.label(),
-        target_url: target.url.to_string(),
+        target_url: prepared.target.url.to_string(),
         seed: request.seed,
         time_scale: request.time_scale,
-        started_at: rfc3339(started_at),
+        started_at: rfc3339(start.started_at),
         finished_at: String::new(),
         status: RunStatus::Running,
         passed: false,
         experiments: Vec::new(),
         thresholds: Vec::new(),
         capacity: None,
-        notes,
-        connection: connection_info(&target.url, tls.as_ref(), options, protocol),
+        notes: prepared.link.notes.clone(),
+        connection: connection_info(
+            &prepared.target.url,
+            prepared.link.tls.as_ref(),
+            options,
+            prepared.link.protocol,
+        ),
         restore: None,
         distributed: None,
-    };
-    // From here on the folder describes itself: a killed run leaves `running` behind.
-    if let Err(e) = write_summary(&dir.join(SUMMARY_FILE), &summary) {
-        let _ = channels.events.send(Event::Warning(e.to_string())).await;
     }
+}
+
+/// The profile's phases in order, with the pause before each but the first; stops early
+/// when the run is cancelled.
+async fn run_phases(
+    ctx: &RunContext,
+    profile: &crate::profile::Profile,
+    target: &TargetHandle,
+    summary: &mut RunSummary,
+) -> Vec<PhaseOutcome> {
     let mut outcomes: Vec<PhaseOutcome> = Vec::new();
     for (index, phase) in profile.phases.iter().enumerate() {
-        if control.cancel.is_cancelled() {
+        if ctx.control.cancel.is_cancelled() {
             break;
         }
-        if index > 0 && !pause(&ctx, profile.pause_between_phases, &phase.name).await {
+        if index > 0 && !pause(ctx, profile.pause_between_phases, &phase.name).await {
             break;
         }
         let outcome = ctx.run_phase(index, phase).await;
-        note_dead_containers(&target, &mut summary.notes, &ctx.events).await;
+        note_dead_containers(target, &mut summary.notes, &ctx.events).await;
         summary.experiments.push(outcome.summary.clone());
         outcomes.push(outcome);
         // A crash later still leaves a valid summary of the phases done so far.
-        let _ = write_summary(&dir.join(SUMMARY_FILE), &summary);
+        let _ = write_summary(&ctx.dir.join(SUMMARY_FILE), summary);
     }
+    outcomes
+}
+
+/// The profile's capacity search, after a pause, unless the run was cancelled; its steps
+/// count as phases of the run.
+async fn run_capacity_search(
+    ctx: &RunContext,
+    profile: &crate::profile::Profile,
+    outcomes: &mut Vec<PhaseOutcome>,
+    summary: &mut RunSummary,
+) {
     if let Some(search) = &profile.capacity
-        && !control.cancel.is_cancelled()
-        && (outcomes.is_empty() || pause(&ctx, profile.pause_between_phases, "capacity").await)
+        && !ctx.control.cancel.is_cancelled()
+        && (outcomes.is_empty() || pause(ctx, profile.pause_between_phases, "capacity").await)
     {
-        let (steps, report) = capacity::search(&ctx, search, outcomes.len()).await;
+        let (steps, report) = capacity::search(ctx, search, outcomes.len()).await;
         summary.experiments.extend(steps.iter().map(|o| o.summary.clone()));
         outcomes.extend(steps);
         summary.capacity = Some(report);
     }
-    if let Some(cluster) = &cluster {
+}
+
+/// After the last phase: the generators' report, the samplers stopped, every phase's notes
+/// gathered at run level, and the target's settings put back.
+async fn wind_down(
+    ctx: &RunContext,
+    cluster: Option<&Cluster>,
+    background: Background,
+    summary: &mut RunSummary,
+) {
+    if let Some(cluster) = cluster {
         for problem in cluster.finish().await {
-            let _ = channels.events.send(Event::Warning(problem.clone())).await;
+            let _ = ctx.events.send(Event::Warning(problem.clone())).await;
             summary.notes.push(problem);
         }
         summary.distributed = Some(cluster.report());
     }
-    background_stop.cancel();
-    let _ = poller.await;
-    if let Some(s) = sampler {
-        let _ = s.await;
-    }
+    background.stop().await;
     for phase in &summary.experiments {
         summary.notes.extend(phase.notes.iter().map(|n| format!("phase {}: {n}", phase.name)));
     }
     if ctx.configure_target && !summary.experiments.is_empty() {
-        let report = restore_target(&ctx).await;
-        let _ = channels.events.send(Event::Environment(report.message.clone())).await;
+        let report = restore_target(ctx).await;
+        let _ = ctx.events.send(Event::Environment(report.message.clone())).await;
         if !report.restored {
             summary.notes.push(report.message.clone());
         }
         summary.restore = Some(report);
     }
+}
 
-    finish(&mut summary, &outcomes, profile, &control);
+/// The finished summary on disk (failing that fails the run), its HTML page beside it, and
+/// the news to the UI.
+async fn write_final_summary(
+    summary: RunSummary,
+    dir: PathBuf,
+    events: &tokio::sync::mpsc::Sender<Event>,
+) -> Result<(RunSummary, PathBuf), RunError> {
     write_summary(&dir.join(SUMMARY_FILE), &summary)
         .map_err(|e| RunError::Output { path: e.path.clone(), source: e.source })?;
     super::write_html_summary(&dir, &summary);
-    let _ = channels
-        .events
-        .send(Event::RunFinished { summary: Box::new(summary.clone()), dir: dir.clone() })
-        .await;
+    let _ = events.send(Event::RunFinished { summary: Box::new(summary.clone()), dir: dir.clone() }).await;
     Ok((summary, dir))
 }
 

@@ -130,6 +130,8 @@ fn relative(dir: &Path, path: &Path) -> String {
     path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned()
 }
 
+/// One phase's summary from its Locust CSVs: the `Aggregated` row gives its figures, the
+/// other rows its per-request table, and `_failures.csv` (when there) its failures.
 fn phase_from(
     dir: &Path,
     f: &Found,
@@ -139,68 +141,17 @@ fn phase_from(
     warnings: &mut Vec<String>,
 ) -> (PhaseSummary, PhaseExtra) {
     let aggregated = rows.iter().find(|r| r.name == "Aggregated").cloned().unwrap_or_default();
-    let pct = |q: f64| {
-        PERCENTILE_COLUMNS
-            .iter()
-            .position(|(_, pq)| (*pq - q).abs() < 1e-9)
-            .and_then(|i| aggregated.percentiles_ms[i])
-            .unwrap_or(0.0)
-    };
     let folder = f.stats.parent().unwrap_or(dir);
     let failures_path = folder.join(format!("{}_failures.csv", f.name));
-    let failures: Vec<FailureStat> = if failures_path.exists() {
-        locust::read_failures(&failures_path, warnings)
-            .into_iter()
-            .map(|r| FailureStat {
-                kind: locust::classify_error(&r.error),
-                method: r.method,
-                name: r.name,
-                error: r.error,
-                count: r.occurrences,
-                first_seen: String::new(),
-                last_seen: String::new(),
-                messages: Vec::new(),
-                other_messages: 0,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut spectrum: Vec<(f64, f64)> = vec![(0.0, aggregated.min_ms)];
-    for (i, (_, q)) in PERCENTILE_COLUMNS.iter().enumerate() {
-        if let Some(v) = aggregated.percentiles_ms[i] {
-            spectrum.push((*q, v));
-        }
-    }
-    if aggregated.requests == 0 {
-        spectrum.clear();
-    }
+    let failures = failures_from(&failures_path, warnings);
     let fps = if duration_s > 0.0 { aggregated.failures as f64 / duration_s } else { 0.0 };
     let phase = PhaseSummary {
         name: f.name.clone(),
         suite: f.suite.clone(),
         status: PhaseStatus::Completed,
         config: PhaseConfig { duration_s, server_settings: serde_json::json!({}), ..Default::default() },
-        summary: SeedSummary {
-            total_requests: aggregated.requests,
-            failure_count: aggregated.failures,
-            median_response_ms: aggregated.median_ms,
-            avg_response_ms: aggregated.avg_ms,
-            p95_response_ms: pct(0.95),
-            p99_response_ms: pct(0.99),
-            requests_per_sec: aggregated.rps,
-        },
-        latency_ms: LatencyStats {
-            min: aggregated.min_ms,
-            mean: aggregated.avg_ms,
-            p50: pct(0.5),
-            p75: pct(0.75),
-            p90: pct(0.9),
-            p95: pct(0.95),
-            p99: pct(0.99),
-            p99_9: pct(0.999),
-            max: aggregated.max_ms.max(pct(1.0)),
-        },
+        summary: seed_summary(&aggregated),
+        latency_ms: latency_stats(&aggregated),
         failures_per_sec: fps,
         dropped: 0,
         batch_items_failed: 0,
@@ -208,22 +159,7 @@ fn phase_from(
         duration_s,
         started_at: String::new(),
         finished_at: String::new(),
-        requests: rows
-            .iter()
-            .filter(|r| r.name != "Aggregated")
-            .map(|r| RequestStats {
-                method: r.kind.clone(),
-                name: r.name.clone(),
-                requests: r.requests,
-                failures: r.failures,
-                median_ms: r.median_ms,
-                avg_ms: r.avg_ms,
-                p95_ms: r.percentiles_ms[5].unwrap_or(0.0),
-                p99_ms: r.percentiles_ms[7].unwrap_or(0.0),
-                max_ms: r.max_ms,
-                rps: r.rps,
-            })
-            .collect(),
+        requests: request_stats(rows),
         failures,
         dedup: DedupReport::default(),
         server: None,
@@ -234,18 +170,117 @@ fn phase_from(
         response_time_ms: None,
         like_for_like: None,
         thresholds: Vec::new(),
-        files: PhaseFiles {
-            stats_csv: relative(dir, &f.stats),
-            history_csv: relative(dir, &folder.join(format!("{}_stats_history.csv", f.name))),
-            failures_csv: relative(dir, &failures_path),
-            exceptions_csv: String::new(),
-            hlog: relative(dir, &folder.join(format!("{}.hlog", f.name))),
-        },
+        files: phase_files(dir, folder, f, &failures_path),
         connections: Default::default(),
         settings_not_applied: Vec::new(),
         notes: Vec::new(),
     };
-    (phase, PhaseExtra { spectrum })
+    (phase, PhaseExtra { spectrum: spectrum(&aggregated) })
+}
+
+/// A row's percentile from Locust's percentile columns; 0 where Locust wrote `N/A`.
+fn percentile_ms(row: &StatsRow, quantile: f64) -> f64 {
+    PERCENTILE_COLUMNS
+        .iter()
+        .position(|(_, q)| (*q - quantile).abs() < 1e-9)
+        .and_then(|i| row.percentiles_ms[i])
+        .unwrap_or(0.0)
+}
+
+/// The rows of `_failures.csv` as failures of the summary; none when the file is absent.
+/// Locust keeps no times or messages per failure, so those stay empty.
+fn failures_from(path: &Path, warnings: &mut Vec<String>) -> Vec<FailureStat> {
+    if !path.exists() {
+        return Vec::new();
+    }
+    locust::read_failures(path, warnings)
+        .into_iter()
+        .map(|r| FailureStat {
+            kind: locust::classify_error(&r.error),
+            method: r.method,
+            name: r.name,
+            error: r.error,
+            count: r.occurrences,
+            first_seen: String::new(),
+            last_seen: String::new(),
+            messages: Vec::new(),
+            other_messages: 0,
+        })
+        .collect()
+}
+
+/// The headline figures the seed's summary carries, from the `Aggregated` row.
+fn seed_summary(aggregated: &StatsRow) -> SeedSummary {
+    SeedSummary {
+        total_requests: aggregated.requests,
+        failure_count: aggregated.failures,
+        median_response_ms: aggregated.median_ms,
+        avg_response_ms: aggregated.avg_ms,
+        p95_response_ms: percentile_ms(aggregated, 0.95),
+        p99_response_ms: percentile_ms(aggregated, 0.99),
+        requests_per_sec: aggregated.rps,
+    }
+}
+
+/// The latency distribution as far as Locust's columns tell it. The maximum is the larger
+/// of the max column and the 100 % column, so it never sits below a percentile.
+fn latency_stats(aggregated: &StatsRow) -> LatencyStats {
+    LatencyStats {
+        min: aggregated.min_ms,
+        mean: aggregated.avg_ms,
+        p50: percentile_ms(aggregated, 0.5),
+        p75: percentile_ms(aggregated, 0.75),
+        p90: percentile_ms(aggregated, 0.9),
+        p95: percentile_ms(aggregated, 0.95),
+        p99: percentile_ms(aggregated, 0.99),
+        p99_9: percentile_ms(aggregated, 0.999),
+        max: aggregated.max_ms.max(percentile_ms(aggregated, 1.0)),
+    }
+}
+
+/// The per-request table: every row but `Aggregated`, in the file's order.
+fn request_stats(rows: &[StatsRow]) -> Vec<RequestStats> {
+    rows.iter()
+        .filter(|r| r.name != "Aggregated")
+        .map(|r| RequestStats {
+            method: r.kind.clone(),
+            name: r.name.clone(),
+            requests: r.requests,
+            failures: r.failures,
+            median_ms: r.median_ms,
+            avg_ms: r.avg_ms,
+            p95_ms: percentile_ms(r, 0.95),
+            p99_ms: percentile_ms(r, 0.99),
+            max_ms: r.max_ms,
+            rps: r.rps,
+        })
+        .collect()
+}
+
+/// The latency spectrum for the charts: (quantile, ms) from the minimum up through the
+/// percentile columns Locust filled; empty for a phase without requests.
+fn spectrum(aggregated: &StatsRow) -> Vec<(f64, f64)> {
+    if aggregated.requests == 0 {
+        return Vec::new();
+    }
+    let mut spectrum = vec![(0.0, aggregated.min_ms)];
+    for (i, (_, q)) in PERCENTILE_COLUMNS.iter().enumerate() {
+        if let Some(v) = aggregated.percentiles_ms[i] {
+            spectrum.push((*q, v));
+        }
+    }
+    spectrum
+}
+
+/// Where the phase's files are, relative to the folder that was read.
+fn phase_files(dir: &Path, folder: &Path, f: &Found, failures_path: &Path) -> PhaseFiles {
+    PhaseFiles {
+        stats_csv: relative(dir, &f.stats),
+        history_csv: relative(dir, &folder.join(format!("{}_stats_history.csv", f.name))),
+        failures_csv: relative(dir, failures_path),
+        exceptions_csv: String::new(),
+        hlog: relative(dir, &folder.join(format!("{}.hlog", f.name))),
+    }
 }
 
 /// Failures of a phase summed by kind, largest first.

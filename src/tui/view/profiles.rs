@@ -5,7 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    List, ListItem, ListState, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
+    Block, List, ListItem, ListState, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap,
 };
 
 use super::widgets::{clip, framed, pair};
@@ -87,35 +87,59 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
 
 fn render_profile(state: &AppState, profile: &Profile, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
-    let p = &state.profiles;
     let [header, phases, detail] =
         Layout::vertical([Constraint::Length(2), Constraint::Min(4), Constraint::Length(5)]).areas(area);
+    profile_header(t, profile, header.width).render(header, buf);
+    render_phase_table(state, profile, phases, buf);
+    if let Some(phase) = profile.phases.get(state.profiles.phase_cursor) {
+        render_phase_detail(t, phase, detail, buf);
+    }
+}
+
+/// The profile's name and description (clipped to `width`), then its source, pause and
+/// run-level limits.
+fn profile_header(t: Theme, profile: &Profile, width: u16) -> Paragraph<'static> {
     let mut second = pair(t, "source", profile.source.clone());
     second.extend(pair(t, "pause", format::secs(profile.pause_between_phases.as_secs_f64())));
     if !profile.thresholds.is_empty() {
         second.extend(pair(t, "run limits", thresholds_label(&profile.thresholds)));
     }
-    let head = vec![
+    Paragraph::new(vec![
         Line::from(vec![
             Span::styled(format!(" {} ", profile.name), t.title()),
             Span::raw(clip(
                 &profile.description,
-                header.width.saturating_sub(profile.name.len() as u16 + 3) as usize,
+                width.saturating_sub(profile.name.len() as u16 + 3) as usize,
             )),
         ]),
         Line::from(second),
-    ];
-    Paragraph::new(head).render(header, buf);
+    ])
+}
 
+/// The phases with their include marks; the cursor's row stands out more while the table
+/// has the focus.
+fn render_phase_table(state: &AppState, profile: &Profile, area: Rect, buf: &mut Buffer) {
+    let t = state.theme;
+    let p = &state.profiles;
+    let focused = p.focus == ProfilesFocus::Phases;
     let wide = area.width >= 90;
-    let enabled = p.phase_enabled.iter().filter(|on| **on).count();
-    let title = format!("Phases {enabled}/{} (space toggles, a all)", profile.phases.len());
-    let rows: Vec<Row> = profile
+    let (widths, names) = phase_columns(wide);
+    let table = Table::new(phase_rows(profile, &p.phase_enabled, wide), widths)
+        .header(Row::new(names).style(t.header()))
+        .block(phases_block(t, profile, &p.phase_enabled, focused))
+        .row_highlight_style(if focused { t.selected() } else { t.dim() });
+    let mut table_state = TableState::default().with_selected(Some(p.phase_cursor));
+    StatefulWidget::render(table, area, buf, &mut table_state);
+}
+
+/// One row per phase: include mark, name, behaviour (wide only), load, time and server.
+fn phase_rows(profile: &Profile, phase_enabled: &[bool], wide: bool) -> Vec<Row<'static>> {
+    profile
         .phases
         .iter()
         .enumerate()
         .map(|(i, phase)| {
-            let mark = if p.phase_enabled.get(i).copied().unwrap_or(true) { "[x]" } else { "[ ]" };
+            let mark = if phase_enabled.get(i).copied().unwrap_or(true) { "[x]" } else { "[ ]" };
             let mut cells = vec![mark.to_string(), phase.name.clone()];
             if wide {
                 cells.push(phase.behaviour.name.clone());
@@ -127,9 +151,13 @@ fn render_profile(state: &AppState, profile: &Profile, area: Rect, buf: &mut Buf
             ]);
             Row::new(cells)
         })
-        .collect();
-    // Narrow terminals leave the behaviour to the detail pane below.
-    let (widths, names) = if wide {
+        .collect()
+}
+
+/// The phase table's column widths and headings. Narrow terminals leave the behaviour to
+/// the detail pane below.
+fn phase_columns(wide: bool) -> (Vec<Constraint>, Vec<&'static str>) {
+    if wide {
         (
             vec![
                 Constraint::Length(3),
@@ -152,26 +180,23 @@ fn render_profile(state: &AppState, profile: &Profile, area: Rect, buf: &mut Buf
             ],
             vec!["", "phase", "load", "time", "server"],
         )
-    };
-    let header_row = Row::new(names).style(t.header());
-    let mut block = framed(t, &title, p.focus == ProfilesFocus::Phases);
-    if let Some(capacity) = &profile.capacity {
-        block = block.title_bottom(format!(
+    }
+}
+
+/// The phase table's frame: how many phases are included, the keys that change that, and
+/// the capacity search when the profile has one.
+fn phases_block(t: Theme, profile: &Profile, phase_enabled: &[bool], focused: bool) -> Block<'static> {
+    let enabled = phase_enabled.iter().filter(|on| **on).count();
+    let title = format!("Phases {enabled}/{} (space toggles, a all)", profile.phases.len());
+    let block = framed(t, &title, focused);
+    match &profile.capacity {
+        Some(capacity) => block.title_bottom(format!(
             " capacity search {}→{} rps, step {} ",
             format::real(capacity.start_rps),
             format::real(capacity.max_rps),
             format::real(capacity.step_rps)
-        ));
-    }
-    let table = Table::new(rows, widths)
-        .header(header_row)
-        .block(block)
-        .row_highlight_style(if p.focus == ProfilesFocus::Phases { t.selected() } else { t.dim() });
-    let mut table_state = TableState::default().with_selected(Some(p.phase_cursor));
-    StatefulWidget::render(table, phases, buf, &mut table_state);
-
-    if let Some(phase) = profile.phases.get(p.phase_cursor) {
-        render_phase_detail(t, phase, detail, buf);
+        )),
+        None => block,
     }
 }
 

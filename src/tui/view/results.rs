@@ -11,7 +11,7 @@ use ratatui::widgets::{
 
 use super::widgets::{framed, pairs, verdict};
 use crate::metrics::summary::{
-    PhaseStatus, RunStatus, RunSummary, SUCCESS_RATE_TARGET_PERCENT, format_success_rate,
+    PhaseStatus, RunStatus, RunSummary, SUCCESS_RATE_TARGET_PERCENT, ThresholdResult, format_success_rate,
 };
 use crate::tui::format;
 use crate::tui::state::{AppState, BundleJob, ChartsState, ResultEntry, ResultsView};
@@ -95,23 +95,45 @@ fn render_detail(
     let summary = match &entry.summary {
         Ok(s) => s,
         Err(reason) => {
-            Paragraph::new(vec![
-                Line::styled("✗ this run's summary cannot be read", t.bad()),
-                Line::raw(reason.clone()),
-            ])
-            .block(framed(t, &entry.run_id, false))
-            .wrap(Wrap { trim: true })
-            .render(area, buf);
+            unreadable_summary(t, &entry.run_id, reason).render(area, buf);
             return;
         }
     };
-    let thresholds: Vec<_> = summary
-        .thresholds
-        .iter()
-        .chain(summary.experiments.iter().flat_map(|p| p.thresholds.iter()))
-        .collect();
-    // Generator-bound verdicts, retries and faults, one line each, under the thresholds.
-    let notes: Vec<(bool, String)> = summary
+    let thresholds = all_thresholds(summary);
+    let notes = phase_notes(summary);
+    let th_height = ((thresholds.len() + notes.len()) as u16 + 2).min(area.height / 3).max(3);
+    let [meta, table, limits, charts] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(4),
+        Constraint::Length(th_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    run_header(t, summary).render(meta, buf);
+    render_phases(t, summary, table, buf);
+    limits_and_notes(t, &thresholds, notes).render(limits, buf);
+    job_line(state, entry, export).render(charts, buf);
+}
+
+/// A run folder whose summary cannot be parsed: it is listed all the same, with the reason.
+fn unreadable_summary(t: Theme, run_id: &str, reason: &str) -> Paragraph<'static> {
+    Paragraph::new(vec![
+        Line::styled("✗ this run's summary cannot be read", t.bad()),
+        Line::raw(reason.to_string()),
+    ])
+    .block(framed(t, run_id, false))
+    .wrap(Wrap { trim: true })
+}
+
+/// The run's own thresholds, then every phase's.
+fn all_thresholds(summary: &RunSummary) -> Vec<&ThresholdResult> {
+    summary.thresholds.iter().chain(summary.experiments.iter().flat_map(|p| p.thresholds.iter())).collect()
+}
+
+/// Generator-bound verdicts, retries and faults, one line each, under the thresholds;
+/// `true` marks a generator-bound verdict (shown as a warning).
+fn phase_notes(summary: &RunSummary) -> Vec<(bool, String)> {
+    summary
         .experiments
         .iter()
         .flat_map(|p| {
@@ -124,15 +146,11 @@ fn render_detail(
                     .map(move |l| (false, format!("{}: {l}", p.name))),
             )
         })
-        .collect();
-    let th_height = ((thresholds.len() + notes.len()) as u16 + 2).min(area.height / 3).max(3);
-    let [meta, table, limits, charts] = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Min(4),
-        Constraint::Length(th_height),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+        .collect()
+}
+
+/// Three lines: profile, status and verdict; target, seed and time scale; start and finish.
+fn run_header(t: Theme, summary: &RunSummary) -> Paragraph<'static> {
     let status = format!("{:?}", summary.status).to_lowercase();
     let verdict_text = if summary.passed { "passed" } else { "FAILED" };
     Paragraph::new(vec![
@@ -151,8 +169,15 @@ fn render_detail(
         ),
         pairs(t, &[("started", summary.started_at.clone()), ("finished", summary.finished_at.clone())]),
     ])
-    .render(meta, buf);
-    render_phases(t, summary, table, buf);
+}
+
+/// Each threshold with its limit and actual value (or a line saying there are none), then
+/// the phases' notes.
+fn limits_and_notes(
+    t: Theme,
+    thresholds: &[&ThresholdResult],
+    notes: Vec<(bool, String)>,
+) -> Paragraph<'static> {
     let lines: Vec<Line> = thresholds
         .iter()
         .map(|th| {
@@ -176,17 +201,20 @@ fn render_detail(
     Paragraph::new(lines)
         .block(framed(t, "Thresholds, validity, retries and faults", false))
         .wrap(Wrap { trim: true })
-        .render(limits, buf);
+}
+
+/// The bottom line: the bundle while one is packed or just was, else the charts' state.
+fn job_line(state: &AppState, entry: &ResultEntry, export: Option<&ChartsState>) -> Line<'static> {
+    let t = state.theme;
     let bundle = state.results.bundle.as_ref().filter(|(id, _)| *id == entry.run_id).map(|(_, b)| b);
-    let chart_line = match (bundle, export) {
+    match (bundle, export) {
         (Some(BundleJob::Packing), _) => {
             Line::styled(format!("{} packing the bundle…", state.spinner()), t.warn())
         }
         (Some(BundleJob::Done(path)), _) => Line::styled(format!("✓ bundle {}", path.display()), t.ok()),
         (Some(BundleJob::Failed(why)), _) => Line::styled(format!("✗ bundle: {why}"), t.bad()),
         (None, export) => chart_status(state, entry, export),
-    };
-    chart_line.render(charts, buf);
+    }
 }
 
 fn chart_status(state: &AppState, entry: &ResultEntry, export: Option<&ChartsState>) -> Line<'static> {
