@@ -21,7 +21,7 @@ use crate::metrics::ServerCounters;
 use crate::metrics::summary::{
     ConnectionInfo, PhaseStatus, RestoreReport, RunStatus, RunSummary, SUMMARY_FILE, SUMMARY_SCHEMA_VERSION,
 };
-use crate::report::files::{ResourcesWriter, write_summary};
+use crate::report::files::{ResourcesWriter, WriteError, write_summary};
 
 /// How long a request may take before it counts as a timeout.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -208,7 +208,7 @@ pub async fn run(
     let ctx = phase_context(&request, &channels, &control, &start, &prepared, &background);
     let mut summary = initial_summary(&request, &start, &prepared);
     // From here on the folder describes itself: a killed run leaves `running` behind.
-    if let Err(e) = write_summary(&start.dir.join(SUMMARY_FILE), &summary) {
+    if let Err(e) = save_summary(&start.dir, &summary).await {
         let _ = channels.events.send(Event::Warning(e.to_string())).await;
     }
     let mut outcomes = run_phases(&ctx, profile, &prepared.target, &mut summary).await;
@@ -512,7 +512,8 @@ async fn run_phases(
         summary.experiments.push(outcome.summary.clone());
         outcomes.push(outcome);
         // A crash later still leaves a valid summary of the phases done so far.
-        let _ = write_summary(&ctx.dir.join(SUMMARY_FILE), summary);
+        // The first write's failure was reported; the final one's ends the run with it.
+        let _ = save_summary(&ctx.dir, summary).await;
     }
     outcomes
 }
@@ -572,7 +573,8 @@ async fn write_final_summary(
     dir: PathBuf,
     events: &tokio::sync::mpsc::Sender<Event>,
 ) -> Result<(RunSummary, PathBuf), RunError> {
-    write_summary(&dir.join(SUMMARY_FILE), &summary)
+    save_summary(&dir, &summary)
+        .await
         .map_err(|e| RunError::Output { path: e.path.clone(), source: e.source })?;
     super::write_html_summary(&dir, &summary);
     let _ = events.send(Event::RunFinished { summary: Box::new(summary.clone()), dir: dir.clone() }).await;
@@ -817,4 +819,15 @@ fn available_memory_bytes() -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// Writes the summary (serialise, write, fsync, rename) on the blocking pool: an fsync on a
+/// busy disk must not hold up one of the runtime's worker threads.
+async fn save_summary(dir: &std::path::Path, summary: &RunSummary) -> Result<(), WriteError> {
+    let path = dir.join(SUMMARY_FILE);
+    let (target, copy) = (path.clone(), summary.clone());
+    match tokio::task::spawn_blocking(move || write_summary(&target, &copy)).await {
+        Ok(result) => result,
+        Err(e) => Err(WriteError { path, source: std::io::Error::other(e) }),
+    }
 }
