@@ -211,7 +211,15 @@ pub struct Recorder {
     shards: Arc<[Mutex<Window>]>,
 }
 
-const SHARDS: usize = 64;
+/// Shards per available core: enough that workers rarely meet on a lock, few enough that the
+/// tick's drain and merge stay small (each used shard's window is a set of histograms).
+const SHARDS_PER_CORE: usize = 4;
+const MAX_SHARDS: usize = 64;
+
+fn shard_count() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * SHARDS_PER_CORE).clamp(SHARDS_PER_CORE, MAX_SHARDS)
+}
 
 impl Default for Recorder {
     fn default() -> Self {
@@ -221,12 +229,12 @@ impl Default for Recorder {
 
 impl Recorder {
     pub fn new() -> Self {
-        Self { shards: (0..SHARDS).map(|_| Mutex::new(Window::default())).collect() }
+        Self { shards: (0..shard_count()).map(|_| Mutex::new(Window::default())).collect() }
     }
 
     /// The shard a worker with this id records into.
     pub fn shard(&self, worker_id: usize) -> ShardHandle {
-        ShardHandle { recorder: self.clone(), index: worker_id % SHARDS }
+        ShardHandle { recorder: self.clone(), index: worker_id % self.shards.len() }
     }
 
     /// Takes every shard's window, leaving empty ones (the aggregator's tick).

@@ -8,27 +8,42 @@ use hdrhistogram::Histogram;
 /// Significant figures kept: 3 gives 0.1 % value precision.
 const SIGFIG: u8 = 3;
 
-/// A latency distribution in microseconds. Auto-resizing, so an idle histogram
-/// costs a few KiB and one that saw a 30 s hang grows only as far as it must.
-#[derive(Clone, Debug)]
+/// A latency distribution in microseconds. Auto-resizing, so one that saw a 30 s hang
+/// grows only as far as it must; and allocated on the first value, so an empty one (most
+/// of a recorder's per-second windows: a GET phase records no lag, no response time, no
+/// per-endpoint figure) costs nothing to make, merge or drop.
+#[derive(Clone, Debug, Default)]
 pub struct LatencyHistogram {
-    inner: Histogram<u64>,
+    inner: Option<Histogram<u64>>,
 }
 
-impl Default for LatencyHistogram {
-    fn default() -> Self {
-        Self::new()
-    }
+/// Lowest discernible value 1 µs; sized for 1 µs..10 s at first and grown (auto-resize)
+/// when a slower response arrives.
+fn fresh() -> Histogram<u64> {
+    let mut inner =
+        Histogram::new_with_bounds(1, 10_000_000, SIGFIG).expect("bounds 1..10^7 with 3 figures are valid");
+    inner.auto(true);
+    inner
+}
+
+/// What an empty histogram reads as, for the serialisers that need a `Histogram`.
+fn empty() -> &'static Histogram<u64> {
+    static EMPTY: std::sync::OnceLock<Histogram<u64>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(fresh)
 }
 
 impl LatencyHistogram {
     pub fn new() -> Self {
-        // Lowest discernible value 1 µs; the histogram grows its top as needed.
-        // Starts sized for 1 µs..10 s and grows (auto-resize) when a slower response arrives.
-        let mut inner = Histogram::new_with_bounds(1, 10_000_000, SIGFIG)
-            .expect("bounds 1..10^7 with 3 figures are valid");
-        inner.auto(true);
-        Self { inner }
+        Self { inner: None }
+    }
+
+    fn filled(&mut self) -> &mut Histogram<u64> {
+        self.inner.get_or_insert_with(fresh)
+    }
+
+    /// The recorded values, when there are any.
+    fn values(&self) -> Option<&Histogram<u64>> {
+        self.inner.as_ref().filter(|h| !h.is_empty())
     }
 
     /// Records one latency. Zero durations count as 1 µs (hdrhistogram has no bucket for 0
@@ -40,9 +55,10 @@ impl LatencyHistogram {
 
     #[inline]
     pub fn record_us(&mut self, micros: u64) {
+        let h = self.filled();
         // With auto-resize on, `record` only fails past u64 range; saturate there.
-        if self.inner.record(micros.max(1)).is_err() {
-            self.inner.saturating_record(micros.max(1));
+        if h.record(micros.max(1)).is_err() {
+            h.saturating_record(micros.max(1));
         }
     }
 
@@ -50,64 +66,67 @@ impl LatencyHistogram {
     /// that should have started meanwhile would have seen (`micros − interval`, `micros −
     /// 2·interval`, …): HdrHistogram's correction for coordinated omission.
     pub fn record_corrected_us(&mut self, micros: u64, interval_us: u64) {
-        let _ = self.inner.record_correct(micros.max(1), interval_us);
+        let _ = self.filled().record_correct(micros.max(1), interval_us);
     }
 
     pub fn record_n_us(&mut self, micros: u64, count: u64) {
-        let _ = self.inner.record_n(micros.max(1), count);
+        let _ = self.filled().record_n(micros.max(1), count);
     }
 
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        // Both sides auto-resize, so `add` cannot run out of range.
-        let _ = self.inner.add(&other.inner);
+        let Some(theirs) = other.values() else { return };
+        match &mut self.inner {
+            // Both sides auto-resize, so `add` cannot run out of range.
+            Some(ours) => {
+                let _ = ours.add(theirs);
+            }
+            None => self.inner = Some(theirs.clone()),
+        }
     }
 
     pub fn reset(&mut self) {
-        self.inner.reset();
+        if let Some(h) = &mut self.inner {
+            h.reset();
+        }
     }
 
     pub fn count(&self) -> u64 {
-        self.inner.len()
+        self.values().map_or(0, |h| h.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+        self.values().is_none()
     }
 
     /// Value at quantile `q` in [0, 1], in milliseconds. 0 when empty.
     pub fn quantile_ms(&self, q: f64) -> f64 {
-        if self.is_empty() {
-            return 0.0;
-        }
-        self.inner.value_at_quantile(q.clamp(0.0, 1.0)) as f64 / 1000.0
+        self.values().map_or(0.0, |h| h.value_at_quantile(q.clamp(0.0, 1.0)) as f64 / 1000.0)
     }
 
     pub fn mean_ms(&self) -> f64 {
-        if self.is_empty() { 0.0 } else { self.inner.mean() / 1000.0 }
+        self.values().map_or(0.0, |h| h.mean() / 1000.0)
     }
 
     pub fn min_ms(&self) -> f64 {
-        if self.is_empty() { 0.0 } else { self.inner.min() as f64 / 1000.0 }
+        self.values().map_or(0.0, |h| h.min() as f64 / 1000.0)
     }
 
     pub fn max_ms(&self) -> f64 {
-        if self.is_empty() { 0.0 } else { self.inner.max() as f64 / 1000.0 }
+        self.values().map_or(0.0, |h| h.max() as f64 / 1000.0)
     }
 
     pub fn stdev_ms(&self) -> f64 {
-        if self.is_empty() { 0.0 } else { self.inner.stdev() / 1000.0 }
+        self.values().map_or(0.0, |h| h.stdev() / 1000.0)
     }
 
     /// Non-empty buckets on a logarithmic scale (each bucket's upper edge is `base` times
     /// the lower), as `(lower_ms, upper_ms, count)`. For distribution charts and heatmaps.
     pub fn log_buckets(&self, first_upper_us: u64, base: f64) -> Vec<(f64, f64, u64)> {
         let mut out = Vec::new();
-        if self.is_empty() {
-            return out;
-        }
+        let Some(h) = self.values() else { return out };
         let base = if base > 1.0 { base } else { 2.0 };
         let mut lower = 0.0_f64;
-        for v in self.inner.iter_log(first_upper_us.max(1), base) {
+        for v in h.iter_log(first_upper_us.max(1), base) {
             let upper = v.value_iterated_to() as f64;
             let n = v.count_since_last_iteration();
             if n > 0 {
@@ -120,25 +139,23 @@ impl LatencyHistogram {
 
     /// Every recorded value with its count, `(value_ms, count)`, ascending.
     pub fn recorded_values_ms(&self) -> Vec<(f64, u64)> {
-        self.inner
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to() as f64 / 1000.0, v.count_at_value()))
-            .collect()
+        self.recorded_values_us().into_iter().map(|(v, n)| (v as f64 / 1000.0, n)).collect()
     }
 
     /// Every recorded value with its count, `(value_us, count)`, ascending. Values are each
     /// bucket's highest equivalent, the same value [`Self::quantile_ms`] reports for it.
     pub fn recorded_values_us(&self) -> Vec<(u64, u64)> {
-        self.inner.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect()
+        let Some(h) = self.values() else { return Vec::new() };
+        h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect()
     }
 
     pub(crate) fn inner(&self) -> &Histogram<u64> {
-        &self.inner
+        self.inner.as_ref().unwrap_or_else(|| empty())
     }
 
     pub(crate) fn from_inner(mut inner: Histogram<u64>) -> Self {
         inner.auto(true);
-        Self { inner }
+        Self { inner: Some(inner) }
     }
 }
 
