@@ -9,6 +9,7 @@ use crate::metrics::compare::Comparison;
 use crate::metrics::summary::{PhaseSummary, RunSummary};
 use crate::profile::Profile;
 
+use super::edit::{LONG_FIELD_CHARS, SHORT_FIELD_CHARS};
 pub use super::env_state::{EnvFocus, EnvState, ServerField, ServerForm, ServiceRow};
 pub use super::export_state::{BundleJob, ExportChoices, ExportDialog, ExportJob, ExportRequest};
 pub use super::run_state::{ChartsState, Point, RunPhase, RunState, Series};
@@ -231,6 +232,14 @@ impl RunField {
     /// Cycled with Enter or space rather than typed.
     pub fn is_toggle(self) -> bool {
         matches!(self, RunField::Target | RunField::Insecure | RunField::Configure)
+    }
+
+    /// The longest text the field takes: a path or a list of headers (tokens) can be long.
+    pub fn max_chars(self) -> usize {
+        match self {
+            RunField::CaCert | RunField::Headers => LONG_FIELD_CHARS,
+            _ => SHORT_FIELD_CHARS,
+        }
     }
 
     pub fn label(self) -> &'static str {

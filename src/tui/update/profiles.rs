@@ -6,6 +6,7 @@ use super::{PAGE, flash_error, step};
 use crate::experiment::{RunRequest, Target};
 use crate::profile::{Overrides, TimeScale};
 use crate::tui::action::{Action, Command};
+use crate::tui::edit::{EditOutcome, SHORT_FIELD_CHARS, edit_text};
 use crate::tui::format::parse_duration;
 use crate::tui::state::{
     AppState, EditBuffer, ProfileItem, ProfilesFocus, ProfilesState, RunField, RunPhase, RunSettings,
@@ -65,21 +66,20 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     }
     let p = &mut state.profiles;
     if p.filter_editing {
-        match action {
-            Action::Type(c) => p.filter.push(c),
-            Action::Backspace => {
-                p.filter.pop();
-            }
-            Action::Enter => p.filter_editing = false,
-            Action::Up => {
-                let len = p.visible().len();
-                step(&mut p.selected, len, -1)
-            }
-            Action::Down => {
-                let len = p.visible().len();
-                step(&mut p.selected, len, 1)
-            }
-            _ => return None,
+        match edit_text(&mut p.filter, &action, SHORT_FIELD_CHARS) {
+            EditOutcome::Typed | EditOutcome::Erased | EditOutcome::Refused => {}
+            EditOutcome::Enter => p.filter_editing = false,
+            EditOutcome::Other => match action {
+                Action::Up => {
+                    let len = p.visible().len();
+                    step(&mut p.selected, len, -1)
+                }
+                Action::Down => {
+                    let len = p.visible().len();
+                    step(&mut p.selected, len, 1)
+                }
+                _ => return None,
+            },
         }
         p.selected = p.selected.min(p.visible().len().saturating_sub(1));
         reset_phases(p);
@@ -168,35 +168,29 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     let p = &mut state.profiles;
     let field = p.current_field();
     let edit = p.edit.as_mut()?;
-    match action {
-        Action::Type(c) => edit.text.push(c),
-        Action::Backspace => {
-            edit.text.pop();
-        }
-        Action::Enter => {
-            let text = edit.text.trim().to_string();
-            if let Err(problem) = check_field(field, &text) {
-                return flash_error(state, problem);
-            }
-            let s = &mut p.settings;
-            match field {
-                RunField::Target | RunField::Insecure | RunField::Configure => {}
-                RunField::Timeout => s.timeout = text,
-                RunField::CaCert => s.ca_cert = text,
-                RunField::Url => s.url = text,
-                RunField::TimeScale => s.time_scale = text,
-                RunField::Users => s.users = text,
-                RunField::SpawnRate => s.spawn_rate = text,
-                RunField::Duration => s.duration = text,
-                RunField::Seed => s.seed = text,
-                RunField::Generators => s.generators = text,
-                RunField::Headers => s.set_headers(text),
-            }
-            p.edit = None;
-            state.flash = None;
-        }
-        _ => {}
+    if edit_text(&mut edit.text, &action, field.max_chars()) != EditOutcome::Enter {
+        return None;
     }
+    let text = edit.text.trim().to_string();
+    if let Err(problem) = check_field(field, &text) {
+        return flash_error(state, problem);
+    }
+    let s = &mut p.settings;
+    match field {
+        RunField::Target | RunField::Insecure | RunField::Configure => {}
+        RunField::Timeout => s.timeout = text,
+        RunField::CaCert => s.ca_cert = text,
+        RunField::Url => s.url = text,
+        RunField::TimeScale => s.time_scale = text,
+        RunField::Users => s.users = text,
+        RunField::SpawnRate => s.spawn_rate = text,
+        RunField::Duration => s.duration = text,
+        RunField::Seed => s.seed = text,
+        RunField::Generators => s.generators = text,
+        RunField::Headers => s.set_headers(text),
+    }
+    p.edit = None;
+    state.flash = None;
     None
 }
 

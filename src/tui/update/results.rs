@@ -4,6 +4,7 @@
 use super::{PAGE, export as dialog, flash, flash_error, step};
 use crate::metrics::compare::Comparison;
 use crate::tui::action::{Action, Command};
+use crate::tui::edit::{EditOutcome, SHORT_FIELD_CHARS, edit_text};
 use crate::tui::state::{AppState, ChartsState, CompareState, ResultEntry, ResultsView};
 
 pub(super) fn loaded(state: &mut AppState, result: Result<Vec<ResultEntry>, String>) -> Option<Command> {
@@ -61,21 +62,20 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     }
     let r = &mut state.results;
     if r.filter_editing {
-        match action {
-            Action::Type(c) => r.filter.push(c),
-            Action::Backspace => {
-                r.filter.pop();
-            }
-            Action::Enter => r.filter_editing = false,
-            Action::Up => {
-                let len = r.visible().len();
-                step(&mut r.selected, len, -1)
-            }
-            Action::Down => {
-                let len = r.visible().len();
-                step(&mut r.selected, len, 1)
-            }
-            _ => {}
+        match edit_text(&mut r.filter, &action, SHORT_FIELD_CHARS) {
+            EditOutcome::Typed | EditOutcome::Erased | EditOutcome::Refused => {}
+            EditOutcome::Enter => r.filter_editing = false,
+            EditOutcome::Other => match action {
+                Action::Up => {
+                    let len = r.visible().len();
+                    step(&mut r.selected, len, -1)
+                }
+                Action::Down => {
+                    let len = r.visible().len();
+                    step(&mut r.selected, len, 1)
+                }
+                _ => {}
+            },
         }
         r.selected = r.selected.min(r.visible().len().saturating_sub(1));
         return None;
