@@ -60,10 +60,10 @@ fn filter_narrows_the_list_and_escape_clears_it() {
     assert_eq!(state.profiles.current().map(|p| p.name.as_str()), Some("throughput"));
     // While typing, `q` is a letter, not quit.
     assert!(press(&mut state, KeyCode::Char('q')).is_none());
-    assert_eq!(state.profiles.filter, "thrq");
+    assert_eq!(state.profiles.filter.text, "thrq");
     press(&mut state, KeyCode::Backspace);
     press(&mut state, KeyCode::Enter);
-    assert!(!state.profiles.filter_editing);
+    assert!(!state.profiles.filter.editing);
     assert_eq!(state.profiles.visible().len(), 1);
     press(&mut state, KeyCode::Char('/'));
     press(&mut state, KeyCode::Esc);

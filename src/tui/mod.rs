@@ -8,6 +8,7 @@ pub mod env_state;
 pub mod export_state;
 pub mod format;
 pub mod keys;
+pub mod list_filter;
 pub mod quick_form;
 pub mod run_state;
 pub mod state;

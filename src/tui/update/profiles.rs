@@ -6,7 +6,7 @@ use super::{PAGE, flash_error, step};
 use crate::experiment::{RunRequest, Target};
 use crate::profile::{Overrides, TimeScale};
 use crate::tui::action::{Action, Command};
-use crate::tui::edit::{EditOutcome, SHORT_FIELD_CHARS, edit_text};
+use crate::tui::edit::{EditOutcome, edit_text};
 use crate::tui::format::parse_duration;
 use crate::tui::state::{
     AppState, EditBuffer, ProfileItem, ProfilesFocus, ProfilesState, RunField, RunPhase, RunSettings,
@@ -40,10 +40,7 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
     if p.edit.take().is_some() {
         return Some(None);
     }
-    if p.filter_editing {
-        p.filter_editing = false;
-        p.filter.clear();
-        p.selected = 0;
+    if p.filter.cancel(&mut p.selected) {
         reset_phases(p);
         return Some(None);
     }
@@ -65,24 +62,12 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         return edit_key(state, action);
     }
     let p = &mut state.profiles;
-    if p.filter_editing {
-        match edit_text(&mut p.filter, &action, SHORT_FIELD_CHARS) {
-            EditOutcome::Typed | EditOutcome::Erased | EditOutcome::Refused => {}
-            EditOutcome::Enter => p.filter_editing = false,
-            EditOutcome::Other => match action {
-                Action::Up => {
-                    let len = p.visible().len();
-                    step(&mut p.selected, len, -1)
-                }
-                Action::Down => {
-                    let len = p.visible().len();
-                    step(&mut p.selected, len, 1)
-                }
-                _ => return None,
-            },
+    if p.filter.editing {
+        let names = p.items.iter().map(|item| item.name.as_str());
+        if p.filter.key(&action, names, &mut p.selected) {
+            // The selected profile may be another one now; its phases start all included.
+            reset_phases(p);
         }
-        p.selected = p.selected.min(p.visible().len().saturating_sub(1));
-        reset_phases(p);
         return None;
     }
     match action {
@@ -99,7 +84,7 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
             p.focus = order[(at + delta) % 3];
         }
         Action::StartFilter => {
-            p.filter_editing = true;
+            p.filter.editing = true;
             p.focus = ProfilesFocus::List;
         }
         Action::Toggle => toggle(p),

@@ -4,7 +4,6 @@
 use super::{PAGE, export as dialog, flash, flash_error, step};
 use crate::metrics::compare::Comparison;
 use crate::tui::action::{Action, Command};
-use crate::tui::edit::{EditOutcome, SHORT_FIELD_CHARS, edit_text};
 use crate::tui::state::{AppState, ChartsState, CompareState, ResultEntry, ResultsView};
 
 pub(super) fn loaded(state: &mut AppState, result: Result<Vec<ResultEntry>, String>) -> Option<Command> {
@@ -40,10 +39,7 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
         return dialog::back(state);
     }
     let r = &mut state.results;
-    if r.filter_editing {
-        r.filter_editing = false;
-        r.filter.clear();
-        r.selected = 0;
+    if r.filter.cancel(&mut r.selected) {
         return Some(None);
     }
     if r.view != ResultsView::Detail {
@@ -61,23 +57,9 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         return dialog::key(state, action);
     }
     let r = &mut state.results;
-    if r.filter_editing {
-        match edit_text(&mut r.filter, &action, SHORT_FIELD_CHARS) {
-            EditOutcome::Typed | EditOutcome::Erased | EditOutcome::Refused => {}
-            EditOutcome::Enter => r.filter_editing = false,
-            EditOutcome::Other => match action {
-                Action::Up => {
-                    let len = r.visible().len();
-                    step(&mut r.selected, len, -1)
-                }
-                Action::Down => {
-                    let len = r.visible().len();
-                    step(&mut r.selected, len, 1)
-                }
-                _ => {}
-            },
-        }
-        r.selected = r.selected.min(r.visible().len().saturating_sub(1));
+    if r.filter.editing {
+        let names = r.entries.iter().map(|entry| entry.run_id.as_str());
+        r.filter.key(&action, names, &mut r.selected);
         return None;
     }
     let len = r.visible().len();
@@ -88,7 +70,7 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         Action::PageDown => step(&mut r.selected, len, PAGE),
         Action::Top => r.selected = 0,
         Action::Bottom => r.selected = len.saturating_sub(1),
-        Action::StartFilter => r.filter_editing = true,
+        Action::StartFilter => r.filter.editing = true,
         Action::Enter => r.view = ResultsView::Detail,
         Action::ShowPaths => {
             r.view = if r.view == ResultsView::Paths { ResultsView::Detail } else { ResultsView::Paths };
