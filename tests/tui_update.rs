@@ -366,6 +366,28 @@ fn results_screen() -> AppState {
     state
 }
 
+#[test]
+fn results_filter_keeps_the_selection_on_a_shown_run_and_escape_clears_it() {
+    let mut state = results_screen();
+    press(&mut state, KeyCode::Char('G'));
+    assert_eq!(state.results.current().map(|e| e.run_id.as_str()), Some("20241231-235959-broken"));
+    press(&mut state, KeyCode::Char('/'));
+    // A pasted tab is not part of any run id: the filter refuses it.
+    type_text(&mut state, "SMO\tke");
+    assert_eq!(state.results.filter.text, "SMOke");
+    // The broken run is hidden, so the selection moves to the last run still shown.
+    assert_eq!(state.results.visible(), [0, 1]);
+    assert_eq!(state.results.selected, 1);
+    press_n(&mut state, KeyCode::Down, 3);
+    assert_eq!(state.results.selected, 1);
+    press(&mut state, KeyCode::Up);
+    assert_eq!(state.results.current().map(|e| e.run_id.as_str()), Some("20250102-100000-smoke"));
+    press(&mut state, KeyCode::Esc);
+    assert!(!state.results.filter.editing);
+    assert_eq!((state.results.filter.text.as_str(), state.results.selected), ("", 0));
+    assert_eq!(state.results.visible().len(), 3);
+}
+
 fn press_n(state: &mut AppState, code: KeyCode, times: usize) {
     for _ in 0..times {
         press(state, code);
