@@ -60,10 +60,10 @@ fn filter_narrows_the_list_and_escape_clears_it() {
     assert_eq!(state.profiles.current().map(|p| p.name.as_str()), Some("throughput"));
     // While typing, `q` is a letter, not quit.
     assert!(press(&mut state, KeyCode::Char('q')).is_none());
-    assert_eq!(state.profiles.filter, "thrq");
+    assert_eq!(state.profiles.filter.text, "thrq");
     press(&mut state, KeyCode::Backspace);
     press(&mut state, KeyCode::Enter);
-    assert!(!state.profiles.filter_editing);
+    assert!(!state.profiles.filter.editing);
     assert_eq!(state.profiles.visible().len(), 1);
     press(&mut state, KeyCode::Char('/'));
     press(&mut state, KeyCode::Esc);
@@ -364,6 +364,28 @@ fn results_screen() -> AppState {
     press(&mut state, KeyCode::Char('4'));
     update(&mut state, Action::ResultsLoaded(Ok(result_entries())));
     state
+}
+
+#[test]
+fn results_filter_keeps_the_selection_on_a_shown_run_and_escape_clears_it() {
+    let mut state = results_screen();
+    press(&mut state, KeyCode::Char('G'));
+    assert_eq!(state.results.current().map(|e| e.run_id.as_str()), Some("20241231-235959-broken"));
+    press(&mut state, KeyCode::Char('/'));
+    // A pasted tab is not part of any run id: the filter refuses it.
+    type_text(&mut state, "SMO\tke");
+    assert_eq!(state.results.filter.text, "SMOke");
+    // The broken run is hidden, so the selection moves to the last run still shown.
+    assert_eq!(state.results.visible(), [0, 1]);
+    assert_eq!(state.results.selected, 1);
+    press_n(&mut state, KeyCode::Down, 3);
+    assert_eq!(state.results.selected, 1);
+    press(&mut state, KeyCode::Up);
+    assert_eq!(state.results.current().map(|e| e.run_id.as_str()), Some("20250102-100000-smoke"));
+    press(&mut state, KeyCode::Esc);
+    assert!(!state.results.filter.editing);
+    assert_eq!((state.results.filter.text.as_str(), state.results.selected), ("", 0));
+    assert_eq!(state.results.visible().len(), 3);
 }
 
 fn press_n(state: &mut AppState, code: KeyCode, times: usize) {

@@ -3,10 +3,12 @@
 //! and `experiment` types only.
 
 pub mod action;
+pub mod edit;
 pub mod env_state;
 pub mod export_state;
 pub mod format;
 pub mod keys;
+pub mod list_filter;
 pub mod quick_form;
 pub mod run_state;
 pub mod state;

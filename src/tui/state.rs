@@ -9,8 +9,10 @@ use crate::metrics::compare::Comparison;
 use crate::metrics::summary::{PhaseSummary, RunSummary};
 use crate::profile::Profile;
 
+use super::edit::{LONG_FIELD_CHARS, SHORT_FIELD_CHARS};
 pub use super::env_state::{EnvFocus, EnvState, ServerField, ServerForm, ServiceRow};
 pub use super::export_state::{BundleJob, ExportChoices, ExportDialog, ExportJob, ExportRequest};
+pub use super::list_filter::ListFilter;
 pub use super::run_state::{ChartsState, Point, RunPhase, RunState, Series};
 use super::theme::Theme;
 
@@ -116,11 +118,11 @@ impl AppState {
     pub fn is_typing(&self) -> bool {
         match self.screen {
             Screen::Profiles => {
-                self.profiles.filter_editing || self.profiles.edit.is_some() || self.profiles.quick.is_some()
+                self.profiles.filter.editing || self.profiles.edit.is_some() || self.profiles.quick.is_some()
             }
             Screen::Environment => self.env.form.edit.is_some(),
             Screen::Results => {
-                self.results.filter_editing || self.results.dialog.as_ref().is_some_and(|d| d.editing_folder)
+                self.results.filter.editing || self.results.dialog.as_ref().is_some_and(|d| d.editing_folder)
             }
             Screen::Run => self.run.steer_input.is_some(),
         }
@@ -231,6 +233,14 @@ impl RunField {
     /// Cycled with Enter or space rather than typed.
     pub fn is_toggle(self) -> bool {
         matches!(self, RunField::Target | RunField::Insecure | RunField::Configure)
+    }
+
+    /// The longest text the field takes: a path or a list of headers (tokens) can be long.
+    pub fn max_chars(self) -> usize {
+        match self {
+            RunField::CaCert | RunField::Headers => LONG_FIELD_CHARS,
+            _ => SHORT_FIELD_CHARS,
+        }
     }
 
     pub fn label(self) -> &'static str {
@@ -349,8 +359,8 @@ pub struct ProfilesState {
     pub loading: bool,
     /// Index into `visible()`.
     pub selected: usize,
-    pub filter: String,
-    pub filter_editing: bool,
+    /// Matches profile names.
+    pub filter: ListFilter,
     pub focus: ProfilesFocus,
     pub phase_cursor: usize,
     /// One flag per phase of the selected profile; reset when the selection changes.
@@ -363,10 +373,9 @@ pub struct ProfilesState {
 }
 
 impl ProfilesState {
-    /// Indexes of the items matching the filter (case-insensitive substring of the name).
+    /// Indexes of the items whose name the filter keeps.
     pub fn visible(&self) -> Vec<usize> {
-        let needle = self.filter.to_lowercase();
-        (0..self.items.len()).filter(|&i| self.items[i].name.to_lowercase().contains(&needle)).collect()
+        self.filter.visible(self.items.iter().map(|item| item.name.as_str()))
     }
 
     pub fn current(&self) -> Option<&ProfileItem> {
@@ -422,9 +431,10 @@ pub struct ResultsState {
     pub entries: Vec<ResultEntry>,
     pub loading: bool,
     pub load_error: Option<String>,
+    /// Index into `visible()`.
     pub selected: usize,
-    pub filter: String,
-    pub filter_editing: bool,
+    /// Matches run ids.
+    pub filter: ListFilter,
     pub view: ResultsView,
     /// Run id marked with `c` as the first side of a comparison.
     pub compare_mark: Option<String>,
@@ -441,9 +451,9 @@ pub struct ResultsState {
 }
 
 impl ResultsState {
+    /// Indexes of the entries whose run id the filter keeps.
     pub fn visible(&self) -> Vec<usize> {
-        let needle = self.filter.to_lowercase();
-        (0..self.entries.len()).filter(|&i| self.entries[i].run_id.to_lowercase().contains(&needle)).collect()
+        self.filter.visible(self.entries.iter().map(|entry| entry.run_id.as_str()))
     }
 
     pub fn current(&self) -> Option<&ResultEntry> {

@@ -2,6 +2,7 @@
 
 use super::{PAGE, flash, flash_error, step};
 use crate::tui::action::{Action, Command, DockerOp};
+use crate::tui::edit::{EditOutcome, SHORT_FIELD_CHARS, edit_text};
 use crate::tui::env_state::{
     DockerAvail, EnvFocus, EnvState, EnvTarget, FAILURE_MODES, LOG_CAP, LogPane, ServerField,
 };
@@ -136,32 +137,26 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     let form = &mut env.form;
     let field = form.field();
     let edit = form.edit.as_mut()?;
-    match action {
-        Action::Type(c) => edit.text.push(c),
-        Action::Backspace => {
-            edit.text.pop();
-        }
-        Action::Enter => {
-            let text = edit.text.trim().to_string();
-            match field {
-                ServerField::Url => {
-                    form.url = text;
-                    form.edit = None;
-                    // A URL typed here is the target from now on: follow it at once.
-                    env.target = EnvTarget::Url;
-                    env.health = None;
-                    return check_health(env);
-                }
-                ServerField::LatencyMs => form.latency_ms = text,
-                ServerField::FailureRate => form.failure_rate = text,
-                ServerField::MaxConcurrent => form.max_concurrent = text,
-                ServerField::Workers => form.workers = text,
-                ServerField::FailureMode => {}
-            }
-            form.edit = None;
-        }
-        _ => {}
+    if edit_text(&mut edit.text, &action, SHORT_FIELD_CHARS) != EditOutcome::Enter {
+        return None;
     }
+    let text = edit.text.trim().to_string();
+    match field {
+        ServerField::Url => {
+            form.url = text;
+            form.edit = None;
+            // A URL typed here is the target from now on: follow it at once.
+            env.target = EnvTarget::Url;
+            env.health = None;
+            return check_health(env);
+        }
+        ServerField::LatencyMs => form.latency_ms = text,
+        ServerField::FailureRate => form.failure_rate = text,
+        ServerField::MaxConcurrent => form.max_concurrent = text,
+        ServerField::Workers => form.workers = text,
+        ServerField::FailureMode => {}
+    }
+    form.edit = None;
     None
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::{flash, flash_error, step};
 use crate::tui::action::{Action, Command};
+use crate::tui::edit::{EditOutcome, LONG_FIELD_CHARS, edit_text};
 use crate::tui::export_state::{
     BundleJob, ExportDialog, ExportFormat, ExportJob, Row, SIZES, default_bundle,
 };
@@ -44,13 +45,8 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     let dialog = state.results.dialog.as_mut()?;
     if dialog.editing_folder {
-        match action {
-            Action::Type(c) => dialog.folder.push(c),
-            Action::Backspace => {
-                dialog.folder.pop();
-            }
-            Action::Enter => dialog.editing_folder = false,
-            _ => {}
+        if edit_text(&mut dialog.folder, &action, LONG_FIELD_CHARS) == EditOutcome::Enter {
+            dialog.editing_folder = false;
         }
         dialog.folder_edited = true;
         return None;

@@ -6,6 +6,7 @@ use super::{PAGE, flash_error, step};
 use crate::experiment::{RunRequest, Target};
 use crate::profile::{Overrides, TimeScale};
 use crate::tui::action::{Action, Command};
+use crate::tui::edit::{EditOutcome, edit_text};
 use crate::tui::format::parse_duration;
 use crate::tui::state::{
     AppState, EditBuffer, ProfileItem, ProfilesFocus, ProfilesState, RunField, RunPhase, RunSettings,
@@ -39,10 +40,7 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
     if p.edit.take().is_some() {
         return Some(None);
     }
-    if p.filter_editing {
-        p.filter_editing = false;
-        p.filter.clear();
-        p.selected = 0;
+    if p.filter.cancel(&mut p.selected) {
         reset_phases(p);
         return Some(None);
     }
@@ -64,25 +62,12 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         return edit_key(state, action);
     }
     let p = &mut state.profiles;
-    if p.filter_editing {
-        match action {
-            Action::Type(c) => p.filter.push(c),
-            Action::Backspace => {
-                p.filter.pop();
-            }
-            Action::Enter => p.filter_editing = false,
-            Action::Up => {
-                let len = p.visible().len();
-                step(&mut p.selected, len, -1)
-            }
-            Action::Down => {
-                let len = p.visible().len();
-                step(&mut p.selected, len, 1)
-            }
-            _ => return None,
+    if p.filter.editing {
+        let names = p.items.iter().map(|item| item.name.as_str());
+        if p.filter.key(&action, names, &mut p.selected) {
+            // The selected profile may be another one now; its phases start all included.
+            reset_phases(p);
         }
-        p.selected = p.selected.min(p.visible().len().saturating_sub(1));
-        reset_phases(p);
         return None;
     }
     match action {
@@ -99,7 +84,7 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
             p.focus = order[(at + delta) % 3];
         }
         Action::StartFilter => {
-            p.filter_editing = true;
+            p.filter.editing = true;
             p.focus = ProfilesFocus::List;
         }
         Action::Toggle => toggle(p),
@@ -168,35 +153,29 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     let p = &mut state.profiles;
     let field = p.current_field();
     let edit = p.edit.as_mut()?;
-    match action {
-        Action::Type(c) => edit.text.push(c),
-        Action::Backspace => {
-            edit.text.pop();
-        }
-        Action::Enter => {
-            let text = edit.text.trim().to_string();
-            if let Err(problem) = check_field(field, &text) {
-                return flash_error(state, problem);
-            }
-            let s = &mut p.settings;
-            match field {
-                RunField::Target | RunField::Insecure | RunField::Configure => {}
-                RunField::Timeout => s.timeout = text,
-                RunField::CaCert => s.ca_cert = text,
-                RunField::Url => s.url = text,
-                RunField::TimeScale => s.time_scale = text,
-                RunField::Users => s.users = text,
-                RunField::SpawnRate => s.spawn_rate = text,
-                RunField::Duration => s.duration = text,
-                RunField::Seed => s.seed = text,
-                RunField::Generators => s.generators = text,
-                RunField::Headers => s.set_headers(text),
-            }
-            p.edit = None;
-            state.flash = None;
-        }
-        _ => {}
+    if edit_text(&mut edit.text, &action, field.max_chars()) != EditOutcome::Enter {
+        return None;
     }
+    let text = edit.text.trim().to_string();
+    if let Err(problem) = check_field(field, &text) {
+        return flash_error(state, problem);
+    }
+    let s = &mut p.settings;
+    match field {
+        RunField::Target | RunField::Insecure | RunField::Configure => {}
+        RunField::Timeout => s.timeout = text,
+        RunField::CaCert => s.ca_cert = text,
+        RunField::Url => s.url = text,
+        RunField::TimeScale => s.time_scale = text,
+        RunField::Users => s.users = text,
+        RunField::SpawnRate => s.spawn_rate = text,
+        RunField::Duration => s.duration = text,
+        RunField::Seed => s.seed = text,
+        RunField::Generators => s.generators = text,
+        RunField::Headers => s.set_headers(text),
+    }
+    p.edit = None;
+    state.flash = None;
     None
 }
 

@@ -3,6 +3,7 @@
 use super::{flash, flash_error};
 use crate::profile::Load;
 use crate::tui::action::{Action, Command, QuickStart};
+use crate::tui::edit::{EditOutcome, edit_text};
 use crate::tui::quick_form::{BehaviourChoice, QuickForm};
 use crate::tui::state::{AppState, ProfileItem, RunPhase, RunState, Screen};
 
@@ -45,6 +46,9 @@ pub(super) fn open(state: &mut AppState) -> Option<Command> {
     None
 }
 
+/// Numbers, durations and a URL: 200 characters is beyond any of them.
+const QUICK_FIELD_CHARS: usize = 200;
+
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     let form = state.profiles.quick.as_mut()?;
     let rows = form.fields().len();
@@ -55,18 +59,17 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
             form.cycle(!matches!(action, Action::FocusPrev));
             form.errors.clear();
         }
-        Action::Type(c) if !c.is_control() => match form.typed_mut() {
-            Some(text) if text.chars().count() < 200 => {
-                text.push(c);
+        Action::Type(_) | Action::Backspace => {
+            let Some(text) = form.typed_mut() else {
+                if matches!(action, Action::Type(c) if !c.is_control()) {
+                    return flash_error(state, "this row is a choice: ←→ or space change it");
+                }
+                return None;
+            };
+            // A new character answers the field's error; erasing alone does not.
+            if edit_text(text, &action, QUICK_FIELD_CHARS) == EditOutcome::Typed {
                 let field = form.current();
                 form.errors.retain(|(f, _)| *f != field);
-            }
-            Some(_) => {}
-            None => return flash_error(state, "this row is a choice: ←→ or space change it"),
-        },
-        Action::Backspace => {
-            if let Some(text) = form.typed_mut() {
-                text.pop();
             }
         }
         Action::Enter => return start(state),

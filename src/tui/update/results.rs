@@ -39,10 +39,7 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
         return dialog::back(state);
     }
     let r = &mut state.results;
-    if r.filter_editing {
-        r.filter_editing = false;
-        r.filter.clear();
-        r.selected = 0;
+    if r.filter.cancel(&mut r.selected) {
         return Some(None);
     }
     if r.view != ResultsView::Detail {
@@ -60,24 +57,9 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         return dialog::key(state, action);
     }
     let r = &mut state.results;
-    if r.filter_editing {
-        match action {
-            Action::Type(c) => r.filter.push(c),
-            Action::Backspace => {
-                r.filter.pop();
-            }
-            Action::Enter => r.filter_editing = false,
-            Action::Up => {
-                let len = r.visible().len();
-                step(&mut r.selected, len, -1)
-            }
-            Action::Down => {
-                let len = r.visible().len();
-                step(&mut r.selected, len, 1)
-            }
-            _ => {}
-        }
-        r.selected = r.selected.min(r.visible().len().saturating_sub(1));
+    if r.filter.editing {
+        let names = r.entries.iter().map(|entry| entry.run_id.as_str());
+        r.filter.key(&action, names, &mut r.selected);
         return None;
     }
     let len = r.visible().len();
@@ -88,7 +70,7 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         Action::PageDown => step(&mut r.selected, len, PAGE),
         Action::Top => r.selected = 0,
         Action::Bottom => r.selected = len.saturating_sub(1),
-        Action::StartFilter => r.filter_editing = true,
+        Action::StartFilter => r.filter.editing = true,
         Action::Enter => r.view = ResultsView::Detail,
         Action::ShowPaths => {
             r.view = if r.view == ResultsView::Paths { ResultsView::Detail } else { ResultsView::Paths };

@@ -10,6 +10,7 @@ use crate::experiment::Event;
 use crate::experiment::PlanLoad;
 use crate::metrics::Snapshot;
 use crate::tui::action::{Action, Command};
+use crate::tui::edit::{EditOutcome, edit_text};
 use crate::tui::env_state::EnvTarget;
 use crate::tui::format;
 use crate::tui::run_state::{
@@ -139,21 +140,20 @@ fn ask(state: &mut AppState, steer: Steer, what: String) -> Option<Command> {
     Some(Command::Steer(steer))
 }
 
+/// A user count, a rate or a duration: 16 characters hold any of them with room to spare.
+const STEER_INPUT_CHARS: usize = 16;
+
 /// Keys while the steering input line is open.
 fn typing(state: &mut AppState, action: Action) -> Option<Command> {
     let input = state.run.steer_input.as_mut()?;
-    match action {
-        Action::Type(c) if !c.is_control() && input.text.chars().count() < 16 => {
-            input.text.push(c);
+    match edit_text(&mut input.text, &action, STEER_INPUT_CHARS) {
+        // The error shown was about the text before this edit; a refused key changed nothing.
+        EditOutcome::Typed | EditOutcome::Erased => {
             input.error = None;
             None
         }
-        Action::Backspace => {
-            input.text.pop();
-            input.error = None;
-            None
-        }
-        Action::Enter => {
+        EditOutcome::Refused | EditOutcome::Other => None,
+        EditOutcome::Enter => {
             let field = input.field;
             let text = input.text.trim().to_string();
             let parsed = parse_input(field, &text, state.run.steer_target);
@@ -170,7 +170,6 @@ fn typing(state: &mut AppState, action: Action) -> Option<Command> {
                 }
             }
         }
-        _ => None,
     }
 }
 

@@ -56,8 +56,8 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
 fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let p = &state.profiles;
-    let title = if p.filter_editing || !p.filter.is_empty() {
-        format!("Profiles /{}{}", p.filter, if p.filter_editing { "▏" } else { "" })
+    let title = if p.filter.editing || !p.filter.text.is_empty() {
+        format!("Profiles /{}{}", p.filter.text, if p.filter.editing { "▏" } else { "" })
     } else {
         format!("Profiles ({})", p.items.len())
     };

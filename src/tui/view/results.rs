@@ -54,8 +54,8 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
 fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let r = &state.results;
-    let title = if r.filter_editing || !r.filter.is_empty() {
-        format!("Runs /{}{}", r.filter, if r.filter_editing { "▏" } else { "" })
+    let title = if r.filter.editing || !r.filter.text.is_empty() {
+        format!("Runs /{}{}", r.filter.text, if r.filter.editing { "▏" } else { "" })
     } else {
         format!("Runs ({})", r.entries.len())
     };
