@@ -87,6 +87,9 @@ struct Target {
     host: HeaderValue,
     /// Base path without a trailing slash ("" for most targets).
     base_path: String,
+    /// The request URIs of the paths the workload sends, parsed once: (path, HTTP/1.1
+    /// origin form, HTTP/2 absolute form).
+    uris: Arc<[(&'static str, hyper::Uri, Option<hyper::Uri>)]>,
     timeout: Duration,
     connect_timeout: Duration,
     /// `Some` for https targets: the connector and the name to send (SNI).
@@ -142,6 +145,7 @@ impl HttpClient {
                 addrs: Mutex::new(Resolved::default()),
                 setup_error,
                 host: host_header,
+                uris: known_uris(&authority, base_url.path().trim_end_matches('/')),
                 base_path: base_url.path().trim_end_matches('/').to_string(),
                 timeout: options.request_timeout,
                 connect_timeout: options.connect_timeout,
@@ -167,6 +171,7 @@ impl HttpClient {
                 setup_error: t.setup_error.clone(),
                 host: t.host.clone(),
                 base_path: t.base_path.clone(),
+                uris: t.uris.clone(),
                 timeout: request.unwrap_or(t.timeout),
                 connect_timeout: connect.unwrap_or(t.connect_timeout),
                 tls: t.tls.clone(),
@@ -453,44 +458,39 @@ impl Connection {
             Ok(live) => live,
             Err(e) => return failed(FailureKind::Connection, e),
         };
-        let mut builder = match live.sender {
-            Sender::H1(_) if target.base_path.is_empty() => {
-                hyper::Request::builder().uri(request.path).header(HOST, target.host.clone())
-            }
-            Sender::H1(_) => hyper::Request::builder()
-                .uri(format!("{}{}", target.base_path, request.path))
-                .header(HOST, target.host.clone()),
-            // HTTP/2 carries scheme and authority as pseudo-headers, taken from an absolute URI.
-            Sender::H2(_) => hyper::Request::builder().uri(format!(
-                "https://{}{}{}",
-                target.host.to_str().unwrap_or("localhost"),
-                target.base_path,
-                request.path
-            )),
+        let http2 = matches!(live.sender, Sender::H2(_));
+        let uri = match target.uri(request.path, http2) {
+            Ok(uri) => uri,
+            Err(e) => return failed(FailureKind::Other, format!("cannot build request: {e}")),
         };
+        // Built in place rather than through `Request::builder`: the builder re-checks every
+        // part per request, which showed in the generator's profile.
+        let mut http_request = hyper::Request::new(Full::new(request.body.clone().unwrap_or_default()));
+        *http_request.uri_mut() = uri;
+        if request.method == Method::Post {
+            *http_request.method_mut() = hyper::Method::POST;
+        }
+        let headers = http_request.headers_mut();
+        // HTTP/2 carries the authority as a pseudo-header, taken from the absolute URI.
+        if !http2 {
+            headers.insert(HOST, target.host.clone());
+        }
         for (name, value) in &target.headers {
-            builder = builder.header(name, value.clone());
+            headers.append(name.clone(), value.clone());
         }
         // A task's own headers replace the run's of the same name (checked when the profile was read).
-        if let (Some(own), Some(map)) = (&request.headers, builder.headers_mut()) {
+        if let Some(own) = &request.headers {
             for (name, value) in own.iter() {
                 if let (Ok(n), Ok(v)) =
                     (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
                 {
-                    map.insert(n, v);
+                    headers.insert(n, v);
                 }
             }
         }
-        builder = match request.method {
-            Method::Get => builder.method(hyper::Method::GET),
-            Method::Post => builder
-                .method(hyper::Method::POST)
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json")),
-        };
-        let http_request = match builder.body(Full::new(request.body.clone().unwrap_or_default())) {
-            Ok(r) => r,
-            Err(e) => return failed(FailureKind::Other, format!("cannot build request: {e}")),
-        };
+        if request.method == Method::Post {
+            headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
         let Live { sender, conn } = live;
         let response = match drive(conn, sender.send(http_request)).await {
             Ok(Ok(r)) => r,
@@ -551,6 +551,39 @@ impl Connection {
 fn says_duplicate(body: &[u8]) -> bool {
     const NEEDLE: &[u8] = b"\"duplicate\":true";
     body.len() < 4096 && body.windows(NEEDLE.len()).any(|w| w == NEEDLE)
+}
+
+/// The paths the workload sends (`PlannedRequest::path`), whose URIs are parsed once.
+const KNOWN_PATHS: [&str; 4] = ["/webhook", "/batch", "/health", "/status"];
+
+fn known_uris(authority: &str, base_path: &str) -> Arc<[(&'static str, hyper::Uri, Option<hyper::Uri>)]> {
+    KNOWN_PATHS
+        .iter()
+        .filter_map(|&path| {
+            let origin = hyper::Uri::try_from(format!("{base_path}{path}")).ok()?;
+            let absolute = hyper::Uri::try_from(format!("https://{authority}{base_path}{path}")).ok();
+            Some((path, origin, absolute))
+        })
+        .collect()
+}
+
+impl Target {
+    /// The request URI for `path`: origin form for HTTP/1.1, absolute for HTTP/2.
+    fn uri(&self, path: &'static str, http2: bool) -> Result<hyper::Uri, String> {
+        let known = self.uris.iter().find(|(p, _, _)| *p == path);
+        match (known, http2) {
+            (Some((_, origin, _)), false) => Ok(origin.clone()),
+            (Some((_, _, Some(absolute))), true) => Ok(absolute.clone()),
+            _ => {
+                let text = if http2 {
+                    format!("https://{}{}{path}", self.host.to_str().unwrap_or("localhost"), self.base_path)
+                } else {
+                    format!("{}{path}", self.base_path)
+                };
+                hyper::Uri::try_from(text).map_err(|e| e.to_string())
+            }
+        }
+    }
 }
 
 /// The server chose HTTP/2 in the TLS handshake (offered only with `--http2`).
