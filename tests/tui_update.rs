@@ -330,7 +330,9 @@ fn the_environment_follows_the_target_the_user_chose() {
     update(&mut state, Action::HealthReply(Err("no answer".into())));
     assert_eq!(state.env.health, None, "a late reply from the ended target is not shown");
     let screen = draw_text(&state, 140, 30);
-    assert!(screen.contains("Target embedded") && screen.contains("exists only during a run"), "{screen}");
+    assert!(screen.contains("Target embedded — exists only during a run"), "{screen}");
+    let target_line = screen.lines().find(|l| l.contains("Target ")).unwrap_or_default();
+    assert!(!target_line.contains("health"), "no health for a target that is gone: {target_line}");
     assert!(!screen.contains("no answer"), "{screen}");
 
     // `u` brought the Docker environment up: its API is the target now, checked at once.

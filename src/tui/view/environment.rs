@@ -70,23 +70,28 @@ fn render_head(state: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Ok(answer)) => Span::styled(format!("✓ {answer}"), t.ok()),
         Some(Err(reason)) => Span::styled(format!("✗ {reason}"), t.bad()),
     };
-    let (kind, url, health) = match env.target {
-        EnvTarget::Url => ("", env.form.url.as_str(), health),
-        EnvTarget::Docker => ("docker API ", env.form.url.as_str(), health),
-        EnvTarget::Embedded { running: true } => ("embedded (this run's) ", env.form.url.as_str(), health),
-        EnvTarget::Embedded { running: false } => (
-            "embedded ",
-            "",
-            Span::styled("exists only during a run (edit target URL to check another)", t.dim()),
-        ),
+    let target = match env.target {
+        EnvTarget::Url => vec![Span::styled(format!("{} ", env.form.url), t.title())],
+        EnvTarget::Docker => vec![Span::styled(format!("docker API {} ", env.form.url), t.title())],
+        EnvTarget::Embedded { running: true } => {
+            vec![Span::styled(format!("embedded (this run's) {} ", env.form.url), t.title())]
+        }
+        // Nothing to check: the embedded mock lives and dies with its run.
+        EnvTarget::Embedded { running: false } => vec![
+            Span::styled("embedded ", t.title()),
+            Span::styled("— exists only during a run (edit target URL to check another)", t.dim()),
+        ],
     };
-    let second = Line::from(vec![
-        Span::styled("Target ", t.dim()),
-        Span::styled(format!("{kind}{url} "), t.title()),
-        Span::styled("health ", t.dim()),
-        health,
-        Span::styled(format!("  LocalStack {} (L)", if env.with_localstack { "on" } else { "off" }), t.dim()),
-    ]);
+    let mut second = vec![Span::styled("Target ", t.dim())];
+    second.extend(target);
+    if env.target != (EnvTarget::Embedded { running: false }) {
+        second.extend([Span::styled("health ", t.dim()), health]);
+    }
+    second.push(Span::styled(
+        format!("  LocalStack {} (L)", if env.with_localstack { "on" } else { "off" }),
+        t.dim(),
+    ));
+    let second = Line::from(second);
     Paragraph::new(vec![Line::from(first), second]).render(area, buf);
 }
 
