@@ -188,7 +188,10 @@ pub fn dedup_report(result: &PhaseResult, server: Option<&ServerView>) -> DedupR
     let answered = d.unique_answered + d.resends_answered;
     let (exactly_once, fail_open) = match (hits, misses) {
         (Some(h), Some(m)) if answered > 0 => {
-            let holds = d.unanswered == 0 && m == d.unique_answered && h == d.resends_answered;
+            // Counts that match exactly mean no failure was processed twice, whatever became of
+            // the payloads still unanswered at the end: had one reached dedup, the server's
+            // counts would exceed ours.
+            let holds = m == d.unique_answered && h == d.resends_answered;
             (Some(holds), Some(answered.saturating_sub(h + m)))
         }
         _ => (None, None),
@@ -255,4 +258,48 @@ pub fn judge(scope: &str, t: &Thresholds, all: &Totals, seconds: f64) -> Vec<Thr
     check("error_rate", t.error_rate, error_rate, false);
     check("min_rps", t.min_rps, rps, true);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::phase::PhaseEnd;
+    use crate::metrics::summary::ServerView;
+
+    fn judged(unique: u64, resends: u64, unanswered: u64, misses: u64, hits: u64) -> DedupReport {
+        let mut totals = PhaseTotals::default();
+        totals.delivery.unique_answered = unique;
+        totals.delivery.resends_answered = resends;
+        totals.delivery.unanswered = unanswered;
+        let result = PhaseResult {
+            totals,
+            started_at: std::time::SystemTime::now(),
+            ran_for: std::time::Duration::from_secs(1),
+            end: PhaseEnd::Completed,
+            abandoned: 0,
+            changes: Vec::new(),
+        };
+        let raw =
+            serde_json::json!({"stats": {"dedup_misses": misses, "dedup_hits": hits, "dedup_errors": 0}});
+        dedup_report(&result, Some(&ServerView { raw, ..ServerView::default() }))
+    }
+
+    #[test]
+    fn payloads_unanswered_at_the_end_do_not_spoil_counts_that_match() {
+        let d = judged(1000, 40, 150, 1000, 40);
+        assert_eq!(d.exactly_once, Some(true), "{d:?}");
+        let line = d.exactly_once_line().unwrap();
+        assert!(
+            line.starts_with("exactly once")
+                && line.contains("150 payloads unanswered at the end had not reached dedup"),
+            "{line}"
+        );
+        // A surplus on the server's side is a payload processed once too often, or an
+        // unanswered one that reached it: not exactly once, and said to be uncertain.
+        let d = judged(1000, 40, 150, 1003, 40);
+        assert_eq!(d.exactly_once, Some(false), "{d:?}");
+        assert!(d.exactly_once_line().unwrap().contains("may or may not have reached dedup"));
+        // A resend taken for a new failure is a duplicate PR.
+        assert_eq!(judged(1000, 40, 0, 1001, 39).exactly_once, Some(false));
+    }
 }

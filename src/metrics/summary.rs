@@ -591,10 +591,10 @@ impl DedupReport {
         if unique + resends == 0 {
             return None;
         }
-        let uncertain = if self.unanswered > 0 {
-            format!(" ({} unanswered payloads may or may not have reached dedup)", self.unanswered)
-        } else {
-            String::new()
+        let uncertain = match (self.unanswered, self.exactly_once) {
+            (0, _) => String::new(),
+            (n, Some(true)) => format!(" ({n} payloads unanswered at the end had not reached dedup)"),
+            (n, _) => format!(" ({n} unanswered payloads may or may not have reached dedup)"),
         };
         let head = format!("{unique} unique vs {misses} server misses, {resends} resends vs {hits} hits");
         Some(match (self.exactly_once, self.fail_open) {
