@@ -2,23 +2,24 @@
 //! hyper's low-level `client::conn::http1` in its own task (no pool, no second task per
 //! connection, one wake-up per response), over plain TCP or TLS (`engine::tls`); with
 //! `--http2` an https connection whose server picks `h2` in ALPN is driven the same way
-//! through `client::conn::http2`. reqwest is kept for control calls; hyper types stay here.
+//! through `client::conn::http2`. reqwest is kept for control calls; hyper types stay in
+//! this folder: `wire` holds the connection halves and `drive`, `dial` DNS, TCP and TLS.
 
-use std::future::{Future, poll_fn};
-use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::{http1, http2};
 use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpStream;
 use tokio_util::either::Either;
 use url::Url;
+
+mod dial;
+mod wire;
+
+use dial::{Resolved, connect_tcp, open_stream};
+use wire::{ConnectionEnded, Live, Sender, Stream, Wire, describe, drive, negotiated_h2};
 
 use super::tls::{ClientTls, explain_handshake_error, server_name};
 use crate::metrics::{FailureKind, LatencyHistogram};
@@ -248,105 +249,10 @@ impl HttpClient {
     }
 }
 
-/// Plain TCP or TLS over TCP; one type so the hyper connection stays one type.
-type Stream = Either<TcpStream, Box<tokio_rustls::client::TlsStream<TcpStream>>>;
-
-type H1 = http1::Connection<TokioIo<Stream>, Full<Bytes>>;
-type H2 = http2::Connection<TokioIo<Stream>, Full<Bytes>, TokioExecutor>;
-
-/// The sending half of a connection, HTTP/1.1 or HTTP/2.
-enum Sender {
-    H1(http1::SendRequest<Full<Bytes>>),
-    H2(http2::SendRequest<Full<Bytes>>),
-}
-
-/// The connection half, which must be polled for anything to move.
-enum Wire {
-    H1(Pin<Box<H1>>),
-    H2(Pin<Box<H2>>),
-}
-
-impl Future for Wire {
-    type Output = hyper::Result<()>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            Wire::H1(c) => c.as_mut().poll(cx),
-            Wire::H2(c) => c.as_mut().poll(cx),
-        }
-    }
-}
-
-impl Sender {
-    fn is_closed(&self) -> bool {
-        match self {
-            Sender::H1(s) => s.is_closed(),
-            Sender::H2(s) => s.is_closed(),
-        }
-    }
-
-    async fn ready(&mut self) -> hyper::Result<()> {
-        match self {
-            Sender::H1(s) => s.ready().await,
-            Sender::H2(s) => s.ready().await,
-        }
-    }
-
-    fn send(
-        &mut self,
-        request: hyper::Request<Full<Bytes>>,
-    ) -> impl Future<Output = hyper::Result<hyper::Response<hyper::body::Incoming>>> + use<> {
-        match self {
-            Sender::H1(s) => Either::Left(s.send_request(request)),
-            Sender::H2(s) => Either::Right(s.send_request(request)),
-        }
-    }
-}
-
-struct Live {
-    sender: Sender,
-    conn: Wire,
-}
-
 /// One keep-alive connection, driven by whoever sends on it.
 pub struct Connection {
     client: HttpClient,
     live: Option<Live>,
-}
-
-/// The connection ended (closed or broke) before the awaited step finished.
-struct ConnectionEnded(String);
-
-/// Polls `step` and the connection together, so the connection makes progress without a
-/// task of its own.
-async fn drive<F: Future>(conn: &mut Wire, step: F) -> Result<F::Output, ConnectionEnded> {
-    let mut step = std::pin::pin!(step);
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = step.as_mut().poll(cx) {
-            return Poll::Ready(Ok(out));
-        }
-        let ended = match Pin::new(&mut *conn).poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(Ok(())) => "the server closed the connection".to_string(),
-            Poll::Ready(Err(e)) => describe(&e),
-        };
-        // The connection may have delivered the step's last bytes just before it ended
-        // (a `Connection: close` answer): give the step one more look before calling it lost.
-        match step.as_mut().poll(cx) {
-            Poll::Ready(out) => Poll::Ready(Ok(out)),
-            Poll::Pending => Poll::Ready(Err(ConnectionEnded(ended))),
-        }
-    })
-    .await
-}
-
-fn describe(e: &dyn std::error::Error) -> String {
-    // The innermost cause ("connection reset by peer") says more than the outer wrapper.
-    let mut cause = e;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    cause.to_string()
 }
 
 fn failed(kind: FailureKind, message: String) -> Outcome {
@@ -585,94 +491,6 @@ impl Target {
         }
     }
 }
-
-/// The server chose HTTP/2 in the TLS handshake (offered only with `--http2`).
-fn negotiated_h2(stream: &Stream) -> bool {
-    match stream {
-        Either::Left(_) => false,
-        Either::Right(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice()),
-    }
-}
-
-/// TCP to the first address that answers, then TLS when the target is https.
-async fn open_stream(target: &Target) -> Result<Stream, String> {
-    let tcp = connect_tcp(target).await?;
-    match &target.tls {
-        None => Ok(Either::Left(tcp)),
-        Some((connector, name)) => {
-            let host = target.host.to_str().unwrap_or("the target");
-            let tls =
-                connector.connect(name.clone(), tcp).await.map_err(|e| explain_handshake_error(&e, host))?;
-            Ok(Either::Right(Box::new(tls)))
-        }
-    }
-}
-
-/// The addresses last resolved, and when.
-#[derive(Clone, Debug, Default)]
-struct Resolved {
-    addrs: Arc<Vec<SocketAddr>>,
-    at: Option<std::time::Instant>,
-}
-
-/// Looks the host up (getaddrinfo on tokio's blocking pool, so no worker thread stalls)
-/// and keeps the answer for the next connects.
-async fn resolve(target: &Target) -> Result<Arc<Vec<SocketAddr>>, String> {
-    let host = target.host_name.trim_start_matches('[').trim_end_matches(']');
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, target.port))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
-    if found.is_empty() {
-        return Err(format!("{host} resolved to no address"));
-    }
-    let found = Arc::new(found);
-    if let Ok(mut slot) = target.addrs.lock() {
-        *slot = Resolved { addrs: found.clone(), at: Some(std::time::Instant::now()) };
-    }
-    Ok(found)
-}
-
-/// TCP to one of the host's addresses: each connect starts at the next address, so the
-/// connections spread over all of them.
-async fn connect_tcp(target: &Target) -> Result<TcpStream, String> {
-    let known = target.addrs.lock().map(|r| r.clone()).unwrap_or_default();
-    let addrs = match known.at {
-        None => resolve(target).await?,
-        Some(_) => known.addrs.clone(),
-    };
-    match connect_any(&addrs).await {
-        Ok(tcp) => Ok(tcp),
-        Err(last) => {
-            // Every known address failed: the host may have moved. Look again, at most once a second.
-            if known.at.is_some_and(|t| t.elapsed() >= Duration::from_secs(1))
-                && let Ok(fresh) = resolve(target).await
-                && fresh != addrs
-            {
-                return connect_any(&fresh).await;
-            }
-            Err(last)
-        }
-    }
-}
-
-async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, String> {
-    let mut last = String::from("no address to connect to");
-    let offset = NEXT_ADDR.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    for i in 0..addrs.len() {
-        let addr = addrs[(offset + i) % addrs.len()];
-        match TcpStream::connect(addr).await {
-            Ok(tcp) => {
-                let _ = tcp.set_nodelay(true);
-                return Ok(tcp);
-            }
-            Err(e) => last = format!("{addr}: {e}"),
-        }
-    }
-    Err(last)
-}
-
-static NEXT_ADDR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The top-level `"failed": N` of a `/batch` answer (`{"total","successful","failed","results"}`).
 /// A scan, not a parse: the key comes before `results`, so only the head is looked at, and an
