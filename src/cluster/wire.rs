@@ -28,6 +28,9 @@ pub struct Plan {
     /// Header values are secrets: the plan is deleted from Redis when the run ends.
     pub headers: Vec<(String, String)>,
     pub tls: PlanTls,
+    /// `--http2`: offer h2 in ALPN, as the coordinator did when it checked the target.
+    #[serde(default)]
+    pub http2: bool,
 }
 
 /// How workers check the target's certificate (a CA file travels as its PEM text).
@@ -312,6 +315,30 @@ mod tests {
 
     use super::*;
     use crate::engine::recorder::{FailureWindow, NameWindow, Window};
+
+    #[test]
+    fn the_plan_carries_http2_and_an_older_plan_reads_as_http1() {
+        let plan = Plan {
+            run_id: "r".into(),
+            workers: 2,
+            seed: 7,
+            lockstep_start: false,
+            target: url::Url::parse("https://terrafix-api:8081").unwrap(),
+            phases: Vec::new(),
+            request_timeout_ms: 10_000,
+            connect_timeout_ms: 5_000,
+            headers: Vec::new(),
+            tls: PlanTls::Insecure,
+            http2: true,
+        };
+        let mut doc = serde_json::to_value(&plan).unwrap();
+        assert!(
+            serde_json::from_value::<Plan>(doc.clone()).unwrap().http2,
+            "the flag travels to the workers"
+        );
+        doc.as_object_mut().unwrap().remove("http2");
+        assert!(!serde_json::from_value::<Plan>(doc).unwrap().http2, "a plan without the key is HTTP/1.1");
+    }
 
     fn window(latencies_ms: &[u64], failed: u64) -> Window {
         let mut w = Window::default();

@@ -101,7 +101,7 @@ fn client_for(plan: &Plan) -> Result<HttpClient, String> {
                     TlsTrust::WithCa(path)
                 }
             };
-            Some(ClientTls::new(trust, false).map_err(|e| e.to_string())?)
+            Some(ClientTls::new(trust, plan.http2).map_err(|e| e.to_string())?)
         }
         _ => None,
     };

@@ -95,6 +95,7 @@ pub async fn start(
         connect_timeout_ms: options.connect_timeout.as_millis() as u64,
         headers: options.headers.clone(),
         tls,
+        http2: options.http2,
     };
     let setup = ClusterSetup {
         docker,
