@@ -333,26 +333,20 @@ async fn check_tls(
     http2: bool,
     events: &tokio::sync::mpsc::Sender<Event>,
 ) -> Result<&'static str, RunError> {
-    let mut protocol = "HTTP/1.1";
-    match client.check_tls().await {
-        Err(e) => return Err(RunError::Tls(e)),
-        Ok(Some(chosen)) => {
-            protocol = chosen;
-            if http2 && chosen != "HTTP/2" {
-                let _ = events
-                    .send(Event::Warning(format!(
-                        "--http2: {url} chose {chosen} in the TLS handshake; the run uses {chosen}"
-                    )))
-                    .await;
-            }
-        }
-        Ok(None) => {}
+    // `None`: no handshake happened (the target is not reachable yet); the run counts those errors.
+    let chosen = client.check_tls().await.map_err(RunError::Tls)?;
+    if let Some(other) = chosen.filter(|&c| http2 && c != "HTTP/2") {
+        let _ = events
+            .send(Event::Warning(format!(
+                "--http2: {url} chose {other} in the TLS handshake; the run uses {other}"
+            )))
+            .await;
     }
     if tls.is_insecure() {
         let _ =
             events.send(Event::Warning(format!("--insecure: the certificate of {url} is NOT checked"))).await;
     }
-    Ok(protocol)
+    Ok(chosen.unwrap_or("HTTP/1.1"))
 }
 
 /// Tells the UI the run started and which phases it plans.

@@ -107,9 +107,7 @@ impl PhaseSink {
         rows.push(row("", "Aggregated", Some(&report.tick.all), &report.totals.all));
         rows
     }
-}
 
-impl PhaseSink {
     /// The limits breached so far; the first breach of the phase is also said once as a
     /// warning, so the headless output and the Run screen's events show when it happened.
     fn live_verdict(&mut self, report: &TickReport<'_>) -> Vec<String> {

@@ -90,7 +90,7 @@ struct Target {
     base_path: String,
     /// The request URIs of the paths the workload sends, parsed once: (path, HTTP/1.1
     /// origin form, HTTP/2 absolute form).
-    uris: Arc<[(&'static str, hyper::Uri, Option<hyper::Uri>)]>,
+    uris: Arc<[KnownUri]>,
     timeout: Duration,
     connect_timeout: Duration,
     /// `Some` for https targets: the connector and the name to send (SNI).
@@ -462,32 +462,39 @@ fn says_duplicate(body: &[u8]) -> bool {
 /// The paths the workload sends (`PlannedRequest::path`), whose URIs are parsed once.
 const KNOWN_PATHS: [&str; 4] = ["/webhook", "/batch", "/health", "/status"];
 
-fn known_uris(authority: &str, base_path: &str) -> Arc<[(&'static str, hyper::Uri, Option<hyper::Uri>)]> {
+/// A workload path with its URIs for HTTP/1.1 (origin form) and HTTP/2 (absolute form),
+/// `None` where the text does not parse (the request then reports why).
+type KnownUri = (&'static str, Option<hyper::Uri>, Option<hyper::Uri>);
+
+/// The request URI for `path`: origin form for HTTP/1.1, absolute for HTTP/2 (which carries
+/// scheme and authority as pseudo-headers).
+fn request_uri(authority: &str, base_path: &str, path: &str, http2: bool) -> Result<hyper::Uri, String> {
+    let text =
+        if http2 { format!("https://{authority}{base_path}{path}") } else { format!("{base_path}{path}") };
+    hyper::Uri::try_from(text).map_err(|e| e.to_string())
+}
+
+fn known_uris(authority: &str, base_path: &str) -> Arc<[KnownUri]> {
     KNOWN_PATHS
         .iter()
-        .filter_map(|&path| {
-            let origin = hyper::Uri::try_from(format!("{base_path}{path}")).ok()?;
-            let absolute = hyper::Uri::try_from(format!("https://{authority}{base_path}{path}")).ok();
-            Some((path, origin, absolute))
+        .map(|&path| {
+            let uri = |http2| request_uri(authority, base_path, path, http2).ok();
+            (path, uri(false), uri(true))
         })
         .collect()
 }
 
 impl Target {
-    /// The request URI for `path`: origin form for HTTP/1.1, absolute for HTTP/2.
+    /// The request URI for `path`, parsed once for the workload's own paths.
     fn uri(&self, path: &'static str, http2: bool) -> Result<hyper::Uri, String> {
-        let known = self.uris.iter().find(|(p, _, _)| *p == path);
-        match (known, http2) {
-            (Some((_, origin, _)), false) => Ok(origin.clone()),
-            (Some((_, _, Some(absolute))), true) => Ok(absolute.clone()),
-            _ => {
-                let text = if http2 {
-                    format!("https://{}{}{path}", self.host.to_str().unwrap_or("localhost"), self.base_path)
-                } else {
-                    format!("{}{path}", self.base_path)
-                };
-                hyper::Uri::try_from(text).map_err(|e| e.to_string())
-            }
+        let cached = self
+            .uris
+            .iter()
+            .find(|(known, _, _)| *known == path)
+            .and_then(|(_, origin, absolute)| if http2 { absolute.clone() } else { origin.clone() });
+        match cached {
+            Some(uri) => Ok(uri),
+            None => request_uri(self.host.to_str().unwrap_or("localhost"), &self.base_path, path, http2),
         }
     }
 }
