@@ -1,25 +1,30 @@
-//! The load generator's HTTP client: each worker owns its connections and drives them with
-//! hyper's low-level `client::conn::http1` in its own task (no pool, no second task per
-//! connection, one wake-up per response), over plain TCP or TLS (`engine::tls`); with
-//! `--http2` an https connection whose server picks `h2` in ALPN is driven the same way
-//! through `client::conn::http2`. reqwest is kept for control calls; hyper types stay in
-//! this folder: `wire` holds the connection halves and `drive`, `dial` DNS, TCP and TLS.
+//! The load generator's HTTP client: each worker owns its connections and drives them in
+//! its own task (no pool, no second task per connection, one wake-up per response), over
+//! plain TCP or TLS (`engine::tls`). HTTP/1.1 is our own `h1` (the request written from
+//! one buffer, the answer parsed with httparse: no dispatch channel per request); with
+//! `--http2` an https connection whose server picks `h2` in ALPN is driven through hyper's
+//! `client::conn::http2`. reqwest is kept for control calls; hyper types stay in this
+//! folder: `wire` holds the stream type and `drive`, `dial` DNS, TCP and TLS.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::{http1, http2};
-use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use hyper::client::conn::http2;
+use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio_util::either::Either;
 use url::Url;
 
 mod dial;
+mod h1;
 mod wire;
 
 use dial::{Resolved, connect_tcp, open_stream};
-use wire::{ConnectionEnded, Live, Sender, Stream, Wire, describe, drive, negotiated_h2};
+use h1::{Answer, Broken, H1};
+use wire::{ConnectionEnded, H2, Stream, describe, drive, negotiated_h2};
 
 use super::tls::{ClientTls, explain_handshake_error, server_name};
 use crate::metrics::{FailureKind, LatencyHistogram};
@@ -255,8 +260,25 @@ pub struct Connection {
     live: Option<Live>,
 }
 
+/// A live connection: HTTP/1.1 through our own `h1`, HTTP/2 (`--http2`) through hyper.
+enum Live {
+    H1(Box<H1>),
+    H2 { sender: http2::SendRequest<Full<Bytes>>, conn: Pin<Box<H2>> },
+}
+
 fn failed(kind: FailureKind, message: String) -> Outcome {
     Outcome::Failed { kind, message, content_bytes: 0, retry_after: None }
+}
+
+/// A whole answer, whichever protocol carried it.
+struct Reply {
+    status: u16,
+    retry_after: Option<Duration>,
+    /// The server closes the connection after this answer.
+    closing: bool,
+    content_bytes: u64,
+    failed_items: u64,
+    duplicate: bool,
 }
 
 impl Connection {
@@ -293,7 +315,9 @@ impl Connection {
     }
 
     async fn connect(&mut self) -> Result<&mut Live, String> {
-        if self.live.as_ref().is_some_and(|l| l.sender.is_closed()) {
+        if let Some(Live::H2 { sender, .. }) = &self.live
+            && sender.is_closed()
+        {
             self.live = None;
         }
         if self.live.is_none() {
@@ -322,29 +346,30 @@ impl Connection {
                 let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
                     .await
                     .map_err(|e| describe(&e))?;
-                Live { sender: Sender::H2(sender), conn: Wire::H2(Box::pin(conn)) }
+                Live::H2 { sender, conn: Box::pin(conn) }
             } else {
-                let (sender, conn) =
-                    http1::handshake(TokioIo::new(stream)).await.map_err(|e| describe(&e))?;
-                Live { sender: Sender::H1(sender), conn: Wire::H1(Box::pin(conn)) }
+                Live::H1(Box::new(H1::new(stream)))
             };
             self.live = Some(live);
         }
         self.live.as_mut().ok_or_else(|| "connection vanished".to_string())
     }
 
-    /// Connects if needed and waits until the connection can take a request. A kept-alive
-    /// connection the server closed meanwhile (nginx does after 1000 requests) is replaced
-    /// once: nothing was sent on it, so this is not a failure of the request.
+    /// Connects if needed and checks the connection can take a request. A kept-alive
+    /// connection the server closed meanwhile (an idle timeout) is replaced once: nothing
+    /// was sent on it, so this is not a failure of the request.
     async fn ready(&mut self) -> Result<&mut Live, String> {
         for attempt in 0..2 {
             let reused = self.live.is_some();
             let live = self.connect().await.map_err(|e| format!("cannot connect: {e}"))?;
-            let Live { sender, conn } = live;
-            let problem = match drive(conn, sender.ready()).await {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(describe(&e)),
-                Err(ConnectionEnded(m)) => Some(m),
+            let problem = match live {
+                Live::H1(h1) if reused => h1.idle_check().await.err(),
+                Live::H1(_) => None,
+                Live::H2 { sender, conn } => match drive(conn, sender.ready()).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(describe(&e)),
+                    Err(ConnectionEnded(m)) => Some(m),
+                },
             };
             match problem {
                 None => return self.live.as_mut().ok_or_else(|| "connection vanished".to_string()),
@@ -364,137 +389,189 @@ impl Connection {
             Ok(live) => live,
             Err(e) => return failed(FailureKind::Connection, e),
         };
-        let http2 = matches!(live.sender, Sender::H2(_));
-        let uri = match target.uri(request.path, http2) {
-            Ok(uri) => uri,
-            Err(e) => return failed(FailureKind::Other, format!("cannot build request: {e}")),
+        let reply = match live {
+            Live::H1(h1) => send_h1(h1, &target, request, resend).await,
+            Live::H2 { sender, conn } => send_h2(sender, conn, &target, request, resend).await,
         };
-        // Built in place rather than through `Request::builder`: the builder re-checks every
-        // part per request, which showed in the generator's profile.
-        let mut http_request = hyper::Request::new(Full::new(request.body.clone().unwrap_or_default()));
-        *http_request.uri_mut() = uri;
-        if request.method == Method::Post {
-            *http_request.method_mut() = hyper::Method::POST;
-        }
-        let headers = http_request.headers_mut();
-        // HTTP/2 carries the authority as a pseudo-header, taken from the absolute URI.
-        if !http2 {
-            headers.insert(HOST, target.host.clone());
-        }
-        for (name, value) in &target.headers {
-            headers.append(name.clone(), value.clone());
-        }
-        // A task's own headers replace the run's of the same name (checked when the profile was read).
-        if let Some(own) = &request.headers {
-            for (name, value) in own.iter() {
-                if let (Ok(n), Ok(v)) =
-                    (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
-                {
-                    headers.insert(n, v);
-                }
-            }
-        }
-        if request.method == Method::Post {
-            headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        let Live { sender, conn } = live;
-        let response = match drive(conn, sender.send(http_request)).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                return failed(FailureKind::Connection, format!("connection failed: {}", describe(&e)));
-            }
-            Err(ConnectionEnded(m)) => {
-                return failed(FailureKind::Connection, format!("connection failed: {m}"));
-            }
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(outcome) => return outcome,
         };
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(hyper::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
-            .map(Duration::from_secs_f64);
-        // The server said it closes after this answer: do not offer the connection again.
-        let closing =
-            response.headers().get(CONNECTION).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-        let mut failed_items = 0;
-        let mut duplicate = false;
-        let content_bytes = match drive(conn, response.into_body().collect()).await {
-            Ok(Ok(collected)) => {
-                let body = collected.to_bytes();
-                if request.path == "/batch" {
-                    failed_items = batch_failed_items(&body);
-                } else if resend && request.path == "/webhook" && status.is_success() {
-                    duplicate = says_duplicate(&body);
-                }
-                body.len() as u64
-            }
-            Ok(Err(e)) => {
-                return failed(FailureKind::Connection, format!("response body cut short: {}", describe(&e)));
-            }
-            Err(ConnectionEnded(m)) => {
-                return failed(FailureKind::Connection, format!("response body cut short: {m}"));
-            }
-        };
-        if closing {
+        if reply.closing {
             self.live = None;
         }
-        if status.is_success() {
+        if (200..300).contains(&reply.status) {
+            let Reply { content_bytes, failed_items, duplicate, .. } = reply;
             Outcome::Ok { content_bytes, failed_items, duplicate }
         } else {
+            let reason = hyper::StatusCode::from_u16(reply.status).ok().and_then(|s| s.canonical_reason());
             Outcome::Failed {
-                kind: FailureKind::Http(status.as_u16()),
-                message: format!("HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
-                content_bytes,
-                retry_after,
+                kind: FailureKind::Http(reply.status),
+                message: format!("HTTP {} {}", reply.status, reason.unwrap_or("")),
+                content_bytes: reply.content_bytes,
+                retry_after: reply.retry_after,
             }
         }
     }
 }
 
+/// What the client reads from a body: the failed items of a `/batch` answer, and for a
+/// resent `/webhook` whether the target had already claimed it.
+fn scan_body(request: &PlannedRequest, resend: bool, status: u16, body: &[u8], len: u64) -> (u64, bool) {
+    if request.path == "/batch" {
+        (batch_failed_items(body), false)
+    } else if resend && request.path == "/webhook" && (200..300).contains(&status) {
+        (0, len < 4096 && says_duplicate(body))
+    } else {
+        (0, false)
+    }
+}
+
+/// The request's bytes, written in one go: request line, Host, the run's headers (those a
+/// task replaces left out), the task's own, Content-Type and Content-Length for a body.
+fn write_request(out: &mut Vec<u8>, target: &Target, request: &PlannedRequest) {
+    out.clear();
+    out.extend_from_slice(if request.method == Method::Post { b"POST " } else { b"GET " });
+    out.extend_from_slice(target.base_path.as_bytes());
+    out.extend_from_slice(request.path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(target.host.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut header = |name: &[u8], value: &[u8]| {
+        out.extend_from_slice(name);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    };
+    // A task's own headers replace the run's of the same name (checked when the profile was
+    // read; one that is not valid HTTP is skipped, never written).
+    let own: Vec<(HeaderName, HeaderValue)> = request
+        .headers
+        .iter()
+        .flat_map(|h| h.iter())
+        .filter_map(|(n, v)| {
+            Some((HeaderName::from_bytes(n.as_bytes()).ok()?, HeaderValue::from_str(v).ok()?))
+        })
+        .collect();
+    let mut content_type = false;
+    for (name, value) in target.headers.iter().filter(|(n, _)| !own.iter().any(|(o, _)| o == n)).chain(&own) {
+        content_type |= name == CONTENT_TYPE;
+        header(name.as_str().as_bytes(), value.as_bytes());
+    }
+    if request.method == Method::Post {
+        if !content_type {
+            header(b"content-type", b"application/json");
+        }
+        let len = request.body.as_ref().map_or(0, |b| b.len());
+        header(b"content-length", len.to_string().as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    if let Some(body) = &request.body {
+        out.extend_from_slice(body);
+    }
+}
+
+async fn send_h1(
+    h1: &mut H1,
+    target: &Target,
+    request: &PlannedRequest,
+    resend: bool,
+) -> Result<Reply, Outcome> {
+    write_request(&mut h1.write, target, request);
+    match h1.exchange().await {
+        Ok(Answer { status, retry_after, closing, body_len }) => {
+            let (failed_items, duplicate) = scan_body(request, resend, status, h1.body(), body_len);
+            Ok(Reply { status, retry_after, closing, content_bytes: body_len, failed_items, duplicate })
+        }
+        Err(Broken::Head(m)) => Err(failed(FailureKind::Connection, format!("connection failed: {m}"))),
+        Err(Broken::Body(m)) => Err(failed(FailureKind::Connection, format!("response body cut short: {m}"))),
+    }
+}
+
+async fn send_h2(
+    sender: &mut http2::SendRequest<Full<Bytes>>,
+    conn: &mut Pin<Box<H2>>,
+    target: &Target,
+    request: &PlannedRequest,
+    resend: bool,
+) -> Result<Reply, Outcome> {
+    let uri = target
+        .uri(request.path)
+        .map_err(|e| failed(FailureKind::Other, format!("cannot build request: {e}")))?;
+    // Built in place rather than through `Request::builder`, which re-checks every part.
+    let mut http_request = hyper::Request::new(Full::new(request.body.clone().unwrap_or_default()));
+    *http_request.uri_mut() = uri;
+    if request.method == Method::Post {
+        *http_request.method_mut() = hyper::Method::POST;
+    }
+    // HTTP/2 carries the authority as a pseudo-header, taken from the absolute URI.
+    let headers = http_request.headers_mut();
+    for (name, value) in &target.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    if let Some(own) = &request.headers {
+        for (name, value) in own.iter() {
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+                headers.insert(n, v);
+            }
+        }
+    }
+    if request.method == Method::Post && !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    let cut = |m: String| failed(FailureKind::Connection, m);
+    let response = match drive(conn, sender.send_request(http_request)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Err(cut(format!("connection failed: {}", describe(&e)))),
+        Err(ConnectionEnded(m)) => return Err(cut(format!("connection failed: {m}"))),
+    };
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(hyper::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+        .map(Duration::from_secs_f64);
+    let body = match drive(conn, response.into_body().collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) => return Err(cut(format!("response body cut short: {}", describe(&e)))),
+        Err(ConnectionEnded(m)) => return Err(cut(format!("response body cut short: {m}"))),
+    };
+    let len = body.len() as u64;
+    let (failed_items, duplicate) = scan_body(request, resend, status, &body, len);
+    Ok(Reply { status, retry_after, closing: false, content_bytes: len, failed_items, duplicate })
+}
+
 /// A `/webhook` answer of `{"duplicate": true, …}` (the mock's and the seed's shape).
 fn says_duplicate(body: &[u8]) -> bool {
     const NEEDLE: &[u8] = b"\"duplicate\":true";
-    body.len() < 4096 && body.windows(NEEDLE.len()).any(|w| w == NEEDLE)
+    body.windows(NEEDLE.len()).any(|w| w == NEEDLE)
 }
 
-/// The paths the workload sends (`PlannedRequest::path`), whose URIs are parsed once.
+/// The paths the workload sends (`PlannedRequest::path`), whose HTTP/2 URIs are parsed once.
 const KNOWN_PATHS: [&str; 4] = ["/webhook", "/batch", "/health", "/status"];
 
-/// A workload path with its URIs for HTTP/1.1 (origin form) and HTTP/2 (absolute form),
-/// `None` where the text does not parse (the request then reports why).
-type KnownUri = (&'static str, Option<hyper::Uri>, Option<hyper::Uri>);
+/// A workload path with its HTTP/2 URI (absolute form), `None` where the text does not
+/// parse (the request then reports why).
+type KnownUri = (&'static str, Option<hyper::Uri>);
 
-/// The request URI for `path`: origin form for HTTP/1.1, absolute for HTTP/2 (which carries
-/// scheme and authority as pseudo-headers).
-fn request_uri(authority: &str, base_path: &str, path: &str, http2: bool) -> Result<hyper::Uri, String> {
-    let text =
-        if http2 { format!("https://{authority}{base_path}{path}") } else { format!("{base_path}{path}") };
-    hyper::Uri::try_from(text).map_err(|e| e.to_string())
+/// The HTTP/2 request URI for `path`: absolute, as HTTP/2 carries scheme and authority as
+/// pseudo-headers. (HTTP/1.1's origin form is written by `write_request`.)
+fn request_uri(authority: &str, base_path: &str, path: &str) -> Result<hyper::Uri, String> {
+    hyper::Uri::try_from(format!("https://{authority}{base_path}{path}")).map_err(|e| e.to_string())
 }
 
 fn known_uris(authority: &str, base_path: &str) -> Arc<[KnownUri]> {
-    KNOWN_PATHS
-        .iter()
-        .map(|&path| {
-            let uri = |http2| request_uri(authority, base_path, path, http2).ok();
-            (path, uri(false), uri(true))
-        })
-        .collect()
+    KNOWN_PATHS.iter().map(|&path| (path, request_uri(authority, base_path, path).ok())).collect()
 }
 
 impl Target {
-    /// The request URI for `path`, parsed once for the workload's own paths.
-    fn uri(&self, path: &'static str, http2: bool) -> Result<hyper::Uri, String> {
-        let cached = self
-            .uris
-            .iter()
-            .find(|(known, _, _)| *known == path)
-            .and_then(|(_, origin, absolute)| if http2 { absolute.clone() } else { origin.clone() });
-        match cached {
+    /// The HTTP/2 request URI for `path`, parsed once for the workload's own paths.
+    fn uri(&self, path: &'static str) -> Result<hyper::Uri, String> {
+        match self.uris.iter().find(|(known, _)| *known == path).and_then(|(_, uri)| uri.clone()) {
             Some(uri) => Ok(uri),
-            None => request_uri(self.host.to_str().unwrap_or("localhost"), &self.base_path, path, http2),
+            None => request_uri(self.host.to_str().unwrap_or("localhost"), &self.base_path, path),
         }
     }
 }
@@ -515,7 +592,48 @@ pub fn batch_failed_items(body: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::batch_failed_items;
+    use super::*;
+
+    #[test]
+    fn a_request_is_written_whole_with_the_task_headers_replacing_the_runs() {
+        let options = ClientOptions {
+            headers: vec![
+                ("X-Run".into(), "run".into()),
+                ("Authorization".into(), "Bearer run".into()),
+                ("Content-Type".into(), "application/vnd.run+json".into()),
+            ],
+            ..ClientOptions::with_timeout(Duration::from_secs(1))
+        };
+        let client = HttpClient::with_options(&Url::parse("http://127.0.0.1:8081/api/").unwrap(), &options);
+        let own: crate::workload::TaskHeaders = Arc::from(vec![
+            ("authorization".to_string(), "Bearer task".to_string()),
+            ("X-Bad".to_string(), "a\r\nX-Injected: 1".to_string()),
+        ]);
+        let request = PlannedRequest {
+            method: Method::Post,
+            path: "/webhook",
+            name: "/webhook".into(),
+            body: Some(Bytes::from_static(b"{\"a\":1}")),
+            duplicates: 0,
+            payloads: 1,
+            headers: Some(own),
+        };
+        let mut out = Vec::new();
+        write_request(&mut out, &client.inner, &request);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "POST /api/webhook HTTP/1.1\r\nhost: 127.0.0.1:8081\r\nx-run: run\r\n\
+             content-type: application/vnd.run+json\r\nauthorization: Bearer task\r\n\
+             content-length: 7\r\n\r\n{\"a\":1}"
+        );
+        let get =
+            PlannedRequest { method: Method::Get, path: "/health", body: None, headers: None, ..request };
+        let mut out = Vec::new();
+        write_request(&mut out, &client.inner, &get);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("GET /api/health HTTP/1.1\r\nhost: 127.0.0.1:8081\r\n"), "{text}");
+        assert!(!text.contains("content-length") && text.ends_with("\r\n\r\n"), "{text}");
+    }
 
     #[test]
     fn reads_the_failed_count_of_a_batch_answer() {
