@@ -2,9 +2,12 @@
 # Benchmark of the mock server (not a test): 
 #  1. CPU-seconds the server spends per 100,000 POST /webhook at 0 ms simulated latency,
 #     server pinned to core 0 and wrk to core 1;
-#  2. requests/s at 50 ms simulated latency with 2,000 concurrent connections.
+#     and, when nginx is installed, nginx answering the same posts with a static body on the
+#     same setup, so the figure can be judged against the machine's loopback cost;
+#  2. requests/s at 50 ms simulated latency with 2,000 concurrent connections, with how
+#     busy the server and wrk were (which of them held the rate back).
 # Traffic stays on 127.0.0.1 and each run is bounded in time. Needs wrk and taskset
-# (apt-get install wrk util-linux). Usage: bash benches/mock_server.sh [SECONDS]
+# (apt-get install wrk util-linux; nginx-light for the comparison). Usage: bash benches/mock_server.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-15}"
@@ -17,7 +20,8 @@ ticks=$(getconf CLK_TCK)
 
 server_pid=""
 stop_server() { [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=""; }
-trap stop_server EXIT
+tmp=$(mktemp -d)
+trap 'stop_server; rm -rf "$tmp"' EXIT
 
 start_server() { # latency_ms
   REDIS_URL= taskset -c 0 "$bin" serve --port "$port" --latency-ms "$1" --per-resource-ms 0 2>/dev/null &
@@ -39,10 +43,50 @@ requests=$(echo "$out" | requests_of)
 awk -v t="$((after - before))" -v hz="$ticks" -v n="$requests" \
   'BEGIN { printf "server CPU: %.2f s for %d requests = %.3f CPU-s per 100k posts\n", t/hz, n, t/hz*100000/n }'
 stop_server
+mock_cpu=$(awk -v t="$((after - before))" -v hz="$ticks" -v n="$requests" 'BEGIN { printf "%.3f", t/hz*100000/n }')
+
+if command -v nginx >/dev/null; then
+  echo "== 1b. nginx answering the same posts with a static body (worker: core 0, wrk: core 1, ${duration}s)"
+  ng=$(mktemp -d)
+  cat >"$ng/nginx.conf" <<CONF
+worker_processes 1;
+pid $ng/nginx.pid;
+error_log /dev/null;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $ng/body; proxy_temp_path $ng/proxy;
+  fastcgi_temp_path $ng/fastcgi; uwsgi_temp_path $ng/uwsgi; scgi_temp_path $ng/scgi;
+  server { listen 127.0.0.1:$port;
+    location / { default_type application/json; return 200 '{"success":true,"message":"static"}'; } }
+}
+CONF
+  taskset -c 0 nginx -p "$ng" -e /dev/null -c "$ng/nginx.conf"
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done
+  worker=$(pgrep -P "$(cat "$ng/nginx.pid")" | head -1)
+  taskset -c 1 wrk -t1 -c64 -d2s -s benches/webhook.lua "http://127.0.0.1:$port" >/dev/null # warm-up
+  before=$(awk '{print $14 + $15}' "/proc/$worker/stat")
+  out=$(taskset -c 1 wrk -t1 -c64 -d"${duration}s" -s benches/webhook.lua "http://127.0.0.1:$port")
+  after=$(awk '{print $14 + $15}' "/proc/$worker/stat")
+  kill "$(cat "$ng/nginx.pid")"; sleep 0.3; rm -rf "$ng"
+  requests=$(echo "$out" | requests_of)
+  awk -v t="$((after - before))" -v hz="$ticks" -v n="$requests" -v mock="$mock_cpu" \
+    'BEGIN { c = t/hz*100000/n; printf "nginx CPU: %.2f s for %d requests = %.3f CPU-s per 100k posts; the mock costs %.2f x nginx\n", t/hz, n, c, mock/c }'
+else
+  echo "== 1b. skipped: nginx is missing (apt-get install -y nginx-light)"
+fi
 
 echo "== 2. Throughput at 50 ms latency, 2000 connections (server: core 0, wrk: core 1, ${duration}s)"
 start_server 50
-out=$(taskset -c 1 wrk -t1 -c2000 -d"${duration}s" --timeout 5s -s benches/webhook.lua "http://127.0.0.1:$port")
+before=$(cpu_ticks)
+/usr/bin/time -f "%U %S %e" -o "$tmp/wrk-time" taskset -c 1 wrk -t1 -c2000 -d"${duration}s" --timeout 5s \
+  -s benches/webhook.lua "http://127.0.0.1:$port" >"$tmp/wrk-out"
+after=$(cpu_ticks)
+out=$(cat "$tmp/wrk-out"); rm -f "$tmp/wrk-out"
 echo "$out" | grep -E "Latency|Requests/sec|requests in|Non-2xx|Socket errors" || true
+read -r wu ws we <"$tmp/wrk-time"; rm -f "$tmp/wrk-time"
+awk -v t="$((after - before))" -v hz="$ticks" -v wu="$wu" -v ws="$ws" -v we="$we" -v rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
+  'BEGIN { printf "%.1f %% of the ideal 40,000 req/s; busy: server %.0f %% of its core, wrk %.0f %% of its core\n", rps/400, t/hz/we*100, (wu+ws)/we*100 }'
 curl -s "http://127.0.0.1:$port/status" | head -c 600; echo
 stop_server

@@ -5,7 +5,8 @@
 # mock (`terrafix-tui serve`, 0 ms). Target on core 1, generator on core 0, 64 connections.
 # Generator CPU is user+sys of its whole process; each target gets an uncounted 1 s warm-up.
 # Prints one table with the CPU ratios to wrk and the aims (ours <= 1.2 x wrk and below oha
-# on GET /health against nginx; POST /webhook <= 1.5 x GET). Traffic stays on 127.0.0.1 and
+# on GET /health against nginx; POST /webhook <= 1.5 x GET), and beside it the same nginx
+# over HTTPS (a self-signed certificate made with openssl, no aim). Traffic stays on 127.0.0.1 and
 # each run is bounded in time. Installs nothing: missing generators get a row saying so
 # (apt-get install -y wrk nginx-light; cargo install oha --locked). Needs taskset, curl,
 # python3 and /usr/bin/time. Usage: bash benches/peers.sh [SECONDS]   (default 10)
@@ -57,12 +58,13 @@ run_wrk() { # target url
   row "$1" wrk "$rps" "$(cpu100k "$work/time" "$n")" "$errors"
 }
 
-run_oha() { # target url
+run_oha() { # target url [oha options...]
   command -v oha >/dev/null || { row "$1" oha "not installed: $oha_install"; return; }
+  local extra=("${@:3}")
   local json=(-j) # oha >= 1.5 spells it --output-format json; one worker thread, as wrk -t1
   grep -q -- --output-format < <(oha --help) && json=(--output-format json)
   /usr/bin/time -f "%U %S" -o "$work/time" taskset -c 0 oha -z "${seconds}s" -c 64 --no-tui \
-    --worker-threads 1 "${json[@]}" "$2" >"$work/oha.json"
+    --worker-threads 1 "${json[@]}" "${extra[@]}" "$2" >"$work/oha.json"
   local n rps errors
   # Requests = responses received (statusCodeDistribution); the requests cut off at the
   # deadline are in errorDistribution and not counted.
@@ -77,8 +79,9 @@ print(n, round(j["summary"]["requestsPerSec"]), bad)' "$work/oha.json")
   row "$1" oha "$rps" "$(cpu100k "$work/time" "$n")" "$errors"
 }
 
-run_ours() { # target url kind label: the whole `run` counted (start-up, snapshots, CSVs, summary)
-  local results="$work/results-$4"
+run_ours() { # target url kind label [run options...]: the whole `run` counted (start-up, snapshots, CSVs, summary)
+  local results="$work/results-${1// /_}-${4// /_}"
+  local extra=("${@:5}")
   cat >"$work/profile.yaml" <<YAML
 name: peers
 behaviours:
@@ -89,7 +92,7 @@ phases:
   - { name: bench, behaviour: bench, users: 64, spawn_rate: 1000000, duration: ${seconds}s, repo_size: small }
 YAML
   /usr/bin/time -f "%U %S" -o "$work/time" taskset -c 0 "$bin" run "$work/profile.yaml" \
-    --target "$2" --no-charts --no-configure --output "$results" >"$work/run.log" 2>&1 ||
+    --target "$2" --no-charts --no-configure --output "$results" "${extra[@]}" >"$work/run.log" 2>&1 ||
     { echo "terrafix-tui run failed:" >&2; tail -n 20 "$work/run.log" >&2; exit 1; }
   local n errors
   read -r n errors < <(python3 -c '
@@ -127,6 +130,31 @@ CONF
   echo "   nginx: wrk"; run_wrk nginx "$url"
   echo "   nginx: oha"; run_oha nginx "$url"
   kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
+  # Reported beside, no aim: the same nginx over HTTPS (TLS 1.3, a certificate made here;
+  # keep-alive, so the handshakes are 64 of the requests).
+  if command -v openssl >/dev/null; then
+    # A CA made here (trusted with --ca-cert) and a server certificate it signs.
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=peers-bench-ca \
+      -keyout "$work/ca-key.pem" -out "$work/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$work/key.pem" -out "$work/csr.pem" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$work/ext.cnf"
+    openssl x509 -req -in "$work/csr.pem" -CA "$work/ca.pem" -CAkey "$work/ca-key.pem" -CAcreateserial \
+      -days 1 -extfile "$work/ext.cnf" -out "$work/cert.pem" 2>/dev/null
+    sed -i "s|listen 127.0.0.1:$nginx_port;|listen 127.0.0.1:$nginx_port ssl; ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;|" \
+      "$work/nginx.conf"
+    sleep 0.3
+    taskset -c 1 nginx -p "$work/nginx" -e /dev/null -c "$work/nginx.conf"
+    url="https://127.0.0.1:$nginx_port/health"
+    for _ in $(seq 100); do curl -fsk "$url" >/dev/null && break; sleep 0.05; done
+    taskset -c 0 curl -fsk "$url" >/dev/null || { echo "nginx over TLS did not start" >&2; exit 1; }
+    echo "   nginx https: terrafix-tui run"
+    run_ours "nginx https" "https://127.0.0.1:$nginx_port" health "terrafix-tui run" --ca-cert "$work/ca.pem"
+    echo "   nginx https: wrk"; run_wrk "nginx https" "$url"
+    echo "   nginx https: oha"; run_oha "nginx https" "$url" --insecure
+    kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
+  else
+    row "nginx https" "(all)" "openssl missing: apt-get install -y openssl"
+  fi
 else
   for g in "terrafix-tui run" wrk oha; do row nginx "$g" "nginx not installed: $nginx_install"; done
 fi
