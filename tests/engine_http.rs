@@ -1,6 +1,7 @@
 //! The generator's HTTP client against a hand-written server over real loopback TCP:
 //! a server that closes kept-alive connections after a few answers (as nginx does after
-//! 1000) costs no failed request, and a server that stops answering is a timeout.
+//! 1000) or while they sit idle costs no failed request, and a server that stops answering
+//! is a timeout.
 
 use std::time::Duration;
 
@@ -99,4 +100,48 @@ async fn a_silent_server_is_a_timeout_and_a_refused_port_a_connection_error() {
         }
         other => panic!("expected a connection error, got {other:?}"),
     }
+}
+
+/// A server that closes each connection once it has answered and the connection sat idle
+/// (an idle timeout, as Node's 5 s keep-alive timeout or nginx's `keepalive_timeout`):
+/// no `Connection: close` warns the client. The close is found before the next request is
+/// written, and that request goes out on a new connection without a failure.
+#[tokio::test]
+async fn a_connection_the_server_closed_while_idle_is_replaced_without_a_failure() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (closed_tx, mut closed_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+            let _ = socket.shutdown().await;
+            drop(socket);
+            let _ = closed_tx.send(());
+        }
+    });
+    let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+    let client = HttpClient::new(&url, Duration::from_secs(5));
+    let mut connection = client.connection();
+    for i in 0..5 {
+        let outcome = connection.send(&health()).await;
+        assert_eq!(
+            outcome,
+            Outcome::Ok { content_bytes: 2, failed_items: 0, duplicate: false },
+            "request {i}"
+        );
+        // The server has closed this connection; one yield lets the runtime see the close
+        // (as any idle time would) before the next request.
+        closed_rx.recv().await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    let stats = client.take_connect_stats();
+    assert_eq!((stats.connects, stats.failed), (5, 0), "one new connection per request, none failed");
 }
