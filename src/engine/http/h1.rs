@@ -247,6 +247,15 @@ impl H1 {
     }
 }
 
+/// A `Retry-After` in seconds (0 to an hour; an HTTP date or anything else is ignored).
+pub(super) fn parse_retry_after(value: &[u8]) -> Option<Duration> {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+        .map(Duration::from_secs_f64)
+}
+
 /// The hex size at the start of a chunk-size line (extensions after `;` are ignored).
 fn chunk_size(line: &[u8]) -> Result<u64, String> {
     let digits = line.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
@@ -306,11 +315,7 @@ impl Head {
                     }
                 }
             } else if name.eq_ignore_ascii_case("retry-after") {
-                retry_after = std::str::from_utf8(h.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
-                    .map(Duration::from_secs_f64);
+                retry_after = parse_retry_after(h.value);
             }
         }
         // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3).

@@ -23,7 +23,7 @@ mod h1;
 mod wire;
 
 use dial::{Resolved, connect_tcp, open_stream};
-use h1::{Answer, Broken, H1};
+use h1::{Answer, Broken, H1, parse_retry_after};
 use wire::{ConnectionEnded, H2, Stream, describe, drive, negotiated_h2};
 
 use super::tls::{ClientTls, explain_handshake_error, server_name};
@@ -526,13 +526,8 @@ async fn send_h2(
         Err(ConnectionEnded(m)) => return Err(cut(format!("connection failed: {m}"))),
     };
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(hyper::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
-        .map(Duration::from_secs_f64);
+    let retry_after =
+        response.headers().get(hyper::header::RETRY_AFTER).and_then(|v| parse_retry_after(v.as_bytes()));
     let body = match drive(conn, response.into_body().collect()).await {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) => return Err(cut(format!("response body cut short: {}", describe(&e)))),
