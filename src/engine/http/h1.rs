@@ -111,8 +111,10 @@ impl H1 {
             ));
         }
         self.body.clear();
+        // 204 and 304 have no body whatever their headers say (RFC 9112 §6.3).
+        let bodiless = head.status == 204 || head.status == 304;
         let body_len = match head.framing {
-            _ if head.status == 204 || head.status == 304 => Ok(0),
+            _ if bodiless => Ok(0),
             Framing::Length(n) => self.read_exact_body(n).await,
             Framing::Chunked => self.read_chunked().await,
             Framing::Close => self.read_to_close().await,
@@ -121,7 +123,8 @@ impl H1 {
         Ok(Answer {
             status: head.status,
             retry_after: head.retry_after,
-            closing: head.closing || matches!(head.framing, Framing::Close),
+            // A body that ends at the close leaves nothing to reuse.
+            closing: head.closing || (!bodiless && matches!(head.framing, Framing::Close)),
             body_len,
         })
     }
@@ -409,7 +412,11 @@ mod tests {
             one(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n", 5)
                 .await;
         let a = ok(a);
-        assert_eq!((a.status, a.body_len), (204, 0));
+        assert_eq!((a.status, a.body_len, a.closing), (204, 0, false));
+        // No length at all: still no body, and the connection stays usable.
+        let (a, _) = one(b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n", 3).await;
+        let a = ok(a);
+        assert_eq!((a.status, a.body_len, a.closing), (304, 0, false));
         let (a, _) =
             one(b"HTTP/1.1 503 Busy\r\nRetry-After: 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 64)
                 .await;
