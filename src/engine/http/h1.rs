@@ -16,7 +16,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
 use super::wire::Stream;
 
-/// Bytes of a body kept for the scans (`says_duplicate` looks at bodies under 4 KiB only).
+/// Bytes of a body kept for the scans (`scan_body` looks for a duplicate only in bodies
+/// shorter than this).
 pub(super) const KEPT_BODY: usize = 4096;
 /// The response head may not grow past this.
 const MAX_HEAD: usize = 64 * 1024;

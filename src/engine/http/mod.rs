@@ -93,8 +93,7 @@ struct Target {
     host: HeaderValue,
     /// Base path without a trailing slash ("" for most targets).
     base_path: String,
-    /// The request URIs of the paths the workload sends, parsed once: (path, HTTP/1.1
-    /// origin form, HTTP/2 absolute form).
+    /// The HTTP/2 request URIs of the paths the workload sends, parsed once.
     uris: Arc<[KnownUri]>,
     timeout: Duration,
     connect_timeout: Duration,
@@ -421,7 +420,8 @@ fn scan_body(request: &PlannedRequest, resend: bool, status: u16, body: &[u8], l
     if request.path == "/batch" {
         (batch_failed_items(body), false)
     } else if resend && request.path == "/webhook" && (200..300).contains(&status) {
-        (0, len < 4096 && says_duplicate(body))
+        // Only a body kept whole is scanned (an answer that long is not the dedup's).
+        (0, len < h1::KEPT_BODY as u64 && says_duplicate(body))
     } else {
         (0, false)
     }
@@ -443,16 +443,8 @@ fn write_request(out: &mut Vec<u8>, target: &Target, request: &PlannedRequest) {
         out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
     };
-    // A task's own headers replace the run's of the same name (checked when the profile was
-    // read; one that is not valid HTTP is skipped, never written).
-    let own: Vec<(HeaderName, HeaderValue)> = request
-        .headers
-        .iter()
-        .flat_map(|h| h.iter())
-        .filter_map(|(n, v)| {
-            Some((HeaderName::from_bytes(n.as_bytes()).ok()?, HeaderValue::from_str(v).ok()?))
-        })
-        .collect();
+    // A task's own headers replace the run's of the same name.
+    let own: Vec<(HeaderName, HeaderValue)> = own_headers(request).collect();
     let mut content_type = false;
     for (name, value) in target.headers.iter().filter(|(n, _)| !own.iter().any(|(o, _)| o == n)).chain(&own) {
         content_type |= name == CONTENT_TYPE;
@@ -469,6 +461,14 @@ fn write_request(out: &mut Vec<u8>, target: &Target, request: &PlannedRequest) {
     if let Some(body) = &request.body {
         out.extend_from_slice(body);
     }
+}
+
+/// A task's own headers as HTTP types (checked when the profile was read; one that is not
+/// valid HTTP is skipped, never written).
+fn own_headers(request: &PlannedRequest) -> impl Iterator<Item = (HeaderName, HeaderValue)> + '_ {
+    request.headers.iter().flat_map(|h| h.iter()).filter_map(|(n, v)| {
+        Some((HeaderName::from_bytes(n.as_bytes()).ok()?, HeaderValue::from_str(v).ok()?))
+    })
 }
 
 async fn send_h1(
@@ -509,12 +509,8 @@ async fn send_h2(
     for (name, value) in &target.headers {
         headers.append(name.clone(), value.clone());
     }
-    if let Some(own) = &request.headers {
-        for (name, value) in own.iter() {
-            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-                headers.insert(n, v);
-            }
-        }
+    for (name, value) in own_headers(request) {
+        headers.insert(name, value);
     }
     if request.method == Method::Post && !headers.contains_key(CONTENT_TYPE) {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -34,8 +34,8 @@ pub(super) async fn drive<F: Future>(conn: &mut Pin<Box<H2>>, step: F) -> Result
             Poll::Ready(Ok(())) => "the server closed the connection".to_string(),
             Poll::Ready(Err(e)) => describe(&e),
         };
-        // The connection may have delivered the step's last bytes just before it ended
-        // (a `Connection: close` answer): give the step one more look before calling it lost.
+        // The connection may have delivered the step's last bytes just before it ended (a
+        // GOAWAY right after the answer): give the step one more look before calling it lost.
         match step.as_mut().poll(cx) {
             Poll::Ready(out) => Poll::Ready(Ok(out)),
             Poll::Pending => Poll::Ready(Err(ConnectionEnded(ended))),
