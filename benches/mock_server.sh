@@ -10,6 +10,7 @@
 # (apt-get install wrk util-linux; nginx-light for the comparison). Usage: bash benches/mock_server.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/nginx.sh
 duration="${1:-15}"
 port="${MOCK_BENCH_PORT:-18099}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
@@ -21,7 +22,7 @@ ticks=$(getconf CLK_TCK)
 server_pid=""
 stop_server() { [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=""; }
 tmp=$(mktemp -d)
-trap 'stop_server; rm -rf "$tmp"' EXIT
+trap 'stop_server; nginx_stop "$tmp/nginx"; rm -rf "$tmp"' EXIT
 
 start_server() { # latency_ms
   REDIS_URL= taskset -c 0 "$bin" serve --port "$port" --latency-ms "$1" --per-resource-ms 0 2>/dev/null &
@@ -40,36 +41,23 @@ out=$(taskset -c 1 wrk -t1 -c64 -d"${duration}s" -s benches/webhook.lua "http://
 after=$(cpu_ticks)
 echo "$out" | grep -E "Requests/sec|requests in|Non-2xx|Socket errors" || true
 requests=$(echo "$out" | requests_of)
-awk -v t="$((after - before))" -v hz="$ticks" -v n="$requests" \
-  'BEGIN { printf "server CPU: %.2f s for %d requests = %.3f CPU-s per 100k posts\n", t/hz, n, t/hz*100000/n }'
-stop_server
 mock_cpu=$(awk -v t="$((after - before))" -v hz="$ticks" -v n="$requests" 'BEGIN { printf "%.3f", t/hz*100000/n }')
+awk -v t="$((after - before))" -v hz="$ticks" -v n="$requests" -v c="$mock_cpu" \
+  'BEGIN { printf "server CPU: %.2f s for %d requests = %s CPU-s per 100k posts\n", t/hz, n, c }'
+stop_server
 
 if command -v nginx >/dev/null; then
   echo "== 1b. nginx answering the same posts with a static body (worker: core 0, wrk: core 1, ${duration}s)"
-  ng=$(mktemp -d)
-  cat >"$ng/nginx.conf" <<CONF
-worker_processes 1;
-pid $ng/nginx.pid;
-error_log /dev/null;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $ng/body; proxy_temp_path $ng/proxy;
-  fastcgi_temp_path $ng/fastcgi; uwsgi_temp_path $ng/uwsgi; scgi_temp_path $ng/scgi;
-  server { listen 127.0.0.1:$port;
-    location / { default_type application/json; return 200 '{"success":true,"message":"static"}'; } }
-}
-CONF
-  taskset -c 0 nginx -p "$ng" -e /dev/null -c "$ng/nginx.conf"
+  ng="$tmp/nginx"
+  nginx_conf "$ng" "$port" '{"success":true,"message":"static"}'
+  nginx_start 0 "$ng"
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done
   worker=$(pgrep -P "$(cat "$ng/nginx.pid")" | head -1)
   taskset -c 1 wrk -t1 -c64 -d2s -s benches/webhook.lua "http://127.0.0.1:$port" >/dev/null # warm-up
   before=$(awk '{print $14 + $15}' "/proc/$worker/stat")
   out=$(taskset -c 1 wrk -t1 -c64 -d"${duration}s" -s benches/webhook.lua "http://127.0.0.1:$port")
   after=$(awk '{print $14 + $15}' "/proc/$worker/stat")
-  kill "$(cat "$ng/nginx.pid")"; sleep 0.3; rm -rf "$ng"
+  nginx_stop "$ng"; sleep 0.3
   requests=$(echo "$out" | requests_of)
   awk -v t="$((after - before))" -v hz="$ticks" -v n="$requests" -v mock="$mock_cpu" \
     'BEGIN { c = t/hz*100000/n; printf "nginx CPU: %.2f s for %d requests = %.3f CPU-s per 100k posts; the mock costs %.2f x nginx\n", t/hz, n, c, mock/c }'

@@ -12,6 +12,7 @@
 # python3 and /usr/bin/time. Usage: bash benches/peers.sh [SECONDS]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/nginx.sh
 seconds="${1:-10}"
 port="${PEERS_BENCH_PORT:-18191}"
 nginx_port=$((port + 1))
@@ -28,7 +29,7 @@ work=$(mktemp -d)
 mock_pid=""
 cleanup() {
   [[ -n "$mock_pid" ]] && kill "$mock_pid" 2>/dev/null && wait "$mock_pid" 2>/dev/null
-  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  nginx_stop "$work/nginx"
   sleep 0.2
   rm -rf "$work"
 }
@@ -107,29 +108,15 @@ print(e[0]["summary"]["total_requests"], e[0]["summary"].get("failure_count", 0)
 
 echo "== generators on core 0, targets on core 1, 64 connections, ${seconds}s each (+1 s warm-up per target)"
 if command -v nginx >/dev/null; then
-  mkdir -p "$work/nginx"
-  cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log /dev/null;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
-  server { listen 127.0.0.1:$nginx_port;
-    location / { default_type application/json; return 200 '{"status":"healthy"}'; } }
-}
-CONF
-  taskset -c 1 nginx -p "$work/nginx" -e /dev/null -c "$work/nginx.conf"
+  nginx_conf "$work/nginx" "$nginx_port" '{"status":"healthy"}'
+  nginx_start 1 "$work/nginx"
   url="http://127.0.0.1:$nginx_port/health"
   wait_up "$url"
   warm_up "$url"
   echo "   nginx: terrafix-tui run"; run_ours nginx "http://127.0.0.1:$nginx_port" health "terrafix-tui run"
   echo "   nginx: wrk"; run_wrk nginx "$url"
   echo "   nginx: oha"; run_oha nginx "$url"
-  kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
+  nginx_stop "$work/nginx"
   # Reported beside, no aim: the same nginx over HTTPS (TLS 1.3, a certificate made here;
   # keep-alive, so the handshakes are 64 of the requests).
   if command -v openssl >/dev/null; then
@@ -140,10 +127,10 @@ CONF
     printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$work/ext.cnf"
     openssl x509 -req -in "$work/csr.pem" -CA "$work/ca.pem" -CAkey "$work/ca-key.pem" -CAcreateserial \
       -days 1 -extfile "$work/ext.cnf" -out "$work/cert.pem" 2>/dev/null
-    sed -i "s|listen 127.0.0.1:$nginx_port;|listen 127.0.0.1:$nginx_port ssl; ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;|" \
-      "$work/nginx.conf"
+    nginx_conf "$work/nginx" "$nginx_port" '{"status":"healthy"}' \
+      " ssl; ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem"
     sleep 0.3
-    taskset -c 1 nginx -p "$work/nginx" -e /dev/null -c "$work/nginx.conf"
+    nginx_start 1 "$work/nginx"
     url="https://127.0.0.1:$nginx_port/health"
     for _ in $(seq 100); do curl -fsk "$url" >/dev/null && break; sleep 0.05; done
     taskset -c 0 curl -fsk "$url" >/dev/null || { echo "nginx over TLS did not start" >&2; exit 1; }
@@ -151,7 +138,7 @@ CONF
     run_ours "nginx https" "https://127.0.0.1:$nginx_port" health "terrafix-tui run" --ca-cert "$work/ca.pem"
     echo "   nginx https: wrk"; run_wrk "nginx https" "$url"
     echo "   nginx https: oha"; run_oha "nginx https" "$url" --insecure
-    kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
+    nginx_stop "$work/nginx"
   else
     row "nginx https" "(all)" "openssl missing: apt-get install -y openssl"
   fi
