@@ -76,5 +76,6 @@ echo "$out" | grep -E "Latency|Requests/sec|requests in|Non-2xx|Socket errors" |
 read -r wu ws we <"$tmp/wrk-time"; rm -f "$tmp/wrk-time"
 awk -v t="$((after - before))" -v hz="$ticks" -v wu="$wu" -v ws="$ws" -v we="$we" -v rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
   'BEGIN { printf "%.1f %% of the ideal 40,000 req/s; busy: server %.0f %% of its core, wrk %.0f %% of its core\n", rps/400, t/hz/we*100, (wu+ws)/we*100 }'
-curl -s "http://127.0.0.1:$port/status" | head -c 600; echo
+# The server's own view of its simulated work (50 ms asked): how late the delays end.
+echo "server-side latency (ms): $(curl -s "http://127.0.0.1:$port/status" | grep -o '"latency_ms":{[^}]*}' | head -1)"
 stop_server

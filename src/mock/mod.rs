@@ -5,6 +5,7 @@
 mod config;
 mod control;
 mod dedup;
+mod delay;
 mod handlers;
 mod listen;
 mod payload;
@@ -53,7 +54,11 @@ pub async fn serve_with(
         None => Arc::new(MemoryStore::new(config.memory_dedup_capacity)),
     };
     let drain_timeout = config.drain_timeout;
-    let state = Arc::new(pipeline::AppState::new(config, store));
+    // The delays' driver runs on a worker thread, where the requests it wakes run (on the
+    // caller's thread each wake would cross threads), for as long as the server serves.
+    let (delays, delay_driver) = delay::Delays::new();
+    let _delay_driver = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(delay_driver));
+    let state = Arc::new(pipeline::AppState::new(config, store, delays));
     let shutting_down = state.control.shutting_down.clone();
     let hard_stop = state.control.hard_stop.clone();
     let app = handlers::router(state);

@@ -11,6 +11,7 @@ use rand::Rng;
 use super::config::{FailureMode, Jitter, MockConfig};
 use super::control::Control;
 use super::dedup::{Claim, DedupStore};
+use super::delay::Delays;
 use super::payload::Failure;
 use super::stats::Stats;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub control: Control,
     pub stats: Stats,
     pub store: Arc<dyn DedupStore>,
+    /// Ends simulated work on time (tokio's timer ends it 1–2 ms late).
+    delays: Delays,
     /// Set while the store is failing, so the log says so once per outage.
     store_failing: AtomicBool,
 }
@@ -43,11 +46,12 @@ pub enum Outcome {
 }
 
 impl AppState {
-    pub fn new(config: MockConfig, store: Arc<dyn DedupStore>) -> Self {
+    pub fn new(config: MockConfig, store: Arc<dyn DedupStore>, delays: Delays) -> Self {
         Self {
             control: Control::new(config),
             stats: Stats::new(),
             store,
+            delays,
             store_failing: AtomicBool::new(false),
         }
     }
@@ -96,7 +100,7 @@ impl AppState {
         let work = simulated_work(config, failure.resource_count);
         if !work.is_zero() {
             tokio::select! {
-                () = tokio::time::sleep(work) => {}
+                () = self.delays.sleep(work) => {}
                 () = self.control.hard_stop.cancelled() => {
                     return self.finish_failed(started, Outcome::ShuttingDown);
                 }
