@@ -245,3 +245,38 @@ async fn idle_connections_are_capped_and_timed_out() {
     stop.cancel();
     task.await.unwrap().unwrap();
 }
+
+/// A burst of connections larger than the default accept queue (128) is queued by the
+/// kernel while the server is too busy to accept, instead of having its SYNs dropped (each
+/// dropped client waits a second before retrying, which cost a 2,000-connection run 5–10 %
+/// of its requests). The runtime's only thread is held by the connects below, so the
+/// server accepts nothing until they are done: every one must be queued.
+#[tokio::test(flavor = "current_thread")]
+async fn a_burst_of_connections_waits_in_the_accept_queue() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(terrafix_tui::mock::serve(listener, fast(), stop.clone().cancelled_owned()));
+    // One answered request: the server has reached its accept loop.
+    terrafix_tui::engine::tls::install_provider();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let health = http.get(format!("http://{addr}/health")).send().await.unwrap();
+    assert!(health.status().is_success());
+
+    // 300: twice the default queue, and few enough for a 1,024-file limit on both ends.
+    // The kernel caps any backlog at net.core.somaxconn (4,096 on current kernels).
+    let somaxconn: usize = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(4096);
+    let mut burst = Vec::new();
+    for i in 0..300.min(somaxconn) {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3)) {
+            Ok(stream) => burst.push(stream),
+            Err(err) => panic!("connection {i} of the burst was not queued: {err}"),
+        }
+    }
+    drop(burst);
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}
