@@ -30,7 +30,7 @@ start_server() { # latency_ms
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.05; done
   echo "server did not start" >&2; exit 1
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${1:-$server_pid}/stat"; } # [pid]: user + system ticks
 requests_of() { awk '/requests in/ {print $1}'; }
 
 echo "== 1. CPU per 100k webhook posts, latency 0 ms (server: core 0, wrk: core 1, 64 connections, ${duration}s)"
@@ -54,9 +54,9 @@ if command -v nginx >/dev/null; then
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done
   worker=$(pgrep -P "$(cat "$ng/nginx.pid")" | head -1)
   taskset -c 1 wrk -t1 -c64 -d2s -s benches/webhook.lua "http://127.0.0.1:$port" >/dev/null # warm-up
-  before=$(awk '{print $14 + $15}' "/proc/$worker/stat")
+  before=$(cpu_ticks "$worker")
   out=$(taskset -c 1 wrk -t1 -c64 -d"${duration}s" -s benches/webhook.lua "http://127.0.0.1:$port")
-  after=$(awk '{print $14 + $15}' "/proc/$worker/stat")
+  after=$(cpu_ticks "$worker")
   nginx_stop "$ng"; sleep 0.3
   requests=$(echo "$out" | requests_of)
   awk -v t="$((after - before))" -v hz="$ticks" -v n="$requests" -v mock="$mock_cpu" \

@@ -253,15 +253,11 @@ async fn idle_connections_are_capped_and_timed_out() {
 /// server accepts nothing until they are done: every one must be queued.
 #[tokio::test(flavor = "current_thread")]
 async fn a_burst_of_connections_waits_in_the_accept_queue() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = tokio_util::sync::CancellationToken::new();
-    let task = tokio::spawn(terrafix_tui::mock::serve(listener, fast(), stop.clone().cancelled_owned()));
+    let server = Server::start(fast()).await;
     // One answered request: the server has reached its accept loop.
-    terrafix_tui::engine::tls::install_provider();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    let health = http.get(format!("http://{addr}/health")).send().await.unwrap();
-    assert!(health.status().is_success());
+    let (status, _) = server.get_json("/health").await;
+    assert_eq!(status, 200);
+    let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
 
     // 300: twice the default queue, and few enough for a 1,024-file limit on both ends.
     // The kernel caps any backlog at net.core.somaxconn (4,096 on current kernels).
@@ -277,6 +273,5 @@ async fn a_burst_of_connections_waits_in_the_accept_queue() {
         }
     }
     drop(burst);
-    stop.cancel();
-    task.await.unwrap().unwrap();
+    server.shutdown().await;
 }
