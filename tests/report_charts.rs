@@ -179,15 +179,17 @@ fn plain_locust_folder_is_charted() {
     let written = write_run(dir.path(), small(Fixture { phases: 6, ours: false, ..Fixture::default() }));
     assert!(!dir.path().join("experiment_summary.json").exists());
     let outcome = render_all(dir.path(), &OPTS).unwrap();
-    assert_eq!(outcome.charts.len(), 11, "{:?}", outcome.warnings);
+    // Locust CSVs hold no faults or retries: no recovery chart, not even a placeholder.
+    assert_eq!(outcome.charts.len(), 10, "{:?}", outcome.warnings);
     // Not one of our runs: everything goes into a folder of its own.
     let out = dir.path().join("terrafix-charts");
     assert!(outcome.foreign);
     assert_eq!(outcome.out_dir, out);
     assert!(!dir.path().join("charts").exists() && !dir.path().join("experiment_summary.html").exists());
-    for file in CHART_FILES {
+    for file in CHART_FILES.iter().filter(|f| **f != "recovery.png") {
         assert_chart_ok(&out, file);
     }
+    assert!(!out.join("charts/recovery.png").exists(), "recovery.png drawn for a run without faults");
     // The heatmap is approximated from the percentile columns, so it still shows data.
     let (heat, _, _) = inspect(&out.join("charts/latency_heatmap.png"), None);
     assert!(colourful_in_plot(&heat) > 10_000, "heatmap of plain CSVs is nearly empty");
@@ -240,7 +242,7 @@ fn broken_summary_falls_back_to_the_csvs() {
         "{:?}",
         outcome.warnings
     );
-    assert_eq!(outcome.charts.len(), 11);
+    assert_eq!(outcome.charts.len(), 10, "every chart but recovery (the CSVs hold no faults)");
     // A summary we cannot read does not make the folder ours: its reports are left alone.
     assert_eq!(outcome.out_dir, dir.path().join("terrafix-charts"));
 }
@@ -267,27 +269,56 @@ fn nothing_readable_is_an_error() {
     assert!(matches!(render_all(&missing, &OPTS), Err(ReportError::NotAFolder { .. })));
 }
 
-/// The seed's comparison chart: a phase under 95 % success is a red bar, the others green,
-/// the p99 bars blue, and the values are written on the bars.
+/// The seed's comparison chart: a phase is judged by its own thresholds (its limit drawn
+/// over its bar), and only a phase without one against the seed's 95 % reference. The
+/// fixture's smoke_failures succeeded 88.2 % under its own `error_rate: 0.5`, which passed:
+/// it is green, not red against the 95 % line.
 #[test]
-fn comparison_png_marks_phases_under_the_95_percent_target() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-run");
-    for e in walk(&fixture) {
-        let to = dir.path().join(e.strip_prefix(&fixture).unwrap());
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&e, &to).unwrap();
-    }
-    // smoke_failures: 30 of 34 succeeded (88.2 %); smoke_mix and smoke_open: 100 %.
+fn comparison_png_judges_each_phase_by_its_own_threshold() {
+    let copy_fixture = || {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-run");
+        for e in walk(&fixture) {
+            let to = dir.path().join(e.strip_prefix(&fixture).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&e, &to).unwrap();
+        }
+        dir
+    };
+    const RED: [u8; 3] = [214, 39, 40];
+    const GREEN: [u8; 3] = [44, 160, 44];
+    const BLUE: [u8; 3] = [31, 119, 180];
+    const OWN_LIMIT: [u8; 3] = [148, 103, 189];
+
+    // As recorded: every phase met its own limit (or, without one, the 95 % reference).
+    let dir = copy_fixture();
     render_all(dir.path(), &OPTS).unwrap();
     let png = dir.path().join("charts/comparison.png");
     assert_chart_ok(dir.path(), "comparison.png");
-    let (_, _, red) = inspect(&png, Some([214, 39, 40]));
-    let (_, _, green) = inspect(&png, Some([44, 160, 44]));
-    let (_, _, blue) = inspect(&png, Some([31, 119, 180]));
-    assert!(red > 5_000, "one phase under the target: {red} red pixels");
-    assert!(green > 2 * red, "two phases over it: {green} green pixels against {red} red");
+    let (_, _, red) = inspect(&png, Some(RED));
+    let (_, _, green) = inspect(&png, Some(GREEN));
+    let (_, _, blue) = inspect(&png, Some(BLUE));
+    let (_, _, limit) = inspect(&png, Some(OWN_LIMIT));
+    // The legend's "limit missed" box is red; a bar would be thousands of pixels.
+    assert!(red < 1_000, "no phase missed its limit, yet {red} red pixels");
+    assert!(green > 10_000, "three phases met their limits: {green} green pixels");
     assert!(blue > 5_000, "p99 bars: {blue} blue pixels");
+    assert!(limit > 100, "the phases' own limits are drawn: {limit} pixels");
+
+    // Without its own threshold, smoke_failures is judged against the seed's 95 %: red.
+    let dir = copy_fixture();
+    let summary_path = dir.path().join("experiment_summary.json");
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary_path).unwrap()).unwrap();
+    summary["experiments"][1]["thresholds"] = serde_json::json!([]);
+    // And smoke_open misses its own p99 limit: its p99 bar is red too.
+    summary["experiments"][2]["thresholds"][0]["limit"] = serde_json::json!(20.0);
+    summary["experiments"][2]["thresholds"][0]["passed"] = serde_json::json!(false);
+    std::fs::write(&summary_path, serde_json::to_string(&summary).unwrap()).unwrap();
+    render_all(dir.path(), &OPTS).unwrap();
+    let (_, _, red) = inspect(&dir.path().join("charts/comparison.png"), Some(RED));
+    assert!(red > 10_000, "one success bar under 95 % and one p99 bar over its limit: {red} red pixels");
+
     let svg = terrafix_tui::report::export_charts(
         dir.path(),
         &terrafix_tui::report::ChartRequest {
@@ -303,7 +334,7 @@ fn comparison_png_marks_phases_under_the_95_percent_target() {
     .unwrap();
     assert_eq!(svg.charts.len(), 1);
     let text = std::fs::read_to_string(&svg.charts[0]).unwrap();
-    for label in ["88.2 %", "100 %", "470 ms", "244 ms", "27.6 ms", "95 % target"] {
+    for label in ["88.2 %", "100 %", "470 ms", "244 ms", "27.6 ms", "seed's 95 % reference", "own limit"] {
         assert!(text.contains(label), "comparison.svg lacks the label {label:?}");
     }
 }

@@ -96,6 +96,8 @@ pub fn export_charts(
         return Err(ReportError::UnknownPhase { name: unknown.clone(), known: run.phase_names().join(", ") });
     }
     run.keep_phases(&req.phases);
+    // "All charts" means those with something to show; a chart named explicitly is drawn.
+    let specs: Vec<_> = specs.into_iter().filter(|s| !req.only.is_empty() || s.applies_to(&run)).collect();
     prepare_folder(&req.out_dir)?;
     let results = draw_all(&specs, &run, req, on_written);
     for (path, result) in results {

@@ -150,10 +150,11 @@ pub fn render_into(
         .map_err(|source| ReportError::Write { path: charts_dir.clone(), source })?;
     // Charts are independent: draw them on scoped threads (PNG encoding dominates). Each
     // is also drawn as SVG so the reports can carry whichever of the two is smaller.
+    let specs: Vec<&charts::ChartSpec> = charts::CHARTS.iter().filter(|s| s.applies_to(&run)).collect();
     let results: Vec<Result<html::Embed, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = charts::CHARTS
+        let handles: Vec<_> = specs
             .iter()
-            .map(|spec| {
+            .map(|&spec| {
                 let path = charts_dir.join(spec.file);
                 let run = &run;
                 scope.spawn(move || {
@@ -173,7 +174,7 @@ pub fn render_into(
             .collect()
     });
     let mut embeds = Vec::new();
-    for (spec, result) in charts::CHARTS.iter().zip(results) {
+    for (spec, result) in specs.into_iter().zip(results) {
         let path = charts_dir.join(spec.file);
         match result {
             Ok(embed) => {

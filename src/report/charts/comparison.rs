@@ -1,18 +1,41 @@
-//! The seed harness's `comparison.png`, for one run: per phase, the success rate against the
-//! 95 % target (left) and the p99 response time with its value written on each bar (right).
+//! The seed harness's `comparison.png`, for one run: per phase, the success rate (left) and
+//! the p99 response time with its value written on each bar (right). A phase with its own
+//! threshold (`error_rate`, `p99_ms`) is judged by it and its limit is drawn over its bar;
+//! a phase without one is judged against the seed's 95 % success reference, labelled so.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{self, ValueAxis};
 use super::{Area, Drawn, LegendItem, Mark, frame, legend, no_data, phase_tick};
-use crate::metrics::summary::{SUCCESS_RATE_TARGET_PERCENT, format_success_rate};
+use crate::metrics::summary::{PhaseSummary, SUCCESS_RATE_TARGET_PERCENT, format_success_rate};
 use crate::report::data::RunData;
 use crate::report::style::{SUCCESS, Sizes};
 
-/// Bars under the target are drawn in this colour, so a miss shows without reading numbers.
+/// Bars that miss their limit are drawn in this colour, so a miss shows without reading numbers.
 const BELOW_TARGET: RGBColor = RGBColor(214, 39, 40);
 const TARGET_LINE: RGBColor = RGBColor(60, 60, 60);
+/// A phase's own limit, drawn over its bar.
+const OWN_LIMIT: RGBColor = RGBColor(148, 103, 189);
+
+/// The phase's own threshold on `metric`, if it has one: (limit, passed).
+fn own_limit(phase: &PhaseSummary, metric: &str) -> Option<(f64, bool)> {
+    phase.thresholds.iter().find(|t| t.metric == metric).map(|t| (t.limit, t.passed))
+}
+
+/// A short dashed limit line across one phase's slot.
+fn limit_mark(
+    i: usize,
+    value: f64,
+    sizes: &Sizes,
+) -> DashedLineSeries<std::array::IntoIter<(f64, f64), 2>, i32> {
+    DashedLineSeries::new(
+        [(i as f64 - 0.45, value), (i as f64 + 0.45, value)],
+        sizes.px(8),
+        sizes.px(5),
+        OWN_LIMIT.stroke_width(sizes.stroke(3)),
+    )
+}
 /// One colour for every p99 bar: phase colours would repeat the green and red that mean
 /// "met" and "missed" in the left panel.
 const P99_BAR: RGBColor = RGBColor(31, 119, 180);
@@ -21,7 +44,7 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let (plot_area, legend_area) = frame(
         root,
         "Phase comparison",
-        "left: success rate per phase against the 95 % target; right: p99 response time per phase",
+        "left: success rate per phase against its own error-rate limit, or the seed's 95 % reference; right: p99 per phase against its own limit",
         sizes,
     )?;
     let phases = &run.summary.experiments;
@@ -44,11 +67,19 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         let mut plot = axis::build(&left, &x, &y, "phase", "success rate (%)", &x_fmt, sizes)?;
         for (i, rate) in rates.iter().enumerate() {
             let Some(rate) = *rate else { continue };
-            let colour = if rate >= SUCCESS_RATE_TARGET_PERCENT { SUCCESS } else { BELOW_TARGET };
+            let own = own_limit(&phases[i], "error_rate");
+            let met = match own {
+                Some((_, passed)) => passed,
+                None => rate >= SUCCESS_RATE_TARGET_PERCENT,
+            };
+            let colour = if met { SUCCESS } else { BELOW_TARGET };
             plot.draw_series(std::iter::once(Rectangle::new(
                 [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, rate)],
                 colour.filled(),
             )))?;
+            if let Some((max_error_rate, _)) = own {
+                plot.draw_series(limit_mark(i, (1.0 - max_error_rate).clamp(0.0, 1.0) * 100.0, sizes))?;
+            }
             plot.draw_series(std::iter::once(
                 EmptyElement::at((i as f64, rate))
                     + Text::new(format_success_rate(Some(rate)), (0, -lift), label_style(&BLACK)),
@@ -72,14 +103,24 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         no_data(&right, "No latencies", "No phase recorded a response, so there is no p99.", sizes)?;
     } else {
         // Linear so bar heights compare; the labels carry the exact values.
-        let y = ValueAxis::linear(0.0, max * 1.15, 8);
+        // The scale holds the phases' own p99 limits too, so every limit line is on the chart.
+        let limits: Vec<Option<(f64, bool)>> = phases.iter().map(|p| own_limit(p, "p99_ms")).collect();
+        let top = limits.iter().flatten().map(|(l, _)| *l).fold(max, f64::max);
+        let y = ValueAxis::linear(0.0, top * 1.15, 8);
         let mut plot = axis::build(&right, &x, &y, "phase", "p99 response time (ms)", &x_fmt, sizes)?;
         for (i, v) in p99.iter().enumerate() {
             let Some(v) = *v else { continue };
+            let colour = match limits[i] {
+                Some((_, false)) => BELOW_TARGET,
+                _ => P99_BAR,
+            };
             plot.draw_series(std::iter::once(Rectangle::new(
                 [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)],
-                P99_BAR.filled(),
+                colour.filled(),
             )))?;
+            if let Some((limit, _)) = limits[i] {
+                plot.draw_series(limit_mark(i, limit, sizes))?;
+            }
             plot.draw_series(std::iter::once(
                 EmptyElement::at((i as f64, v))
                     + Text::new(format!("{} ms", axis::number(v)), (0, -lift), label_style(&BLACK)),
@@ -88,9 +129,10 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     }
 
     let mut items = vec![
-        LegendItem::new("success rate ≥ 95 %", SUCCESS, Mark::Box),
-        LegendItem::new("success rate < 95 %", BELOW_TARGET, Mark::Box),
-        LegendItem::new("95 % target", TARGET_LINE, Mark::Dashed),
+        LegendItem::new("limit met", SUCCESS, Mark::Box),
+        LegendItem::new("limit missed", BELOW_TARGET, Mark::Box),
+        LegendItem::new("seed's 95 % reference", TARGET_LINE, Mark::Dashed),
+        LegendItem::new("a phase's own limit", OWN_LIMIT, Mark::Dashed),
         LegendItem::new("p99 (ms)", P99_BAR, Mark::Box),
         LegendItem::new("Phases", BLACK, Mark::Heading),
     ];

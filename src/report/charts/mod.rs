@@ -49,6 +49,14 @@ pub struct ChartSpec {
     pub file: &'static str,
     pub title: &'static str,
     pub draw: fn(&Area<'_>, &RunData, &Sizes) -> Drawn,
+    /// Whether the run has anything for this chart to show; a chart that does not apply is
+    /// not drawn at all (no placeholder image in the run folder or the report).
+    pub applies: fn(&RunData) -> bool,
+}
+
+/// For the charts every run has something to show in.
+fn always(_: &RunData) -> bool {
+    true
 }
 
 impl ChartSpec {
@@ -56,32 +64,65 @@ impl ChartSpec {
     pub fn name(&self) -> &'static str {
         self.file.strip_suffix(".png").unwrap_or(self.file)
     }
+
+    /// This chart has something to show for `run`.
+    pub fn applies_to(&self, run: &RunData) -> bool {
+        (self.applies)(run)
+    }
 }
 
 pub const CHARTS: [ChartSpec; 11] = [
-    ChartSpec { file: "throughput_timeline.png", title: "Throughput over time", draw: timeline::throughput },
-    ChartSpec { file: "latency_over_time.png", title: "Latency over time", draw: timeline::latency },
+    ChartSpec {
+        file: "throughput_timeline.png",
+        title: "Throughput over time",
+        draw: timeline::throughput,
+        applies: always,
+    },
+    ChartSpec {
+        file: "latency_over_time.png",
+        title: "Latency over time",
+        draw: timeline::latency,
+        applies: always,
+    },
     ChartSpec {
         file: "latency_percentiles.png",
         title: "Latency percentiles per phase",
         draw: percentiles::grouped_bars,
+        applies: always,
     },
     ChartSpec {
         file: "latency_distribution.png",
         title: "Latency distribution per phase",
         draw: distribution::draw,
+        applies: always,
     },
     ChartSpec {
         file: "throughput_vs_latency.png",
         title: "Throughput against latency",
         draw: percentiles::knee,
+        applies: always,
     },
-    ChartSpec { file: "success_failure.png", title: "Successes and failures", draw: outcomes::draw },
-    ChartSpec { file: "latency_heatmap.png", title: "Latency heatmap", draw: heatmap::draw },
-    ChartSpec { file: "server_view.png", title: "Client against server", draw: server::draw },
-    ChartSpec { file: "resources.png", title: "Target resources", draw: resources::draw },
-    ChartSpec { file: "comparison.png", title: "Phase comparison", draw: comparison::draw },
-    ChartSpec { file: "recovery.png", title: "Recovery after faults", draw: recovery::draw },
+    ChartSpec {
+        file: "success_failure.png",
+        title: "Successes and failures",
+        draw: outcomes::draw,
+        applies: always,
+    },
+    ChartSpec { file: "latency_heatmap.png", title: "Latency heatmap", draw: heatmap::draw, applies: always },
+    ChartSpec {
+        file: "server_view.png",
+        title: "Client against server",
+        draw: server::draw,
+        applies: always,
+    },
+    ChartSpec { file: "resources.png", title: "Target resources", draw: resources::draw, applies: always },
+    ChartSpec { file: "comparison.png", title: "Phase comparison", draw: comparison::draw, applies: always },
+    ChartSpec {
+        file: "recovery.png",
+        title: "Recovery after faults",
+        draw: recovery::draw,
+        applies: recovery::applies,
+    },
 ];
 
 /// How a chart is encoded.

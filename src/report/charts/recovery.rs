@@ -20,6 +20,11 @@ fn resilient(run: &RunData) -> Vec<(&PhaseData, &crate::metrics::summary::Resili
         .collect()
 }
 
+/// Only runs with a phase that had fault windows or a retry policy get `recovery.png`.
+pub fn applies(run: &RunData) -> bool {
+    !resilient(run).is_empty()
+}
+
 /// (t, p99 ms) per second: from the histograms when there are some.
 fn p99_points(p: &PhaseData) -> Vec<(f64, f64)> {
     if !p.intervals.is_empty() {
