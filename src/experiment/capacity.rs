@@ -213,7 +213,7 @@ pub fn judge_step(search: &CapacitySearch, rate: f64, phase: &str, f: &StepFigur
 /// their figures.
 pub fn confidence(report: &CapacityReport) -> String {
     let best = report.max_sustainable_rps;
-    let pass = report.steps.iter().filter(|s| s.passed && Some(s.target_rps) == best).last();
+    let pass = report.steps.iter().rfind(|s| s.passed && Some(s.target_rps) == best);
     let fail = report
         .steps
         .iter()
