@@ -41,7 +41,7 @@ pub enum Command {
     Profiles(ProfilesArgs),
     /// Compare two runs phase by phase, with 95 % intervals and a verdict per metric.
     #[command(
-        long_about = "Compare run B against run A, phase by phase: the change in req/s, p50, p95 and p99, each with a 95 % bootstrap interval over the runs' seconds, and a verdict (faster, slower, no detectable difference). Exit 0, 1 when --fail-if-slower trips, 2 for bad input."
+        long_about = "Compare run B against run A, phase by phase: the change in req/s, p50, p95 and p99, each with a 95 % bootstrap interval over the runs' seconds, and a verdict (faster, slower, no detectable difference). A phase that was not valid (generator-bound) in either run gets `not comparable` for its latency rows, and differences of configuration are listed above the table. Exit 0, 1 when --fail-if-slower trips, 2 for bad input or a gate on a phase that was not valid (unless --allow-invalid)."
     )]
     Compare(CompareArgs),
     /// One generator of a distributed run (started by Docker Swarm, not by people).
@@ -337,6 +337,10 @@ pub struct CompareArgs {
     /// The metric --fail-if-slower looks at.
     #[arg(long, value_enum, default_value_t = GateMetric::P99)]
     pub on: GateMetric,
+    /// Judge --fail-if-slower even on a phase that was not valid (generator-bound) in
+    /// either run; without it such a gate exits 2, since it would judge the generator.
+    #[arg(long, requires = "fail_if_slower")]
+    pub allow_invalid: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,16 +1,23 @@
 //! `compare` on real runs against the embedded mock: an A/A check, a known slowdown
 //! (50 ms against 70 ms), the `--fail-if-slower` exit codes and bad input, the last two
-//! through the real binary.
+//! through the real binary; on fixture runs (no load), a generator-bound side (not
+//! comparable, a gate on it exits 2 unless --allow-invalid) and differences of set-up
+//! listed above the table.
 
 mod common;
+mod report_fixture;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use common::*;
+use report_fixture::{Fixture, write_run};
 use terrafix_tui::experiment::{RunControl, Target};
 use terrafix_tui::metrics::compare::{Comparison, Metric, Settings, Verdict};
+use terrafix_tui::metrics::summary::{
+    LagStats, PhaseChange, PhaseSummary, RunSummary, SUMMARY_FILE, Validity,
+};
 use terrafix_tui::profile::{Profile, ServerSettings, WaitStrategy};
 use terrafix_tui::report::compare::compare_runs;
 
@@ -204,4 +211,140 @@ async fn bad_input_is_one_line_naming_the_folder_and_exit_2() {
     let (code, out, err) = binary(&[run.as_os_str(), run.as_os_str(), os("--fail-if-slower"), os("0")]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("not enough data"), "{out}");
+}
+
+/// Copies a whole run folder (summary, histograms) to `to`, then edits its summary.
+fn run_copy(run: &Path, to: &Path, edit: impl FnOnce(&mut RunSummary)) -> PathBuf {
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    copy_dir(run, to);
+    let path = to.join(SUMMARY_FILE);
+    let mut summary = RunSummary::load(&path).unwrap();
+    edit(&mut summary);
+    std::fs::write(&path, serde_json::to_string_pretty(&summary).unwrap()).unwrap();
+    to.to_path_buf()
+}
+
+fn generator_bound(phase: &mut PhaseSummary) {
+    phase.validity = Some(Validity {
+        verdict: "generator-bound".into(),
+        reasons: vec!["p99 schedule lag 81.0 ms: arrivals went out late (limit 10 ms)".into()],
+        generator_cpu_s: 1.0,
+        generator_cpu_share: 0.4,
+        cores: 2,
+        schedule_lag_ms: Some(LagStats { p50_ms: 4.0, p99_ms: 81.0, max_ms: 95.0 }),
+        worst_stall_ms: 12.0,
+    });
+}
+
+/// Two fixture runs (no load: the same seeded data each time): B's first phase reads the
+/// histograms of a phase twice as slow, so B is detectably slower there.
+fn fixture_pair(root: &Path) -> (PathBuf, PathBuf) {
+    let f = Fixture { phases: 4, seconds_per_phase: 20, ..Fixture::default() };
+    let (a, b) = (root.join("fixture-a"), root.join("fixture-b"));
+    write_run(&a, f);
+    write_run(&b, f);
+    let b = run_copy(&b, &root.join("fixture-b-slow"), |s| {
+        s.experiments[0].files.hlog = s.experiments[3].files.hlog.clone();
+    });
+    (a, b)
+}
+
+const FIRST: &str = "throughput_baseline";
+
+#[test]
+fn a_generator_bound_side_is_not_comparable_and_a_gate_on_it_exits_2() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = fixture_pair(root.path());
+    let busy_a = run_copy(&a, &root.path().join("busy-a"), |s| generator_bound(&mut s.experiments[0]));
+    let c = compare(&busy_a, &b);
+    let phase = c.phases.iter().find(|p| p.name == FIRST).unwrap();
+    assert!(phase.invalid_a && !phase.invalid_b, "{phase:?}");
+    for m in phase.metrics.iter().filter(|m| m.metric != Metric::Rps) {
+        assert_eq!(m.verdict, Verdict::NotComparable, "{m:?}");
+        assert_eq!(m.verdict_if_valid, Some(Verdict::Slower), "the statistics' verdict is kept: {m:?}");
+    }
+    assert!(c.phases.iter().filter(|p| p.name != FIRST).all(|p| p.not_comparable.is_none()));
+    let table = terrafix_tui::report::compare::table(&c);
+    let p99_row = table.lines().find(|l| l.contains("p99")).expect("a p99 row");
+    assert!(p99_row.contains(" !"), "A's value is marked: {table}");
+    assert!(p99_row.ends_with("not comparable: A was generator-bound (p99 schedule lag 81.0 ms)"), "{table}");
+    assert!(table.contains("! marks a run whose phase was not valid"), "{table}");
+    assert!(c.differs.is_empty(), "the same set-up: {:?}", c.differs);
+
+    let (busy_a, b) = (busy_a.as_os_str(), b.as_os_str());
+    // A gate judged on a generator-bound phase is neither a pass nor a fail.
+    let (code, out, err) = binary(&[busy_a, b, os("--fail-if-slower"), os("10%")]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("NOT JUDGED") && !out.contains("PASS"), "{out}");
+    assert!(
+        out.contains("p99 of phase throughput_baseline is not comparable: A was generator-bound"),
+        "{out}"
+    );
+    // Allowed, it judges the statistics: B is twice as slow (1); the other way round it passes (0).
+    let (code, out, err) = binary(&[busy_a, b, os("--fail-if-slower"), os("10%"), os("--allow-invalid")]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("FAIL: p99 of phase throughput_baseline") && out.contains("judged anyway"), "{out}");
+    let (code, out, err) = binary(&[b, busy_a, os("--fail-if-slower"), os("10%"), os("--allow-invalid")]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("PASS"), "{out}");
+    // Leaving the phase out judges the rest as usual.
+    let (code, out, err) =
+        binary(&[busy_a, b, os("--fail-if-slower"), os("10%"), os("--phase"), os("throughput_high")]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    // --allow-invalid alone is a usage mistake: it only qualifies a gate.
+    let (code, _, err) = binary(&[busy_a, b, os("--allow-invalid")]);
+    assert_eq!(code, 2, "{err}");
+    // The JSON carries the verdict and the gate's reason too.
+    let (code, out, _) = binary(&[busy_a, b, os("--json"), os("--fail-if-slower"), os("10%")]);
+    assert_eq!(code, 2);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    assert_eq!(json["phases"][0]["metrics"][3]["verdict"], "not_comparable");
+    assert_eq!(json["phases"][0]["metrics"][3]["verdict_if_valid"], "slower");
+    assert_eq!(json["gate"]["not_comparable"][0]["phase"], FIRST);
+}
+
+#[test]
+fn differences_of_set_up_are_listed_above_the_table() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, _) = fixture_pair(root.path());
+    let a = run_copy(&a, &root.path().join("small"), |s| {
+        s.experiments[0].config.repo_size = Some("small".into())
+    });
+    // A medium repository against a small one, with users steered to 58 mid-phase.
+    let other = run_copy(&a, &root.path().join("steered"), |s| {
+        let p = &mut s.experiments[0];
+        p.config.repo_size = Some("medium".into());
+        p.changes = vec![PhaseChange { at_s: 4.0, users: Some(58), ..Default::default() }];
+        s.tool_version = "0.0.1-other".into();
+        s.profile = "other".into();
+    });
+    let c = compare(&a, &other);
+    assert_eq!(
+        c.differs,
+        vec![
+            "profile fixture → other".to_string(),
+            "tool version 0.1.0 → 0.0.1-other".to_string(),
+            "phase throughput_baseline: repo size small → medium".to_string(),
+            "phase throughput_baseline: steering none → users → 58 at 4 s".to_string(),
+        ]
+    );
+    let table = terrafix_tui::report::compare::table(&c);
+    let differs = table.lines().find(|l| l.starts_with("differs: ")).expect("a differs line");
+    assert!(differs.contains("repo size small → medium") && differs.contains("users → 58"), "{differs}");
+    assert!(table.find("differs: ").unwrap() < table.find("phase ").unwrap(), "above the table: {table}");
+    let (code, out, _) = binary(&[a.as_os_str(), other.as_os_str(), os("--json")]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    assert_eq!(json["differs"].as_array().map(Vec::len), Some(4), "{}", json["differs"]);
 }

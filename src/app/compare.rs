@@ -1,6 +1,7 @@
 //! `terrafix-tui compare RUN_A RUN_B`: compares the runs' shared phases with intervals,
 //! prints a table (or JSON), draws `compare.png` when asked, and turns `--fail-if-slower`
-//! into the exit code: 0 pass, 1 detectably slower past the limit, 2 bad input.
+//! into the exit code: 0 pass, 1 detectably slower past the limit, 2 bad input or a gate
+//! that would judge a phase that was not valid (without `--allow-invalid`).
 
 use std::process::ExitCode;
 
@@ -25,6 +26,17 @@ struct Gate {
     limit_pct: f64,
     passed: bool,
     breaches: Vec<GateBreach>,
+    /// Phases whose gated row is not comparable, each with why; the gate is not judged on
+    /// them unless `--allow-invalid` (then it is, and they are listed still).
+    not_comparable: Vec<NotJudged>,
+    /// `--allow-invalid`: the statistics' verdict was used for those phases.
+    allow_invalid: bool,
+}
+
+#[derive(serde::Serialize)]
+struct NotJudged {
+    phase: String,
+    reason: String,
 }
 
 pub async fn main(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -46,8 +58,14 @@ pub async fn main(args: CompareArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {warning}");
     }
     let gate = limit_pct.map(|limit_pct| {
-        let breaches = comparison.slower_than(metric, limit_pct);
-        Gate { metric, limit_pct, passed: breaches.is_empty(), breaches }
+        let breaches = comparison.slower_than(metric, limit_pct, args.allow_invalid);
+        let not_comparable = comparison
+            .not_judged(metric)
+            .into_iter()
+            .map(|(phase, reason)| NotJudged { phase, reason })
+            .collect::<Vec<_>>();
+        let passed = breaches.is_empty() && (args.allow_invalid || not_comparable.is_empty());
+        Gate { metric, limit_pct, passed, breaches, not_comparable, allow_invalid: args.allow_invalid }
     });
     // With --json, stdout holds the JSON document and nothing else.
     let say = |line: String| if args.json { eprintln!("{line}") } else { println!("{line}") };
@@ -65,6 +83,21 @@ pub async fn main(args: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     let Some(gate) = gate else { return Ok(ExitCode::SUCCESS) };
     let label = metric.label();
+    if !gate.not_comparable.is_empty() {
+        say(String::new());
+    }
+    for n in &gate.not_comparable {
+        let what = if gate.allow_invalid { "judged anyway (--allow-invalid)" } else { "not judged" };
+        say(format!("{}: {label} of phase {} is not comparable: {}", what, n.phase, n.reason));
+    }
+    if !gate.allow_invalid && !gate.not_comparable.is_empty() {
+        // Neither pass nor slower: the gate would judge the generator, not the target.
+        say(format!(
+            "NOT JUDGED: --fail-if-slower on {label} needs phases that were valid in both runs; re-run on a \
+             quieter machine, leave those phases out with --phase, or pass --allow-invalid to judge them anyway"
+        ));
+        return Ok(ExitCode::from(2));
+    }
     if gate.passed {
         say(format!("\nPASS: no phase's {label} is detectably slower by more than {}%", gate.limit_pct));
         return Ok(ExitCode::SUCCESS);

@@ -471,6 +471,9 @@ fn print_table(summary: &RunSummary) {
             ),
             None => println!("capacity: even the first step failed the limits"),
         }
+        if !c.confidence.is_empty() {
+            println!("capacity confidence: {}", c.confidence);
+        }
     }
     for note in &summary.notes {
         println!("note: {note}");

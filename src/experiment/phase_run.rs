@@ -59,8 +59,8 @@ pub struct PhaseOutcome {
     pub summary: PhaseSummary,
     pub all: Totals,
     pub seconds: f64,
-    /// Successful requests per second over the phase's full ticks (excludes the drain).
-    pub steady_ok_rps: f64,
+    /// Requests still in flight after the drain grace, sent but never counted.
+    pub abandoned: u64,
 }
 
 impl RunContext {
@@ -290,8 +290,7 @@ impl RunContext {
             like_for_like: super::results::like_for_like(&result.totals.by_endpoint, status_doc.as_ref()),
         };
         self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
-        let steady_ok_rps = if sink.steady_s > 0.0 { sink.steady_ok as f64 / sink.steady_s } else { 0.0 };
-        PhaseOutcome { summary, all: result.totals.all, seconds, steady_ok_rps }
+        PhaseOutcome { summary, all: result.totals.all, seconds, abandoned: result.abandoned }
     }
 
     fn take_target_events(&self) -> Vec<String> {

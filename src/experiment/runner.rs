@@ -199,6 +199,9 @@ pub async fn run(
     let profile = &request.profile;
     check_faults_fit(profile, &request.target)?;
     check_machine_holds(profile, &request.target)?;
+    if let Some(search) = &profile.capacity {
+        capacity::check_judgeable(search, request.time_scale).map_err(RunError::Faults)?;
+    }
     super::distributed::check(&request)?;
     let start = RunStart::now(&request.output_root, &profile.name)?;
     let mut prepared = prepare(&request, &channels, &start).await?;

@@ -656,18 +656,43 @@ pub struct CapacityReport {
     pub max_error_rate: f64,
     /// Highest arrival rate that met both limits; `None` when even the first step failed.
     pub max_sustainable_rps: Option<f64>,
+    /// Lowest failing rate above the answer: the answer lies between the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_fail_rps: Option<f64>,
+    /// The answer's confidence in words: the last pass and the first fail with their figures.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub confidence: String,
     pub steps: Vec<CapacityStep>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One step of a capacity search, judged on the requests sent in it (the ones still in
+/// flight at its end were waited for).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapacityStep {
     pub phase: String,
     pub target_rps: f64,
+    /// Successful requests among those sent in the step, per second of the step.
     pub achieved_rps: f64,
     pub p99_ms: f64,
     pub error_rate: f64,
+    /// Sent but not answered: dropped at `max_in_flight` or abandoned after the drain.
     pub dropped: u64,
     pub passed: bool,
+    /// How long the step sent requests (longer than the profile's step when extended).
+    #[serde(default)]
+    pub duration_s: f64,
+    /// Requests scheduled in the step.
+    #[serde(default)]
+    pub sent: u64,
+    /// Share of `sent` that succeeded.
+    #[serde(default)]
+    pub success_share: f64,
+    /// Latency spread (p99 - min) as a share of the step: the queue that built up.
+    #[serde(default)]
+    pub backlog_share: f64,
+    /// Why a failed step failed; empty when it passed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub failed_because: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::metrics::compare::{
-    self, Comparison, Interval, Metric, MetricChange, RunRef, SecondSample, Settings,
+    self, Comparison, Interval, Metric, MetricChange, PhaseComparison, RunRef, SecondSample, Settings,
+    Verdict,
 };
 use crate::metrics::hlog::visit_hlog;
 use crate::metrics::summary::{PhaseSummary, RunSummary, SUMMARY_FILE, SummaryError};
@@ -109,6 +110,7 @@ pub fn compare_runs(
     let chosen: Vec<&str> =
         common.iter().copied().filter(|n| phases.is_empty() || phases.iter().any(|p| p == n)).collect();
     let mut compared = Vec::with_capacity(chosen.len());
+    let mut pairs = Vec::with_capacity(chosen.len());
     for name in &chosen {
         // Both exist: `common` holds names found in both summaries.
         let (Some(pa), Some(pb)) = (find(&a.summary, name), find(&b.summary, name)) else { continue };
@@ -117,6 +119,11 @@ pub fn compare_runs(
         let unreadable: Vec<String> = [&sa, &sb].iter().filter_map(|r| r.as_ref().err().cloned()).collect();
         let (sa, sb) = (sa.unwrap_or_default(), sb.unwrap_or_default());
         let mut phase = compare::compare_phase(name, &pa.suite, &sa, &sb, settings);
+        phase.mark_invalid(
+            compare::invalid_side("A", pa.validity.as_ref()),
+            compare::invalid_side("B", pb.validity.as_ref()),
+        );
+        pairs.push((pa, pb));
         if !unreadable.is_empty() {
             phase.note = Some(unreadable.join("; "));
         }
@@ -133,6 +140,7 @@ pub fn compare_runs(
         phases: compared,
         only_in_a: only(&in_a, &in_b),
         only_in_b: only(&in_b, &in_a),
+        differs: compare::differences(&a.summary, &b.summary, &pairs),
     })
 }
 
@@ -167,15 +175,27 @@ pub fn interval(i: Option<Interval>) -> String {
     i.map_or("-".into(), |i| format!("[{:+.1}%, {:+.1}%]", i.low, i.high))
 }
 
-fn row(phase: &str, m: &MetricChange) -> [String; 7] {
+/// Beside a value of a run whose phase was not valid: its latency is the generator's.
+const INVALID_MARK: &str = " !";
+
+fn row(phase: &PhaseComparison, first: bool, m: &MetricChange) -> [String; 7] {
+    let latency = m.metric != Metric::Rps;
+    let marked = |v: Option<f64>, invalid: bool| {
+        let mark = if invalid && latency { INVALID_MARK } else { "" };
+        format!("{}{mark}", value(m.metric, v))
+    };
+    let verdict = match (&m.verdict, &phase.not_comparable) {
+        (Verdict::NotComparable, Some(why)) => format!("not comparable: {why}"),
+        (v, _) => v.label().to_string(),
+    };
     [
-        phase.to_string(),
+        if first { phase.name.clone() } else { String::new() },
         m.metric.label().to_string(),
-        value(m.metric, m.a.value),
-        value(m.metric, m.b.value),
+        marked(m.a.value, phase.invalid_a),
+        marked(m.b.value, phase.invalid_b),
         percent(m.change_pct),
         interval(m.change_interval_pct),
-        m.verdict.label().to_string(),
+        verdict,
     ]
 }
 
@@ -191,11 +211,14 @@ pub fn table(c: &Comparison) -> String {
         c.method.resamples,
         c.method.seed
     );
+    if !c.differs.is_empty() {
+        let _ = writeln!(out, "differs: {}\n", c.differs.join("; "));
+    }
     let header = ["phase", "metric", "A", "B", "change", "95 % interval", "verdict"].map(String::from);
     let mut rows = vec![header];
     for p in &c.phases {
         for (i, m) in p.metrics.iter().enumerate() {
-            rows.push(row(if i == 0 { &p.name } else { "" }, m));
+            rows.push(row(p, i == 0, m));
         }
     }
     let widths: Vec<usize> =
@@ -212,6 +235,13 @@ pub fn table(c: &Comparison) -> String {
             }
         }
         let _ = writeln!(out, "{}", line.trim_end());
+    }
+    if c.phases.iter().any(|p| p.invalid_a || p.invalid_b) {
+        let _ = writeln!(
+            out,
+            "\n{} marks a run whose phase was not valid: its latency is the generator's limit, not the target's",
+            INVALID_MARK.trim()
+        );
     }
     for p in c.phases.iter().filter(|p| p.note.is_some()) {
         let _ = writeln!(out, "\n{}: {}", p.name, p.note.as_deref().unwrap_or_default());

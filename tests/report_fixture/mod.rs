@@ -296,6 +296,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             p99_limit_ms: 200.0,
             max_error_rate: 0.01,
             max_sustainable_rps: Some(40.0),
+            first_fail_rps: None,
+            confidence: String::new(),
             steps: experiments
                 .iter()
                 .take(4)
@@ -307,6 +309,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
                     error_rate: 0.0,
                     dropped: 0,
                     passed: p.latency_ms.p99 <= 200.0,
+                    ..Default::default()
                 })
                 .collect(),
         }),

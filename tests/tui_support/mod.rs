@@ -301,5 +301,6 @@ pub fn comparison() -> terrafix_tui::metrics::compare::Comparison {
         ],
         only_in_a: vec![],
         only_in_b: vec![],
+        differs: vec![],
     }
 }

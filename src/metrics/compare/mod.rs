@@ -1,9 +1,11 @@
 //! Comparing two runs with statistics: per phase, the change from run A to run B in req/s,
 //! p50, p95 and p99, each with a 95 % bootstrap interval over the runs' seconds, and a
-//! verdict. Pure data, no I/O (`report::compare` reads the run folders); reads only
-//! `LatencyHistogram` from the rest of `metrics`.
+//! verdict. Pure data, no I/O (`report::compare` reads the run folders). The statistics
+//! read only `LatencyHistogram` from the rest of `metrics`; `comparable` reads the phases'
+//! summaries to say when a verdict would not mean what it says.
 
 mod bootstrap;
+mod comparable;
 mod expand;
 mod rng;
 
@@ -11,6 +13,7 @@ use serde::Serialize;
 
 use super::LatencyHistogram;
 use bootstrap::{Prepared, Stats};
+pub use comparable::{differences, invalid_side};
 use rng::SplitMix64;
 
 /// Resamples per run and phase: enough for stable 2.5 % / 97.5 % points (50 replicates
@@ -66,6 +69,9 @@ pub enum Verdict {
     NoDetectableDifference,
     /// Too few seconds (or no responses) on one side for an interval.
     NotEnoughData,
+    /// A side's figures are the generator's own limits (its phase was not `valid`): the
+    /// phase's `not_comparable` says which side and why.
+    NotComparable,
 }
 
 impl Verdict {
@@ -75,6 +81,7 @@ impl Verdict {
             Verdict::Slower => "slower",
             Verdict::NoDetectableDifference => "no detectable difference",
             Verdict::NotEnoughData => "not enough data",
+            Verdict::NotComparable => "not comparable",
         }
     }
 }
@@ -108,6 +115,20 @@ pub struct MetricChange {
     pub change_pct: Option<f64>,
     pub change_interval_pct: Option<Interval>,
     pub verdict: Verdict,
+    /// The statistics' verdict when `verdict` is `not_comparable` (what `--allow-invalid`
+    /// judges on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_if_valid: Option<Verdict>,
+}
+
+impl MetricChange {
+    /// The verdict a gate judges: the statistics' own when `judge_invalid` is set.
+    pub fn gate_verdict(&self, judge_invalid: bool) -> Verdict {
+        match (self.verdict, self.verdict_if_valid) {
+            (Verdict::NotComparable, Some(v)) if judge_invalid => v,
+            (v, _) => v,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -121,9 +142,37 @@ pub struct PhaseComparison {
     pub metrics: Vec<MetricChange>,
     /// Why the verdicts are `not_enough_data`, when they are.
     pub note: Option<String>,
+    /// `A was generator-bound (p99 schedule lag 81.0 ms)`: why the latency rows are
+    /// `not_comparable`, when a side's phase was not valid (both sides, `; `-joined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_comparable: Option<String>,
+    /// Whether run A's (B's) phase was not valid, so its latency is the generator's.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub invalid_a: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub invalid_b: bool,
 }
 
 impl PhaseComparison {
+    /// Marks the latency rows not comparable when a side was not valid (`a`, `b`: why, as
+    /// [`invalid_side`] says it), keeping the statistics' verdict beside it. Requests per
+    /// second stay judged: a generator that fell behind sent less, and the row shows that.
+    pub fn mark_invalid(&mut self, a: Option<String>, b: Option<String>) {
+        self.invalid_a = a.is_some();
+        self.invalid_b = b.is_some();
+        let why: Vec<String> = a.into_iter().chain(b).collect();
+        if why.is_empty() {
+            return;
+        }
+        for m in self.metrics.iter_mut().filter(|m| m.metric != Metric::Rps) {
+            if m.verdict != Verdict::NotComparable {
+                m.verdict_if_valid = Some(m.verdict);
+                m.verdict = Verdict::NotComparable;
+            }
+        }
+        self.not_comparable = Some(why.join("; "));
+    }
+
     pub fn metric(&self, metric: Metric) -> Option<&MetricChange> {
         self.metrics.iter().find(|m| m.metric == metric)
     }
@@ -155,6 +204,8 @@ pub struct Comparison {
     /// Phases of one run that the other does not have (not compared).
     pub only_in_a: Vec<String>,
     pub only_in_b: Vec<String>,
+    /// How the two runs' compared phases were set up differently (see `differences`).
+    pub differs: Vec<String>,
 }
 
 /// One second of a phase: its length and every response recorded in it, kept as the
@@ -238,6 +289,7 @@ pub fn compare_phase(
                     change_pct: relative(ea.value, eb.value),
                     change_interval_pct: None,
                     verdict: Verdict::NotEnoughData,
+                    verdict_if_valid: None,
                 }
             })
             .collect()
@@ -258,6 +310,9 @@ pub fn compare_phase(
         requests_b,
         metrics,
         note,
+        not_comparable: None,
+        invalid_a: false,
+        invalid_b: false,
     }
 }
 
@@ -316,6 +371,7 @@ fn change(metric: Metric, a: Side<'_>, b: Side<'_>) -> MetricChange {
         change_pct: relative(ea.value, eb.value),
         change_interval_pct,
         verdict,
+        verdict_if_valid: None,
     }
 }
 
@@ -350,8 +406,9 @@ pub struct GateBreach {
 
 impl Comparison {
     /// The phases whose `metric` is `slower` (its interval excludes zero) by more than
-    /// `limit_pct` percent at the point estimate. Empty means the gate passes.
-    pub fn slower_than(&self, metric: Metric, limit_pct: f64) -> Vec<GateBreach> {
+    /// `limit_pct` percent at the point estimate. Empty means the gate passes. A row that
+    /// is not comparable never breaches unless `judge_invalid` (see [`Self::not_judged`]).
+    pub fn slower_than(&self, metric: Metric, limit_pct: f64, judge_invalid: bool) -> Vec<GateBreach> {
         self.phases
             .iter()
             .filter_map(|p| {
@@ -363,13 +420,19 @@ impl Comparison {
                 } else {
                     (change, interval)
                 };
-                (m.verdict == Verdict::Slower && slowdown_pct > limit_pct).then(|| GateBreach {
-                    phase: p.name.clone(),
-                    metric,
-                    slowdown_pct,
-                    interval_pct,
-                })
+                (m.gate_verdict(judge_invalid) == Verdict::Slower && slowdown_pct > limit_pct)
+                    .then(|| GateBreach { phase: p.name.clone(), metric, slowdown_pct, interval_pct })
             })
+            .collect()
+    }
+
+    /// The phases whose `metric` row is not comparable, each with why: a gate on them
+    /// would judge the generator, not the target.
+    pub fn not_judged(&self, metric: Metric) -> Vec<(String, String)> {
+        self.phases
+            .iter()
+            .filter(|p| p.metric(metric).is_some_and(|m| m.verdict == Verdict::NotComparable))
+            .map(|p| (p.name.clone(), p.not_comparable.clone().unwrap_or_default()))
             .collect()
     }
 }

@@ -134,16 +134,17 @@ fn the_gate_needs_a_detectable_slowdown_past_the_limit() {
         phases,
         only_in_a: vec![],
         only_in_b: vec![],
+        differs: vec![],
     };
     let slower = cmp(vec![compare_phase("x", "s", &a, &b, &settings(500))]);
-    let breaches = slower.slower_than(Metric::P99, 10.0);
+    let breaches = slower.slower_than(Metric::P99, 10.0, false);
     assert_eq!(breaches.len(), 1, "{breaches:?}");
     assert!(breaches[0].slowdown_pct > 10.0);
-    assert!(slower.slower_than(Metric::P50, 40.0).is_empty(), "25 % is under a 40 % limit");
+    assert!(slower.slower_than(Metric::P50, 40.0, false).is_empty(), "25 % is under a 40 % limit");
     let faster = cmp(vec![compare_phase("x", "s", &b, &a, &settings(500))]);
-    assert!(faster.slower_than(Metric::P99, 10.0).is_empty());
+    assert!(faster.slower_than(Metric::P99, 10.0, false).is_empty());
     let same = cmp(vec![compare_phase("x", "s", &a, &a, &settings(500))]);
-    assert!(same.slower_than(Metric::P99, 0.0).is_empty(), "no detectable change never fails");
+    assert!(same.slower_than(Metric::P99, 0.0, false).is_empty(), "no detectable change never fails");
 }
 
 #[test]
@@ -157,55 +158,53 @@ fn the_same_seed_gives_the_same_intervals() {
     assert_ne!(one.metrics[3].change_interval_pct, other.metrics[3].change_interval_pct);
 }
 
-/// The speed asked of `compare`: a 300-second phase in well under a second (release).
-/// `cargo test --release --lib compare_speed -- --ignored --nocapture`
 #[test]
-#[ignore = "a timing, meaningful only in a release build"]
-fn compare_speed_of_a_300_second_phase() {
-    // 2,000 responses a second spread over two decades: a wide grid, the slow case.
-    let wide = |seed: u64| -> Vec<SecondSample> {
-        let mut rng = SplitMix64::new(seed, 7);
-        let mut uniform = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        (0..300)
-            .map(|_| {
-                let mut latency = LatencyHistogram::new();
-                for _ in 0..2000 {
-                    latency.record_us((5_000.0 * 100f64.powf(uniform() * uniform())) as u64);
-                }
-                SecondSample::new(1.0, &latency)
-            })
-            .collect()
+fn a_side_that_was_not_valid_makes_latency_not_comparable_and_the_gate_skips_it_unless_allowed() {
+    let a = seconds(30, 200, 50.0, 1.0, 1);
+    let b = seconds(30, 200, 50.0, 1.25, 2);
+    let mut phase = compare_phase("x", "s", &a, &b, &settings(500));
+    phase.mark_invalid(Some("A was generator-bound (p99 schedule lag 81.0 ms)".into()), None);
+    assert!(phase.invalid_a && !phase.invalid_b);
+    assert_eq!(phase.not_comparable.as_deref(), Some("A was generator-bound (p99 schedule lag 81.0 ms)"));
+    for m in &phase.metrics {
+        if m.metric == Metric::Rps {
+            assert_ne!(m.verdict, Verdict::NotComparable, "req/s stays judged");
+        } else {
+            assert_eq!(m.verdict, Verdict::NotComparable, "{m:?}");
+            assert_eq!(m.verdict_if_valid, Some(Verdict::Slower), "{m:?}");
+        }
+    }
+    let c = Comparison {
+        run_a: RunRef { run_id: "a".into(), dir: "a".into() },
+        run_b: RunRef { run_id: "b".into(), dir: "b".into() },
+        method: settings(500).method(),
+        phases: vec![phase],
+        only_in_a: vec![],
+        only_in_b: vec![],
+        differs: vec![],
     };
-    let (a, b) = (wide(1), wide(2));
-    let start = std::time::Instant::now();
-    let p = compare_phase("x", "s", &a, &b, &Settings::default());
-    let took = start.elapsed();
-    println!("300 s × 2000 req/s, {} resamples per run: {took:.2?}", DEFAULT_RESAMPLES);
-    assert_eq!(p.metrics.len(), 4);
-    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+    assert!(c.slower_than(Metric::P99, 10.0, false).is_empty(), "a not comparable row never breaches");
+    assert_eq!(c.slower_than(Metric::P99, 10.0, true).len(), 1, "--allow-invalid judges the statistics");
+    assert_eq!(
+        c.not_judged(Metric::P99),
+        vec![("x".to_string(), c.phases[0].not_comparable.clone().unwrap())]
+    );
+    assert!(c.not_judged(Metric::Rps).is_empty());
 }
 
-/// How often a 95 % interval claims a difference between two draws of one distribution
-/// (should be near 5 %), by phase length. Printed, for the README.
-/// `cargo test --release --lib false_alarm_rate -- --ignored --nocapture`
+/// The expanded interval keeps its promise on the shortest phases it judges: between two
+/// draws of one distribution, six-second phases (the fewest `MIN_SECONDS` allows, where
+/// the expansion matters most) alarm about 5 % of the time. 40 pairs × 4 metrics = 160
+/// verdicts: a calibrated method expects 8 (binomial sd 2.8); 16 is about three sd over.
+/// (This was an ignored, print-only calibration over 400 pairs at 6, 20 and 60 s.)
 #[test]
-#[ignore = "a calibration study, minutes in a debug build"]
-fn false_alarm_rate_by_phase_length() {
-    for seconds_per_phase in [6, 20, 60] {
-        let pairs = 400;
-        let mut alarms = [0usize; 4];
-        for pair in 0..pairs {
-            let a = seconds(seconds_per_phase, 150, 30.0, 1.0, 10_000 + pair);
-            let b = seconds(seconds_per_phase, 150, 30.0, 1.0, 20_000 + pair);
-            let p = compare_phase("x", "s", &a, &b, &Settings::default());
-            for (k, m) in p.metrics.iter().enumerate() {
-                alarms[k] += usize::from(m.verdict != Verdict::NoDetectableDifference);
-            }
-        }
-        let rate = alarms.map(|n| format!("{:.1}%", n as f64 * 100.0 / pairs as f64));
-        println!(
-            "{seconds_per_phase:>3} s: false alarms req/s {} p50 {} p95 {} p99 {}",
-            rate[0], rate[1], rate[2], rate[3]
-        );
+fn six_second_phases_of_one_distribution_seldom_alarm() {
+    let mut alarms = 0;
+    for pair in 0..40 {
+        let a = seconds(6, 150, 30.0, 1.0, 10_000 + pair);
+        let b = seconds(6, 150, 30.0, 1.0, 20_000 + pair);
+        let p = compare_phase("x", "s", &a, &b, &settings(400));
+        alarms += p.metrics.iter().filter(|m| m.verdict != Verdict::NoDetectableDifference).count();
     }
+    assert!(alarms <= 16, "{alarms} of 160 verdicts claimed a difference between identical distributions");
 }

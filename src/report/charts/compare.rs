@@ -17,7 +17,7 @@ fn verdict_colour(v: Verdict) -> RGBColor {
     match v {
         Verdict::Slower => P99,
         Verdict::Faster => SUCCESS,
-        Verdict::NoDetectableDifference | Verdict::NotEnoughData => MUTED,
+        Verdict::NoDetectableDifference | Verdict::NotEnoughData | Verdict::NotComparable => MUTED,
     }
 }
 
@@ -168,6 +168,7 @@ mod tests {
             phases: vec![compare_phase("only", "s", &s, &s, &settings)],
             only_in_a: vec![],
             only_in_b: vec![],
+            differs: vec![],
         }
     }
 

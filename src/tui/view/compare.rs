@@ -35,6 +35,7 @@ fn verdict_cell(t: Theme, v: Verdict) -> Span<'static> {
         Verdict::Faster => Span::styled("faster", t.ok()),
         Verdict::NoDetectableDifference => Span::styled("no diff", t.dim()),
         Verdict::NotEnoughData => Span::styled("too short", t.warn()),
+        Verdict::NotComparable => Span::styled("not valid", t.warn()),
     }
 }
 
