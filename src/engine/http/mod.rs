@@ -300,7 +300,10 @@ impl Connection {
             Ok(outcome) => {
                 if matches!(
                     &outcome,
-                    Outcome::Failed { kind: FailureKind::Connection | FailureKind::Other, .. }
+                    Outcome::Failed {
+                        kind: FailureKind::Connection | FailureKind::Other | FailureKind::HeadTooLarge,
+                        ..
+                    }
                 ) {
                     self.live = None;
                 }
@@ -484,6 +487,7 @@ async fn send_h1(
             Ok(Reply { status, retry_after, closing, content_bytes: body_len, failed_items, duplicate })
         }
         Err(Broken::Head(m)) => Err(failed(FailureKind::Connection, format!("connection failed: {m}"))),
+        Err(Broken::HeadTooLarge(m)) => Err(failed(FailureKind::HeadTooLarge, m)),
         Err(Broken::Body(m)) => Err(failed(FailureKind::Connection, format!("response body cut short: {m}"))),
     }
 }
