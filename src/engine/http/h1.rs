@@ -516,6 +516,19 @@ mod tests {
         }
     }
 
+    /// The server answers as soon as it has the head and never reads the 32 MB body: the
+    /// answer is taken, and the connection is not kept (the rest of the body would be read
+    /// by the server as the next request).
+    #[tokio::test]
+    async fn an_answer_that_beats_the_request_body_closes_the_connection() {
+        let mut h1 = pair(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()], 4096).await;
+        h1.write.clear();
+        h1.write.extend_from_slice(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 33554432\r\n\r\n");
+        h1.write.resize(h1.write.len() + (32 << 20), b'x');
+        let a = ok(h1.exchange().await);
+        assert_eq!((a.status, a.body_len, a.closing), (200, 2, true));
+    }
+
     /// RFC 9112 §6.3: Transfer-Encoding wins over Content-Length, and the connection is not
     /// kept (the pair is how answers are smuggled); §6.1: Transfer-Encoding in an HTTP/1.0
     /// answer is faulty, so the body runs to the close.
