@@ -157,8 +157,8 @@ impl H1 {
             status: head.status,
             retry_after: head.retry_after,
             // A body that ends at the close leaves nothing to reuse, and neither does an
-            // answer that came before the whole request went out (the server will not read
-            // the rest as a request of its own).
+            // answer that came before the whole request went out (the server would take the
+            // rest of the body for the next request).
             closing: head.closing
                 || (!bodiless && matches!(head.framing, Framing::Close))
                 || self.sending != Sending::Done,
