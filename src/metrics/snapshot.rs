@@ -16,6 +16,8 @@ pub enum FailureKind {
     Dropped,
     /// Anything else (a malformed response, say).
     Other,
+    /// The answer's head (status line and headers) was over the client's cap.
+    HeadTooLarge,
 }
 
 impl FailureKind {
@@ -27,6 +29,7 @@ impl FailureKind {
             FailureKind::Timeout => "timeout".into(),
             FailureKind::Dropped => "dropped".into(),
             FailureKind::Other => "other".into(),
+            FailureKind::HeadTooLarge => "head too large".into(),
         }
     }
 }

@@ -535,7 +535,7 @@ pub struct RequestStats {
 pub struct FailureStat {
     pub method: String,
     pub name: String,
-    /// `FailureKind::label()`: `HTTP 500`, `connection`, `timeout`, `dropped`, `other`.
+    /// `FailureKind::label()`: `HTTP 500`, `connection`, `timeout`, `dropped`, `other`, `head too large`.
     pub kind: String,
     /// A representative message (first seen).
     pub error: String,

@@ -1,19 +1,30 @@
 //! HTTP/1.1 on one keep-alive connection, written for the load generator: the request's
-//! bytes are built into a buffer the connection keeps and written at once, the answer is
-//! read into another and parsed with httparse. No dispatch channel, no second state machine
-//! and no allocation per request; hyper drives HTTP/2 only (`wire`).
+//! bytes are built into a buffer the connection keeps, the answer is read into another and
+//! parsed with httparse. No dispatch channel, no second state machine and no allocation per
+//! request; hyper drives HTTP/2 only (`wire`).
 //!
-//! What a demanding server may send is handled: `Content-Length`, `chunked` (extensions and
-//! trailers), bodies delimited by the connection's close, 1xx interim answers, `204`/`304`
-//! without a body, `Connection: close` and HTTP/1.0's default of closing. Only the first
-//! [`KEPT_BODY`] bytes of a body are kept (the scans need no more); the rest is counted.
+//! The request is written while the answer is read (both in the same poll), so a server
+//! that answers early (a 413 before the body is in) is heard, and one that writes its
+//! answer before reading the request cannot deadlock against us.
+//!
+//! What a demanding server may send is handled: `Content-Length` (a list of equal values
+//! too), `chunked` (extensions, trailers, bare-LF line ends), bodies delimited by the
+//! connection's close (over TLS also without close_notify), 1xx interim answers, `204`/`304`
+//! without a body, `Connection: close`, HTTP/1.0's default of closing, obs-fold and up to
+//! [`HEADERS`] headers. Framing that RFC 9112 calls faulty closes the connection after the
+//! answer. Only the first [`KEPT_BODY`] bytes of a body are kept (the scans need no more);
+//! the rest is counted. `docs/http-client.md` lists what is accepted and refused.
 
+use std::future::poll_fn;
+use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::framing::{Framing, Head, chunk_size};
 use super::wire::Stream;
 
 /// Bytes of a body kept for the scans (`scan_body` looks for a duplicate only in bodies
@@ -23,7 +34,8 @@ pub(super) const KEPT_BODY: usize = 4096;
 const MAX_HEAD: usize = 64 * 1024;
 /// A chunk-size or trailer line may not grow past this.
 const MAX_LINE: usize = 4096;
-const HEADERS: usize = 64;
+/// Headers an answer may have (hyper's default is 100); more is a head too large.
+const HEADERS: usize = 128;
 const READ_CHUNK: usize = 8 * 1024;
 
 /// One HTTP/1.1 connection: the stream and its two buffers.
@@ -35,6 +47,9 @@ pub(super) struct H1 {
     end: usize,
     /// The request being sent (kept for its capacity).
     pub(super) write: Vec<u8>,
+    /// How much of `write` went out, and whether it all did (flushed) or failed.
+    sent: usize,
+    sending: Sending,
     /// The first [`KEPT_BODY`] bytes of the last answer's body.
     body: Vec<u8>,
 }
@@ -49,10 +64,20 @@ pub(super) struct Answer {
     pub(super) body_len: u64,
 }
 
-/// Why an exchange failed: before any byte of the answer arrived, or during it.
+/// Why an exchange failed: before any byte of the answer arrived, or during it, or because
+/// the answer's head was over [`MAX_HEAD`] or [`HEADERS`].
 pub(super) enum Broken {
     Head(String),
+    HeadTooLarge(String),
     Body(String),
+}
+
+/// Where the writing of the request stands.
+#[derive(Clone, Debug, PartialEq)]
+enum Sending {
+    Writing,
+    Done,
+    Failed(String),
 }
 
 impl H1 {
@@ -63,6 +88,8 @@ impl H1 {
             start: 0,
             end: 0,
             write: Vec::with_capacity(1024),
+            sent: 0,
+            sending: Sending::Done,
             body: Vec::new(),
         }
     }
@@ -94,12 +121,17 @@ impl H1 {
         .await
     }
 
-    /// Writes the request in `self.write` and reads its whole answer.
+    /// Writes the request in `self.write` and reads its whole answer; the writing goes on
+    /// while the answer is read (see [`H1::fill`]).
     pub(super) async fn exchange(&mut self) -> Result<Answer, Broken> {
-        self.stream.write_all(&self.write).await.map_err(|e| Broken::Head(e.to_string()))?;
-        self.stream.flush().await.map_err(|e| Broken::Head(e.to_string()))?;
+        self.sent = 0;
+        self.sending = Sending::Writing;
         let head = loop {
-            let head = self.read_head().await.map_err(Broken::Head)?;
+            let head = match self.read_head().await {
+                Ok(head) => head,
+                Err(HeadError::TooLarge(m)) => return Err(Broken::HeadTooLarge(m)),
+                Err(HeadError::Other(m)) => return Err(Broken::Head(self.with_write_error(m))),
+            };
             // Interim answers (100 Continue, 103 Early Hints) precede the real one.
             if (100..200).contains(&head.status) && head.status != 101 {
                 continue;
@@ -124,14 +156,57 @@ impl H1 {
         Ok(Answer {
             status: head.status,
             retry_after: head.retry_after,
-            // A body that ends at the close leaves nothing to reuse.
-            closing: head.closing || (!bodiless && matches!(head.framing, Framing::Close)),
+            // A body that ends at the close leaves nothing to reuse, and neither does an
+            // answer that came before the whole request went out (the server would take the
+            // rest of the body for the next request).
+            closing: head.closing
+                || (!bodiless && matches!(head.framing, Framing::Close))
+                || self.sending != Sending::Done,
             body_len,
         })
     }
 
-    /// Reads more bytes after `end`, making room first. 0 means the server closed.
-    async fn fill(&mut self) -> Result<usize, String> {
+    /// A failure to read an answer, with why the request could not be written when that
+    /// happened too (the reset that ended both is then named).
+    fn with_write_error(&self, message: String) -> String {
+        match &self.sending {
+            Sending::Failed(e) => format!("{message} (writing the request: {e})"),
+            _ => message,
+        }
+    }
+
+    /// Writes as much of the request as the stream takes now, then flushes it. Never waits:
+    /// a full socket leaves the rest for the next poll (the stream wakes us when it drains).
+    fn poll_send(&mut self, cx: &mut Context<'_>) {
+        if self.sending != Sending::Writing {
+            return;
+        }
+        while self.sent < self.write.len() {
+            match Pin::new(&mut self.stream).poll_write(cx, &self.write[self.sent..]) {
+                Poll::Ready(Ok(0)) => {
+                    self.sending = Sending::Failed("the connection took no more bytes".into());
+                    return;
+                }
+                Poll::Ready(Ok(n)) => self.sent += n,
+                Poll::Ready(Err(e)) => {
+                    self.sending = Sending::Failed(e.to_string());
+                    return;
+                }
+                Poll::Pending => return,
+            }
+        }
+        match Pin::new(&mut self.stream).poll_flush(cx) {
+            Poll::Ready(Ok(())) => self.sending = Sending::Done,
+            Poll::Ready(Err(e)) => self.sending = Sending::Failed(e.to_string()),
+            Poll::Pending => {}
+        }
+    }
+
+    /// Reads more bytes after `end`, making room first, and writes more of the request while
+    /// it waits. 0 means the server closed. A write that fails is remembered, not returned:
+    /// the server may have answered before it closed (a 413 during a large body), and what
+    /// it sent is still read.
+    async fn fill(&mut self) -> io::Result<usize> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -147,31 +222,60 @@ impl H1 {
                 self.read = bigger;
             }
         }
-        let n = self.stream.read(&mut self.read[self.end..]).await.map_err(|e| e.to_string())?;
+        let n = poll_fn(|cx| {
+            self.poll_send(cx);
+            let mut buf = ReadBuf::new(&mut self.read[self.end..]);
+            match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await?;
         self.end += n;
         Ok(n)
     }
 
-    async fn read_head(&mut self) -> Result<Head, String> {
+    /// [`H1::fill`] for a body or a chunk line: the error as text.
+    async fn fill_body(&mut self) -> Result<usize, String> {
+        self.fill().await.map_err(|e| e.to_string())
+    }
+
+    async fn read_head(&mut self) -> Result<Head, HeadError> {
+        let mut config = httparse::ParserConfig::default();
+        // RFC 9112 §5.2: a client may replace obs-fold with spaces; `Head::of` trims them.
+        config.allow_obsolete_multiline_headers_in_responses(true);
         loop {
             if self.end > self.start {
-                let mut headers = [httparse::EMPTY_HEADER; HEADERS];
-                let mut response = httparse::Response::new(&mut headers);
-                match response.parse(&self.read[self.start..self.end]) {
+                // Left uninitialised: httparse writes only what it parses.
+                let mut headers = [const { MaybeUninit::uninit() }; HEADERS];
+                let mut response = httparse::Response::new(&mut []);
+                let buffered = &self.read[self.start..self.end];
+                match config.parse_response_with_uninit_headers(&mut response, buffered, &mut headers) {
                     Ok(httparse::Status::Complete(len)) => {
-                        let head = Head::of(&response)?;
+                        let head = Head::of(&response).map_err(HeadError::Other)?;
                         self.start += len;
                         return Ok(head);
                     }
                     Ok(httparse::Status::Partial) if self.end - self.start >= MAX_HEAD => {
-                        return Err(format!("the answer's head is over {} KiB", MAX_HEAD / 1024));
+                        return Err(HeadError::TooLarge(format!(
+                            "the answer's head is over {} KiB",
+                            MAX_HEAD / 1024
+                        )));
                     }
                     Ok(httparse::Status::Partial) => {}
-                    Err(e) => return Err(format!("not an HTTP/1.1 answer: {e}")),
+                    Err(httparse::Error::TooManyHeaders) => {
+                        return Err(HeadError::TooLarge(format!(
+                            "the answer's head has more than {HEADERS} headers"
+                        )));
+                    }
+                    Err(e) => return Err(HeadError::Other(format!("not an HTTP/1.1 answer: {e}"))),
                 }
             }
-            if self.fill().await? == 0 {
-                return Err("the server closed the connection".into());
+            match self.fill().await {
+                Ok(0) => return Err(HeadError::Other("the server closed the connection".into())),
+                Ok(_) => {}
+                Err(e) => return Err(HeadError::Other(e.to_string())),
             }
         }
     }
@@ -192,7 +296,7 @@ impl H1 {
             if left == 0 {
                 return Ok(len);
             }
-            if self.fill().await? == 0 {
+            if self.fill_body().await? == 0 {
                 return Err(format!("the server closed the connection {left} bytes short of {len}"));
             }
         }
@@ -202,25 +306,33 @@ impl H1 {
         let mut total = 0;
         loop {
             total += self.take(u64::MAX) as u64;
-            if self.fill().await? == 0 {
-                return Ok(total);
+            match self.fill().await {
+                Ok(0) => return Ok(total),
+                Ok(_) => {}
+                // rustls: the TCP connection closed without a TLS close_notify. Many servers
+                // end a close-delimited body so; it is whole all the same (the length was
+                // never promised), and nothing of the connection is reused.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(total),
+                Err(e) => return Err(e.to_string()),
             }
         }
     }
 
-    /// The next line of a chunked body without its CRLF, as (offset, length) in `read`.
+    /// The next line of a chunked body without its line end, as (offset, length) in `read`.
+    /// The end is CRLF or a bare LF (RFC 9112 §2.2 lets a recipient take LF alone).
     async fn line(&mut self) -> Result<(usize, usize), String> {
         loop {
             let buffered = &self.read[self.start..self.end];
-            if let Some(at) = buffered.windows(2).position(|w| w == b"\r\n") {
-                let line = (self.start, at);
-                self.start += at + 2;
+            if let Some(at) = buffered.iter().position(|&b| b == b'\n') {
+                let len = if at > 0 && buffered[at - 1] == b'\r' { at - 1 } else { at };
+                let line = (self.start, len);
+                self.start += at + 1;
                 return Ok(line);
             }
             if buffered.len() > MAX_LINE {
                 return Err("a chunked body's line is over 4 KiB".into());
             }
-            if self.fill().await? == 0 {
+            if self.fill_body().await? == 0 {
                 return Err("the server closed the connection inside a chunked body".into());
             }
         }
@@ -239,7 +351,7 @@ impl H1 {
             let mut left = size;
             while left > 0 {
                 left -= self.take(left) as u64;
-                if left > 0 && self.fill().await? == 0 {
+                if left > 0 && self.fill_body().await? == 0 {
                     return Err("the server closed the connection inside a chunk".into());
                 }
             }
@@ -251,92 +363,16 @@ impl H1 {
     }
 }
 
-/// A `Retry-After` in seconds (0 to an hour; an HTTP date or anything else is ignored).
-pub(super) fn parse_retry_after(value: &[u8]) -> Option<Duration> {
-    std::str::from_utf8(value)
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
-        .map(Duration::from_secs_f64)
-}
-
-/// The hex size at the start of a chunk-size line (extensions after `;` are ignored).
-fn chunk_size(line: &[u8]) -> Result<u64, String> {
-    let digits = line.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
-    if digits.is_empty() || digits.len() > 15 {
-        return Err(format!("bad chunk size {:?}", String::from_utf8_lossy(line)));
-    }
-    digits.iter().try_fold(0u64, |n, &d| {
-        let v = (d as char)
-            .to_digit(16)
-            .ok_or_else(|| format!("bad chunk size {:?}", String::from_utf8_lossy(line)))?;
-        Ok(n * 16 + u64::from(v))
-    })
-}
-
-enum Framing {
-    Length(u64),
-    Chunked,
-    Close,
-}
-
-struct Head {
-    status: u16,
-    framing: Framing,
-    closing: bool,
-    retry_after: Option<Duration>,
-}
-
-impl Head {
-    fn of(response: &httparse::Response<'_, '_>) -> Result<Head, String> {
-        let status = response.code.unwrap_or(0);
-        let mut length: Option<u64> = None;
-        let mut chunked = None;
-        // HTTP/1.0 closes unless it says keep-alive; HTTP/1.1 keeps unless it says close.
-        let mut closing = response.version == Some(0);
-        let mut retry_after = None;
-        for h in response.headers.iter() {
-            let name = h.name;
-            if name.eq_ignore_ascii_case("content-length") {
-                let n = std::str::from_utf8(h.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .ok_or_else(|| format!("bad Content-Length {:?}", String::from_utf8_lossy(h.value)))?;
-                if length.is_some_and(|l| l != n) {
-                    return Err("two different Content-Length headers".into());
-                }
-                length = Some(n);
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                // Chunked counts only as the last coding; any other ends at the close.
-                let last = h.value.rsplit(|&b| b == b',').next().unwrap_or_default().trim_ascii();
-                chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
-            } else if name.eq_ignore_ascii_case("connection") {
-                for token in h.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
-                    if token.eq_ignore_ascii_case(b"close") {
-                        closing = true;
-                    } else if token.eq_ignore_ascii_case(b"keep-alive") && response.version == Some(0) {
-                        closing = false;
-                    }
-                }
-            } else if name.eq_ignore_ascii_case("retry-after") {
-                retry_after = parse_retry_after(h.value);
-            }
-        }
-        // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3).
-        let framing = match (chunked, length) {
-            (Some(true), _) => Framing::Chunked,
-            (Some(false), _) => Framing::Close,
-            (None, Some(n)) => Framing::Length(n),
-            (None, None) => Framing::Close,
-        };
-        Ok(Head { status, framing, closing, retry_after })
-    }
+/// Why the head could not be read: over the caps, or anything else.
+enum HeadError {
+    TooLarge(String),
+    Other(String),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncWriteExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
     use tokio_util::either::Either;
 
@@ -381,7 +417,9 @@ mod tests {
     fn ok(r: Result<Answer, Broken>) -> Answer {
         match r {
             Ok(a) => a,
-            Err(Broken::Head(m)) | Err(Broken::Body(m)) => panic!("failed: {m}"),
+            Err(Broken::Head(m)) | Err(Broken::HeadTooLarge(m)) | Err(Broken::Body(m)) => {
+                panic!("failed: {m}")
+            }
         }
     }
 
@@ -462,7 +500,7 @@ mod tests {
             match one(answer, 4).await.0 {
                 Err(Broken::Head(_)) if head => {}
                 Err(Broken::Body(_)) if !head => {}
-                Err(Broken::Head(m)) | Err(Broken::Body(m)) => {
+                Err(Broken::Head(m)) | Err(Broken::HeadTooLarge(m)) | Err(Broken::Body(m)) => {
                     panic!("{:?}: wrong kind of failure: {m}", String::from_utf8_lossy(answer))
                 }
                 Ok(_) => panic!("{:?} was taken for an answer", String::from_utf8_lossy(answer)),
@@ -470,12 +508,93 @@ mod tests {
         }
     }
 
-    #[test]
-    fn chunk_sizes() {
-        assert_eq!(chunk_size(b"1f").unwrap(), 31);
-        assert_eq!(chunk_size(b"0 ; name=value").unwrap(), 0);
-        assert!(chunk_size(b"").is_err());
-        assert!(chunk_size(b"g").is_err());
-        assert!(chunk_size(b"1234567890abcdef0").is_err());
+    fn body_failure(r: Result<Answer, Broken>) -> String {
+        match r {
+            Err(Broken::Body(m)) => m,
+            Err(Broken::Head(m)) | Err(Broken::HeadTooLarge(m)) => panic!("a head failure: {m}"),
+            Ok(a) => panic!("taken for an answer of {} bytes", a.body_len),
+        }
+    }
+
+    /// The server answers as soon as it has the head and never reads the 32 MB body: the
+    /// answer is taken, and the connection is not kept (the rest of the body would be read
+    /// by the server as the next request).
+    #[tokio::test]
+    async fn an_answer_that_beats_the_request_body_closes_the_connection() {
+        let mut h1 = pair(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()], 4096).await;
+        h1.write.clear();
+        h1.write.extend_from_slice(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 33554432\r\n\r\n");
+        h1.write.resize(h1.write.len() + (32 << 20), b'x');
+        let a = ok(h1.exchange().await);
+        assert_eq!((a.status, a.body_len, a.closing), (200, 2, true));
+    }
+
+    /// RFC 9112 §6.3: Transfer-Encoding wins over Content-Length, and the connection is not
+    /// kept (the pair is how answers are smuggled); §6.1: Transfer-Encoding in an HTTP/1.0
+    /// answer is faulty, so the body runs to the close.
+    #[tokio::test]
+    async fn faulty_framing_closes_the_connection() {
+        for piece in [1, 5, 4096] {
+            let (a, body) = one(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+                piece,
+            )
+            .await;
+            let a = ok(a);
+            assert_eq!((a.body_len, a.closing, body.as_slice()), (2, true, b"ok".as_slice()));
+
+            let raw = b"2\r\nok\r\n0\r\n\r\n";
+            let mut answer = b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            answer.extend_from_slice(raw);
+            let (a, body) = one(&answer, piece).await;
+            let a = ok(a);
+            assert_eq!((a.body_len, a.closing, body.as_slice()), (raw.len() as u64, true, raw.as_slice()));
+        }
+    }
+
+    /// RFC 9110 §8.6: a list of equal lengths is one length; anything but digits is refused.
+    #[tokio::test]
+    async fn content_length_is_digits_or_a_list_of_equal_lengths() {
+        for value in ["5, 5", "5,5", " 5 ", "5,\r\n 5"] {
+            let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {value}\r\n\r\nhello");
+            let a = ok(one(answer.as_bytes(), 4096).await.0);
+            assert_eq!((a.body_len, a.closing), (5, false), "{value:?}");
+        }
+        for value in ["+5", "-5", "5, 6", "5,", "0x5", "5 5", "", "99999999999999999999"] {
+            let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {value}\r\n\r\nhello");
+            match one(answer.as_bytes(), 4096).await.0 {
+                Err(Broken::Head(m)) => assert!(m.contains("Content-Length"), "{value:?}: {m}"),
+                _ => panic!("Content-Length {value:?} was accepted"),
+            }
+        }
+    }
+
+    /// Chunk-size lines, chunk ends and trailers may end in a bare LF.
+    #[tokio::test]
+    async fn chunk_lines_may_end_in_a_bare_lf() {
+        for piece in [1, 3, 4096] {
+            let mut h1 = pair(
+                vec![
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\nwiki\n5;x=y\npedia\r\n0\nT: 1\n\n".to_vec(),
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+                ],
+                piece,
+            )
+            .await;
+            let a = ok(h1.exchange().await);
+            assert_eq!((a.body_len, a.closing, h1.body()), (9, false, b"wikipedia".as_slice()));
+            // The connection carries the next answer: nothing of the first was left over.
+            h1.idle_check().await.unwrap();
+            let a = ok(h1.exchange().await);
+            assert_eq!((a.body_len, h1.body()), (2, b"ok".as_slice()));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chunk_size_of_fifteen_hex_digits_fails_cleanly() {
+        let m = body_failure(
+            one(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\nabc", 4096).await.0,
+        );
+        assert!(m.contains("chunk size too large"), "{m}");
     }
 }

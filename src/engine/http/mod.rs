@@ -4,7 +4,8 @@
 //! one buffer, the answer parsed with httparse: no dispatch channel per request); with
 //! `--http2` an https connection whose server picks `h2` in ALPN is driven through hyper's
 //! `client::conn::http2`. reqwest is kept for control calls; hyper types stay in this
-//! folder: `wire` holds the stream type and `drive`, `dial` DNS, TCP and TLS.
+//! folder: `wire` holds the stream type and `drive`, `dial` DNS, TCP and TLS, `framing`
+//! what an HTTP/1.1 answer's head says about its body.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -19,11 +20,13 @@ use tokio_util::either::Either;
 use url::Url;
 
 mod dial;
+mod framing;
 mod h1;
 mod wire;
 
 use dial::{Resolved, connect_tcp, open_stream};
-use h1::{Answer, Broken, H1, parse_retry_after};
+use framing::parse_retry_after;
+use h1::{Answer, Broken, H1};
 use wire::{ConnectionEnded, H2, Stream, describe, drive, negotiated_h2};
 
 use super::tls::{ClientTls, explain_handshake_error, server_name};
@@ -300,7 +303,10 @@ impl Connection {
             Ok(outcome) => {
                 if matches!(
                     &outcome,
-                    Outcome::Failed { kind: FailureKind::Connection | FailureKind::Other, .. }
+                    Outcome::Failed {
+                        kind: FailureKind::Connection | FailureKind::Other | FailureKind::HeadTooLarge,
+                        ..
+                    }
                 ) {
                     self.live = None;
                 }
@@ -484,6 +490,7 @@ async fn send_h1(
             Ok(Reply { status, retry_after, closing, content_bytes: body_len, failed_items, duplicate })
         }
         Err(Broken::Head(m)) => Err(failed(FailureKind::Connection, format!("connection failed: {m}"))),
+        Err(Broken::HeadTooLarge(m)) => Err(failed(FailureKind::HeadTooLarge, m)),
         Err(Broken::Body(m)) => Err(failed(FailureKind::Connection, format!("response body cut short: {m}"))),
     }
 }
