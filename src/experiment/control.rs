@@ -62,9 +62,9 @@ pub enum CallError {
 }
 
 fn limit_text(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
         format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
@@ -522,5 +522,39 @@ pub fn server_counters(status: &Value) -> ServerCounters {
         injected_failures: stats.injected_failures_total.unwrap_or(0),
         rejected: stats.rejected.unwrap_or(0),
         in_flight: stats.in_flight.unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_answer_names_the_call_and_the_limit() {
+        let err = CallError::TooLarge { what: "/status".into(), limit: MAX_ANSWER_BYTES };
+        assert_eq!(err.to_string(), "the target's /status answer exceeded 1 MiB");
+        assert_eq!(limit_text(400 * 1024), "400 KiB");
+        assert_eq!(limit_text(1000), "1000 bytes");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_run_gives_control_calls_a_grace_then_stops_them() {
+        tokio::time::pause();
+        let token = CancellationToken::new();
+        let stop = Stop { token: Some(token.clone()), grace_ends: Arc::default() };
+        let waiting = tokio::spawn({
+            let stop = stop.clone();
+            async move { stop.grace_over().await }
+        });
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert!(!waiting.is_finished(), "no cancel, no end");
+        token.cancel();
+        tokio::time::advance(GRACE_AFTER_CANCEL / 2).await;
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "within the grace");
+        tokio::time::advance(GRACE_AFTER_CANCEL).await;
+        waiting.await.unwrap();
+        // A call made later shares the same end: it is already over.
+        tokio::time::timeout(Duration::from_millis(1), stop.grace_over()).await.unwrap();
     }
 }
