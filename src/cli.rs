@@ -373,4 +373,10 @@ pub struct HealthArgs {
     /// Seconds to wait for the answer.
     #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
     pub timeout: f64,
+    /// PEM file of a CA (or of the server's own certificate, pinned) to trust for https.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not check the server's certificate (https).
+    #[arg(long)]
+    pub insecure: bool,
 }

@@ -191,3 +191,20 @@ fn a_second_interrupt_quits_at_once_with_130() {
     assert_eq!(wait_exit(&mut child), 130);
     drain.join().unwrap();
 }
+
+#[test]
+fn serve_with_an_unusable_redis_url_is_a_usage_error() {
+    for url in ["notaurl", "http://127.0.0.1:6379", "redis://"] {
+        let o = Command::new(BIN)
+            .args(["serve", "--port", "0", "--redis-url", url])
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{url}: {err}");
+        assert!(err.contains("--redis-url") && err.contains("redis://"), "{url}: {err}");
+        assert!(!err.contains("mock TerraFix API on"), "{url}: refused before it says it serves: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{url}: one line: {err}");
+    }
+}

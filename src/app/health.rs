@@ -1,6 +1,8 @@
 //! `terrafix-tui health [URL]`: one GET, exit 0 when it answers 2xx, 1 when it does not
 //! (connection refused, timeout, another status), 2 when the URL or timeout is unusable.
 //! This is the HEALTHCHECK of the images the tool builds: `FROM scratch` has no curl.
+//! For https, `--ca-cert FILE` and `--insecure` work as they do for `run`; a failure says
+//! what failed (the certificate, a refused connection, a timeout).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -20,7 +22,12 @@ pub async fn main(args: HealthArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    let tls = ClientTls::new(TlsTrust::PublicRoots, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let trust = match (&args.ca_cert, args.insecure) {
+        (_, true) => TlsTrust::Insecure,
+        (Some(path), false) => TlsTrust::WithCa(path.clone()),
+        (None, false) => TlsTrust::PublicRoots,
+    };
+    let tls = ClientTls::new(trust, false).map_err(|e| UsageError(e.to_string()))?;
     match ControlClient::probe(&url, Duration::from_secs_f64(args.timeout), &tls).await {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(why) => {

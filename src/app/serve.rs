@@ -24,7 +24,7 @@ pub async fn main(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if options.tls.is_some() { "https" } else { "http" },
         config.latency_ms,
         config.failure_rate,
-        config.redis_url.as_deref().unwrap_or("in memory")
+        if config.redis_url.is_some() { "Redis" } else { "in memory" }
     );
     mock::serve_with(listener, config, options, shutdown_signal()).await?;
     tracing::info!("mock TerraFix API stopped");
@@ -69,15 +69,59 @@ fn config_from(args: &ServeArgs) -> anyhow::Result<MockConfig> {
         workers: args.workers.unwrap_or(defaults.workers),
         max_concurrent: args.max_concurrent.unwrap_or(defaults.max_concurrent),
         dedup_ttl_s: args.dedup_ttl_s.unwrap_or(defaults.dedup_ttl_s),
-        redis_url: args.redis_url.clone().filter(|url| !url.is_empty()),
+        redis_url: redis_url(args.redis_url.as_deref())?,
         ..defaults
     };
     config.validate().map_err(|err| UsageError(format!("serve: {err}")))?;
     Ok(config)
 }
 
+/// `--redis-url` checked before anything listens: a URL the Redis client can open
+/// (`redis://`, `rediss://`, `valkey://`, `valkeys://` with a host; `redis+unix://`,
+/// `valkey+unix://`, `unix://` with a path). The value is never echoed: it may hold a password.
+fn redis_url(text: Option<&str>) -> Result<Option<String>, UsageError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    const HOW: &str = "write it as redis://HOST:PORT (rediss:// for TLS, redis+unix:///PATH for a socket)";
+    let url = url::Url::parse(text)
+        .map_err(|e| UsageError(format!("--redis-url (or REDIS_URL) is not a URL ({e}); {HOW}")))?;
+    let usable = match url.scheme() {
+        "redis" | "rediss" | "valkey" | "valkeys" => url.host_str().is_some_and(|h| !h.is_empty()),
+        "redis+unix" | "valkey+unix" | "unix" => url.path().len() > 1,
+        _ => false,
+    };
+    if usable {
+        Ok(Some(text.to_string()))
+    } else {
+        Err(UsageError(format!(
+            "--redis-url (or REDIS_URL): a {}: URL without a host or socket path is not a Redis address; {HOW}",
+            url.scheme()
+        )))
+    }
+}
+
 /// Resolves on the first SIGINT (Ctrl-C), SIGTERM (docker stop) or SIGHUP.
 async fn shutdown_signal() {
     let stop = super::signals::stop_requested().await;
     tracing::info!("{}: draining in-flight requests", stop.name());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redis_url;
+
+    #[test]
+    fn redis_urls_are_checked_without_echoing_them() {
+        for good in ["redis://127.0.0.1:6379", "rediss://h/0", "redis+unix:///run/redis.sock", "valkey://h"] {
+            assert_eq!(redis_url(Some(good)).unwrap().as_deref(), Some(good));
+        }
+        assert_eq!(redis_url(Some("")).unwrap(), None);
+        assert_eq!(redis_url(None).unwrap(), None);
+        for bad in ["notaurl", "http://h:6379", "redis://", "unix://", "redis//:s3cret@h"] {
+            let err = redis_url(Some(bad)).unwrap_err().0;
+            assert!(err.contains("--redis-url") && err.contains("redis://HOST:PORT"), "{bad}: {err}");
+            assert!(!err.contains("s3cret"), "{err}");
+        }
+    }
 }

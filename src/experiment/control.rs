@@ -2,12 +2,18 @@
 //! Kept apart from the load path, which uses hyper directly. Other TerraFix APIs are met
 //! where they are: `GET /stats/reset` when `POST` is refused, and only the `/configure`
 //! keys the target knows.
+//!
+//! Every answer read here goes through [`fetch`]: the head is bounded by hyper's read
+//! buffer (about 400 KiB), the body by [`MAX_ANSWER_BYTES`], the whole call by a timeout,
+//! and a cancelled run gives the calls still to come [`GRACE_AFTER_CANCEL`] in all. A target
+//! that misbehaves costs us a failed call, never our memory or the run.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::metrics::ServerCounters;
@@ -29,9 +35,187 @@ pub const SETTINGS_KEYS: [&str; 8] = [
 /// The keys the seed harness's Python mock accepts on `/configure`.
 pub const SEED_SETTINGS_KEYS: [&str; 2] = ["latency_ms", "failure_rate"];
 
+/// The most bytes of a control answer's body we read. The mock's `/status` is a few KiB;
+/// a longer answer is cut off and the call fails with [`CallError::TooLarge`].
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// Once the run is cancelled, the control calls still running or yet to come get this long
+/// in all: a healthy target answers the phase's last `/status` well within it, a silent
+/// one cannot hold a stopping run.
+pub const GRACE_AFTER_CANCEL: Duration = Duration::from_millis(750);
+
 const RESET_POST: u8 = 0;
 const RESET_GET: u8 = 1;
 const RESET_NONE: u8 = 2;
+
+/// Why a control call has no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// No answer: the reason in words (refused, timeout, certificate, a head too large).
+    #[error("{0}")]
+    NoAnswer(String),
+    /// The body went past [`MAX_ANSWER_BYTES`]; reading stopped there.
+    #[error("the target's {what} answer exceeded {}", limit_text(*.limit))]
+    TooLarge { what: String, limit: usize },
+    #[error("the run was stopped before the target answered {0}")]
+    Cancelled(String),
+}
+
+fn limit_text(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// A control answer: its status and its body, whole and at most `MAX_ANSWER_BYTES`.
+struct Answer {
+    status: reqwest::StatusCode,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// The run's stop signal as the control calls see it.
+#[derive(Clone, Default)]
+struct Stop {
+    token: Option<CancellationToken>,
+    /// When the grace after cancellation ends, fixed by the first call that sees it.
+    grace_ends: Arc<OnceLock<tokio::time::Instant>>,
+}
+
+impl Stop {
+    /// Resolves once the run is cancelled and the grace after it is over.
+    async fn grace_over(&self) {
+        match &self.token {
+            None => std::future::pending().await,
+            Some(token) => {
+                token.cancelled().await;
+                let ends = *self.grace_ends.get_or_init(|| tokio::time::Instant::now() + GRACE_AFTER_CANCEL);
+                tokio::time::sleep_until(ends).await;
+            }
+        }
+    }
+
+    /// Resolves as soon as the run is cancelled.
+    async fn cancelled(&self) {
+        match &self.token {
+            None => std::future::pending().await,
+            Some(token) => token.cancelled().await,
+        }
+    }
+}
+
+/// Sends `request` and reads its head; the body is left unread. `host` names the target
+/// in errors.
+async fn send(request: reqwest::RequestBuilder, host: &str) -> Result<reqwest::Response, CallError> {
+    request.send().await.map_err(|e| CallError::NoAnswer(explain_request_error(&e, host)))
+}
+
+/// Reads `response`'s body, stopping at `limit` bytes: what a target sends past it is
+/// never buffered (the connection is dropped with the response).
+async fn read_capped(
+    mut response: reqwest::Response,
+    what: &str,
+    limit: usize,
+    host: &str,
+) -> Result<Vec<u8>, CallError> {
+    let too_large = || CallError::TooLarge { what: what.to_string(), limit };
+    if response.content_length().is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        CallError::NoAnswer(format!("reading the answer to {what}: {}", explain_request_error(&e, host)))
+    })? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The one bounded reader of answers outside the load path: send, read at most
+/// `MAX_ANSWER_BYTES`, and give up when the run is cancelled (after the grace).
+async fn fetch(
+    request: reqwest::RequestBuilder,
+    what: &str,
+    host: &str,
+    stop: &Stop,
+) -> Result<Answer, CallError> {
+    let call = async {
+        let response = send(request, host).await?;
+        let status = response.status();
+        let body = read_capped(response, what, MAX_ANSWER_BYTES, host).await?;
+        Ok::<Answer, CallError>(Answer { status, body })
+    };
+    tokio::select! {
+        answer = call => answer,
+        () = stop.grace_over() => Err(CallError::Cancelled(what.to_string())),
+    }
+}
+
+/// What went wrong with a request, in words: the certificate problem, a refused
+/// connection, a timeout, or the innermost cause (reqwest's own text, "error sending
+/// request", says none of these).
+pub fn explain_request_error(err: &reqwest::Error, host: &str) -> String {
+    if err.is_timeout() {
+        return format!("no answer from {host} in time");
+    }
+    let mut innermost: Option<&(dyn std::error::Error + 'static)> = None;
+    let mut cause = std::error::Error::source(err);
+    while let Some(e) = cause {
+        if let Some(words) = crate::engine::tls::explain_tls_cause(e, host) {
+            return words;
+        }
+        if let Some(kind) = io_kind(e) {
+            use std::io::ErrorKind;
+            match kind {
+                ErrorKind::ConnectionRefused => {
+                    return format!("connection refused by {host}; is the target running on that port?");
+                }
+                ErrorKind::TimedOut => return format!("no answer from {host} in time"),
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::UnexpectedEof => {
+                    return format!("{host} closed the connection before answering ({e})");
+                }
+                _ => {}
+            }
+        }
+        innermost = Some(e);
+        cause = e.source();
+    }
+    match innermost {
+        Some(e) => format!("{host}: {e}"),
+        None => format!("{host}: {err}"),
+    }
+}
+
+/// The kind of the innermost I/O error `e` carries: an I/O error's `source()` skips the
+/// error it wraps, and connectors wrap I/O errors in others.
+fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let io = e.downcast_ref::<std::io::Error>()?;
+    match io.get_ref() {
+        Some(inner) => io_kind(inner).or(Some(io.kind())),
+        None => Some(io.kind()),
+    }
+}
+
+/// `host:port` of a URL, for messages.
+fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        _ => url.to_string(),
+    }
+}
 
 #[derive(Clone)]
 pub struct ControlClient {
@@ -39,6 +223,7 @@ pub struct ControlClient {
     base: Url,
     /// How `/stats/reset` is reached on this target (learnt on first use).
     reset_method: Arc<AtomicU8>,
+    stop: Stop,
 }
 
 impl ControlClient {
@@ -70,12 +255,20 @@ impl ControlClient {
             tracing::warn!("control client with the run's TLS settings failed ({e}); using defaults");
             reqwest::Client::new()
         });
-        Self { http, base, reset_method: Arc::new(AtomicU8::new(RESET_POST)) }
+        Self { http, base, reset_method: Arc::new(AtomicU8::new(RESET_POST)), stop: Stop::default() }
+    }
+
+    /// The same client, whose calls end when `cancel` fires: the health wait at once, the
+    /// other calls after [`GRACE_AFTER_CANCEL`] in all.
+    pub fn stopped_by(mut self, cancel: CancellationToken) -> Self {
+        self.stop = Stop { token: Some(cancel), grace_ends: Arc::default() };
+        self
     }
 
     /// One GET of exactly `url` within `timeout`, trusting what `tls` trusts (the compiled-in
     /// roots: a scratch image has no platform store). Ok when it answers 2xx; otherwise the
-    /// reason in a line. This is `terrafix-tui health`, the images' HEALTHCHECK.
+    /// reason in a line. This is `terrafix-tui health`, the images' HEALTHCHECK. Only the
+    /// head is read (bounded by hyper); the body is dropped unread.
     pub async fn probe(
         url: &Url,
         timeout: Duration,
@@ -91,7 +284,7 @@ impl ControlClient {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) => Err(format!("{url} answered {}", response.status())),
             Err(e) if e.is_timeout() => Err(format!("{url}: no answer within {} s", timeout.as_secs_f64())),
-            Err(e) => Err(format!("{url}: {e}")),
+            Err(e) => Err(format!("{url}: {}", explain_request_error(&e, &host_of(url)))),
         }
     }
 
@@ -99,75 +292,89 @@ impl ControlClient {
         format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
     }
 
-    /// Waits until `GET /health` answers 2xx, up to `timeout`.
+    fn host(&self) -> String {
+        host_of(&self.base)
+    }
+
+    async fn fetch(&self, request: reqwest::RequestBuilder, what: &str) -> Result<Answer, CallError> {
+        fetch(request, what, &self.host(), &self.stop).await
+    }
+
+    /// Waits until `GET /health` answers 2xx, up to `timeout`; a cancelled run ends the
+    /// wait at once (Err, and the caller knows why).
     pub async fn wait_healthy(&self, timeout: Duration) -> Result<(), String> {
         let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let last = match self.http.get(self.url("/health")).send().await {
-                Ok(r) if r.status().is_success() => return Ok(()),
-                Ok(r) => format!("HTTP {}", r.status()),
-                Err(e) => e.to_string(),
-            };
-            if tokio::time::Instant::now() >= deadline {
-                return Err(format!(
-                    "{} did not answer GET /health within {:.0} s (last: {last})",
-                    self.base,
-                    timeout.as_secs_f64()
-                ));
+        let wait = async {
+            loop {
+                let last = match self.fetch(self.http.get(self.url("/health")), "GET /health").await {
+                    Ok(a) if a.status.is_success() => return Ok(()),
+                    Ok(a) => format!("HTTP {}", a.status),
+                    Err(e) => e.to_string(),
+                };
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(format!(
+                        "{} did not answer GET /health within {:.0} s (last: {last})",
+                        self.base,
+                        timeout.as_secs_f64()
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        tokio::select! {
+            waited = wait => waited,
+            () = self.stop.cancelled() => Err(String::from("the run was stopped while waiting for GET /health")),
         }
     }
 
     /// One `GET /health` for a person watching: the answer in a line, or why there is none.
     pub async fn health_line(&self) -> Result<String, String> {
         let url = self.url("/health");
-        let r = self
-            .http
-            .get(&url)
-            .timeout(Duration::from_secs(3))
-            .send()
+        let a = self
+            .fetch(self.http.get(&url).timeout(Duration::from_secs(3)), "GET /health")
             .await
             .map_err(|e| format!("no answer from {url}: {e}"))?;
-        let status = r.status();
-        let text = one_line(&r.text().await.unwrap_or_default());
-        if status.is_success() { Ok(text) } else { Err(format!("{status}: {text}")) }
+        let text = one_line(&a.text());
+        if a.status.is_success() { Ok(text) } else { Err(format!("{}: {text}", a.status)) }
     }
 
     /// `POST /configure` for a person: the server's answer in a line, or its complaint.
     pub async fn configure_line(&self, settings: &Value) -> Result<String, String> {
         let url = self.url("/configure");
-        let r = self.http.post(&url).json(settings).send().await.map_err(|e| {
+        let a = self.fetch(self.http.post(&url).json(settings), "POST /configure").await.map_err(|e| {
             format!("cannot reach {url}: {e} — is the target running? (the embedded target exists only during a run)")
         })?;
-        let status = r.status();
-        let text = one_line(&r.text().await.unwrap_or_default());
-        if status.is_success() { Ok(text) } else { Err(format!("{url} answered {status}: {text}")) }
+        let text = one_line(&a.text());
+        if a.status.is_success() { Ok(text) } else { Err(format!("{url} answered {}: {text}", a.status)) }
+    }
+
+    /// `GET /status` as a document, or why there is none in a sentence (the answer was
+    /// too large, not JSON, an error status, or did not come).
+    pub async fn status_answer(&self) -> Result<Value, String> {
+        let a = self.fetch(self.http.get(self.url("/status")), "/status").await.map_err(|e| match e {
+            CallError::NoAnswer(why) => format!("the target did not answer GET /status ({why})"),
+            other => other.to_string(),
+        })?;
+        if !a.status.is_success() {
+            return Err(format!("GET /status answered HTTP {}", a.status.as_u16()));
+        }
+        serde_json::from_slice(&a.body).map_err(|e| format!("the target's /status answer is not JSON ({e})"))
     }
 
     pub async fn status(&self) -> Option<Value> {
-        let r = self.http.get(self.url("/status")).send().await.ok()?;
-        if !r.status().is_success() {
-            return None;
-        }
-        r.json::<Value>().await.ok()
+        self.status_answer().await.ok()
     }
 
     /// POSTs settings to `/configure`; returns the server's answer or its complaint.
     pub async fn configure(&self, settings: &Value) -> Result<Value, String> {
-        let r = self
-            .http
-            .post(self.url("/configure"))
-            .json(settings)
-            .send()
+        let a = self
+            .fetch(self.http.post(self.url("/configure")).json(settings), "POST /configure")
             .await
             .map_err(|e| format!("POST /configure failed: {e}"))?;
-        let status = r.status();
-        let body = r.text().await.unwrap_or_default();
-        if status.is_success() {
-            Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
+        if a.status.is_success() {
+            Ok(serde_json::from_slice(&a.body).unwrap_or(Value::Null))
         } else {
-            Err(format!("POST /configure answered HTTP {}: {}", status.as_u16(), body.trim()))
+            Err(format!("POST /configure answered HTTP {}: {}", a.status.as_u16(), one_line(&a.text())))
         }
     }
 
@@ -183,25 +390,25 @@ impl ControlClient {
         let url = self.url("/stats/reset");
         let send = |get: bool| {
             let request = if get { self.http.get(&url) } else { self.http.post(&url) };
-            async move { request.send().await }
+            self.fetch(request, "/stats/reset")
         };
         let r = send(method == RESET_GET).await.map_err(|e| format!("/stats/reset failed: {e}"))?;
-        if r.status().is_success() {
+        if r.status.is_success() {
             return Ok(());
         }
-        let refused = matches!(r.status().as_u16(), 404 | 405);
+        let refused = matches!(r.status.as_u16(), 404 | 405);
         if method == RESET_POST && refused {
             let r = send(true).await.map_err(|e| format!("GET /stats/reset failed: {e}"))?;
-            if r.status().is_success() {
+            if r.status.is_success() {
                 self.reset_method.store(RESET_GET, Ordering::Relaxed);
                 return Ok(());
             }
-            if matches!(r.status().as_u16(), 404 | 405) {
+            if matches!(r.status.as_u16(), 404 | 405) {
                 self.reset_method.store(RESET_NONE, Ordering::Relaxed);
             }
-            return Err(format!("/stats/reset answered HTTP {} to POST and GET", r.status().as_u16()));
+            return Err(format!("/stats/reset answered HTTP {} to POST and GET", r.status.as_u16()));
         }
-        Err(format!("/stats/reset answered HTTP {}", r.status()))
+        Err(format!("/stats/reset answered HTTP {}", r.status))
     }
 
     /// What the target runs with now, as far as it tells: `/status` → `config`.
@@ -315,5 +522,39 @@ pub fn server_counters(status: &Value) -> ServerCounters {
         injected_failures: stats.injected_failures_total.unwrap_or(0),
         rejected: stats.rejected.unwrap_or(0),
         in_flight: stats.in_flight.unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_answer_names_the_call_and_the_limit() {
+        let err = CallError::TooLarge { what: "/status".into(), limit: MAX_ANSWER_BYTES };
+        assert_eq!(err.to_string(), "the target's /status answer exceeded 1 MiB");
+        assert_eq!(limit_text(400 * 1024), "400 KiB");
+        assert_eq!(limit_text(1000), "1000 bytes");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_run_gives_control_calls_a_grace_then_stops_them() {
+        tokio::time::pause();
+        let token = CancellationToken::new();
+        let stop = Stop { token: Some(token.clone()), grace_ends: Arc::default() };
+        let waiting = tokio::spawn({
+            let stop = stop.clone();
+            async move { stop.grace_over().await }
+        });
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert!(!waiting.is_finished(), "no cancel, no end");
+        token.cancel();
+        tokio::time::advance(GRACE_AFTER_CANCEL / 2).await;
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "within the grace");
+        tokio::time::advance(GRACE_AFTER_CANCEL).await;
+        waiting.await.unwrap();
+        // A call made later shares the same end: it is already over.
+        tokio::time::timeout(Duration::from_millis(1), stop.grace_over()).await.unwrap();
     }
 }

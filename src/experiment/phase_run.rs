@@ -220,11 +220,14 @@ impl RunContext {
         };
         faults::judge_recovery(&mut fault_reports, &sink.seconds, self.recovery);
 
-        let status_doc = self.control_client.status().await;
+        let status_doc = match self.control_client.status_answer().await {
+            Ok(doc) => Some(doc),
+            Err(why) => {
+                notes.push(format!("{why}; server view unavailable for this phase"));
+                None
+            }
+        };
         let server = status_doc.as_ref().map(server_view);
-        if server.is_none() {
-            notes.push("server view unavailable: the target did not answer GET /status".into());
-        }
         notes.extend(self.take_target_events());
         let connects = worker_connects.unwrap_or_else(|| client.take_connect_stats());
         let seconds = result.ran_for.as_secs_f64();

@@ -159,7 +159,11 @@ fn spawn_status_poller(
                 _ = ticker.tick() => {}
                 _ = stop.cancelled() => break,
             }
-            let status = client.status().await;
+            // A target that holds the answer cannot hold the poller past its stop.
+            let status = tokio::select! {
+                status = client.status() => status,
+                _ = stop.cancelled() => break,
+            };
             let at = unix_now_s() - run_start_unix_s;
             let note = match (&status, down_since, answered_once) {
                 (Some(_), Some(since), _) => {
@@ -204,7 +208,7 @@ pub async fn run(
     }
     super::distributed::check(&request)?;
     let start = RunStart::now(&request.output_root, &profile.name)?;
-    let mut prepared = prepare(&request, &channels, &start).await?;
+    let mut prepared = prepare(&request, &channels, &start, &control.cancel).await?;
     announce_start(profile, &start, &prepared.target.url, &channels.events).await;
     let background =
         Background::spawn(&mut prepared.target, &prepared.link.control_client, &start, &channels.events);
@@ -259,10 +263,12 @@ async fn prepare(
     request: &RunRequest,
     channels: &RunChannels,
     start: &RunStart,
+    cancel: &CancellationToken,
 ) -> Result<Prepared, RunError> {
     let target = bring_up(request, channels).await.inspect_err(|_| start.remove_empty_folder())?;
-    let link =
-        connect(request, &target, &channels.events).await.inspect_err(|_| start.remove_empty_folder())?;
+    let link = connect(request, &target, &channels.events, cancel)
+        .await
+        .inspect_err(|_| start.remove_empty_folder())?;
     let cluster = super::distributed::start(
         request,
         &start.run_id,
@@ -291,11 +297,13 @@ struct Link {
 }
 
 /// Builds the load and control clients for the target, checks its certificate (an error)
-/// and its `/health` (a note), and reads the settings it starts with.
+/// and its `/health` (a note), and reads the settings it starts with. A cancelled run stops
+/// waiting at once: no phase will run, so nothing here is needed.
 async fn connect(
     request: &RunRequest,
     target: &TargetHandle,
     events: &tokio::sync::mpsc::Sender<Event>,
+    cancel: &CancellationToken,
 ) -> Result<Link, RunError> {
     let options = &request.target_options;
     let tls = match target.url.scheme() {
@@ -312,17 +320,31 @@ async fn connect(
     };
     let client = HttpClient::with_options(&target.url, &client_options);
     let protocol = match &tls {
-        Some(tls) => check_tls(&client, tls, &target.url, options.http2, events).await?,
+        Some(tls) => tokio::select! {
+            checked = check_tls(&client, tls, &target.url, options.http2, events) => checked?,
+            _ = cancel.cancelled() => "HTTP/1.1",
+        },
         None => "HTTP/1.1",
     };
-    let control_client = ControlClient::with_options(target.url.clone(), tls.as_ref(), &options.headers);
+    let control_client = ControlClient::with_options(target.url.clone(), tls.as_ref(), &options.headers)
+        .stopped_by(cancel.clone());
     let mut notes = Vec::new();
-    if let Err(e) = control_client.wait_healthy(HEALTH_WAIT).await {
+    for name in tls.as_ref().map(ClientTls::pinned_servers).unwrap_or_default() {
+        let note = format!(
+            "the certificate of {name} is not signed by a CA in --ca-cert but is itself in that file: trusted as that server's own certificate (pinned)"
+        );
+        notes.push(note.clone());
+        let _ = events.send(Event::Warning(note)).await;
+    }
+    if let Err(e) = control_client.wait_healthy(HEALTH_WAIT).await
+        && !cancel.is_cancelled()
+    {
         let note = format!("{e}; the run goes on and counts the errors");
         notes.push(note.clone());
         let _ = events.send(Event::Warning(note)).await;
     }
-    let target_settings = TargetSettings::from_status(control_client.status().await.as_ref());
+    let status = if cancel.is_cancelled() { None } else { control_client.status().await };
+    let target_settings = TargetSettings::from_status(status.as_ref());
     Ok(Link { tls, protocol, client, control_client, target_settings, notes })
 }
 
