@@ -22,6 +22,9 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up and moved into its command: the size of the biggest variant
+// costs nothing, and boxing it would only add noise to every match.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run a profile headless, with a progress line and an end-of-run table.
     Run(RunArgs),

@@ -126,7 +126,7 @@ pub fn analyse(summary: &RunSummary, seconds: &Seconds) -> Vec<Finding> {
         out.extend(phase::all(view, &phases));
     }
     out.extend(phase::run_notes(summary));
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
 
@@ -244,7 +244,7 @@ pub fn count_text(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -48,6 +48,8 @@ impl Default for RenderOptions {
 pub struct RenderOutcome {
     pub charts: Vec<PathBuf>,
     pub html: Vec<PathBuf>,
+    /// `experiment_report.md`, written beside the HTML.
+    pub markdown: Option<PathBuf>,
     pub warnings: Vec<String>,
     /// The folder the reports went into (`charts/` inside it holds the PNGs).
     pub out_dir: PathBuf,
@@ -190,7 +192,7 @@ pub fn render_into(
     let drawn = html::Charts::Drawn(&embeds);
     outcome.html.push(html::write(&out_dir, &run.summary, html::Kind::Summary, &drawn)?);
     outcome.html.push(html::write(&out_dir, &run.summary, html::Kind::Charts, &drawn)?);
-    outcome.html.push(markdown::write(&out_dir, &run.summary, &markdown::seconds_of(&run))?);
+    outcome.markdown = Some(markdown::write(&out_dir, &run.summary, &markdown::seconds_of(&run))?);
     Ok(outcome)
 }
 
