@@ -343,3 +343,39 @@ fn report_command_rewrites_and_refuses_bad_input() {
     assert!(stderr.contains("--junit") && stderr.contains("does not exist"), "{stderr}");
     assert!(!dir.path().join("results").exists(), "nothing ran");
 }
+
+/// A real consumer reads the JUnit file: Python's junitparser (PyPI), from a venv under
+/// target/. Ignored by default as it needs that venv; run it with
+/// `python3 -m venv target/junit-venv && target/junit-venv/bin/pip install junitparser`
+/// then `cargo test --test findings_report -- --ignored`.
+#[test]
+#[ignore = "needs target/junit-venv with junitparser (see the comment)"]
+fn junitparser_reads_the_junit_of_a_failing_run() {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/junit-venv/bin/python");
+    assert!(python.is_file(), "create {} first (see the comment above)", python.display());
+    let dir = tempfile::tempdir().unwrap();
+    let fail = ci_run(dir.path(), 1.0);
+    assert_eq!(fail.code, 1, "{}", fail.stderr);
+    let junit = dir.path().join("junit-1.xml");
+    let script = r#"
+import sys
+from junitparser import JUnitXml, Failure
+xml = JUnitXml.fromfile(sys.argv[1])
+for suite in xml:
+    for case in suite:
+        failures = [r for r in case.result if isinstance(r, Failure)]
+        print(f"{suite.name}|{case.name}|{failures[0].message if failures else 'ok'}")
+print(f"total|{xml.tests}|{xml.failures}")
+"#;
+    let o = Command::new(&python).arg("-c").arg(script).arg(&junit).output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines.iter().any(|l| l.contains("|only p99_ms ≤ 1|only p99_ms = ") && l.contains("limit ≤ 1")),
+        "{stdout}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("run|run verdict|run ") && l.contains("failed")), "{stdout}");
+    let total = lines.last().unwrap();
+    assert!(total.starts_with("total|") && total.ends_with("|2"), "{stdout}");
+}
