@@ -211,6 +211,19 @@ fn our_run_report_tables_parse_and_links_resolve() {
     }
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 fn write_profile(dir: &Path, p99_limit_ms: f64) -> PathBuf {
     let path = dir.join(format!("ci-{p99_limit_ms}.yaml"));
     let text = format!(
@@ -330,6 +343,16 @@ fn report_command_rewrites_and_refuses_bad_input() {
         assert_eq!(o.status.code(), Some(2), "{}: {stderr}", bad.display());
         assert!(!stderr.contains("panicked") && stderr.lines().count() <= 2, "{stderr}");
     }
+    // A schema-1 run folder of ours: the report is written into the run itself, and its
+    // tables parse (the endpoint table included).
+    let old = dir.path().join("schema1-run");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-run"), &old);
+    let o = Command::new(BIN).arg("report").arg(&old).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(old.join(report::REPORT_MD_FILE)).unwrap();
+    let (_, tables) = check_markdown(&md, &old);
+    assert!(tables.contains(&10), "an endpoint table: {md}");
+
     // --junit into a folder that does not exist: exit 2 before anything runs.
     let o = Command::new(BIN)
         .args(["run", "smoke", "--no-charts", "--junit"])
