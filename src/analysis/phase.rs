@@ -107,7 +107,7 @@ fn injection(v: &PhaseView<'_>) -> Option<Finding> {
     let close = (seen as f64 - expected).abs() <= 3.0 * sd.max(1.0);
     evidence.push(Evidence::new(v.name(), "expected", expected, ""));
     let text = format!(
-        "{}: failure injection reached the server: {} of {} requests {source} ({} % against {} % set){}",
+        "{}: failure injection reached the server: {} failures {source} over {} requests ({} % against {} % set){}",
         v.name(),
         count_text(seen),
         count_text(requests),

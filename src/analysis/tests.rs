@@ -280,7 +280,13 @@ fn injection_that_never_reached_the_server_is_the_seeds_bug() {
     let found = findings(&run(vec![p]));
     let inj: Vec<&Finding> = found.iter().filter(|f| f.id == "injection").collect();
     assert_eq!(inj[0].severity, Severity::Info, "{inj:#?}");
-    assert!(inj[0].text.contains("150 of 1,419 requests injected by the server"), "{}", inj[0].text);
+    assert!(
+        inj[0]
+            .text
+            .contains("150 failures injected by the server over 1,419 requests (10.6 % against 10 % set)"),
+        "{}",
+        inj[0].text
+    );
     // Injected failures are not reported as an error onset as well.
     assert!(!ids(&found).contains(&"error-onset"));
 }

@@ -284,6 +284,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn head_stays_within_its_limit_and_cuts_at_a_line_end() {
+        let summary: RunSummary =
+            serde_json::from_str(include_str!("../../tests/fixtures/summary_v2_golden.json")).unwrap();
+        let full = head(&summary, &[], STEP_SUMMARY_LIMIT);
+        assert!(full.contains("**Verdict:") && full.contains("| phase | requests |"), "{full}");
+        assert!(!full.contains("cut here"));
+        let limit = full.len() / 2;
+        let cut = head(&summary, &[], limit);
+        assert!(cut.len() <= limit, "{} > {limit}", cut.len());
+        assert!(cut.ends_with("see experiment_report.md\n"), "{cut}");
+        // Every line kept is a whole line of the full head.
+        let kept = cut.lines().filter(|l| !l.is_empty() && !l.starts_with('…'));
+        for line in kept {
+            assert!(full.lines().any(|f| f == line), "half a line kept: {line}");
+        }
+    }
+
+    #[test]
     fn cells_cannot_break_a_table_or_open_html() {
         assert_eq!(cell("a|b\nc <x> [l](u)"), "a\\|b c \\<x\\> \\[l\\](u)");
     }
