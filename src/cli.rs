@@ -22,6 +22,9 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up and moved into its command: the size of the biggest variant
+// costs nothing, and boxing it would only add noise to every match.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run a profile headless, with a progress line and an end-of-run table.
     Run(RunArgs),
@@ -44,6 +47,9 @@ pub enum Command {
         long_about = "Compare run B against run A, phase by phase: the change in req/s, p50, p95 and p99, each with a 95 % bootstrap interval over the runs' seconds, and a verdict (faster, slower, no detectable difference). A phase that was not valid (generator-bound) in either run gets `not comparable` for its latency rows, and differences of configuration are listed above the table. Exit 0, 1 when --fail-if-slower trips, 2 for bad input or a gate on a phase that was not valid (unless --allow-invalid)."
     )]
     Compare(CompareArgs),
+    /// (Re)write experiment_report.md and experiment_summary.html of a run folder (or of a
+    /// folder of the seed's Locust CSVs, into DIR/terrafix-charts) from what is on disk.
+    Report(ReportArgs),
     /// One generator of a distributed run (started by Docker Swarm, not by people).
     #[command(hide = true)]
     Worker(WorkerArgs),
@@ -162,6 +168,20 @@ pub struct RunArgs {
     /// and --target docker or a URL the containers reach); results are merged exactly.
     #[arg(long, value_name = "N")]
     pub distributed: Option<u32>,
+    /// Also write the results as JUnit XML (one testsuite per suite, one testcase per
+    /// threshold and per validity verdict) for a CI system to show.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the report's head (verdict, findings, phase tables) as Markdown. When
+    /// $GITHUB_STEP_SUMMARY is set, the head is appended there too, with or without this.
+    #[arg(long, value_name = "FILE")]
+    pub summary_md: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// A run folder of ours, or a folder of plain Locust CSVs (the seed harness's results).
+    pub run_dir: PathBuf,
 }
 
 #[derive(Debug, Args, Clone)]

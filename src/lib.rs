@@ -1,6 +1,7 @@
 //! terrafix-tui: load-testing experiments against TerraFix's webhook API.
 //! See DESIGN.md for the module map; `app` is the only place that wires things together.
 
+pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod cluster;

@@ -56,7 +56,7 @@ fn report_outcome(outcome: &RenderOutcome, args: &ChartsArgs) {
     for warning in &outcome.warnings {
         eprintln!("warning: {warning}");
     }
-    for path in outcome.charts.iter().chain(&outcome.html) {
+    for path in outcome.charts.iter().chain(&outcome.html).chain(&outcome.markdown) {
         println!("{}", path.display());
     }
     if outcome.foreign && args.output.is_none() {

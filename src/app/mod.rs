@@ -8,6 +8,7 @@ pub mod environment;
 mod export;
 mod health;
 mod profiles;
+mod report;
 mod run;
 mod serve;
 mod signals;
@@ -96,6 +97,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Charts(args) => charts::main(args).await,
                     Command::Export(args) => export::main(args).await,
                     Command::Compare(args) => compare::main(args).await,
+                    Command::Report(args) => report::main(args).await,
                     Command::Worker(args) => worker(args).await,
                     Command::Profiles(args) => profiles::main(args, cli.profiles),
                 }

@@ -19,6 +19,7 @@ use crate::profile::{self, Overrides, QuickLoad, QuickRun, RepoSizeChoice, TimeS
 
 pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let request = build_request(&args, profiles_dir.as_deref())?;
+    super::report::check_ci_flags(args.junit.as_deref(), args.summary_md.as_deref())?;
     if args.dry_run {
         print!("{}", plan(&request));
         return Ok(ExitCode::SUCCESS);
@@ -62,6 +63,7 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     if !args.no_charts {
         render_charts(&dir).await;
     }
+    super::report::write_ci_outputs(args.junit.as_deref(), args.summary_md.as_deref(), &summary, &dir);
     println!("results: {}", dir.display());
     Ok(exit_code(&summary))
 }

@@ -1,6 +1,7 @@
 //! Results on disk: Locust-compatible CSVs, the JSON summary, HTML reports and PNG/SVG
 //! charts (plotters). Reads `metrics` types; never imports `tui` or engine internals.
-//! Entry points: [`render_all`] (every chart + both HTML files), [`write_summary_html`],
+//! Entry points: [`render_all`] (every chart, both HTML files and `experiment_report.md`),
+//! [`write_reports`] (the HTML summary and the Markdown report from what is on disk), [`write_summary_html`],
 //! [`export_charts`] (chosen charts, phases, format and size) and [`bundle`] (one .tar.gz).
 //! and for `compare`: [`compare::compare_runs`] and [`render_compare_png`].
 
@@ -11,7 +12,9 @@ mod data;
 mod export;
 pub mod files;
 mod html;
+pub mod junit;
 mod locust;
+pub mod markdown;
 mod plain;
 mod style;
 
@@ -22,6 +25,7 @@ use crate::metrics::summary::RunSummary;
 pub use bundle::{bundle, default_bundle_path, run_id};
 pub use export::{ChartFormat, ChartRequest, MAX_SIZE, MIN_SIZE, chart_names, export_charts, parse_size};
 pub use html::{CHARTS_REPORT_FILE, SUMMARY_HTML_FILE};
+pub use markdown::REPORT_MD_FILE;
 
 /// Folder (inside the run folder) that holds the PNGs.
 pub const CHARTS_DIR: &str = "charts";
@@ -44,6 +48,8 @@ impl Default for RenderOptions {
 pub struct RenderOutcome {
     pub charts: Vec<PathBuf>,
     pub html: Vec<PathBuf>,
+    /// `experiment_report.md`, written beside the HTML.
+    pub markdown: Option<PathBuf>,
     pub warnings: Vec<String>,
     /// The folder the reports went into (`charts/` inside it holds the PNGs).
     pub out_dir: PathBuf,
@@ -187,13 +193,46 @@ pub fn render_into(
     let drawn = html::Charts::Drawn(&embeds);
     outcome.html.push(html::write(&out_dir, &run.summary, html::Kind::Summary, &drawn)?);
     outcome.html.push(html::write(&out_dir, &run.summary, html::Kind::Charts, &drawn)?);
+    outcome.markdown = Some(markdown::write(&out_dir, &run.summary, &markdown::seconds_of(&run))?);
     Ok(outcome)
 }
 
 /// Writes `<run>/experiment_summary.html` from the summary alone; embeds whatever PNGs
 /// are already in `<run>/charts/` (none is fine, e.g. with `--no-charts`).
+/// `experiment_report.md` is written beside it (see [`write_reports`]).
 pub fn write_summary_html(run_dir: &Path, summary: &RunSummary) -> Result<PathBuf, ReportError> {
-    html::write(run_dir, summary, html::Kind::Summary, &html::Charts::OnDisk)
+    let path = html::write(run_dir, summary, html::Kind::Summary, &html::Charts::OnDisk)?;
+    // The per-second histories feed the findings about growth and error onset; without
+    // them (unreadable, or a phase count that does not match) the summary alone speaks.
+    let seconds = data::load(run_dir, &mut Vec::new())
+        .ok()
+        .filter(|run| !run.from_plain_csv && run.phases.len() == summary.experiments.len())
+        .map(|run| markdown::seconds_of(&run))
+        .unwrap_or_default();
+    markdown::write(run_dir, summary, &seconds)?;
+    Ok(path)
+}
+
+/// `terrafix-tui report RUN`: (re)writes `experiment_summary.html` and
+/// `experiment_report.md` from a run folder without redrawing charts (the reports link or
+/// embed the ones on disk). A folder that is not one of our runs (the seed's Locust CSVs)
+/// gets them in `terrafix-charts/` inside it, as `charts` does. Returns the files written.
+pub fn write_reports(run_dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>), ReportError> {
+    let mut warnings = Vec::new();
+    let run = data::load(run_dir, &mut warnings)?;
+    let out_dir = if run.from_plain_csv { run_dir.join(FOREIGN_OUT_DIR) } else { run_dir.to_path_buf() };
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|source| ReportError::OutDir { path: out_dir.clone(), source })?;
+    let html = html::write(&out_dir, &run.summary, html::Kind::Summary, &html::Charts::OnDisk)?;
+    let md = markdown::write(&out_dir, &run.summary, &markdown::seconds_of(&run))?;
+    Ok((vec![html, md], warnings))
+}
+
+/// The findings of a run folder (ours or Locust CSVs), with the per-second histories.
+pub fn findings_of(run_dir: &Path) -> Result<(RunSummary, Vec<crate::analysis::Finding>), ReportError> {
+    let run = data::load(run_dir, &mut Vec::new())?;
+    let findings = crate::analysis::analyse(&run.summary, &markdown::seconds_of(&run));
+    Ok((run.summary, findings))
 }
 
 /// Draws `compare.png` (each shared phase's p99 in A beside B, with intervals) at `path`.
