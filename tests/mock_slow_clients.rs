@@ -96,7 +96,10 @@ async fn clients_trickling_a_body_are_answered_408_and_free_their_slots() {
     let locked_out = Instant::now();
     let client = fresh_client();
     let health = server.url("/health");
-    assert!(!health_answers_once(&client, &health).await, "a fresh client was served: the slots were not all held");
+    assert!(
+        !health_answers_once(&client, &health).await,
+        "a fresh client was served: the slots were not all held"
+    );
 
     let waited = health_returns(&client, &health, DEADLINE + MARGIN).await;
     assert!(locked_out.elapsed() <= DEADLINE + MARGIN, "lockout lasted {:?}", locked_out.elapsed());
@@ -196,7 +199,10 @@ async fn tls_connections_that_pick_h2_and_stay_silent_free_their_slots() {
         .build()
         .unwrap();
     let health = server.url("/health");
-    assert!(!health_answers_once(&client, &health).await, "a fresh client was served: the slots were not all held");
+    assert!(
+        !health_answers_once(&client, &health).await,
+        "a fresh client was served: the slots were not all held"
+    );
 
     let waited = health_returns(&client, &health, DEADLINE + MARGIN).await;
     assert!(locked_out.elapsed() <= DEADLINE + MARGIN, "lockout lasted {:?}", locked_out.elapsed());
