@@ -4,6 +4,7 @@
 //! `--header` error names no value.
 
 mod mock_support;
+mod tui_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -209,4 +210,31 @@ async fn a_malformed_header_or_target_is_refused_without_its_secret() {
         assert!(!outcome.stderr.contains(secret), "{extra:?} echoed its secret: {}", outcome.stderr);
         assert!(!outcome.stdout.contains(secret), "{extra:?} echoed its secret: {}", outcome.stdout);
     }
+}
+
+/// In the TUI: the run settings show the URL with `***` for its password, and the run they
+/// start holds a URL without it and the credentials as Basic auth.
+#[test]
+fn the_tui_shows_and_starts_a_url_target_without_its_password() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use terrafix_tui::experiment::Target;
+    use terrafix_tui::tui::{Command, handle_key, update};
+
+    let mut state = tui_support::app();
+    state.profiles.settings.target = terrafix_tui::tui::state::TargetChoice::Url;
+    state.profiles.settings.url = format!("http://user:{PASSWORD}@127.0.0.1:8081");
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    terminal.draw(|frame| frame.render_widget(&state, frame.area())).unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("user:***@127.0.0.1:8081"), "{screen}");
+    assert!(!screen.contains(PASSWORD), "{screen}");
+
+    let action = handle_key(&state, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)).unwrap();
+    let Some(Command::StartRun(request)) = update(&mut state, action) else { panic!("no run started") };
+    let Target::Url(url) = &request.target else { panic!("target {:?}", request.target) };
+    assert_eq!(url.as_str(), "http://127.0.0.1:8081/");
+    assert!(!format!("{request:?}").contains(PASSWORD));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("user:{PASSWORD}"));
+    let auth: Vec<_> = request.target_options.headers.iter().filter(|(n, _)| n == "Authorization").collect();
+    assert_eq!(auth, [&("Authorization".to_string(), format!("Basic {basic}"))]);
 }
