@@ -227,9 +227,14 @@ pub struct ServeArgs {
     /// Default: 10,000 or the file limit (`ulimit -n`) less 64, whichever is lower.
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
-    /// Seconds a client has to send a request head, on a new or kept-alive connection.
+    /// Seconds a client has to send a request head, on a new or kept-alive connection
+    /// (over TLS also the handshake, and for HTTP/2 the connection preface).
     #[arg(long, default_value_t = 30.0, value_name = "S")]
     pub header_timeout_s: f64,
+    /// Seconds a client has to send a request's whole body once its head is in; past it the
+    /// request is answered 408 and the connection closed.
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub body_timeout_s: f64,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -128,11 +128,11 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
             profile::load(name, profiles_dir)?.with_overrides(&overrides)?
         }
     };
-    let target = Target::parse(&args.target).map_err(UsageError)?;
+    let (target, url_credentials) = Target::parse_with_auth(&args.target).map_err(UsageError)?;
     if args.with_localstack && target != Target::Docker {
         return Err(UsageError(format!(
             "--with-localstack starts LocalStack in the Docker environment: use it with --target docker, not {:?}",
-            args.target
+            target.label()
         ))
         .into());
     }
@@ -148,12 +148,13 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
-    let target_options = target_options(args, &profile.target)?;
+    let mut target_options = target_options(args, &profile.target)?;
+    target_options.add_url_credentials(url_credentials);
     if target_options.http2 && !matches!(&target, Target::Url(u) if u.scheme() == "https") {
         return Err(UsageError(format!(
             "--http2 with --target {}: HTTP/2 is negotiated in the TLS handshake (ALPN), so it needs an \
              https:// URL target; leave --http2 out for http targets (they stay HTTP/1.1)",
-            args.target
+            target.label()
         ))
         .into());
     }

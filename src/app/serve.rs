@@ -36,21 +36,26 @@ fn options_from(args: &ServeArgs) -> anyhow::Result<ServeOptions> {
         (Some(cert), Some(key)) => Some(ServerTls::from_pem_files(cert, key).map_err(UsageError)?),
         _ => None,
     };
-    if !(args.header_timeout_s.is_finite() && (0.1..=3600.0).contains(&args.header_timeout_s)) {
-        return Err(UsageError(format!(
-            "--header-timeout-s {}: must be from 0.1 to 3600 seconds",
-            args.header_timeout_s
-        ))
-        .into());
-    }
+    let header_read_timeout = timeout_flag("--header-timeout-s", args.header_timeout_s)?;
+    let body_read_timeout = timeout_flag("--body-timeout-s", args.body_timeout_s)?;
     if args.max_connections == Some(0) {
         return Err(UsageError("--max-connections 0: the server needs at least one".into()).into());
     }
     Ok(ServeOptions {
         tls,
-        header_read_timeout: std::time::Duration::from_secs_f64(args.header_timeout_s),
+        header_read_timeout,
+        body_read_timeout,
         max_connections: args.max_connections.unwrap_or_else(mock::default_max_connections),
     })
+}
+
+/// A timeout flag's seconds, from 0.1 to 3600.
+fn timeout_flag(flag: &str, seconds: f64) -> Result<std::time::Duration, UsageError> {
+    if seconds.is_finite() && (0.1..=3600.0).contains(&seconds) {
+        Ok(std::time::Duration::from_secs_f64(seconds))
+    } else {
+        Err(UsageError(format!("{flag} {seconds}: must be from 0.1 to 3600 seconds")))
+    }
 }
 
 fn config_from(args: &ServeArgs) -> anyhow::Result<MockConfig> {

@@ -41,25 +41,34 @@ pub enum Target {
 }
 
 impl Target {
-    /// Parses `embedded`, `docker`, or an http(s) URL.
+    /// Parses `embedded`, `docker`, or an http(s) URL. A URL's `user:password@` is taken
+    /// out (see `parse_with_auth` for where it goes), so no target holds a credential.
     pub fn parse(text: &str) -> Result<Target, String> {
+        Target::parse_with_auth(text).map(|(target, _)| target)
+    }
+
+    /// `parse`, and the URL's credentials as an `Authorization: Basic` value, for
+    /// `TargetOptions::add_url_credentials`. Errors show the URL with `***` for a password.
+    pub fn parse_with_auth(text: &str) -> Result<(Target, Option<crate::profile::Secret>), String> {
         match text {
-            "embedded" => Ok(Target::Embedded),
-            "docker" => Ok(Target::Docker),
+            "embedded" => Ok((Target::Embedded, None)),
+            "docker" => Ok((Target::Docker, None)),
             other => {
-                let url = Url::parse(other).map_err(|e| {
-                    format!("--target {other:?} is not `embedded`, `docker` or a URL ({e}); try http://127.0.0.1:8081")
+                let shown = target::redacted_text(other);
+                let mut url = Url::parse(other).map_err(|e| {
+                    format!("--target {shown:?} is not `embedded`, `docker` or a URL ({e}); try http://127.0.0.1:8081")
                 })?;
                 if url.scheme() != "http" && url.scheme() != "https" {
                     return Err(format!(
-                        "--target {other}: the URL must start with http:// or https:// (got {}://)",
+                        "--target {shown}: the URL must start with http:// or https:// (got {}://)",
                         url.scheme()
                     ));
                 }
                 if url.host_str().is_none_or(str::is_empty) {
-                    return Err(format!("--target {other}: the URL has no host; try http://127.0.0.1:8081"));
+                    return Err(format!("--target {shown}: the URL has no host; try http://127.0.0.1:8081"));
                 }
-                Ok(Target::Url(url))
+                let auth = target::take_credentials(&mut url);
+                Ok((Target::Url(url), auth))
             }
         }
     }
@@ -68,7 +77,7 @@ impl Target {
         match self {
             Target::Embedded => "embedded".into(),
             Target::Docker => "docker".into(),
-            Target::Url(u) => u.to_string(),
+            Target::Url(u) => target::redacted(u),
         }
     }
 }
@@ -124,6 +133,15 @@ impl TargetOptions {
     pub fn set_header(&mut self, name: String, value: String) {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
         self.headers.push((name, value));
+    }
+
+    /// The target URL's credentials as `Authorization`, unless one is given already (an
+    /// explicit header wins): call it after the headers are set.
+    pub fn add_url_credentials(&mut self, auth: Option<crate::profile::Secret>) {
+        let given = self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
+        if let Some(auth) = auth.filter(|_| !given) {
+            self.headers.push(("Authorization".to_string(), auth.expose().to_string()));
+        }
     }
 }
 

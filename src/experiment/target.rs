@@ -1,5 +1,6 @@
 //! Bringing up the target: the embedded mock on its own runtime thread, a URL as given,
-//! or the Docker environment. Also the resource sampler for the embedded server.
+//! or the Docker environment. Also the resource sampler for the embedded server, and the
+//! one place a target URL's credentials are taken out of it.
 
 use std::time::Duration;
 
@@ -159,4 +160,100 @@ pub fn unix_now_s() -> f64 {
 /// Seconds since the epoch (0 for a clock set before 1970).
 pub fn unix_s(t: std::time::SystemTime) -> f64 {
     t.duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs_f64()
+}
+
+/// Takes `user:password@` out of `url` and returns them as an `Authorization` value
+/// (`Basic base64(user:password)`, the password may be empty, as curl does), so that the
+/// URL kept, shown and stored everywhere after this holds no credential.
+pub fn take_credentials(url: &mut Url) -> Option<crate::profile::Secret> {
+    use base64::Engine as _;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let user = percent_decoded(url.username());
+    let password = percent_decoded(url.password().unwrap_or(""));
+    // Both only fail for URLs that cannot hold credentials (no host), which never get here
+    // with any: `Url::parse` puts userinfo only on URLs with a host.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let mut pair = user;
+    pair.push(b':');
+    pair.extend_from_slice(&password);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+    Some(crate::profile::Secret::new(format!("Basic {encoded}")))
+}
+
+/// A URL as it may be shown: a password becomes `***` (`http://user:***@host/`).
+pub fn redacted(url: &Url) -> String {
+    if url.password().is_none() {
+        return url.to_string();
+    }
+    let mut shown = url.clone();
+    // Cannot fail: the URL already holds a password, so it can hold another.
+    let _ = shown.set_password(Some("***"));
+    shown.to_string()
+}
+
+/// `redacted` for text that may not parse as a URL (to quote it in an error): whatever
+/// sits between `scheme://user:` and the last `@` of the authority becomes `***`.
+pub fn redacted_text(text: &str) -> String {
+    let Some(scheme_end) = text.find("://") else { return text.to_string() };
+    let authority_start = scheme_end + 3;
+    let authority_len = text[authority_start..].find(['/', '?', '#']).unwrap_or(text.len() - authority_start);
+    let authority = &text[authority_start..authority_start + authority_len];
+    let Some(at) = authority.rfind('@') else { return text.to_string() };
+    let Some(colon) = authority[..at].find(':') else { return text.to_string() };
+    let user = &authority[..colon];
+    format!("{}{user}:***{}", &text[..authority_start], &text[authority_start + at..])
+}
+
+/// `%XX` escapes undone (bytes, since a password need not be UTF-8); others kept as they are.
+fn percent_decoded(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod credential_tests {
+    use super::*;
+
+    #[test]
+    fn credentials_leave_the_url_as_a_basic_header() {
+        let mut url = Url::parse("http://us%40er:p%3Ass@127.0.0.1:8081/api").unwrap();
+        let auth = take_credentials(&mut url).unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:8081/api");
+        // base64("us@er:p:ss")
+        assert_eq!(auth.expose(), "Basic dXNAZXI6cDpzcw==");
+        assert_eq!(auth.to_string(), "***");
+        let mut plain = Url::parse("https://h/").unwrap();
+        assert!(take_credentials(&mut plain).is_none());
+        let mut user_only = Url::parse("http://bob@h/").unwrap();
+        assert_eq!(take_credentials(&mut user_only).unwrap().expose(), "Basic Ym9iOg==");
+    }
+
+    #[test]
+    fn shown_urls_hide_the_password() {
+        let url = Url::parse("http://user:s3cret@h:1/x").unwrap();
+        assert_eq!(redacted(&url), "http://user:***@h:1/x");
+        assert_eq!(redacted(&Url::parse("http://h/").unwrap()), "http://h/");
+        assert_eq!(redacted_text("http://user:s3cret@h:99999/x"), "http://user:***@h:99999/x");
+        assert_eq!(redacted_text("http://u:a@b@h/"), "http://u:***@h/");
+        assert_eq!(redacted_text("http://h:1/a@b:c"), "http://h:1/a@b:c");
+        assert_eq!(redacted_text("not a url"), "not a url");
+    }
 }

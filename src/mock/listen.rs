@@ -1,7 +1,9 @@
 //! The mock's accept loop: plain TCP or TLS (rustls), a cap on open connections, a
 //! deadline for each request head and for idle keep-alive connections, and a graceful
-//! drain. Idle sockets can no longer starve the server: past the cap new connections are
-//! closed at once (with a log line), and idle ones are closed after `idle_timeout`. Over
+//! drain. Idle and slow sockets cannot starve the server: past the cap new connections are
+//! closed at once (with a log line); a connection is closed when its request head (or, over
+//! TLS, its handshake; for HTTP/2, its preface) is not in within the header timeout, and a
+//! request whose body is not in within the body timeout is answered 408 and closed. Over
 //! TLS the server offers `h2` and `http/1.1` in ALPN and serves whichever the client picks.
 
 use std::path::Path;
@@ -12,13 +14,14 @@ use axum::Router;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
+
+use super::deadline::{BodyDeadline, PrefaceDeadline};
 
 /// How connections are accepted and kept.
 #[derive(Clone)]
@@ -28,6 +31,9 @@ pub struct ServeOptions {
     /// A client must send a whole request head within this, on a new or kept-alive
     /// connection; otherwise the connection is closed.
     pub header_read_timeout: Duration,
+    /// A request's whole body must arrive within this from the end of its head; otherwise
+    /// the request is answered 408 and the connection closed.
+    pub body_read_timeout: Duration,
     /// Most connections open at once; more are closed on accept.
     pub max_connections: usize,
 }
@@ -37,10 +43,15 @@ impl Default for ServeOptions {
         ServeOptions {
             tls: None,
             header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_connections: default_max_connections(),
         }
     }
 }
+
+/// `serve --body-timeout-s`'s default: a 1 MiB body (the largest the mock takes) needs
+/// only 100 KiB/s to make it.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// 10,000, or fewer when the process may not open that many files: a cap above the file
 /// limit would let idle sockets use up every descriptor before the cap is reached.
@@ -162,7 +173,7 @@ pub async fn accept_loop(listener: TcpListener, app: Router, options: ServeOptio
         };
         // Small responses: send them now rather than waiting for Nagle.
         let _ = tcp.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = BodyDeadline::new(app.clone(), options.body_read_timeout);
         let tls = options.tls.clone();
         let handshake_timeout = options.header_read_timeout;
         let builder = builder.clone();
@@ -174,6 +185,8 @@ pub async fn accept_loop(listener: TcpListener, app: Router, options: ServeOptio
                 None => Either::Left(tcp),
                 Some(tls) => match tokio::time::timeout(handshake_timeout, tls.acceptor.accept(tcp)).await {
                     Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice()) => {
+                        // hyper's pings start after the preface: until then, this deadline.
+                        let stream = PrefaceDeadline::new(stream, handshake_timeout);
                         let conn = builder_h2.serve_connection(TokioIo::new(stream), service);
                         // As below: a client that goes away is its own business.
                         let _ = watcher.watch(conn).await;

@@ -4,6 +4,7 @@
 
 mod config;
 mod control;
+mod deadline;
 mod dedup;
 mod delay;
 mod handlers;
@@ -20,7 +21,7 @@ use tokio::net::TcpListener;
 pub use config::{ConfigError, FailureMode, Jitter, MockConfig};
 pub use dedup::{Claim, DedupError, DedupStore, MemoryStore, RedisStore};
 pub use handlers::{MAX_BODY_BYTES, OPENAPI_DOCUMENT, ROUTES, Route, RouteMethod};
-pub use listen::{ServeOptions, ServerTls, default_max_connections};
+pub use listen::{DEFAULT_BODY_READ_TIMEOUT, ServeOptions, ServerTls, default_max_connections};
 pub use payload::{MAX_BATCH_ITEMS, failure_hash};
 
 #[derive(Debug, thiserror::Error)]

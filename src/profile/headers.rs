@@ -3,12 +3,20 @@
 //! uses `shown_value`, never the value itself.
 
 /// Parses `Name: value`, checking the name is an HTTP token and expanding `${VAR}`.
+/// Errors name the header, never its value: the value is often a credential.
 pub fn parse_header(text: &str) -> Result<(String, String), String> {
     let Some((name, value)) = text.split_once(':') else {
-        return Err(format!("--header {text:?}: write it as 'Name: value' (a colon after the name)"));
+        return Err("--header: no colon in it (value not shown); write it as 'Name: value'".into());
     };
     let name = name.trim();
-    check_name(name).map_err(|e| format!("--header {text:?}: {e}"))?;
+    if let Some(bad) = name.chars().find(|c| !is_tchar(*c)) {
+        // Not shown: text before the first colon that is no name may be a pasted value.
+        return Err(format!(
+            "--header: the text before the first colon is not a header name (it holds {bad:?}; \
+             name and value not shown); write it as 'Name: value'"
+        ));
+    }
+    check_name(name).map_err(|e| format!("--header: {e}"))?;
     let value = expand_env(value.trim()).map_err(|e| format!("--header {name}: {e}"))?;
     Ok((name.to_string(), value))
 }
@@ -18,7 +26,6 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the header name is empty".into());
     }
-    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if let Some(bad) = name.chars().find(|c| !is_tchar(*c)) {
         return Err(format!("the header name {name:?} contains {bad:?}, which a header name may not hold"));
     }
@@ -29,6 +36,10 @@ pub fn check_name(name: &str) -> Result<(), String> {
         return Err(format!("the header {name} is set by the tool itself and cannot be overridden"));
     }
     Ok(())
+}
+
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
 /// Replaces each `${VAR}` with the environment variable's value; an unset variable is an
@@ -44,7 +55,7 @@ pub fn expand_env(value: &str) -> Result<String, String> {
             rest = tail;
         } else if let Some(inner) = after.strip_prefix('{') {
             let Some(end) = inner.find('}') else {
-                return Err(format!("`${{` without a closing `}}` in {value:?}"));
+                return Err("`${` without a closing `}` in the value (value not shown)".into());
             };
             let var = &inner[..end];
             let found = std::env::var(var)
@@ -61,6 +72,34 @@ pub fn expand_env(value: &str) -> Result<String, String> {
         return Err("the value contains a control character (a line break?)".into());
     }
     Ok(out)
+}
+
+/// A credential (a header value, a URL's password): shown as `***` by `Display` and
+/// `Debug`, so neither a log line nor an error can print it by accident; `expose` is for
+/// the one place that sends it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 /// How a header appears anywhere it is shown: the name and `***`.
@@ -84,6 +123,14 @@ mod tests {
         assert_eq!(expand_env("a$$b$c").unwrap(), "a$b$c");
         assert!(parse_header("no colon").unwrap_err().contains("'Name: value'"));
         assert!(parse_header("Bad Name: x").unwrap_err().contains("' '"));
+        for (text, value) in [("X-Key s3cretval", "s3cretval"), ("X s3cretval: v", "s3cretval")] {
+            let err = parse_header(text).unwrap_err();
+            assert!(!err.contains(value), "{err}");
+        }
+        assert!(!parse_header("X: ${s3cretval").unwrap_err().contains("s3cretval"));
+        let secret = Secret::new("s3cretval");
+        assert_eq!(format!("{secret} {secret:?}"), "*** Secret(***)");
+        assert_eq!(secret.expose(), "s3cretval");
         assert!(parse_header(": x").unwrap_err().contains("empty"));
         assert!(parse_header("Host: x").unwrap_err().contains("set by the tool"));
         let err = parse_header("X: ${TERRAFIX_SURELY_UNSET_VAR}").unwrap_err();

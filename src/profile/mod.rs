@@ -20,7 +20,9 @@ pub use convert::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAUSE, REPO_SIZE_VAR, default_task_name, repo_size_from_env,
 };
 pub use duration::{format_duration, parse_duration};
-pub use headers::{check_name as check_header_name, expand_env, parse_header, shown_value as shown_header};
+pub use headers::{
+    Secret, check_name as check_header_name, expand_env, parse_header, shown_value as shown_header,
+};
 pub use quick::{QUICK_DEFAULT_DURATION, QUICK_SUITE, QuickLoad, QuickRun};
 pub use scale::{MAX_DURATION, TimeScale};
 pub use types::*;

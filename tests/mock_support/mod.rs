@@ -19,10 +19,17 @@ pub struct Server {
 
 impl Server {
     pub async fn start(config: MockConfig) -> Server {
+        Server::start_with(config, mock::ServeOptions::default()).await
+    }
+
+    /// `start` with TLS, connection cap or timeouts of the test's choosing (the base URL
+    /// is https when `options.tls` is set; `client` trusts no test CA).
+    pub async fn start_with(config: MockConfig, options: mock::ServeOptions) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if options.tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://{}", listener.local_addr().unwrap());
         let stop = CancellationToken::new();
-        let task = tokio::spawn(mock::serve(listener, config, stop.clone().cancelled_owned()));
+        let task = tokio::spawn(mock::serve_with(listener, config, options, stop.clone().cancelled_owned()));
         terrafix_tui::engine::tls::install_provider();
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         Server { base, client, stop, task }

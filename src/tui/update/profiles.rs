@@ -272,6 +272,11 @@ pub(super) fn target_options(
     {
         options.set_header(name, value);
     }
+    if settings.target == TargetChoice::Url
+        && let Ok((_, credentials)) = Target::parse_with_auth(settings.url.trim())
+    {
+        options.add_url_credentials(credentials);
+    }
     options
 }
 

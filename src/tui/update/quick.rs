@@ -108,6 +108,11 @@ fn start(state: &mut AppState) -> Option<Command> {
         Ok(choice) => choice,
         Err(errors) => return refuse(state, errors),
     };
+    // The URL's credentials go as Authorization (`choice.target` no longer holds them).
+    let url_credentials = (form.target == crate::tui::state::TargetChoice::Url)
+        .then(|| crate::experiment::Target::parse_with_auth(form.url.trim()).ok())
+        .flatten()
+        .and_then(|(_, credentials)| credentials);
     let Ok(seed) = state.profiles.settings.seed.trim().parse::<u64>() else {
         return flash_error(state, "seed (run settings): write a whole number");
     };
@@ -121,7 +126,8 @@ fn start(state: &mut AppState) -> Option<Command> {
     state.screen = Screen::Run;
     state.flash = None;
     // The quick run's profile is built later, off the UI loop: the defaults stand for it.
-    let options = super::profiles::target_options(&state.profiles.settings, &Default::default());
+    let mut options = super::profiles::target_options(&state.profiles.settings, &Default::default());
+    options.add_url_credentials(url_credentials);
     Some(Command::StartQuickRun(Box::new(QuickStart {
         choice,
         seed,

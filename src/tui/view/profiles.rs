@@ -241,7 +241,14 @@ fn render_settings(state: &AppState, area: Rect, buf: &mut Buffer) {
                 (Some(edit), true) => format!("{}▏", edit.text),
                 _ => {
                     let text = p.settings.text(*field);
-                    if text.is_empty() { "default".to_string() } else { text.to_string() }
+                    if text.is_empty() {
+                        "default".to_string()
+                    } else if *field == RunField::Url {
+                        // A password typed into the URL shows while it is edited, not after.
+                        crate::experiment::target::redacted_text(text)
+                    } else {
+                        text.to_string()
+                    }
                 }
             };
             let muted = *field == RunField::Url && p.settings.target != TargetChoice::Url;

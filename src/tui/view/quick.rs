@@ -24,6 +24,10 @@ pub fn render(t: Theme, form: &QuickForm, area: Rect, buf: &mut Buffer) {
         let Some(row) = rows_area.rows().nth(i) else { break };
         let focused = i == form.cursor.min(fields.len() - 1);
         let mut value = form.text(*field);
+        if !focused && *field == crate::tui::quick_form::QuickField::Url {
+            // A password typed into the URL shows while it is typed, not after.
+            value = crate::experiment::target::redacted_text(&value);
+        }
         if focused && !field.is_choice() {
             value.push('▏');
         }
