@@ -1,0 +1,54 @@
+//! Numbers that cannot mislead (issue 25, items 3–7), through the real binary and the real
+//! runner: settings that survive a target restart, out-of-range settings refused before
+//! load, `--users` keeping each phase's ramp, a run whose every request failed exiting 1,
+//! and one voice for the validity verdict.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_terrafix-tui");
+
+/// A profile file in `dir` with one behaviour `b` (a webhook every `wait`) and `phases`
+/// (YAML list items, one per line).
+fn write_profile(dir: &Path, name: &str, extra: &str, phases: &[&str]) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    let mut text = format!(
+        "name: {name}\npause_between_phases: 0s\n{extra}behaviours:\n  b:\n    wait: {{ constant: 100ms }}\n    tasks: [ {{ kind: webhook }} ]\nphases:\n"
+    );
+    for p in phases {
+        text.push_str(&format!("  - {p}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs the binary; (exit code, stdout, stderr).
+fn run_bin(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(BIN).args(args).output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+// Item 5: `--users 30` on a phase without `spawn_rate` starts all 30 at once, as the
+// README says, instead of at the old user count per second.
+#[test]
+fn users_override_without_spawn_rate_starts_them_all_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write_profile(
+        dir.path(),
+        "ramp",
+        "",
+        &[
+            "{ name: at_once, behaviour: b, users: 2, duration: 3s }",
+            "{ name: ramped, behaviour: b, users: 5, spawn_rate: 1, duration: 10s }",
+        ],
+    );
+    let (code, out, err) = run_bin(&["run", profile.to_str().unwrap(), "--users", "30", "--dry-run"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let row = |phase: &str| out.lines().find(|l| l.contains(phase)).unwrap_or_default().to_string();
+    assert!(row("at_once").contains("30 users @ 30/s"), "{out}");
+    assert!(row("ramped").contains("30 users @ 6/s"), "{out}");
+}
