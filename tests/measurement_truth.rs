@@ -52,3 +52,30 @@ fn users_override_without_spawn_rate_starts_them_all_at_once() {
     assert!(row("at_once").contains("30 users @ 30/s"), "{out}");
     assert!(row("ramped").contains("30 users @ 6/s"), "{out}");
 }
+
+/// The last non-empty line of a run's standard output.
+fn last_line(out: &str) -> &str {
+    out.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default()
+}
+
+// Item 6: a run in which every request failed, with no threshold set, exits 1 and says why
+// on its last line; `fail_on_request_errors: false` lets it pass, explicitly.
+#[test]
+fn a_run_whose_every_request_failed_exits_1_and_says_so_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let phase = "{ name: all_fail, behaviour: b, users: 2, duration: 2s, server: { latency_ms: 1, failure_rate: 1.0 } }";
+    let failing = write_profile(dir.path(), "failing", "", &[phase]);
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let (code, stdout, stderr) = run_bin(&["run", failing.to_str().unwrap(), "--no-charts", "--output", out_s]);
+    assert_eq!(code, 1, "every request failed: exit 1\n{stdout}\n{stderr}");
+    assert!(
+        last_line(&stdout).starts_with("FAILED: every request of phase all_fail failed"),
+        "the last line says why: {stdout}"
+    );
+
+    let opted_out = write_profile(dir.path(), "opted", "fail_on_request_errors: false\n", &[phase]);
+    let (code, stdout, stderr) = run_bin(&["run", opted_out.to_str().unwrap(), "--no-charts", "--output", out_s]);
+    assert_eq!(code, 0, "fail_on_request_errors: false opts out\n{stdout}\n{stderr}");
+    assert!(!stdout.contains("FAILED:"), "{stdout}");
+}

@@ -63,6 +63,10 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         render_charts(&dir).await;
     }
     println!("results: {}", dir.display());
+    // Last, so a glance at the end of the output (or `| tail -1`) cannot miss it.
+    for reason in &summary.fail_reasons {
+        println!("FAILED: {reason}");
+    }
     Ok(exit_code(&summary))
 }
 

@@ -482,6 +482,7 @@ fn initial_summary(request: &RunRequest, start: &RunStart, prepared: &Prepared) 
         ),
         restore: None,
         distributed: None,
+        fail_reasons: Vec::new(),
     }
 }
 
@@ -709,10 +710,46 @@ fn finish(
         .iter()
         .chain(summary.experiments.iter().flat_map(|p| p.thresholds.iter()))
         .all(|t| t.passed);
-    let errors_ok = !profile.fail_on_request_errors || all.failures == 0;
+    summary.fail_reasons.extend(request_error_failures(summary, profile.fail_on_request_errors, &all));
     let valid_ok = !profile.fail_on_invalid
         || summary.experiments.iter().all(|p| p.validity.as_ref().is_none_or(|v| v.is_valid()));
-    summary.passed = summary.status == RunStatus::Completed && thresholds_pass && errors_ok && valid_ok;
+    summary.passed = summary.status == RunStatus::Completed
+        && thresholds_pass
+        && summary.fail_reasons.is_empty()
+        && valid_ok;
+}
+
+/// Why the run's failed requests fail it, under the profile's `fail_on_request_errors`: by
+/// default each phase whose every request failed (a run against a dead or refusing target is
+/// no PASS, thresholds or not); with `true` any failure; with `false` nothing.
+fn request_error_failures(
+    summary: &RunSummary,
+    policy: crate::profile::RequestErrorPolicy,
+    all: &Totals,
+) -> Vec<String> {
+    use crate::profile::RequestErrorPolicy;
+    if policy == RequestErrorPolicy::Never {
+        return Vec::new();
+    }
+    let mut reasons: Vec<String> = summary
+        .experiments
+        .iter()
+        .filter(|p| p.summary.total_requests > 0 && p.summary.failure_count >= p.summary.total_requests)
+        .map(|p| {
+            format!(
+                "every request of phase {} failed ({} of {}); set fail_on_request_errors: false in the \
+                 profile if that was the point",
+                p.name, p.summary.failure_count, p.summary.total_requests
+            )
+        })
+        .collect();
+    if policy == RequestErrorPolicy::AnyFailure && all.failures > 0 && reasons.is_empty() {
+        reasons.push(format!(
+            "{} of {} requests failed (fail_on_request_errors: true)",
+            all.failures, all.requests
+        ));
+    }
+    reasons
 }
 
 /// A service fault needs the Docker target; one that is not `optional` refuses the run

@@ -78,6 +78,10 @@ pub struct RunSummary {
     /// A distributed run: its generators and the ones it lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distributed: Option<DistributedReport>,
+    /// Why the run did not pass, beside failed thresholds: `every request of phase X failed`,
+    /// a setting our own mock refused. `run` prints the first as its last line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail_reasons: Vec<String>,
 }
 
 /// How a distributed run's load was generated.

@@ -21,8 +21,9 @@ pub(crate) struct RawProfile {
     pub pause_between_phases: Option<Dur>,
     #[serde(default)]
     pub lockstep_start: bool,
-    #[serde(default)]
-    pub fail_on_request_errors: bool,
+    /// `true`: any failed request fails the run; `false`: none does; unset: a phase whose
+    /// every request failed does.
+    pub fail_on_request_errors: Option<bool>,
     /// A generator-bound phase fails the run.
     #[serde(default)]
     pub fail_on_invalid: bool,

@@ -96,6 +96,7 @@ pub fn scan(dir: &Path, warnings: &mut Vec<String>) -> Scan {
         connection: Default::default(),
         restore: None,
         distributed: None,
+        fail_reasons: Vec::new(),
     };
     Scan { summary, phase_extras }
 }

@@ -314,6 +314,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
         connection: Default::default(),
         restore: None,
         distributed: None,
+        fail_reasons: Vec::new(),
         experiments,
     };
     if f.ours {

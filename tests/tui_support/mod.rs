@@ -69,7 +69,7 @@ pub fn smoke_profile() -> Profile {
         source: "shipped".into(),
         pause_between_phases: Duration::from_secs(5),
         lockstep_start: false,
-        fail_on_request_errors: false,
+        fail_on_request_errors: Default::default(),
         fail_on_invalid: false,
         validity: Default::default(),
         recovery: Default::default(),
@@ -241,6 +241,7 @@ pub fn run_summary(run_id: &str, rps: f64, passed: bool) -> RunSummary {
         connection: Default::default(),
         restore: None,
         distributed: None,
+        fail_reasons: Vec::new(),
     }
 }
 
