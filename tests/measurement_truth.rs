@@ -67,7 +67,8 @@ fn a_run_whose_every_request_failed_exits_1_and_says_so_last() {
     let failing = write_profile(dir.path(), "failing", "", &[phase]);
     let out = dir.path().join("out");
     let out_s = out.to_str().unwrap();
-    let (code, stdout, stderr) = run_bin(&["run", failing.to_str().unwrap(), "--no-charts", "--output", out_s]);
+    let (code, stdout, stderr) =
+        run_bin(&["run", failing.to_str().unwrap(), "--no-charts", "--output", out_s]);
     assert_eq!(code, 1, "every request failed: exit 1\n{stdout}\n{stderr}");
     assert!(
         last_line(&stdout).starts_with("FAILED: every request of phase all_fail failed"),
@@ -75,7 +76,52 @@ fn a_run_whose_every_request_failed_exits_1_and_says_so_last() {
     );
 
     let opted_out = write_profile(dir.path(), "opted", "fail_on_request_errors: false\n", &[phase]);
-    let (code, stdout, stderr) = run_bin(&["run", opted_out.to_str().unwrap(), "--no-charts", "--output", out_s]);
+    let (code, stdout, stderr) =
+        run_bin(&["run", opted_out.to_str().unwrap(), "--no-charts", "--output", out_s]);
     assert_eq!(code, 0, "fail_on_request_errors: false opts out\n{stdout}\n{stderr}");
     assert!(!stdout.contains("FAILED:"), "{stdout}");
+}
+
+// Item 4: out-of-range settings are refused before load, with the place (file:line:col) or
+// the flag, by the bounds the mock itself enforces (ten minutes of milliseconds).
+#[test]
+fn out_of_range_settings_are_refused_before_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let stall = write_profile(
+        dir.path(),
+        "stall",
+        "",
+        &[
+            "{ name: p, behaviour: b, users: 1, duration: 2s, faults: [ { at: 1s, for: 1s, server: { stall_ms: 1e300 } } ] }",
+        ],
+    );
+    let (code, stdout, stderr) =
+        run_bin(&["run", stall.to_str().unwrap(), "--no-charts", "--output", out.to_str().unwrap()]);
+    assert_eq!(code, 2, "a usage error, nothing started\n{stdout}\n{stderr}");
+    assert!(stderr.contains("stall.yaml:8:"), "file:line:col of the value: {stderr}");
+    assert!(stderr.contains("stall_ms") && stderr.contains("600000"), "the field and the bound: {stderr}");
+    assert!(!out.exists(), "no run folder: nothing was started");
+
+    let workers = write_profile(
+        dir.path(),
+        "slots",
+        "",
+        &["{ name: p, behaviour: b, users: 1, duration: 2s, server: { workers: 2000000 } }"],
+    );
+    let (code, _, stderr) = run_bin(&["run", workers.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("workers") && stderr.contains("1000000"), "{stderr}");
+
+    for args in [
+        &["run", "smoke", "--server-latency-ms", "1e308", "--dry-run"][..],
+        &["run", "--behaviour", "burst", "--users", "1", "--server-latency-ms", "1e308", "--dry-run"][..],
+    ] {
+        let (code, _, stderr) = run_bin(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("--server-latency-ms 1e308") && stderr.contains("600000"),
+            "{args:?}: {stderr}"
+        );
+    }
 }

@@ -215,6 +215,13 @@ pub async fn run(
     run_capacity_search(&ctx, profile, &mut outcomes, &mut summary).await;
     wind_down(&ctx, prepared.cluster.as_deref(), background, &mut summary).await;
     finish(&mut summary, &outcomes, profile, &control);
+    let refused = refused_by_our_mock(
+        summary.experiments.iter().map(|p| (p.name.as_str(), p.settings_not_applied.as_slice())),
+        &request.target,
+        summary.connection.configure_target,
+    );
+    summary.fail_reasons.extend(refused);
+    summary.passed &= summary.fail_reasons.is_empty();
     write_final_summary(summary, start.dir, &channels.events).await
 }
 
@@ -719,6 +726,31 @@ fn finish(
         && valid_ok;
 }
 
+/// A phase setting our own mock (the embedded or Docker target) did not take fails the run:
+/// the tool and its mock share the bounds, so a refusal there is a fault, and the phase ran
+/// with other settings than the summary's. A foreign target may know fewer settings: its
+/// refusals stay the warnings and notes the phase already carries.
+/// `phases`: each phase's name and its settings that did not reach the target.
+fn refused_by_our_mock<'a>(
+    phases: impl Iterator<Item = (&'a str, &'a [String])>,
+    target: &Target,
+    configured: bool,
+) -> Vec<String> {
+    if matches!(target, Target::Url(_)) || !configured {
+        return Vec::new();
+    }
+    phases
+        .filter(|(_, refused)| !refused.is_empty())
+        .map(|(name, refused)| {
+            format!(
+                "phase {name}: the {} mock refused the phase's settings ({}), so the phase ran with others",
+                target.label(),
+                refused.join("; ")
+            )
+        })
+        .collect()
+}
+
 /// Why the run's failed requests fail it, under the profile's `fail_on_request_errors`: by
 /// default each phase whose every request failed (a run against a dead or refusing target is
 /// no PASS, thresholds or not); with `true` any failure; with `false` nothing.
@@ -860,5 +892,26 @@ async fn save_summary(dir: &std::path::Path, summary: &RunSummary) -> Result<(),
     match tokio::task::spawn_blocking(move || write_summary(&target, &copy)).await {
         Ok(result) => result,
         Err(e) => Err(WriteError { path, source: std::io::Error::other(e) }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_our_mock_refused_fails_the_run_and_a_foreign_targets_does_not() {
+        let refused = vec!["latency_ms=1e300: not applied (POST /configure answered HTTP 400)".to_string()];
+        let phases = || [("fast", refused.as_slice()), ("calm", &[][..])].into_iter();
+        let ours = refused_by_our_mock(phases(), &Target::Embedded, true);
+        assert_eq!(ours.len(), 1, "{ours:?}");
+        assert!(ours[0].starts_with("phase fast: the embedded mock refused") && ours[0].contains("HTTP 400"));
+        assert_eq!(refused_by_our_mock(phases(), &Target::Docker, true).len(), 1);
+        let foreign = Target::Url(url::Url::parse("http://127.0.0.1:9/").unwrap());
+        assert!(refused_by_our_mock(phases(), &foreign, true).is_empty(), "a foreign target: a warning only");
+        assert!(
+            refused_by_our_mock(phases(), &Target::Embedded, false).is_empty(),
+            "--no-configure sends none"
+        );
     }
 }

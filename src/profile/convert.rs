@@ -289,8 +289,8 @@ fn to_server(raw: &RawServer) -> ServerSettings {
         jitter_ms: raw.jitter_ms.map(|v| v.0),
         failure_rate: raw.failure_rate.map(|v| v.0),
         failure_mode: raw.failure_mode,
-        max_concurrent: raw.max_concurrent,
-        workers: raw.workers,
+        max_concurrent: raw.max_concurrent.map(|v| v.0),
+        workers: raw.workers.map(|v| v.0),
         stall_ms: raw.stall_ms.map(|v| v.0),
     }
 }

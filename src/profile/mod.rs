@@ -2,6 +2,7 @@
 //! `Profile` (types.rs). Shipped profiles are compiled in from `profiles/`.
 //! A leaf: imports nothing from the rest of the crate.
 
+pub mod bounds;
 mod builtin;
 mod convert;
 mod duration;

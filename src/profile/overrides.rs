@@ -67,18 +67,7 @@ impl Profile {
                 phase.server.failure_rate = Some(rate);
             }
         }
-        if let Some(ms) = overrides.server_latency_ms
-            && !(ms.is_finite() && ms >= 0.0)
-        {
-            return Err(ProfileError::new(format!("--server-latency-ms {ms}: write 0 or more, e.g. 50")));
-        }
-        if let Some(rate) = overrides.server_failure_rate
-            && !(0.0..=1.0).contains(&rate)
-        {
-            return Err(ProfileError::new(format!(
-                "--server-failure-rate {rate}: write a share from 0 to 1, e.g. 0.1"
-            )));
-        }
+        check_server_flags(overrides.server_latency_ms, overrides.server_failure_rate)?;
         if let Some(duration) = overrides.duration {
             if duration.is_zero() {
                 return Err(ProfileError::new("--duration must be above zero, e.g. 30s"));
@@ -136,6 +125,31 @@ impl Profile {
         };
         format!("{what}, {}", format_duration(self.planned_duration()))
     }
+}
+
+/// `--server-latency-ms` and `--server-failure-rate` within the bounds the mock enforces
+/// (`profile::bounds`), refused before anything starts.
+pub(crate) fn check_server_flags(
+    latency_ms: Option<f64>,
+    failure_rate: Option<f64>,
+) -> Result<(), ProfileError> {
+    if let Some(ms) = latency_ms {
+        super::bounds::check_millis(ms).map_err(|allowed| {
+            ProfileError::new(format!(
+                "--server-latency-ms {}: out of range; write {allowed}, e.g. 50",
+                super::bounds::shown(ms)
+            ))
+        })?;
+    }
+    if let Some(rate) = failure_rate {
+        super::bounds::check_ratio(rate).map_err(|allowed| {
+            ProfileError::new(format!(
+                "--server-failure-rate {}: out of range; write a share, {allowed}, e.g. 0.1",
+                super::bounds::shown(rate)
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
