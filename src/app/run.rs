@@ -296,16 +296,22 @@ async fn print_events(mut events: mpsc::Receiver<Event>) {
             Event::Pause { next_phase, duration } => {
                 eprintln!("  pause {} before {next_phase}", fmt_duration(duration))
             }
-            Event::PhaseFinished { summary, .. } => eprintln!(
-                "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms{}",
-                summary.name,
-                summary.summary.total_requests,
-                summary.summary.failure_count,
-                summary.summary.requests_per_sec,
-                summary.latency_ms.p50,
-                summary.latency_ms.p99,
-                batch_note(summary.batch_items_failed)
-            ),
+            Event::PhaseFinished { summary, .. } => {
+                eprintln!(
+                    "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms{}",
+                    summary.name,
+                    summary.summary.total_requests,
+                    summary.summary.failure_count,
+                    summary.summary.requests_per_sec,
+                    summary.latency_ms.p50,
+                    summary.latency_ms.p99,
+                    batch_note(summary.batch_items_failed)
+                );
+                // Right under the phase's line: the live `so far` warning no longer holds.
+                if let Some(word) = summary.validity.as_ref().and_then(|v| v.final_word()) {
+                    eprintln!("  phase {}: {word}", summary.name);
+                }
+            }
             Event::RequestError(m) => {
                 // The table at the end counts every failure; the log shows the first few.
                 if errors_shown < 5 {
@@ -355,7 +361,7 @@ async fn print_progress(mut snapshots: watch::Receiver<Snapshot>) {
         );
         let line = match s.generator_bound.first() {
             // The first reason is enough on one line; the warning printed at the breach has them all.
-            Some(reason) => format!("{line} | ⚠ generator-bound: {reason}"),
+            Some(reason) => format!("{line} | ⚠ generator-bound so far: {reason}"),
             None => line,
         };
         if tty { eprint!("\r\x1b[2K{line}") } else { eprintln!("{line}") }

@@ -208,7 +208,8 @@ impl RunContext {
             local_errors,
             local_cause,
         };
-        let validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
+        let mut validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
+        validity.live_bound_s = sink.live_check.as_ref().and_then(|c| c.bound_window());
         if !validity.is_valid() {
             self.warn(format!("phase {}: generator-bound — {}", phase.name, validity.reasons.join("; ")))
                 .await;

@@ -258,11 +258,30 @@ pub struct Validity {
     pub schedule_lag_ms: Option<LagStats>,
     /// The longest the generator's event loop was late waking a 10 ms timer.
     pub worst_stall_ms: f64,
+    /// From when to when (s into the phase) the live check, on the figures so far, found the
+    /// phase generator-bound; absent when it never did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_bound_s: Option<(f64, f64)>,
 }
 
 impl Validity {
     pub fn is_valid(&self) -> bool {
         self.verdict == "valid"
+    }
+
+    /// When the verdict on the whole phase contradicts the live warning (`generator-bound so
+    /// far`), the words that say which one holds: `final: valid over the whole phase (the
+    /// first 2.0 s were generator-bound)`.
+    pub fn final_word(&self) -> Option<String> {
+        let (from, to) = self.live_bound_s.filter(|_| self.is_valid())?;
+        // A breach found at the first judged tick means the phase began generator-bound.
+        Some(if from <= 1.0 {
+            format!("final: valid over the whole phase (the first {to:.1} s were generator-bound)")
+        } else {
+            format!(
+                "final: valid over the whole phase (it was generator-bound from {from:.1} s to {to:.1} s)"
+            )
+        })
     }
 }
 
@@ -332,8 +351,9 @@ impl PhaseSummary {
             .as_ref()
             .map_or(String::new(), |l| format!(", schedule lag p99 {:.1} ms", l.p99_ms));
         Some(if v.is_valid() {
+            let live = v.final_word().map_or(String::new(), |w| format!("; {w}"));
             format!(
-                "valid (generator CPU {:.0} % of {} cores{lag}, worst stall {:.0} ms)",
+                "valid (generator CPU {:.0} % of {} cores{lag}, worst stall {:.0} ms){live}",
                 v.generator_cpu_share * 100.0,
                 v.cores,
                 v.worst_stall_ms
