@@ -3,8 +3,16 @@
 //! load, `--users` keeping each phase's ramp, a run whose every request failed exiting 1,
 //! and one voice for the validity verdict.
 
+mod mock_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
+
+use terrafix_tui::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target};
+use terrafix_tui::metrics::Snapshot;
+use terrafix_tui::metrics::summary::SettingsApplied;
+use terrafix_tui::mock::{self, MockConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_terrafix-tui");
 
@@ -124,4 +132,86 @@ fn out_of_range_settings_are_refused_before_load() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+/// Polls `url`'s `/status` until `latency_ms` in its config is `want` (bounded): the
+/// restarted server is only known to have its settings once it reports them.
+async fn wait_for_latency(client: &reqwest::Client, url: &str, want: f64) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(6);
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{url}/status")).send().await
+            && let Ok(doc) = r.json::<serde_json::Value>().await
+            && doc["config"]["latency_ms"].as_f64() == Some(want)
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+// Item 3: the mock killed and restarted on the same port during a phase gets the phase's
+// settings again (not its own 77 ms), and the summary says they held for part of the phase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_restarted_mid_phase_gets_the_phases_settings_again() {
+    let quick =
+        MockConfig { latency_ms: 77.0, drain_timeout: Duration::from_millis(200), ..MockConfig::default() };
+    let first = mock_support::Server::start(quick.clone()).await;
+    let base = first.base.clone();
+    let yaml = "name: restart\npause_between_phases: 0s\nbehaviours:\n  b:\n    wait: { constant: 50ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - { name: held, behaviour: b, users: 2, duration: 6s, server: { latency_ms: 5 } }\n";
+    let out = tempfile::tempdir().unwrap();
+    let request = RunRequest {
+        profile: terrafix_tui::profile::parse_str(yaml, "restart", "restart.yaml").unwrap(),
+        target: Target::parse(&base).unwrap(),
+        output_root: out.path().to_path_buf(),
+        seed: 7,
+        time_scale: 1.0,
+        docker: Default::default(),
+        target_options: Default::default(),
+        distributed: None,
+    };
+    let (events_tx, mut events) = tokio::sync::mpsc::channel(4096);
+    let (snap_tx, mut snapshots) = tokio::sync::watch::channel(Snapshot::default());
+    let run = tokio::spawn(experiment::run(
+        request,
+        RunChannels { events: events_tx, snapshots: snap_tx },
+        RunControl::default(),
+    ));
+    // The phase has started and its first requests were answered: its settings are in place.
+    while let Some(event) = events.recv().await {
+        if matches!(event, Event::PhaseStarted { .. }) {
+            break;
+        }
+    }
+    tokio::time::timeout(Duration::from_secs(5), snapshots.wait_for(|s| s.total_requests > 0))
+        .await
+        .expect("requests within 5 s")
+        .unwrap();
+    let client = first.client.clone();
+    assert!(wait_for_latency(&client, &base, 5.0).await, "the phase's settings were sent");
+    first.shutdown().await;
+    // Drain the events meanwhile, so the run never waits on a full queue.
+    let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let addr = base.trim_start_matches("http://").to_string();
+    let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let second = tokio::spawn(mock::serve(listener, quick, stop.clone().cancelled_owned()));
+    assert!(
+        wait_for_latency(&client, &base, 5.0).await,
+        "the restarted target got the phase's latency_ms 5 again, not its own 77"
+    );
+    let (summary, _) = tokio::time::timeout(Duration::from_secs(20), run).await.unwrap().unwrap().unwrap();
+    stop.cancel();
+    let _ = second.await;
+    let _ = drain.await;
+    let phase = &summary.experiments[0];
+    assert_eq!(phase.settings_applied, Some(SettingsApplied::Partial), "{phase:?}");
+    let held = phase.settings_held.as_ref().expect("which settings held, for what share");
+    assert!(held.share > 0.0 && held.share < 1.0, "{held:?}");
+    assert_eq!(held.settings["latency_ms"].as_f64(), Some(5.0), "{held:?}");
+    assert!(
+        phase.notes.iter().any(|n| n.contains("restarted") && n.contains("sent again")),
+        "the moment is in the phase's notes: {:?}",
+        phase.notes
+    );
 }

@@ -453,6 +453,15 @@ fn print_table(summary: &RunSummary) {
         for reason in &p.settings_not_applied {
             println!("{}: server setting {reason}", p.name);
         }
+        if p.settings_applied == Some(crate::metrics::summary::SettingsApplied::Partial)
+            && let Some(held) = &p.settings_held
+        {
+            println!(
+                "{}: server settings held for {:.0} % of the phase only (the target restarted; see the notes)",
+                p.name,
+                held.share * 100.0
+            );
+        }
     }
     if summary.connection.insecure {
         println!("connection: {}", summary.connection.tls);

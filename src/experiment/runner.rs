@@ -9,7 +9,7 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::control::{ControlClient, TargetSettings, server_counters};
-use super::phase_run::{PhaseOutcome, RunContext};
+use super::phase_run::{ActiveSettings, PhaseOutcome, RunContext};
 use super::results::{judge, rfc3339};
 use super::target::{EmbeddedSampler, EmbeddedServer, unix_now_s};
 use super::{Event, PhasePlan, PlanLoad, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
@@ -18,6 +18,7 @@ use crate::engine::aggregate::Totals;
 use crate::engine::http::{ClientOptions, HttpClient};
 use crate::engine::tls::{ClientTls, TlsTrust};
 use crate::metrics::ServerCounters;
+use crate::metrics::status::ServerStatus;
 use crate::metrics::summary::{
     ConnectionInfo, PhaseStatus, RestoreReport, RunStatus, RunSummary, SUMMARY_FILE, SUMMARY_SCHEMA_VERSION,
 };
@@ -142,10 +143,13 @@ fn spawn_resource_sampler(
 
 /// Polls `/status` once a second for the live server counters, and notes when the
 /// target stops answering and when it is back (an outage leaves a trace in the summary).
+/// A target that comes back from a restart (it answers again, or its uptime went down) runs
+/// its own defaults: the running phase's settings are sent again and the lapse recorded.
 fn spawn_status_poller(
     client: ControlClient,
     into: Arc<Mutex<Option<ServerCounters>>>,
     events: Arc<Mutex<Vec<String>>>,
+    held: Arc<Mutex<Option<ActiveSettings>>>,
     run_start_unix_s: f64,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
@@ -154,37 +158,92 @@ fn spawn_status_poller(
         // Only a target that answered once can go away: one without /status never did.
         let mut down_since: Option<f64> = None;
         let mut answered_once = false;
+        let mut last_uptime_s: Option<f64> = None;
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
                 _ = stop.cancelled() => break,
             }
             let status = client.status().await;
-            let at = unix_now_s() - run_start_unix_s;
-            let note = match (&status, down_since, answered_once) {
+            let now = unix_now_s();
+            let at = now - run_start_unix_s;
+            let uptime_s = status.as_ref().and_then(|s| ServerStatus::from_value(s).stats.uptime_seconds);
+            let mut notes = Vec::new();
+            let mut back_after_outage = None;
+            match (&status, down_since, answered_once) {
                 (Some(_), Some(since), _) => {
                     down_since = None;
-                    Some(format!(
+                    back_after_outage = Some(since + run_start_unix_s);
+                    notes.push(format!(
                         "target answered /status again at +{at:.0} s, after {:.0} s without",
                         at - since
-                    ))
+                    ));
                 }
                 (None, None, true) => {
                     down_since = Some(at);
-                    Some(format!("target stopped answering /status at +{at:.0} s"))
+                    notes.push(format!("target stopped answering /status at +{at:.0} s"));
                 }
+                _ => {}
+            }
+            // A target that reports its uptime restarted only if the uptime went down (one that was
+            // merely unreachable kept its settings); one that does not is taken to have
+            // restarted when it went away.
+            let restarted_at = match (uptime_s, back_after_outage) {
+                (Some(u), _) if uptime_went_down(last_uptime_s, uptime_s) => Some(now - u),
+                (None, Some(went_away)) => Some(went_away),
                 _ => None,
             };
+            if let Some(restarted_at) = restarted_at.filter(|_| answered_once) {
+                notes.extend(resend_phase_settings(&client, &held, restarted_at, run_start_unix_s).await);
+            }
             answered_once |= status.is_some();
-            if let Some(note) = note
-                && let Ok(mut list) = events.lock()
-            {
-                list.push(note);
+            if status.is_some() {
+                last_uptime_s = uptime_s;
+            }
+            if let Ok(mut list) = events.lock() {
+                list.extend(notes);
             }
             let counters = status.map(|s| server_counters(&s));
             if let Ok(mut slot) = into.lock() {
                 *slot = counters;
             }
+        }
+    })
+}
+
+/// A restart shows as an uptime lower than the last one seen (a second earlier).
+fn uptime_went_down(before: Option<f64>, now: Option<f64>) -> bool {
+    matches!((before, now), (Some(b), Some(n)) if n < b)
+}
+
+/// Sends the running phase's settings again to a target that restarted at `restarted_at`
+/// (Unix s), records the lapse, and says so in a note; nothing between phases (the next
+/// phase sends its own).
+async fn resend_phase_settings(
+    client: &ControlClient,
+    held: &Mutex<Option<ActiveSettings>>,
+    restarted_at: f64,
+    run_start_unix_s: f64,
+) -> Option<String> {
+    let settings = held.lock().ok()?.as_ref()?.settings.clone();
+    let sent = client.configure(&serde_json::Value::Object(settings)).await;
+    let now = unix_now_s();
+    let mut slot = held.lock().ok()?;
+    let active = slot.as_mut()?;
+    let from = restarted_at.max(active.started_unix_s);
+    let (rel_from, rel_now) = (from - run_start_unix_s, now - run_start_unix_s);
+    Some(match sent {
+        Ok(_) => {
+            active.lapses.push((from, Some(now)));
+            format!(
+                "target restarted (at +{rel_from:.1} s) and ran its own settings until the phase's were sent again at +{rel_now:.1} s"
+            )
+        }
+        Err(e) => {
+            active.lapses.push((from, None));
+            format!(
+                "target restarted (at +{rel_from:.1} s); the phase's settings could not be sent again ({e}), so it ran its own from then on"
+            )
         }
     })
 }
@@ -391,6 +450,8 @@ struct Background {
     sampler: Option<tokio::task::JoinHandle<()>>,
     server_counters: Arc<Mutex<Option<ServerCounters>>>,
     target_events: Arc<Mutex<Vec<String>>>,
+    /// The running phase's settings, which the poller sends again after a restart.
+    held: Arc<Mutex<Option<ActiveSettings>>>,
 }
 
 impl Background {
@@ -403,15 +464,17 @@ impl Background {
         let stop = CancellationToken::new();
         let server_counters = Arc::new(Mutex::new(None));
         let target_events = Arc::new(Mutex::new(Vec::new()));
+        let held = Arc::new(Mutex::new(None));
         let poller = spawn_status_poller(
             control_client.clone(),
             server_counters.clone(),
             target_events.clone(),
+            held.clone(),
             start.unix_s,
             stop.clone(),
         );
         let sampler = spawn_resource_sampler(target, &start.dir, events.clone(), stop.clone());
-        Background { stop, poller, sampler, server_counters, target_events }
+        Background { stop, poller, sampler, server_counters, target_events, held }
     }
 
     /// Stops both and waits until they are done (the sampler's last row is on disk then).
@@ -455,6 +518,7 @@ fn phase_context(
         validity: profile.validity,
         recovery: profile.recovery,
         cluster: prepared.cluster.clone(),
+        held: background.held.clone(),
     }
 }
 

@@ -199,6 +199,14 @@ pub struct PhaseSummary {
     /// Server settings of the phase that did not reach the target, each with the reason.
     #[serde(default)]
     pub settings_not_applied: Vec<String>,
+    /// Whether the phase's settings held on the target throughout (`full`), only for part of
+    /// it (`partial`: the target restarted and ran its own defaults until they were sent
+    /// again), or never (`not_applied`); absent when none were sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_applied: Option<SettingsApplied>,
+    /// Which settings were sent and the share of the phase they held for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_held: Option<SettingsHeld>,
     /// What happened to the target during the phase (it stopped answering, came back).
     #[serde(default)]
     pub notes: Vec<String>,
@@ -223,6 +231,22 @@ pub struct PhaseSummary {
     /// latency, its `/batch` posts beside the server's per-batch latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub like_for_like: Option<LikeForLike>,
+}
+
+/// How long a phase's server settings held on the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingsApplied {
+    Full,
+    Partial,
+    NotApplied,
+}
+
+/// The settings sent for a phase and the share of it (0–1) they held for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SettingsHeld {
+    pub settings: serde_json::Value,
+    pub share: f64,
 }
 
 /// Single posts and batches, each beside the server figure of the same kind (ms).

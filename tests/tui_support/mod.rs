@@ -198,6 +198,8 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
         files: PhaseFiles { stats_csv: format!("smoke/{name}_stats.csv"), ..PhaseFiles::default() },
         connections: Default::default(),
         settings_not_applied: Vec::new(),
+        settings_applied: None,
+        settings_held: None,
         notes: Vec::new(),
         changes: Vec::new(),
         resilience: None,
