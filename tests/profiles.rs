@@ -277,7 +277,9 @@ phases:
     .unwrap();
     let p = profile::load(path.to_str().unwrap(), None).unwrap();
     assert_eq!(p.name, "custom");
-    assert!(p.lockstep_start && p.fail_on_request_errors);
+    assert!(
+        p.lockstep_start && p.fail_on_request_errors == terrafix_tui::profile::RequestErrorPolicy::AnyFailure
+    );
     assert_eq!(p.thresholds.min_rps, Some(5.0));
     let phase = &p.phases[0];
     assert_eq!(phase.suite, "custom", "suite defaults to the profile name");

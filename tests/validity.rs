@@ -47,10 +47,9 @@ async fn a_generator_asked_for_far_more_than_it_can_send_is_generator_bound() {
     assert!(line.starts_with("GENERATOR-BOUND") && line.contains("untrustworthy"), "{line}");
     // Said while the phase ran, not only at its end: a warning at the breach, before the
     // phase finished, and the reasons on the snapshots from then on.
-    let breach = run
-        .events
-        .iter()
-        .position(|e| matches!(e, Event::Warning(w) if w.starts_with("phase flood: generator-bound since")));
+    let breach = run.events.iter().position(
+        |e| matches!(e, Event::Warning(w) if w.starts_with("phase flood: generator-bound so far (since")),
+    );
     let finished = run.events.iter().position(|e| matches!(e, Event::PhaseFinished { .. }));
     assert!(breach.is_some() && breach < finished, "live breach {breach:?} before the end {finished:?}");
     assert!(

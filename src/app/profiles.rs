@@ -53,7 +53,7 @@ pub(super) fn show(p: &Profile) -> String {
         "pause between phases {}, lockstep start {}, request errors fail the run {}, total {}\n",
         format_duration(p.pause_between_phases),
         if p.lockstep_start { "on" } else { "off" },
-        if p.fail_on_request_errors { "yes" } else { "no" },
+        p.fail_on_request_errors.describe(),
         format_duration(p.planned_duration()),
     ));
     if !p.thresholds.is_empty() {

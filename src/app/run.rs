@@ -65,6 +65,10 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     }
     super::report::write_ci_outputs(args.junit.as_deref(), args.summary_md.as_deref(), &summary, &dir);
     println!("results: {}", dir.display());
+    // Last, so a glance at the end of the output (or `| tail -1`) cannot miss it.
+    for reason in &summary.fail_reasons {
+        println!("FAILED: {reason}");
+    }
     Ok(exit_code(&summary))
 }
 
@@ -295,16 +299,22 @@ async fn print_events(mut events: mpsc::Receiver<Event>) {
             Event::Pause { next_phase, duration } => {
                 eprintln!("  pause {} before {next_phase}", fmt_duration(duration))
             }
-            Event::PhaseFinished { summary, .. } => eprintln!(
-                "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms{}",
-                summary.name,
-                summary.summary.total_requests,
-                summary.summary.failure_count,
-                summary.summary.requests_per_sec,
-                summary.latency_ms.p50,
-                summary.latency_ms.p99,
-                batch_note(summary.batch_items_failed)
-            ),
+            Event::PhaseFinished { summary, .. } => {
+                eprintln!(
+                    "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms{}",
+                    summary.name,
+                    summary.summary.total_requests,
+                    summary.summary.failure_count,
+                    summary.summary.requests_per_sec,
+                    summary.latency_ms.p50,
+                    summary.latency_ms.p99,
+                    batch_note(summary.batch_items_failed)
+                );
+                // Right under the phase's line: the live `so far` warning no longer holds.
+                if let Some(word) = summary.validity.as_ref().and_then(|v| v.final_word()) {
+                    eprintln!("  phase {}: {word}", summary.name);
+                }
+            }
             Event::RequestError(m) => {
                 // The table at the end counts every failure; the log shows the first few.
                 if errors_shown < 5 {
@@ -354,7 +364,7 @@ async fn print_progress(mut snapshots: watch::Receiver<Snapshot>) {
         );
         let line = match s.generator_bound.first() {
             // The first reason is enough on one line; the warning printed at the breach has them all.
-            Some(reason) => format!("{line} | ⚠ generator-bound: {reason}"),
+            Some(reason) => format!("{line} | ⚠ generator-bound so far: {reason}"),
             None => line,
         };
         if tty { eprint!("\r\x1b[2K{line}") } else { eprintln!("{line}") }
@@ -445,6 +455,15 @@ fn print_table(summary: &RunSummary) {
         }
         for reason in &p.settings_not_applied {
             println!("{}: server setting {reason}", p.name);
+        }
+        if p.settings_applied == Some(crate::metrics::summary::SettingsApplied::Partial)
+            && let Some(held) = &p.settings_held
+        {
+            println!(
+                "{}: server settings held for {:.0} % of the phase only (the target restarted; see the notes)",
+                p.name,
+                held.share * 100.0
+            );
         }
     }
     if summary.connection.insecure {

@@ -52,6 +52,35 @@ pub struct RunContext {
     pub recovery: crate::profile::RecoveryLimits,
     /// `--distributed N`: the generators on Swarm that run each phase instead of this process.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// The running phase's settings, for the status poller to send again after a restart.
+    pub held: Arc<Mutex<Option<ActiveSettings>>>,
+}
+
+/// The settings the running phase sent, and the stretches in which the target ran without
+/// them (it restarted with its own defaults). The status poller sends them again when it sees
+/// the target come back and records the stretch; the phase reads the share at its end.
+#[derive(Clone, Debug)]
+pub struct ActiveSettings {
+    pub settings: serde_json::Map<String, Value>,
+    pub started_unix_s: f64,
+    /// (from, to) in Unix seconds; `to` is `None` when sending them again failed.
+    pub lapses: Vec<(f64, Option<f64>)>,
+}
+
+impl ActiveSettings {
+    /// The share of `[start, end]` (Unix s) in which the settings held.
+    pub fn held_share(&self, start: f64, end: f64) -> f64 {
+        let span = end - start;
+        if span <= 0.0 {
+            return 1.0;
+        }
+        let lost: f64 = self
+            .lapses
+            .iter()
+            .map(|&(from, to)| (to.unwrap_or(end).min(end) - from.max(start)).max(0.0))
+            .sum();
+        (1.0 - lost / span).clamp(0.0, 1.0)
+    }
 }
 
 /// A finished phase: its summary plus what the run-level verdict and capacity search need.
@@ -85,8 +114,11 @@ impl RunContext {
 
     /// Sends the phase's settings (only what the target knows) and resets its counters;
     /// returns each setting of the phase that did not reach the target, with the reason,
-    /// and notes on what else went wrong.
-    async fn prepare_target(&self, phase: &Phase) -> (Vec<String>, Vec<String>) {
+    /// notes on what else went wrong, and the settings the target took (to hold them).
+    async fn prepare_target(
+        &self,
+        phase: &Phase,
+    ) -> (Vec<String>, Vec<String>, Option<serde_json::Map<String, Value>>) {
         let own = match phase.server.to_json() {
             Value::Object(own) => own,
             _ => serde_json::Map::new(),
@@ -98,22 +130,53 @@ impl RunContext {
                 own.iter()
                     .map(|(k, v)| format!("{k}={v}: not applied (the run does not configure the target)")),
             );
-            return (not_applied, notes);
+            return (not_applied, notes, None);
         }
         let (accepted, refused) = self.target_settings.split(&self.settings_for(phase));
         not_applied
             .extend(refused.into_iter().filter(|r| own.keys().any(|k| r.starts_with(&format!("{k}=")))));
-        if !accepted.is_empty()
-            && let Err(e) = self.control_client.configure(&Value::Object(accepted)).await
-        {
-            self.warn(format!("phase {}: server settings not applied: {e}", phase.name)).await;
-            not_applied.extend(own.iter().map(|(k, v)| format!("{k}={v}: not applied ({e})")));
+        let mut sent = None;
+        if !accepted.is_empty() {
+            match self.control_client.configure(&Value::Object(accepted.clone())).await {
+                Ok(_) => sent = Some(accepted),
+                Err(e) => {
+                    self.warn(format!("phase {}: server settings not applied: {e}", phase.name)).await;
+                    not_applied.extend(own.iter().map(|(k, v)| format!("{k}={v}: not applied ({e})")));
+                }
+            }
         }
         if let Err(e) = self.control_client.reset_stats().await {
             self.warn(format!("phase {}: server counters not reset: {e}", phase.name)).await;
             notes.push(format!("server counters not reset ({e}): the server view counts earlier phases too"));
         }
-        (not_applied, notes)
+        (not_applied, notes, sent)
+    }
+
+    /// Whether the phase's settings held, and for what share of `[start, end]` (Unix s).
+    fn settings_report(
+        &self,
+        phase: &Phase,
+        start: f64,
+        end: f64,
+    ) -> (Option<crate::metrics::summary::SettingsApplied>, Option<crate::metrics::summary::SettingsHeld>)
+    {
+        use crate::metrics::summary::{SettingsApplied, SettingsHeld};
+        let active = self.held.lock().ok().and_then(|mut slot| slot.take());
+        match active {
+            Some(active) => {
+                let share = active.held_share(start, end);
+                let state =
+                    if active.lapses.is_empty() { SettingsApplied::Full } else { SettingsApplied::Partial };
+                (Some(state), Some(SettingsHeld { settings: Value::Object(active.settings), share }))
+            }
+            // Settings of its own were sent and refused: they never held.
+            None if self.configure_target
+                && !phase.server.to_json().as_object().is_none_or(|o| o.is_empty()) =>
+            {
+                (Some(SettingsApplied::NotApplied), None)
+            }
+            None => (None, None),
+        }
     }
 
     pub async fn run_phase(&self, index: usize, phase: &Phase) -> PhaseOutcome {
@@ -122,7 +185,14 @@ impl RunContext {
         if let Err(e) = std::fs::create_dir_all(&suite_dir) {
             self.warn(format!("cannot create {}: {e}", suite_dir.display())).await;
         }
-        let (settings_not_applied, mut notes) = self.prepare_target(phase).await;
+        let (settings_not_applied, mut notes, sent) = self.prepare_target(phase).await;
+        if let Ok(mut slot) = self.held.lock() {
+            *slot = sent.map(|settings| ActiveSettings {
+                settings,
+                started_unix_s: super::target::unix_now_s(),
+                lapses: Vec::new(),
+            });
+        }
         for reason in &settings_not_applied {
             self.warn(format!("phase {}: {reason}", phase.name)).await;
         }
@@ -208,7 +278,8 @@ impl RunContext {
             local_errors,
             local_cause,
         };
-        let validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
+        let mut validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
+        validity.live_bound_s = sink.live_check.as_ref().and_then(|c| c.bound_window());
         if !validity.is_valid() {
             self.warn(format!("phase {}: generator-bound — {}", phase.name, validity.reasons.join("; ")))
                 .await;
@@ -228,6 +299,9 @@ impl RunContext {
             }
         };
         let server = status_doc.as_ref().map(server_view);
+        let phase_start_s = super::target::unix_s(result.started_at);
+        let (settings_applied, settings_held) =
+            self.settings_report(phase, phase_start_s, phase_start_s + result.ran_for.as_secs_f64());
         notes.extend(self.take_target_events());
         let connects = worker_connects.unwrap_or_else(|| client.take_connect_stats());
         let seconds = result.ran_for.as_secs_f64();
@@ -281,6 +355,8 @@ impl RunContext {
                 max_ms: connects.time.max_ms(),
             },
             settings_not_applied,
+            settings_applied,
+            settings_held,
             notes,
             changes: result.changes.clone(),
             resilience: resilience_report(phase, &result.totals.retry, fault_reports, &sink.seconds),
@@ -373,4 +449,21 @@ fn resilience_report(
             .collect(),
         faults,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_held_share_leaves_out_each_lapse_inside_the_phase() {
+        let mut active =
+            ActiveSettings { settings: serde_json::Map::new(), started_unix_s: 100.0, lapses: Vec::new() };
+        assert_eq!(active.held_share(100.0, 110.0), 1.0);
+        active.lapses.push((102.0, Some(104.0)));
+        assert!((active.held_share(100.0, 110.0) - 0.8).abs() < 1e-9);
+        // A lapse never closed (sending again failed) runs to the phase's end.
+        active.lapses.push((108.0, None));
+        assert!((active.held_share(100.0, 110.0) - 0.6).abs() < 1e-9);
+    }
 }

@@ -9,7 +9,7 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::control::{ControlClient, TargetSettings, server_counters};
-use super::phase_run::{PhaseOutcome, RunContext};
+use super::phase_run::{ActiveSettings, PhaseOutcome, RunContext};
 use super::results::{judge, rfc3339};
 use super::target::{EmbeddedSampler, EmbeddedServer, unix_now_s};
 use super::{Event, PhasePlan, PlanLoad, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
@@ -18,6 +18,7 @@ use crate::engine::aggregate::Totals;
 use crate::engine::http::{ClientOptions, HttpClient};
 use crate::engine::tls::{ClientTls, TlsTrust};
 use crate::metrics::ServerCounters;
+use crate::metrics::status::ServerStatus;
 use crate::metrics::summary::{
     ConnectionInfo, PhaseStatus, RestoreReport, RunStatus, RunSummary, SUMMARY_FILE, SUMMARY_SCHEMA_VERSION,
 };
@@ -142,10 +143,13 @@ fn spawn_resource_sampler(
 
 /// Polls `/status` once a second for the live server counters, and notes when the
 /// target stops answering and when it is back (an outage leaves a trace in the summary).
+/// A target that comes back from a restart (it answers again, or its uptime went down) runs
+/// its own defaults: the running phase's settings are sent again and the lapse recorded.
 fn spawn_status_poller(
     client: ControlClient,
     into: Arc<Mutex<Option<ServerCounters>>>,
     events: Arc<Mutex<Vec<String>>>,
+    held: Arc<Mutex<Option<ActiveSettings>>>,
     run_start_unix_s: f64,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
@@ -154,6 +158,7 @@ fn spawn_status_poller(
         // Only a target that answered once can go away: one without /status never did.
         let mut down_since: Option<f64> = None;
         let mut answered_once = false;
+        let mut last_uptime_s: Option<f64> = None;
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
@@ -164,31 +169,85 @@ fn spawn_status_poller(
                 status = client.status() => status,
                 _ = stop.cancelled() => break,
             };
-            let at = unix_now_s() - run_start_unix_s;
-            let note = match (&status, down_since, answered_once) {
+            let now = unix_now_s();
+            let at = now - run_start_unix_s;
+            let uptime_s = status.as_ref().and_then(|s| ServerStatus::from_value(s).stats.uptime_seconds);
+            let mut notes = Vec::new();
+            let mut back_after_outage = None;
+            match (&status, down_since, answered_once) {
                 (Some(_), Some(since), _) => {
                     down_since = None;
-                    Some(format!(
+                    back_after_outage = Some(since + run_start_unix_s);
+                    notes.push(format!(
                         "target answered /status again at +{at:.0} s, after {:.0} s without",
                         at - since
-                    ))
+                    ));
                 }
                 (None, None, true) => {
                     down_since = Some(at);
-                    Some(format!("target stopped answering /status at +{at:.0} s"))
+                    notes.push(format!("target stopped answering /status at +{at:.0} s"));
                 }
+                _ => {}
+            }
+            // A target that reports its uptime restarted only if the uptime went down (one that was
+            // merely unreachable kept its settings); one that does not is taken to have
+            // restarted when it went away.
+            let restarted_at = match (uptime_s, back_after_outage) {
+                (Some(u), _) if uptime_went_down(last_uptime_s, uptime_s) => Some(now - u),
+                (None, Some(went_away)) => Some(went_away),
                 _ => None,
             };
+            if let Some(restarted_at) = restarted_at.filter(|_| answered_once) {
+                notes.extend(resend_phase_settings(&client, &held, restarted_at, run_start_unix_s).await);
+            }
             answered_once |= status.is_some();
-            if let Some(note) = note
-                && let Ok(mut list) = events.lock()
-            {
-                list.push(note);
+            if status.is_some() {
+                last_uptime_s = uptime_s;
+            }
+            if let Ok(mut list) = events.lock() {
+                list.extend(notes);
             }
             let counters = status.map(|s| server_counters(&s));
             if let Ok(mut slot) = into.lock() {
                 *slot = counters;
             }
+        }
+    })
+}
+
+/// A restart shows as an uptime lower than the last one seen (a second earlier).
+fn uptime_went_down(before: Option<f64>, now: Option<f64>) -> bool {
+    matches!((before, now), (Some(b), Some(n)) if n < b)
+}
+
+/// Sends the running phase's settings again to a target that restarted at `restarted_at`
+/// (Unix s), records the lapse, and says so in a note; nothing between phases (the next
+/// phase sends its own).
+async fn resend_phase_settings(
+    client: &ControlClient,
+    held: &Mutex<Option<ActiveSettings>>,
+    restarted_at: f64,
+    run_start_unix_s: f64,
+) -> Option<String> {
+    let settings = held.lock().ok()?.as_ref()?.settings.clone();
+    let sent = client.configure(&serde_json::Value::Object(settings)).await;
+    let now = unix_now_s();
+    let mut slot = held.lock().ok()?;
+    let active = slot.as_mut()?;
+    let from = restarted_at.max(active.started_unix_s);
+    let (rel_from, rel_now) = (from - run_start_unix_s, now - run_start_unix_s);
+    Some(match sent {
+        Ok(_) => {
+            active.lapses.push((from, Some(now)));
+            format!(
+                "target restarted (at +{rel_from:.1} s) and ran its own settings until the phase's were sent again at +{rel_now:.1} s"
+            )
+        }
+        Err(e) => {
+            active.lapses.push((from, None));
+            format!(
+                "target restarted (at +{rel_from:.1} s); the phase's settings could not be sent again ({e}), so it ran its own from then on"
+            )
         }
     })
 }
@@ -222,6 +281,13 @@ pub async fn run(
     run_capacity_search(&ctx, profile, &mut outcomes, &mut summary).await;
     wind_down(&ctx, prepared.cluster.as_deref(), background, &mut summary).await;
     finish(&mut summary, &outcomes, profile, &control);
+    let refused = refused_by_our_mock(
+        summary.experiments.iter().map(|p| (p.name.as_str(), p.settings_not_applied.as_slice())),
+        &request.target,
+        summary.connection.configure_target,
+    );
+    summary.fail_reasons.extend(refused);
+    summary.passed &= summary.fail_reasons.is_empty();
     write_final_summary(summary, start.dir, &channels.events).await
 }
 
@@ -409,6 +475,8 @@ struct Background {
     sampler: Option<tokio::task::JoinHandle<()>>,
     server_counters: Arc<Mutex<Option<ServerCounters>>>,
     target_events: Arc<Mutex<Vec<String>>>,
+    /// The running phase's settings, which the poller sends again after a restart.
+    held: Arc<Mutex<Option<ActiveSettings>>>,
 }
 
 impl Background {
@@ -421,15 +489,17 @@ impl Background {
         let stop = CancellationToken::new();
         let server_counters = Arc::new(Mutex::new(None));
         let target_events = Arc::new(Mutex::new(Vec::new()));
+        let held = Arc::new(Mutex::new(None));
         let poller = spawn_status_poller(
             control_client.clone(),
             server_counters.clone(),
             target_events.clone(),
+            held.clone(),
             start.unix_s,
             stop.clone(),
         );
         let sampler = spawn_resource_sampler(target, &start.dir, events.clone(), stop.clone());
-        Background { stop, poller, sampler, server_counters, target_events }
+        Background { stop, poller, sampler, server_counters, target_events, held }
     }
 
     /// Stops both and waits until they are done (the sampler's last row is on disk then).
@@ -473,6 +543,7 @@ fn phase_context(
         validity: profile.validity,
         recovery: profile.recovery,
         cluster: prepared.cluster.clone(),
+        held: background.held.clone(),
     }
 }
 
@@ -507,6 +578,7 @@ fn initial_summary(request: &RunRequest, start: &RunStart, prepared: &Prepared) 
         ),
         restore: None,
         distributed: None,
+        fail_reasons: Vec::new(),
     }
 }
 
@@ -734,10 +806,71 @@ fn finish(
         .iter()
         .chain(summary.experiments.iter().flat_map(|p| p.thresholds.iter()))
         .all(|t| t.passed);
-    let errors_ok = !profile.fail_on_request_errors || all.failures == 0;
+    summary.fail_reasons.extend(request_error_failures(summary, profile.fail_on_request_errors, &all));
     let valid_ok = !profile.fail_on_invalid
         || summary.experiments.iter().all(|p| p.validity.as_ref().is_none_or(|v| v.is_valid()));
-    summary.passed = summary.status == RunStatus::Completed && thresholds_pass && errors_ok && valid_ok;
+    summary.passed = summary.status == RunStatus::Completed
+        && thresholds_pass
+        && summary.fail_reasons.is_empty()
+        && valid_ok;
+}
+
+/// A phase setting our own mock (the embedded or Docker target) did not take fails the run:
+/// the tool and its mock share the bounds, so a refusal there is a fault, and the phase ran
+/// with other settings than the summary's. A foreign target may know fewer settings: its
+/// refusals stay the warnings and notes the phase already carries.
+/// `phases`: each phase's name and its settings that did not reach the target.
+fn refused_by_our_mock<'a>(
+    phases: impl Iterator<Item = (&'a str, &'a [String])>,
+    target: &Target,
+    configured: bool,
+) -> Vec<String> {
+    if matches!(target, Target::Url(_)) || !configured {
+        return Vec::new();
+    }
+    phases
+        .filter(|(_, refused)| !refused.is_empty())
+        .map(|(name, refused)| {
+            format!(
+                "phase {name}: the {} mock refused the phase's settings ({}), so the phase ran with others",
+                target.label(),
+                refused.join("; ")
+            )
+        })
+        .collect()
+}
+
+/// Why the run's failed requests fail it, under the profile's `fail_on_request_errors`: by
+/// default each phase whose every request failed (a run against a dead or refusing target is
+/// no PASS, thresholds or not); with `true` any failure; with `false` nothing.
+fn request_error_failures(
+    summary: &RunSummary,
+    policy: crate::profile::RequestErrorPolicy,
+    all: &Totals,
+) -> Vec<String> {
+    use crate::profile::RequestErrorPolicy;
+    if policy == RequestErrorPolicy::Never {
+        return Vec::new();
+    }
+    let mut reasons: Vec<String> = summary
+        .experiments
+        .iter()
+        .filter(|p| p.summary.total_requests > 0 && p.summary.failure_count >= p.summary.total_requests)
+        .map(|p| {
+            format!(
+                "every request of phase {} failed ({} of {}); set fail_on_request_errors: false in the \
+                 profile if that was the point",
+                p.name, p.summary.failure_count, p.summary.total_requests
+            )
+        })
+        .collect();
+    if policy == RequestErrorPolicy::AnyFailure && all.failures > 0 && reasons.is_empty() {
+        reasons.push(format!(
+            "{} of {} requests failed (fail_on_request_errors: true)",
+            all.failures, all.requests
+        ));
+    }
+    reasons
 }
 
 /// A service fault needs the Docker target; one that is not `optional` refuses the run
@@ -848,5 +981,26 @@ async fn save_summary(dir: &std::path::Path, summary: &RunSummary) -> Result<(),
     match tokio::task::spawn_blocking(move || write_summary(&target, &copy)).await {
         Ok(result) => result,
         Err(e) => Err(WriteError { path, source: std::io::Error::other(e) }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_our_mock_refused_fails_the_run_and_a_foreign_targets_does_not() {
+        let refused = vec!["latency_ms=1e300: not applied (POST /configure answered HTTP 400)".to_string()];
+        let phases = || [("fast", refused.as_slice()), ("calm", &[][..])].into_iter();
+        let ours = refused_by_our_mock(phases(), &Target::Embedded, true);
+        assert_eq!(ours.len(), 1, "{ours:?}");
+        assert!(ours[0].starts_with("phase fast: the embedded mock refused") && ours[0].contains("HTTP 400"));
+        assert_eq!(refused_by_our_mock(phases(), &Target::Docker, true).len(), 1);
+        let foreign = Target::Url(url::Url::parse("http://127.0.0.1:9/").unwrap());
+        assert!(refused_by_our_mock(phases(), &foreign, true).is_empty(), "a foreign target: a warning only");
+        assert!(
+            refused_by_our_mock(phases(), &Target::Embedded, false).is_empty(),
+            "--no-configure sends none"
+        );
     }
 }

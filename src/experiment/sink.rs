@@ -119,11 +119,10 @@ impl PhaseSink {
         let (reasons, first) = check.check(report.totals, report.phase_elapsed);
         if first {
             // A full event queue means the consumer is busy: the snapshot carries the reasons too.
-            let _ = self.events.try_send(Event::Warning(format!(
-                "phase {}: generator-bound since {:.1} s — {} (figures so far)",
-                self.phase_name,
+            let _ = self.events.try_send(Event::Warning(super::validity::live_warning(
+                &self.phase_name,
                 report.phase_elapsed.as_secs_f64(),
-                reasons.join("; ")
+                reasons,
             )));
         }
         reasons.to_vec()

@@ -118,12 +118,43 @@ pub struct LiveCheck {
     /// and stalls arrive at the phase's end, so only lag, drops and local errors are judged.
     probe: Option<LiveProbe>,
     reasons: Vec<String>,
-    breached_at: Option<Duration>,
+    bound: BoundSoFar,
+}
+
+/// When, on the figures so far, the phase was generator-bound: its first and last such tick.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BoundSoFar {
+    first: Option<Duration>,
+    last: Option<Duration>,
+}
+
+impl BoundSoFar {
+    pub fn record(&mut self, elapsed: Duration, bound: bool) {
+        if bound {
+            self.first.get_or_insert(elapsed);
+            self.last = Some(elapsed);
+        }
+    }
+
+    /// (first, last) in seconds into the phase, once it was ever bound.
+    pub fn window(&self) -> Option<(f64, f64)> {
+        Some((self.first?.as_secs_f64(), self.last?.as_secs_f64()))
+    }
+}
+
+/// The live warning at a phase's first breach: a verdict on the figures so far, which the
+/// phase's final verdict (on the whole phase) supersedes.
+pub fn live_warning(phase: &str, since_s: f64, reasons: &[String]) -> String {
+    format!(
+        "phase {phase}: generator-bound so far (since {since_s:.1} s) — {}; the verdict on the whole \
+         phase comes at its end",
+        reasons.join("; ")
+    )
 }
 
 impl LiveCheck {
     pub fn new(phase: &Phase, limits: ValidityLimits, probe: Option<LiveProbe>) -> LiveCheck {
-        LiveCheck { phase: phase.clone(), limits, probe, reasons: Vec::new(), breached_at: None }
+        LiveCheck { phase: phase.clone(), limits, probe, reasons: Vec::new(), bound: BoundSoFar::default() }
     }
 
     /// Judges the figures so far; returns the reasons, and `true` the first time any limit is
@@ -142,11 +173,14 @@ impl LiveCheck {
             local_cause,
         };
         self.reasons = breaches(&self.phase, &used, lag_stats(&totals.lag).as_ref(), &self.limits);
-        let first = !self.reasons.is_empty() && self.breached_at.is_none();
-        if first {
-            self.breached_at = Some(elapsed);
-        }
+        let first = !self.reasons.is_empty() && self.bound.window().is_none();
+        self.bound.record(elapsed, !self.reasons.is_empty());
         (&self.reasons, first)
+    }
+
+    /// From when to when the phase was generator-bound on its figures so far.
+    pub fn bound_window(&self) -> Option<(f64, f64)> {
+        self.bound.window()
     }
 
     /// The reasons of the latest check.
@@ -207,6 +241,7 @@ pub fn judge(
         cores: used.cores,
         schedule_lag_ms: lag_stats,
         worst_stall_ms: used.worst_stall_ms,
+        live_bound_s: None,
     }
 }
 
@@ -297,5 +332,29 @@ mod tests {
         ];
         assert_eq!(local_errors(&failures), (5, Some("too many open files")));
         assert_eq!(local_errors(&failures[..1]), (0, None), "the target's own errors are not ours");
+    }
+
+    #[test]
+    fn the_final_verdict_says_it_supersedes_a_live_warning_that_it_contradicts() {
+        let mut live = BoundSoFar::default();
+        live.record(Duration::from_secs(1), true);
+        live.record(Duration::from_secs(2), true);
+        live.record(Duration::from_secs(3), false);
+        assert_eq!(live.window(), Some((1.0, 2.0)));
+        let valid = Validity { verdict: "valid".into(), live_bound_s: live.window(), ..Validity::default() };
+        assert_eq!(
+            valid.final_word().as_deref(),
+            Some("final: valid over the whole phase (the first 2.0 s were generator-bound)")
+        );
+        let later = Validity { live_bound_s: Some((4.0, 6.0)), ..valid.clone() };
+        assert_eq!(
+            later.final_word().as_deref(),
+            Some("final: valid over the whole phase (it was generator-bound from 4.0 s to 6.0 s)")
+        );
+        let bound = Validity { verdict: "generator-bound".into(), ..valid.clone() };
+        assert_eq!(bound.final_word(), None, "no contradiction: the live warning stands");
+        let calm = Validity { live_bound_s: None, ..valid };
+        assert_eq!(calm.final_word(), None, "nothing was said live");
+        assert!(live_warning("p", 1.0, &["x".into()]).contains("generator-bound so far"));
     }
 }

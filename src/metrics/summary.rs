@@ -78,6 +78,10 @@ pub struct RunSummary {
     /// A distributed run: its generators and the ones it lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distributed: Option<DistributedReport>,
+    /// Why the run did not pass, beside failed thresholds: `every request of phase X failed`,
+    /// a setting our own mock refused. `run` prints the first as its last line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail_reasons: Vec<String>,
 }
 
 /// How a distributed run's load was generated.
@@ -195,6 +199,14 @@ pub struct PhaseSummary {
     /// Server settings of the phase that did not reach the target, each with the reason.
     #[serde(default)]
     pub settings_not_applied: Vec<String>,
+    /// Whether the phase's settings held on the target throughout (`full`), only for part of
+    /// it (`partial`: the target restarted and ran its own defaults until they were sent
+    /// again), or never (`not_applied`); absent when none were sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_applied: Option<SettingsApplied>,
+    /// Which settings were sent and the share of the phase they held for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_held: Option<SettingsHeld>,
     /// What happened to the target during the phase (it stopped answering, came back).
     #[serde(default)]
     pub notes: Vec<String>,
@@ -219,6 +231,22 @@ pub struct PhaseSummary {
     /// latency, its `/batch` posts beside the server's per-batch latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub like_for_like: Option<LikeForLike>,
+}
+
+/// How long a phase's server settings held on the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingsApplied {
+    Full,
+    Partial,
+    NotApplied,
+}
+
+/// The settings sent for a phase and the share of it (0–1) they held for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SettingsHeld {
+    pub settings: serde_json::Value,
+    pub share: f64,
 }
 
 /// Single posts and batches, each beside the server figure of the same kind (ms).
@@ -254,11 +282,30 @@ pub struct Validity {
     pub schedule_lag_ms: Option<LagStats>,
     /// The longest the generator's event loop was late waking a 10 ms timer.
     pub worst_stall_ms: f64,
+    /// From when to when (s into the phase) the live check, on the figures so far, found the
+    /// phase generator-bound; absent when it never did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_bound_s: Option<(f64, f64)>,
 }
 
 impl Validity {
     pub fn is_valid(&self) -> bool {
         self.verdict == "valid"
+    }
+
+    /// When the verdict on the whole phase contradicts the live warning (`generator-bound so
+    /// far`), the words that say which one holds: `final: valid over the whole phase (the
+    /// first 2.0 s were generator-bound)`.
+    pub fn final_word(&self) -> Option<String> {
+        let (from, to) = self.live_bound_s.filter(|_| self.is_valid())?;
+        // A breach found at the first judged tick means the phase began generator-bound.
+        Some(if from <= 1.0 {
+            format!("final: valid over the whole phase (the first {to:.1} s were generator-bound)")
+        } else {
+            format!(
+                "final: valid over the whole phase (it was generator-bound from {from:.1} s to {to:.1} s)"
+            )
+        })
     }
 }
 
@@ -328,8 +375,9 @@ impl PhaseSummary {
             .as_ref()
             .map_or(String::new(), |l| format!(", schedule lag p99 {:.1} ms", l.p99_ms));
         Some(if v.is_valid() {
+            let live = v.final_word().map_or(String::new(), |w| format!("; {w}"));
             format!(
-                "valid (generator CPU {:.0} % of {} cores{lag}, worst stall {:.0} ms)",
+                "valid (generator CPU {:.0} % of {} cores{lag}, worst stall {:.0} ms){live}",
                 v.generator_cpu_share * 100.0,
                 v.cores,
                 v.worst_stall_ms

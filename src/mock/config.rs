@@ -8,12 +8,8 @@ use serde_json::{Value, json};
 
 pub use crate::profile::{FailureMode, Jitter};
 
-/// Upper bound of every millisecond knob: ten minutes is far past any client timeout.
-const MAX_MS: f64 = 600_000.0;
-/// Upper bound of `workers` and `max_concurrent`.
-const MAX_SLOTS: u64 = 1_000_000;
-/// Upper bound of the dedup TTL: 30 days.
-const MAX_TTL_S: u64 = 30 * 24 * 3600;
+// The bounds are `profile::bounds`: the same checks refuse a profile or a flag before a run.
+use crate::profile::bounds;
 
 /// The server's settings. `Default` is the seed's mock: 50 ms, no failures, in-memory
 /// dedup, no backpressure, unlimited workers.
@@ -121,10 +117,10 @@ impl MockConfig {
                     next.failure_mode = named(value, "failure_mode", FailureMode::NAMES, FailureMode::parse)?;
                 }
                 "max_concurrent" => {
-                    next.max_concurrent = whole(value, "max_concurrent", 0, MAX_SLOTS)? as u32
+                    next.max_concurrent = whole(value, "max_concurrent", bounds::check_slots)? as u32
                 }
-                "workers" => next.workers = whole(value, "workers", 0, MAX_SLOTS)? as u32,
-                "dedup_ttl_s" => next.dedup_ttl_s = whole(value, "dedup_ttl_s", 1, MAX_TTL_S)?,
+                "workers" => next.workers = whole(value, "workers", bounds::check_slots)? as u32,
+                "dedup_ttl_s" => next.dedup_ttl_s = whole(value, "dedup_ttl_s", bounds::check_dedup_ttl_s)?,
                 "batch_parallel" => {
                     next.batch_parallel = value.as_bool().ok_or_else(|| ConfigError::Invalid {
                         field: "batch_parallel",
@@ -155,37 +151,45 @@ impl MockConfig {
     }
 }
 
+/// A number checked by one of `bounds`' checks; the check's `Err` says what is allowed.
+fn number(
+    value: &Value,
+    field: &'static str,
+    check: fn(f64) -> Result<f64, String>,
+    what: &str,
+) -> Result<f64, ConfigError> {
+    // Any check refuses NaN; it only finds out what is allowed.
+    let checked = value.as_f64().map_or_else(|| check(f64::NAN), check);
+    checked.map_err(|allowed| ConfigError::Invalid {
+        field,
+        problem: format!("{value} is out of range or not {what}"),
+        allowed,
+    })
+}
+
 fn millis(value: &Value, field: &'static str) -> Result<f64, ConfigError> {
-    match value.as_f64() {
-        Some(ms) if ms.is_finite() && (0.0..=MAX_MS).contains(&ms) => Ok(ms),
-        _ => Err(ConfigError::Invalid {
-            field,
-            problem: format!("{value} is out of range or not a number"),
-            allowed: format!("a number of milliseconds in [0, {MAX_MS}]"),
-        }),
-    }
+    number(value, field, bounds::check_millis, "a number")
 }
 
 fn ratio(value: &Value, field: &'static str) -> Result<f64, ConfigError> {
-    match value.as_f64() {
-        Some(r) if (0.0..=1.0).contains(&r) => Ok(r),
-        _ => Err(ConfigError::Invalid {
-            field,
-            problem: format!("{value} is out of range or not a number"),
-            allowed: "a number in [0, 1]".into(),
-        }),
-    }
+    number(value, field, bounds::check_ratio, "a number")
 }
 
-fn whole(value: &Value, field: &'static str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    match value.as_u64() {
-        Some(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ConfigError::Invalid {
-            field,
-            problem: format!("{value} is out of range or not a whole number"),
-            allowed: format!("a whole number in [{min}, {max}]"),
-        }),
-    }
+fn whole(
+    value: &Value,
+    field: &'static str,
+    check: fn(u64) -> Result<u64, String>,
+) -> Result<u64, ConfigError> {
+    let checked = match value.as_u64() {
+        Some(n) => check(n),
+        // u64::MAX is past every bound, so its refusal says what is allowed.
+        None => Err(check(u64::MAX).err().unwrap_or_default()),
+    };
+    checked.map_err(|allowed| ConfigError::Invalid {
+        field,
+        problem: format!("{value} is out of range or not a whole number"),
+        allowed,
+    })
 }
 
 fn named<T>(

@@ -17,7 +17,7 @@ use super::types::{
     RepoSizeChoice, RequestKind, RetryPolicy, ServerSettings, ServiceAction, TargetSettings, Task,
     Thresholds, WaitStrategy,
 };
-use super::types::{RecoveryLimits, ValidityLimits};
+use super::types::{RecoveryLimits, RequestErrorPolicy, ValidityLimits};
 use super::values::RawBatchSize;
 
 /// Without `max_in_flight`, an open-model phase allows this many requests at once.
@@ -70,7 +70,7 @@ pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> P
         source: source.to_string(),
         pause_between_phases: raw.pause_between_phases.map_or(DEFAULT_PAUSE, |d| d.0),
         lockstep_start: raw.lockstep_start,
-        fail_on_request_errors: raw.fail_on_request_errors,
+        fail_on_request_errors: RequestErrorPolicy::from_setting(raw.fail_on_request_errors),
         fail_on_invalid: raw.fail_on_invalid,
         recovery: {
             let d = RecoveryLimits::default();
@@ -289,8 +289,8 @@ fn to_server(raw: &RawServer) -> ServerSettings {
         jitter_ms: raw.jitter_ms.map(|v| v.0),
         failure_rate: raw.failure_rate.map(|v| v.0),
         failure_mode: raw.failure_mode,
-        max_concurrent: raw.max_concurrent,
-        workers: raw.workers,
+        max_concurrent: raw.max_concurrent.map(|v| v.0),
+        workers: raw.workers.map(|v| v.0),
         stall_ms: raw.stall_ms.map(|v| v.0),
     }
 }

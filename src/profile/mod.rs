@@ -2,6 +2,7 @@
 //! `Profile` (types.rs). Shipped profiles are compiled in from `profiles/`.
 //! A leaf: imports nothing from the rest of the crate.
 
+pub mod bounds;
 mod builtin;
 mod convert;
 mod duration;
@@ -271,7 +272,7 @@ fn load_all() -> Result<Profile, ProfileError> {
         source: "builtin:all".into(),
         pause_between_phases: first.pause_between_phases,
         lockstep_start: first.lockstep_start,
-        fail_on_request_errors: false,
+        fail_on_request_errors: RequestErrorPolicy::default(),
         fail_on_invalid: false,
         validity: ValidityLimits::default(),
         recovery: RecoveryLimits::default(),

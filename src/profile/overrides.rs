@@ -8,6 +8,8 @@ use super::{ProfileError, format_duration};
 
 impl Profile {
     /// Applies command-line overrides (time scale, users, duration, phase filter).
+    /// `--users` without `--spawn-rate` scales each phase's spawn rate with its users (the
+    /// ramp takes as long as the profile planned); `--spawn-rate` replaces it.
     pub fn with_overrides(mut self, overrides: &Overrides) -> Result<Profile, ProfileError> {
         if !overrides.phases.is_empty() {
             let valid: Vec<&str> = self.phases.iter().map(|p| p.name.as_str()).collect();
@@ -45,6 +47,10 @@ impl Profile {
         for phase in &mut self.phases {
             if let Load::Closed { users, spawn_rate_per_s } = &mut phase.load {
                 if let Some(n) = overrides.users {
+                    // Without --spawn-rate the phase keeps its ramp time: its rate scales with
+                    // the users, so a phase without `spawn_rate` (all users within the first
+                    // second) still starts them all at once, and a 5 s ramp stays a 5 s ramp.
+                    *spawn_rate_per_s *= f64::from(n.get()) / f64::from(users.get());
                     *users = n;
                 }
                 if let Some(rate) = overrides.spawn_rate {
@@ -61,18 +67,7 @@ impl Profile {
                 phase.server.failure_rate = Some(rate);
             }
         }
-        if let Some(ms) = overrides.server_latency_ms
-            && !(ms.is_finite() && ms >= 0.0)
-        {
-            return Err(ProfileError::new(format!("--server-latency-ms {ms}: write 0 or more, e.g. 50")));
-        }
-        if let Some(rate) = overrides.server_failure_rate
-            && !(0.0..=1.0).contains(&rate)
-        {
-            return Err(ProfileError::new(format!(
-                "--server-failure-rate {rate}: write a share from 0 to 1, e.g. 0.1"
-            )));
-        }
+        check_server_flags(overrides.server_latency_ms, overrides.server_failure_rate)?;
         if let Some(duration) = overrides.duration {
             if duration.is_zero() {
                 return Err(ProfileError::new("--duration must be above zero, e.g. 30s"));
@@ -129,5 +124,69 @@ impl Profile {
             (None, n) => format!("{n} phases"),
         };
         format!("{what}, {}", format_duration(self.planned_duration()))
+    }
+}
+
+/// `--server-latency-ms` and `--server-failure-rate` within the bounds the mock enforces
+/// (`profile::bounds`), refused before anything starts.
+pub(crate) fn check_server_flags(
+    latency_ms: Option<f64>,
+    failure_rate: Option<f64>,
+) -> Result<(), ProfileError> {
+    if let Some(ms) = latency_ms {
+        super::bounds::check_millis(ms).map_err(|allowed| {
+            ProfileError::new(format!(
+                "--server-latency-ms {}: out of range; write {allowed}, e.g. 50",
+                super::bounds::shown(ms)
+            ))
+        })?;
+    }
+    if let Some(rate) = failure_rate {
+        super::bounds::check_ratio(rate).map_err(|allowed| {
+            ProfileError::new(format!(
+                "--server-failure-rate {}: out of range; write a share, {allowed}, e.g. 0.1",
+                super::bounds::shown(rate)
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use super::*;
+
+    fn two_phases() -> Profile {
+        let text = "name: t\nbehaviours:\n  b:\n    wait: { constant: 1s }\n    tasks: [ { kind: webhook } ]\n\
+                    phases:\n  - { name: at_once, behaviour: b, users: 2, duration: 3s }\n  \
+                    - { name: ramped, behaviour: b, users: 5, spawn_rate: 1, duration: 10s }\n";
+        crate::profile::parse_str(text, "t", "test").unwrap()
+    }
+
+    fn closed(profile: &Profile, index: usize) -> (u32, f64) {
+        match profile.phases[index].load {
+            Load::Closed { users, spawn_rate_per_s } => (users.get(), spawn_rate_per_s),
+            Load::Open { .. } => panic!("closed model expected"),
+        }
+    }
+
+    #[test]
+    fn users_without_a_spawn_rate_keep_each_phases_ramp_time() {
+        let overrides = Overrides { users: NonZeroU32::new(30), ..Default::default() };
+        let p = two_phases().with_overrides(&overrides).unwrap();
+        // No spawn_rate in the profile: every user starts within the first second, as before.
+        assert_eq!(closed(&p, 0), (30, 30.0));
+        // spawn_rate 1 for 5 users was a 5 s ramp; 30 users ramp over the same 5 s.
+        assert_eq!(closed(&p, 1), (30, 6.0));
+    }
+
+    #[test]
+    fn an_explicit_spawn_rate_wins_over_the_scaling() {
+        let overrides = Overrides { users: NonZeroU32::new(30), spawn_rate: Some(3.0), ..Default::default() };
+        let p = two_phases().with_overrides(&overrides).unwrap();
+        assert_eq!(closed(&p, 0), (30, 3.0));
+        assert_eq!(closed(&p, 1), (30, 3.0));
     }
 }

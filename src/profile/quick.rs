@@ -108,20 +108,11 @@ impl QuickRun {
             put("repo_size", size.label().into());
         }
         let mut server = serde_yaml::Mapping::new();
+        super::overrides::check_server_flags(self.server_latency_ms, self.server_failure_rate)?;
         if let Some(ms) = self.server_latency_ms {
-            if !(ms.is_finite() && ms >= 0.0) {
-                return Err(ProfileError::new(format!(
-                    "--server-latency-ms {ms}: write milliseconds of 0 or more, e.g. 50"
-                )));
-            }
             server.insert("latency_ms".into(), ms.into());
         }
         if let Some(rate) = self.server_failure_rate {
-            if !(0.0..=1.0).contains(&rate) {
-                return Err(ProfileError::new(format!(
-                    "--server-failure-rate {rate}: write a share from 0 to 1, e.g. 0.1"
-                )));
-            }
             server.insert("failure_rate".into(), rate.into());
         }
         if !server.is_empty() {

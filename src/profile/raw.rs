@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::values::{
-    BehaviourKey, BehaviourRef, Check, Checked, Count, Dur, NonEmpty, NonNegative, PhaseName, PosDur,
-    Positive, Probability, RawArrival, RawBatchSize, check_identifier,
+    BehaviourKey, BehaviourRef, Check, Checked, Count, Dur, Millis, NonEmpty, PhaseName, PosDur, Positive,
+    Probability, RawArrival, RawBatchSize, Slots, check_identifier,
 };
 
 #[derive(Debug, Deserialize)]
@@ -21,8 +21,9 @@ pub(crate) struct RawProfile {
     pub pause_between_phases: Option<Dur>,
     #[serde(default)]
     pub lockstep_start: bool,
-    #[serde(default)]
-    pub fail_on_request_errors: bool,
+    /// `true`: any failed request fails the run; `false`: none does; unset: a phase whose
+    /// every request failed does.
+    pub fail_on_request_errors: Option<bool>,
     /// A generator-bound phase fails the run.
     #[serde(default)]
     pub fail_on_invalid: bool,
@@ -365,16 +366,16 @@ pub(crate) enum RawRepoSize {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawServer {
-    pub latency_ms: Option<NonNegative>,
-    pub per_resource_ms: Option<NonNegative>,
+    pub latency_ms: Option<Millis>,
+    pub per_resource_ms: Option<Millis>,
     pub jitter: Option<super::types::Jitter>,
-    pub jitter_ms: Option<NonNegative>,
+    pub jitter_ms: Option<Millis>,
     pub failure_rate: Option<Probability>,
     pub failure_mode: Option<super::types::FailureMode>,
-    pub max_concurrent: Option<u32>,
-    pub workers: Option<u32>,
+    pub max_concurrent: Option<Slots>,
+    pub workers: Option<Slots>,
     /// A one-shot stall of every request (ms), e.g. inside a fault window.
-    pub stall_ms: Option<NonNegative>,
+    pub stall_ms: Option<Millis>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,8 +18,9 @@ pub struct Profile {
     /// Locust's behaviour: every user's pacing starts on the same tick. Off by default
     /// (each user starts at a random offset within its first interval).
     pub lockstep_start: bool,
-    /// When true, any failed request makes `run` exit 1 (in addition to thresholds).
-    pub fail_on_request_errors: bool,
+    /// What failed requests do to the verdict (besides thresholds): by default a phase whose
+    /// every request failed fails the run.
+    pub fail_on_request_errors: RequestErrorPolicy,
     /// When true, a generator-bound phase makes `run` exit 1.
     pub fail_on_invalid: bool,
     /// When a phase's figures are the generator's limits rather than the target's.
@@ -33,6 +34,39 @@ pub struct Profile {
     pub capacity: Option<CapacitySearch>,
     /// How to talk to the target (headers, timeouts, whether to configure it).
     pub target: TargetSettings,
+}
+
+/// What failed requests do to the run's verdict, beside thresholds (`fail_on_request_errors`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestErrorPolicy {
+    /// Unset: a phase in which every request failed fails the run (a dead or refusing target
+    /// must not end in PASS just because no threshold was written).
+    #[default]
+    EveryRequestFailed,
+    /// `fail_on_request_errors: true`: any failed request fails the run.
+    AnyFailure,
+    /// `fail_on_request_errors: false`: failed requests alone never fail the run.
+    Never,
+}
+
+impl RequestErrorPolicy {
+    pub fn from_setting(setting: Option<bool>) -> RequestErrorPolicy {
+        match setting {
+            None => RequestErrorPolicy::EveryRequestFailed,
+            Some(true) => RequestErrorPolicy::AnyFailure,
+            Some(false) => RequestErrorPolicy::Never,
+        }
+    }
+
+    /// For listings: `when every request of a phase failed`, `on any failure`, `no`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RequestErrorPolicy::EveryRequestFailed => "when every request of a phase failed",
+            RequestErrorPolicy::AnyFailure => "on any failure",
+            RequestErrorPolicy::Never => "no (fail_on_request_errors: false)",
+        }
+    }
 }
 
 /// A phase has recovered from a fault at the first second after it from which every second

@@ -124,22 +124,35 @@ number_newtype!(Positive, f64, "a number above 0", |v| {
     }
 });
 
-/// A quantity that may be zero but not negative (server latencies).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct NonNegative(pub f64);
-number_newtype!(NonNegative, f64, "a number of 0 or more", |v| {
-    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(format!("must be 0 or more, got {v}")) }
-});
-
 /// A probability or share in [0, 1].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Probability(pub f64);
 number_newtype!(Probability, f64, "a number between 0 and 1", |v| {
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("must be between 0 and 1 (a share, e.g. 0.1 for 10 %), got {v}"))
+    super::bounds::check_ratio(v)
+        .map_err(|_| format!("must be between 0 and 1 (a share, e.g. 0.1 for 10 %), got {v}"))
+});
+
+/// A server setting in milliseconds, within the bounds the mock enforces.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Millis(pub f64);
+number_newtype!(Millis, f64, "a number of milliseconds", |v| {
+    super::bounds::check_millis(v).map_err(|allowed| {
+        format!("{} is out of range: write {allowed} (the bound the mock enforces)", super::bounds::shown(v))
+    })
+});
+
+/// `workers` or `max_concurrent`, within the bounds the mock enforces.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slots(pub u32);
+number_newtype!(Slots, u32, "a whole number", |v| {
+    let allowed =
+        || format!("write a whole number in [0, {}] (the bound the mock enforces)", super::bounds::MAX_SLOTS);
+    if v.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&v) {
+        return Err(format!("{v} is not a whole number of 0 or more: {}", allowed()));
     }
+    super::bounds::check_slots(v as u64)
+        .map(|n| n as u32)
+        .map_err(|_| format!("{} is out of range: {}", super::bounds::shown(v), allowed()))
 });
 
 /// Implements `Deserialize` for a newtype through a visitor on strings.

@@ -96,6 +96,7 @@ pub fn scan(dir: &Path, warnings: &mut Vec<String>) -> Scan {
         connection: Default::default(),
         restore: None,
         distributed: None,
+        fail_reasons: Vec::new(),
     };
     Scan { summary, phase_extras }
 }
@@ -173,6 +174,8 @@ fn phase_from(
         files: phase_files(dir, folder, f, &failures_path),
         connections: Default::default(),
         settings_not_applied: Vec::new(),
+        settings_applied: None,
+        settings_held: None,
         notes: Vec::new(),
     };
     (phase, PhaseExtra { spectrum: spectrum(&aggregated) })

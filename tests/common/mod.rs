@@ -70,7 +70,7 @@ pub fn profile(name: &str, phases: Vec<Phase>) -> Profile {
         source: "test".into(),
         pause_between_phases: Duration::ZERO,
         lockstep_start: false,
-        fail_on_request_errors: false,
+        fail_on_request_errors: Default::default(),
         fail_on_invalid: false,
         validity: Default::default(),
         recovery: Default::default(),

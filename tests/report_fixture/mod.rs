@@ -266,6 +266,8 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
             },
             connections: Default::default(),
             settings_not_applied: Vec::new(),
+            settings_applied: None,
+            settings_held: None,
             notes: Vec::new(),
             changes: Vec::new(),
             resilience: (i == 1).then(|| fault_report(f.seconds_per_phase as f64)),
@@ -317,6 +319,7 @@ pub fn write_run(dir: &Path, f: Fixture) -> RunSummary {
         connection: Default::default(),
         restore: None,
         distributed: None,
+        fail_reasons: Vec::new(),
         experiments,
     };
     if f.ours {

@@ -69,7 +69,7 @@ pub fn smoke_profile() -> Profile {
         source: "shipped".into(),
         pause_between_phases: Duration::from_secs(5),
         lockstep_start: false,
-        fail_on_request_errors: false,
+        fail_on_request_errors: Default::default(),
         fail_on_invalid: false,
         validity: Default::default(),
         recovery: Default::default(),
@@ -198,6 +198,8 @@ pub fn phase_summary(name: &str, rps: f64, p99: f64, passed: bool) -> PhaseSumma
         files: PhaseFiles { stats_csv: format!("smoke/{name}_stats.csv"), ..PhaseFiles::default() },
         connections: Default::default(),
         settings_not_applied: Vec::new(),
+        settings_applied: None,
+        settings_held: None,
         notes: Vec::new(),
         changes: Vec::new(),
         resilience: None,
@@ -241,6 +243,7 @@ pub fn run_summary(run_id: &str, rps: f64, passed: bool) -> RunSummary {
         connection: Default::default(),
         restore: None,
         distributed: None,
+        fail_reasons: Vec::new(),
     }
 }
 
