@@ -106,7 +106,7 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
 
 /// `1 MiB`, `64 MiB`, `512 kB`.
 pub fn format_limit(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else if bytes >= 1024 {
         format!("{} kB", bytes / 1024)

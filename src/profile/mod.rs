@@ -151,8 +151,14 @@ fn locate(name_or_path: &str, extra_dir: Option<&Path>) -> Result<(String, Strin
 
 fn read_file(path: &Path) -> Result<(String, String, String), ProfileError> {
     // Capped and regular-file only: a FIFO or /dev/zero named as a profile is refused, not read.
-    let text = crate::fsio::read_capped_string(path, MAX_PROFILE_BYTES as u64, "the profile")
-        .map_err(|e| ProfileError::new(e.to_string()))?;
+    let text =
+        crate::fsio::read_capped_string(path, MAX_PROFILE_BYTES as u64, "the profile").map_err(|e| {
+            ProfileError::new(format!(
+                "{}: cannot read the profile: {}; check the path",
+                path.display(),
+                e.reason()
+            ))
+        })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile");
     Ok((text, stem.to_string(), path.display().to_string()))
 }

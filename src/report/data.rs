@@ -344,10 +344,15 @@ fn spectrum_of_summary(phase: &PhaseSummary) -> Vec<(f64, f64)> {
 }
 
 fn load_resources(dir: &Path, run_start: Option<f64>, warnings: &mut Vec<String>) -> Vec<ResourcePoint> {
-    let path = dir.join(RESOURCES_FILE);
-    if !path.exists() {
-        return Vec::new();
-    }
+    // Its name is fixed, but it may still be a symlink out of the run folder.
+    let path = match crate::fsio::resolve_in_run(dir, RESOURCES_FILE) {
+        Ok(path) if path.exists() => path,
+        Ok(_) => return Vec::new(),
+        Err(refused) => {
+            warnings.push(refused.to_string());
+            return Vec::new();
+        }
+    };
     let samples = locust::read_resources(&path, warnings);
     let origin = run_start.or(samples.first().map(|s| s.timestamp_unix_s)).unwrap_or(0.0);
     samples
