@@ -164,6 +164,17 @@ fn charts_through_a_symlink_out_of_the_run_is_refused() {
     assert!(took < QUICK);
     line_naming(&err, "charts");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "nothing written outside the run");
+    // Nor may `--output` carry one run's reports over another run's.
+    let other = root.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    write_run(&other, Fixture { phases: 1, seconds_per_phase: 5, ..Fixture::default() });
+    std::fs::write(other.join("charts_report.html"), "theirs").unwrap();
+    std::fs::remove_file(run.join("charts")).unwrap();
+    let (code, _, err, took) = cli_in(root.path(), &[os("charts"), os(&run), os("--output"), os(&other)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(took < QUICK);
+    line_naming(&err, "other");
+    assert_eq!(std::fs::read(other.join("charts_report.html")).unwrap(), b"theirs");
 }
 
 const PROFILE_TAIL: &str = "    behaviour: throughput\n    users: 1\n    spawn_rate: 1\n    duration: 1s\n";

@@ -148,6 +148,19 @@ pub fn render_into(
         None => run_dir.to_path_buf(),
     };
     let out_dir = outcome.out_dir.clone();
+    // `--output` naming another run's folder would replace that run's charts and reports.
+    if let Some(other) = out_dir.exists().then(|| crate::fsio::inside_run_folder(&out_dir)).flatten()
+        && run_dir.canonicalize().ok().as_deref() != Some(other.as_path())
+    {
+        return Err(crate::fsio::FsError::Refused {
+            path: out_dir,
+            why: format!(
+                "it is inside the run folder {}, whose reports are its own; choose another folder",
+                other.display()
+            ),
+        }
+        .into());
+    }
     let charts_dir = out_dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
         .map_err(|source| ReportError::Write { path: charts_dir.clone(), source })?;
