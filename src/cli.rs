@@ -339,6 +339,9 @@ pub struct ExportArgs {
     /// The file to write, or a folder to write <run-id>.tar.gz in (default: ./<run-id>.tar.gz).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace an existing regular file at --out (never a file of a run folder, never a device).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Clone)]

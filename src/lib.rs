@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod docker;
 pub mod engine;
 pub mod experiment;
+pub mod fsio;
 pub mod metrics;
 pub mod mock;
 pub mod profile;

@@ -244,6 +244,7 @@ fn generator_bound(phase: &mut PhaseSummary) {
         cores: 2,
         schedule_lag_ms: Some(LagStats { p50_ms: 4.0, p99_ms: 81.0, max_ms: 95.0 }),
         worst_stall_ms: 12.0,
+        live_bound_s: None,
     });
 }
 

@@ -59,6 +59,8 @@ fn phase(suite: &str, name: &str, users: u32, rps: f64, p50: f64, p95: f64) -> P
         workers: Vec::new(),
         response_time_ms: None,
         like_for_like: None,
+        settings_applied: None,
+        settings_held: None,
     }
 }
 
@@ -78,6 +80,7 @@ fn run(experiments: Vec<PhaseSummary>) -> RunSummary {
         finished_at: String::new(),
         status: RunStatus::Completed,
         passed: true,
+        fail_reasons: Vec::new(),
         experiments,
         thresholds: Vec::new(),
         capacity: None,

@@ -45,6 +45,11 @@ pub async fn main(args: CompareArgs) -> anyhow::Result<ExitCode> {
         GateMetric::P99 => Metric::P99,
         GateMetric::P50 => Metric::P50,
     };
+    if let Some(path) = &args.chart {
+        // Refused before the comparison is computed: a run's own file, a device, another file.
+        crate::fsio::check_destination(path, report::compare_chart_policy())
+            .map_err(|e| UsageError(e.to_string()))?;
+    }
     let (a, b, phases) = (args.run_a.clone(), args.run_b.clone(), args.phases.clone());
     // Reading histograms and resampling are CPU-bound; keep them off the async workers.
     let computed = tokio::task::spawn_blocking(move || {

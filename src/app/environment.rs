@@ -33,14 +33,73 @@ pub fn prepare() -> Vec<String> {
     // name set only in `.env` (environment > `.env`, whichever name each uses).
     apply_aliases();
     // Only the working directory's `.env` (`dotenvy::dotenv` would also search the parents).
-    match dotenvy::from_path(".env") {
-        Ok(_) => {}
-        Err(e) if e.not_found() => {}
-        Err(e) => warnings.push(format!("ignoring the rest of .env: {e}")),
-    }
+    load_dotenv(std::path::Path::new(DOTENV_FILE), &mut warnings);
     apply_aliases();
     drop_empty();
     warnings
+}
+
+const DOTENV_FILE: &str = ".env";
+
+/// Reads `path` (capped, a regular file) and sets each variable it gives that is not set
+/// yet. A line that does not parse is skipped with a warning naming the file, the line and
+/// the variable (when one can be told), never the value: `.env` holds tokens.
+fn load_dotenv(path: &std::path::Path, warnings: &mut Vec<String>) {
+    let bytes = match crate::fsio::read_capped(path, crate::fsio::ENV_FILE_CAP, "the .env file") {
+        Ok(bytes) => bytes,
+        Err(crate::fsio::FsError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return;
+        }
+        Err(e) => {
+            warnings.push(format!("ignoring .env: {e}"));
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).into_owned();
+    for entry in dotenvy::from_read_iter(text.as_bytes()) {
+        match entry {
+            Ok((name, value)) => {
+                if std::env::var_os(&name).is_none() {
+                    set(&name, value.into());
+                }
+            }
+            Err(e) => warnings.push(parse_warning(path, &text, &e)),
+        }
+    }
+}
+
+/// `.env:3: the line of AUTH_TOKEN does not parse (…); it is skipped`: where, never what.
+fn parse_warning(path: &std::path::Path, text: &str, error: &dotenvy::Error) -> String {
+    let shown = path.display();
+    let dotenvy::Error::LineParse(line, _) = error else {
+        return format!("{shown}: cannot read it ({}); the rest of it is skipped", error_kind(error));
+    };
+    // The error carries the offending text itself; its place in the file gives the line.
+    let line_no = text.find(line.as_str()).map_or(0, |at| text[..at].matches('\n').count() + 1);
+    let first = line.lines().next().unwrap_or("");
+    let name = first
+        .trim_start()
+        .strip_prefix("export ")
+        .unwrap_or(first.trim_start())
+        .split_once('=')
+        .map(|(name, _)| name.trim())
+        .filter(|n| {
+            n.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+        });
+    let what = match name {
+        Some(name) => format!("the line of {name} does not parse"),
+        None => "this line is not NAME=value".to_string(),
+    };
+    let quote = if line.lines().nth(1).is_some() { " (an unclosed quote?)" } else { "" };
+    format!("{shown}:{line_no}: {what}{quote}; it is skipped (its value is not shown)")
+}
+
+fn error_kind(error: &dotenvy::Error) -> String {
+    match error {
+        dotenvy::Error::Io(e) => e.kind().to_string(),
+        _ => "not a .env file".to_string(),
+    }
 }
 
 fn drop_empty() {

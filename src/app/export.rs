@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cli::ExportArgs;
+use crate::fsio::WritePolicy;
 use crate::report::{self, CHARTS_REPORT_FILE, ChartFormat, ChartRequest, RenderOptions, ReportError};
 use crate::tui::export_state::{ExportFormat, ExportRequest};
 
@@ -22,7 +23,12 @@ pub async fn main(args: ExportArgs) -> anyhow::Result<ExitCode> {
         Some(out) => out.clone(),
     };
     let run_dir = args.run_dir.clone();
-    let packed = tokio::task::spawn_blocking(move || bundle_run(&run_dir, &out)).await?;
+    // An existing file is replaced only with --force, and never a run's own file or a device.
+    let force = args.force;
+    let packed = tokio::task::spawn_blocking(move || {
+        bundle_run_with(&run_dir, &out, WritePolicy::UserNamed { force, ours: None })
+    })
+    .await?;
     match packed {
         Ok(bundle) => {
             for warning in &bundle.warnings {
@@ -47,15 +53,23 @@ pub struct Bundled {
     pub warnings: Vec<String>,
 }
 
-/// Blocking: draws missing charts, then packs the run folder into `out`.
+/// Blocking: draws missing charts, then packs the run folder into `out`. The TUI's `b`:
+/// it may re-pack over an earlier bundle of its own (a gzip file), nothing else.
 pub fn bundle_run(run_dir: &Path, out: &Path) -> Result<Bundled, ReportError> {
+    bundle_run_with(run_dir, out, WritePolicy::UserNamed { force: false, ours: Some(report::GZIP_MAGIC) })
+}
+
+/// [`bundle_run`] with the rule for an existing file at `out`.
+pub fn bundle_run_with(run_dir: &Path, out: &Path, policy: WritePolicy<'_>) -> Result<Bundled, ReportError> {
+    // Before any chart is drawn: a refused --out should cost nothing.
+    crate::fsio::check_destination(out, policy)?;
     let mut bundled = Bundled::default();
     if run_dir.is_dir() && !run_dir.join(CHARTS_REPORT_FILE).exists() {
         let outcome = report::render_all(run_dir, &RenderOptions::default())?;
         bundled.rendered_charts = true;
         bundled.warnings = outcome.warnings;
     }
-    bundled.path = report::bundle(run_dir, out)?;
+    bundled.path = report::bundle(run_dir, out, policy)?;
     Ok(bundled)
 }
 

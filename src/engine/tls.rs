@@ -136,8 +136,8 @@ fn public_roots() -> RootCertStore {
 
 fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| TlsError::Unreadable { path: shown.clone(), reason: e.to_string() })?;
+    let bytes = crate::fsio::read_capped(path, crate::fsio::PEM_CAP, "--ca-cert")
+        .map_err(|e| TlsError::Unreadable { path: shown.clone(), reason: e.reason() })?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
         .map_err(|e| TlsError::BadCertificate { path: shown.clone(), reason: e.to_string() })?;

@@ -80,8 +80,8 @@ pub async fn start(
         TlsTrust::PublicRoots => PlanTls::PublicRoots,
         TlsTrust::Insecure => PlanTls::Insecure,
         TlsTrust::WithCa(path) => PlanTls::WithCaPem(
-            std::fs::read_to_string(path)
-                .map_err(|e| fail(format!("reading --ca-cert {}: {e}", path.display())))?,
+            crate::fsio::read_capped_string(path, crate::fsio::PEM_CAP, "--ca-cert")
+                .map_err(|e| fail(format!("reading --ca-cert {}: {}", path.display(), e.reason())))?,
         ),
     };
     let plan = Plan {

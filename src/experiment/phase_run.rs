@@ -181,7 +181,7 @@ impl RunContext {
 
     pub async fn run_phase(&self, index: usize, phase: &Phase) -> PhaseOutcome {
         let files = phase_files(phase);
-        let suite_dir = self.dir.join(&phase.suite);
+        let suite_dir = self.dir.join(super::results::suite_dir(phase));
         if let Err(e) = std::fs::create_dir_all(&suite_dir) {
             self.warn(format!("cannot create {}: {e}", suite_dir.display())).await;
         }

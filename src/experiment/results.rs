@@ -22,8 +22,15 @@ pub fn rfc3339(t: SystemTime) -> String {
     DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The folder (under the run folder) a phase's files go in: its suite, as one safe path
+/// component. Profiles refuse suite names like `..`; this is the second line of defence.
+pub fn suite_dir(phase: &Phase) -> String {
+    crate::fsio::safe_component(&phase.suite)
+}
+
 pub fn phase_files(phase: &Phase) -> PhaseFiles {
-    let p = |suffix: &str| format!("{}/{}{}", phase.suite, phase.name, suffix);
+    let (suite, name) = (suite_dir(phase), crate::fsio::safe_component(&phase.name));
+    let p = |suffix: &str| format!("{suite}/{name}{suffix}");
     PhaseFiles {
         stats_csv: p("_stats.csv"),
         history_csv: p("_stats_history.csv"),

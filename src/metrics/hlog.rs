@@ -18,7 +18,7 @@ const MAX_VALUE_DIVISOR: f64 = 1000.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HlogError {
-    #[error("cannot write histogram log {path}: {source}")]
+    #[error("histogram log {path}: {source}")]
     Io {
         path: PathBuf,
         #[source]
@@ -126,7 +126,10 @@ pub fn read_hlog(path: &Path) -> Result<Vec<HlogInterval>, HlogError> {
 /// than the whole histogram (a long phase holds one ~120 KiB histogram per second) never
 /// holds them all at once.
 pub fn visit_hlog(path: &Path, mut visit: impl FnMut(HlogInterval)) -> Result<(), HlogError> {
-    let bytes = std::fs::read(path).map_err(|source| HlogError::Io { path: path.to_path_buf(), source })?;
+    // Capped and regular-file only: a summary may point anywhere (fsio::resolve_in_run
+    // checks where; this checks what).
+    let bytes = crate::fsio::read_capped(path, crate::fsio::HLOG_CAP, "the hlog")
+        .map_err(|e| HlogError::Io { path: path.to_path_buf(), source: e.into_io() })?;
     let mut deserializer = Deserializer::new();
     for (index, entry) in IntervalLogIterator::new(&bytes).enumerate() {
         let malformed =

@@ -785,8 +785,8 @@ impl RunSummary {
     /// Reads and checks a summary file (schema 1 or 2).
     pub fn load(path: &std::path::Path) -> Result<Self, SummaryError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| SummaryError::Io { path: shown.clone(), source })?;
+        let text = crate::fsio::read_capped_string(path, crate::fsio::SUMMARY_CAP, "the summary")
+            .map_err(|e| SummaryError::Io { path: shown.clone(), source: e.into_io() })?;
         let parse_error = |e: serde_json::Error| SummaryError::Parse {
             path: shown.clone(),
             line: e.line(),

@@ -79,8 +79,14 @@ impl std::fmt::Debug for ServerTls {
 impl ServerTls {
     /// Reads PEM files: the certificate chain (leaf first) and its private key.
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<ServerTls, String> {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-            .map_err(|e| format!("--tls-cert {}: cannot read it: {e}", cert.display()))?
+        // Capped, regular files only: a FIFO or /dev/zero is refused before it is read.
+        let read = |flag: &str, path: &Path| {
+            crate::fsio::read_capped(path, crate::fsio::PEM_CAP, flag)
+                .map_err(|e| format!("{flag} {}: cannot read it: {}", path.display(), e.reason()))
+        };
+        let cert_bytes = read("--tls-cert", cert)?;
+        let key_bytes = read("--tls-key", key)?;
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| format!("--tls-cert {}: not a PEM certificate: {e}", cert.display()))?;
         if certs.is_empty() {
@@ -89,7 +95,7 @@ impl ServerTls {
                 cert.display()
             ));
         }
-        let key = PrivateKeyDer::from_pem_file(key)
+        let key = PrivateKeyDer::from_pem_slice(&key_bytes)
             .map_err(|e| format!("--tls-key {}: no usable PEM private key in it: {e}", key.display()))?;
         ServerTls::from_der(certs, key)
     }

@@ -50,7 +50,7 @@ fn default_repo_size() -> RepoSizeChoice {
 }
 
 pub(crate) fn to_profile(raw: RawProfile, default_name: &str, source: &str) -> Profile {
-    let name = raw.name.unwrap_or_else(|| default_name.to_string());
+    let name = raw.name.map_or_else(|| default_name.to_string(), |n| n.0);
     let mut behaviours: HashMap<String, Arc<Behaviour>> =
         builtin_behaviours().into_iter().map(|b| (b.name.clone(), b)).collect();
     for (key, rb) in raw.behaviours {
@@ -216,6 +216,11 @@ pub fn default_task_name(behaviour: &str, kind: &RequestKind) -> String {
     }
 }
 
+/// The profile name as the run folder is named: letters, digits, `-` and `_`, the rest `_`.
+fn clean_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
 fn to_phase(raw: RawPhase, profile_name: &str, resolve: &dyn Fn(&str) -> Arc<Behaviour>) -> Phase {
     let load = match (raw.users, raw.arrival_rate) {
         (Some(users), _) => Load::Closed {
@@ -231,7 +236,8 @@ fn to_phase(raw: RawPhase, profile_name: &str, resolve: &dyn Fn(&str) -> Arc<Beh
         (None, None) => Load::Closed { users: NonZeroU32::MIN, spawn_rate_per_s: 1.0 },
     };
     Phase {
-        suite: raw.suite.unwrap_or_else(|| profile_name.to_string()),
+        // A profile name may hold spaces; as the default suite it is a folder name, so cleaned.
+        suite: raw.suite.map_or_else(|| crate::fsio::safe_component(&clean_name(profile_name)), |s| s.0),
         description: raw.description,
         behaviour: resolve(&raw.behaviour.0),
         load,

@@ -153,9 +153,15 @@ fn locate(name_or_path: &str, extra_dir: Option<&Path>) -> Result<(String, Strin
 }
 
 fn read_file(path: &Path) -> Result<(String, String, String), ProfileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ProfileError::new(format!("{}: cannot read the profile: {e}; check the path", path.display()))
-    })?;
+    // Capped and regular-file only: a FIFO or /dev/zero named as a profile is refused, not read.
+    let text =
+        crate::fsio::read_capped_string(path, MAX_PROFILE_BYTES as u64, "the profile").map_err(|e| {
+            ProfileError::new(format!(
+                "{}: cannot read the profile: {}; check the path",
+                path.display(),
+                e.reason()
+            ))
+        })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile");
     Ok((text, stem.to_string(), path.display().to_string()))
 }

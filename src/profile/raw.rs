@@ -9,13 +9,13 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::values::{
     BehaviourKey, BehaviourRef, Check, Checked, Count, Dur, Millis, NonEmpty, PhaseName, PosDur, Positive,
-    Probability, RawArrival, RawBatchSize, Slots, check_identifier,
+    Probability, ProfileName, RawArrival, RawBatchSize, Slots, SuiteName,
 };
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawProfile {
-    pub name: Option<String>,
+    pub name: Option<ProfileName>,
     #[serde(default)]
     pub description: String,
     pub pause_between_phases: Option<Dur>,
@@ -382,7 +382,7 @@ pub(crate) struct RawServer {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPhase {
     pub name: PhaseName,
-    pub suite: Option<String>,
+    pub suite: Option<SuiteName>,
     #[serde(default)]
     pub description: String,
     pub behaviour: BehaviourRef,
@@ -441,9 +441,6 @@ impl Check for RawPhase {
     fn check(&self) -> Result<(), String> {
         let name = &self.name.0;
         self.check_faults()?;
-        if let Some(suite) = &self.suite {
-            check_identifier("suite", suite)?;
-        }
         match (self.users.is_some(), self.arrival_rate.is_some()) {
             (true, true) => Err(format!(
                 "phase `{name}` sets both `users` (closed model) and `arrival_rate` (open model); keep one"

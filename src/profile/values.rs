@@ -194,14 +194,51 @@ string_newtype!(PosDur, "a duration above zero like 30s, 5m, 1h30m or 500ms", |v
 
 pub(crate) fn check_identifier(what: &str, v: &str) -> Result<(), String> {
     let ok = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
+    if !ok {
+        return Err(format!(
             "{what} `{v}` may only use letters, digits, `_`, `-` and `.` (it names files and CSV rows)"
-        ))
+        ));
     }
+    // It becomes one folder or file name under the run folder: `.`/`..` would leave it.
+    if !crate::fsio::is_safe_component(v) {
+        return Err(format!(
+            "{what} `{}` is not usable as a folder or file name (`.` and `..` climb out of the run folder; \
+             at most {} characters); pick a plain name such as throughput",
+            v.chars().take(40).collect::<String>(),
+            crate::fsio::MAX_COMPONENT_LEN
+        ));
+    }
+    Ok(())
 }
+
+/// A phase's `suite:`, the folder its CSVs and hlog go in.
+#[derive(Clone, Debug)]
+pub(crate) struct SuiteName(pub String);
+string_newtype!(SuiteName, "a suite name such as throughput", |v| {
+    check_identifier("suite", v)?;
+    Ok(SuiteName(v.to_string()))
+});
+
+/// The profile's `name:`: free text (spaces are fine; the run folder and default suite
+/// use a cleaned copy), but never a path.
+#[derive(Clone, Debug)]
+pub(crate) struct ProfileName(pub String);
+string_newtype!(ProfileName, "a profile name such as smoke", |v| {
+    let bad = v.is_empty()
+        || v.trim_matches('.').is_empty()
+        || v.contains(['/', '\\', '\0'])
+        || v.chars().any(char::is_control)
+        || v.len() > crate::fsio::MAX_COMPONENT_LEN;
+    if bad {
+        return Err(format!(
+            "profile name `{}` names the run folder and default suite, so it cannot be empty, `.`/`..`, \
+             hold `/`, `\\` or control characters, or pass {} characters; pick a plain name such as smoke",
+            v.chars().filter(|c| !c.is_control()).take(40).collect::<String>(),
+            crate::fsio::MAX_COMPONENT_LEN
+        ));
+    }
+    Ok(ProfileName(v.to_string()))
+});
 
 /// A phase name, unique within the profile.
 #[derive(Clone, Debug)]

@@ -1,7 +1,6 @@
 //! One shareable file per run: `<run-id>.tar.gz` holding the run folder as it is on disk
 //! (HTML reports, CSVs, summary, hlogs, charts), every path under `<run-id>/`.
 
-use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -9,6 +8,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::ReportError;
+use crate::fsio::{self, WritePolicy};
 
 /// The run's id: the run folder's own name (`<yyyymmdd-HHMMSS>-<profile>`).
 pub fn run_id(run_dir: &Path) -> String {
@@ -26,12 +26,19 @@ pub fn default_bundle_path(run_dir: &Path, dir: &Path) -> PathBuf {
     dir.join(format!("{}.tar.gz", run_id(run_dir)))
 }
 
+/// A gzip file's first two bytes: an existing `.tar.gz` the TUI may re-pack over.
+pub const GZIP_MAGIC: &[u8] = b"\x1f\x8b";
+
 /// Packs every regular file under `run_dir` (sorted, so two bundles of one folder list
-/// the same order) into `out`, through a temp file and a rename.
-pub fn bundle(run_dir: &Path, out: &Path) -> Result<PathBuf, ReportError> {
+/// the same order) into `out`, through a temp file and a rename in `out`'s folder. `policy`
+/// says whether an existing file at `out` may be replaced (never a device, a symlink or a
+/// file of a run folder: see [`crate::fsio::write_atomic`]).
+pub fn bundle(run_dir: &Path, out: &Path, policy: WritePolicy<'_>) -> Result<PathBuf, ReportError> {
     if !run_dir.is_dir() {
         return Err(ReportError::NotAFolder { path: run_dir.to_path_buf() });
     }
+    // Refused before anything is listed or packed: a bad --out costs nothing.
+    fsio::check_destination(out, policy)?;
     let files = list_files(run_dir, out)?;
     if files.is_empty() {
         return Err(ReportError::NothingToRender { dir: run_dir.to_path_buf() });
@@ -40,18 +47,15 @@ pub fn bundle(run_dir: &Path, out: &Path) -> Result<PathBuf, ReportError> {
         std::fs::create_dir_all(parent)
             .map_err(|source| ReportError::OutDir { path: parent.to_path_buf(), source })?;
     }
-    let tmp = out.with_extension("gz.tmp");
-    let write = |source| ReportError::Write { path: tmp.clone(), source };
-    let file = File::create(&tmp).map_err(|source| ReportError::OutDir { path: tmp.clone(), source })?;
-    let mut tar = tar::Builder::new(GzEncoder::new(BufWriter::new(file), Compression::best()));
     let id = run_id(run_dir);
-    for relative in &files {
-        tar.append_path_with_name(run_dir.join(relative), Path::new(&id).join(relative)).map_err(write)?;
-    }
-    let mut buffered = tar.into_inner().map_err(write)?.finish().map_err(write)?;
-    buffered.flush().map_err(write)?;
-    drop(buffered);
-    std::fs::rename(&tmp, out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
+    fsio::write_atomic_with(out, policy, |file| {
+        let mut tar = tar::Builder::new(GzEncoder::new(BufWriter::new(file), Compression::best()));
+        for relative in &files {
+            tar.append_path_with_name(run_dir.join(relative), Path::new(&id).join(relative))?;
+        }
+        let mut buffered = tar.into_inner()?.finish()?;
+        buffered.flush()
+    })?;
     Ok(out.to_path_buf())
 }
 

@@ -60,7 +60,7 @@ fn one_line(text: &str) -> String {
 /// The phase's per-second histograms, or why there are none (a warning, not an error:
 /// the other phases can still be compared).
 fn seconds_of(run: &LoadedRun, phase: &PhaseSummary) -> Result<Vec<SecondSample>, String> {
-    let path = resolve(&run.dir, &phase.files.hlog, phase_file(phase, ".hlog"));
+    let path = resolve(&run.dir, &phase.files.hlog, phase_file(phase, ".hlog"))?;
     if !path.exists() {
         return Err(format!(
             "{}: missing; phase {} has no per-second histograms",

@@ -191,8 +191,12 @@ fn run_start_unix_s(summary: &RunSummary) -> Option<f64> {
         .map(|t| t.timestamp_millis() as f64 / 1000.0)
 }
 
-pub(super) fn resolve(dir: &Path, listed: &str, default: String) -> PathBuf {
-    if listed.is_empty() { dir.join(default) } else { dir.join(listed) }
+/// A phase's file inside the run folder: the path the summary lists, or the default one;
+/// either must stay inside `dir` (see [`crate::fsio::resolve_in_run`]), else the refusal
+/// as a warning that names it.
+pub(super) fn resolve(dir: &Path, listed: &str, default: String) -> Result<PathBuf, String> {
+    let listed = if listed.is_empty() { default.as_str() } else { listed };
+    crate::fsio::resolve_in_run(dir, listed).map_err(|e| e.to_string())
 }
 
 pub(super) fn phase_file(phase: &PhaseSummary, suffix: &str) -> String {
@@ -211,16 +215,20 @@ fn load_phase(
     extra: PhaseExtra,
     warnings: &mut Vec<String>,
 ) -> PhaseData {
-    let history_path = resolve(dir, &phase.files.history_csv, phase_file(phase, "_stats_history.csv"));
-    let rows = if history_path.exists() {
-        locust::read_history(&history_path, warnings).unwrap_or_default()
-    } else {
-        warnings.push(format!(
-            "{}: missing; throughput and users over time are not drawn for phase {}",
-            history_path.display(),
-            phase.name
-        ));
-        Vec::new()
+    let rows = match resolve(dir, &phase.files.history_csv, phase_file(phase, "_stats_history.csv")) {
+        Ok(path) if path.exists() => locust::read_history(&path, warnings).unwrap_or_default(),
+        Ok(path) => {
+            warnings.push(format!(
+                "{}: missing; throughput and users over time are not drawn for phase {}",
+                path.display(),
+                phase.name
+            ));
+            Vec::new()
+        }
+        Err(refused) => {
+            warnings.push(refused);
+            Vec::new()
+        }
     };
     // Without a parseable start time, place the first history row at the phase's offset.
     let first_ts = rows.first().map(|r| r.timestamp_unix_s as f64);
@@ -236,14 +244,16 @@ fn load_phase(
         })
         .collect();
 
-    let hlog_path = resolve(dir, &phase.files.hlog, phase_file(phase, ".hlog"));
-    let intervals = if hlog_path.exists() {
-        read_hlog(&hlog_path).unwrap_or_else(|e| {
+    let intervals = match resolve(dir, &phase.files.hlog, phase_file(phase, ".hlog")) {
+        Ok(path) if path.exists() => read_hlog(&path).unwrap_or_else(|e| {
             warnings.push(e.to_string());
             Vec::new()
-        })
-    } else {
-        Vec::new()
+        }),
+        Ok(_) => Vec::new(),
+        Err(refused) => {
+            warnings.push(refused);
+            Vec::new()
+        }
     };
     let merged = (!intervals.is_empty()).then(|| {
         let mut all = LatencyHistogram::new();
@@ -334,10 +344,15 @@ fn spectrum_of_summary(phase: &PhaseSummary) -> Vec<(f64, f64)> {
 }
 
 fn load_resources(dir: &Path, run_start: Option<f64>, warnings: &mut Vec<String>) -> Vec<ResourcePoint> {
-    let path = dir.join(RESOURCES_FILE);
-    if !path.exists() {
-        return Vec::new();
-    }
+    // Its name is fixed, but it may still be a symlink out of the run folder.
+    let path = match crate::fsio::resolve_in_run(dir, RESOURCES_FILE) {
+        Ok(path) if path.exists() => path,
+        Ok(_) => return Vec::new(),
+        Err(refused) => {
+            warnings.push(refused.to_string());
+            return Vec::new();
+        }
+    };
     let samples = locust::read_resources(&path, warnings);
     let origin = run_start.or(samples.first().map(|s| s.timestamp_unix_s)).unwrap_or(0.0);
     samples

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::charts::{self, CHARTS, ChartSpec, Encoding};
 use super::data::{self, RunData};
 use super::{RenderOutcome, ReportError};
+use crate::fsio::WritePolicy;
 
 /// Smallest and largest exported chart, in pixels: text and lines are sized for this span.
 pub const MIN_SIZE: (u32, u32) = (800, 500);
@@ -99,6 +100,12 @@ pub fn export_charts(
     // "All charts" means those with something to show; a chart named explicitly is drawn.
     let specs: Vec<_> = specs.into_iter().filter(|s| !req.only.is_empty() || s.applies_to(&run)).collect();
     prepare_folder(&req.out_dir)?;
+    // Files of these names are ours to redraw in the chosen folder; a device, a FIFO or a
+    // symlink in their place is refused before anything is drawn.
+    for spec in &specs {
+        let path = req.out_dir.join(format!("{}.{}", spec.name(), req.format.extension()));
+        crate::fsio::check_destination(&path, WritePolicy::Regenerate { root: &req.out_dir })?;
+    }
     let results = draw_all(&specs, &run, req, on_written);
     for (path, result) in results {
         match result {
@@ -114,8 +121,9 @@ pub fn export_charts(
 fn prepare_folder(dir: &Path) -> Result<(), ReportError> {
     let out_dir = |source| ReportError::OutDir { path: dir.to_path_buf(), source };
     std::fs::create_dir_all(dir).map_err(out_dir)?;
-    let probe = dir.join(".terrafix-write-probe");
-    std::fs::write(&probe, b"").map_err(out_dir)?;
+    // A new file only (create_new never opens a device, a FIFO or a link someone left here).
+    let probe = dir.join(format!(".terrafix-write-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&probe).map_err(out_dir)?;
     // The probe is empty and ours; if it cannot be removed the folder is still usable.
     let _ = std::fs::remove_file(&probe);
     Ok(())
@@ -138,7 +146,8 @@ fn draw_all(
                 scope.spawn(move || {
                     let bytes = charts::render(spec, run, req.format.encoding(), req.width, req.height)
                         .map_err(|e| e.0)?;
-                    super::files::write_atomic(path, &bytes).map_err(|e| e.to_string())?;
+                    let policy = WritePolicy::Regenerate { root: &req.out_dir };
+                    crate::fsio::write_atomic(path, &bytes, policy).map_err(|e| e.to_string())?;
                     on_written(path);
                     Ok(())
                 })

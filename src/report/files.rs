@@ -30,13 +30,12 @@ fn werr(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     move |source| WriteError { path: path.to_path_buf(), source }
 }
 
-/// Writes `contents` to `path` through a temp file in the same folder and a rename.
+/// Writes `contents` to `path` through a temp file in the same folder and a rename: a
+/// file the run (or the report) owns and regenerates, never a device or a link in its place.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
-    let mut f = File::create(&tmp).map_err(werr(&tmp))?;
-    f.write_all(contents).map_err(werr(&tmp))?;
-    f.sync_all().map_err(werr(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(werr(path))
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    crate::fsio::write_atomic(path, contents, crate::fsio::WritePolicy::Regenerate { root: folder })
+        .map_err(|e| WriteError { path: path.to_path_buf(), source: e.into_io() })
 }
 
 pub fn write_summary(path: &Path, summary: &RunSummary) -> Result<(), WriteError> {

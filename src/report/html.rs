@@ -339,7 +339,11 @@ fn charts(out: &mut String, run_dir: &Path, drawn: &Charts<'_>) {
         Charts::OnDisk => {
             on_disk = CHARTS
                 .iter()
-                .filter_map(|c| std::fs::read(dir.join(c.file)).ok().map(|bytes| (c, Embed::Png(bytes))))
+                .filter_map(|c| {
+                    crate::fsio::read_capped(&dir.join(c.file), crate::fsio::CHART_CAP, "the chart")
+                        .ok()
+                        .map(|bytes| (c, Embed::Png(bytes)))
+                })
                 .collect();
             &on_disk
         }

@@ -62,19 +62,21 @@ pub struct FailureRow {
 struct Table {
     shown: String,
     columns: HashMap<String, usize>,
-    reader: csv::Reader<std::fs::File>,
+    reader: csv::Reader<std::io::Take<std::fs::File>>,
 }
 
 impl Table {
     fn open(path: &Path, required: &[&str], warnings: &mut Vec<String>) -> Option<Self> {
         let shown = path.display().to_string();
-        let mut reader = match csv::ReaderBuilder::new().flexible(true).from_path(path) {
-            Ok(r) => r,
+        // Streamed, and never past the cap: a huge or endless file is refused by its size.
+        let file = match crate::fsio::open_capped(path, crate::fsio::CSV_CAP, "the CSV") {
+            Ok(file) => file,
             Err(e) => {
-                warnings.push(format!("{shown}: cannot open: {e}"));
+                warnings.push(format!("{shown}: not read: {}", e.reason()));
                 return None;
             }
         };
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
         let headers = match reader.headers() {
             Ok(h) => h.clone(),
             Err(e) => {

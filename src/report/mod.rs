@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::metrics::summary::RunSummary;
 
-pub use bundle::{bundle, default_bundle_path, run_id};
+pub use bundle::{GZIP_MAGIC, bundle, default_bundle_path, run_id};
 pub use export::{ChartFormat, ChartRequest, MAX_SIZE, MIN_SIZE, chart_names, export_charts, parse_size};
 pub use html::{CHARTS_REPORT_FILE, SUMMARY_HTML_FILE};
 pub use markdown::REPORT_MD_FILE;
@@ -99,6 +99,9 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    /// A refused read or write (a device, a symlink out of the run, a file not ours to replace).
+    #[error(transparent)]
+    Files(#[from] crate::fsio::FsError),
 }
 
 impl ReportError {
@@ -114,7 +117,7 @@ impl ReportError {
                 | Self::UnknownChart { .. }
                 | Self::UnknownPhase { .. }
                 | Self::OutDir { .. }
-        )
+        ) || matches!(self, Self::Files(e) if e.is_usage())
     }
 }
 
@@ -151,9 +154,28 @@ pub fn render_into(
         None => run_dir.to_path_buf(),
     };
     let out_dir = outcome.out_dir.clone();
+    // `--output` naming another run's folder would replace that run's charts and reports.
+    if let Some(other) = out_dir.exists().then(|| crate::fsio::inside_run_folder(&out_dir)).flatten()
+        && run_dir.canonicalize().ok().as_deref() != Some(other.as_path())
+    {
+        return Err(crate::fsio::FsError::Refused {
+            path: out_dir,
+            why: format!(
+                "it is inside the run folder {}, whose reports are its own; choose another folder",
+                other.display()
+            ),
+        }
+        .into());
+    }
     let charts_dir = out_dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
         .map_err(|source| ReportError::Write { path: charts_dir.clone(), source })?;
+    // The charts are ours to redraw, but only inside the folder: a `charts/` symlink that
+    // leads elsewhere (or a chart that is a device or a link) is refused before drawing.
+    let policy = crate::fsio::WritePolicy::Regenerate { root: &out_dir };
+    for spec in charts::CHARTS.iter() {
+        crate::fsio::check_destination(&charts_dir.join(spec.file), policy)?;
+    }
     // Charts are independent: draw them on scoped threads (PNG encoding dominates). Each
     // is also drawn as SVG so the reports can carry whichever of the two is smaller.
     let specs: Vec<&charts::ChartSpec> = charts::CHARTS.iter().filter(|s| s.applies_to(&run)).collect();
@@ -166,7 +188,7 @@ pub fn render_into(
                 scope.spawn(move || {
                     let png = charts::render(spec, run, charts::Encoding::Png, opts.width, opts.height)
                         .map_err(|e| e.0)?;
-                    files::write_atomic(&path, &png).map_err(|e| e.to_string())?;
+                    crate::fsio::write_atomic(&path, &png, policy).map_err(|e| e.to_string())?;
                     let svg = charts::render(spec, run, charts::Encoding::SvgInPage, opts.width, opts.height)
                         .ok()
                         .and_then(|bytes| String::from_utf8(bytes).ok());
@@ -245,8 +267,18 @@ pub fn render_compare_png(
         return Err(ReportError::Size { width: opts.width, height: opts.height });
     }
     style::ensure_font().map_err(ReportError::Font)?;
-    charts::draw_png(path, opts.width, opts.height, |root, sizes| {
+    let png = charts::draw_png(opts.width, opts.height, |root, sizes| {
         charts::compare::draw(root, comparison, sizes)
     })
-    .map_err(|e| ReportError::Chart { path: path.to_path_buf(), message: e.0 })
+    .map_err(|e| ReportError::Chart { path: path.to_path_buf(), message: e.0 })?;
+    crate::fsio::write_atomic(path, &png, compare_chart_policy())?;
+    Ok(())
+}
+
+/// A PNG file's signature: `compare --chart` redraws over a chart of its own, nothing else.
+pub const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// Where `compare --chart` may write: a new file, or over an earlier PNG outside any run folder.
+pub fn compare_chart_policy() -> crate::fsio::WritePolicy<'static> {
+    crate::fsio::WritePolicy::UserNamed { force: false, ours: Some(PNG_MAGIC) }
 }

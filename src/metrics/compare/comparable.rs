@@ -138,6 +138,7 @@ mod tests {
             cores: 2,
             schedule_lag_ms: Some(LagStats { p50_ms: 3.0, p99_ms: 81.0, max_ms: 90.0 }),
             worst_stall_ms: 0.0,
+            live_bound_s: None,
         };
         assert_eq!(
             invalid_side("A", Some(&v)).as_deref(),

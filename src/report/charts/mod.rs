@@ -24,7 +24,6 @@ use super::data::{PhaseData, RunData};
 use super::style::{self, FONT, MUTED, Sizes};
 
 use std::cell::RefCell;
-use std::path::Path;
 use std::rc::Rc;
 
 use canvas::Canvas;
@@ -190,12 +189,12 @@ pub fn render(
 
 /// Draws with `draw` on a white `width`×`height` canvas and writes it to `path` as PNG
 /// (charts of more than one run, such as `compare.png`).
+/// Draws into a bitmap and returns it PNG-encoded (the caller writes it where it may).
 pub fn draw_png(
-    path: &Path,
     width: u32,
     height: u32,
     draw: impl FnOnce(&Area<'_>, &Sizes) -> Drawn,
-) -> Drawn {
+) -> Result<Vec<u8>, ChartError> {
     let mut buffer = vec![255u8; width as usize * height as usize * 3];
     {
         let root =
@@ -204,8 +203,7 @@ pub fn draw_png(
         draw(&root, &Sizes::for_height(height))?;
         root.present()?;
     }
-    let bytes = encode_png(&buffer, width, height)?;
-    std::fs::write(path, bytes).map_err(|e| ChartError(format!("{}: {e}", path.display())))
+    encode_png(&buffer, width, height)
 }
 
 fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
