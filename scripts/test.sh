@@ -23,3 +23,12 @@ cargo clippy --all-targets -- -D warnings
 cargo build --release --bin terrafix-tui
 bash scripts/schemathesis.sh
 cargo test --all-targets -- --test-threads 2
+
+# A real JUnit consumer reads the --junit output of a failing run: junitparser (PyPI) in a
+# venv under target/, pinned so that a new release cannot change the verdict unnoticed.
+junit_venv=target/junit-venv
+if ! "$junit_venv/bin/python" -c 'import junitparser' >/dev/null 2>&1; then
+  python3 -m venv "$junit_venv"
+  "$junit_venv/bin/pip" install -q junitparser==5.0.3
+fi
+cargo test --test findings_report -- --ignored --test-threads 2

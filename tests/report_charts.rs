@@ -149,9 +149,21 @@ fn html_has_one_row_per_phase_matching_the_json_and_embeds_charts() {
     render_all(dir.path(), &OPTS).unwrap();
     // Compare against the JSON as it is on disk (floats there are what the HTML must show).
     let reloaded = RunSummary::load(&dir.path().join("experiment_summary.json")).unwrap();
-    for file in ["experiment_summary.html", "charts_report.html"] {
+    // One report: charts_report.html only points to it (kept for old bookmarks).
+    let pointer = std::fs::read_to_string(dir.path().join("charts_report.html")).unwrap();
+    assert!(pointer.contains("url=experiment_summary.html#charts"), "{pointer}");
+    assert!(
+        !pointer.contains("<svg ") && !pointer.contains("data:image/png"),
+        "the pointer repeats the report"
+    );
+    {
+        let file = "experiment_summary.html";
         let html = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert_rows_match(&html, &reloaded);
+        // Findings come first, before the tables; validity details are folded.
+        let findings = html.find("id=\"findings\"").expect("a findings section");
+        assert!(findings < html.find("<h2>Phases</h2>").unwrap(), "findings before the phase table");
+        assert!(findings < html.find("id=\"charts\"").unwrap(), "findings before the charts");
         // Each chart is inline SVG or a base64 PNG, whichever is smaller.
         let embedded = html.matches("src=\"data:image/png;base64,").count() + html.matches("<svg ").count();
         assert_eq!(embedded, 11, "{file} embeds the 11 charts");

@@ -1,6 +1,7 @@
-//! The two self-contained HTML reports (CSS inline, each chart as inline SVG or a base64
-//! PNG, whichever is smaller): run metadata, one table row per phase, thresholds,
-//! failures by kind, the capacity steps, and the charts.
+//! The run's one self-contained HTML report (CSS inline, each chart as inline SVG or a
+//! base64 PNG, whichever is smaller): run facts, the findings, one table row per phase,
+//! thresholds, failures by kind, the capacity steps, then the charts with a caption saying
+//! what to look at. `charts_report.html` is kept as a pointer to it for old bookmarks.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use base64::Engine as _;
 use super::charts::{CHARTS, ChartSpec};
 use super::plain::failures_by_kind;
 use super::{CHARTS_DIR, ReportError};
+use crate::analysis::Finding;
 use crate::metrics::summary::{CapacityReport, PhaseSummary, RunSummary, ThresholdResult};
 
 pub const SUMMARY_HTML_FILE: &str = "experiment_summary.html";
@@ -17,9 +19,10 @@ pub const CHARTS_REPORT_FILE: &str = "charts_report.html";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Tables first, charts after.
+    /// The report: findings and tables first, charts after.
     Summary,
-    /// Charts first, tables after.
+    /// A pointer to the report, for bookmarks of the time when the charts had a page of
+    /// their own.
     Charts,
 }
 
@@ -29,7 +32,9 @@ table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\
 th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}th{background:#f3f3f3}\
 td.t,th.t{text-align:left}tr:nth-child(even) td{background:#fafafa}\
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}.muted{color:#777}\
-figure{margin:1.5em 0}figure img,figure svg{max-width:100%;height:auto;border:1px solid #ddd}figcaption{color:#555}";
+figure{margin:1.5em 0}figure img,figure svg{max-width:100%;height:auto;border:1px solid #ddd}figcaption{color:#555}\
+ul.findings li{margin:.3em 0}.sev{display:inline-block;min-width:5.5em;font-weight:bold}.sev-problem{color:#c62828}.sev-warning{color:#b26a00}.sev-info{color:#1f5f99}\
+details{margin:.5em 0}summary{cursor:pointer}";
 
 /// One chart as it goes into a report.
 pub enum Embed {
@@ -57,6 +62,7 @@ pub enum Charts<'a> {
 pub fn write(
     run_dir: &Path,
     summary: &RunSummary,
+    findings: &[Finding],
     kind: Kind,
     charts: &Charts<'_>,
 ) -> Result<PathBuf, ReportError> {
@@ -65,18 +71,18 @@ pub fn write(
         Kind::Charts => CHARTS_REPORT_FILE,
     };
     let path = run_dir.join(file);
-    let page = render(run_dir, summary, kind, charts);
+    let page = match kind {
+        Kind::Summary => render(run_dir, summary, findings, charts),
+        Kind::Charts => pointer(summary),
+    };
     // Temp file + rename: a reader never sees half a report.
     super::files::write_atomic(&path, page.as_bytes())
         .map_err(|e| ReportError::Write { path: e.path, source: e.source })?;
     Ok(path)
 }
 
-fn render(run_dir: &Path, s: &RunSummary, kind: Kind, drawn: &Charts<'_>) -> String {
-    let title = match kind {
-        Kind::Summary => format!("Experiment summary — {}", s.run_id),
-        Kind::Charts => format!("Charts — {}", s.run_id),
-    };
+fn render(run_dir: &Path, s: &RunSummary, findings: &[Finding], drawn: &Charts<'_>) -> String {
+    let title = format!("Experiment summary — {}", s.run_id);
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
@@ -85,20 +91,137 @@ fn render(run_dir: &Path, s: &RunSummary, kind: Kind, drawn: &Charts<'_>) -> Str
         esc(&title)
     );
     metadata(&mut out, s);
-    if kind == Kind::Charts {
-        charts(&mut out, run_dir, drawn);
-    }
+    findings_list(&mut out, findings);
     phases(&mut out, &s.experiments);
+    validity_details(&mut out, s);
     thresholds(&mut out, s);
     failures(&mut out, &s.experiments);
     if let Some(capacity) = &s.capacity {
         capacity_table(&mut out, capacity);
     }
-    if kind == Kind::Summary {
-        charts(&mut out, run_dir, drawn);
-    }
+    charts(&mut out, run_dir, drawn);
     out.push_str("</body></html>\n");
     out
+}
+
+/// `charts_report.html`: the charts are in the report now; this page sends a reader there.
+fn pointer(s: &RunSummary) -> String {
+    let title = format!("Charts — {}", s.run_id);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
+         <meta http-equiv=\"refresh\" content=\"0; url={SUMMARY_HTML_FILE}#charts\"><style>{CSS}</style></head><body>\n\
+         <h1>{t}</h1>\n<p>The charts are part of the run's report: <a href=\"{SUMMARY_HTML_FILE}#charts\">{SUMMARY_HTML_FILE}</a>.</p>\n</body></html>\n",
+        t = esc(&title)
+    )
+}
+
+/// What the run showed, most serious first, each with the figures it rests on.
+fn findings_list(out: &mut String, findings: &[Finding]) {
+    out.push_str("<h2 id=\"findings\">Findings</h2>\n");
+    if findings.is_empty() {
+        out.push_str("<p class=\"muted\">Nothing stood out beyond the noise: no saturation, queueing, error onset or invalid phase was found.</p>\n");
+        return;
+    }
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    out.push_str("<ul class=\"findings\">\n");
+    for f in sorted {
+        let label = f.severity.label();
+        let _ = write!(
+            out,
+            "<li data-finding=\"{id}\"><span class=\"sev sev-{label}\">{label}</span> {text}",
+            id = f.id,
+            text = esc(&f.text)
+        );
+        if !f.evidence.is_empty() {
+            let evidence: Vec<String> = f.evidence.iter().map(|e| esc(&e.describe())).collect();
+            let _ = write!(out, " <span class=\"muted\">({})</span>", evidence.join("; "));
+        }
+        out.push_str("</li>\n");
+    }
+    out.push_str("</ul>\n");
+}
+
+/// Whether each phase's numbers can be trusted, in words, with the generator's own
+/// figures folded away for those who want them.
+fn validity_details(out: &mut String, s: &RunSummary) {
+    let judged: Vec<&PhaseSummary> = s.experiments.iter().filter(|p| p.validity.is_some()).collect();
+    if judged.is_empty() {
+        return;
+    }
+    let bound: Vec<&str> = judged
+        .iter()
+        .filter(|p| p.validity.as_ref().is_some_and(|v| !v.is_valid()))
+        .map(|p| p.name.as_str())
+        .collect();
+    out.push_str("<h2>Can these numbers be trusted?</h2>\n");
+    if bound.is_empty() {
+        out.push_str("<p class=\"pass\">Yes: the load generator kept up with its schedule in every phase, so the latencies above are the target's.</p>\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<p class=\"fail\">Not for {}: the load generator fell behind its own schedule (busy CPU, late sends or dropped arrivals), so those phases' latencies say more about the generator than about the target.</p>",
+            esc(&bound.join(", "))
+        );
+    }
+    let details: Vec<String> = s
+        .experiments
+        .iter()
+        .flat_map(|p| {
+            p.validity_line()
+                .into_iter()
+                .chain(p.resilience_lines())
+                .chain(p.detail_lines())
+                .map(move |l| format!("{}: {l}", p.name))
+        })
+        .collect();
+    if !details.is_empty() {
+        out.push_str(
+            "<details><summary>Details: validity, retries, faults and generators per phase</summary>\n<ul>",
+        );
+        for line in &details {
+            let _ = write!(out, "<li>{}</li>", esc(line));
+        }
+        out.push_str("</ul></details>\n");
+    }
+}
+
+/// What to look at in each chart, under it.
+fn caption(file: &str) -> &'static str {
+    match file {
+        "throughput_timeline.png" => {
+            "Requests and failures per second over the run, with users on the right axis: flat throughput while users grow means the target is saturated."
+        }
+        "latency_over_time.png" => {
+            "p50, p95 and p99 second by second: a rising line within a phase is a queue building up."
+        }
+        "latency_percentiles.png" => {
+            "Each phase's percentiles side by side: the gap between p50 and p99 is the tail."
+        }
+        "latency_distribution.png" => {
+            "The whole latency distribution per phase: a second hump is a second population of requests (retries, timeouts, a cold path)."
+        }
+        "throughput_vs_latency.png" => {
+            "Throughput against latency across phases: the knee is where more load buys latency instead of throughput."
+        }
+        "success_failure.png" => "Successes and failures per phase, by failure kind.",
+        "latency_heatmap.png" => {
+            "How many requests took how long, second by second: bands that climb are a queue; a blank column is a second without answers."
+        }
+        "server_view.png" => {
+            "The client's view beside the server's own counters and latencies: a gap is time spent outside the server (network, generator, queues)."
+        }
+        "resources.png" => {
+            "CPU and memory of the target's containers or threads: a flat 100 % is a CPU-bound target."
+        }
+        "comparison.png" => {
+            "Success rate and p99 per phase, each against its own threshold (or the seed's 95 % reference)."
+        }
+        "recovery.png" => {
+            "Around each fault window: how fast success rate and p99 came back, and how much retries amplified the load."
+        }
+        _ => "",
+    }
 }
 
 fn metadata(out: &mut String, s: &RunSummary) {
@@ -145,24 +268,6 @@ fn metadata(out: &mut String, s: &RunSummary) {
         }
         for n in &s.notes {
             let _ = write!(out, "<li>{}</li>", esc(n));
-        }
-        out.push_str("</ul>\n");
-    }
-    let resilience: Vec<String> = s
-        .experiments
-        .iter()
-        .flat_map(|p| {
-            p.validity_line()
-                .into_iter()
-                .chain(p.resilience_lines())
-                .chain(p.detail_lines())
-                .map(move |l| format!("{}: {l}", p.name))
-        })
-        .collect();
-    if !resilience.is_empty() {
-        out.push_str("<h2>Validity, retries, faults and generators</h2>\n<ul>");
-        for line in &resilience {
-            let _ = write!(out, "<li>{}</li>", esc(line));
         }
         out.push_str("</ul>\n");
     }
@@ -348,7 +453,7 @@ fn charts(out: &mut String, run_dir: &Path, drawn: &Charts<'_>) {
             &on_disk
         }
     };
-    out.push_str("<h2>Charts</h2>\n");
+    out.push_str("<h2 id=\"charts\">Charts</h2>\n");
     if present.is_empty() {
         out.push_str("<p class=\"muted\">No charts were rendered for this run; <code>terrafix-tui charts &lt;RUN_DIR&gt;</code> draws them.</p>\n");
         return;
@@ -364,7 +469,12 @@ fn charts(out: &mut String, run_dir: &Path, drawn: &Charts<'_>) {
                 let _ = write!(out, "<figure role=\"img\" aria-label=\"{title}\">{svg}");
             }
         }
-        let _ = writeln!(out, "<figcaption>{title} ({file})</figcaption></figure>", file = chart.file);
+        let _ = writeln!(
+            out,
+            "<figcaption><b>{title}</b> ({file}). {what}</figcaption></figure>",
+            file = chart.file,
+            what = esc(caption(chart.file))
+        );
     }
 }
 

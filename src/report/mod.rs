@@ -213,9 +213,11 @@ pub fn render_into(
         }
     }
     let drawn = html::Charts::Drawn(&embeds);
-    outcome.html.push(html::write(&out_dir, &run.summary, html::Kind::Summary, &drawn)?);
-    outcome.html.push(html::write(&out_dir, &run.summary, html::Kind::Charts, &drawn)?);
-    outcome.markdown = Some(markdown::write(&out_dir, &run.summary, &markdown::seconds_of(&run))?);
+    let seconds = markdown::seconds_of(&run);
+    let findings = crate::analysis::analyse(&run.summary, &seconds);
+    outcome.html.push(html::write(&out_dir, &run.summary, &findings, html::Kind::Summary, &drawn)?);
+    outcome.html.push(html::write(&out_dir, &run.summary, &findings, html::Kind::Charts, &drawn)?);
+    outcome.markdown = Some(markdown::write(&out_dir, &run.summary, &seconds)?);
     Ok(outcome)
 }
 
@@ -223,7 +225,6 @@ pub fn render_into(
 /// are already in `<run>/charts/` (none is fine, e.g. with `--no-charts`).
 /// `experiment_report.md` is written beside it (see [`write_reports`]).
 pub fn write_summary_html(run_dir: &Path, summary: &RunSummary) -> Result<PathBuf, ReportError> {
-    let path = html::write(run_dir, summary, html::Kind::Summary, &html::Charts::OnDisk)?;
     // The per-second histories feed the findings about growth and error onset; without
     // them (unreadable, or a phase count that does not match) the summary alone speaks.
     let seconds = data::load(run_dir, &mut Vec::new())
@@ -231,6 +232,8 @@ pub fn write_summary_html(run_dir: &Path, summary: &RunSummary) -> Result<PathBu
         .filter(|run| !run.from_plain_csv && run.phases.len() == summary.experiments.len())
         .map(|run| markdown::seconds_of(&run))
         .unwrap_or_default();
+    let findings = crate::analysis::analyse(summary, &seconds);
+    let path = html::write(run_dir, summary, &findings, html::Kind::Summary, &html::Charts::OnDisk)?;
     markdown::write(run_dir, summary, &seconds)?;
     Ok(path)
 }
@@ -245,8 +248,10 @@ pub fn write_reports(run_dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>), Repo
     let out_dir = if run.from_plain_csv { run_dir.join(FOREIGN_OUT_DIR) } else { run_dir.to_path_buf() };
     std::fs::create_dir_all(&out_dir)
         .map_err(|source| ReportError::OutDir { path: out_dir.clone(), source })?;
-    let html = html::write(&out_dir, &run.summary, html::Kind::Summary, &html::Charts::OnDisk)?;
-    let md = markdown::write(&out_dir, &run.summary, &markdown::seconds_of(&run))?;
+    let seconds = markdown::seconds_of(&run);
+    let findings = crate::analysis::analyse(&run.summary, &seconds);
+    let html = html::write(&out_dir, &run.summary, &findings, html::Kind::Summary, &html::Charts::OnDisk)?;
+    let md = markdown::write(&out_dir, &run.summary, &seconds)?;
     Ok((vec![html, md], warnings))
 }
 
