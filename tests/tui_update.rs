@@ -423,6 +423,8 @@ fn export_dialog_keys_choose_format_size_charts_phases_and_folder() {
     // The folder row: Enter edits, keys type (not switch screens), Enter ends.
     press(&mut state, KeyCode::Down);
     press(&mut state, KeyCode::Enter);
+    // The folder starts selected; End keeps it and moves to its end.
+    press(&mut state, KeyCode::End);
     press_n(&mut state, KeyCode::Backspace, "20250102-100000-smoke/".len());
     for c in "slides/4".chars() {
         press(&mut state, KeyCode::Char(c));
@@ -692,7 +694,9 @@ fn the_new_run_form_checks_its_fields_runs_and_writes() {
     assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("2 fields")));
     assert!(press(&mut state, KeyCode::Char('w')).is_none(), "nor is it written");
 
+    // The typed x replaced the prefilled duration: erase it and type a valid one.
     press(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "1m");
     for _ in 0..3 {
         press(&mut state, KeyCode::Up);
     }
@@ -823,4 +827,96 @@ fn the_run_settings_carry_timeout_trust_configure_and_generators_into_the_run() 
     let headers = &request.target_options.headers;
     assert!(headers.contains(&("X-Api-Key".to_string(), "s3cret".to_string())), "{headers:?}");
     assert!(headers.contains(&("X-Team".to_string(), "sre".to_string())), "{headers:?}");
+}
+
+/// Presses a key with Ctrl held.
+fn press_ctrl(state: &mut AppState, c: char) -> Option<Command> {
+    let action = handle_key(state, KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))?;
+    update(state, action)
+}
+
+fn steer_text(state: &AppState) -> &str {
+    state.run.steer_input.as_ref().map_or("", |i| i.text.as_str())
+}
+
+#[test]
+fn a_typed_key_replaces_the_prefilled_user_count_and_is_echoed_with_the_old_one() {
+    let mut state = steering(PlanLoad::Users { users: 5, spawn_rate: 5.0 });
+    press(&mut state, KeyCode::Char('u'));
+    assert_eq!(steer_text(&state), "5", "the current aim is offered");
+    type_text(&mut state, "8");
+    assert_eq!(steer_text(&state), "8", "the prefilled 5 was selected: 8 replaces it, never 58");
+    let command = press(&mut state, KeyCode::Enter);
+    assert!(matches!(command, Some(Command::Steer(Steer::Users(8)))), "{command:?}");
+    let flash = state.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(flash.contains("users 8 (was 5)"), "{flash}");
+    assert!(state.run.messages.iter().any(|m| m.contains("users 8 (was 5)")), "echoed in the events too");
+}
+
+#[test]
+fn ctrl_u_clears_ctrl_w_deletes_a_word_and_arrows_move_the_cursor_in_the_user_prompt() {
+    let mut state = steering(PlanLoad::Users { users: 5, spawn_rate: 5.0 });
+    press(&mut state, KeyCode::Char('u'));
+    assert!(press_ctrl(&mut state, 'u').is_none());
+    assert_eq!(steer_text(&state), "", "Ctrl-U clears rather than typing a u");
+    type_text(&mut state, "12");
+    press(&mut state, KeyCode::Left);
+    type_text(&mut state, "0");
+    assert_eq!(steer_text(&state), "102", "← moved the cursor: 0 goes in the middle");
+    press(&mut state, KeyCode::Home);
+    type_text(&mut state, "3");
+    press(&mut state, KeyCode::End);
+    type_text(&mut state, "4");
+    assert_eq!(steer_text(&state), "31024");
+    press(&mut state, KeyCode::Left);
+    press(&mut state, KeyCode::Delete);
+    assert_eq!(steer_text(&state), "3102", "Delete takes the character under the cursor");
+    type_text(&mut state, " 9");
+    press_ctrl(&mut state, 'w');
+    assert_eq!(steer_text(&state), "3102 ", "Ctrl-W deletes the word before the cursor");
+    press_ctrl(&mut state, 'w');
+    assert_eq!(steer_text(&state), "");
+    type_text(&mut state, "7");
+    assert!(matches!(press(&mut state, KeyCode::Enter), Some(Command::Steer(Steer::Users(7)))));
+    // Outside a prompt a Ctrl key is not its letter: Ctrl-U does not open the prompt.
+    assert!(press_ctrl(&mut state, 'u').is_none());
+    assert!(state.run.steer_input.is_none());
+}
+
+#[test]
+fn a_typed_duration_replaces_the_prefilled_one_in_the_new_run_form() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('n'));
+    let to_duration = |state: &mut AppState| {
+        while state.profiles.quick.as_ref().is_some_and(|f| f.current() != QuickField::Duration) {
+            press(state, KeyCode::Down);
+        }
+    };
+    to_duration(&mut state);
+    let form = state.profiles.quick.as_mut().unwrap();
+    form.duration = "1m".into();
+    type_text(&mut state, "8s");
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "8s", "never 1m8s");
+
+    // Moving the cursor keeps the value and inserts where it stands.
+    press(&mut state, KeyCode::Left);
+    type_text(&mut state, "0");
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "80s");
+    press_ctrl(&mut state, 'w');
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "s");
+    press(&mut state, KeyCode::Home);
+    type_text(&mut state, "9");
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "9s");
+    press_ctrl(&mut state, 'u');
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "s", "Ctrl-U clears before the cursor");
+    press(&mut state, KeyCode::End);
+    press_ctrl(&mut state, 'u');
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "");
+
+    // Leaving the field and coming back selects it again.
+    type_text(&mut state, "2m");
+    press(&mut state, KeyCode::Up);
+    press(&mut state, KeyCode::Down);
+    type_text(&mut state, "5s");
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "5s");
 }

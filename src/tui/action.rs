@@ -40,6 +40,17 @@ pub enum Action {
     /// A character typed into the filter or field being edited.
     Type(char),
     Backspace,
+    /// Delete: the character under the cursor of the field being edited.
+    DeleteForward,
+    /// Ctrl-U: clear the field being edited (everything before its cursor).
+    ClearField,
+    /// Ctrl-W: delete the word before the cursor.
+    DeleteWord,
+    /// ← / → / Home / End while a field is edited: move its cursor.
+    CursorLeft,
+    CursorRight,
+    CursorHome,
+    CursorEnd,
     /// `r`: run the selected profile (Profiles); `R`: refresh (Environment, Results).
     RunSelected,
     /// `n` (Profiles): open the new-run form.

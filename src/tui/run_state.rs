@@ -174,6 +174,8 @@ pub enum SteerField {
 pub struct SteerInput {
     pub field: SteerField,
     pub text: String,
+    /// Its cursor: the prefilled value starts selected, so `u` `8` sets 8, not 58.
+    pub caret: crate::tui::edit::Caret,
     /// Why the last Enter was refused, shown beside the field.
     pub error: Option<String>,
 }

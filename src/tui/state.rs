@@ -76,6 +76,15 @@ pub struct Flash {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EditBuffer {
     pub text: String,
+    /// Its cursor; a prefilled value starts selected (the first key replaces it).
+    pub caret: crate::tui::edit::Caret,
+}
+
+impl EditBuffer {
+    /// Editing a current value: selected, so typing replaces it.
+    pub fn prefilled(text: impl Into<String>) -> Self {
+        EditBuffer { text: text.into(), caret: crate::tui::edit::Caret::prefilled() }
+    }
 }
 
 /// The whole TUI.

@@ -144,8 +144,8 @@ fn begin_edit(p: &mut ProfilesState) {
     match p.current_field() {
         field if field.is_toggle() => cycle_setting(p),
         // Header values may be secrets: they are typed again rather than shown.
-        RunField::Headers => p.edit = Some(EditBuffer { text: String::new() }),
-        field => p.edit = Some(EditBuffer { text: p.settings.text(field).to_string() }),
+        RunField::Headers => p.edit = Some(EditBuffer::prefilled(String::new())),
+        field => p.edit = Some(EditBuffer::prefilled(p.settings.text(field))),
     }
 }
 
@@ -153,7 +153,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     let p = &mut state.profiles;
     let field = p.current_field();
     let edit = p.edit.as_mut()?;
-    if edit_text(&mut edit.text, &action, field.max_chars()) != EditOutcome::Enter {
+    if edit_text(&mut edit.text, &mut edit.caret, &action, field.max_chars()) != EditOutcome::Enter {
         return None;
     }
     let text = edit.text.trim().to_string();

@@ -237,12 +237,10 @@ fn render_settings(state: &AppState, area: Rect, buf: &mut Buffer) {
             Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).split(row_area);
         for (col, field) in fields.iter().enumerate() {
             let chosen = focused && p.current_field() == *field;
-            let value = match (&p.edit, chosen) {
-                (Some(edit), true) => format!("{}▏", edit.text),
-                _ => {
-                    let text = p.settings.text(*field);
-                    if text.is_empty() { "default".to_string() } else { text.to_string() }
-                }
+            let editing = p.edit.as_ref().filter(|_| chosen);
+            let value = {
+                let text = p.settings.text(*field);
+                if text.is_empty() { "default".to_string() } else { text.to_string() }
             };
             let muted = *field == RunField::Url && p.settings.target != TargetChoice::Url;
             let value_style = if chosen {
@@ -252,10 +250,17 @@ fn render_settings(state: &AppState, area: Rect, buf: &mut Buffer) {
             } else {
                 t.accent()
             };
-            let line = Line::from(vec![
-                Span::styled(format!("{:>10}: ", field.label()), t.dim()),
-                Span::styled(value, value_style),
-            ]);
+            let mut spans = vec![Span::styled(format!("{:>10}: ", field.label()), t.dim())];
+            match editing {
+                Some(edit) => spans.extend(super::widgets::field_spans(
+                    &edit.text,
+                    edit.caret,
+                    t.accent(),
+                    usize::from(cols[col].width.saturating_sub(13)),
+                )),
+                None => spans.push(Span::styled(value, value_style)),
+            }
+            let line = Line::from(spans);
             line.render(cols[col], buf);
         }
     }

@@ -23,21 +23,21 @@ pub fn render(t: Theme, form: &QuickForm, area: Rect, buf: &mut Buffer) {
     for (i, field) in fields.iter().enumerate() {
         let Some(row) = rows_area.rows().nth(i) else { break };
         let focused = i == form.cursor.min(fields.len() - 1);
-        let mut value = form.text(*field);
-        if focused && !field.is_choice() {
-            value.push('▏');
-        }
+        let value = form.text(*field);
         let value = if field.is_choice() { format!("‹ {value} ›") } else { value };
-        let mut spans = vec![
-            Span::styled(format!("{:>18}: ", field.label()), if focused { t.title() } else { t.dim() }),
-            Span::styled(clip(&value, 44), if focused { t.selected() } else { t.accent() }),
-        ];
+        let mut spans =
+            vec![Span::styled(format!("{:>18}: ", field.label()), if focused { t.title() } else { t.dim() })];
+        if focused && !field.is_choice() {
+            spans.extend(super::widgets::field_spans(&value, form.caret, t.accent(), 44));
+        } else {
+            spans.push(Span::styled(clip(&value, 44), if focused { t.selected() } else { t.accent() }));
+        }
         if let Some(error) = form.error(*field) {
             let room = width.saturating_sub(20 + value.chars().count().min(44) + 4);
             spans.push(Span::styled(format!("  ✗ {}", clip(error, room.max(8))), t.bad()));
         }
         Line::from(spans).render(row, buf);
     }
-    Line::styled("↑↓ move · ←→ choose · type to edit · Enter run · w write YAML · Esc close", t.dim())
+    Line::styled("↑↓ move · ←→ choose · type replaces · Ctrl-U clears · Enter run · w YAML", t.dim())
         .render(hint_area, buf);
 }

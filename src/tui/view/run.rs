@@ -133,11 +133,9 @@ fn render_steer_input(t: Theme, run: &RunState, input: &SteerInput, area: Rect, 
         (SteerField::Load, Some(SteerTarget::Rate { .. })) => "set arrival rate (req/s)",
         (SteerField::Load, _) => "set users",
     };
-    let mut spans = vec![
-        Span::styled(format!("{label}: "), t.title()),
-        Span::styled(format!("{}█", input.text), t.selected()),
-        Span::styled("  Enter sets · Esc cancels", t.dim()),
-    ];
+    let mut spans = vec![Span::styled(format!("{label}: "), t.title())];
+    spans.extend(super::widgets::field_spans(&input.text, input.caret, t.accent(), 16));
+    spans.push(Span::styled("  Enter sets · Esc cancels · Ctrl-U clears", t.dim()));
     if let Some(error) = &input.error {
         spans.push(Span::styled(format!("  ✗ {error}"), t.bad()));
     }
