@@ -383,3 +383,21 @@ fn a_new_phase_is_named_at_once_not_after_its_first_snapshot() {
     let screen = draw(&state, 160, 48);
     assert!(screen.contains("phase 3/3 smoke_third · 0s/12s"), "{screen}");
 }
+
+/// Issue 27: a message has a line of its own; the key hints stay under it.
+#[test]
+fn the_footer_keeps_its_key_hints_under_a_message() {
+    let mut state = live_run();
+    apply(&mut state, [Action::ResetStats]);
+    assert!(state.flash.is_some(), "r said what it did");
+    let small = draw(&state, 80, 24);
+    let large = draw(&state, 160, 48);
+    for screen in [&small, &large] {
+        let lines: Vec<&str> = screen.lines().collect();
+        let n = lines.len();
+        assert!(lines[n - 2].contains("live statistics reset"), "{screen}");
+        assert!(lines[n - 1].contains("skip phase"), "hints stay:\n{screen}");
+    }
+    insta::assert_snapshot!("footer_with_a_message_small", small);
+    insta::assert_snapshot!("footer_with_a_message_large", large);
+}

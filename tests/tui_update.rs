@@ -920,3 +920,38 @@ fn a_typed_duration_replaces_the_prefilled_one_in_the_new_run_form() {
     type_text(&mut state, "5s");
     assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "5s");
 }
+
+#[test]
+fn a_message_goes_with_the_next_key_or_after_a_few_seconds_and_an_error_stays_until_esc() {
+    let mut state = steering(PlanLoad::Users { users: 5, spawn_rate: 5.0 });
+    press(&mut state, KeyCode::Char('r'));
+    assert!(state.flash.as_ref().is_some_and(|f| !f.is_error), "r says what it did");
+    update(&mut state, Action::Snapshot(Box::new(snapshot(31.0))));
+    assert!(state.flash.is_some(), "news leaves the message");
+    press(&mut state, KeyCode::Char('p'));
+    press(&mut state, KeyCode::Char('j'));
+    assert!(state.flash.is_none(), "the next key takes the message away");
+
+    press(&mut state, KeyCode::Char('r'));
+    for _ in 0..terrafix_tui::tui::state::FLASH_TICKS - 1 {
+        update(&mut state, Action::Tick);
+    }
+    assert!(state.flash.is_some(), "still there just before its time");
+    update(&mut state, Action::Tick);
+    assert!(state.flash.is_none(), "gone after a few seconds");
+
+    // An error stays through ticks and keys until Esc dismisses it.
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::Pause { next_phase: "n".into(), duration: Duration::from_secs(5) })),
+    );
+    press(&mut state, KeyCode::Char('+'));
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error), "between phases: an error");
+    for _ in 0..100 {
+        update(&mut state, Action::Tick);
+    }
+    press(&mut state, KeyCode::Char('j'));
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error), "an error stays");
+    press(&mut state, KeyCode::Esc);
+    assert!(state.flash.is_none(), "Esc dismisses it");
+}

@@ -133,6 +133,37 @@ pub enum Action {
     OpenFailed(String),
 }
 
+impl Action {
+    /// News from the background (not a key): it leaves the footer's message alone.
+    pub fn is_news(&self) -> bool {
+        matches!(
+            self,
+            Action::Tick
+                | Action::ProfilesLoaded(_)
+                | Action::RunEvent(_)
+                | Action::Snapshot(_)
+                | Action::RunEnded(_)
+                | Action::ChartsRendered(_)
+                | Action::ResultsLoaded(_)
+                | Action::ExportWritten(_)
+                | Action::ExportFinished(_)
+                | Action::BundleFinished { .. }
+                | Action::CompareDone { .. }
+                | Action::DockerConnected(_)
+                | Action::DockerStatus(_)
+                | Action::DockerDone(_)
+                | Action::EnvApiUp(_)
+                | Action::DockerProgress(_)
+                | Action::LogLine(_)
+                | Action::LogsEnded(_)
+                | Action::ConfigureReply(_)
+                | Action::HealthReply(_)
+                | Action::ProfileWritten(_)
+                | Action::OpenFailed(_)
+        )
+    }
+}
+
 /// Work for `app`: everything that touches the world.
 #[derive(Clone, Debug)]
 pub enum Command {

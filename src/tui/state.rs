@@ -69,8 +69,15 @@ pub enum Overlay {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flash {
     pub text: String,
+    /// An error stays until Esc dismisses it (or another message replaces it); any other
+    /// message goes with the next key or after [`FLASH_TICKS`].
     pub is_error: bool,
+    /// Ticks (100 ms each) the message has been shown.
+    pub age_ticks: u32,
 }
+
+/// How long a message (not an error) stays when no key is pressed: 4 s of 100 ms ticks.
+pub const FLASH_TICKS: u32 = 40;
 
 /// A text field being edited: which field and what has been typed so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
