@@ -955,3 +955,119 @@ fn a_message_goes_with_the_next_key_or_after_a_few_seconds_and_an_error_stays_un
     press(&mut state, KeyCode::Esc);
     assert!(state.flash.is_none(), "Esc dismisses it");
 }
+
+#[test]
+fn a_run_planned_longer_than_five_minutes_asks_first_with_its_planned_total() {
+    let mut state = app();
+    // smoke's two phases at 10 minutes each: 20 minutes and a pause.
+    state.profiles.settings.duration = "10m".into();
+    assert!(press(&mut state, KeyCode::Enter).is_none(), "nothing starts yet");
+    let Some(Overlay::ConfirmStart { name, planned }) = state.overlay.clone() else {
+        panic!("a long run asks first: {:?}", state.overlay)
+    };
+    assert_eq!(name, "smoke");
+    assert!(planned.starts_with("20m"), "{planned}");
+    assert!(draw_text(&state, 100, 30).contains(&format!("smoke is planned to take {planned}")));
+    assert!(press(&mut state, KeyCode::Char('n')).is_none());
+    assert_eq!(
+        (state.overlay.clone(), state.screen, state.run.phase.clone()),
+        (None, Screen::Profiles, RunPhase::Idle)
+    );
+    press(&mut state, KeyCode::Enter);
+    let command = press(&mut state, KeyCode::Char('y'));
+    assert!(matches!(&command, Some(Command::StartRun(r)) if r.profile.name == "smoke"), "{command:?}");
+    assert_eq!((state.screen, state.run.phase.clone()), (Screen::Run, RunPhase::Starting));
+
+    // A short run starts at once.
+    let mut state = app();
+    assert!(matches!(press(&mut state, KeyCode::Enter), Some(Command::StartRun(_))));
+    assert_eq!(state.overlay, None);
+}
+
+/// A started run of 13 planned phases, p0 … p12 (as many as a capacity search plans).
+fn planned_run() -> AppState {
+    let mut state = app();
+    press(&mut state, KeyCode::Enter);
+    let plan = |name: &str| PhasePlan {
+        name: name.into(),
+        suite: "smoke".into(),
+        planned: Duration::from_secs(30),
+        load: PlanLoad::Users { users: 5, spawn_rate: 5.0 },
+    };
+    let phases = (0..13).map(|i| plan(&format!("p{i}"))).collect::<Vec<_>>();
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::RunStarted {
+            run_id: "r1".into(),
+            dir: PathBuf::from("experiment_results/r1"),
+            target_url: "http://127.0.0.1:40000/".into(),
+            phases,
+        })),
+    );
+    update(&mut state, Action::Snapshot(Box::new(snapshot(30.0))));
+    state
+}
+
+fn finish_phase(state: &mut AppState, index: usize, status: terrafix_tui::metrics::summary::PhaseStatus) {
+    let mut summary = phase_summary(&format!("p{index}"), 10.0, 100.0, true);
+    summary.status = status;
+    update(state, Action::RunEvent(Box::new(Event::PhaseFinished { index, summary: Box::new(summary) })));
+}
+
+#[test]
+fn an_abort_asks_first_and_its_summary_says_after_how_many_phases() {
+    use terrafix_tui::metrics::summary::{PhaseStatus, RunStatus};
+    let mut state = planned_run();
+    state.run.plan.truncate(3);
+    finish_phase(&mut state, 0, PhaseStatus::Completed);
+    finish_phase(&mut state, 1, PhaseStatus::Completed);
+    assert!(press(&mut state, KeyCode::Char('x')).is_none());
+    assert_eq!(state.overlay, Some(Overlay::ConfirmAbort), "abort asks first");
+    assert!(matches!(press(&mut state, KeyCode::Char('y')), Some(Command::AbortRun)));
+    finish_phase(&mut state, 2, PhaseStatus::Aborted);
+    let mut summary = run_summary("r1", 10.0, false);
+    summary.status = RunStatus::Aborted;
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::RunFinished {
+            summary: Box::new(summary),
+            dir: PathBuf::from("r1"),
+        })),
+    );
+    let screen = draw_text(&state, 160, 48);
+    assert!(screen.contains("aborted after 2 of 3 phases"), "{screen}");
+    assert!(!screen.contains("all 3 phases done"), "{screen}");
+    assert!(!screen.contains("thresholds failed"), "no threshold failed: {screen}");
+    assert!(!screen.contains("✓ smoke finished"), "{screen}");
+    let p2 = screen.lines().find(|l| l.contains("p2 ")).expect("the aborted phase has a row");
+    assert!(p2.contains("aborted") && !p2.contains('✓'), "{p2}");
+}
+
+#[test]
+fn a_capacity_run_shows_its_answer_and_counts_the_phases_that_ran() {
+    use terrafix_tui::metrics::summary::{CapacityReport, PhaseStatus};
+    let mut state = planned_run();
+    for i in 0..4 {
+        finish_phase(&mut state, i, PhaseStatus::Completed);
+    }
+    let mut summary = run_summary("r1", 10.0, true);
+    summary.capacity = Some(CapacityReport {
+        p99_limit_ms: 500.0,
+        max_error_rate: 0.01,
+        max_sustainable_rps: Some(120.0),
+        first_fail_rps: Some(140.0),
+        confidence: "between 120 and 140 req/s".into(),
+        steps: Vec::new(),
+    });
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::RunFinished {
+            summary: Box::new(summary),
+            dir: PathBuf::from("r1"),
+        })),
+    );
+    let screen = draw_text(&state, 160, 48);
+    assert!(screen.contains("capacity: 120 req/s sustained"), "{screen}");
+    assert!(screen.contains("between 120 and 140 req/s"), "{screen}");
+    assert!(screen.contains("all 4 phases done"), "13 planned, 4 ran: {screen}");
+}

@@ -114,7 +114,7 @@ pub fn export_dialog_help() -> Vec<(&'static str, &'static str)> {
 fn overlay_key(overlay: &Overlay, code: KeyCode) -> Option<Action> {
     match overlay {
         Overlay::Help => Some(Action::Dismiss),
-        Overlay::ConfirmQuit | Overlay::ConfirmAbort => match code {
+        Overlay::ConfirmQuit | Overlay::ConfirmAbort | Overlay::ConfirmStart { .. } => match code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => Some(Action::Confirm),
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') | KeyCode::Esc => {
                 Some(Action::Dismiss)

@@ -63,7 +63,16 @@ pub enum Overlay {
     ConfirmQuit,
     /// Abort the active run.
     ConfirmAbort,
+    /// Start a run planned to take longer than [`CONFIRM_RUNS_LONGER_THAN`]: its name and
+    /// planned total (the request waits in `ProfilesState::pending_start`).
+    ConfirmStart {
+        name: String,
+        planned: String,
+    },
 }
+
+/// Runs planned longer than this ask before they start (`all` takes over an hour).
+pub const CONFIRM_RUNS_LONGER_THAN: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// A one-line message in the footer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -371,6 +380,8 @@ impl RunSettings {
 
 #[derive(Clone, Debug, Default)]
 pub struct ProfilesState {
+    /// A long run waiting for its confirmation (see `Overlay::ConfirmStart`).
+    pub pending_start: Option<Box<crate::experiment::RunRequest>>,
     pub items: Vec<ProfileItem>,
     pub loading: bool,
     /// Index into `visible()`.

@@ -192,6 +192,10 @@ fn confirm(state: &mut AppState) -> Option<Command> {
                 Some(Command::Quit)
             }
         }
+        Some(Overlay::ConfirmStart { .. }) => {
+            let request = state.profiles.pending_start.take()?;
+            profiles::launch(state, request)
+        }
         Some(Overlay::ConfirmAbort) if state.run.is_active() => {
             state.run.phase = super::state::RunPhase::Stopping;
             flash(state, "aborting: in-flight requests finish, then the partial results are written");

@@ -321,19 +321,40 @@ fn start_run(state: &mut AppState) -> Option<Command> {
             .then(|| crate::docker::UpOptions { with_localstack: true, ..Default::default() }),
     };
     let distributed = state.profiles.settings.generators.trim().parse().ok().and_then(NonZeroU32::new);
-    let request = RunRequest {
+    let planned = profile.planned_duration();
+    let request = Box::new(RunRequest {
         docker,
         target_options,
         distributed,
         profile,
-        target: target.clone(),
+        target,
         output_root: state.output_root.clone(),
         seed,
         time_scale,
+    });
+    if planned > crate::tui::state::CONFIRM_RUNS_LONGER_THAN {
+        state.profiles.pending_start = Some(request);
+        state.overlay = Some(crate::tui::state::Overlay::ConfirmStart {
+            name,
+            planned: crate::profile::format_duration(planned),
+        });
+        return None;
+    }
+    launch(state, request)
+}
+
+/// Starts `request` now (after its confirmation, for a long one).
+pub(super) fn launch(state: &mut AppState, request: Box<RunRequest>) -> Option<Command> {
+    if state.run.is_active() {
+        return flash_error(state, "a run is already going: watch it on tab 3, or abort it there with x");
+    }
+    state.run = RunState {
+        phase: RunPhase::Starting,
+        profile: request.profile.name.clone(),
+        target: request.target.label(),
+        ..RunState::default()
     };
-    state.run =
-        RunState { phase: RunPhase::Starting, profile: name, target: target.label(), ..RunState::default() };
     state.screen = Screen::Run;
     state.flash = None;
-    Some(Command::StartRun(Box::new(request)))
+    Some(Command::StartRun(request))
 }

@@ -61,6 +61,13 @@ impl Widget for &AppState {
                 area,
                 buf,
             ),
+            Some(Overlay::ConfirmStart { name, planned }) => render_confirm(
+                self,
+                "Start a long run?",
+                &format!("{name} is planned to take {planned}. Start it now?"),
+                area,
+                buf,
+            ),
             None => {}
         }
     }
@@ -76,6 +83,15 @@ fn render_tabs(state: &AppState, area: Rect, buf: &mut Buffer) {
     }
     let run_badge = match (&state.run.phase, state.run.is_active()) {
         (_, true) => format!(" {} run: {} ", state.spinner(), state.run.profile),
+        (super::state::RunPhase::Finished, _)
+            if state
+                .run
+                .summary
+                .as_ref()
+                .is_some_and(|s| s.status == crate::metrics::summary::RunStatus::Aborted) =>
+        {
+            format!(" ■ {} aborted ", state.run.profile)
+        }
         (super::state::RunPhase::Finished, _) => format!(" ✓ {} finished ", state.run.profile),
         (super::state::RunPhase::Failed(_), _) => format!(" ✗ {} failed ", state.run.profile),
         _ => String::new(),
