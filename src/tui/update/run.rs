@@ -314,7 +314,10 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
                 open.1 = Some(run_s);
             }
         }
-        Event::RequestError(message) => push_bounded(&mut run.errors, message, RECENT_CAP),
+        Event::RequestError(message) => {
+            run.count_error(&message);
+            push_bounded(&mut run.errors, message, RECENT_CAP);
+        }
         Event::Resource(sample) => {
             let entry = (sample.service.clone(), sample.cpu_percent, sample.memory_bytes);
             match run.resources.iter_mut().find(|(name, ..)| *name == sample.service) {
@@ -323,6 +326,7 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
             }
         }
         Event::Warning(message) => {
+            run.count_error(&format!("warning: {message}"));
             push_bounded(&mut run.errors, format!("warning: {message}"), RECENT_CAP);
             push_bounded(&mut run.messages, format!("warning: {message}"), RECENT_CAP);
         }

@@ -407,14 +407,30 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
     Table::new(rows, widths).header(header).block(framed(t, "Phases", false)).render(area, buf);
 }
 
+/// The phase's failures grouped (count, what, last seen), or the events when it has none.
 fn render_events(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
-    let (title, list, style) = if run.errors.is_empty() {
-        ("Events", &run.messages, t.dim())
-    } else {
-        ("Recent errors", &run.errors, t.warn())
-    };
     let room = area.height.saturating_sub(2) as usize;
-    let lines: Vec<Line> =
-        list.iter().rev().take(room).rev().map(|l| Line::styled(l.clone(), style)).collect();
-    Paragraph::new(lines).block(framed(t, title, false)).render(area, buf);
+    let groups = run.phase_errors();
+    if groups.is_empty() {
+        let lines: Vec<Line> =
+            run.messages.iter().rev().take(room).rev().map(|l| Line::styled(l.clone(), t.dim())).collect();
+        Paragraph::new(lines).block(framed(t, "Events", false)).render(area, buf);
+        return;
+    }
+    let total: u64 = groups.iter().map(|g| g.count).sum();
+    let kinds = if groups.len() == 1 { "1 kind".to_string() } else { format!("{} kinds", groups.len()) };
+    let title = format!("Errors this phase: {} in {kinds}", format::count(total));
+    let lines: Vec<Line> = groups
+        .iter()
+        .take(room)
+        .map(|g| {
+            Line::from(vec![
+                Span::styled(format!("{:>5} × ", format::count(g.count)), t.warn().patch(t.title())),
+                // Last seen (run time) before the message, so a long message cannot hide it.
+                Span::styled(format!("last {:>5} ", format::secs(g.last_seen_s)), t.dim()),
+                Span::styled(g.what.clone(), t.warn()),
+            ])
+        })
+        .collect();
+    Paragraph::new(lines).block(framed(t, &title, false)).render(area, buf);
 }
