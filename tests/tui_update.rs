@@ -1071,3 +1071,18 @@ fn a_capacity_run_shows_its_answer_and_counts_the_phases_that_ran() {
     assert!(screen.contains("between 120 and 140 req/s"), "{screen}");
     assert!(screen.contains("all 4 phases done"), "13 planned, 4 ran: {screen}");
 }
+
+#[test]
+fn r_reloads_the_profiles_and_a_shadowing_local_profile_is_marked_local() {
+    let mut state = app();
+    assert!(matches!(press(&mut state, KeyCode::Char('R')), Some(Command::LoadProfiles)));
+    assert!(state.profiles.loading);
+    let mut items = profile_items();
+    items[0].source = "profiles/smoke.yaml".into();
+    update(&mut state, Action::ProfilesLoaded(items));
+    let screen = draw_text(&state, 120, 30);
+    let smoke_rows: Vec<&str> = screen.lines().filter(|l| l.contains("smoke 2ph")).collect();
+    assert_eq!(smoke_rows.len(), 1, "{screen}");
+    assert!(smoke_rows[0].contains("smoke 2ph local"), "{screen}");
+    assert!(!screen.contains("throughput 2ph local"), "a shipped one is not marked: {screen}");
+}

@@ -180,7 +180,7 @@ fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
         (Screen::Environment, 'f') => Action::FollowLogs,
         (Screen::Environment, 'a') => Action::ApplySettings,
         (Screen::Environment, ' ') => Action::Toggle,
-        (Screen::Environment, 'R') | (Screen::Results, 'R') => Action::Refresh,
+        (Screen::Environment, 'R') | (Screen::Results, 'R') | (Screen::Profiles, 'R') => Action::Refresh,
         (Screen::Run, 's') => Action::SkipPhase,
         (Screen::Run, 'x') => Action::AbortRun,
         (Screen::Run, 'p') | (Screen::Run, ' ') => Action::TogglePauseView,
@@ -212,6 +212,7 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("Enter", "list, phases: run; settings: edit the field"),
             ("r", "run the selected profile with these settings"),
             ("n", "new run: one phase of a behaviour, no YAML (a form)"),
+            ("R", "reload the profiles folder"),
         ],
         Screen::Environment => vec![
             ("↑↓ j k", "move among services or settings"),

@@ -58,6 +58,11 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     if matches!(action, Action::NewRun) {
         return super::quick::open(state);
     }
+    if matches!(action, Action::Refresh) && state.profiles.edit.is_none() && !state.profiles.filter.editing {
+        state.profiles.loading = true;
+        super::flash(state, "reloading the profiles folder…");
+        return Some(Command::LoadProfiles);
+    }
     if state.profiles.edit.is_some() {
         return edit_key(state, action);
     }

@@ -67,10 +67,24 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
         .map(|i| {
             let item = &p.items[i];
             match &item.profile {
-                Ok(profile) => ListItem::new(Line::from(vec![
-                    Span::raw(format!("{} ", item.name)),
-                    Span::styled(format!("{}ph", profile.phases.len()), t.dim()),
-                ])),
+                Ok(profile) => {
+                    // A capacity search has no fixed phases: its steps are what it runs.
+                    let size = match &profile.capacity {
+                        Some(c) => {
+                            let coarse = ((c.max_rps - c.start_rps) / c.step_rps).floor().max(0.0) as u64 + 1;
+                            format!("≤{} steps", coarse + u64::from(c.refine_steps))
+                        }
+                        None => format!("{}ph", profile.phases.len()),
+                    };
+                    let mut spans = vec![Span::raw(format!("{} ", item.name)), Span::styled(size, t.dim())];
+                    // A file of a shipped profile's name shadows it (and is what runs).
+                    if item.source != "shipped"
+                        && crate::profile::shipped_names().contains(&item.name.as_str())
+                    {
+                        spans.push(Span::styled(" local", t.warn()));
+                    }
+                    ListItem::new(Line::from(spans))
+                }
                 Err(_) => {
                     ListItem::new(Line::from(vec![Span::styled("✗ ", t.bad()), Span::raw(item.name.clone())]))
                 }
