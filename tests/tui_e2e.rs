@@ -306,3 +306,44 @@ fn quitting_during_env_up_leaves_nothing_behind() {
     let left: Vec<String> = default_env_resources().into_iter().filter(|r| !before.contains(r)).collect();
     assert!(left.is_empty(), "quitting during env up left {left:?}");
 }
+
+/// Issue 27: `u` offers the current user count (5) selected, so `8` replaces it: the run
+/// gets 8 users, not 58, and the value is echoed with the one it replaces.
+#[test]
+fn typing_u_8_enter_sets_8_users_not_58() {
+    let tmux = Tmux::start("usertype", 120, 40);
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    tmux.keys(&["/", "s", "m", "o", "k", "e", "Enter"]);
+    tmux.wait_for("▶ smoke", Duration::from_secs(10));
+    // smoke's first phase (smoke_mix, 5 users) as a one-phase run of 20 s on the embedded target.
+    tmux.keys(&["n"]);
+    tmux.wait_for("New run", Duration::from_secs(10));
+    tmux.keys(&["Down", "Down", "Down", "Down", "2", "0", "s"]);
+    tmux.wait_for("duration: 20s", Duration::from_secs(10));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("adhoc:smoke_mix → embedded", Duration::from_secs(20));
+    tmux.wait_for("users 5  ", Duration::from_secs(20));
+    tmux.keys(&["u"]);
+    tmux.wait_for("set users: 5", Duration::from_secs(10));
+    tmux.keys(&["8"]);
+    tmux.wait_for("set users: 8 ", Duration::from_secs(10));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("users 8 (was 5)", Duration::from_secs(10));
+    tmux.wait_for("users 8  ", Duration::from_secs(20));
+    let start = Instant::now();
+    let screen = loop {
+        let screen = tmux.screen();
+        if screen.contains("charts in ") || screen.contains("charts failed") || screen.contains("✗ failed")
+        {
+            break screen;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "the run did not finish; screen:\n{screen}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(screen.contains("charts in "), "{screen}");
+    let summary = finished_summary(&tmux);
+    let users: Vec<Option<u32>> = summary.experiments[0].changes.iter().map(|c| c.users).collect();
+    assert_eq!(users, vec![Some(8)], "{:?}", summary.experiments[0].changes);
+    tmux.keys(&["q"]);
+    tmux.assert_terminal_restored();
+}

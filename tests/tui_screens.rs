@@ -383,3 +383,59 @@ fn a_new_phase_is_named_at_once_not_after_its_first_snapshot() {
     let screen = draw(&state, 160, 48);
     assert!(screen.contains("phase 3/3 smoke_third · 0s/12s"), "{screen}");
 }
+
+/// Issue 27: a message has a line of its own; the key hints stay under it.
+#[test]
+fn the_footer_keeps_its_key_hints_under_a_message() {
+    let mut state = live_run();
+    apply(&mut state, [Action::ResetStats]);
+    assert!(state.flash.is_some(), "r said what it did");
+    let small = draw(&state, 80, 24);
+    let large = draw(&state, 160, 48);
+    for screen in [&small, &large] {
+        let lines: Vec<&str> = screen.lines().collect();
+        let n = lines.len();
+        assert!(lines[n - 2].contains("live statistics reset"), "{screen}");
+        assert!(lines[n - 1].contains("skip phase"), "hints stay:\n{screen}");
+    }
+    insta::assert_snapshot!("footer_with_a_message_small", small);
+    insta::assert_snapshot!("footer_with_a_message_large", large);
+}
+
+/// Issue 27: 15 identical failures are one row with a count and the last time seen; a
+/// phase without errors shows the events again.
+#[test]
+fn the_errors_pane_groups_identical_failures_per_phase() {
+    let mut state = live_run();
+    let error = |text: &str| Action::RunEvent(Box::new(Event::RequestError(text.into())));
+    for t in 41..=55 {
+        apply(
+            &mut state,
+            [
+                Action::Snapshot(Box::new(snapshot(t as f64))),
+                error("1 × HTTP 500 on POST /webhook: internal error (injected)"),
+            ],
+        );
+    }
+    apply(&mut state, [error("2 × timeout on POST /webhook: no answer within 10s")]);
+    let groups = state.run.phase_errors();
+    assert_eq!(groups.len(), 3, "{groups:?}");
+    let http500 = groups.iter().find(|g| g.what.starts_with("HTTP 500 on POST")).unwrap();
+    assert_eq!((http500.count, http500.last_seen_s), (15, 55.0));
+    let screen = draw(&state, 160, 48);
+    assert_eq!(screen.matches("HTTP 500 on POST /webhook").count(), 1, "one row:\n{screen}");
+    insta::assert_snapshot!("run_errors_grouped", screen);
+
+    // The next phase has none yet: the events have their space back.
+    apply(
+        &mut state,
+        [Action::RunEvent(Box::new(Event::PhaseStarted {
+            index: 2,
+            name: "later".into(),
+            planned: Duration::from_secs(30),
+        }))],
+    );
+    let screen = draw(&state, 160, 48);
+    assert!(screen.contains("Events") && !screen.contains("Errors this phase"), "{screen}");
+    assert!(screen.contains("phase 3: later"), "{screen}");
+}

@@ -423,6 +423,8 @@ fn export_dialog_keys_choose_format_size_charts_phases_and_folder() {
     // The folder row: Enter edits, keys type (not switch screens), Enter ends.
     press(&mut state, KeyCode::Down);
     press(&mut state, KeyCode::Enter);
+    // The folder starts selected; End keeps it and moves to its end.
+    press(&mut state, KeyCode::End);
     press_n(&mut state, KeyCode::Backspace, "20250102-100000-smoke/".len());
     for c in "slides/4".chars() {
         press(&mut state, KeyCode::Char(c));
@@ -692,7 +694,9 @@ fn the_new_run_form_checks_its_fields_runs_and_writes() {
     assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("2 fields")));
     assert!(press(&mut state, KeyCode::Char('w')).is_none(), "nor is it written");
 
+    // The typed x replaced the prefilled duration: erase it and type a valid one.
     press(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "1m");
     for _ in 0..3 {
         press(&mut state, KeyCode::Up);
     }
@@ -823,4 +827,262 @@ fn the_run_settings_carry_timeout_trust_configure_and_generators_into_the_run() 
     let headers = &request.target_options.headers;
     assert!(headers.contains(&("X-Api-Key".to_string(), "s3cret".to_string())), "{headers:?}");
     assert!(headers.contains(&("X-Team".to_string(), "sre".to_string())), "{headers:?}");
+}
+
+/// Presses a key with Ctrl held.
+fn press_ctrl(state: &mut AppState, c: char) -> Option<Command> {
+    let action = handle_key(state, KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))?;
+    update(state, action)
+}
+
+fn steer_text(state: &AppState) -> &str {
+    state.run.steer_input.as_ref().map_or("", |i| i.text.as_str())
+}
+
+#[test]
+fn a_typed_key_replaces_the_prefilled_user_count_and_is_echoed_with_the_old_one() {
+    let mut state = steering(PlanLoad::Users { users: 5, spawn_rate: 5.0 });
+    press(&mut state, KeyCode::Char('u'));
+    assert_eq!(steer_text(&state), "5", "the current aim is offered");
+    type_text(&mut state, "8");
+    assert_eq!(steer_text(&state), "8", "the prefilled 5 was selected: 8 replaces it, never 58");
+    let command = press(&mut state, KeyCode::Enter);
+    assert!(matches!(command, Some(Command::Steer(Steer::Users(8)))), "{command:?}");
+    let flash = state.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(flash.contains("users 8 (was 5)"), "{flash}");
+    assert!(state.run.messages.iter().any(|m| m.contains("users 8 (was 5)")), "echoed in the events too");
+}
+
+#[test]
+fn ctrl_u_clears_ctrl_w_deletes_a_word_and_arrows_move_the_cursor_in_the_user_prompt() {
+    let mut state = steering(PlanLoad::Users { users: 5, spawn_rate: 5.0 });
+    press(&mut state, KeyCode::Char('u'));
+    assert!(press_ctrl(&mut state, 'u').is_none());
+    assert_eq!(steer_text(&state), "", "Ctrl-U clears rather than typing a u");
+    type_text(&mut state, "12");
+    press(&mut state, KeyCode::Left);
+    type_text(&mut state, "0");
+    assert_eq!(steer_text(&state), "102", "← moved the cursor: 0 goes in the middle");
+    press(&mut state, KeyCode::Home);
+    type_text(&mut state, "3");
+    press(&mut state, KeyCode::End);
+    type_text(&mut state, "4");
+    assert_eq!(steer_text(&state), "31024");
+    press(&mut state, KeyCode::Left);
+    press(&mut state, KeyCode::Delete);
+    assert_eq!(steer_text(&state), "3102", "Delete takes the character under the cursor");
+    type_text(&mut state, " 9");
+    press_ctrl(&mut state, 'w');
+    assert_eq!(steer_text(&state), "3102 ", "Ctrl-W deletes the word before the cursor");
+    press_ctrl(&mut state, 'w');
+    assert_eq!(steer_text(&state), "");
+    type_text(&mut state, "7");
+    assert!(matches!(press(&mut state, KeyCode::Enter), Some(Command::Steer(Steer::Users(7)))));
+    // Outside a prompt a Ctrl key is not its letter: Ctrl-U does not open the prompt.
+    assert!(press_ctrl(&mut state, 'u').is_none());
+    assert!(state.run.steer_input.is_none());
+}
+
+#[test]
+fn a_typed_duration_replaces_the_prefilled_one_in_the_new_run_form() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('n'));
+    let to_duration = |state: &mut AppState| {
+        while state.profiles.quick.as_ref().is_some_and(|f| f.current() != QuickField::Duration) {
+            press(state, KeyCode::Down);
+        }
+    };
+    to_duration(&mut state);
+    let form = state.profiles.quick.as_mut().unwrap();
+    form.duration = "1m".into();
+    type_text(&mut state, "8s");
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "8s", "never 1m8s");
+
+    // Moving the cursor keeps the value and inserts where it stands.
+    press(&mut state, KeyCode::Left);
+    type_text(&mut state, "0");
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "80s");
+    press_ctrl(&mut state, 'w');
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "s");
+    press(&mut state, KeyCode::Home);
+    type_text(&mut state, "9");
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "9s");
+    press_ctrl(&mut state, 'u');
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "s", "Ctrl-U clears before the cursor");
+    press(&mut state, KeyCode::End);
+    press_ctrl(&mut state, 'u');
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "");
+
+    // Leaving the field and coming back selects it again.
+    type_text(&mut state, "2m");
+    press(&mut state, KeyCode::Up);
+    press(&mut state, KeyCode::Down);
+    type_text(&mut state, "5s");
+    assert_eq!(state.profiles.quick.as_ref().unwrap().duration, "5s");
+}
+
+#[test]
+fn a_message_goes_with_the_next_key_or_after_a_few_seconds_and_an_error_stays_until_esc() {
+    let mut state = steering(PlanLoad::Users { users: 5, spawn_rate: 5.0 });
+    press(&mut state, KeyCode::Char('r'));
+    assert!(state.flash.as_ref().is_some_and(|f| !f.is_error), "r says what it did");
+    update(&mut state, Action::Snapshot(Box::new(snapshot(31.0))));
+    assert!(state.flash.is_some(), "news leaves the message");
+    press(&mut state, KeyCode::Char('p'));
+    press(&mut state, KeyCode::Char('j'));
+    assert!(state.flash.is_none(), "the next key takes the message away");
+
+    press(&mut state, KeyCode::Char('r'));
+    for _ in 0..terrafix_tui::tui::state::FLASH_TICKS - 1 {
+        update(&mut state, Action::Tick);
+    }
+    assert!(state.flash.is_some(), "still there just before its time");
+    update(&mut state, Action::Tick);
+    assert!(state.flash.is_none(), "gone after a few seconds");
+
+    // An error stays through ticks and keys until Esc dismisses it.
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::Pause { next_phase: "n".into(), duration: Duration::from_secs(5) })),
+    );
+    press(&mut state, KeyCode::Char('+'));
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error), "between phases: an error");
+    for _ in 0..100 {
+        update(&mut state, Action::Tick);
+    }
+    press(&mut state, KeyCode::Char('j'));
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error), "an error stays");
+    press(&mut state, KeyCode::Esc);
+    assert!(state.flash.is_none(), "Esc dismisses it");
+}
+
+#[test]
+fn a_run_planned_longer_than_five_minutes_asks_first_with_its_planned_total() {
+    let mut state = app();
+    // smoke's two phases at 10 minutes each: 20 minutes and a pause.
+    state.profiles.settings.duration = "10m".into();
+    assert!(press(&mut state, KeyCode::Enter).is_none(), "nothing starts yet");
+    let Some(Overlay::ConfirmStart { name, planned }) = state.overlay.clone() else {
+        panic!("a long run asks first: {:?}", state.overlay)
+    };
+    assert_eq!(name, "smoke");
+    assert!(planned.starts_with("20m"), "{planned}");
+    assert!(draw_text(&state, 100, 30).contains(&format!("smoke is planned to take {planned}")));
+    assert!(press(&mut state, KeyCode::Char('n')).is_none());
+    assert_eq!(
+        (state.overlay.clone(), state.screen, state.run.phase.clone()),
+        (None, Screen::Profiles, RunPhase::Idle)
+    );
+    press(&mut state, KeyCode::Enter);
+    let command = press(&mut state, KeyCode::Char('y'));
+    assert!(matches!(&command, Some(Command::StartRun(r)) if r.profile.name == "smoke"), "{command:?}");
+    assert_eq!((state.screen, state.run.phase.clone()), (Screen::Run, RunPhase::Starting));
+
+    // A short run starts at once.
+    let mut state = app();
+    assert!(matches!(press(&mut state, KeyCode::Enter), Some(Command::StartRun(_))));
+    assert_eq!(state.overlay, None);
+}
+
+/// A started run of 13 planned phases, p0 … p12 (as many as a capacity search plans).
+fn planned_run() -> AppState {
+    let mut state = app();
+    press(&mut state, KeyCode::Enter);
+    let plan = |name: &str| PhasePlan {
+        name: name.into(),
+        suite: "smoke".into(),
+        planned: Duration::from_secs(30),
+        load: PlanLoad::Users { users: 5, spawn_rate: 5.0 },
+    };
+    let phases = (0..13).map(|i| plan(&format!("p{i}"))).collect::<Vec<_>>();
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::RunStarted {
+            run_id: "r1".into(),
+            dir: PathBuf::from("experiment_results/r1"),
+            target_url: "http://127.0.0.1:40000/".into(),
+            phases,
+        })),
+    );
+    update(&mut state, Action::Snapshot(Box::new(snapshot(30.0))));
+    state
+}
+
+fn finish_phase(state: &mut AppState, index: usize, status: terrafix_tui::metrics::summary::PhaseStatus) {
+    let mut summary = phase_summary(&format!("p{index}"), 10.0, 100.0, true);
+    summary.status = status;
+    update(state, Action::RunEvent(Box::new(Event::PhaseFinished { index, summary: Box::new(summary) })));
+}
+
+#[test]
+fn an_abort_asks_first_and_its_summary_says_after_how_many_phases() {
+    use terrafix_tui::metrics::summary::{PhaseStatus, RunStatus};
+    let mut state = planned_run();
+    state.run.plan.truncate(3);
+    finish_phase(&mut state, 0, PhaseStatus::Completed);
+    finish_phase(&mut state, 1, PhaseStatus::Completed);
+    assert!(press(&mut state, KeyCode::Char('x')).is_none());
+    assert_eq!(state.overlay, Some(Overlay::ConfirmAbort), "abort asks first");
+    assert!(matches!(press(&mut state, KeyCode::Char('y')), Some(Command::AbortRun)));
+    finish_phase(&mut state, 2, PhaseStatus::Aborted);
+    let mut summary = run_summary("r1", 10.0, false);
+    summary.status = RunStatus::Aborted;
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::RunFinished {
+            summary: Box::new(summary),
+            dir: PathBuf::from("r1"),
+        })),
+    );
+    let screen = draw_text(&state, 160, 48);
+    assert!(screen.contains("aborted after 2 of 3 phases"), "{screen}");
+    assert!(!screen.contains("all 3 phases done"), "{screen}");
+    assert!(!screen.contains("thresholds failed"), "no threshold failed: {screen}");
+    assert!(!screen.contains("✓ smoke finished"), "{screen}");
+    let p2 = screen.lines().find(|l| l.contains("p2 ")).expect("the aborted phase has a row");
+    assert!(p2.contains("aborted") && !p2.contains('✓'), "{p2}");
+}
+
+#[test]
+fn a_capacity_run_shows_its_answer_and_counts_the_phases_that_ran() {
+    use terrafix_tui::metrics::summary::{CapacityReport, PhaseStatus};
+    let mut state = planned_run();
+    for i in 0..4 {
+        finish_phase(&mut state, i, PhaseStatus::Completed);
+    }
+    let mut summary = run_summary("r1", 10.0, true);
+    summary.capacity = Some(CapacityReport {
+        p99_limit_ms: 500.0,
+        max_error_rate: 0.01,
+        max_sustainable_rps: Some(120.0),
+        first_fail_rps: Some(140.0),
+        confidence: "between 120 and 140 req/s".into(),
+        steps: Vec::new(),
+    });
+    update(
+        &mut state,
+        Action::RunEvent(Box::new(Event::RunFinished {
+            summary: Box::new(summary),
+            dir: PathBuf::from("r1"),
+        })),
+    );
+    let screen = draw_text(&state, 160, 48);
+    assert!(screen.contains("capacity: 120 req/s sustained"), "{screen}");
+    assert!(screen.contains("between 120 and 140 req/s"), "{screen}");
+    assert!(screen.contains("all 4 phases done"), "13 planned, 4 ran: {screen}");
+}
+
+#[test]
+fn r_reloads_the_profiles_and_a_shadowing_local_profile_is_marked_local() {
+    let mut state = app();
+    assert!(matches!(press(&mut state, KeyCode::Char('R')), Some(Command::LoadProfiles)));
+    assert!(state.profiles.loading);
+    let mut items = profile_items();
+    items[0].source = "profiles/smoke.yaml".into();
+    update(&mut state, Action::ProfilesLoaded(items));
+    let screen = draw_text(&state, 120, 30);
+    let smoke_rows: Vec<&str> = screen.lines().filter(|l| l.contains("smoke 2ph")).collect();
+    assert_eq!(smoke_rows.len(), 1, "{screen}");
+    assert!(smoke_rows[0].contains("smoke 2ph local"), "{screen}");
+    assert!(!screen.contains("throughput 2ph local"), "a shipped one is not marked: {screen}");
 }

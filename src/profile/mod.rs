@@ -131,18 +131,25 @@ fn locate(name_or_path: &str, extra_dir: Option<&Path>) -> Result<(String, Strin
     if looks_like_path {
         return read_file(as_path);
     }
-    if let Some((name, text)) = builtin::SHIPPED.iter().find(|(n, _)| *n == name_or_path) {
-        return Ok((text.to_string(), name.to_string(), format!("builtin:{name}")));
-    }
+    let shipped = builtin::SHIPPED.iter().find(|(n, _)| *n == name_or_path);
+    // A local file shadows a shipped profile of the same name (the list shows it once, as
+    // "local"), so an edited ./profiles/smoke.yaml is the smoke that runs. A file identical
+    // to the shipped one (the repository's own copy) is the shipped profile.
     let mut searched = Vec::new();
     for dir in extra_dir.into_iter().chain(std::iter::once(Path::new("profiles"))) {
         for ext in ["yaml", "yml"] {
             let candidate = dir.join(format!("{name_or_path}.{ext}"));
             if candidate.is_file() {
-                return read_file(&candidate);
+                let found = read_file(&candidate)?;
+                if shipped.is_none_or(|(_, text)| *text != found.0) {
+                    return Ok(found);
+                }
             }
         }
         searched.push(dir.display().to_string());
+    }
+    if let Some((name, text)) = shipped {
+        return Ok((text.to_string(), name.to_string(), format!("builtin:{name}")));
     }
     Err(ProfileError::new(format!(
         "no profile named `{name_or_path}`: it is not shipped ({}) and there is no {name_or_path}.yaml in {}; \
@@ -290,7 +297,8 @@ fn load_all() -> Result<Profile, ProfileError> {
 }
 
 /// Every profile we know of: shipped, then `./profiles`, then `extra_dir`. Files in
-/// `./profiles` identical to a shipped profile (the repository's own copies) are skipped.
+/// `./profiles` identical to a shipped profile (the repository's own copies) are skipped;
+/// a different file with a shipped profile's name takes its place (it is what `load` runs).
 pub fn list(extra_dir: Option<&Path>) -> Vec<ProfileEntry> {
     let mut entries: Vec<ProfileEntry> = shipped_names()
         .into_iter()
@@ -313,11 +321,13 @@ pub fn list(extra_dir: Option<&Path>) -> Vec<ProfileEntry> {
             if builtin::SHIPPED.iter().any(|(n, t)| *n == stem && *t == text) {
                 continue;
             }
-            entries.push(ProfileEntry {
-                name: stem,
-                source: path.display().to_string(),
-                profile: load_file(&path),
-            });
+            let entry =
+                ProfileEntry { name: stem, source: path.display().to_string(), profile: load_file(&path) };
+            // A local file shadows the shipped profile of its name: listed once, in its place.
+            match entries.iter_mut().find(|e| e.name == entry.name && e.source == "shipped") {
+                Some(shadowed) => *shadowed = entry,
+                None => entries.push(entry),
+            }
         }
     }
     entries
@@ -331,4 +341,33 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+#[cfg(test)]
+mod shadowing_tests {
+    use super::*;
+
+    /// An edited copy of a shipped profile in the profiles folder is the one that runs
+    /// (`run smoke` and the TUI load through `load`), and the list shows it once.
+    #[test]
+    fn a_local_profile_shadows_the_shipped_one_of_its_name() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let shipped = builtin::SHIPPED.iter().find(|(n, _)| *n == "smoke").expect("smoke is shipped").1;
+        let edited = shipped.replacen("description: ", "description: EDITED LOCALLY. ", 1);
+        assert_ne!(edited, shipped);
+        std::fs::write(dir.path().join("smoke.yaml"), &edited).expect("written");
+
+        let loaded = load("smoke", Some(dir.path())).expect("loads");
+        assert!(loaded.description.contains("EDITED LOCALLY"), "the local copy runs: {}", loaded.description);
+        assert!(loaded.source.ends_with("smoke.yaml"), "{}", loaded.source);
+
+        let listed: Vec<ProfileEntry> =
+            list(Some(dir.path())).into_iter().filter(|e| e.name == "smoke").collect();
+        assert_eq!(listed.len(), 1, "listed once: {listed:?}");
+        assert!(listed[0].source.ends_with("smoke.yaml"), "{}", listed[0].source);
+
+        // An identical copy is the shipped profile.
+        std::fs::write(dir.path().join("smoke.yaml"), shipped).expect("written");
+        assert_eq!(load("smoke", Some(dir.path())).expect("loads").source, "builtin:smoke");
+    }
 }

@@ -40,6 +40,17 @@ pub enum Action {
     /// A character typed into the filter or field being edited.
     Type(char),
     Backspace,
+    /// Delete: the character under the cursor of the field being edited.
+    DeleteForward,
+    /// Ctrl-U: clear the field being edited (everything before its cursor).
+    ClearField,
+    /// Ctrl-W: delete the word before the cursor.
+    DeleteWord,
+    /// ← / → / Home / End while a field is edited: move its cursor.
+    CursorLeft,
+    CursorRight,
+    CursorHome,
+    CursorEnd,
     /// `r`: run the selected profile (Profiles); `R`: refresh (Environment, Results).
     RunSelected,
     /// `n` (Profiles): open the new-run form.
@@ -120,6 +131,37 @@ pub enum Action {
     ProfileWritten(Result<PathBuf, String>),
     /// The opener could not be started (`xdg-open` missing, say).
     OpenFailed(String),
+}
+
+impl Action {
+    /// News from the background (not a key): it leaves the footer's message alone.
+    pub fn is_news(&self) -> bool {
+        matches!(
+            self,
+            Action::Tick
+                | Action::ProfilesLoaded(_)
+                | Action::RunEvent(_)
+                | Action::Snapshot(_)
+                | Action::RunEnded(_)
+                | Action::ChartsRendered(_)
+                | Action::ResultsLoaded(_)
+                | Action::ExportWritten(_)
+                | Action::ExportFinished(_)
+                | Action::BundleFinished { .. }
+                | Action::CompareDone { .. }
+                | Action::DockerConnected(_)
+                | Action::DockerStatus(_)
+                | Action::DockerDone(_)
+                | Action::EnvApiUp(_)
+                | Action::DockerProgress(_)
+                | Action::LogLine(_)
+                | Action::LogsEnded(_)
+                | Action::ConfigureReply(_)
+                | Action::HealthReply(_)
+                | Action::ProfileWritten(_)
+                | Action::OpenFailed(_)
+        )
+    }
 }
 
 /// Work for `app`: everything that touches the world.

@@ -106,6 +106,8 @@ pub struct ExportDialog {
     pub folder: String,
     pub folder_edited: bool,
     pub editing_folder: bool,
+    /// The folder field's cursor while it is edited.
+    pub folder_caret: crate::tui::edit::Caret,
     pub cursor: usize,
     pub job: Option<ExportJob>,
 }
@@ -136,6 +138,7 @@ impl ExportDialog {
             folder: choices.folder.clone().unwrap_or_else(|| default_folder(run_id)),
             folder_edited: choices.folder.is_some(),
             editing_folder: false,
+            folder_caret: Default::default(),
             cursor: 0,
             job: None,
         }

@@ -17,6 +17,15 @@ pub fn handle_key(state: &AppState, key: KeyEvent) -> Option<Action> {
     if let Some(overlay) = &state.overlay {
         return overlay_key(overlay, key.code);
     }
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        // Ctrl-U / Ctrl-W edit a field; no other Ctrl key means anything, and none of them
+        // is ever the plain letter (Ctrl-U typed a literal `u` once).
+        return match key.code {
+            KeyCode::Char('u') if state.is_typing() => Some(Action::ClearField),
+            KeyCode::Char('w') if state.is_typing() => Some(Action::DeleteWord),
+            _ => None,
+        };
+    }
     if let (Screen::Profiles, Some(form)) = (state.screen, &state.profiles.quick) {
         return quick_form_key(form, key.code);
     }
@@ -30,10 +39,11 @@ pub fn handle_key(state: &AppState, key: KeyEvent) -> Option<Action> {
 }
 
 /// The new-run form's keys, for the help overlay.
-pub const QUICK_FORM_HELP: [(&str, &str); 6] = [
+pub const QUICK_FORM_HELP: [(&str, &str); 7] = [
     ("↑↓ Tab", "move among the fields"),
     ("← → space", "change a choice (behaviour, model, repo size, target)"),
-    ("type", "edit the focused number, time or URL; Backspace deletes"),
+    ("type", "replace the focused number, time or URL (its value starts selected)"),
+    ("← → Home End", "in a text field: move the cursor; Ctrl-U clears, Ctrl-W deletes a word"),
     ("Enter", "run it (problems are shown beside their fields)"),
     ("w", "write it as a profile YAML into ./profiles (loads back identically)"),
     ("Esc / q", "close the form (q and w type into the URL field)"),
@@ -43,9 +53,15 @@ pub const QUICK_FORM_HELP: [(&str, &str); 6] = [
 /// (except in the URL field, where they are text).
 fn quick_form_key(form: &super::quick_form::QuickForm, code: KeyCode) -> Option<Action> {
     let in_url = form.current() == super::quick_form::QuickField::Url;
+    let typed = !form.current().is_choice();
     Some(match code {
         KeyCode::Up | KeyCode::BackTab => Action::Up,
         KeyCode::Down | KeyCode::Tab => Action::Down,
+        KeyCode::Left if typed => Action::CursorLeft,
+        KeyCode::Right if typed => Action::CursorRight,
+        KeyCode::Home => Action::CursorHome,
+        KeyCode::End => Action::CursorEnd,
+        KeyCode::Delete => Action::DeleteForward,
         KeyCode::Left => Action::FocusPrev,
         KeyCode::Right => Action::FocusNext,
         KeyCode::Enter => Action::Enter,
@@ -98,7 +114,7 @@ pub fn export_dialog_help() -> Vec<(&'static str, &'static str)> {
 fn overlay_key(overlay: &Overlay, code: KeyCode) -> Option<Action> {
     match overlay {
         Overlay::Help => Some(Action::Dismiss),
-        Overlay::ConfirmQuit | Overlay::ConfirmAbort => match code {
+        Overlay::ConfirmQuit | Overlay::ConfirmAbort | Overlay::ConfirmStart { .. } => match code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => Some(Action::Confirm),
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') | KeyCode::Esc => {
                 Some(Action::Dismiss)
@@ -113,6 +129,11 @@ fn typing_key(code: KeyCode) -> Option<Action> {
         KeyCode::Esc => Some(Action::Dismiss),
         KeyCode::Enter => Some(Action::Enter),
         KeyCode::Backspace => Some(Action::Backspace),
+        KeyCode::Delete => Some(Action::DeleteForward),
+        KeyCode::Left => Some(Action::CursorLeft),
+        KeyCode::Right => Some(Action::CursorRight),
+        KeyCode::Home => Some(Action::CursorHome),
+        KeyCode::End => Some(Action::CursorEnd),
         KeyCode::Up => Some(Action::Up),
         KeyCode::Down => Some(Action::Down),
         KeyCode::Char(c) => Some(Action::Type(c)),
@@ -159,7 +180,7 @@ fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
         (Screen::Environment, 'f') => Action::FollowLogs,
         (Screen::Environment, 'a') => Action::ApplySettings,
         (Screen::Environment, ' ') => Action::Toggle,
-        (Screen::Environment, 'R') | (Screen::Results, 'R') => Action::Refresh,
+        (Screen::Environment, 'R') | (Screen::Results, 'R') | (Screen::Profiles, 'R') => Action::Refresh,
         (Screen::Run, 's') => Action::SkipPhase,
         (Screen::Run, 'x') => Action::AbortRun,
         (Screen::Run, 'p') | (Screen::Run, ' ') => Action::TogglePauseView,
@@ -191,6 +212,7 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("Enter", "list, phases: run; settings: edit the field"),
             ("r", "run the selected profile with these settings"),
             ("n", "new run: one phase of a behaviour, no YAML (a form)"),
+            ("R", "reload the profiles folder"),
         ],
         Screen::Environment => vec![
             ("↑↓ j k", "move among services or settings"),

@@ -12,6 +12,8 @@ pub struct ListFilter {
     pub text: String,
     /// True while keys type into the filter rather than move around the screen.
     pub editing: bool,
+    /// The cursor in `text` (a filter is never prefilled: typing goes on from its end).
+    pub caret: super::edit::Caret,
 }
 
 impl ListFilter {
@@ -47,8 +49,8 @@ impl ListFilter {
         names: impl IntoIterator<Item = &'a str>,
         selected: &mut usize,
     ) -> bool {
-        match edit_text(&mut self.text, action, SHORT_FIELD_CHARS) {
-            EditOutcome::Typed | EditOutcome::Erased | EditOutcome::Refused => {}
+        match edit_text(&mut self.text, &mut self.caret, action, SHORT_FIELD_CHARS) {
+            EditOutcome::Typed | EditOutcome::Erased | EditOutcome::Moved | EditOutcome::Refused => {}
             EditOutcome::Enter => self.editing = false,
             EditOutcome::Other => match action {
                 Action::Up => *selected = selected.saturating_sub(1),
@@ -69,7 +71,7 @@ mod tests {
     const NAMES: [&str; 4] = ["smoke", "Throughput", "soak", "THRESHOLDS"];
 
     fn typing(text: &str) -> ListFilter {
-        ListFilter { text: text.into(), editing: true }
+        ListFilter { text: text.into(), editing: true, ..Default::default() }
     }
 
     #[test]
@@ -150,7 +152,7 @@ mod tests {
         assert!(filter.cancel(&mut selected));
         assert_eq!((filter.text.as_str(), filter.editing, selected), ("", false, 0));
         // Not typing: nothing to cancel, so the caller closes something else.
-        let mut kept = ListFilter { text: "so".into(), editing: false };
+        let mut kept = ListFilter { text: "so".into(), editing: false, ..Default::default() };
         assert!(!kept.cancel(&mut selected));
         assert_eq!(kept.text, "so");
     }

@@ -87,6 +87,9 @@ pub struct QuickForm {
     pub url: String,
     /// Index into `fields()`.
     pub cursor: usize,
+    /// The focused text field's cursor: each field starts selected when focused, so typing
+    /// replaces its value (`8s` over `1m` is 8 s, never `1m8s`).
+    pub caret: crate::tui::edit::Caret,
     /// Problems found by the last Enter or `w`, shown beside their fields.
     pub errors: Vec<(QuickField, String)>,
 }
@@ -126,6 +129,7 @@ impl QuickForm {
             target,
             url: url.to_string(),
             cursor: 0,
+            caret: crate::tui::edit::Caret::prefilled(),
             errors: Vec::new(),
         }
     }

@@ -121,6 +121,9 @@ pub struct RunState {
     pub frozen: Option<(usize, Option<Snapshot>)>,
     pub finished_phases: Vec<PhaseSummary>,
     pub errors: VecDeque<String>,
+    /// Failures grouped by phase, kind and message (the errors pane); at most
+    /// [`RECENT_CAP`] groups, the least recently seen dropped first.
+    pub error_groups: Vec<ErrorGroup>,
     pub messages: VecDeque<String>,
     /// Latest CPU % and memory of the target, by service.
     pub resources: Vec<(String, f64, u64)>,
@@ -174,8 +177,64 @@ pub enum SteerField {
 pub struct SteerInput {
     pub field: SteerField,
     pub text: String,
+    /// Its cursor: the prefilled value starts selected, so `u` `8` sets 8, not 58.
+    pub caret: crate::tui::edit::Caret,
     /// Why the last Enter was refused, shown beside the field.
     pub error: Option<String>,
+}
+
+/// Identical failures of one phase: "HTTP 500 on POST /webhook: …", how many, last seen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorGroup {
+    /// 0-based phase index (`None` before the first phase started).
+    pub phase: Option<usize>,
+    /// Kind, endpoint and message: what makes two failures the same.
+    pub what: String,
+    pub count: u64,
+    /// Run time (s) of the latest report of it.
+    pub last_seen_s: f64,
+}
+
+impl RunState {
+    /// Counts a failure sample ("3 × HTTP 500 on POST /webhook: boom") into its group.
+    pub fn count_error(&mut self, sample: &str) {
+        let (count, what) = match sample.split_once(" × ") {
+            Some((n, rest)) => match n.trim().parse::<u64>() {
+                Ok(n) => (n, rest),
+                Err(_) => (1, sample),
+            },
+            None => (1, sample),
+        };
+        let now = self.snapshot.as_ref().map_or(0.0, |s| s.run_elapsed_s);
+        let phase = self.current_phase;
+        match self.error_groups.iter_mut().find(|g| g.phase == phase && g.what == what) {
+            Some(group) => {
+                group.count = group.count.saturating_add(count);
+                group.last_seen_s = now;
+            }
+            None => {
+                if self.error_groups.len() >= RECENT_CAP
+                    && let Some(oldest) = self
+                        .error_groups
+                        .iter()
+                        .enumerate()
+                        .min_by(|a, b| a.1.last_seen_s.total_cmp(&b.1.last_seen_s))
+                        .map(|(i, _)| i)
+                {
+                    self.error_groups.remove(oldest);
+                }
+                self.error_groups.push(ErrorGroup { phase, what: what.to_string(), count, last_seen_s: now });
+            }
+        }
+    }
+
+    /// The running (or last) phase's error groups, most recently seen first.
+    pub fn phase_errors(&self) -> Vec<&ErrorGroup> {
+        let mut groups: Vec<&ErrorGroup> =
+            self.error_groups.iter().filter(|g| g.phase == self.current_phase).collect();
+        groups.sort_by(|a, b| b.last_seen_s.total_cmp(&a.last_seen_s));
+        groups
+    }
 }
 
 /// A steering change placed on the run's timeline.

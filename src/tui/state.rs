@@ -63,19 +63,44 @@ pub enum Overlay {
     ConfirmQuit,
     /// Abort the active run.
     ConfirmAbort,
+    /// Start a run planned to take longer than [`CONFIRM_RUNS_LONGER_THAN`]: its name and
+    /// planned total (the request waits in `ProfilesState::pending_start`).
+    ConfirmStart {
+        name: String,
+        planned: String,
+    },
 }
+
+/// Runs planned longer than this ask before they start (`all` takes over an hour).
+pub const CONFIRM_RUNS_LONGER_THAN: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// A one-line message in the footer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flash {
     pub text: String,
+    /// An error stays until Esc dismisses it (or another message replaces it); any other
+    /// message goes with the next key or after [`FLASH_TICKS`].
     pub is_error: bool,
+    /// Ticks (100 ms each) the message has been shown.
+    pub age_ticks: u32,
 }
+
+/// How long a message (not an error) stays when no key is pressed: 4 s of 100 ms ticks.
+pub const FLASH_TICKS: u32 = 40;
 
 /// A text field being edited: which field and what has been typed so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EditBuffer {
     pub text: String,
+    /// Its cursor; a prefilled value starts selected (the first key replaces it).
+    pub caret: crate::tui::edit::Caret,
+}
+
+impl EditBuffer {
+    /// Editing a current value: selected, so typing replaces it.
+    pub fn prefilled(text: impl Into<String>) -> Self {
+        EditBuffer { text: text.into(), caret: crate::tui::edit::Caret::prefilled() }
+    }
 }
 
 /// The whole TUI.
@@ -355,6 +380,8 @@ impl RunSettings {
 
 #[derive(Clone, Debug, Default)]
 pub struct ProfilesState {
+    /// A long run waiting for its confirmation (see `Overlay::ConfirmStart`).
+    pub pending_start: Option<Box<crate::experiment::RunRequest>>,
     pub items: Vec<ProfileItem>,
     pub loading: bool,
     /// Index into `visible()`.

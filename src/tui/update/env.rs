@@ -92,7 +92,7 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
             match form.field() {
                 ServerField::FailureMode => form.failure_mode = (form.failure_mode + 1) % FAILURE_MODES.len(),
                 field if matches!(action, Action::Enter) => {
-                    form.edit = Some(EditBuffer { text: form.text(field).to_string() })
+                    form.edit = Some(EditBuffer::prefilled(form.text(field)))
                 }
                 _ => {}
             }
@@ -137,7 +137,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     let form = &mut env.form;
     let field = form.field();
     let edit = form.edit.as_mut()?;
-    if edit_text(&mut edit.text, &action, SHORT_FIELD_CHARS) != EditOutcome::Enter {
+    if edit_text(&mut edit.text, &mut edit.caret, &action, SHORT_FIELD_CHARS) != EditOutcome::Enter {
         return None;
     }
     let text = edit.text.trim().to_string();

@@ -45,7 +45,9 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     let dialog = state.results.dialog.as_mut()?;
     if dialog.editing_folder {
-        if edit_text(&mut dialog.folder, &action, LONG_FIELD_CHARS) == EditOutcome::Enter {
+        if edit_text(&mut dialog.folder, &mut dialog.folder_caret, &action, LONG_FIELD_CHARS)
+            == EditOutcome::Enter
+        {
             dialog.editing_folder = false;
         }
         dialog.folder_edited = true;
@@ -77,7 +79,10 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         }
         (Action::ToggleAll, Row::Chart(_)) => toggle_all(&mut dialog.charts),
         (Action::ToggleAll, Row::Phase(_)) => toggle_all(&mut dialog.phases),
-        (Action::Enter | Action::Toggle, Row::Folder) => dialog.editing_folder = true,
+        (Action::Enter | Action::Toggle, Row::Folder) => {
+            dialog.editing_folder = true;
+            dialog.folder_caret = crate::tui::edit::Caret::prefilled();
+        }
         (Action::Enter | Action::Toggle, Row::Start) => return start(state),
         _ => {}
     }

@@ -16,6 +16,10 @@ use super::state::{AppState, ChartsState, Flash, Overlay, Screen};
 const POLL_TICKS: u32 = 20;
 
 pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
+    // The next key takes a message away (an error stays until Esc dismisses it).
+    if !action.is_news() && state.flash.as_ref().is_some_and(|f| !f.is_error) {
+        state.flash = None;
+    }
     match action {
         Action::Tick => tick(state),
         Action::ForceQuit => force_quit(state),
@@ -60,12 +64,12 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
 }
 
 pub(super) fn flash(state: &mut AppState, text: impl Into<String>) -> Option<Command> {
-    state.flash = Some(Flash { text: text.into(), is_error: false });
+    state.flash = Some(Flash { text: text.into(), is_error: false, age_ticks: 0 });
     None
 }
 
 pub(super) fn flash_error(state: &mut AppState, text: impl Into<String>) -> Option<Command> {
-    state.flash = Some(Flash { text: text.into(), is_error: true });
+    state.flash = Some(Flash { text: text.into(), is_error: true, age_ticks: 0 });
     None
 }
 
@@ -83,6 +87,12 @@ pub(super) fn step(index: &mut usize, len: usize, delta: isize) {
 pub(super) const PAGE: isize = 10;
 
 fn tick(state: &mut AppState) -> Option<Command> {
+    if let Some(flash) = state.flash.as_mut().filter(|f| !f.is_error) {
+        flash.age_ticks += 1;
+        if flash.age_ticks >= super::state::FLASH_TICKS {
+            state.flash = None;
+        }
+    }
     if state.is_busy() {
         state.spinner_frame = state.spinner_frame.wrapping_add(1);
     }
@@ -150,16 +160,23 @@ fn back(state: &mut AppState) -> Option<Command> {
     }
 }
 
-/// Esc: like `q`, but never quits.
+/// Esc: like `q`, but never quits; with nothing open it dismisses an error message.
 fn dismiss(state: &mut AppState) -> Option<Command> {
     if state.overlay.take().is_some() {
         return None;
     }
-    match state.screen {
-        Screen::Profiles => profiles::back(state).flatten(),
-        Screen::Environment => env::back(state).flatten(),
-        Screen::Results => results::back(state).flatten(),
-        Screen::Run => run::back(state).flatten(),
+    let closed = match state.screen {
+        Screen::Profiles => profiles::back(state),
+        Screen::Environment => env::back(state),
+        Screen::Results => results::back(state),
+        Screen::Run => run::back(state),
+    };
+    match closed {
+        Some(command) => command,
+        None => {
+            state.flash = None;
+            None
+        }
     }
 }
 
@@ -174,6 +191,10 @@ fn confirm(state: &mut AppState) -> Option<Command> {
             } else {
                 Some(Command::Quit)
             }
+        }
+        Some(Overlay::ConfirmStart { .. }) => {
+            let request = state.profiles.pending_start.take()?;
+            profiles::launch(state, request)
         }
         Some(Overlay::ConfirmAbort) if state.run.is_active() => {
             state.run.phase = super::state::RunPhase::Stopping;

@@ -58,6 +58,11 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     if matches!(action, Action::NewRun) {
         return super::quick::open(state);
     }
+    if matches!(action, Action::Refresh) && state.profiles.edit.is_none() && !state.profiles.filter.editing {
+        state.profiles.loading = true;
+        super::flash(state, "reloading the profiles folder…");
+        return Some(Command::LoadProfiles);
+    }
     if state.profiles.edit.is_some() {
         return edit_key(state, action);
     }
@@ -144,8 +149,8 @@ fn begin_edit(p: &mut ProfilesState) {
     match p.current_field() {
         field if field.is_toggle() => cycle_setting(p),
         // Header values may be secrets: they are typed again rather than shown.
-        RunField::Headers => p.edit = Some(EditBuffer { text: String::new() }),
-        field => p.edit = Some(EditBuffer { text: p.settings.text(field).to_string() }),
+        RunField::Headers => p.edit = Some(EditBuffer::prefilled(String::new())),
+        field => p.edit = Some(EditBuffer::prefilled(p.settings.text(field))),
     }
 }
 
@@ -153,7 +158,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     let p = &mut state.profiles;
     let field = p.current_field();
     let edit = p.edit.as_mut()?;
-    if edit_text(&mut edit.text, &action, field.max_chars()) != EditOutcome::Enter {
+    if edit_text(&mut edit.text, &mut edit.caret, &action, field.max_chars()) != EditOutcome::Enter {
         return None;
     }
     let text = edit.text.trim().to_string();
@@ -326,19 +331,40 @@ fn start_run(state: &mut AppState) -> Option<Command> {
             .then(|| crate::docker::UpOptions { with_localstack: true, ..Default::default() }),
     };
     let distributed = state.profiles.settings.generators.trim().parse().ok().and_then(NonZeroU32::new);
-    let request = RunRequest {
+    let planned = profile.planned_duration();
+    let request = Box::new(RunRequest {
         docker,
         target_options,
         distributed,
         profile,
-        target: target.clone(),
+        target,
         output_root: state.output_root.clone(),
         seed,
         time_scale,
+    });
+    if planned > crate::tui::state::CONFIRM_RUNS_LONGER_THAN {
+        state.profiles.pending_start = Some(request);
+        state.overlay = Some(crate::tui::state::Overlay::ConfirmStart {
+            name,
+            planned: crate::profile::format_duration(planned),
+        });
+        return None;
+    }
+    launch(state, request)
+}
+
+/// Starts `request` now (after its confirmation, for a long one).
+pub(super) fn launch(state: &mut AppState, request: Box<RunRequest>) -> Option<Command> {
+    if state.run.is_active() {
+        return flash_error(state, "a run is already going: watch it on tab 3, or abort it there with x");
+    }
+    state.run = RunState {
+        phase: RunPhase::Starting,
+        profile: request.profile.name.clone(),
+        target: request.target.label(),
+        ..RunState::default()
     };
-    state.run =
-        RunState { phase: RunPhase::Starting, profile: name, target: target.label(), ..RunState::default() };
     state.screen = Screen::Run;
     state.flash = None;
-    Some(Command::StartRun(Box::new(request)))
+    Some(Command::StartRun(request))
 }

@@ -3,7 +3,7 @@
 use super::{flash, flash_error};
 use crate::profile::Load;
 use crate::tui::action::{Action, Command, QuickStart};
-use crate::tui::edit::{EditOutcome, edit_text};
+use crate::tui::edit::{Caret, EditOutcome, edit_text};
 use crate::tui::quick_form::{BehaviourChoice, QuickForm};
 use crate::tui::state::{AppState, ProfileItem, RunPhase, RunState, Screen};
 
@@ -53,13 +53,29 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     let form = state.profiles.quick.as_mut()?;
     let rows = form.fields().len();
     match action {
-        Action::Up => form.cursor = (form.cursor + rows - 1) % rows,
-        Action::Down => form.cursor = (form.cursor + 1) % rows,
+        // A field reached anew starts selected: the first printable key replaces its value.
+        Action::Up => {
+            form.cursor = (form.cursor + rows - 1) % rows;
+            form.caret = Caret::prefilled();
+        }
+        Action::Down => {
+            form.cursor = (form.cursor + 1) % rows;
+            form.caret = Caret::prefilled();
+        }
         Action::FocusPrev | Action::FocusNext | Action::Toggle if form.current().is_choice() => {
             form.cycle(!matches!(action, Action::FocusPrev));
             form.errors.clear();
         }
-        Action::Type(_) | Action::Backspace => {
+        Action::Type(_)
+        | Action::Backspace
+        | Action::DeleteForward
+        | Action::ClearField
+        | Action::DeleteWord
+        | Action::CursorLeft
+        | Action::CursorRight
+        | Action::CursorHome
+        | Action::CursorEnd => {
+            let mut caret = form.caret;
             let Some(text) = form.typed_mut() else {
                 if matches!(action, Action::Type(c) if !c.is_control()) {
                     return flash_error(state, "this row is a choice: ←→ or space change it");
@@ -67,7 +83,9 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
                 return None;
             };
             // A new character answers the field's error; erasing alone does not.
-            if edit_text(text, &action, QUICK_FIELD_CHARS) == EditOutcome::Typed {
+            let outcome = edit_text(text, &mut caret, &action, QUICK_FIELD_CHARS);
+            form.caret = caret;
+            if outcome == EditOutcome::Typed {
                 let field = form.current();
                 form.errors.retain(|(f, _)| *f != field);
             }

@@ -10,7 +10,7 @@ use crate::experiment::Event;
 use crate::experiment::PlanLoad;
 use crate::metrics::Snapshot;
 use crate::tui::action::{Action, Command};
-use crate::tui::edit::{EditOutcome, edit_text};
+use crate::tui::edit::{Caret, EditOutcome, edit_text};
 use crate::tui::env_state::EnvTarget;
 use crate::tui::format;
 use crate::tui::run_state::{
@@ -33,14 +33,22 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         Action::SteerType => {
             let target = steerable(state)?;
             let now = current_aim(state, target);
-            state.run.steer_input =
-                Some(SteerInput { field: SteerField::Load, text: format::real(now), error: None });
+            state.run.steer_input = Some(SteerInput {
+                field: SteerField::Load,
+                text: format::real(now),
+                caret: Caret::prefilled(),
+                error: None,
+            });
             None
         }
         Action::ExtendPhase => {
             steerable(state)?;
-            state.run.steer_input =
-                Some(SteerInput { field: SteerField::Extend, text: "30s".into(), error: None });
+            state.run.steer_input = Some(SteerInput {
+                field: SteerField::Extend,
+                text: "30s".into(),
+                caret: Caret::prefilled(),
+                error: None,
+            });
             None
         }
         Action::ResetStats => {
@@ -119,7 +127,7 @@ fn step_load(state: &mut AppState, sign: f64) -> Option<Command> {
             if next == n {
                 return flash_error(state, "a phase needs at least one user");
             }
-            ask(state, Steer::Users(next), format!("users → {next}"))
+            ask(state, Steer::Users(next), format!("users {next} (was {n})"))
         }
         SteerTarget::Rate { .. } => {
             let next = now + sign * step;
@@ -130,12 +138,19 @@ fn step_load(state: &mut AppState, sign: f64) -> Option<Command> {
                 );
             }
             let next = next.round();
-            ask(state, Steer::ArrivalRate(next), format!("arrival rate → {next} req/s"))
+            ask(
+                state,
+                Steer::ArrivalRate(next),
+                format!("arrival rate {next} req/s (was {} req/s)", format::real(now)),
+            )
         }
     }
 }
 
+/// Echoes the value with its unit and what it replaces ("users 8 (was 5)") in the status
+/// line and the events, before the change is asked for, so a mistyped value is seen.
 fn ask(state: &mut AppState, steer: Steer, what: String) -> Option<Command> {
+    push_bounded(&mut state.run.messages, format!("asking for {what}"), RECENT_CAP);
     flash(state, format!("asking for {what}"));
     Some(Command::Steer(steer))
 }
@@ -146,17 +161,23 @@ const STEER_INPUT_CHARS: usize = 16;
 /// Keys while the steering input line is open.
 fn typing(state: &mut AppState, action: Action) -> Option<Command> {
     let input = state.run.steer_input.as_mut()?;
-    match edit_text(&mut input.text, &action, STEER_INPUT_CHARS) {
+    match edit_text(&mut input.text, &mut input.caret, &action, STEER_INPUT_CHARS) {
         // The error shown was about the text before this edit; a refused key changed nothing.
         EditOutcome::Typed | EditOutcome::Erased => {
             input.error = None;
             None
         }
-        EditOutcome::Refused | EditOutcome::Other => None,
+        EditOutcome::Moved | EditOutcome::Refused | EditOutcome::Other => None,
         EditOutcome::Enter => {
             let field = input.field;
             let text = input.text.trim().to_string();
-            let parsed = parse_input(field, &text, state.run.steer_target);
+            let was = match (field, state.run.steer_target) {
+                (SteerField::Load, Some(target)) => Some(current_aim(state, target)),
+                _ => None,
+            };
+            let remaining =
+                state.run.snapshot.as_ref().map(|s| (s.phase_planned_s - s.phase_elapsed_s).max(0.0));
+            let parsed = parse_input(field, &text, state.run.steer_target, was, remaining);
             match parsed {
                 Ok((steer, what)) => {
                     state.run.steer_input = None;
@@ -174,10 +195,14 @@ fn typing(state: &mut AppState, action: Action) -> Option<Command> {
 }
 
 /// What the typed text asks for, or why it cannot be done.
+/// `was` is the aim before the change and `remaining_s` what is left of the phase, for the
+/// echo ("users 8 (was 5)", "extend by 30s (1m12s left)").
 fn parse_input(
     field: SteerField,
     text: &str,
     target: Option<SteerTarget>,
+    was: Option<f64>,
+    remaining_s: Option<f64>,
 ) -> Result<(Steer, String), String> {
     match (field, target) {
         (SteerField::Extend, _) => {
@@ -185,16 +210,21 @@ fn parse_input(
             if d.is_zero() {
                 return Err("extend by more than zero, e.g. 30s".into());
             }
-            Ok((Steer::Extend(d), format!("{} more", crate::profile::format_duration(d))))
+            let left = remaining_s.map(|s| format!(" ({} left)", format::secs(s))).unwrap_or_default();
+            Ok((Steer::Extend(d), format!("extend by {}{left}", crate::profile::format_duration(d))))
         }
         (SteerField::Load, Some(SteerTarget::Users(_))) => match text.parse::<u32>() {
             Ok(0) => Err("a phase needs at least one user".into()),
-            Ok(n) => Ok((Steer::Users(n), format!("users → {n}"))),
+            Ok(n) => {
+                let was = was.map(|w| format!(" (was {})", format::real(w))).unwrap_or_default();
+                Ok((Steer::Users(n), format!("users {n}{was}")))
+            }
             Err(_) => Err(format!("{text:?} is not a whole number of users")),
         },
         (SteerField::Load, Some(SteerTarget::Rate { .. })) => match text.parse::<f64>() {
             Ok(r) if r.is_finite() && r > 0.0 => {
-                Ok((Steer::ArrivalRate(r), format!("arrival rate → {r} req/s")))
+                let was = was.map(|w| format!(" (was {} req/s)", format::real(w))).unwrap_or_default();
+                Ok((Steer::ArrivalRate(r), format!("arrival rate {r} req/s{was}")))
             }
             _ => Err(format!("{text:?}: write requests per second above zero, e.g. 150")),
         },
@@ -284,7 +314,10 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
                 open.1 = Some(run_s);
             }
         }
-        Event::RequestError(message) => push_bounded(&mut run.errors, message, RECENT_CAP),
+        Event::RequestError(message) => {
+            run.count_error(&message);
+            push_bounded(&mut run.errors, message, RECENT_CAP);
+        }
         Event::Resource(sample) => {
             let entry = (sample.service.clone(), sample.cpu_percent, sample.memory_bytes);
             match run.resources.iter_mut().find(|(name, ..)| *name == sample.service) {
@@ -293,6 +326,7 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
             }
         }
         Event::Warning(message) => {
+            run.count_error(&format!("warning: {message}"));
             push_bounded(&mut run.errors, format!("warning: {message}"), RECENT_CAP);
             push_bounded(&mut run.messages, format!("warning: {message}"), RECENT_CAP);
         }

@@ -174,15 +174,20 @@ fn render_form(state: &AppState, area: Rect, buf: &mut Buffer) {
         .enumerate()
         .map(|(i, field)| {
             let chosen = focused && form.cursor == i;
-            let value = match (&form.edit, chosen) {
-                (Some(edit), true) => format!("{}▏", edit.text),
-                _ if form.text(*field).is_empty() => "(unchanged)".into(),
-                _ => form.text(*field).to_string(),
-            };
-            Line::from(vec![
-                Span::styled(format!("{:>14} ", field.label()), t.dim()),
-                Span::styled(value, if chosen { t.selected() } else { t.accent() }),
-            ])
+            let mut spans = vec![Span::styled(format!("{:>14} ", field.label()), t.dim())];
+            match (&form.edit, chosen) {
+                (Some(edit), true) => {
+                    spans.extend(super::widgets::field_spans(&edit.text, edit.caret, t.accent(), 60))
+                }
+                _ if form.text(*field).is_empty() => {
+                    spans.push(Span::styled("(unchanged)", if chosen { t.selected() } else { t.accent() }))
+                }
+                _ => spans.push(Span::styled(
+                    form.text(*field).to_string(),
+                    if chosen { t.selected() } else { t.accent() },
+                )),
+            }
+            Line::from(spans)
         })
         .collect();
     lines.push(Line::raw(""));

@@ -89,14 +89,18 @@ fn row_line(t: Theme, dialog: &ExportDialog, row: Row, width: usize) -> Line<'st
             Line::raw(format!("  {}{}", tick(on), clip(&name, width.saturating_sub(6))))
         }
         Row::Folder => {
-            let caret = if dialog.editing_folder { "▏" } else { "" };
-            Line::from(vec![
-                Span::raw("Folder  "),
-                Span::styled(
-                    format!("{}{caret}", clip(&dialog.folder, width.saturating_sub(10))),
+            let mut spans = vec![Span::raw("Folder  ")];
+            if dialog.editing_folder {
+                spans.extend(super::widgets::field_spans(
+                    &dialog.folder,
+                    dialog.folder_caret,
                     t.accent(),
-                ),
-            ])
+                    width.saturating_sub(10),
+                ));
+            } else {
+                spans.push(Span::styled(clip(&dialog.folder, width.saturating_sub(10)), t.accent()));
+            }
+            Line::from(spans)
         }
         Row::Start => Line::styled("[ Export ]", t.key()),
     }

@@ -22,8 +22,11 @@ use widgets::{centered, framed};
 
 impl Widget for &AppState {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        // A message gets a line of its own above the key hints, which always stay.
+        let footer_height = if self.flash.is_some() { 2 } else { 1 };
         let [tabs, body, footer] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(footer_height)])
+                .areas(area);
         render_tabs(self, tabs, buf);
         match self.screen {
             Screen::Profiles => profiles::render(self, body, buf),
@@ -58,6 +61,13 @@ impl Widget for &AppState {
                 area,
                 buf,
             ),
+            Some(Overlay::ConfirmStart { name, planned }) => render_confirm(
+                self,
+                "Start a long run?",
+                &format!("{name} is planned to take {planned}. Start it now?"),
+                area,
+                buf,
+            ),
             None => {}
         }
     }
@@ -73,6 +83,15 @@ fn render_tabs(state: &AppState, area: Rect, buf: &mut Buffer) {
     }
     let run_badge = match (&state.run.phase, state.run.is_active()) {
         (_, true) => format!(" {} run: {} ", state.spinner(), state.run.profile),
+        (super::state::RunPhase::Finished, _)
+            if state
+                .run
+                .summary
+                .as_ref()
+                .is_some_and(|s| s.status == crate::metrics::summary::RunStatus::Aborted) =>
+        {
+            format!(" ■ {} aborted ", state.run.profile)
+        }
         (super::state::RunPhase::Finished, _) => format!(" ✓ {} finished ", state.run.profile),
         (super::state::RunPhase::Failed(_), _) => format!(" ✗ {} failed ", state.run.profile),
         _ => String::new(),
@@ -83,25 +102,34 @@ fn render_tabs(state: &AppState, area: Rect, buf: &mut Buffer) {
 
 fn render_footer(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
-    let line = match &state.flash {
-        Some(flash) if flash.is_error => Line::from(Span::styled(format!(" ✗ {}", flash.text), t.bad())),
-        Some(flash) => Line::from(Span::styled(format!(" {}", flash.text), t.accent())),
-        None => {
-            let hints: &[(&str, &str)] = match state.screen {
-                Screen::Profiles => &[("Enter", "run"), ("/", "filter"), ("←→", "panes"), ("space", "phase")],
-                Screen::Environment => &[("u/d", "up/down"), ("f", "logs"), ("a", "apply"), ("R", "refresh")],
-                Screen::Run => &[("s", "skip phase"), ("x", "abort"), ("p", "pause view")],
-                Screen::Results => &[("e", "export"), ("o", "open"), ("c", "compare"), ("p", "paths")],
-            };
-            let mut spans = vec![Span::raw(" ")];
-            for (key, what) in hints.iter().chain(&[("?", "help"), ("q", "quit")]) {
-                spans.push(Span::styled(*key, t.key()));
-                spans.push(Span::styled(format!(" {what}  "), t.dim()));
-            }
-            Line::from(spans)
+    let message = match &state.flash {
+        Some(flash) if flash.is_error => {
+            Some(Line::from(Span::styled(format!(" ✗ {}  (Esc dismisses)", flash.text), t.bad())))
         }
+        Some(flash) => Some(Line::from(Span::styled(format!(" {}", flash.text), t.accent()))),
+        None => None,
     };
-    line.render(area, buf);
+    let area = match message {
+        Some(line) if area.height >= 2 => {
+            let [message_area, hints_area] =
+                Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+            line.render(message_area, buf);
+            hints_area
+        }
+        _ => area,
+    };
+    let hints: &[(&str, &str)] = match state.screen {
+        Screen::Profiles => &[("Enter", "run"), ("/", "filter"), ("←→", "panes"), ("space", "phase")],
+        Screen::Environment => &[("u/d", "up/down"), ("f", "logs"), ("a", "apply"), ("R", "refresh")],
+        Screen::Run => &[("s", "skip phase"), ("x", "abort"), ("p", "pause view")],
+        Screen::Results => &[("e", "export"), ("o", "open"), ("c", "compare"), ("p", "paths")],
+    };
+    let mut spans = vec![Span::raw(" ")];
+    for (key, what) in hints.iter().chain(&[("?", "help"), ("q", "quit")]) {
+        spans.push(Span::styled(*key, t.key()));
+        spans.push(Span::styled(format!(" {what}  "), t.dim()));
+    }
+    Line::from(spans).render(area, buf);
 }
 
 fn render_help(state: &AppState, area: Rect, buf: &mut Buffer) {

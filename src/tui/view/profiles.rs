@@ -67,10 +67,24 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
         .map(|i| {
             let item = &p.items[i];
             match &item.profile {
-                Ok(profile) => ListItem::new(Line::from(vec![
-                    Span::raw(format!("{} ", item.name)),
-                    Span::styled(format!("{}ph", profile.phases.len()), t.dim()),
-                ])),
+                Ok(profile) => {
+                    // A capacity search has no fixed phases: its steps are what it runs.
+                    let size = match &profile.capacity {
+                        Some(c) => {
+                            let coarse = ((c.max_rps - c.start_rps) / c.step_rps).floor().max(0.0) as u64 + 1;
+                            format!("≤{} steps", coarse + u64::from(c.refine_steps))
+                        }
+                        None => format!("{}ph", profile.phases.len()),
+                    };
+                    let mut spans = vec![Span::raw(format!("{} ", item.name)), Span::styled(size, t.dim())];
+                    // A file of a shipped profile's name shadows it (and is what runs).
+                    if item.source != "shipped"
+                        && crate::profile::shipped_names().contains(&item.name.as_str())
+                    {
+                        spans.push(Span::styled(" local", t.warn()));
+                    }
+                    ListItem::new(Line::from(spans))
+                }
                 Err(_) => {
                     ListItem::new(Line::from(vec![Span::styled("✗ ", t.bad()), Span::raw(item.name.clone())]))
                 }
@@ -237,18 +251,16 @@ fn render_settings(state: &AppState, area: Rect, buf: &mut Buffer) {
             Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).split(row_area);
         for (col, field) in fields.iter().enumerate() {
             let chosen = focused && p.current_field() == *field;
-            let value = match (&p.edit, chosen) {
-                (Some(edit), true) => format!("{}▏", edit.text),
-                _ => {
-                    let text = p.settings.text(*field);
-                    if text.is_empty() {
-                        "default".to_string()
-                    } else if *field == RunField::Url {
-                        // A password typed into the URL shows while it is edited, not after.
-                        crate::experiment::target::redacted_text(text)
-                    } else {
-                        text.to_string()
-                    }
+            let editing = p.edit.as_ref().filter(|_| chosen);
+            let value = {
+                let text = p.settings.text(*field);
+                if text.is_empty() {
+                    "default".to_string()
+                } else if *field == RunField::Url && editing.is_none() {
+                    // A password typed into the URL shows while it is edited, not after.
+                    crate::experiment::target::redacted_text(text)
+                } else {
+                    text.to_string()
                 }
             };
             let muted = *field == RunField::Url && p.settings.target != TargetChoice::Url;
@@ -259,10 +271,17 @@ fn render_settings(state: &AppState, area: Rect, buf: &mut Buffer) {
             } else {
                 t.accent()
             };
-            let line = Line::from(vec![
-                Span::styled(format!("{:>10}: ", field.label()), t.dim()),
-                Span::styled(value, value_style),
-            ]);
+            let mut spans = vec![Span::styled(format!("{:>10}: ", field.label()), t.dim())];
+            match editing {
+                Some(edit) => spans.extend(super::widgets::field_spans(
+                    &edit.text,
+                    edit.caret,
+                    t.accent(),
+                    usize::from(cols[col].width.saturating_sub(13)),
+                )),
+                None => spans.push(Span::styled(value, value_style)),
+            }
+            let line = Line::from(spans);
             line.render(cols[col], buf);
         }
     }

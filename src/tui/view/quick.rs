@@ -28,20 +28,20 @@ pub fn render(t: Theme, form: &QuickForm, area: Rect, buf: &mut Buffer) {
             // A password typed into the URL shows while it is typed, not after.
             value = crate::experiment::target::redacted_text(&value);
         }
-        if focused && !field.is_choice() {
-            value.push('▏');
-        }
         let value = if field.is_choice() { format!("‹ {value} ›") } else { value };
-        let mut spans = vec![
-            Span::styled(format!("{:>18}: ", field.label()), if focused { t.title() } else { t.dim() }),
-            Span::styled(clip(&value, 44), if focused { t.selected() } else { t.accent() }),
-        ];
+        let mut spans =
+            vec![Span::styled(format!("{:>18}: ", field.label()), if focused { t.title() } else { t.dim() })];
+        if focused && !field.is_choice() {
+            spans.extend(super::widgets::field_spans(&value, form.caret, t.accent(), 44));
+        } else {
+            spans.push(Span::styled(clip(&value, 44), if focused { t.selected() } else { t.accent() }));
+        }
         if let Some(error) = form.error(*field) {
             let room = width.saturating_sub(20 + value.chars().count().min(44) + 4);
             spans.push(Span::styled(format!("  ✗ {}", clip(error, room.max(8))), t.bad()));
         }
         Line::from(spans).render(row, buf);
     }
-    Line::styled("↑↓ move · ←→ choose · type to edit · Enter run · w write YAML · Esc close", t.dim())
+    Line::styled("↑↓ move · ←→ choose · type replaces · Ctrl-U clears · Enter run · w YAML", t.dim())
         .render(hint_area, buf);
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Row, Table, Widget, Wrap};
 use super::run_charts;
 use super::widgets::{clip, framed, pairs};
 use crate::metrics::Snapshot;
-use crate::metrics::summary::PhaseStatus;
+use crate::metrics::summary::{PhaseStatus, RunStatus};
 use crate::tui::format;
 use crate::tui::run_state::{SteerField, SteerInput, SteerTarget};
 use crate::tui::state::{AppState, ChartsState, RunPhase, RunState};
@@ -97,8 +97,12 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
         RunPhase::Running => (format!("{} running", state.spinner()), t.ok()),
         RunPhase::Stopping => (format!("{} stopping, writing partial results", state.spinner()), t.warn()),
         RunPhase::Finished => match &run.summary {
+            Some(s) if s.status == RunStatus::Aborted => (format!("■ {}", aborted_after(run)), t.warn()),
             Some(s) if s.passed => ("✓ finished, passed".to_string(), t.ok()),
-            Some(s) => (format!("✗ finished ({:?}), thresholds failed", s.status).to_lowercase(), t.bad()),
+            Some(s) if s.status == RunStatus::Completed => {
+                ("✗ finished, thresholds failed".to_string(), t.bad())
+            }
+            Some(s) => (format!("✗ finished ({:?})", s.status).to_lowercase(), t.bad()),
             None => ("finished".to_string(), t.ok()),
         },
         RunPhase::Failed(reason) => (format!("✗ failed: {reason}"), t.bad()),
@@ -108,8 +112,23 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{badge} "), style),
         Span::styled(format!("{} → {} ", run.profile, run.target), t.title()),
     ];
-    if let Some(url) = &run.target_url {
-        spans.push(Span::styled(format!("{url} "), t.dim()));
+    // The answer of a capacity run is what it was run for: it comes first.
+    match run.summary.as_ref().and_then(|s| s.capacity.as_ref()) {
+        Some(capacity) => {
+            let answer = match capacity.max_sustainable_rps {
+                Some(rps) => format!("capacity: {} req/s sustained ", format::real(rps)),
+                None => "capacity: no step passed ".to_string(),
+            };
+            spans.push(Span::styled(answer, t.accent().patch(t.title())));
+            if !capacity.confidence.is_empty() {
+                spans.push(Span::styled(format!("({}) ", capacity.confidence), t.dim()));
+            }
+        }
+        None => {
+            if let Some(url) = &run.target_url {
+                spans.push(Span::styled(format!("{url} "), t.dim()));
+            }
+        }
     }
     if run.frozen.is_some() {
         spans.push(Span::styled(" ⏸ view paused (p) ", t.warn().patch(t.selected())));
@@ -133,23 +152,34 @@ fn render_steer_input(t: Theme, run: &RunState, input: &SteerInput, area: Rect, 
         (SteerField::Load, Some(SteerTarget::Rate { .. })) => "set arrival rate (req/s)",
         (SteerField::Load, _) => "set users",
     };
-    let mut spans = vec![
-        Span::styled(format!("{label}: "), t.title()),
-        Span::styled(format!("{}█", input.text), t.selected()),
-        Span::styled("  Enter sets · Esc cancels", t.dim()),
-    ];
+    let mut spans = vec![Span::styled(format!("{label}: "), t.title())];
+    spans.extend(super::widgets::field_spans(&input.text, input.caret, t.accent(), 16));
+    spans.push(Span::styled("  Enter sets · Esc cancels · Ctrl-U clears", t.dim()));
     if let Some(error) = &input.error {
         spans.push(Span::styled(format!("  ✗ {error}"), t.bad()));
     }
     Line::from(spans).render(area, buf);
 }
 
+/// "aborted after 2 of 3 phases": phases that ran to their end (or were skipped) of those planned.
+fn aborted_after(run: &RunState) -> String {
+    let done = run.finished_phases.iter().filter(|p| p.status != PhaseStatus::Aborted).count();
+    let planned = run.plan.len().max(run.finished_phases.len());
+    format!("aborted after {done} of {planned} phase{}", if planned == 1 { "" } else { "s" })
+}
+
 fn render_gauge(t: Theme, run: &RunState, snap: Option<&Snapshot>, area: Rect, buf: &mut Buffer) {
     let n = run.plan.len().max(snap.map_or(0, |s| s.phase_count));
     let (label, ratio) = match (&run.pause, snap, run.current_phase) {
         _ if run.phase == RunPhase::Finished => {
-            let total = snap.map_or(0.0, |s| s.run_elapsed_s);
-            (format!("all {n} phases done in {}", format::secs(total)), 1.0)
+            let total = format::secs(snap.map_or(0.0, |s| s.run_elapsed_s));
+            let aborted = run.summary.as_ref().is_some_and(|s| s.status == RunStatus::Aborted);
+            // The phases that ran: a capacity search plans 13 steps and may stop after 4.
+            let ran = if run.finished_phases.is_empty() { n } else { run.finished_phases.len() };
+            match aborted {
+                true => (format!("{} in {total}", aborted_after(run)), 1.0),
+                false => (format!("all {ran} phase{} done in {total}", if ran == 1 { "" } else { "s" }), 1.0),
+            }
         }
         (Some(pause), s, _) => {
             let waited = s.map_or(0.0, |s| s.run_elapsed_s) - pause.since_run_s;
@@ -299,6 +329,29 @@ fn render_name_table(
 }
 
 fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
+    let aborted = run.summary.as_ref().is_some_and(|s| s.status == RunStatus::Aborted);
+    // After an abort, the planned phases that never started are listed as such.
+    let never_ran: Vec<Row> = if aborted {
+        run.plan
+            .iter()
+            .skip(run.finished_phases.len())
+            .map(|p| {
+                Row::new(vec![
+                    p.name.clone(),
+                    "not run".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    "–".into(),
+                ])
+                .style(t.dim())
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let rows: Vec<Row> = run
         .finished_phases
         .iter()
@@ -313,6 +366,8 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
             let bound = p.validity.as_ref().is_some_and(|v| !v.is_valid());
             let name = if bound { format!("⚠ {} (generator-bound)", p.name) } else { p.name.clone() };
             let verdict = match (bound, passed) {
+                // Cut short by the abort: its figures are partial, it did not pass anything.
+                _ if p.status == PhaseStatus::Aborted => "–",
                 (true, _) => "?",
                 (false, true) => "✓",
                 (false, false) => "✗",
@@ -327,7 +382,7 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
                 format::ms(p.summary.p99_response_ms),
                 verdict.to_string(),
             ])
-            .style(if bound {
+            .style(if bound || p.status == PhaseStatus::Aborted {
                 t.warn()
             } else if passed {
                 ratatui::style::Style::new()
@@ -348,17 +403,34 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
     ];
     let header =
         Row::new(vec!["phase", "status", "reqs", "fails", "req/s", "p95", "p99", ""]).style(t.header());
+    let rows = rows.into_iter().chain(never_ran);
     Table::new(rows, widths).header(header).block(framed(t, "Phases", false)).render(area, buf);
 }
 
+/// The phase's failures grouped (count, what, last seen), or the events when it has none.
 fn render_events(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
-    let (title, list, style) = if run.errors.is_empty() {
-        ("Events", &run.messages, t.dim())
-    } else {
-        ("Recent errors", &run.errors, t.warn())
-    };
     let room = area.height.saturating_sub(2) as usize;
-    let lines: Vec<Line> =
-        list.iter().rev().take(room).rev().map(|l| Line::styled(l.clone(), style)).collect();
-    Paragraph::new(lines).block(framed(t, title, false)).render(area, buf);
+    let groups = run.phase_errors();
+    if groups.is_empty() {
+        let lines: Vec<Line> =
+            run.messages.iter().rev().take(room).rev().map(|l| Line::styled(l.clone(), t.dim())).collect();
+        Paragraph::new(lines).block(framed(t, "Events", false)).render(area, buf);
+        return;
+    }
+    let total: u64 = groups.iter().map(|g| g.count).sum();
+    let kinds = if groups.len() == 1 { "1 kind".to_string() } else { format!("{} kinds", groups.len()) };
+    let title = format!("Errors this phase: {} in {kinds}", format::count(total));
+    let lines: Vec<Line> = groups
+        .iter()
+        .take(room)
+        .map(|g| {
+            Line::from(vec![
+                Span::styled(format!("{:>5} × ", format::count(g.count)), t.warn().patch(t.title())),
+                // Last seen (run time) before the message, so a long message cannot hide it.
+                Span::styled(format!("last {:>5} ", format::secs(g.last_seen_s)), t.dim()),
+                Span::styled(g.what.clone(), t.warn()),
+            ])
+        })
+        .collect();
+    Paragraph::new(lines).block(framed(t, &title, false)).render(area, buf);
 }

@@ -55,3 +55,34 @@ pub fn clip(text: &str, width: usize) -> String {
         out
     }
 }
+
+/// A text field being edited, as spans: a selected (prefilled) value in reversed video with
+/// the cursor after it, else the text with the cell under the cursor reversed (a reversed
+/// space at the end). At most `max_chars` cells, kept around the cursor.
+pub fn field_spans(
+    text: &str,
+    caret: crate::tui::edit::Caret,
+    style: ratatui::style::Style,
+    max_chars: usize,
+) -> Vec<Span<'static>> {
+    use ratatui::style::Modifier;
+    let reversed = style.add_modifier(Modifier::REVERSED);
+    let chars: Vec<char> = text.chars().collect();
+    let at = caret.index(text);
+    // The window shown: ends at the cursor's cell when the text is longer than the room.
+    let room = max_chars.max(2);
+    let end = chars.len().max(at + 1).min(chars.len() + 1);
+    let start = end.saturating_sub(room).min(at);
+    let slice = |from: usize, to: usize| -> String {
+        chars[from.min(chars.len())..to.min(chars.len())].iter().collect()
+    };
+    if caret.selected && !chars.is_empty() {
+        return vec![Span::styled(slice(start, chars.len()), reversed), Span::styled(" ", style)];
+    }
+    let under = chars.get(at).map_or(" ".to_string(), |c| c.to_string());
+    vec![
+        Span::styled(slice(start, at), style),
+        Span::styled(under, reversed),
+        Span::styled(slice(at + 1, chars.len().min(start + room)), style),
+    ]
+}
