@@ -7,6 +7,8 @@ pub mod cluster;
 pub mod docker;
 pub mod engine;
 pub mod experiment;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metrics;
 pub mod mock;
 pub mod profile;

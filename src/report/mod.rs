@@ -7,11 +7,11 @@
 mod bundle;
 mod charts;
 pub mod compare;
-mod data;
+pub(crate) mod data;
 mod export;
 pub mod files;
 mod html;
-mod locust;
+pub(crate) mod locust;
 mod plain;
 mod style;
 

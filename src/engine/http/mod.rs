@@ -19,7 +19,7 @@ use tokio_util::either::Either;
 use url::Url;
 
 mod dial;
-mod h1;
+pub(crate) mod h1;
 mod wire;
 
 use dial::{Resolved, connect_tcp, open_stream};
