@@ -23,3 +23,7 @@ cargo clippy --all-targets -- -D warnings
 cargo build --release --bin terrafix-tui
 bash scripts/schemathesis.sh
 cargo test --all-targets -- --test-threads 2
+# After the tests, so a failing test (tests/fuzz_regressions.rs replays every kept crash)
+# stops CI before the fuzz targets' own instrumented build: each target runs for
+# FUZZ_SECONDS; a crash fails CI (docs/fuzzing.md).
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
