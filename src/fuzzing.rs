@@ -17,8 +17,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use crate::metrics::LatencyHistogram;
 use crate::metrics::summary::{RunSummary, SUMMARY_FILE};
 
+/// What a target does with the fuzzer's bytes.
+pub type Entry = fn(&[u8]);
+
 /// The targets, by the names `fuzz/fuzz_targets/` and `fuzz/corpus/` use.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [(&str, Entry); 6] = [
     ("h1_answer", h1_answer),
     ("profile", profile),
     ("summary", summary),
