@@ -37,7 +37,7 @@ fn feed(target: &str, folder: &str) -> usize {
 fn every_target_has_seeds_and_they_pass() {
     for (target, _) in TARGETS {
         let fed = feed(target, "corpus");
-        assert!(fed >= 3, "{target}: only {fed} seeds in fuzz/corpus/{target}");
+        assert!(fed >= 2, "{target}: only {fed} seeds in fuzz/corpus/{target}");
     }
 }
 
