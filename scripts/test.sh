@@ -32,3 +32,7 @@ if ! "$junit_venv/bin/python" -c 'import junitparser' >/dev/null 2>&1; then
   "$junit_venv/bin/pip" install -q junitparser==5.0.3
 fi
 cargo test --test findings_report -- --ignored --test-threads 2
+# After the tests, so a failing test (tests/fuzz_regressions.rs replays every kept crash)
+# stops CI before the fuzz targets' own instrumented build: each target runs for
+# FUZZ_SECONDS; a crash fails CI (docs/fuzzing.md).
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"

@@ -9,6 +9,8 @@ pub mod docker;
 pub mod engine;
 pub mod experiment;
 pub mod fsio;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metrics;
 pub mod mock;
 pub mod profile;

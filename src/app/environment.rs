@@ -157,6 +157,81 @@ fn seed_level(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The variables of a `.env` file's bytes, in file order (the first of a repeated name wins,
+/// as when dotenvy loads them), and a warning where it stops parsing: the line number and,
+/// when it can be told, the variable's name, never the line itself (it may hold a secret).
+/// Pure: it reads nothing but `bytes` and sets nothing; the caller weighs it against the
+/// environment.
+pub fn parse_env(bytes: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
+    // dotenvy skips a UTF-8 byte-order mark when it loads a file; its iterator does not.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut lines = LineByLine { rest: bytes, newlines: 0, ended_open: false };
+    let mut vars: Vec<(String, String)> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut iter = dotenvy::from_read_iter(&mut lines);
+    while let Some(item) = iter.next() {
+        match item {
+            Ok((name, value)) => {
+                if !vars.iter().any(|(known, _)| *known == name) {
+                    vars.push((name, value));
+                }
+            }
+            Err(e) => {
+                drop(iter);
+                // Lines handed to the parser so far, so the last one is where it failed.
+                let last = lines.newlines + usize::from(lines.ended_open);
+                let (first, what) = match &e {
+                    dotenvy::Error::LineParse(text, _) => {
+                        let text = text.strip_suffix('\n').unwrap_or(text);
+                        let first = last.saturating_sub(text.matches('\n').count()).max(1);
+                        let name = text
+                            .split_once('=')
+                            .map(|(name, _)| name.trim().trim_start_matches("export ").trim())
+                            .filter(|n| {
+                                !n.is_empty()
+                                    && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+                            });
+                        (
+                            first,
+                            name.map_or("it is not NAME=value".to_string(), |n| {
+                                format!("the value of {n} does not parse")
+                            }),
+                        )
+                    }
+                    _ => (last.max(1), "it is not UTF-8 text".to_string()),
+                };
+                warnings.push(format!(
+                    "ignoring .env from line {first} on: {what} (the line is not shown, it may hold a secret)"
+                ));
+                break;
+            }
+        }
+    }
+    (vars, warnings)
+}
+
+/// Hands out one line per read, so the bytes read so far end where the parser is.
+struct LineByLine<'a> {
+    rest: &'a [u8],
+    newlines: usize,
+    /// The last piece handed out had no newline (the file's last line).
+    ended_open: bool,
+}
+
+impl std::io::Read for LineByLine<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let line = self.rest.iter().position(|&b| b == b'\n').map_or(self.rest.len(), |at| at + 1);
+        let n = line.min(buf.len());
+        buf[..n].copy_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        if n > 0 {
+            self.ended_open = buf[n - 1] != b'\n';
+            self.newlines += usize::from(!self.ended_open);
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,12 +8,12 @@
 mod bundle;
 mod charts;
 pub mod compare;
-mod data;
+pub(crate) mod data;
 mod export;
 pub mod files;
 mod html;
 pub mod junit;
-mod locust;
+pub(crate) mod locust;
 pub mod markdown;
 mod plain;
 mod style;

@@ -38,9 +38,10 @@ const MAX_LINE: usize = 4096;
 const HEADERS: usize = 128;
 const READ_CHUNK: usize = 8 * 1024;
 
-/// One HTTP/1.1 connection: the stream and its two buffers.
-pub(super) struct H1 {
-    stream: Stream,
+/// One HTTP/1.1 connection: the stream and its two buffers. Generic over the stream only so
+/// that `read_answers` can feed it from memory.
+pub(super) struct H1<S = Stream> {
+    stream: S,
     /// Bytes read and not yet consumed are `read[start..end]`.
     read: Box<[u8]>,
     start: usize,
@@ -80,8 +81,8 @@ enum Sending {
     Failed(String),
 }
 
-impl H1 {
-    pub(super) fn new(stream: Stream) -> H1 {
+impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
+    pub(super) fn new(stream: S) -> H1<S> {
         H1 {
             stream,
             read: vec![0; READ_CHUNK].into_boxed_slice(),
@@ -367,6 +368,25 @@ impl H1 {
 enum HeadError {
     TooLarge(String),
     Other(String),
+}
+
+/// The seam `crate::fuzzing` drives: reads up to `most` answers from `stream` the way a load
+/// connection does (its request, empty here, written first), stopping at the first failure
+/// or at an answer that closes. Per answer read: (status, body length, bytes of it kept).
+pub(crate) async fn read_answers<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    most: usize,
+) -> Vec<(u16, u64, usize)> {
+    let mut h1 = H1::new(stream);
+    let mut read = Vec::new();
+    for _ in 0..most {
+        let Ok(answer) = h1.exchange().await else { break };
+        read.push((answer.status, answer.body_len, h1.body().len()));
+        if answer.closing {
+            break;
+        }
+    }
+    read
 }
 
 #[cfg(test)]

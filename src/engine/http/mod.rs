@@ -21,7 +21,7 @@ use url::Url;
 
 mod dial;
 mod framing;
-mod h1;
+pub(crate) mod h1;
 mod wire;
 
 use dial::{Resolved, connect_tcp, open_stream};

@@ -1,0 +1,4 @@
+//! `locust_csv`: see `terrafix_tui::fuzzing::locust_csv` for what it feeds where.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| terrafix_tui::fuzzing::locust_csv(data));

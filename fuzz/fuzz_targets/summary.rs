@@ -1,0 +1,4 @@
+//! `summary`: see `terrafix_tui::fuzzing::summary` for what it feeds where.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| terrafix_tui::fuzzing::summary(data));
