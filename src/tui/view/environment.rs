@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use super::widgets::{clip, framed};
+use crate::experiment::target::redacted_text;
 use crate::tui::env_state::{DockerAvail, EnvFocus, EnvTarget, ServerField};
 use crate::tui::format;
 use crate::tui::state::AppState;
@@ -70,11 +71,12 @@ fn render_head(state: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Ok(answer)) => Span::styled(format!("✓ {answer}"), t.ok()),
         Some(Err(reason)) => Span::styled(format!("✗ {reason}"), t.bad()),
     };
+    let url = redacted_text(&env.form.url);
     let target = match env.target {
-        EnvTarget::Url => vec![Span::styled(format!("{} ", env.form.url), t.title())],
-        EnvTarget::Docker => vec![Span::styled(format!("docker API {} ", env.form.url), t.title())],
+        EnvTarget::Url => vec![Span::styled(format!("{url} "), t.title())],
+        EnvTarget::Docker => vec![Span::styled(format!("docker API {url} "), t.title())],
         EnvTarget::Embedded { running: true } => {
-            vec![Span::styled(format!("embedded (this run's) {} ", env.form.url), t.title())]
+            vec![Span::styled(format!("embedded (this run's) {url} "), t.title())]
         }
         // Nothing to check: the embedded mock lives and dies with its run.
         EnvTarget::Embedded { running: false } => vec![
@@ -177,6 +179,8 @@ fn render_form(state: &AppState, area: Rect, buf: &mut Buffer) {
             let value = match (&form.edit, chosen) {
                 (Some(edit), true) => format!("{}▏", edit.text),
                 _ if form.text(*field).is_empty() => "(unchanged)".into(),
+                // A password in the target URL is shown as `***` (kept as typed for the request).
+                _ if *field == ServerField::Url => redacted_text(form.text(*field)),
                 _ => form.text(*field).to_string(),
             };
             Line::from(vec![
