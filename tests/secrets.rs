@@ -238,3 +238,96 @@ fn the_tui_shows_and_starts_a_url_target_without_its_password() {
     let auth: Vec<_> = request.target_options.headers.iter().filter(|(n, _)| n == "Authorization").collect();
     assert_eq!(auth, [&("Authorization".to_string(), format!("Basic {basic}"))]);
 }
+
+/// A one-shot HTTP/1.1 server on a raw listener: answers `status` to the first request and
+/// hands back the request's head as it arrived.
+fn one_request_server(status: &str) -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let status = status.to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+            match stream.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => break,
+            }
+        }
+        let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        let _ = stream.write_all(answer.as_bytes());
+        String::from_utf8_lossy(&head).into_owned()
+    });
+    (port, handle)
+}
+
+fn health_binary(url: &str) -> (i32, String) {
+    let o = std::process::Command::new(BIN)
+        .args(["health", url, "--timeout", "5"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn health_sends_url_credentials_as_basic_and_never_prints_them() {
+    let basic =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("user:{PASSWORD}")));
+
+    let (port, request) = one_request_server("200 OK");
+    let (code, output) = health_binary(&format!("http://user:{PASSWORD}@127.0.0.1:{port}/health"));
+    let head = request.join().unwrap();
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        head.lines().any(|l| l.to_ascii_lowercase().starts_with("authorization:") && l.ends_with(&basic)),
+        "the request carries Basic auth: {head}"
+    );
+    assert!(!output.contains(PASSWORD), "{output}");
+
+    // An answer that is not 2xx: the failure names the URL, without the password.
+    let (port, request) = one_request_server("503 Service Unavailable");
+    let (code, output) = health_binary(&format!("http://user:{PASSWORD}@127.0.0.1:{port}/health"));
+    request.join().unwrap();
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("503") && output.contains(&format!("127.0.0.1:{port}/health")), "{output}");
+    assert!(!output.contains(PASSWORD), "{output}");
+
+    // Nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (code, output) = health_binary(&format!("http://user:{PASSWORD}@127.0.0.1:{closed}/health"));
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("unhealthy"), "{output}");
+    assert!(!output.contains(PASSWORD), "{output}");
+
+    // A URL it cannot use: a usage error that quotes it redacted.
+    for bad in
+        [format!("ftp://user:{PASSWORD}@127.0.0.1/"), format!("http://user:{PASSWORD}@127.0.0.1:99999/")]
+    {
+        let (code, output) = health_binary(&bad);
+        assert_eq!(code, 2, "{bad}: {output}");
+        assert!(!output.contains(PASSWORD), "{output}");
+    }
+}
+
+#[test]
+fn the_environment_screen_shows_the_target_url_redacted() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use terrafix_tui::tui::env_state::EnvTarget;
+    use terrafix_tui::tui::{Action, Screen, update};
+
+    let mut state = tui_support::app();
+    update(&mut state, Action::Show(Screen::Environment));
+    state.env.target = EnvTarget::Url;
+    state.env.form.url = format!("http://user:{PASSWORD}@127.0.0.1:9");
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    terminal.draw(|frame| frame.render_widget(&state, frame.area())).unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("http://user:***@127.0.0.1:9"), "{screen}");
+    assert!(!screen.contains(PASSWORD), "{screen}");
+}

@@ -14,7 +14,7 @@ use crate::metrics::hlog::{decode_histogram, encode_histogram};
 use crate::profile::Phase;
 
 /// Everything a worker needs to run its share of every phase. Written once per run.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub run_id: String,
     pub workers: u32,
@@ -31,6 +31,38 @@ pub struct Plan {
     /// `--http2`: offer h2 in ALPN, as the coordinator did when it checked the target.
     #[serde(default)]
     pub http2: bool,
+}
+
+/// Header values are secrets: `Debug` shows their names only.
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Plan {
+            run_id,
+            workers,
+            seed,
+            lockstep_start,
+            target,
+            phases,
+            request_timeout_ms,
+            connect_timeout_ms,
+            headers,
+            tls,
+            http2,
+        } = self;
+        f.debug_struct("Plan")
+            .field("run_id", run_id)
+            .field("workers", workers)
+            .field("seed", seed)
+            .field("lockstep_start", lockstep_start)
+            .field("target", target)
+            .field("phases", phases)
+            .field("request_timeout_ms", request_timeout_ms)
+            .field("connect_timeout_ms", connect_timeout_ms)
+            .field("headers", &crate::profile::debug_header_names(headers.iter().map(|(n, _)| n)))
+            .field("tls", tls)
+            .field("http2", http2)
+            .finish()
+    }
 }
 
 /// How workers check the target's certificate (a CA file travels as its PEM text).

@@ -268,9 +268,11 @@ impl ControlClient {
     /// One GET of exactly `url` within `timeout`, trusting what `tls` trusts (the compiled-in
     /// roots: a scratch image has no platform store). Ok when it answers 2xx; otherwise the
     /// reason in a line. This is `terrafix-tui health`, the images' HEALTHCHECK. Only the
-    /// head is read (bounded by hyper); the body is dropped unread.
+    /// head is read (bounded by hyper); the body is dropped unread. `auth` goes as the
+    /// `Authorization` header (the URL's own credentials, taken out of it).
     pub async fn probe(
         url: &Url,
+        auth: Option<&crate::profile::Secret>,
         timeout: Duration,
         tls: &crate::engine::tls::ClientTls,
     ) -> Result<(), String> {
@@ -280,7 +282,11 @@ impl ControlClient {
             .tls_backend_preconfigured(tls.rustls_config())
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
-        match client.get(url.clone()).send().await {
+        let mut request = client.get(url.clone());
+        if let Some(auth) = auth {
+            request = request.header(reqwest::header::AUTHORIZATION, auth.expose());
+        }
+        match request.send().await {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) => Err(format!("{url} answered {}", response.status())),
             Err(e) if e.is_timeout() => Err(format!("{url}: no answer within {} s", timeout.as_secs_f64())),

@@ -102,7 +102,7 @@ pub struct RunRequest {
 
 /// How a run talks to its target. `Default` is plain trust, 10 s / 5 s timeouts, no
 /// extra headers, and the target configured per phase (and restored afterwards).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TargetOptions {
     pub tls: crate::engine::tls::TlsTrust,
     pub request_timeout: Duration,
@@ -142,6 +142,22 @@ impl TargetOptions {
         if let Some(auth) = auth.filter(|_| !given) {
             self.headers.push(("Authorization".to_string(), auth.expose().to_string()));
         }
+    }
+}
+
+/// Header values may be secrets (a Bearer token, the URL's Basic auth): `Debug`, and so
+/// any `{:?}` of a `RunRequest` in a log or an error, shows their names only.
+impl std::fmt::Debug for TargetOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let TargetOptions { tls, request_timeout, connect_timeout, headers, configure_target, http2 } = self;
+        f.debug_struct("TargetOptions")
+            .field("tls", tls)
+            .field("request_timeout", request_timeout)
+            .field("connect_timeout", connect_timeout)
+            .field("headers", &crate::profile::debug_header_names(headers.iter().map(|(n, _)| n)))
+            .field("configure_target", configure_target)
+            .field("http2", http2)
+            .finish()
     }
 }
 
@@ -326,5 +342,25 @@ pub use steering::{SteerControl, ViewReset};
 fn write_html_summary(dir: &Path, summary: &RunSummary) {
     if let Err(e) = crate::report::write_summary_html(dir, summary) {
         tracing::warn!("could not write the HTML summary in {}: {e}", dir.display());
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_target_options_prints_header_names_only() {
+        let mut options = TargetOptions::default();
+        options.set_header("Authorization".into(), "Bearer SECRETdbg".into());
+        options.add_url_credentials(Some(crate::profile::Secret::new("Basic SECRETurl")));
+        for shown in [format!("{options:?}"), format!("{options:#?}")] {
+            assert!(shown.contains("Authorization") && shown.contains("request_timeout"), "{shown}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
+        let mut client = crate::engine::http::ClientOptions::with_timeout(Duration::from_secs(1));
+        client.headers = options.headers.clone();
+        let shown = format!("{client:?}");
+        assert!(shown.contains("Authorization") && !shown.contains("SECRET"), "{shown}");
     }
 }

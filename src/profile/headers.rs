@@ -102,6 +102,12 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Headers as `Debug` shows them: `Name: ***` each, for the `Debug` of everything that
+/// holds header values (they may be secrets, and `{:?}` ends up in logs and errors).
+pub fn debug_names<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    names.into_iter().map(|name| shown_value(name)).collect()
+}
+
 /// How a header appears anywhere it is shown: the name and `***`.
 pub fn shown_value(name: &str) -> String {
     format!("{name}: ***")
@@ -110,6 +116,25 @@ pub fn shown_value(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_of_anything_holding_headers_prints_names_only() {
+        let headers = vec![("Authorization".to_string(), "Bearer SECRETdbg".to_string())];
+        let settings = crate::profile::TargetSettings { headers: headers.clone(), ..Default::default() };
+        let task = crate::profile::Task {
+            weight: std::num::NonZeroU32::MIN,
+            kind: crate::profile::RequestKind::Webhook,
+            name: "w".into(),
+            headers: headers.clone(),
+        };
+        let raw = crate::profile::raw::RawHeaders(headers.iter().cloned().collect());
+        for shown in
+            [format!("{settings:?}"), format!("{task:?}"), format!("{raw:?}"), format!("{settings:#?}")]
+        {
+            assert!(shown.contains("Authorization"), "{shown}");
+            assert!(!shown.contains("SECRETdbg"), "{shown}");
+        }
+    }
 
     #[test]
     fn headers_parse_expand_and_refuse() {

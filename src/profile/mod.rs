@@ -22,7 +22,8 @@ pub use convert::{
 };
 pub use duration::{format_duration, parse_duration};
 pub use headers::{
-    Secret, check_name as check_header_name, expand_env, parse_header, shown_value as shown_header,
+    Secret, check_name as check_header_name, debug_names as debug_header_names, expand_env, parse_header,
+    shown_value as shown_header,
 };
 pub use quick::{QUICK_DEFAULT_DURATION, QUICK_SUITE, QuickLoad, QuickRun};
 pub use scale::{MAX_DURATION, TimeScale};

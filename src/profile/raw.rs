@@ -65,9 +65,16 @@ pub(crate) struct RawValidity {
     pub max_stall_ms: Option<Positive>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(transparent)]
 pub(crate) struct RawHeaders(pub BTreeMap<String, String>);
+
+/// Header values may be secrets: `Debug` shows their names only.
+impl std::fmt::Debug for RawHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RawHeaders").field(&super::headers::debug_names(self.0.keys())).finish()
+    }
+}
 
 impl Check for RawHeaders {
     fn check(&self) -> Result<(), String> {

@@ -111,7 +111,7 @@ impl Default for ValidityLimits {
 
 /// `headers:`, `request_timeout:`, `connect_timeout:` and `configure_target:` of a profile.
 /// Command-line flags override them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct TargetSettings {
     /// (name, value) with `${VAR}` already read from the environment.
     pub headers: Vec<(String, String)>,
@@ -119,6 +119,19 @@ pub struct TargetSettings {
     pub connect_timeout: Option<Duration>,
     /// False: neither `/configure` nor `/stats/reset` is sent.
     pub configure_target: bool,
+}
+
+/// Header values may be secrets: `Debug` shows their names only.
+impl std::fmt::Debug for TargetSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let TargetSettings { headers, request_timeout, connect_timeout, configure_target } = self;
+        f.debug_struct("TargetSettings")
+            .field("headers", &super::debug_header_names(headers.iter().map(|(n, _)| n)))
+            .field("request_timeout", request_timeout)
+            .field("connect_timeout", connect_timeout)
+            .field("configure_target", configure_target)
+            .finish()
+    }
 }
 
 impl Default for TargetSettings {
@@ -287,7 +300,7 @@ impl ServiceAction {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, PartialEq)]
 pub struct Task {
     pub weight: NonZeroU32,
     pub kind: RequestKind,
@@ -296,6 +309,19 @@ pub struct Task {
     /// This task's own request headers, sent over the run's (values never written out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+}
+
+/// Header values may be secrets: `Debug` shows their names only.
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Task { weight, kind, name, headers } = self;
+        f.debug_struct("Task")
+            .field("weight", weight)
+            .field("kind", kind)
+            .field("name", name)
+            .field("headers", &super::debug_header_names(headers.iter().map(|(n, _)| n)))
+            .finish()
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

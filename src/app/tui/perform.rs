@@ -411,10 +411,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A control client for a URL typed in the TUI (http or https, public roots).
+/// A control client for the Environment screen's target URL. Its `user:password@` is
+/// taken out (as for `run --target`) and sent as `Authorization: Basic`, so the URL that
+/// is requested and quoted in replies holds no credential.
 fn control_for(base_url: &str) -> Result<ControlClient, String> {
-    let url = url::Url::parse(base_url.trim())
-        .map_err(|e| format!("target URL {base_url:?} is not a URL ({e}); e.g. http://127.0.0.1:8081"))?;
-    Ok(ControlClient::new(url))
+    let shown = experiment::target::redacted_text(base_url.trim());
+    let mut url = url::Url::parse(base_url.trim())
+        .map_err(|e| format!("target URL {shown:?} is not a URL ({e}); e.g. http://127.0.0.1:8081"))?;
+    let headers: Vec<(String, String)> = experiment::target::take_credentials(&mut url)
+        .map(|auth| ("Authorization".to_string(), auth.expose().to_string()))
+        .into_iter()
+        .collect();
+    Ok(ControlClient::with_options(url, None, &headers))
 }
 
 /// Starts the system opener without waiting for it; a missing opener is reported on screen.
@@ -436,4 +444,36 @@ fn open_with_system(path: PathBuf, tx: News) {
         };
         tx.tell(Action::OpenFailed(reason)).await;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn the_environment_target_sends_url_credentials_as_basic_and_never_quotes_them() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            let answer =
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\nconnection: close\r\n\r\ndown";
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        let control = control_for(&format!("http://user:SECRETpw@127.0.0.1:{port}")).unwrap();
+        let reply = control.health_line().await.unwrap_err();
+        let head = server.await.unwrap();
+        // base64("user:SECRETpw")
+        assert!(head.to_ascii_lowercase().contains("authorization: basic dxnlcjptrunsrvrwdw=="), "{head}");
+        assert!(!reply.contains("SECRETpw"), "{reply}");
+        let refused = control_for("http://user:SECRETpw@127.0.0.1:99999").err().unwrap_or_default();
+        assert!(!refused.contains("SECRETpw"), "{refused}");
+    }
 }

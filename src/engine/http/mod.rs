@@ -34,7 +34,7 @@ use crate::metrics::{FailureKind, LatencyHistogram};
 use crate::workload::{Method, PlannedRequest};
 
 /// How the client connects and how long it waits.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientOptions {
     /// From sending a request to its whole answer.
     pub request_timeout: Duration,
@@ -44,6 +44,19 @@ pub struct ClientOptions {
     pub tls: Option<ClientTls>,
     /// Sent with every request (after Host and Content-Type).
     pub headers: Vec<(String, String)>,
+}
+
+/// Header values may be secrets: `Debug` shows their names only.
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ClientOptions { request_timeout, connect_timeout, tls, headers } = self;
+        f.debug_struct("ClientOptions")
+            .field("request_timeout", request_timeout)
+            .field("connect_timeout", connect_timeout)
+            .field("tls", tls)
+            .field("headers", &crate::profile::debug_header_names(headers.iter().map(|(n, _)| n)))
+            .finish()
+    }
 }
 
 impl ClientOptions {

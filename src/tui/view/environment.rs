@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use super::widgets::{clip, framed};
+use crate::experiment::target::redacted_text;
 use crate::tui::env_state::{DockerAvail, EnvFocus, EnvTarget, ServerField};
 use crate::tui::format;
 use crate::tui::state::AppState;
@@ -70,11 +71,12 @@ fn render_head(state: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Ok(answer)) => Span::styled(format!("✓ {answer}"), t.ok()),
         Some(Err(reason)) => Span::styled(format!("✗ {reason}"), t.bad()),
     };
+    let url = redacted_text(&env.form.url);
     let target = match env.target {
-        EnvTarget::Url => vec![Span::styled(format!("{} ", env.form.url), t.title())],
-        EnvTarget::Docker => vec![Span::styled(format!("docker API {} ", env.form.url), t.title())],
+        EnvTarget::Url => vec![Span::styled(format!("{url} "), t.title())],
+        EnvTarget::Docker => vec![Span::styled(format!("docker API {url} "), t.title())],
         EnvTarget::Embedded { running: true } => {
-            vec![Span::styled(format!("embedded (this run's) {} ", env.form.url), t.title())]
+            vec![Span::styled(format!("embedded (this run's) {url} "), t.title())]
         }
         // Nothing to check: the embedded mock lives and dies with its run.
         EnvTarget::Embedded { running: false } => vec![
@@ -182,6 +184,11 @@ fn render_form(state: &AppState, area: Rect, buf: &mut Buffer) {
                 _ if form.text(*field).is_empty() => {
                     spans.push(Span::styled("(unchanged)", if chosen { t.selected() } else { t.accent() }))
                 }
+                // A password in the target URL is shown as `***` (kept as typed for the request).
+                _ if *field == ServerField::Url => spans.push(Span::styled(
+                    redacted_text(form.text(*field)),
+                    if chosen { t.selected() } else { t.accent() },
+                )),
                 _ => spans.push(Span::styled(
                     form.text(*field).to_string(),
                     if chosen { t.selected() } else { t.accent() },
