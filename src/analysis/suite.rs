@@ -97,11 +97,12 @@ fn saturation_finding(suite: &str, loaded: &[(&PhaseView<'_>, f64, &str)], k: us
     Finding { id: "saturation", severity: Severity::Warning, text, evidence }
 }
 
-/// The repository size a phase was meant to use: its config's, or (for the seed's CSV
-/// folders, which carry no config) the seed's phase-name suffix.
+/// The one repository size a phase was meant to use: its config's, or (for the seed's CSV
+/// folders, which carry no config) the seed's phase-name suffix. `mixed` is no one size, so
+/// a phase of mixed sizes is never half of a size comparison.
 fn repo_size(view: &PhaseView<'_>) -> Option<String> {
     if let Some(size) = &view.phase.config.repo_size {
-        return Some(size.clone());
+        return (size != "mixed").then(|| size.clone());
     }
     ["small", "medium", "large"]
         .iter()
@@ -118,7 +119,7 @@ pub(super) fn isolation(phases: &[PhaseView<'_>]) -> Vec<Finding> {
         // Repository size: the same users (or rate), different sizes.
         let mut groups: Vec<Vec<&PhaseView<'_>>> = Vec::new();
         for v in usable.iter().filter(|v| repo_size(v).is_some()) {
-            match groups.iter_mut().find(|g| g[0].offered() == v.offered()) {
+            match groups.iter_mut().find(|g| g[0].offered() == v.offered() && same_setup(g[0], v)) {
                 Some(g) => g.push(v),
                 None => groups.push(vec![v]),
             }
@@ -139,7 +140,7 @@ pub(super) fn isolation(phases: &[PhaseView<'_>]) -> Vec<Finding> {
         let mut by_size: Vec<(Option<String>, Vec<&PhaseView<'_>>)> = Vec::new();
         for v in usable.iter().filter(|v| v.users.is_some()) {
             let size = repo_size(v);
-            match by_size.iter_mut().find(|(s, _)| *s == size) {
+            match by_size.iter_mut().find(|(s, g)| *s == size && same_setup(g[0], v)) {
                 Some((_, g)) => g.push(v),
                 None => by_size.push((size, vec![v])),
             }
@@ -155,6 +156,14 @@ pub(super) fn isolation(phases: &[PhaseView<'_>]) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Two phases differ in nothing but the variable under test: the same behaviour and the
+/// same server settings (phases that also differ in, say, failure injection were not meant
+/// to isolate one variable, so their likeness says nothing).
+fn same_setup(a: &PhaseView<'_>, b: &PhaseView<'_>) -> bool {
+    a.phase.config.behaviour == b.phase.config.behaviour
+        && a.phase.config.server_settings == b.phase.config.server_settings
 }
 
 /// Standard deviation of a sample (n − 1), `None` under five values.

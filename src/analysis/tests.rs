@@ -323,3 +323,28 @@ fn number_formatting() {
     assert_eq!(duration_text(18000.0), "18 s");
     assert_eq!(count_text(1234567), "1,234,567");
 }
+
+/// The smoke profile's first two phases differ in failure injection and use `mixed` and
+/// `medium` sizes: they were never meant to isolate the size, so no finding says they fail to.
+#[test]
+fn phases_that_differ_in_more_than_the_size_or_mix_sizes_claim_no_isolation() {
+    let mut phases = vec![
+        phase("smoke", "smoke_mix", 5, 22.0, 10.4, 50.0),
+        phase("smoke", "smoke_failures", 5, 22.0, 10.4, 50.0),
+    ];
+    phases[0].config.repo_size = Some("mixed".into());
+    phases[1].config.repo_size = Some("medium".into());
+    phases[1].config.server_settings = serde_json::json!({"failure_rate": 0.2});
+    let found = findings(&run(phases.clone()));
+    assert!(!ids(&found).contains(&"no-isolation"), "{found:#?}");
+
+    // Concrete sizes, but the server settings differ too: still not one variable.
+    phases[0].config.repo_size = Some("small".into());
+    let found = findings(&run(phases.clone()));
+    assert!(!ids(&found).contains(&"no-isolation"), "{found:#?}");
+
+    // The same setup with only the size changed: now the likeness is a finding.
+    phases[1].config.server_settings = serde_json::json!({});
+    let found = findings(&run(phases));
+    assert!(ids(&found).contains(&"no-isolation"), "{found:#?}");
+}
