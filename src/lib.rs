@@ -12,6 +12,7 @@ pub mod fsio;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod metrics;
+pub mod palette;
 pub mod mock;
 pub mod profile;
 pub mod report;

@@ -49,19 +49,25 @@ pub fn phase_colour(index: usize) -> RGBColor {
     PHASE_COLOURS[index % PHASE_COLOURS.len()]
 }
 
-/// Colours for series that are not phases (percentile lines, outcome kinds).
-pub const P50: RGBColor = RGBColor(31, 119, 180);
-pub const P95: RGBColor = RGBColor(255, 127, 14);
-pub const P99: RGBColor = RGBColor(214, 39, 40);
-pub const SUCCESS: RGBColor = RGBColor(44, 160, 44);
-pub const CLIENT: RGBColor = RGBColor(31, 119, 180);
-pub const USERS: RGBColor = RGBColor(90, 90, 90);
+/// Colours for series that are not phases (percentile lines, outcome kinds), taken from
+/// the one palette the TUI and the HTML report share.
+const fn rgb(c: crate::palette::Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
+}
+pub const P50: RGBColor = rgb(crate::palette::P50);
+pub const P95: RGBColor = rgb(crate::palette::P95);
+pub const P99: RGBColor = rgb(crate::palette::P99);
+pub const SUCCESS: RGBColor = rgb(crate::palette::THROUGHPUT);
+pub const CLIENT: RGBColor = rgb(crate::palette::P50);
+pub const USERS: RGBColor = rgb(crate::palette::USERS);
 pub const GRID: RGBColor = RGBColor(225, 225, 225);
-pub const MUTED: RGBColor = RGBColor(110, 110, 110);
+pub const MUTED: RGBColor = rgb(crate::palette::MUTED);
+/// Failures: the only red.
+pub const FAILURE: RGBColor = rgb(crate::palette::FAILURE);
 /// Fault windows shaded on time charts.
-pub const FAULT: RGBColor = RGBColor(214, 39, 40);
+pub const FAULT: RGBColor = rgb(crate::palette::FAULT);
 /// Live steering changes marked on time charts.
-pub const STEER: RGBColor = RGBColor(148, 103, 189);
+pub const STEER: RGBColor = rgb(crate::palette::CHANGE);
 
 /// Percentile bars p50, p75, p90, p95, p99, p99.9: light to dark.
 pub const PERCENTILE_COLOURS: [RGBColor; 6] = [
