@@ -12,9 +12,10 @@ pub mod fsio;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod metrics;
-pub mod palette;
 pub mod mock;
+pub mod palette;
 pub mod profile;
 pub mod report;
+pub mod sys;
 pub mod tui;
 pub mod workload;

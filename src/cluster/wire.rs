@@ -256,7 +256,7 @@ impl WireTick {
             attempt: attempt.to_string(),
             phase,
             seq,
-            at_unix_s: crate::experiment::target::unix_s(report.at),
+            at_unix_s: crate::sys::clock::unix_s(report.at),
             window_s: report.window.as_secs_f64(),
             phase_elapsed_s: report.phase_elapsed.as_secs_f64(),
             users: report.users,

@@ -228,7 +228,7 @@ impl Me {
             if let Some(spec) = spec.filter(|_| !phase_stop.is_cancelled()) {
                 let timeouts = spec.phase.timeouts;
                 let client = client.with_timeouts(timeouts.request, timeouts.connect);
-                let probe = crate::experiment::GeneratorProbe::start(phase_stop.clone());
+                let probe = crate::sys::probe::GeneratorProbe::start(phase_stop.clone());
                 let mut sink = Publisher { tx: tx.clone(), worker, attempt, phase: index, seq: 0 };
                 let result = run_phase_steered(&spec, &client, &phase_stop, &mut sink, Some(steer_rx)).await;
                 phase_stop.cancel();

@@ -16,7 +16,6 @@ mod skip;
 mod steering;
 pub mod target;
 mod validity;
-pub use validity::GeneratorProbe;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

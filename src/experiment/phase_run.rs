@@ -189,7 +189,7 @@ impl RunContext {
         if let Ok(mut slot) = self.held.lock() {
             *slot = sent.map(|settings| ActiveSettings {
                 settings,
-                started_unix_s: super::target::unix_now_s(),
+                started_unix_s: crate::sys::clock::unix_now_s(),
                 lapses: Vec::new(),
             });
         }
@@ -232,7 +232,7 @@ impl RunContext {
                 phase_stop.clone(),
             ))
         });
-        let probe = super::validity::GeneratorProbe::start(phase_stop.clone());
+        let probe = crate::sys::probe::GeneratorProbe::start(phase_stop.clone());
         // A distributed phase's generators are the workers: this process's CPU says nothing of them.
         let live_probe = self.cluster.is_none().then(|| probe.live());
         sink.live_check = Some(super::validity::LiveCheck::new(phase, self.validity, live_probe));
@@ -299,7 +299,7 @@ impl RunContext {
             }
         };
         let server = status_doc.as_ref().map(server_view);
-        let phase_start_s = super::target::unix_s(result.started_at);
+        let phase_start_s = crate::sys::clock::unix_s(result.started_at);
         let (settings_applied, settings_held) =
             self.settings_report(phase, phase_start_s, phase_start_s + result.ran_for.as_secs_f64());
         notes.extend(self.take_target_events());
@@ -331,7 +331,7 @@ impl RunContext {
             failures_per_sec: if seconds > 0.0 { all.failures as f64 / seconds } else { 0.0 },
             dropped: result.totals.dropped,
             batch_items_failed: result.totals.batch_items_failed,
-            offset_s: (super::target::unix_s(result.started_at) - self.run_start_unix_s).max(0.0),
+            offset_s: (crate::sys::clock::unix_s(result.started_at) - self.run_start_unix_s).max(0.0),
             duration_s: seconds,
             started_at: rfc3339(result.started_at),
             finished_at: rfc3339(result.started_at + result.ran_for),

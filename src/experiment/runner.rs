@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::control::{ControlClient, TargetSettings, server_counters};
 use super::phase_run::{ActiveSettings, PhaseOutcome, RunContext};
 use super::results::{judge, rfc3339};
-use super::target::{EmbeddedSampler, EmbeddedServer, unix_now_s};
+use super::target::{EmbeddedSampler, EmbeddedServer};
 use super::{Event, PhasePlan, PlanLoad, RunChannels, RunControl, RunError, RunRequest, Target, capacity};
 use crate::cluster::Cluster;
 use crate::engine::aggregate::Totals;
@@ -23,6 +23,7 @@ use crate::metrics::summary::{
     ConnectionInfo, PhaseStatus, RestoreReport, RunStatus, RunSummary, SUMMARY_FILE, SUMMARY_SCHEMA_VERSION,
 };
 use crate::report::files::{ResourcesWriter, WriteError, write_summary};
+use crate::sys::clock::unix_now_s;
 
 /// How long a request may take before it counts as a timeout.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -921,7 +922,7 @@ fn check_machine_holds(profile: &crate::profile::Profile, target: &Target) -> Re
         return Ok(());
     };
     let (count, phase, what) = worst;
-    let files = raise_file_limit();
+    let files = crate::sys::limits::raise_file_limit();
     let needed = count * per_connection + SPARE_FDS;
     if needed > files {
         let most = files.saturating_sub(SPARE_FDS) / per_connection;
@@ -932,7 +933,7 @@ fn check_machine_holds(profile: &crate::profile::Profile, target: &Target) -> Re
             if per_connection == 2 { ": the embedded target's side is in this process too" } else { "" }
         )));
     }
-    if let Some(available) = available_memory_bytes() {
+    if let Some(available) = crate::sys::limits::available_memory_bytes() {
         let needed = count.saturating_mul(BYTES_PER_USER);
         if needed > available {
             return Err(RunError::Faults(format!(
@@ -945,32 +946,6 @@ fn check_machine_holds(profile: &crate::profile::Profile, target: &Target) -> Re
         }
     }
     Ok(())
-}
-
-/// Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force.
-fn raise_file_limit() -> u64 {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return 1024;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit.rlim_cur = limit.rlim_max;
-            }
-        }
-    }
-    limit.rlim_cur
-}
-
-/// `MemAvailable` of /proc/meminfo, in bytes.
-fn available_memory_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// Writes the summary (serialise, write, fsync, rename) on the blocking pool: an fsync on a

@@ -145,7 +145,7 @@ impl TickSink for PhaseSink {
     }
 
     fn on_tick(&mut self, report: &TickReport<'_>) {
-        let now_s = super::target::unix_s(report.at);
+        let now_s = crate::sys::clock::unix_s(report.at);
         let window_s = report.window.as_secs_f64();
         if !report.is_final {
             self.steady_ok += report.tick.all.requests - report.tick.all.failures;

@@ -2,8 +2,6 @@
 //! or the Docker environment. Also the resource sampler for the embedded server, and the
 //! one place a target URL's credentials are taken out of it.
 
-use std::time::Duration;
-
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -12,7 +10,7 @@ use crate::metrics::ResourceSample;
 
 /// Thread-name prefix of the embedded server's runtime; the resource sampler finds its
 /// threads by it, so the chart shows the server's CPU and not the generator's.
-pub const EMBEDDED_THREAD_NAME: &str = "tfx-mock";
+pub use crate::sys::probe::EMBEDDED_THREAD_NAME;
 
 /// A running embedded mock server; stops when dropped.
 pub struct EmbeddedServer {
@@ -94,15 +92,15 @@ impl EmbeddedSampler {
         // SAFETY: sysconf only reads a configuration value.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         Self {
-            last_ticks: server_thread_ticks(),
+            last_ticks: crate::sys::probe::server_thread_ticks(),
             last_at: std::time::Instant::now(),
-            clock_ticks_per_s: clock_ticks_per_s(),
+            clock_ticks_per_s: crate::sys::proc::clock_ticks_per_s(),
             page_bytes: if page > 0 { page as u64 } else { 4096 },
         }
     }
 
     pub fn sample(&mut self) -> ResourceSample {
-        let ticks = server_thread_ticks();
+        let ticks = crate::sys::probe::server_thread_ticks();
         let now = std::time::Instant::now();
         let dt = now.duration_since(self.last_at).as_secs_f64().max(1e-3);
         let cpu_percent = ticks.saturating_sub(self.last_ticks) as f64 / self.clock_ticks_per_s / dt * 100.0;
@@ -113,53 +111,12 @@ impl EmbeddedSampler {
             .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
             .unwrap_or(0);
         ResourceSample {
-            timestamp_unix_s: unix_now_s(),
+            timestamp_unix_s: crate::sys::clock::unix_now_s(),
             service: "embedded".into(),
             cpu_percent,
             memory_bytes: rss_pages * self.page_bytes,
         }
     }
-}
-
-/// utime + stime of every thread whose name starts with the embedded server's prefix.
-pub(crate) fn server_thread_ticks() -> u64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
-    let mut total = 0;
-    for task in tasks.flatten() {
-        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
-        // Format: pid (comm) state ... ; comm may contain spaces, so split at the last ')'.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
-        if !stat[open + 1..close].starts_with(EMBEDDED_THREAD_NAME) {
-            continue;
-        }
-        total += cpu_ticks_after_comm(&stat[close + 1..]);
-    }
-    total
-}
-
-/// utime + stime from the part of a `/proc/…/stat` line after the `(comm)`: state is
-/// field 0 there, utime field 11, stime field 12.
-pub(crate) fn cpu_ticks_after_comm(rest: &str) -> u64 {
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime = fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    let stime = fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    utime + stime
-}
-
-/// Clock ticks per second of `/proc`'s CPU times (100 when the system does not say).
-pub(crate) fn clock_ticks_per_s() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { hz as f64 } else { 100.0 }
-}
-
-pub fn unix_now_s() -> f64 {
-    unix_s(std::time::SystemTime::now())
-}
-
-/// Seconds since the epoch (0 for a clock set before 1970).
-pub fn unix_s(t: std::time::SystemTime) -> f64 {
-    t.duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs_f64()
 }
 
 /// Takes `user:password@` out of `url` and returns them as an `Authorization` value

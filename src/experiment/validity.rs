@@ -2,112 +2,17 @@
 //! embedded mock's threads told apart by name), the worst stall of its event loop, its
 //! schedule lag and dropped arrivals, judged against the profile's `validity:` limits.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::engine::aggregate::PhaseTotals;
 use crate::metrics::LatencyHistogram;
 use crate::metrics::summary::{LagStats, Validity};
 use crate::profile::{Load, Phase, ValidityLimits};
-
-/// How often the stall probe wakes; a late wake-up is a stalled event loop.
-const PROBE_EVERY: Duration = Duration::from_millis(10);
+use crate::sys::probe::LiveProbe;
 
 /// The live check judges the generator's CPU only once the phase has run this long: the
 /// first second's share is mostly spawning users and would cry wolf.
 const LIVE_CPU_AFTER: Duration = Duration::from_secs(3);
-
-/// Watches the generator while a phase runs.
-pub struct GeneratorProbe {
-    live: LiveProbe,
-    stall: tokio::task::JoinHandle<()>,
-}
-
-/// The probe's readings, to be taken while the phase runs (cheap: two small /proc reads).
-#[derive(Clone)]
-pub struct LiveProbe {
-    process_ticks: u64,
-    server_ticks: u64,
-    started: std::time::Instant,
-    worst_stall_us: Arc<AtomicU64>,
-}
-
-/// What the probe has seen so far.
-#[derive(Clone, Copy, Debug)]
-pub struct ProbeReading {
-    pub cpu_s: f64,
-    pub cpu_share: f64,
-    pub cores: usize,
-    pub worst_stall_ms: f64,
-}
-
-impl GeneratorProbe {
-    /// Starts watching; `stop` ends the stall probe with the phase.
-    pub fn start(stop: CancellationToken) -> GeneratorProbe {
-        let worst_stall_us = Arc::new(AtomicU64::new(0));
-        let worst = worst_stall_us.clone();
-        let stall = tokio::spawn(async move {
-            loop {
-                let due = Instant::now() + PROBE_EVERY;
-                tokio::select! {
-                    _ = tokio::time::sleep_until(due) => {}
-                    _ = stop.cancelled() => return,
-                }
-                let late = Instant::now().saturating_duration_since(due).as_micros();
-                worst.fetch_max(u64::try_from(late).unwrap_or(u64::MAX), Ordering::Relaxed);
-            }
-        });
-        let live = LiveProbe {
-            process_ticks: process_ticks(),
-            server_ticks: super::target::server_thread_ticks(),
-            started: std::time::Instant::now(),
-            worst_stall_us,
-        };
-        GeneratorProbe { live, stall }
-    }
-
-    /// A handle for readings while the phase runs.
-    pub fn live(&self) -> LiveProbe {
-        self.live.clone()
-    }
-
-    /// The generator's CPU seconds, its share of the machine, and the worst stall.
-    pub async fn finish(self) -> (f64, f64, usize, f64) {
-        // The stall task only ends when the phase's token is cancelled; a panic in it
-        // would lose only stalls, which the reading below then lacks.
-        let _ = self.stall.await;
-        let r = self.live.reading();
-        (r.cpu_s, r.cpu_share, r.cores, r.worst_stall_ms)
-    }
-}
-
-impl LiveProbe {
-    pub fn reading(&self) -> ProbeReading {
-        let wall = self.started.elapsed().as_secs_f64().max(1e-3);
-        let hz = super::target::clock_ticks_per_s();
-        let process = process_ticks().saturating_sub(self.process_ticks);
-        let server = super::target::server_thread_ticks().saturating_sub(self.server_ticks);
-        let cpu_s = process.saturating_sub(server) as f64 / hz;
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        ProbeReading {
-            cpu_s,
-            cpu_share: cpu_s / (wall * cores as f64),
-            cores,
-            worst_stall_ms: self.worst_stall_us.load(Ordering::Relaxed) as f64 / 1000.0,
-        }
-    }
-}
-
-/// utime + stime of the whole process, in clock ticks.
-fn process_ticks() -> u64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0 };
-    let Some(close) = stat.rfind(')') else { return 0 };
-    super::target::cpu_ticks_after_comm(&stat[close + 1..])
-}
 
 /// The verdict while a phase runs, on its figures so far: the Run screen and the headless
 /// progress show a breach the second it happens, not at the phase's end.

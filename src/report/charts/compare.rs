@@ -8,14 +8,14 @@ use super::axis::{self, Plot, ValueAxis};
 use super::{Area, Drawn, LegendItem, Mark, font, frame, legend, no_data};
 use crate::metrics::compare::{Comparison, Metric, MetricChange, Verdict};
 use crate::report::compare::{interval, percent};
-use crate::report::style::{MUTED, P50, P95, P99, SUCCESS, Sizes};
+use crate::report::style::{FAILURE, MUTED, P50, P95, SUCCESS, Sizes};
 
 const COLOUR_A: RGBColor = P50;
 const COLOUR_B: RGBColor = P95;
 
 fn verdict_colour(v: Verdict) -> RGBColor {
     match v {
-        Verdict::Slower => P99,
+        Verdict::Slower => FAILURE,
         Verdict::Faster => SUCCESS,
         Verdict::NoDetectableDifference | Verdict::NotEnoughData | Verdict::NotComparable => MUTED,
     }
