@@ -2,6 +2,7 @@
 //! one virtual user: which request it sends next and how long it waits.
 //! Imports only `profile` types. Deterministic for a given seed.
 
+pub mod answer;
 pub mod payload;
 
 use std::collections::VecDeque;

@@ -437,10 +437,10 @@ impl Connection {
 /// resent `/webhook` whether the target had already claimed it.
 fn scan_body(request: &PlannedRequest, resend: bool, status: u16, body: &[u8], len: u64) -> (u64, bool) {
     if request.path == "/batch" {
-        (batch_failed_items(body), false)
+        (crate::workload::answer::batch_failed_items(body), false)
     } else if resend && request.path == "/webhook" && (200..300).contains(&status) {
         // Only a body kept whole is scanned (an answer that long is not the dedup's).
-        (0, len < h1::KEPT_BODY as u64 && says_duplicate(body))
+        (0, len < h1::KEPT_BODY as u64 && crate::workload::answer::says_duplicate(body))
     } else {
         (0, false)
     }
@@ -554,12 +554,6 @@ async fn send_h2(
     Ok(Reply { status, retry_after, closing: false, content_bytes: len, failed_items, duplicate })
 }
 
-/// A `/webhook` answer of `{"duplicate": true, …}` (the mock's and the seed's shape).
-fn says_duplicate(body: &[u8]) -> bool {
-    const NEEDLE: &[u8] = b"\"duplicate\":true";
-    body.windows(NEEDLE.len()).any(|w| w == NEEDLE)
-}
-
 /// The paths the workload sends (`PlannedRequest::path`), whose HTTP/2 URIs are parsed once.
 const KNOWN_PATHS: [&str; 4] = ["/webhook", "/batch", "/health", "/status"];
 
@@ -585,20 +579,6 @@ impl Target {
             None => request_uri(self.host.to_str().unwrap_or("localhost"), &self.base_path, path),
         }
     }
-}
-
-/// The top-level `"failed": N` of a `/batch` answer (`{"total","successful","failed","results"}`).
-/// A scan, not a parse: the key comes before `results`, so only the head is looked at, and an
-/// answer without it (another API) counts as 0.
-pub fn batch_failed_items(body: &[u8]) -> u64 {
-    const KEY: &[u8] = b"\"failed\":";
-    let head = &body[..body.len().min(256)];
-    let Some(at) = head.windows(KEY.len()).position(|w| w == KEY) else { return 0 };
-    head[at + KEY.len()..]
-        .iter()
-        .skip_while(|b| b.is_ascii_whitespace())
-        .take_while(|b| b.is_ascii_digit())
-        .fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
 }
 
 #[cfg(test)]
@@ -644,15 +624,5 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("GET /api/health HTTP/1.1\r\nhost: 127.0.0.1:8081\r\n"), "{text}");
         assert!(!text.contains("content-length") && text.ends_with("\r\n\r\n"), "{text}");
-    }
-
-    #[test]
-    fn reads_the_failed_count_of_a_batch_answer() {
-        assert_eq!(
-            batch_failed_items(br#"{"total":10,"successful":7,"failed":3,"results":[{"failed":9}]}"#),
-            3
-        );
-        assert_eq!(batch_failed_items(br#"{"total": 2, "successful": 2, "failed": 0, "results": []}"#), 0);
-        assert_eq!(batch_failed_items(b"{}"), 0);
     }
 }
