@@ -88,10 +88,10 @@ fn our_run_renders_every_chart_with_its_series() {
         assert!(colourful_in_plot(&img) > 2_000, "{file}: the plot region has almost no series colour");
     }
     let charts = dir.path().join("charts");
-    // Series colours where the data goes: requests/s blue, p99 red, success green.
+    // Series colours where the data goes (src/palette.rs): requests/s blue, p99 purple, success green.
     for (file, colour, floor) in [
         ("throughput_timeline.png", [31, 119, 180], 500),
-        ("latency_over_time.png", [214, 39, 40], 500),
+        ("latency_over_time.png", [148, 103, 189], 500),
         ("success_failure.png", [44, 160, 44], 5_000),
         ("latency_heatmap.png", [253, 231, 37], 0),
     ] {

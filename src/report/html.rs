@@ -479,18 +479,7 @@ fn charts(out: &mut String, run_dir: &Path, drawn: &Charts<'_>) {
 }
 
 fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape::xml(text)
 }
 
 fn or_dash(text: &str) -> &str {

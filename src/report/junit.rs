@@ -7,23 +7,7 @@ use std::fmt::Write as _;
 
 use crate::metrics::summary::{PhaseSummary, RunSummary, ThresholdResult};
 
-/// XML 1.0 text: the five entities escaped and characters XML cannot hold dropped.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::escape::xml;
 
 struct Case {
     classname: String,

@@ -9,6 +9,7 @@ mod bundle;
 mod charts;
 pub mod compare;
 pub(crate) mod data;
+mod escape;
 mod export;
 pub mod files;
 mod html;

@@ -157,21 +157,13 @@ fn nice_step(raw: f64) -> f64 {
     [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude)
 }
 
-/// Up to three significant digits, no trailing zeros; thousands as `k`.
+/// Up to three significant digits, no trailing zeros (the findings' numbers); from 100,000
+/// on, thousands as `k`.
 pub fn number(v: f64) -> String {
-    let a = v.abs();
-    let text = if a >= 100_000.0 {
+    if v.abs() >= 100_000.0 {
         return format!("{:.0}k", v / 1000.0);
-    } else if a >= 100.0 || a == 0.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    };
-    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+    }
+    crate::analysis::trim_number(v)
 }
 
 pub fn clock(seconds: f64) -> String {
