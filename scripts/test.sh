@@ -20,6 +20,8 @@ rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup comp
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
+# The library's docs build without a broken link or unescaped tag (what docs.rs would show).
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 cargo build --release --bin terrafix-tui
 bash scripts/schemathesis.sh
 cargo test --all-targets -- --test-threads 2

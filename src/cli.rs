@@ -240,7 +240,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args, Clone)]
 pub struct EnvArgs {
     /// Environment id: `default` manages terrafix-network / terrafix-redis / terrafix-api;
-    /// another id gets its own network, containers and volumes (terrafix-<id>-…).
+    /// another id gets its own network, containers and volumes (terrafix-ID-…).
     #[arg(long, global = true, default_value = "default", value_name = "ID")]
     pub env_id: String,
     #[command(subcommand)]
@@ -336,7 +336,7 @@ pub enum ChartFormatArg {
 pub struct ExportArgs {
     /// The run folder to pack.
     pub run_dir: PathBuf,
-    /// The file to write, or a folder to write <run-id>.tar.gz in (default: ./<run-id>.tar.gz).
+    /// The file to write, or a folder to write RUN_ID.tar.gz in (default: ./RUN_ID.tar.gz).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Replace an existing regular file at --out (never a file of a run folder, never a device).
@@ -346,7 +346,7 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct CompareArgs {
-    /// The baseline run folder (experiment_results/<run-id>).
+    /// The baseline run folder (experiment_results/RUN_ID).
     pub run_a: PathBuf,
     /// The run compared against it.
     pub run_b: PathBuf,

@@ -194,7 +194,7 @@ pub async fn next_steer(steer: &mut Option<SteerReceiver>) -> Option<Steer> {
 }
 
 /// Whether a steering request fits a phase of this model (the distributed coordinator checks
-/// it before fanning it out; [`apply`] checks it before acting on it).
+/// it before fanning it out; `apply` checks it before acting on it).
 pub fn steer_fits(asked: Steer, load: &Load) -> Result<(), SteerRefused> {
     match (asked, load) {
         (Steer::Users(0), Load::Closed { .. }) => Err(SteerRefused::NoUsers),

@@ -259,7 +259,7 @@ impl ControlClient {
     }
 
     /// The same client, whose calls end when `cancel` fires: the health wait at once, the
-    /// other calls after [`GRACE_AFTER_CANCEL`] in all.
+    /// other calls after `GRACE_AFTER_CANCEL` in all.
     pub fn stopped_by(mut self, cancel: CancellationToken) -> Self {
         self.stop = Stop { token: Some(cancel), grace_ends: Arc::default() };
         self

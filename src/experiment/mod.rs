@@ -275,7 +275,7 @@ pub enum Event {
         description: String,
         at_s: f64,
     },
-    /// A sample of a failed request ("HTTP 503 on /webhook [throughput]"), rate-limited.
+    /// A sample of a failed request (`HTTP 503 on /webhook [throughput]`), rate-limited.
     RequestError(String),
     Resource(ResourceSample),
     /// Something went wrong that did not stop the run (a container died, /configure refused).
