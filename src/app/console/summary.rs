@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::text::cut;
-use crate::metrics::summary::{PhaseSummary, RunStatus, RunSummary, SettingsApplied, ThresholdResult};
+use crate::metrics::summary::{
+    PhaseStatus, PhaseSummary, RunStatus, RunSummary, SettingsApplied, ThresholdResult,
+};
 
 /// From this many columns the table has every column (success %, p95, dedup).
 pub const WIDE: usize = 120;
@@ -67,9 +69,7 @@ pub fn verdict_line(run: &RunSummary) -> String {
     let failing = all_thresholds(run).filter(|(_, t)| !t.passed);
     why.extend(failing.map(|(scope, t)| format!("{scope} {}", threshold_text(t))));
     match run.status {
-        RunStatus::Aborted => {
-            why.push(format!("the run was aborted after {} phase(s)", run.experiments.len()))
-        }
+        RunStatus::Aborted => why.push(aborted_text(run)),
         RunStatus::Failed => why.push("the run could not go on (see the notes)".into()),
         RunStatus::Running | RunStatus::Completed => {}
     }
@@ -81,6 +81,15 @@ pub fn verdict_line(run: &RunSummary) -> String {
         why.push("see experiment_summary.json".into());
     }
     format!("FAILED: {}", why.join("; "))
+}
+
+/// `aborted in phase X after 1 finished phase(s)`.
+fn aborted_text(run: &RunSummary) -> String {
+    let finished = run.experiments.iter().filter(|p| p.status != PhaseStatus::Aborted).count();
+    match run.experiments.iter().find(|p| p.status == PhaseStatus::Aborted) {
+        Some(cut) => format!("aborted in phase {} after {finished} finished phase(s)", cut.name),
+        None => format!("aborted after {finished} finished phase(s)"),
+    }
 }
 
 /// One row per phase; below `WIDE` columns only requests, failed, req/s, p50, p99, checks.

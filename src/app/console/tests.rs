@@ -1,5 +1,6 @@
 use super::text::{cut, wrap};
 use super::*;
+use crate::metrics::summary::RunSummary;
 use unicode_width::UnicodeWidthStr;
 
 fn console(terminal: bool, verbosity: Verbosity) -> Console<Vec<u8>, Vec<u8>> {
@@ -83,4 +84,53 @@ fn request_errors_show_the_first_few_then_say_where_the_rest_are() {
     let out = text(&c.out);
     assert_eq!(out.lines().count(), REQUEST_ERRORS_SHOWN + 1, "{out}");
     assert!(out.lines().last().is_some_and(|l| l.contains("more errors")), "{out}");
+}
+
+fn golden() -> RunSummary {
+    serde_json::from_str(include_str!("../../../tests/fixtures/summary_v2_golden.json"))
+        .expect("the golden summary")
+}
+
+#[test]
+fn the_end_summary_fits_80_columns_and_widens_from_120() {
+    let mut run = golden();
+    run.experiments[0].name = "a_phase_name_much_longer_than_any_column_gives_it".into();
+    let printed = HashSet::new();
+    let narrow = summary::lines(&summary::View { run: &run, width: 80, verbose: true }, &printed);
+    let table: Vec<&String> = narrow.iter().skip(1).take(run.experiments.len() + 1).collect();
+    for line in &table {
+        assert!(line.width() < 80, "{line:?}");
+        assert!(!line.contains("p95") && !line.contains("dedup"), "narrow drops whole columns: {line:?}");
+    }
+    assert!(table[1].contains('…'), "a long name is cut, marked: {:?}", table[1]);
+    let wide = summary::lines(&summary::View { run: &run, width: 160, verbose: false }, &printed);
+    assert!(wide[1].contains("p95 ms") && wide[1].contains("dedup"), "{:?}", wide[1]);
+    assert!(wide.iter().all(|l| l.width() < 160), "{wide:#?}");
+}
+
+#[test]
+fn details_and_messages_already_printed_are_left_out() {
+    let mut run = golden();
+    run.notes = vec!["the target restarted".into(), "a note nobody saw".into()];
+    let mut printed = HashSet::new();
+    printed.insert("the target restarted".to_string());
+    let normal = summary::lines(&summary::View { run: &run, width: 80, verbose: false }, &printed);
+    assert!(normal.iter().any(|l| l.starts_with("1 note(s)")), "{normal:#?}");
+    let verbose = summary::lines(&summary::View { run: &run, width: 80, verbose: true }, &printed);
+    assert!(verbose.contains(&"note: a note nobody saw".to_string()), "{verbose:#?}");
+    assert!(!verbose.iter().any(|l| l.contains("the target restarted")), "printed once: {verbose:#?}");
+}
+
+#[test]
+fn the_verdict_says_pass_or_every_reason_it_failed() {
+    let mut run = golden();
+    assert!(verdict_line(&run).starts_with("PASS: "), "{}", verdict_line(&run));
+    assert!(verdict_line(&run).ends_with(&format!("seed {}", run.seed)));
+    run.passed = false;
+    run.fail_reasons = vec!["every request of phase x failed".into()];
+    run.status = crate::metrics::summary::RunStatus::Aborted;
+    run.experiments[0].status = crate::metrics::summary::PhaseStatus::Aborted;
+    let line = verdict_line(&run);
+    assert!(line.starts_with("FAILED: every request of phase x failed; "), "{line}");
+    assert!(line.contains(&format!("aborted in phase {} after", run.experiments[0].name)), "{line}");
 }
