@@ -76,19 +76,21 @@ where
 {
     // Watched from before the run starts, so a second signal right after the first counts.
     let mut stops = signals::StopSignals::new();
+    // On a terminal the progress line may be up: start below it rather than on it.
+    let below = if std::io::IsTerminal::is_terminal(&std::io::stdout()) { "\n" } else { "" };
     tokio::pin!(run);
     tokio::select! {
         outcome = &mut run => Some(outcome),
         stop = stops.next() => {
             eprintln!(
-                "\n{}: stopping the run and writing what was measured (Ctrl-C again to quit at once)",
+                "{below}{}: stopping the run, writing what was measured (again: quit at once)",
                 stop.name()
             );
             control.cancel.cancel();
             tokio::select! {
                 outcome = &mut run => Some(outcome),
                 _ = stops.next() => {
-                    eprintln!("quit without waiting: results may be incomplete");
+                    eprintln!("{below}quit without waiting: results may be incomplete");
                     None
                 }
             }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::experiment::Event;
 use crate::metrics::Snapshot;
+use crate::metrics::summary::PhaseStatus;
 
 /// An event in words, and where it goes.
 pub enum Said {
@@ -38,8 +39,14 @@ pub fn describe(event: &Event) -> Said {
         }
         Event::PhaseFinished { summary, .. } => {
             let s = &summary.summary;
+            // An aborted or skipped phase is not marked done: its figures cover the time it ran.
+            let mark = match summary.status {
+                PhaseStatus::Completed => "✔",
+                PhaseStatus::Skipped => "» skipped",
+                PhaseStatus::Aborted => "✗ aborted",
+            };
             let mut lines = vec![format!(
-                "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms{}",
+                "{mark} {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms{}",
                 summary.name,
                 s.total_requests,
                 s.failure_count,

@@ -134,3 +134,15 @@ fn the_verdict_says_pass_or_every_reason_it_failed() {
     assert!(line.starts_with("FAILED: every request of phase x failed; "), "{line}");
     assert!(line.contains(&format!("aborted in phase {} after", run.experiments[0].name)), "{line}");
 }
+
+#[test]
+fn a_phase_cut_short_is_not_marked_done() {
+    let mut c = console(false, Verbosity::Normal);
+    let mut phase = golden().experiments.remove(0);
+    c.event(&Event::PhaseFinished { index: 0, summary: Box::new(phase.clone()) });
+    phase.status = crate::metrics::summary::PhaseStatus::Aborted;
+    c.event(&Event::PhaseFinished { index: 0, summary: Box::new(phase) });
+    let out = text(&c.out);
+    let marks: Vec<&str> = out.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(marks, ["✔", "✗"], "{out}");
+}
