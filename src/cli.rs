@@ -138,6 +138,13 @@ pub struct RunArgs {
     /// Do not render PNG charts at the end.
     #[arg(long)]
     pub no_charts: bool,
+    /// Print only the final verdict line (warnings and errors still go to stderr).
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print the details after the summary: validity, like for like, connects,
+    /// generators, retries, notes.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// With --target docker: also start LocalStack (an unhealthy one is only a warning).
     #[arg(long)]
     pub with_localstack: bool,

@@ -610,9 +610,9 @@ fn the_binaries_serve_and_load_https() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (code, stdout, stderr) = run(&["--ca-cert", ca.to_str().unwrap()]);
+    let (code, stdout, stderr) = run(&["--ca-cert", ca.to_str().unwrap(), "--verbose"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("connects"), "connect figures in the table: {stdout}");
+    assert!(stdout.contains("connects"), "connect figures in the --verbose details: {stdout}");
     let (code, stdout, stderr) = run(&["--insecure"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("INSECURE") || stderr.contains("NOT checked"), "{stdout}\n{stderr}");

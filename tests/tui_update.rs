@@ -70,6 +70,26 @@ fn filter_narrows_the_list_and_escape_clears_it() {
     assert_eq!(state.profiles.visible().len(), 3);
 }
 
+/// One seed policy with `run`: random unless a seed is set, and the run's request (so its
+/// summary) carries the seed either way.
+#[test]
+fn the_seed_is_random_unless_set_as_for_the_cli() {
+    let start = |seed: &str| {
+        let mut state = app();
+        state.profiles.settings.seed = seed.into();
+        match press(&mut state, KeyCode::Enter) {
+            Some(Command::StartRun(request)) => request.seed,
+            other => panic!("no run started with seed {seed:?}: {other:?}"),
+        }
+    };
+    assert_eq!(start("7"), 7);
+    let randoms: std::collections::HashSet<u64> = (0..4).map(|_| start("random")).collect();
+    assert!(randoms.len() > 1, "a new seed each run: {randoms:?}");
+    let mut state = app();
+    state.profiles.settings.seed = "x".into();
+    assert!(press(&mut state, KeyCode::Enter).is_none(), "a seed that is no number is refused");
+}
+
 #[test]
 fn enter_on_a_profile_starts_a_run_with_the_settings() {
     let mut state = app();
@@ -78,7 +98,7 @@ fn enter_on_a_profile_starts_a_run_with_the_settings() {
     };
     assert_eq!(request.profile.name, "smoke");
     assert_eq!(request.target, Target::Embedded);
-    assert_eq!(request.seed, 42);
+    assert_eq!(state.profiles.settings.seed, "random", "as `run` without --seed");
     assert_eq!(request.time_scale, 1.0);
     assert_eq!(request.output_root, PathBuf::from("experiment_results"));
     assert_eq!(state.screen, Screen::Run);
@@ -711,10 +731,8 @@ fn the_new_run_form_checks_its_fields_runs_and_writes() {
         panic!("w writes a valid form")
     };
     assert!(matches!(choice.quick.load, QuickLoad::Open { .. }));
-    let Some(Command::StartQuickRun(start)) = press(&mut state, KeyCode::Enter) else {
-        panic!("Enter runs it")
-    };
-    assert_eq!(start.seed, 42);
+    let Some(Command::StartQuickRun(_)) = press(&mut state, KeyCode::Enter) else { panic!("Enter runs it") };
+    assert_eq!(state.profiles.settings.seed, "random");
     assert_eq!(state.screen, Screen::Run);
     assert_eq!(state.run.phase, RunPhase::Starting);
     assert!(state.profiles.quick.is_none(), "the form closes when its run starts");

@@ -3,6 +3,7 @@
 
 mod charts;
 mod compare;
+mod console;
 mod env;
 pub mod environment;
 mod export;

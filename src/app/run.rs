@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use super::console::{self, Console, Mode, Verbosity};
 use super::{UsageError, signals};
 use crate::cli::RunArgs;
 use crate::engine::tls::{ClientTls, TlsTrust};
-use crate::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target, TargetOptions};
+use crate::experiment::{self, RunChannels, RunControl, RunRequest, Target, TargetOptions};
 use crate::metrics::Snapshot;
-use crate::metrics::summary::{RunStatus, RunSummary};
+use crate::metrics::summary::RunSummary;
 use crate::profile::{self, Overrides, QuickLoad, QuickRun, RepoSizeChoice, TimeScale};
 
 pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -24,52 +25,77 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         print!("{}", plan(&request));
         return Ok(ExitCode::SUCCESS);
     }
+    let verbosity = match (args.quiet, args.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    let mut console = Console::stdio(Mode::detect(verbosity));
+    console.line(&seed_line(request.seed, args.seed.is_some()));
     let (events_tx, events_rx) = mpsc::channel(1024);
     let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
     let control = RunControl::default();
-
-    let printer = tokio::spawn(print_events(events_rx));
-    let progress = tokio::spawn(print_progress(snap_rx));
+    // The one writer of the terminal while the run goes; handed back for the summary.
+    let follower = tokio::spawn(async move {
+        console::follow(&mut console, events_rx, snap_rx).await;
+        console
+    });
     let channels = RunChannels { events: events_tx, snapshots: snap_tx };
-    let cancel = control.cancel.clone();
+    let Some(outcome) =
+        run_until_stopped(experiment::run(request, channels, control.clone()), &control).await
+    else {
+        return Ok(ExitCode::from(130));
+    };
+    let mut console = follower.await?;
+    let (summary, dir) = outcome?;
+
+    console.summary(&summary, &dir);
+    if !args.no_charts {
+        render_charts(&mut console, &dir).await;
+    }
+    super::report::write_ci_outputs(args.junit.as_deref(), args.summary_md.as_deref(), &summary, &dir);
+    // Last, so a glance at the end of the output (or `| tail -1`, or `--quiet`) cannot miss it.
+    console.verdict(&console::verdict_line(&summary));
+    Ok(exit_code(&summary))
+}
+
+/// Printed before anything else, so a run can be repeated even if it is cut short.
+fn seed_line(seed: u64, given: bool) -> String {
+    if given {
+        format!("seed {seed} (from --seed)")
+    } else {
+        format!("seed {seed} (random; --seed {seed} repeats the run's requests)")
+    }
+}
+
+/// Drives the run. First Ctrl-C (or SIGTERM/SIGHUP): stop gracefully and write what was
+/// measured; second: quit at once (`None`).
+async fn run_until_stopped<F>(run: F, control: &RunControl) -> Option<F::Output>
+where
+    F: std::future::Future,
+{
     // Watched from before the run starts, so a second signal right after the first counts.
     let mut stops = signals::StopSignals::new();
-    let run = experiment::run(request, channels, control);
+    // On a terminal the progress line may be up: start below it rather than on it.
+    let below = if std::io::IsTerminal::is_terminal(&std::io::stdout()) { "\n" } else { "" };
     tokio::pin!(run);
-    // First Ctrl-C (or SIGTERM/SIGHUP): stop gracefully and write what was measured.
-    // Second: quit at once.
-    let outcome = tokio::select! {
-        outcome = &mut run => outcome,
+    tokio::select! {
+        outcome = &mut run => Some(outcome),
         stop = stops.next() => {
             eprintln!(
-                "\n{}: stopping the run and writing what was measured (Ctrl-C again to quit at once)",
+                "{below}{}: stopping the run, writing what was measured (again: quit at once)",
                 stop.name()
             );
-            cancel.cancel();
+            control.cancel.cancel();
             tokio::select! {
-                outcome = &mut run => outcome,
+                outcome = &mut run => Some(outcome),
                 _ = stops.next() => {
-                    eprintln!("quit without waiting: results may be incomplete");
-                    return Ok(ExitCode::from(130));
+                    eprintln!("{below}quit without waiting: results may be incomplete");
+                    None
                 }
             }
         }
-    };
-    let _ = printer.await;
-    let _ = progress.await;
-    let (summary, dir) = outcome?;
-
-    print_table(&summary);
-    if !args.no_charts {
-        render_charts(&dir).await;
     }
-    super::report::write_ci_outputs(args.junit.as_deref(), args.summary_md.as_deref(), &summary, &dir);
-    println!("results: {}", dir.display());
-    // Last, so a glance at the end of the output (or `| tail -1`) cannot miss it.
-    for reason in &summary.fail_reasons {
-        println!("FAILED: {reason}");
-    }
-    Ok(exit_code(&summary))
 }
 
 /// The most generator tasks one run asks Swarm for.
@@ -146,12 +172,7 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
             .with_localstack
             .then(|| crate::docker::UpOptions { with_localstack: true, ..Default::default() }),
     };
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-    });
+    let seed = args.seed.unwrap_or_else(crate::experiment::random_seed);
     let mut target_options = target_options(args, &profile.target)?;
     target_options.add_url_credentials(url_credentials);
     if target_options.http2 && !matches!(&target, Target::Url(u) if u.scheme() == "https") {
@@ -279,239 +300,9 @@ fn target_options(args: &RunArgs, from_profile: &profile::TargetSettings) -> any
     Ok(options)
 }
 
-async fn print_events(mut events: mpsc::Receiver<Event>) {
-    let mut errors_shown = 0usize;
-    while let Some(event) = events.recv().await {
-        match event {
-            Event::RunStarted { run_id, dir, target_url, phases } => {
-                let total: Duration = phases.iter().map(|p| p.planned).sum();
-                eprintln!(
-                    "run {run_id}: {} phase(s), {} of load against {target_url}\n  writing to {}",
-                    phases.len(),
-                    fmt_duration(total),
-                    dir.display()
-                );
-            }
-            Event::Environment(m) => eprintln!("  {m}"),
-            Event::PhaseStarted { index, name, planned } => {
-                eprintln!("▶ phase {} {name} ({})", index + 1, fmt_duration(planned));
-            }
-            Event::Pause { next_phase, duration } => {
-                eprintln!("  pause {} before {next_phase}", fmt_duration(duration))
-            }
-            Event::PhaseFinished { summary, .. } => {
-                eprintln!(
-                    "✔ {}: {} requests, {} failures, {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms{}",
-                    summary.name,
-                    summary.summary.total_requests,
-                    summary.summary.failure_count,
-                    summary.summary.requests_per_sec,
-                    summary.latency_ms.p50,
-                    summary.latency_ms.p99,
-                    batch_note(summary.batch_items_failed)
-                );
-                // Right under the phase's line: the live `so far` warning no longer holds.
-                if let Some(word) = summary.validity.as_ref().and_then(|v| v.final_word()) {
-                    eprintln!("  phase {}: {word}", summary.name);
-                }
-            }
-            Event::RequestError(m) => {
-                // The table at the end counts every failure; the log shows the first few.
-                if errors_shown < 5 {
-                    eprintln!("  ! {m}");
-                } else if errors_shown == 5 {
-                    eprintln!("  ! (more errors: see the failures CSVs)");
-                }
-                errors_shown += 1;
-            }
-            Event::Warning(m) => eprintln!("  warning: {m}"),
-            Event::FaultStarted { description, at_s, .. } => {
-                eprintln!("  fault at {at_s:.1} s: {description}")
-            }
-            Event::FaultEnded { description, at_s, .. } => {
-                eprintln!("  fault over at {at_s:.1} s: {description}")
-            }
-            Event::Resource(_) => {}
-            Event::PhaseChanged { change, .. } => {
-                eprintln!("  changed at {:.1} s: {}", change.at_s, change.describe())
-            }
-            Event::RunFinished { .. } => {}
-        }
-    }
-}
-
-/// One progress line per second on stderr (a terminal gets it rewritten in place).
-async fn print_progress(mut snapshots: watch::Receiver<Snapshot>) {
-    use std::io::IsTerminal;
-    let tty = std::io::stderr().is_terminal();
-    while snapshots.changed().await.is_ok() {
-        let s = snapshots.borrow_and_update().clone();
-        let line = format!(
-            "[{}/{} {} {}/{}] users {} | {:.1} req/s | {:.1} fail/s | p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms | total {} ({} failed)",
-            s.phase_index + 1,
-            s.phase_count,
-            s.phase_name,
-            fmt_duration(Duration::from_secs_f64(s.phase_elapsed_s)),
-            fmt_duration(Duration::from_secs_f64(s.phase_planned_s)),
-            s.users,
-            s.rps,
-            s.fps,
-            s.p50_ms,
-            s.p95_ms,
-            s.p99_ms,
-            s.total_requests,
-            s.total_failures
-        );
-        let line = match s.generator_bound.first() {
-            // The first reason is enough on one line; the warning printed at the breach has them all.
-            Some(reason) => format!("{line} | ⚠ generator-bound so far: {reason}"),
-            None => line,
-        };
-        if tty { eprint!("\r\x1b[2K{line}") } else { eprintln!("{line}") }
-    }
-    if tty {
-        eprintln!();
-    }
-}
-
-/// Failed batch items arrive inside HTTP 200 answers: say so beside the failure count.
-fn batch_note(items: u64) -> String {
-    if items == 0 { String::new() } else { format!(" (+{items} batch items failed inside 200 answers)") }
-}
-
-fn fmt_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h{:02}m{:02}s", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{:02}:{:02}", s / 60, s % 60)
-    }
-}
-
-fn print_table(summary: &RunSummary) {
-    println!();
-    println!(
-        "{:<28} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>14} {:>10}",
-        "phase",
-        "requests",
-        "failed",
-        "success",
-        "req/s",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "dedup hit/dup",
-        "thresholds"
-    );
-    for p in &summary.experiments {
-        let dedup = match p.dedup.server_hits {
-            Some(h) => format!("{h}/{}", p.dedup.duplicates_sent),
-            None => format!("-/{}", p.dedup.duplicates_sent),
-        };
-        let thresholds = if p.thresholds.is_empty() {
-            "-".to_string()
-        } else {
-            format!("{}/{} ok", p.thresholds.iter().filter(|t| t.passed).count(), p.thresholds.len())
-        };
-        println!(
-            "{:<28} {:>9} {:>8} {:>8} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>14} {:>10}",
-            p.name,
-            p.summary.total_requests,
-            p.summary.failure_count,
-            crate::metrics::summary::format_success_rate(p.success_rate_percent()),
-            p.summary.requests_per_sec,
-            p.latency_ms.p50,
-            p.latency_ms.p95,
-            p.latency_ms.p99,
-            dedup,
-            thresholds
-        );
-    }
-    for p in &summary.experiments {
-        if let Some(line) = p.validity_line() {
-            println!("{}: {line}", p.name);
-        }
-        for line in p.resilience_lines().into_iter().chain(p.detail_lines()) {
-            println!("{}: {line}", p.name);
-        }
-    }
-    for p in summary.experiments.iter().filter(|p| p.batch_items_failed > 0) {
-        println!(
-            "{}: {} batch items failed inside HTTP 200 answers (not in `failed`)",
-            p.name, p.batch_items_failed
-        );
-    }
-    for p in &summary.experiments {
-        if p.connections.connects > 0 || p.connections.failed > 0 {
-            println!(
-                "{}: {} connects ({} failed), connect{} p50 {:.1} ms p99 {:.1} ms",
-                p.name,
-                p.connections.connects,
-                p.connections.failed,
-                if summary.connection.tls.starts_with("https") { "+TLS" } else { "" },
-                p.connections.p50_ms,
-                p.connections.p99_ms
-            );
-        }
-        for reason in &p.settings_not_applied {
-            println!("{}: server setting {reason}", p.name);
-        }
-        if p.settings_applied == Some(crate::metrics::summary::SettingsApplied::Partial)
-            && let Some(held) = &p.settings_held
-        {
-            println!(
-                "{}: server settings held for {:.0} % of the phase only (the target restarted; see the notes)",
-                p.name,
-                held.share * 100.0
-            );
-        }
-    }
-    if summary.connection.insecure {
-        println!("connection: {}", summary.connection.tls);
-    }
-    if summary.connection.protocol == "HTTP/2" {
-        println!("protocol: HTTP/2 (negotiated with ALPN)");
-    }
-    if let Some(restore) = &summary.restore {
-        println!("target: {}", restore.message);
-    }
-    for t in &summary.thresholds {
-        println!(
-            "run threshold {}: limit {} actual {:.3} {}",
-            t.metric,
-            t.limit,
-            t.actual,
-            if t.passed { "pass" } else { "FAIL" }
-        );
-    }
-    if let Some(c) = &summary.capacity {
-        match c.max_sustainable_rps {
-            Some(r) => println!(
-                "capacity: {r:.1} req/s sustained (p99 ≤ {} ms, errors ≤ {:.1} %)",
-                c.p99_limit_ms,
-                c.max_error_rate * 100.0
-            ),
-            None => println!("capacity: even the first step failed the limits"),
-        }
-        if !c.confidence.is_empty() {
-            println!("capacity confidence: {}", c.confidence);
-        }
-    }
-    for note in &summary.notes {
-        println!("note: {note}");
-    }
-    let status = match summary.status {
-        RunStatus::Running => "running (not finished)",
-        RunStatus::Completed => "completed",
-        RunStatus::Aborted => "aborted",
-        RunStatus::Failed => "failed",
-    };
-    println!("status: {status}, {}", if summary.passed { "PASS" } else { "FAIL" });
-}
-
 /// Renders every chart and the HTML reports off the async threads.
-async fn render_charts(dir: &Path) {
-    eprintln!("rendering charts…");
+async fn render_charts<O: std::io::Write, E: std::io::Write>(console: &mut Console<O, E>, dir: &Path) {
+    console.line("rendering charts…");
     let run_dir = dir.to_path_buf();
     let rendered = tokio::task::spawn_blocking(move || {
         crate::report::render_all(&run_dir, &crate::report::RenderOptions::default())
@@ -520,16 +311,18 @@ async fn render_charts(dir: &Path) {
     match rendered {
         Ok(Ok(outcome)) => {
             for w in &outcome.warnings {
-                eprintln!("  warning: {w}");
+                console.warn(&format!("  warning: {w}"));
             }
-            eprintln!("  {} charts, {} HTML reports", outcome.charts.len(), outcome.html.len());
+            console.line(&format!("  {} charts, {} HTML reports", outcome.charts.len(), outcome.html.len()));
         }
-        Ok(Err(e)) => {
-            eprintln!("  charts not rendered: {e} (retry with `terrafix-tui charts {}`)", dir.display())
-        }
-        Err(e) => {
-            eprintln!("  chart rendering crashed: {e} (retry with `terrafix-tui charts {}`)", dir.display())
-        }
+        Ok(Err(e)) => console.warn(&format!(
+            "  charts not rendered: {e} (retry with `terrafix-tui charts {}`)",
+            dir.display()
+        )),
+        Err(e) => console.warn(&format!(
+            "  chart rendering crashed: {e} (retry with `terrafix-tui charts {}`)",
+            dir.display()
+        )),
     }
 }
 

@@ -182,6 +182,12 @@ pub struct DockerTarget {
     pub options: Option<crate::docker::UpOptions>,
 }
 
+/// The seed of a run that was given none, for `run` and the TUI alike: a new random one,
+/// printed and written to the summary so the run can be repeated with it.
+pub fn random_seed() -> u64 {
+    rand::random()
+}
+
 /// Controls a running experiment from outside (keys, signals).
 #[derive(Clone, Debug, Default)]
 pub struct RunControl {

@@ -334,7 +334,7 @@ impl Default for RunSettings {
             users: String::new(),
             spawn_rate: String::new(),
             duration: String::new(),
-            seed: "42".into(),
+            seed: "random".into(),
             timeout: String::new(),
             ca_cert: String::new(),
             insecure: false,

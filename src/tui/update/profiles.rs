@@ -210,9 +210,7 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
         // Read when the run starts: a bad file then fails the run with the reason.
         RunField::CaCert => Ok(()),
         RunField::Insecure | RunField::Configure => Ok(()),
-        RunField::Seed => {
-            text.parse::<u64>().map(|_| ()).map_err(|_| format!("seed {text:?}: write a whole number"))
-        }
+        RunField::Seed => seed_of(text).map(|_| ()),
         RunField::Headers => {
             for h in crate::tui::state::split_headers(text) {
                 crate::profile::parse_header(h)
@@ -226,6 +224,15 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
                 "generators {text:?}: write 1 to 256 Swarm worker tasks (empty: this process generates the load)"
             )),
         },
+    }
+}
+
+/// The seed setting: a whole number, or `random` (or nothing) for a new one each run, as
+/// `run` without `--seed`.
+pub(super) fn seed_of(text: &str) -> Result<u64, String> {
+    match text.trim() {
+        "" | "random" => Ok(crate::experiment::random_seed()),
+        t => t.parse().map_err(|_| format!("seed {t:?}: write a whole number, or random")),
     }
 }
 
@@ -248,7 +255,7 @@ fn overrides(settings: &RunSettings, phases: Vec<String>) -> Result<(Overrides, 
         TargetChoice::Docker => Target::Docker,
         TargetChoice::Url => Target::parse(settings.url.trim())?,
     };
-    let seed = settings.seed.trim().parse().map_err(|_| "seed: write a whole number".to_string())?;
+    let seed = seed_of(&settings.seed)?;
     Ok((overrides, target, seed))
 }
 

@@ -131,8 +131,8 @@ fn start(state: &mut AppState) -> Option<Command> {
         .then(|| crate::experiment::Target::parse_with_auth(form.url.trim()).ok())
         .flatten()
         .and_then(|(_, credentials)| credentials);
-    let Ok(seed) = state.profiles.settings.seed.trim().parse::<u64>() else {
-        return flash_error(state, "seed (run settings): write a whole number");
+    let Ok(seed) = super::profiles::seed_of(&state.profiles.settings.seed) else {
+        return flash_error(state, "seed (run settings): write a whole number, or random");
     };
     state.profiles.quick = None;
     state.run = RunState {
