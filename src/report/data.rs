@@ -275,6 +275,7 @@ fn load_phase(
         seconds
     };
     settle_last_window(&mut seconds, &intervals);
+    carry_users_into_last_row(&mut seconds);
     let spectrum = match &merged {
         Some(h) => spectrum_of(h),
         None if !extra.spectrum.is_empty() => extra.spectrum,
@@ -316,6 +317,15 @@ fn settle_last_window(seconds: &mut Vec<Second>, intervals: &[HlogInterval]) {
     } else if let Some(last) = seconds.last_mut() {
         last.rps /= width_s;
         last.fps /= width_s;
+    }
+}
+
+/// The last history row is written after the phase's users have stopped, so it says 0
+/// users beside the requests they sent in that window; it keeps the previous row's users.
+fn carry_users_into_last_row(seconds: &mut [Second]) {
+    let [.., before, last] = seconds else { return };
+    if last.users == Some(0) && last.rps > 0.0 && before.users.is_some_and(|u| u > 0) {
+        last.users = before.users;
     }
 }
 
@@ -435,6 +445,26 @@ mod tests {
         settle_last_window(&mut s, &windows(&[1.0, 1.0, 0.02]));
         assert_eq!(s.len(), 2);
         assert!(s.iter().all(|x| (x.rps - 25.0).abs() < 1e-9));
+    }
+
+    #[test]
+    fn a_last_row_with_requests_but_no_users_keeps_the_users_that_sent_them() {
+        // The final report is taken after the users stopped: 0 users beside 60 req/s.
+        let mut s = seconds(&[40.0, 60.0, 60.0]);
+        s.iter_mut().for_each(|x| x.users = Some(6));
+        s[2].users = Some(0);
+        carry_users_into_last_row(&mut s);
+        assert_eq!(s[2].users, Some(6));
+        // A last row without requests keeps its 0; so does a phase that never had users.
+        let mut s = seconds(&[40.0, 0.0]);
+        s[0].users = Some(6);
+        s[1].users = Some(0);
+        carry_users_into_last_row(&mut s);
+        assert_eq!(s[1].users, Some(0));
+        let mut s = seconds(&[40.0, 40.0]);
+        s[1].users = Some(0);
+        carry_users_into_last_row(&mut s);
+        assert_eq!(s[1].users, Some(0));
     }
 
     #[test]
