@@ -292,6 +292,44 @@ fn junit_cases(xml: &str) -> (Vec<(String, Option<String>)>, usize) {
     (cases, failures)
 }
 
+/// tests/python/junit_schema.py on `files`: (every file passed, its output).
+fn junit_schema(files: &[PathBuf]) -> (bool, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/junit_schema.py");
+    let o = Command::new("python3").arg(script).args(files).output().expect("python3 runs");
+    (
+        o.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+    )
+}
+
+/// The schema check catches what a CI consumer would trip on.
+#[test]
+fn junit_schema_check_rejects_what_the_schema_forbids() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = [
+        // A testcase without its name, and a count that does not match.
+        r#"<testsuites><testsuite name="s" tests="2"><testcase classname="c"/></testsuite></testsuites>"#,
+        // A failure directly in a suite, and a time that is not a number.
+        r#"<testsuite name="s" tests="0" time="1,5"><failure message="m"/></testsuite>"#,
+        // A timestamp with a zone.
+        r#"<testsuite name="s" tests="0" timestamp="2026-12-07T01:02:03Z"/>"#,
+    ];
+    for (i, xml) in bad.iter().enumerate() {
+        let file = dir.path().join(format!("bad-{i}.xml"));
+        std::fs::write(&file, xml).unwrap();
+        let (ok, out) = junit_schema(std::slice::from_ref(&file));
+        assert!(!ok, "bad-{i}.xml passed: {out}");
+    }
+    let good = dir.path().join("good.xml");
+    std::fs::write(
+        &good,
+        r#"<testsuites tests="1" failures="1"><testsuite name="s" tests="1" failures="1"><testcase name="t" classname="c" time="0.5"><failure message="m">d</failure></testcase></testsuite></testsuites>"#,
+    )
+    .unwrap();
+    let (ok, out) = junit_schema(&[good]);
+    assert!(ok, "{out}");
+}
+
 #[test]
 fn junit_and_step_summary_for_a_passing_and_a_failing_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -317,6 +355,13 @@ fn junit_and_step_summary_for_a_passing_and_a_failing_run() {
     assert!(message.contains("p99_ms = ") && message.contains("limit ≤ 1"), "{message}");
     assert!(fail.summary_md.contains("**Verdict: FAIL"), "{}", fail.summary_md);
     assert!(fail.summary_md.contains("FAIL (0/1 thresholds)"), "{}", fail.summary_md);
+    assert!(fail.step_summary.starts_with("earlier step\n"), "appended, not replaced: {}", fail.step_summary);
+    assert!(fail.step_summary.contains(&fail.summary_md), "{}", fail.step_summary);
+
+    // Both files hold to the common JUnit schema's structure (Python's xml.etree reads them).
+    let checked = junit_schema(&[dir.path().join("junit-5000.xml"), dir.path().join("junit-1.xml")]);
+    assert!(checked.0, "{}", checked.1);
+    assert!(checked.1.contains("junit-1.xml: ok") && checked.1.contains("2 failures"), "{}", checked.1);
 
     // The run folder got its experiment_report.md beside the HTML summary.
     let runs: Vec<PathBuf> =

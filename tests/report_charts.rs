@@ -88,9 +88,10 @@ fn our_run_renders_every_chart_with_its_series() {
         assert!(colourful_in_plot(&img) > 2_000, "{file}: the plot region has almost no series colour");
     }
     let charts = dir.path().join("charts");
-    // Series colours where the data goes (src/palette.rs): requests/s blue, p99 purple, success green.
+    // Series colours where the data goes: requests/s blue, failures/s red, p99 purple, success green.
     for (file, colour, floor) in [
         ("throughput_timeline.png", [31, 119, 180], 500),
+        ("throughput_timeline.png", [214, 39, 40], 200),
         ("latency_over_time.png", [148, 103, 189], 500),
         ("success_failure.png", [44, 160, 44], 5_000),
         ("latency_heatmap.png", [253, 231, 37], 0),
@@ -287,20 +288,11 @@ fn nothing_readable_is_an_error() {
 /// it is green, not red against the 95 % line.
 #[test]
 fn comparison_png_judges_each_phase_by_its_own_threshold() {
-    let copy_fixture = || {
-        let dir = tempfile::tempdir().unwrap();
-        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-run");
-        for e in walk(&fixture) {
-            let to = dir.path().join(e.strip_prefix(&fixture).unwrap());
-            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(&e, &to).unwrap();
-        }
-        dir
-    };
+    let copy_fixture = copy_schema1_fixture;
     const RED: [u8; 3] = [214, 39, 40];
     const GREEN: [u8; 3] = [44, 160, 44];
-    const BLUE: [u8; 3] = [31, 119, 180];
-    const OWN_LIMIT: [u8; 3] = [148, 103, 189];
+    const PURPLE: [u8; 3] = [148, 103, 189];
+    const OWN_LIMIT: [u8; 3] = [0, 90, 90];
 
     // As recorded: every phase met its own limit (or, without one, the 95 % reference).
     let dir = copy_fixture();
@@ -309,12 +301,12 @@ fn comparison_png_judges_each_phase_by_its_own_threshold() {
     assert_chart_ok(dir.path(), "comparison.png");
     let (_, _, red) = inspect(&png, Some(RED));
     let (_, _, green) = inspect(&png, Some(GREEN));
-    let (_, _, blue) = inspect(&png, Some(BLUE));
+    let (_, _, purple) = inspect(&png, Some(PURPLE));
     let (_, _, limit) = inspect(&png, Some(OWN_LIMIT));
     // The legend's "limit missed" box is red; a bar would be thousands of pixels.
     assert!(red < 1_000, "no phase missed its limit, yet {red} red pixels");
     assert!(green > 10_000, "three phases met their limits: {green} green pixels");
-    assert!(blue > 5_000, "p99 bars: {blue} blue pixels");
+    assert!(purple > 5_000, "p99 bars in the p99 purple: {purple} pixels");
     assert!(limit > 100, "the phases' own limits are drawn: {limit} pixels");
 
     // Without its own threshold, smoke_failures is judged against the seed's 95 %: red.
@@ -349,6 +341,55 @@ fn comparison_png_judges_each_phase_by_its_own_threshold() {
     for label in ["88.2 %", "100 %", "470 ms", "244 ms", "27.6 ms", "seed's 95 % reference", "own limit"] {
         assert!(text.contains(label), "comparison.svg lacks the label {label:?}");
     }
+}
+
+/// A copy of the recorded smoke run (three phases: no threshold, `error_rate: 0.5`, `p99_ms: 1000`).
+fn copy_schema1_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-run");
+    for e in walk(&fixture) {
+        let to = dir.path().join(e.strip_prefix(&fixture).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&e, &to).unwrap();
+    }
+    dir
+}
+
+/// The success cells of the phase table, after `edit` has changed the recorded summary.
+fn success_cells(edit: impl Fn(&mut serde_json::Value)) -> Vec<String> {
+    let dir = copy_schema1_fixture();
+    let path = dir.path().join("experiment_summary.json");
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut json);
+    std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+    let summary = RunSummary::load(&path).unwrap();
+    let html = std::fs::read_to_string(write_summary_html(dir.path(), &summary).unwrap()).unwrap();
+    phase_rows(&html).into_iter().map(|(_, cells)| cells[6].clone()).collect()
+}
+
+/// The phase table's success cell is red only when the phase's own error-rate limit failed;
+/// a phase without one is marked under the seed's 95 % reference, and says so.
+#[test]
+fn html_success_cell_is_red_only_for_a_missed_limit_or_the_labelled_reference() {
+    // As recorded: smoke_failures succeeded 88.2 % under its own `error_rate: 0.5`, which passed.
+    let cells = success_cells(|_| {});
+    assert!(cells.iter().all(|c| !c.contains("fail")), "no phase missed anything: {cells:?}");
+    assert!(cells[1].contains("88.2"), "{cells:?}");
+
+    // Its limit at 0.05 fails: red, naming the limit.
+    let cells = success_cells(|j| {
+        j["experiments"][1]["thresholds"][0]["limit"] = serde_json::json!(0.05);
+        j["experiments"][1]["thresholds"][0]["passed"] = serde_json::json!(false);
+    });
+    assert!(cells[1].contains("class=\"fail\"") && cells[1].contains("limit"), "{}", cells[1]);
+    assert!(!cells[1].contains("95 %"), "a phase with its own limit is not judged by the reference");
+
+    // Without a limit of its own, 88.2 % is under the seed's reference: red, labelled so.
+    let cells = success_cells(|j| j["experiments"][1]["thresholds"] = serde_json::json!([]));
+    assert!(cells[1].contains("class=\"fail\""), "{}", cells[1]);
+    assert!(cells[1].contains("95 % reference"), "{}", cells[1]);
+    // 100 % without a limit (smoke_mix) stays plain.
+    assert!(!cells[0].contains("fail") && !cells[0].contains("95"), "{}", cells[0]);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -26,15 +26,15 @@ enum Series {
 
 const EXPECTED: [(&str, &str, &str, Series); 11] = [
     ("throughput_timeline", "Throughput over time", "#1F77B4", Series::Line(20)),
-    ("latency_over_time", "Latency over time", "#D62728", Series::Line(20)),
+    ("latency_over_time", "Latency over time", "#9467BD", Series::Line(20)),
     ("latency_percentiles", "Latency percentiles per phase", "#9ECAE1", Series::Bars(3)),
     ("latency_distribution", "Latency distribution per phase", "#1F77B4", Series::Line(20)),
     ("throughput_vs_latency", "Throughput against latency", "#1F77B4", Series::Line(2)),
     ("success_failure", "Successes and failures", "#2CA02C", Series::Bars(3)),
     ("latency_heatmap", "Latency heatmap", "#FDE725", Series::Bars(2)),
     ("server_view", "Client against server", "#C85A0A", Series::Bars(3)),
-    ("resources", "Target resources", "#D62728", Series::Line(10)),
-    ("comparison", "Phase comparison", "#1F77B4", Series::Bars(3)),
+    ("resources", "Target resources", "#8C564B", Series::Line(10)),
+    ("comparison", "Phase comparison", "#9467BD", Series::Bars(3)),
     ("recovery", "Recovery", "#9467BD", Series::Line(15)),
 ];
 

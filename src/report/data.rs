@@ -261,18 +261,21 @@ fn load_phase(
         all
     });
     // No history CSV but histograms: the timeline can still show requests per second.
-    let seconds = if seconds.is_empty() {
+    let mut seconds = if seconds.is_empty() {
         intervals
             .iter()
             .map(|i| Second {
                 t_s: i.offset_s,
-                rps: i.histogram.count() as f64 / i.length_s.max(1e-3),
+                // Over at least a second, as the history rows are; `settle_last_window` scales.
+                rps: i.histogram.count() as f64 / i.length_s.max(1.0),
                 ..Second::default()
             })
             .collect()
     } else {
         seconds
     };
+    settle_last_window(&mut seconds, &intervals);
+    carry_users_into_last_row(&mut seconds);
     let spectrum = match &merged {
         Some(h) => spectrum_of(h),
         None if !extra.spectrum.is_empty() => extra.spectrum,
@@ -289,6 +292,40 @@ fn load_phase(
         spectrum,
         history_percentiles,
         generator_bound: phase.validity.as_ref().is_some_and(|v| !v.is_valid()),
+    }
+}
+
+/// The shortest last window whose rate is drawn (scaled to its width); a shorter one is left out.
+const SHORTEST_RATE_WINDOW_S: f64 = 0.5;
+
+/// A phase's last history row covers the part of a second between the last tick and the
+/// phase's end, but its rates were taken over a whole second (see `experiment::sink`), so
+/// drawn as written it makes a false drop at every phase end. The `.hlog` holds each
+/// window's real width, row for row: a last window of at least half a second gets its rates
+/// scaled to that width; a shorter one holds too few requests for a rate and is left out.
+/// Without a matching `.hlog` the width is unknown and the rows stay as written.
+fn settle_last_window(seconds: &mut Vec<Second>, intervals: &[HlogInterval]) {
+    if seconds.len() != intervals.len() {
+        return;
+    }
+    let Some(width_s) = intervals.last().map(|i| i.length_s) else { return };
+    if width_s >= 1.0 || !width_s.is_finite() {
+        return;
+    }
+    if width_s < SHORTEST_RATE_WINDOW_S {
+        seconds.pop();
+    } else if let Some(last) = seconds.last_mut() {
+        last.rps /= width_s;
+        last.fps /= width_s;
+    }
+}
+
+/// The last history row is written after the phase's users have stopped, so it says 0
+/// users beside the requests they sent in that window; it keeps the previous row's users.
+fn carry_users_into_last_row(seconds: &mut [Second]) {
+    let [.., before, last] = seconds else { return };
+    if last.users == Some(0) && last.rps > 0.0 && before.users.is_some_and(|u| u > 0) {
+        last.users = before.users;
     }
 }
 
@@ -364,4 +401,81 @@ fn load_resources(dir: &Path, run_start: Option<f64>, warnings: &mut Vec<String>
             memory_bytes: s.memory_bytes,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seconds(rates: &[f64]) -> Vec<Second> {
+        rates
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Second { t_s: i as f64 + 1.0, rps: *r, fps: r / 10.0, ..Second::default() })
+            .collect()
+    }
+
+    fn windows(lengths: &[f64]) -> Vec<HlogInterval> {
+        let mut offset = 0.0;
+        lengths
+            .iter()
+            .map(|l| {
+                let i = HlogInterval { offset_s: offset, length_s: *l, histogram: LatencyHistogram::new() };
+                offset += l;
+                i
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_partial_last_window_is_scaled_to_its_real_width() {
+        // 50 req/s throughout; the last window is 0.6 s, written as 30 requests over one second.
+        let mut s = seconds(&[50.0, 50.0, 50.0, 30.0]);
+        settle_last_window(&mut s, &windows(&[1.0, 1.0, 1.0, 0.6]));
+        assert_eq!(s.len(), 4);
+        assert!((s[3].rps - 50.0).abs() < 1e-9, "last second drawn at {} req/s", s[3].rps);
+        assert!((s[3].fps - 5.0).abs() < 1e-9);
+        assert!((s[2].rps - 50.0).abs() < 1e-9, "full seconds are left alone");
+    }
+
+    #[test]
+    fn a_last_window_under_half_a_second_is_left_out() {
+        // The smoke run's shape: one request in the last few milliseconds, written as 1 req/s.
+        let mut s = seconds(&[25.0, 25.0, 1.0]);
+        settle_last_window(&mut s, &windows(&[1.0, 1.0, 0.02]));
+        assert_eq!(s.len(), 2);
+        assert!(s.iter().all(|x| (x.rps - 25.0).abs() < 1e-9));
+    }
+
+    #[test]
+    fn a_last_row_with_requests_but_no_users_keeps_the_users_that_sent_them() {
+        // The final report is taken after the users stopped: 0 users beside 60 req/s.
+        let mut s = seconds(&[40.0, 60.0, 60.0]);
+        s.iter_mut().for_each(|x| x.users = Some(6));
+        s[2].users = Some(0);
+        carry_users_into_last_row(&mut s);
+        assert_eq!(s[2].users, Some(6));
+        // A last row without requests keeps its 0; so does a phase that never had users.
+        let mut s = seconds(&[40.0, 0.0]);
+        s[0].users = Some(6);
+        s[1].users = Some(0);
+        carry_users_into_last_row(&mut s);
+        assert_eq!(s[1].users, Some(0));
+        let mut s = seconds(&[40.0, 40.0]);
+        s[1].users = Some(0);
+        carry_users_into_last_row(&mut s);
+        assert_eq!(s[1].users, Some(0));
+    }
+
+    #[test]
+    fn full_or_unknown_windows_are_kept_as_written() {
+        let mut s = seconds(&[20.0, 20.0, 20.0]);
+        settle_last_window(&mut s, &windows(&[1.0, 1.0, 1.0]));
+        assert_eq!(s.len(), 3);
+        // Without an .hlog (or with one that does not match row for row) the width is unknown.
+        settle_last_window(&mut s, &[]);
+        settle_last_window(&mut s, &windows(&[1.0, 0.3]));
+        assert_eq!(s.len(), 3);
+        assert!((s[2].rps - 20.0).abs() < 1e-9);
+    }
 }

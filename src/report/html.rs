@@ -26,15 +26,25 @@ pub enum Kind {
     Charts,
 }
 
-const CSS: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1700px;color:#222;padding:0 1em}\
-h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
-table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\
-th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}th{background:#f3f3f3}\
-td.t,th.t{text-align:left}tr:nth-child(even) td{background:#fafafa}\
-.pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}.muted{color:#777}\
-figure{margin:1.5em 0}figure img,figure svg{max-width:100%;height:auto;border:1px solid #ddd}figcaption{color:#555}\
-ul.findings li{margin:.3em 0}.sev{display:inline-block;min-width:5.5em;font-weight:bold}.sev-problem{color:#c62828}.sev-warning{color:#b26a00}.sev-info{color:#1f5f99}\
-details{margin:.5em 0}summary{cursor:pointer}";
+/// The page's style, coloured from [`crate::palette`]: passes in the success green,
+/// failures and problems in the one red, secondary text muted. Warnings are amber, a text
+/// colour no chart series uses.
+fn css() -> String {
+    use crate::palette::{FAILURE, MUTED, P50, THROUGHPUT, hex};
+    let (pass, fail, muted, info) = (hex(THROUGHPUT), hex(FAILURE), hex(MUTED), hex(P50));
+    format!(
+        "body{{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1700px;color:#222;padding:0 1em}}\
+h1{{font-size:1.6em}}h2{{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}}\
+table{{border-collapse:collapse;margin:.5em 0;font-size:.9em}}\
+th,td{{border:1px solid #ddd;padding:.3em .6em;text-align:right}}th{{background:#f3f3f3}}\
+td.t,th.t{{text-align:left}}tr:nth-child(even) td{{background:#fafafa}}\
+.pass{{color:{pass};font-weight:bold}}.fail{{color:{fail};font-weight:bold}}.muted{{color:{muted}}}\
+figure{{margin:1.5em 0}}figure img,figure svg{{max-width:100%;height:auto;border:1px solid #ddd}}figcaption{{color:#555}}\
+ul.findings li{{margin:.3em 0}}.sev{{display:inline-block;min-width:5.5em;font-weight:bold}}\
+.sev-problem{{color:{fail}}}.sev-warning{{color:#b26a00}}.sev-info{{color:{info}}}\
+details{{margin:.5em 0}}summary{{cursor:pointer}}"
+    )
+}
 
 /// One chart as it goes into a report.
 pub enum Embed {
@@ -86,8 +96,9 @@ fn render(run_dir: &Path, s: &RunSummary, findings: &[Finding], drawn: &Charts<'
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{}</style></head><body>\n<h1>{}</h1>\n",
         esc(&title),
+        css(),
         esc(&title)
     );
     metadata(&mut out, s);
@@ -109,9 +120,10 @@ fn pointer(s: &RunSummary) -> String {
     let title = format!("Charts — {}", s.run_id);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <meta http-equiv=\"refresh\" content=\"0; url={SUMMARY_HTML_FILE}#charts\"><style>{CSS}</style></head><body>\n\
+         <meta http-equiv=\"refresh\" content=\"0; url={SUMMARY_HTML_FILE}#charts\"><style>{css}</style></head><body>\n\
          <h1>{t}</h1>\n<p>The charts are part of the run's report: <a href=\"{SUMMARY_HTML_FILE}#charts\">{SUMMARY_HTML_FILE}</a>.</p>\n</body></html>\n",
-        t = esc(&title)
+        t = esc(&title),
+        css = css()
     )
 }
 
@@ -325,14 +337,20 @@ fn phases(out: &mut String, phases: &[PhaseSummary]) {
     out.push_str("</table>\n");
 }
 
-/// The success rate, marked when it is under the seed's 95 % target.
+/// The success rate, red only when the phase's own `error_rate` limit failed; a phase
+/// without one is marked when under the seed's 95 % reference, and says which it is.
 fn success_cell(p: &PhaseSummary) -> String {
     let rate = p.success_rate_percent();
     let text = crate::metrics::summary::format_success_rate(rate);
-    match rate {
-        Some(r) if r < crate::metrics::summary::SUCCESS_RATE_TARGET_PERCENT => {
-            format!("<span class=\"fail\" title=\"under the 95 % target\">{text}</span>")
-        }
+    let own = p.thresholds.iter().find(|t| t.metric == "error_rate");
+    match (own, rate) {
+        (Some(t), _) if !t.passed => format!(
+            "<span class=\"fail\" title=\"the phase's own error-rate limit was missed\">{text}</span> <span class=\"muted\">(error-rate limit {} missed)</span>",
+            fmt(t.limit)
+        ),
+        (None, Some(r)) if r < crate::metrics::summary::SUCCESS_RATE_TARGET_PERCENT => format!(
+            "<span class=\"fail\" title=\"no error-rate limit of its own: judged against the seed harness's 95 % success reference\">{text}</span> <span class=\"muted\">(&lt; seed's 95 % reference)</span>"
+        ),
         _ => text,
     }
 }

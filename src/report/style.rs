@@ -25,12 +25,13 @@ pub fn ensure_font() -> Result<(), String> {
         .clone()
 }
 
-/// Sixteen colours a reader can tell apart; phase `i` gets `PHASE_COLOURS[i % 16]`.
+/// Sixteen colours a reader can tell apart, none of them red (red means failure); phase `i`
+/// gets `PHASE_COLOURS[i % 16]`.
 const PHASE_COLOURS: [RGBColor; 16] = [
     RGBColor(31, 119, 180),  // blue
     RGBColor(255, 127, 14),  // orange
     RGBColor(44, 160, 44),   // green
-    RGBColor(214, 39, 40),   // red
+    RGBColor(139, 0, 139),   // dark magenta (not red: red means failure)
     RGBColor(148, 103, 189), // purple
     RGBColor(140, 86, 75),   // brown
     RGBColor(227, 119, 194), // pink
@@ -159,6 +160,14 @@ mod tests {
                     + (i32::from(a.2) - i32::from(b.2)).abs();
                 assert!(d > 60, "phase colours {i} and {j} are too close: {a:?} {b:?}");
             }
+        }
+    }
+
+    #[test]
+    fn no_phase_colour_is_red() {
+        for i in 0..16 {
+            let c = phase_colour(i);
+            assert!(!(c.0 > 180 && c.1 < 90 && c.2 < 90), "phase colour {i} is red: {c:?}");
         }
     }
 

@@ -10,13 +10,15 @@ use super::axis::{self, ValueAxis};
 use super::{Area, Drawn, LegendItem, Mark, frame, legend, no_data, phase_tick};
 use crate::metrics::summary::{PhaseSummary, SUCCESS_RATE_TARGET_PERCENT, format_success_rate};
 use crate::report::data::RunData;
-use crate::report::style::{SUCCESS, Sizes};
+use crate::report::style::{FAILURE, MUTED, P99, SUCCESS, Sizes};
 
-/// Bars that miss their limit are drawn in this colour, so a miss shows without reading numbers.
-const BELOW_TARGET: RGBColor = RGBColor(214, 39, 40);
-const TARGET_LINE: RGBColor = RGBColor(60, 60, 60);
-/// A phase's own limit, drawn over its bar.
-const OWN_LIMIT: RGBColor = RGBColor(148, 103, 189);
+/// Bars that miss their limit are drawn in the failure red, so a miss shows without reading numbers.
+const BELOW_TARGET: RGBColor = FAILURE;
+/// The seed's 95 % reference: grey, thinner than a phase's own limit.
+const TARGET_LINE: RGBColor = MUTED;
+/// A phase's own limit, drawn over its bar: dark teal, which reads on green, red and purple bars
+/// and is no series colour.
+const OWN_LIMIT: RGBColor = RGBColor(0, 90, 90);
 
 /// The phase's own threshold on `metric`, if it has one: (limit, passed).
 fn own_limit(phase: &PhaseSummary, metric: &str) -> Option<(f64, bool)> {
@@ -36,9 +38,9 @@ fn limit_mark(
         OWN_LIMIT.stroke_width(sizes.stroke(3)),
     )
 }
-/// One colour for every p99 bar: phase colours would repeat the green and red that mean
-/// "met" and "missed" in the left panel.
-const P99_BAR: RGBColor = RGBColor(31, 119, 180);
+/// One colour for every p99 bar, the palette's p99 purple: phase colours would repeat the
+/// green and red that mean "met" and "missed" in the left panel.
+const P99_BAR: RGBColor = P99;
 
 pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let (plot_area, legend_area) = frame(

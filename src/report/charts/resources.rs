@@ -64,7 +64,8 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     legend(&legend_area, "Services and phases", &items, sizes)
 }
 
-/// Services are few (api, redis, localstack): dark colours that stand out on phase tints.
+/// Services are few (api, redis, localstack): dark colours that stand out on phase tints,
+/// none of them red (red means failure).
 fn service_colour(k: usize) -> RGBColor {
-    [RGBColor(20, 20, 20), RGBColor(214, 39, 40), RGBColor(31, 119, 180), RGBColor(44, 160, 44)][k % 4]
+    [RGBColor(20, 20, 20), RGBColor(140, 86, 75), RGBColor(31, 119, 180), RGBColor(44, 160, 44)][k % 4]
 }

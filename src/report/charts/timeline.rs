@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use super::axis::{self, ValueAxis};
 use super::{Area, Drawn, LegendItem, Mark, frame, legend, no_data, phase_legend};
 use crate::report::data::{PhaseData, RunData};
-use crate::report::style::{self, P50, P95, P99, Sizes, USERS};
+use crate::report::style::{self, FAILURE, P50, P95, P99, Sizes, USERS};
 
 pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     let (plot_area, legend_area) = frame(
@@ -60,7 +60,7 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         let rps: Vec<(f64, f64)> = p.seconds.iter().map(|s| (s.t_s, s.rps)).collect();
         plot.draw_series(LineSeries::new(rps, style::CLIENT.stroke_width(stroke)))?;
         let fps: Vec<(f64, f64)> = p.seconds.iter().map(|s| (s.t_s, s.fps)).collect();
-        plot.draw_series(LineSeries::new(fps, P99.stroke_width(stroke)))?;
+        plot.draw_series(LineSeries::new(fps, FAILURE.stroke_width(stroke)))?;
     }
     // Live steering: a dashed line where each change was applied, labelled with what it did.
     let top = max_rps.max(1.0) * 1.15;
@@ -85,7 +85,7 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     }
     let mut items = vec![
         LegendItem::new("requests/s", style::CLIENT, Mark::Line),
-        LegendItem::new("failures/s", P99, Mark::Line),
+        LegendItem::new("failures/s", FAILURE, Mark::Line),
     ];
     if max_users > 0 {
         items.push(LegendItem::new("users (right axis)", USERS, Mark::Dashed));
