@@ -121,6 +121,17 @@ pub struct WorkerReport {
     /// Set when the worker was lost during the phase: when and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost: Option<String>,
+    /// The Swarm node its task ran on (absent when the manager could not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<WorkerNode>,
+}
+
+/// A Swarm node as a worker report names it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerNode {
+    pub hostname: String,
+    /// Swarm's node id.
+    pub id: String,
 }
 
 /// How the run talked to its target.
@@ -358,8 +369,11 @@ impl PhaseSummary {
             .map(|w| {
                 let attempt = if w.attempt > 1 { format!(" (attempt {})", w.attempt) } else { String::new() };
                 let lost = w.lost.as_ref().map_or(String::new(), |_| " — LOST".to_string());
+                let node = w.node.as_ref().map_or(String::new(), |n| {
+                    format!(" on {} (node {})", n.hostname, n.id.chars().take(12).collect::<String>())
+                });
                 format!(
-                    "worker-{}{attempt}: {} requests, {:.1} req/s, p99 {:.1} ms, CPU {:.0} %, schedule lag p99 {:.1} ms{lost}",
+                    "worker-{}{attempt}{node}: {} requests, {:.1} req/s, p99 {:.1} ms, CPU {:.0} %, schedule lag p99 {:.1} ms{lost}",
                     w.worker, w.requests, w.requests_per_s, w.p99_ms, w.cpu_percent, w.schedule_lag_p99_ms
                 )
             })
