@@ -10,6 +10,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 # tests/python/seed_readers.py (run by tests/seed_compat.rs) reads summaries as the seed did.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# tests/multinode.rs starts Docker engines in network namespaces (scripts/multinode.sh).
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq
@@ -22,6 +25,7 @@ cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo build --release --bin terrafix-tui
 bash scripts/schemathesis.sh
+# Includes tests/multinode.rs: a 3-node swarm in network namespaces (root; about 3 minutes).
 cargo test --all-targets -- --test-threads 2
 
 # A real JUnit consumer reads the --junit output of a failing run: junitparser (PyPI) in a

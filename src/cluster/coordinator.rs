@@ -684,3 +684,31 @@ async fn read_data(transport: Transport, tx: mpsc::UnboundedSender<Data>, stop: 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_missing_image_message_names_each_node_and_its_load_command() {
+        let m = missing_image_message("terrafix-local/terrafix-api:abc", &["node-b".into(), "node-c".into()]);
+        assert!(m.contains("is not on nodes node-b, node-c"), "{m}");
+        assert!(m.contains("`docker save terrafix-local/terrafix-api:abc | ssh node-b docker load`"), "{m}");
+        assert!(m.contains("`docker save terrafix-local/terrafix-api:abc | ssh node-c docker load`"), "{m}");
+        let one = missing_image_message("img", &["node-b".into()]);
+        assert!(one.contains("is not on node node-b"), "{one}");
+    }
+
+    #[test]
+    fn a_worker_row_names_its_node_even_with_an_odd_id() {
+        let worker = WorkerReport {
+            worker: 2,
+            node: Some(WorkerNode { hostname: "tfmn-2".into(), id: "ñññññññññññññññ".into() }),
+            ..Default::default()
+        };
+        let row = worker.row();
+        assert!(row.starts_with("worker-2 on tfmn-2 (node ññññññññññññ): 0 requests"), "{row}");
+        let without = WorkerReport { worker: 1, ..Default::default() };
+        assert!(without.row().starts_with("worker-1: 0 requests"), "{}", without.row());
+    }
+}
