@@ -99,7 +99,7 @@ up() { # N
   [[ $(id -u) == 0 ]] || die "needs root (network namespaces, mounts, dockerd)"
   for c in ip unshare dockerd docker setsid; do command -v "$c" >/dev/null || die "$c is missing"; done
   sweep
-  trap 'echo "multinode: interrupted, tearing down" >&2; sweep; exit 130' INT TERM
+  trap 'trap - EXIT; echo "multinode: interrupted, tearing down" >&2; sweep; exit 130' INT TERM
   trap 'rc=$?; if [[ $rc != 0 ]]; then echo "multinode: up failed, tearing down" >&2; sweep; fi' EXIT
   mkdir -p "$root"
   ip netns add "$brns"

@@ -165,17 +165,29 @@ fn wait_for_worker_data(out: &Path, lines: usize) {
     }
 }
 
+/// True when the test cannot run here and TERRAFIX_SKIP_DOCKER=1 says that is fine.
 fn skip_or_require_root() -> bool {
-    // SAFETY-free check of the effective user: `id -u` answers without libc bindings.
+    // The effective user from `id -u`, so the test needs no libc bindings.
     let uid = Command::new("id").arg("-u").output().map(|o| text(&o).trim().to_string()).unwrap_or_default();
-    if uid == "0" {
+    let has = |tool: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let missing: Vec<&str> =
+        ["dockerd", "docker", "ip", "unshare", "nsenter"].into_iter().filter(|t| !has(t)).collect();
+    if uid == "0" && missing.is_empty() {
         return false;
     }
+    let why = format!(
+        "the multi-node harness needs root (running as uid {uid}) and dockerd, docker, ip, unshare, nsenter (missing: {missing:?})"
+    );
     if std::env::var("TERRAFIX_SKIP_DOCKER").as_deref() == Ok("1") {
-        eprintln!("skipped: the multi-node harness needs root and TERRAFIX_SKIP_DOCKER=1");
+        eprintln!("skipped: {why} and TERRAFIX_SKIP_DOCKER=1");
         return true;
     }
-    panic!("the multi-node harness needs root (network namespaces, dockerd); TERRAFIX_SKIP_DOCKER=1 skips it")
+    panic!("{why}; TERRAFIX_SKIP_DOCKER=1 skips it")
 }
 
 /// One test, in order, because the nodes are one set: missing image, the exact merge across
