@@ -6,6 +6,9 @@
 # distributed: the workers' own CPU seconds from the summary) and, for the distributed
 # run, the coordinator's CPU per worker-second of merging. Initialises a swarm if there is
 # none and leaves it afterwards; takes the default environment down at the end.
+# MULTINODE=1 (root): the same two runs on a real multi-node swarm from scripts/multinode.sh
+# (one node per worker, the coordinator and the single-node run in node 1's namespace, the
+# workers reaching the target across nodes over the overlay); the host engine is not used.
 # Usage: bash benches/distributed.sh [SECONDS] [WORKERS] (TERRAFIX_BIN=path to a built binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,10 +17,20 @@ workers="${2:-2}"
 bin="${TERRAFIX_BIN:-target/release/terrafix-tui}"
 [[ -x "$bin" ]] || cargo build --release --bin terrafix-tui
 work=$(mktemp -d)
+multinode="${MULTINODE:-0}"
+# The coordinator (and the single-node run) where a user would run them: on the manager.
+tf=("$bin")
+[[ $multinode == 1 ]] && tf=(bash scripts/multinode.sh exec 1 "$bin")
+engine() { if [[ $multinode == 1 ]]; then docker -H "unix://${TFMN_ROOT:-/var/tmp/tfmn}/1/docker.sock" "$@"; else docker "$@"; fi; }
 initialised=0
 gwbridge_existed=0
 docker network inspect docker_gwbridge >/dev/null 2>&1 && gwbridge_existed=1
 cleanup() {
+  if [[ $multinode == 1 ]]; then
+    bash scripts/multinode.sh down || true
+    rm -rf "$work"
+    return
+  fi
   "$bin" env down >/dev/null 2>&1 || true
   if [[ $initialised == 1 ]]; then
     docker swarm leave --force >/dev/null 2>&1 || true
@@ -26,7 +39,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-if [[ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]]; then
+if [[ $multinode == 1 ]]; then
+  bash scripts/multinode.sh up "$workers" >/dev/null
+elif [[ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]]; then
   docker swarm init --advertise-addr 127.0.0.1 >/dev/null
   initialised=1
 fi
@@ -65,17 +80,20 @@ PY
 measure() { # label target [extra run flags...]
   local label=$1 target=$2
   shift 2
-  /usr/bin/time -o "$work/time-$label" -f "%U %S" "$bin" run "$work/bench.yaml" --target "$target" \
+  /usr/bin/time -o "$work/time-$label" -f "%U %S" "${tf[@]}" run "$work/bench.yaml" --target "$target" \
     --no-charts --output "$work/results-$label" "$@" >"$work/log-$label" 2>&1 || { cat "$work/log-$label"; exit 1; }
   local cpu
   cpu=$(tail -n 1 "$work/time-$label" | awk '{print $1 + $2}')
   echo "$label: $(figures "$work/results-$label" "$cpu")"
 }
 
-"$bin" env up >/dev/null
+"${tf[@]}" env up >/dev/null
+if [[ $multinode == 1 ]]; then
+  bash scripts/multinode.sh load "$(engine images terrafix-local/terrafix-api --format '{{.Repository}}:{{.Tag}}' | head -n 1)"
+fi
 # The single-node run talks to the API container's own address on its bridge network, as the
 # workers do over the overlay: through the published port every request would also pay for
 # docker-proxy, and the comparison would be of the proxy, not of the generators.
-api_ip=$(docker inspect terrafix-api --format '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' | awk '{print $1}')
+api_ip=$(engine inspect terrafix-api --format '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' | awk '{print $1}')
 measure single-node "http://$api_ip:8081"
 measure "distributed-$workers" docker --distributed "$workers"

@@ -12,6 +12,9 @@ command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # tests/html_render.rs renders the HTML report in Debian's headless Chromium.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# tests/multinode.rs starts Docker engines in network namespaces (scripts/multinode.sh).
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq
@@ -26,6 +29,7 @@ cargo clippy --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 cargo build --release --bin terrafix-tui
 bash scripts/schemathesis.sh
+# Includes tests/multinode.rs: a 3-node swarm in network namespaces (root; about 3 minutes).
 cargo test --all-targets -- --test-threads 2
 
 # A real JUnit consumer reads the --junit output of a failing run: junitparser (PyPI) in a

@@ -2,7 +2,7 @@
 //! tasks, starts each phase at a common instant, and merges the workers' interval data
 //! exactly (histogram addition) into the same ticks a single-node phase hands its sink.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -13,14 +13,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::transport::{Cursor, Transport};
 use super::wire::{Control, Cumulative, Data, Plan, WireDone, WireSteer, WireTick};
-use crate::docker::{DockerEnv, GeneratorSpec};
+use crate::docker::{DockerEnv, GeneratorSpec, GeneratorTask};
 use crate::engine::aggregate::{PhaseTotals, Tick};
 use crate::engine::phase::{DRAIN_GRACE, next_steer, steer_fits};
 use crate::engine::steer::change_record;
 use crate::engine::{PhaseEnd, PhaseResult, PhaseSpec, Steer, SteerReceiver, TickReport, TickSink};
 use crate::metrics::LatencyHistogram;
 use crate::metrics::hlog::HlogWriter;
-use crate::metrics::summary::{DistributedReport, WorkerReport};
+use crate::metrics::summary::{DistributedReport, WorkerNode, WorkerReport};
 
 /// How long the workers may take to start and say hello.
 const HELLO_WAIT: Duration = Duration::from_secs(120);
@@ -28,6 +28,8 @@ const HELLO_WAIT: Duration = Duration::from_secs(120);
 const START_LEAD: Duration = Duration::from_millis(1500);
 /// A worker silent for this long during a phase is counted as lost.
 const SILENCE_LOST: Duration = Duration::from_secs(5);
+/// How long after a node first reports a missing image the others get to report theirs.
+const MISSING_IMAGE_GATHER: Duration = Duration::from_millis(1500);
 /// The coordinator ticks this long after the workers so their second has arrived.
 const TICK_LAG: Duration = Duration::from_millis(300);
 
@@ -166,7 +168,8 @@ impl Cluster {
     async fn wait_for_hellos(&self, service: &str, progress: &mpsc::Sender<String>) -> Result<(), String> {
         let deadline = Instant::now() + HELLO_WAIT;
         let mut data = self.data.lock().await;
-        let mut check = tokio::time::interval(Duration::from_secs(2));
+        let mut check = tokio::time::interval(Duration::from_secs(1));
+        let mut missing_since = None;
         loop {
             let seen = self.roster.lock().map(|r| r.current.len()).unwrap_or(0) as u32;
             if seen >= self.workers {
@@ -184,6 +187,7 @@ impl Cluster {
                 },
                 _ = check.tick() => {
                     let tasks = self.docker.generator_tasks(service).await.map_err(|e| e.to_string())?;
+                    self.check_images(&tasks, &mut missing_since).await?;
                     let failed: Vec<String> = tasks
                         .iter()
                         .filter(|t| matches!(t.state.as_str(), "failed" | "rejected"))
@@ -200,6 +204,33 @@ impl Cluster {
                 }
             }
         }
+    }
+
+    /// Stops the start when a node reported that it lacks the worker image ("No such image"),
+    /// one check after the first report so that every such node is named.
+    async fn check_images(
+        &self,
+        tasks: &[GeneratorTask],
+        first_seen: &mut Option<Instant>,
+    ) -> Result<(), String> {
+        let lacking: BTreeSet<&str> = tasks
+            .iter()
+            .filter(|t| t.message.contains("No such image"))
+            .map(|t| t.node_id.as_str())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if lacking.is_empty() {
+            return Ok(());
+        }
+        let first = *first_seen.get_or_insert_with(Instant::now);
+        if first.elapsed() < MISSING_IMAGE_GATHER {
+            return Ok(());
+        }
+        let names = self.docker.swarm_node_names().await.unwrap_or_default();
+        let hosts: Vec<String> =
+            lacking.iter().map(|id| names.get(*id).cloned().unwrap_or_else(|| (*id).to_string())).collect();
+        let image = self.report.lock().map(|r| r.image.clone()).unwrap_or_default();
+        Err(missing_image_message(&image, &hosts))
     }
 
     /// A task said hello: it is worker `worker`'s current attempt from now on.
@@ -348,6 +379,7 @@ impl Cluster {
         }
         let now = Instant::now();
         merge_and_emit(&mut pending, &mut totals, &shares, sink, now - last_tick, now - start, true);
+        let nodes = self.task_nodes().await;
         let ran_for = shares
             .values()
             .filter_map(|s| s.done.as_ref().map(|d| Duration::from_secs_f64(d.ran_for_s.max(0.0))))
@@ -363,7 +395,29 @@ impl Cluster {
             changes,
             start,
             lost_now,
+            &nodes,
         )
+    }
+
+    /// Task id → the node it ran on, as the manager knows it; empty when it cannot say
+    /// (bounded: a report without nodes beats a phase that never ends).
+    async fn task_nodes(&self) -> BTreeMap<String, WorkerNode> {
+        let service = self.report.lock().map(|r| r.service.clone()).unwrap_or_default();
+        let lookup = async {
+            let tasks = self.docker.generator_tasks(&service).await.ok()?;
+            let names = self.docker.swarm_node_names().await.ok()?;
+            Some(
+                tasks
+                    .into_iter()
+                    .filter(|t| !t.node_id.is_empty())
+                    .map(|t| {
+                        let hostname = names.get(&t.node_id).cloned().unwrap_or_default();
+                        (t.id, WorkerNode { hostname, id: t.node_id })
+                    })
+                    .collect(),
+            )
+        };
+        tokio::time::timeout(Duration::from_secs(5), lookup).await.ok().flatten().unwrap_or_default()
     }
 
     /// One message from the data stream during phase `index`.
@@ -416,6 +470,7 @@ impl Cluster {
         changes: Vec<crate::metrics::summary::PhaseChange>,
         start: Instant,
         mut lost: Vec<String>,
+        nodes: &BTreeMap<String, WorkerNode>,
     ) -> DistributedPhase {
         let seconds = ran_for.as_secs_f64().max(1e-3);
         let mut workers = Vec::new();
@@ -468,6 +523,7 @@ impl Cluster {
                 schedule_lag_p99_ms: lag_p99,
                 hlog: String::new(),
                 lost: lost_text,
+                node: nodes.get(&s.task).cloned(),
             });
         }
         workers.sort_by_key(|w| (w.worker, w.attempt));
@@ -513,6 +569,18 @@ impl Cluster {
         }
         problems
     }
+}
+
+/// The one message for nodes without the worker image, with the command that loads it.
+pub fn missing_image_message(image: &str, hosts: &[String]) -> String {
+    let commands: Vec<String> =
+        hosts.iter().map(|h| format!("`docker save {image} | ssh {h} docker load`")).collect();
+    format!(
+        "the worker image {image} is not on node{} {} (there is no registry to pull it from); load it on each: {}, or push it to a registry every node can pull from, then run again",
+        if hosts.len() == 1 { "" } else { "s" },
+        hosts.join(", "),
+        commands.join("; ")
+    )
 }
 
 /// `throughput/throughput_baseline.hlog` → `throughput/throughput_baseline.worker-2.hlog`.
@@ -614,5 +682,33 @@ async fn read_data(transport: Transport, tx: mpsc::UnboundedSender<Data>, stop: 
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_missing_image_message_names_each_node_and_its_load_command() {
+        let m = missing_image_message("terrafix-local/terrafix-api:abc", &["node-b".into(), "node-c".into()]);
+        assert!(m.contains("is not on nodes node-b, node-c"), "{m}");
+        assert!(m.contains("`docker save terrafix-local/terrafix-api:abc | ssh node-b docker load`"), "{m}");
+        assert!(m.contains("`docker save terrafix-local/terrafix-api:abc | ssh node-c docker load`"), "{m}");
+        let one = missing_image_message("img", &["node-b".into()]);
+        assert!(one.contains("is not on node node-b"), "{one}");
+    }
+
+    #[test]
+    fn a_worker_row_names_its_node_even_with_an_odd_id() {
+        let worker = WorkerReport {
+            worker: 2,
+            node: Some(WorkerNode { hostname: "tfmn-2".into(), id: "ñññññññññññññññ".into() }),
+            ..Default::default()
+        };
+        let row = worker.row();
+        assert!(row.starts_with("worker-2 on tfmn-2 (node ññññññññññññ): 0 requests"), "{row}");
+        let without = WorkerReport { worker: 1, ..Default::default() };
+        assert!(without.row().starts_with("worker-1: 0 requests"), "{}", without.row());
     }
 }

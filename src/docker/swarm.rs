@@ -8,9 +8,12 @@ use std::time::Duration;
 use bollard::models::{
     EndpointSettings, HealthConfig, LocalNodeState, NetworkAttachmentConfig, NetworkConnectRequest,
     NetworkCreateRequest, NetworkDisconnectRequest, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
-    TaskSpec, TaskSpecContainerSpec, TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
+    TaskSpec, TaskSpecContainerSpec, TaskSpecPlacement, TaskSpecPlacementPreferences,
+    TaskSpecPlacementSpread, TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
-use bollard::query_parameters::{ListContainersOptions, ListServicesOptions, ListTasksOptions};
+use bollard::query_parameters::{
+    ListContainersOptions, ListNodesOptions, ListServicesOptions, ListTasksOptions,
+};
 
 use super::error::{is_not_found, status_code};
 use super::labels::{self, LABEL_SERVICE};
@@ -43,6 +46,8 @@ pub struct GeneratorTask {
     pub message: String,
     pub exit_code: Option<i64>,
     pub container_id: Option<String>,
+    /// The Swarm node the task was placed on (empty while unassigned).
+    pub node_id: String,
 }
 
 impl DockerEnv {
@@ -151,6 +156,13 @@ impl DockerEnv {
                     stop_grace_period: Some(10_000_000_000),
                     ..Default::default()
                 }),
+                // One task per node before any node gets a second: the point of spreading.
+                placement: Some(TaskSpecPlacement {
+                    preferences: Some(vec![TaskSpecPlacementPreferences {
+                        spread: Some(TaskSpecPlacementSpread { spread_descriptor: Some("node.id".into()) }),
+                    }]),
+                    ..Default::default()
+                }),
                 restart_policy: Some(TaskSpecRestartPolicy {
                     condition: Some(TaskSpecRestartPolicyConditionEnum::ON_FAILURE),
                     delay: Some(1_000_000_000),
@@ -203,7 +215,24 @@ impl DockerEnv {
                     message,
                     exit_code: container.exit_code,
                     container_id: container.container_id.filter(|c| !c.is_empty()),
+                    node_id: t.node_id.unwrap_or_default(),
                 }
+            })
+            .collect())
+    }
+
+    /// The swarm's nodes: id → hostname (a node that left still answers until removed).
+    pub async fn swarm_node_names(&self) -> Result<HashMap<String, String>, DockerError> {
+        let nodes = self
+            .docker
+            .list_nodes(None::<ListNodesOptions>)
+            .await
+            .map_err(|e| DockerError::api("listing the swarm's nodes", e))?;
+        Ok(nodes
+            .into_iter()
+            .filter_map(|n| {
+                let host = n.description.and_then(|d| d.hostname).unwrap_or_default();
+                Some((n.id?, host))
             })
             .collect())
     }

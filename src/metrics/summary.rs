@@ -121,6 +121,37 @@ pub struct WorkerReport {
     /// Set when the worker was lost during the phase: when and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost: Option<String>,
+    /// The Swarm node its task ran on (absent when the manager could not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<WorkerNode>,
+}
+
+impl WorkerReport {
+    /// `worker-2 on node-b (node 9d2cb98dpe11): 1234 requests, 205.7 req/s, p99 12.3 ms, …`.
+    pub fn row(&self) -> String {
+        let attempt = if self.attempt > 1 { format!(" (attempt {})", self.attempt) } else { String::new() };
+        let lost = self.lost.as_ref().map_or(String::new(), |_| " — LOST".to_string());
+        let node = self.node.as_ref().map_or(String::new(), |n| {
+            format!(" on {} (node {})", n.hostname, n.id.chars().take(12).collect::<String>())
+        });
+        format!(
+            "worker-{}{attempt}{node}: {} requests, {:.1} req/s, p99 {:.1} ms, CPU {:.0} %, schedule lag p99 {:.1} ms{lost}",
+            self.worker,
+            self.requests,
+            self.requests_per_s,
+            self.p99_ms,
+            self.cpu_percent,
+            self.schedule_lag_p99_ms
+        )
+    }
+}
+
+/// A Swarm node as a worker report names it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerNode {
+    pub hostname: String,
+    /// Swarm's node id.
+    pub id: String,
 }
 
 /// How the run talked to its target.
@@ -353,17 +384,7 @@ impl PhaseSummary {
     }
 
     fn worker_rows(&self) -> Vec<String> {
-        self.workers
-            .iter()
-            .map(|w| {
-                let attempt = if w.attempt > 1 { format!(" (attempt {})", w.attempt) } else { String::new() };
-                let lost = w.lost.as_ref().map_or(String::new(), |_| " — LOST".to_string());
-                format!(
-                    "worker-{}{attempt}: {} requests, {:.1} req/s, p99 {:.1} ms, CPU {:.0} %, schedule lag p99 {:.1} ms{lost}",
-                    w.worker, w.requests, w.requests_per_s, w.p99_ms, w.cpu_percent, w.schedule_lag_p99_ms
-                )
-            })
-            .collect()
+        self.workers.iter().map(WorkerReport::row).collect()
     }
 
     /// `valid (generator CPU 12 % of 2 cores, schedule lag p99 0.4 ms)` or
