@@ -24,13 +24,14 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         print!("{}", plan(&request));
         return Ok(ExitCode::SUCCESS);
     }
+    let live_metrics = super::live_metrics::LiveMetricsPlan::from_args(&args)?.start().await?;
     let (events_tx, events_rx) = mpsc::channel(1024);
     let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
     let control = RunControl::default();
 
     let printer = tokio::spawn(print_events(events_rx));
     let progress = tokio::spawn(print_progress(snap_rx));
-    let channels = RunChannels { events: events_tx, snapshots: snap_tx };
+    let channels = RunChannels { events: events_tx, snapshots: snap_tx, series: live_metrics.series() };
     let cancel = control.cancel.clone();
     // Watched from before the run starts, so a second signal right after the first counts.
     let mut stops = signals::StopSignals::new();
@@ -57,6 +58,8 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     };
     let _ = printer.await;
     let _ = progress.await;
+    // The final push goes now; /metrics stays up for the linger while the table and charts are made.
+    let mut exporters = live_metrics.run_ended();
     let (summary, dir) = outcome?;
 
     print_table(&summary);
@@ -69,6 +72,8 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     for reason in &summary.fail_reasons {
         println!("FAILED: {reason}");
     }
+    // Each exporter ends within the linger (the server) or one push's timeout (the pusher).
+    while exporters.join_next().await.is_some() {}
     Ok(exit_code(&summary))
 }
 
