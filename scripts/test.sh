@@ -10,6 +10,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 # tests/python/seed_readers.py (run by tests/seed_compat.rs) reads summaries as the seed did.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# tests/prometheus_live.rs scrapes and pushes to a real Prometheus.
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq
