@@ -83,12 +83,20 @@ fn http_get(url: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
-fn wait_for(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+fn wait_for(limit: Duration, what: &str, ready: impl FnMut() -> bool) {
+    assert!(wait_until(limit, ready), "gave up waiting for {what} after {limit:?}");
+}
+
+/// Polls until `ready` or `limit`; whether it became ready.
+fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while !ready() {
-        assert!(start.elapsed() < limit, "gave up waiting for {what} after {limit:?}");
+        if start.elapsed() >= limit {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
+    true
 }
 
 fn encode(query: &str) -> String {
@@ -196,10 +204,11 @@ fn prometheus_scrapes_and_receives_the_runs_series() {
         let sum = format!("sum(last_over_time(terrafix_requests_total{{job=\"{job}\"}}[10m]))");
         let mut seen = None;
         // The last scrape and the last push land within a second or two of the exit.
-        wait_for(Duration::from_secs(20), "the final counts", || {
+        wait_until(Duration::from_secs(20), || {
             seen = scalar(&prometheus, &sum);
             seen == Some(total)
         });
+        assert_eq!(seen, Some(total), "job {job:?}: {sum} against the summary's total");
         let failures = format!("sum(last_over_time(terrafix_failures_total{{job=\"{job}\"}}[10m]))");
         let expected: f64 = phases.iter().map(|p| p.summary.failure_count as f64).sum();
         assert_eq!(scalar(&prometheus, &failures), Some(expected), "{failures}");
@@ -207,6 +216,22 @@ fn prometheus_scrapes_and_receives_the_runs_series() {
             format!("sum(last_over_time(terrafix_failures_total{{job=\"{job}\",kind=\"http_500\"}}[10m]))");
         assert!(scalar(&prometheus, &injected).is_some_and(|n| n > 0.0), "{injected}");
     }
+
+    // The same series both ways: as many of them, and the same latency count.
+    let both = |promql: &str| {
+        let of = |job: &str| scalar(&prometheus, &promql.replace("JOB", job));
+        (of("terrafix"), of(""))
+    };
+    let (scraped, pushed) = both(
+        "count(last_over_time({__name__=~\"terrafix_(requests_total|failures_total|request_duration_seconds_.+)\",job=\"JOB\"}[10m]))",
+    );
+    assert!(
+        scraped.is_some_and(|n| n > 10.0) && scraped == pushed,
+        "series: scraped {scraped:?}, pushed {pushed:?}"
+    );
+    let (scraped, pushed) =
+        both("sum(last_over_time(terrafix_request_duration_seconds_count{job=\"JOB\"}[10m]))");
+    assert!(scraped.is_some() && scraped == pushed, "latency count: scraped {scraped:?}, pushed {pushed:?}");
 
     let p50 = scalar(
         &prometheus,
@@ -255,4 +280,49 @@ fn prometheus_scrapes_and_receives_the_runs_series() {
 
 fn chrono_now_s() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+}
+
+/// `run` with `args`: (exit code, stderr), results under `out`.
+fn run_refused(out: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_terrafix-tui"))
+        .args(["run", "smoke", "--no-charts", "--output"])
+        .arg(out)
+        .args(args)
+        .output()
+        .expect("terrafix-tui runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn bad_metrics_flags_are_usage_errors_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let (code, text) = run_refused(&out, &["--metrics-listen", "0.0.0.0:0"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--metrics-allow-public"), "{text}");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, text) = run_refused(&out, &["--metrics-listen", &addr]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("cannot listen there"), "{text}");
+    let (code, text) = run_refused(&out, &["--metrics-listen", "127.0.0.1:0", "--metrics-linger", "2h"]);
+    assert_eq!(code, Some(2), "{text}");
+    let (code, text) = run_refused(&out, &["--prometheus-remote-write", "ftp://127.0.0.1/write"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(!out.exists(), "a refused run left a results folder");
+}
+
+#[test]
+fn a_remote_write_receiver_that_is_not_there_is_said_once_and_the_run_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on a port just freed: every push is refused.
+    let url = format!("http://127.0.0.1:{}/api/v1/write", free_port());
+    let started = Instant::now();
+    let (code, text) = run_refused(
+        &dir.path().join("results"),
+        &["--phase", "smoke_open", "--duration", "3s", "--prometheus-remote-write", &url],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(text.matches("remote write failed").count(), 1, "{text}");
+    assert!(started.elapsed() < Duration::from_secs(60), "the run took {:?}", started.elapsed());
 }
