@@ -75,7 +75,8 @@ impl Pusher {
             .body(compressed)
             .send()
             .await
-            .map_err(|e| PushError::Send { url: self.shown.clone(), reason: e.to_string() })?;
+            // The error without its URL: the shown one (no password) is ours.
+            .map_err(|e| PushError::Send { url: self.shown.clone(), reason: e.without_url().to_string() })?;
         if response.status().is_success() {
             Ok(())
         } else {
