@@ -15,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # tests/multinode.rs starts Docker engines in network namespaces (scripts/multinode.sh).
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
+# tests/prometheus_live.rs scrapes and pushes to a real Prometheus.
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq

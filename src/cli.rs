@@ -183,6 +183,23 @@ pub struct RunArgs {
     /// $GITHUB_STEP_SUMMARY is set, the head is appended there too, with or without this.
     #[arg(long, value_name = "FILE")]
     pub summary_md: Option<PathBuf>,
+    /// Serve the run's live series at http://ADDR/metrics for Prometheus to scrape, e.g.
+    /// 127.0.0.1:9464 (port 0 picks a free one and prints it). Loopback only unless
+    /// --metrics-allow-public is given.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Let --metrics-listen bind a non-loopback address (anyone who reaches it reads the run's
+    /// request names, rates and run id; there is no authentication).
+    #[arg(long, requires = "metrics_listen")]
+    pub metrics_allow_public: bool,
+    /// How long /metrics stays up after the run ends, so the last scrape sees the final
+    /// counts (0s to 60s; default 5s). Exit waits at most this long.
+    #[arg(long, value_name = "D", requires = "metrics_listen")]
+    pub metrics_linger: Option<String>,
+    /// Push the same series every second (and once at the end) to this Prometheus
+    /// remote-write URL, e.g. http://127.0.0.1:9090/api/v1/write.
+    #[arg(long, value_name = "URL")]
+    pub prometheus_remote_write: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

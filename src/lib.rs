@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod mock;
 pub mod palette;
 pub mod profile;
+pub mod prometheus;
 pub mod report;
 pub mod sys;
 pub mod tui;

@@ -39,7 +39,7 @@ impl Steered {
         };
         let run_control = control.clone();
         let run = tokio::spawn(async move {
-            let channels = RunChannels { events: events_tx, snapshots: snap_tx };
+            let channels = RunChannels { events: events_tx, snapshots: snap_tx, series: None };
             experiment::run(request, channels, run_control).await.expect("the run completes").0
         });
         let events = tokio::spawn(async move {

@@ -174,7 +174,7 @@ async fn a_target_restarted_mid_phase_gets_the_phases_settings_again() {
     let (snap_tx, mut snapshots) = tokio::sync::watch::channel(Snapshot::default());
     let run = tokio::spawn(experiment::run(
         request,
-        RunChannels { events: events_tx, snapshots: snap_tx },
+        RunChannels { events: events_tx, snapshots: snap_tx, series: None },
         RunControl::default(),
     ));
     // The phase has started and its first requests were answered: its settings are in place.

@@ -86,8 +86,12 @@ async fn run_with(
         target_options: options,
         distributed: None,
     };
-    let result =
-        experiment::run(request, RunChannels { events: events_tx, snapshots: snap_tx }, control).await;
+    let result = experiment::run(
+        request,
+        RunChannels { events: events_tx, snapshots: snap_tx, series: None },
+        control,
+    )
+    .await;
     drain.await.unwrap();
     result
 }

@@ -8,6 +8,7 @@ mod env;
 pub mod environment;
 mod export;
 mod health;
+mod live_metrics;
 mod profiles;
 mod report;
 mod run;

@@ -30,6 +30,7 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         (false, true) => Verbosity::Verbose,
         (false, false) => Verbosity::Normal,
     };
+    let live_metrics = super::live_metrics::LiveMetricsPlan::from_args(&args)?.start().await?;
     let mut console = Console::stdio(Mode::detect(verbosity));
     console.line(&seed_line(request.seed, args.seed.is_some()));
     let (events_tx, events_rx) = mpsc::channel(1024);
@@ -40,13 +41,15 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         console::follow(&mut console, events_rx, snap_rx).await;
         console
     });
-    let channels = RunChannels { events: events_tx, snapshots: snap_tx };
+    let channels = RunChannels { events: events_tx, snapshots: snap_tx, series: live_metrics.series() };
     let Some(outcome) =
         run_until_stopped(experiment::run(request, channels, control.clone()), &control).await
     else {
         return Ok(ExitCode::from(130));
     };
     let mut console = follower.await?;
+    // The final push goes now; /metrics stays up for the linger while the table and charts are made.
+    let mut exporters = live_metrics.run_ended();
     let (summary, dir) = outcome?;
 
     console.summary(&summary, &dir);
@@ -56,6 +59,8 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     super::report::write_ci_outputs(args.junit.as_deref(), args.summary_md.as_deref(), &summary, &dir);
     // Last, so a glance at the end of the output (or `| tail -1`, or `--quiet`) cannot miss it.
     console.verdict(&console::verdict_line(&summary));
+    // Each exporter ends within the linger (the server) or one push's timeout (the pusher).
+    while exporters.join_next().await.is_some() {}
     Ok(exit_code(&summary))
 }
 

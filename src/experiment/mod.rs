@@ -8,6 +8,7 @@ pub use control::ControlClient;
 mod distributed;
 mod docker_target;
 mod faults;
+mod live_feed;
 mod phase_run;
 mod results;
 mod runner;
@@ -296,6 +297,8 @@ pub enum Event {
 pub struct RunChannels {
     pub events: mpsc::Sender<Event>,
     pub snapshots: watch::Sender<Snapshot>,
+    /// The run-wide Prometheus series (`--metrics-listen`, remote write); `None`: not kept.
+    pub series: Option<watch::Sender<crate::prometheus::LiveSeries>>,
 }
 
 #[derive(Debug, thiserror::Error)]

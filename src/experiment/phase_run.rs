@@ -38,6 +38,8 @@ pub struct RunContext {
     pub target_events: Arc<Mutex<Vec<String>>>,
     pub events: mpsc::Sender<Event>,
     pub snapshots: watch::Sender<Snapshot>,
+    /// The run-wide Prometheus series, when kept.
+    pub series: Option<watch::Sender<crate::prometheus::LiveSeries>>,
     pub server_counters: Arc<Mutex<Option<ServerCounters>>>,
     pub control: RunControl,
     pub run_start_unix_s: f64,
@@ -414,6 +416,13 @@ impl RunContext {
             view: super::sink::LiveView::new(self.control.view_reset.clone()),
             seconds: Vec::new(),
             live_check: None,
+            live: self.series.clone().map(|series| {
+                super::live_feed::LiveFeed::new(
+                    series,
+                    super::PlanLoad::of(&phase.load),
+                    phase.duration.as_secs_f64(),
+                )
+            }),
         }
     }
 }

@@ -268,6 +268,9 @@ pub async fn run(
     }
     super::distributed::check(&request)?;
     let start = RunStart::now(&request.output_root, &profile.name)?;
+    if let Some(series) = &channels.series {
+        series.send_modify(|s| s.start_run(&start.run_id, &profile.name));
+    }
     let mut prepared = prepare(&request, &channels, &start, &control.cancel).await?;
     announce_start(profile, &start, &prepared.target.url, &channels.events).await;
     let background =
@@ -534,6 +537,7 @@ fn phase_context(
         target_events: background.target_events.clone(),
         events: channels.events.clone(),
         snapshots: channels.snapshots.clone(),
+        series: channels.series.clone(),
         server_counters: background.server_counters.clone(),
         control: control.clone(),
         run_start_unix_s: start.unix_s,

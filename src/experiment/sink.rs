@@ -38,6 +38,8 @@ pub struct PhaseSink {
     pub seconds: Vec<super::faults::Second>,
     /// The validity verdict on the figures so far, set once the generator probe runs.
     pub live_check: Option<super::validity::LiveCheck>,
+    /// The run-wide Prometheus series, when `/metrics` or remote write is on.
+    pub live: Option<super::live_feed::LiveFeed>,
 }
 
 /// The live view's own totals once its statistics were reset during the phase.
@@ -132,6 +134,9 @@ impl PhaseSink {
 impl TickSink for PhaseSink {
     fn on_change(&mut self, change: &crate::metrics::summary::PhaseChange, planned: std::time::Duration) {
         self.phase_planned_s = planned.as_secs_f64();
+        if let Some(live) = self.live.as_mut() {
+            live.on_change(change);
+        }
         // A full queue means the consumer is busy; the change is kept in the summary anyway.
         let _ = self.events.try_send(Event::PhaseChanged {
             index: self.phase_index,
@@ -186,6 +191,15 @@ impl TickSink for PhaseSink {
         let rate_s = rate_window_s(report);
         let window_rate = |n: u64| n as f64 / rate_s;
         let all = &report.tick.all;
+        if let Some(live) = self.live.as_mut() {
+            let cpu = self.live_check.as_ref().and_then(|c| c.cpu_share());
+            let second = super::live_feed::SecondFigures {
+                phase: &self.phase_name,
+                achieved_rate: window_rate(all.requests),
+                generator_cpu_ratio: cpu,
+            };
+            live.on_tick(report, &second);
+        }
         let server = self.server.lock().map(|s| s.clone()).unwrap_or(None);
         let view = self.view.totals(report);
         let (total_requests, total_failures, rows) =

@@ -24,6 +24,8 @@ pub struct LiveCheck {
     probe: Option<LiveProbe>,
     reasons: Vec<String>,
     bound: BoundSoFar,
+    /// The generator's CPU share of the machine at the latest check.
+    cpu_share: Option<f64>,
 }
 
 /// When, on the figures so far, the phase was generator-bound: its first and last such tick.
@@ -59,13 +61,21 @@ pub fn live_warning(phase: &str, since_s: f64, reasons: &[String]) -> String {
 
 impl LiveCheck {
     pub fn new(phase: &Phase, limits: ValidityLimits, probe: Option<LiveProbe>) -> LiveCheck {
-        LiveCheck { phase: phase.clone(), limits, probe, reasons: Vec::new(), bound: BoundSoFar::default() }
+        LiveCheck {
+            phase: phase.clone(),
+            limits,
+            probe,
+            reasons: Vec::new(),
+            bound: BoundSoFar::default(),
+            cpu_share: None,
+        }
     }
 
     /// Judges the figures so far; returns the reasons, and `true` the first time any limit is
     /// breached in this phase (the moment to say so once).
     pub fn check(&mut self, totals: &PhaseTotals, elapsed: Duration) -> (&[String], bool) {
         let reading = self.probe.as_ref().map(LiveProbe::reading);
+        self.cpu_share = reading.map(|r| r.cpu_share);
         let judged_cpu = elapsed >= LIVE_CPU_AFTER;
         let (local_errors, local_cause) = local_errors(&super::results::failure_stats(totals));
         let used = GeneratorUse {
@@ -86,6 +96,11 @@ impl LiveCheck {
     /// From when to when the phase was generator-bound on its figures so far.
     pub fn bound_window(&self) -> Option<(f64, f64)> {
         self.bound.window()
+    }
+
+    /// The generator's CPU share of the machine at the latest check, where it runs here.
+    pub fn cpu_share(&self) -> Option<f64> {
+        self.cpu_share
     }
 
     /// The reasons of the latest check.

@@ -134,7 +134,11 @@ pub async fn run_request(
         }
         all
     });
-    let (summary, dir) =
-        experiment::run(request, RunChannels { events: events_tx, snapshots: snap_tx }, control).await?;
+    let (summary, dir) = experiment::run(
+        request,
+        RunChannels { events: events_tx, snapshots: snap_tx, series: None },
+        control,
+    )
+    .await?;
     Ok(Collected { summary, dir, events: events_task.await.unwrap(), snapshots: snaps_task.await.unwrap() })
 }

@@ -244,7 +244,7 @@ impl Worker {
                     forward_tx.tell(Action::RunEvent(Box::new(event))).await;
                 }
             });
-            let channels = RunChannels { events: events_tx, snapshots: snapshots_tx };
+            let channels = RunChannels { events: events_tx, snapshots: snapshots_tx, series: None };
             // The run gets its own task so that a panic in it becomes an error shown on screen.
             let outcome = tokio::spawn(experiment::run(request, channels, run_control)).await;
             let _ = forward.await;
