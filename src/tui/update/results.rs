@@ -39,6 +39,9 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
         return dialog::back(state);
     }
     let r = &mut state.results;
+    if r.explorer.take().is_some() {
+        return Some(None);
+    }
     if r.filter.cancel(&mut r.selected) {
         return Some(None);
     }
@@ -56,6 +59,9 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     if state.results.dialog.is_some() {
         return dialog::key(state, action);
     }
+    if state.results.explorer.is_some() {
+        return super::explore::key(state, action);
+    }
     let r = &mut state.results;
     if r.filter.editing {
         let names = r.entries.iter().map(|entry| entry.run_id.as_str());
@@ -71,7 +77,7 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         Action::Top => r.selected = 0,
         Action::Bottom => r.selected = len.saturating_sub(1),
         Action::StartFilter => r.filter.editing = true,
-        Action::Enter => r.view = ResultsView::Detail,
+        Action::Enter => return super::explore::open(state),
         Action::ShowPaths => {
             r.view = if r.view == ResultsView::Paths { ResultsView::Detail } else { ResultsView::Paths };
         }
@@ -100,7 +106,7 @@ fn rerender(state: &mut AppState) -> Option<Command> {
     Some(Command::RenderCharts(dir))
 }
 
-fn open_html(state: &mut AppState) -> Option<Command> {
+pub(super) fn open_html(state: &mut AppState) -> Option<Command> {
     let Some(entry) = state.results.current() else { return flash_error(state, "no run selected") };
     match &entry.html {
         Some(path) => {
@@ -116,7 +122,7 @@ fn open_html(state: &mut AppState) -> Option<Command> {
     }
 }
 
-fn mark_compare(state: &mut AppState) -> Option<Command> {
+pub(super) fn mark_compare(state: &mut AppState) -> Option<Command> {
     let Some(current) = state.results.current().map(|e| e.run_id.clone()) else {
         return flash_error(state, "no run selected");
     };
