@@ -35,9 +35,13 @@ pub fn load(dir: &Path) -> Result<Box<RunDetail>, String> {
         let origin =
             run_start.map(|s| s + phase.offset_s).or(rows.first().map(|r| r.timestamp_unix_s as f64));
         let mut line = from_history(&rows, origin.unwrap_or(0.0));
-        if let Some(exact) = from_hlog(dir, phase, &mut warnings) {
-            (line.p50, line.p95, line.p99) = exact;
+        if let Some((p50, p95, p99, rps)) = from_hlog(dir, phase, &mut warnings) {
+            (line.p50, line.p95, line.p99) = (p50, p95, p99);
             line.percentiles_from = "hlog";
+            // Without a history the histograms still say how many requests each second had.
+            if line.rps.is_empty() {
+                line.rps = rps;
+            }
         }
         seconds.push(second_points(&rows, origin.unwrap_or(0.0)));
         timelines.push(line);
@@ -90,7 +94,8 @@ fn from_history(rows: &[HistoryRow], origin: f64) -> PhaseTimeline {
     }
 }
 
-type Percentiles = (Vec<(f64, f64)>, Vec<(f64, f64)>, Vec<(f64, f64)>);
+/// p50, p95, p99 and the requests per second of each interval.
+type Percentiles = (Vec<(f64, f64)>, Vec<(f64, f64)>, Vec<(f64, f64)>, Vec<(f64, f64)>);
 
 /// p50/p95/p99 of each hlog interval (seconds from the phase start); `None` without a log.
 fn from_hlog(dir: &Path, phase: &PhaseSummary, warnings: &mut Vec<String>) -> Option<Percentiles> {
@@ -103,7 +108,7 @@ fn from_hlog(dir: &Path, phase: &PhaseSummary, warnings: &mut Vec<String>) -> Op
             return None;
         }
     };
-    let mut out: Percentiles = (Vec::new(), Vec::new(), Vec::new());
+    let mut out: Percentiles = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let visited = visit_hlog(&path, |interval| {
         if interval.histogram.count() == 0 {
             return;
@@ -112,6 +117,7 @@ fn from_hlog(dir: &Path, phase: &PhaseSummary, warnings: &mut Vec<String>) -> Op
         out.0.push((t, interval.histogram.quantile_ms(0.50)));
         out.1.push((t, interval.histogram.quantile_ms(0.95)));
         out.2.push((t, interval.histogram.quantile_ms(0.99)));
+        out.3.push((t, interval.histogram.count() as f64 / interval.length_s.max(1e-3)));
     });
     match visited {
         Ok(()) if !out.0.is_empty() => Some(out),
@@ -135,4 +141,68 @@ fn second_points(rows: &[HistoryRow], origin: f64) -> Vec<SecondPoint> {
             p50_ms: p50.and_then(|i| r.percentiles_ms[i]),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-run")
+    }
+
+    /// A run written by the engine: every phase gets throughput and exact percentiles
+    /// from its hlog, in seconds from the phase's own start.
+    #[test]
+    fn a_run_folder_gives_each_phase_its_timeline_from_the_history_and_hlog() {
+        let detail = load(&fixture()).expect("the fixture run loads");
+        assert_eq!(detail.timelines.len(), detail.summary.experiments.len());
+        for (line, phase) in detail.timelines.iter().zip(&detail.summary.experiments) {
+            assert!(!line.rps.is_empty(), "{}: no throughput", phase.name);
+            assert_eq!(line.percentiles_from, "hlog", "{}", phase.name);
+            let first = line.rps.first().map_or(f64::NAN, |p| p.0);
+            assert!(
+                (-2.0..5.0).contains(&first),
+                "{}: starts at {first} s, not near the phase start",
+                phase.name
+            );
+            assert!(line.p99.iter().zip(&line.p50).all(|(a, b)| a.1 >= b.1), "p99 under p50");
+        }
+        assert!(detail.warnings.is_empty(), "{:?}", detail.warnings);
+    }
+
+    #[test]
+    fn a_folder_without_a_summary_says_why_and_what_to_do() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let reason = load(dir.path()).expect_err("no summary: an error");
+        assert!(reason.contains("no experiment_summary.json"), "{reason}");
+        assert!(reason.contains("terrafix-tui charts"), "{reason}");
+    }
+
+    /// A partial folder: a damaged hlog and a missing history become notes; the rest shows.
+    #[test]
+    fn damaged_and_missing_phase_files_become_warnings_not_errors() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let run = dir.path().join("run");
+        std::fs::create_dir_all(run.join("smoke")).expect("folders");
+        for entry in std::fs::read_dir(fixture().join("smoke")).expect("fixture") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().expect("a file name").to_owned();
+            std::fs::copy(&path, run.join("smoke").join(name)).expect("copied");
+        }
+        std::fs::copy(fixture().join(SUMMARY_FILE), run.join(SUMMARY_FILE)).expect("summary");
+        std::fs::write(run.join("smoke/smoke_mix.hlog"), b"#[StartTime: nonsense]\n\"garbage\",1,2,3\n")
+            .expect("damaged");
+        std::fs::remove_file(run.join("smoke/smoke_open_stats_history.csv")).expect("removed");
+        let detail = load(&run).expect("a partial folder still loads");
+        assert!(
+            detail.warnings.iter().any(|w| w.contains("smoke_open_stats_history.csv")),
+            "{:?}",
+            detail.warnings
+        );
+        assert!(
+            detail.timelines.iter().any(|l| l.percentiles_from == "history"),
+            "the damaged hlog falls back"
+        );
+    }
 }

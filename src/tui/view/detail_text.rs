@@ -28,7 +28,7 @@ pub fn lines(t: Theme, d: &RunDetail, phase: usize, width: u16) -> Vec<Line<'sta
     };
     let mut out = Vec::new();
     verdict(t, &d.summary, p, w, &mut out);
-    findings(t, &d.findings, w, &mut out);
+    findings(t, &d.findings, &p.name, w, &mut out);
     thresholds(t, &d.summary, p, w, &mut out);
     endpoints(t, p, w, &mut out);
     failures(t, p, w, &mut out);
@@ -194,12 +194,17 @@ fn load_text(p: &PhaseSummary) -> String {
     parts.join(", ")
 }
 
-fn findings(t: Theme, findings: &[Finding], w: usize, out: &mut Vec<Line<'static>>) {
-    heading(t, format!("Findings ({})", findings.len()), out);
+/// The run's findings, those resting on this phase's figures first (each group keeps the
+/// analysis' order: most severe first).
+fn findings(t: Theme, findings: &[Finding], phase: &str, w: usize, out: &mut Vec<Line<'static>>) {
+    let about = |f: &Finding| f.evidence.iter().any(|e| e.phase == phase);
+    let here = findings.iter().filter(|f| about(f)).count();
+    heading(t, format!("Findings ({}, {here} on this phase)", findings.len()), out);
     if findings.is_empty() {
         out.extend(wrap_styled("Nothing stands out that the data can carry.", w, t.dim()));
     }
-    for f in findings {
+    let ordered = findings.iter().filter(|f| about(f)).chain(findings.iter().filter(|f| !about(f)));
+    for f in ordered {
         let style = match f.severity {
             Severity::Problem => t.warn().add_modifier(Modifier::BOLD),
             Severity::Warning => t.warn(),
@@ -387,7 +392,8 @@ fn since_start(p: &PhaseSummary, at: &str) -> String {
 fn failures(t: Theme, p: &PhaseSummary, w: usize, out: &mut Vec<Line<'static>>) {
     let groups = failure_groups(p);
     let total: u64 = groups.iter().map(|g| g.count).sum();
-    heading(t, format!("Failures ({} in {} kinds)", format::count(total), groups.len()), out);
+    let kinds = if groups.len() == 1 { "kind" } else { "kinds" };
+    heading(t, format!("Failures ({} in {} {kinds})", format::count(total), groups.len()), out);
     if groups.is_empty() {
         out.push(Line::styled("none", t.dim()));
         return;
