@@ -229,3 +229,57 @@ fn without_colour_the_detail_has_no_colour_and_with_it_uses_the_palette() {
         assert!(colours.contains(&rgb(c)), "no cell in the {role} colour");
     }
 }
+
+#[test]
+fn a_reload_that_adds_a_newer_run_keeps_the_explored_run_selected() {
+    let mut state = opened();
+    let mut entries = result_entries();
+    let mut newer = entries[1].clone();
+    newer.run_id = "20250103-080000-smoke".into();
+    entries.insert(0, newer);
+    update(&mut state, Action::ResultsLoaded(Ok(entries)));
+    let current = state.results.current().map(|e| e.run_id.clone());
+    assert_eq!(current.as_deref(), Some("20250102-100000-smoke"), "e and c act on the run shown");
+    update(&mut state, Action::ResultsLoaded(Ok(result_entries()[1..].to_vec())));
+    assert!(state.results.explorer.is_none(), "the shown run is gone: the detail closes");
+    assert!(state.flash.as_ref().is_some_and(|f| f.text.contains("no longer")));
+}
+
+#[test]
+fn a_capacity_run_shows_its_answer_and_steps_at_80_columns() {
+    use terrafix_tui::metrics::summary::{CapacityReport, CapacityStep};
+    let mut state = results();
+    press(&mut state, KeyCode::Enter);
+    let mut detail = run_detail();
+    let step = |phase: &str, target: f64, achieved: f64, p99: f64, passed: bool| CapacityStep {
+        phase: phase.into(),
+        target_rps: target,
+        achieved_rps: achieved,
+        p99_ms: p99,
+        error_rate: if passed { 0.0 } else { 0.04 },
+        passed,
+        ..CapacityStep::default()
+    };
+    detail.summary.capacity = Some(CapacityReport {
+        p99_limit_ms: 250.0,
+        max_error_rate: 0.01,
+        max_sustainable_rps: Some(120.0),
+        first_fail_rps: Some(160.0),
+        confidence: "between 120 req/s (p99 180 ms) and 160 req/s (p99 900 ms, 4 % errors)".into(),
+        steps: vec![
+            step("capacity_80", 80.0, 80.0, 120.0, true),
+            step("capacity_120", 120.0, 119.0, 180.0, true),
+            step("capacity_160", 160.0, 131.0, 900.0, false),
+        ],
+    });
+    update(
+        &mut state,
+        Action::RunDetailLoaded { run_id: "20250102-100000-smoke".into(), result: Ok(Box::new(detail)) },
+    );
+    press(&mut state, KeyCode::Char('G'));
+    let screen = draw(&state, 80, 24);
+    insta::assert_snapshot!("run_detail_capacity_small", screen);
+    assert!(screen.contains("capacity_160"), "step names stay whole: {screen}");
+    let large = draw(&state, 160, 48);
+    assert!(large.contains("120 req/s sustained (p99 ≤ 250ms, errors ≤ 1.0%)"), "{large}");
+}

@@ -64,12 +64,14 @@ fn turn(explorer: &mut Explorer, phase: usize) {
     }
 }
 
-/// The last line the text can be scrolled to: its length at the narrowest supported width
-/// (the most lines it can wrap into); wider terminals stop at their own end when drawn.
+/// The last line the text can be scrolled to: where its last page starts at the
+/// narrowest supported size (80×24: the most lines, the fewest rows). A taller or wider
+/// terminal stops at its own last page when drawn.
 fn max_scroll(detail: &RunDetail, phase: usize) -> u16 {
     let lines = crate::tui::view::detail_line_count(detail, phase, NARROWEST_TEXT_WIDTH);
-    u16::try_from(lines.saturating_sub(1)).unwrap_or(u16::MAX)
+    u16::try_from(lines.saturating_sub(SMALLEST_TEXT_ROWS)).unwrap_or(u16::MAX)
 }
 
-/// The detail text's width at 80 columns (inside its frame).
+/// The detail text's width and rows at 80×24 (inside its frame, under the charts).
 const NARROWEST_TEXT_WIDTH: u16 = 78;
+const SMALLEST_TEXT_ROWS: usize = 11;

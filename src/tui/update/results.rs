@@ -17,7 +17,24 @@ pub(super) fn loaded(state: &mut AppState, result: Result<Vec<ResultEntry>, Stri
         }
         Err(reason) => r.load_error = Some(reason),
     }
-    None
+    keep_explored_run_selected(state)
+}
+
+/// A reload can put a new run above the one whose detail is open: the selection follows
+/// that run (so `e` and `c` act on what is shown); if it is gone, the detail closes.
+fn keep_explored_run_selected(state: &mut AppState) -> Option<Command> {
+    let r = &mut state.results;
+    let run_id = r.explorer.as_ref().map(|e| e.run_id.clone())?;
+    match r.visible().iter().position(|&i| r.entries[i].run_id == run_id) {
+        Some(at) => {
+            r.selected = at;
+            None
+        }
+        None => {
+            r.explorer = None;
+            flash(state, format!("{run_id} is no longer in the results folder; its detail closed"))
+        }
+    }
 }
 
 /// Keeps a comparison's outcome if it is still the one asked for (a newer one may be on its way).

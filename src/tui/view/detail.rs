@@ -132,7 +132,8 @@ fn render_text(t: Theme, explorer: &Explorer, detail: &RunDetail, area: Rect, bu
     let inner_width = area.width.saturating_sub(2);
     let lines = detail_text::lines(t, detail, explorer.phase, inner_width);
     let rows = usize::from(area.height.saturating_sub(2));
-    let top = usize::from(explorer.scroll).min(lines.len().saturating_sub(1));
+    // The last page fills the frame: scrolling stops there.
+    let top = usize::from(explorer.scroll).min(lines.len().saturating_sub(rows));
     let below = lines.len().saturating_sub(top + rows);
     let hint = match (top > 0, below > 0) {
         (_, true) => format!(" ↓ {below} more lines · ↑↓ PgDn scroll "),
