@@ -392,12 +392,12 @@ fn since_start(p: &PhaseSummary, at: &str) -> String {
 fn failures(t: Theme, p: &PhaseSummary, w: usize, out: &mut Vec<Line<'static>>) {
     let groups = failure_groups(p);
     let total: u64 = groups.iter().map(|g| g.count).sum();
-    let kinds = if groups.len() == 1 { "kind" } else { "kinds" };
-    heading(t, format!("Failures ({} in {} {kinds})", format::count(total), groups.len()), out);
     if groups.is_empty() {
-        out.push(Line::styled("none", t.dim()));
+        heading(t, "Failures (none)".to_string(), out);
         return;
     }
+    let kinds = if groups.len() == 1 { "kind" } else { "kinds" };
+    heading(t, format!("Failures ({} in {} {kinds})", format::count(total), groups.len()), out);
     for g in groups {
         let lead = Span::styled(format!("{:>6} × ", format::count(g.count)), failure_style(t));
         let text = format!(
