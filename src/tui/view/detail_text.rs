@@ -15,6 +15,8 @@ use crate::tui::detail_state::RunDetail;
 use crate::tui::format;
 use crate::tui::theme::Theme;
 
+use super::text_fit::{Col, fit, hanging, header, row, wrap_styled};
+
 /// How many lines the text takes at `width` (for the scroll's end).
 pub fn line_count(detail: &RunDetail, phase: usize, width: u16) -> usize {
     lines(Theme::new(false), detail, phase, width).len()
@@ -59,76 +61,6 @@ fn heading(t: Theme, text: String, out: &mut Vec<Line<'static>>) {
         out.push(Line::raw(""));
     }
     out.push(Line::styled(text, t.title()));
-}
-
-/// Greedy word wrap; a word longer than the width is split (only then).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(8);
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
-        while word.len() > width {
-            if !current.is_empty() {
-                lines.push(std::mem::take(&mut current));
-            }
-            lines.push(word.drain(..width).collect());
-        }
-        let word: String = word.into_iter().collect();
-        let needed = if current.is_empty() { 0 } else { current.chars().count() + 1 };
-        if needed + word.chars().count() > width && !current.is_empty() {
-            lines.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(&word);
-    }
-    if !current.is_empty() || lines.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
-/// `text` cut at a word boundary to fit `width`, ending in `…` when cut.
-pub fn clip_words(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    for word in text.split_whitespace() {
-        let next = if out.is_empty() {
-            word.chars().count()
-        } else {
-            out.chars().count() + 1 + word.chars().count()
-        };
-        if next + 1 > width {
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    if out.is_empty() {
-        return super::widgets::clip(text, width);
-    }
-    out.push('…');
-    out
-}
-
-fn wrap_styled(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
-    wrap(text, width).into_iter().map(|l| Line::styled(l, style)).collect()
-}
-
-/// `lead` then the text wrapped under it, continuation lines indented by its width.
-fn hanging(lead: Span<'static>, text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
-    let indent = lead.content.chars().count();
-    let mut wrapped = wrap(text, width.saturating_sub(indent)).into_iter();
-    let first = wrapped.next().unwrap_or_default();
-    let mut out = vec![Line::from(vec![lead, Span::styled(first, style)])];
-    out.extend(wrapped.map(|l| Line::styled(format!("{}{l}", " ".repeat(indent)), style)));
-    out
 }
 
 fn verdict(t: Theme, s: &RunSummary, p: &PhaseSummary, w: usize, out: &mut Vec<Line<'static>>) {
@@ -246,46 +178,6 @@ fn thresholds(t: Theme, s: &RunSummary, p: &PhaseSummary, w: usize, out: &mut Ve
         let style = if th.passed { Style::new() } else { failure_style(t) };
         out.extend(hanging(mark(t, th.passed), &text, w, style));
     }
-}
-
-/// A column of a table: its header, its width, and when it goes (lower goes first).
-struct Col {
-    title: &'static str,
-    width: usize,
-    keep: u8,
-}
-
-/// The columns that fit beside a name column of at least `name_min`: whole columns are
-/// dropped, least important first. Returns the kept indexes and the name's width.
-fn fit(cols: &[Col], name_min: usize, width: usize) -> (Vec<usize>, usize) {
-    let mut kept: Vec<usize> = (0..cols.len()).collect();
-    let used = |kept: &[usize]| kept.iter().map(|&i| cols[i].width + 1).sum::<usize>();
-    while name_min + used(&kept) > width && !kept.is_empty() {
-        let drop = kept.iter().enumerate().min_by_key(|(_, i)| cols[**i].keep).map(|(at, _)| at);
-        if let Some(at) = drop {
-            kept.remove(at);
-        }
-    }
-    let name = width.saturating_sub(used(&kept)).max(1);
-    (kept, name)
-}
-
-/// One table row: the name (clipped with …) then the kept cells, right-aligned.
-fn row(name: &str, cells: &[(String, Style)], cols: &[Col], kept: &[usize], name_w: usize) -> Line<'static> {
-    let mut spans = vec![Span::raw(format!("{:<name_w$}", super::widgets::clip(name, name_w)))];
-    for &i in kept {
-        let (text, style) = cells.get(i).cloned().unwrap_or_default();
-        spans.push(Span::styled(format!(" {:>w$}", text, w = cols[i].width), style));
-    }
-    Line::from(spans)
-}
-
-fn header(t: Theme, title: &str, cols: &[Col], kept: &[usize], name_w: usize) -> Line<'static> {
-    let mut text = format!("{title:<name_w$}");
-    for &i in kept {
-        text.push_str(&format!(" {:>w$}", cols[i].title, w = cols[i].width));
-    }
-    Line::styled(text, t.header())
 }
 
 fn endpoints(t: Theme, p: &PhaseSummary, w: usize, out: &mut Vec<Line<'static>>) {

@@ -11,6 +11,7 @@ mod quick;
 mod results;
 mod run;
 mod run_charts;
+mod text_fit;
 mod widgets;
 
 use ratatui::buffer::Buffer;

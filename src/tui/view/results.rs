@@ -148,7 +148,7 @@ fn findings_box(t: Theme, findings: &[crate::analysis::Finding], area: Rect, buf
                 crate::analysis::Severity::Problem => t.warn().add_modifier(ratatui::style::Modifier::BOLD),
             };
             let mark = super::detail_text::severity_mark(f.severity);
-            Line::styled(format!("{mark} {}", super::detail_text::clip_words(&f.text, room)), style)
+            Line::styled(format!("{mark} {}", super::text_fit::clip_words(&f.text, room)), style)
         })
         .collect();
     let more = findings.len().saturating_sub(shown);
