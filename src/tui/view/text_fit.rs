@@ -129,11 +129,13 @@ mod tests {
     #[test]
     fn wrapped_lines_fit_and_keep_every_word_whole() {
         let text = "throughput levels off at ~5.1 req/s from 20 users on while p50 grows 0.38 → 18 s";
-        for width in [8, 13, 20, 40, 78] {
+        for width in [10, 13, 20, 40, 78] {
             let lines = wrap(text, width);
             assert!(lines.iter().all(|l| l.chars().count() <= width), "{width}: {lines:?}");
             assert_eq!(lines.join(" "), text, "no word lost or cut at {width}");
         }
+        // Only a word longer than the whole width is split, and nothing is lost.
+        assert_eq!(wrap("throughput ok", 8), vec!["throughp", "ut ok"]);
     }
 
     #[test]
