@@ -347,3 +347,48 @@ fn typing_u_8_enter_sets_8_users_not_58() {
     tmux.keys(&["q"]);
     tmux.assert_terminal_restored();
 }
+
+/// A finished two-phase run (the real headless binary, 2 s per phase against the embedded
+/// target) is opened on the Results screen at 80×24: Enter shows its first phase with the
+/// charts and findings, → the second, Esc the list again.
+#[test]
+fn a_finished_run_opens_in_the_results_detail_with_its_phases_and_findings() {
+    let tmux = Tmux::start_in("explorer", 80, 24, |dir| {
+        let profile = dir.join("two.yaml");
+        let text = "name: two\npause_between_phases: 0s\nbehaviours:\n  b:\n    wait: { constant: 20ms }\n    tasks: [ { kind: webhook } ]\nphases:\n  - name: first_phase\n    behaviour: b\n    users: 2\n    spawn_rate: 10\n    duration: 2s\n  - name: second_phase\n    behaviour: b\n    users: 4\n    spawn_rate: 10\n    duration: 2s\n";
+        std::fs::write(&profile, text).unwrap();
+        let out = Command::new(BIN)
+            .current_dir(dir)
+            .args(["run", "two.yaml", "--output", "experiment_results", "--no-charts"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    });
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    tmux.keys(&["4"]);
+    tmux.wait_for("Runs (1)", Duration::from_secs(10));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("phase 1/2", Duration::from_secs(20));
+    assert!(screen.contains("first_phase"), "{screen}");
+    assert!(screen.contains("req/s") && screen.contains("latency"), "the charts are drawn:\n{screen}");
+    // The findings follow the verdict in the scrolling text: scroll (bounded) until seen.
+    let mut screen = screen;
+    for _ in 0..20 {
+        if screen.contains("Findings (") {
+            break;
+        }
+        tmux.keys(&["Down"]);
+        screen = tmux.screen();
+    }
+    assert!(screen.contains("Findings ("), "no findings section within 20 lines:\n{screen}");
+    tmux.keys(&["Right"]);
+    let screen = tmux.wait_for("phase 2/2", Duration::from_secs(10));
+    assert!(screen.contains("second_phase"), "{screen}");
+    for line in screen.lines() {
+        assert!(line.chars().count() <= 80, "a line wider than the terminal: {line:?}");
+    }
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Enter detail", Duration::from_secs(10));
+    tmux.keys(&["q"]);
+    tmux.assert_terminal_restored();
+}

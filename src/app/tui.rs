@@ -3,6 +3,7 @@
 //! Draws at most ~10 times a second, only when something changed.
 
 mod bridges;
+mod detail;
 mod news;
 mod perform;
 mod scan;

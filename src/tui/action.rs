@@ -110,6 +110,11 @@ pub enum Action {
         run_id: String,
         result: Result<PathBuf, String>,
     },
+    /// A run folder read for the detail view (run id), or why it cannot be shown.
+    RunDetailLoaded {
+        run_id: String,
+        result: Result<Box<crate::tui::detail_state::RunDetail>, String>,
+    },
     /// The statistics of comparing run `right` against run `left` (run ids), or why not.
     CompareDone {
         left: String,
@@ -149,6 +154,7 @@ impl Action {
                 | Action::ExportFinished(_)
                 | Action::BundleFinished { .. }
                 | Action::CompareDone { .. }
+                | Action::RunDetailLoaded { .. }
                 | Action::DockerConnected(_)
                 | Action::DockerStatus(_)
                 | Action::DockerDone(_)
@@ -190,6 +196,11 @@ pub enum Command {
         out: PathBuf,
     },
     OpenHtml(PathBuf),
+    /// Read a run folder for the detail view (its summary, histories and hlogs), off the UI loop.
+    LoadRunDetail {
+        run_id: String,
+        dir: PathBuf,
+    },
     /// Compare the run in `right_dir` against the one in `left_dir` (ids echoed back).
     Compare {
         left: String,

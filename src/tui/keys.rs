@@ -35,6 +35,9 @@ pub fn handle_key(state: &AppState, key: KeyEvent) -> Option<Action> {
     if state.screen == Screen::Results && state.results.dialog.is_some() {
         return export_dialog_key(key.code);
     }
+    if state.screen == Screen::Results && state.results.explorer.is_some() {
+        return explorer_key(key.code);
+    }
     global_key(key.code).or_else(|| screen_key(state.screen, key.code))
 }
 
@@ -105,6 +108,44 @@ fn export_dialog_key(code: KeyCode) -> Option<Action> {
 /// The export dialog's keys as help lines (from the same table the keys come from).
 pub fn export_dialog_help() -> Vec<(&'static str, &'static str)> {
     EXPORT_DIALOG_KEYS
+        .iter()
+        .filter(|(.., help)| !help.is_empty())
+        .filter_map(|(.., help)| help.split_once(": "))
+        .collect()
+}
+
+/// The run detail's keys, as (key, action, help): one table for both.
+const EXPLORER_KEYS: [(KeyCode, Action, &str); 17] = [
+    (KeyCode::Left, Action::FocusPrev, "← → h l: previous / next phase"),
+    (KeyCode::Char('h'), Action::FocusPrev, ""),
+    (KeyCode::Right, Action::FocusNext, ""),
+    (KeyCode::Char('l'), Action::FocusNext, ""),
+    (KeyCode::Up, Action::Up, "↑↓ j k: scroll the detail"),
+    (KeyCode::Char('k'), Action::Up, ""),
+    (KeyCode::Down, Action::Down, ""),
+    (KeyCode::Char('j'), Action::Down, ""),
+    (KeyCode::PageUp, Action::PageUp, "PgUp PgDn: scroll a page"),
+    (KeyCode::PageDown, Action::PageDown, ""),
+    (KeyCode::Char('g'), Action::Top, "g G: top / end of the detail"),
+    (KeyCode::Char('G'), Action::Bottom, ""),
+    (KeyCode::Char('e'), Action::Export, "e: export dialog for this run"),
+    (KeyCode::Char('c'), Action::MarkCompare, "c: compare (marks this run; c on another compares)"),
+    (KeyCode::Char('o'), Action::OpenHtml, "o: open its experiment_summary.html"),
+    (KeyCode::Esc, Action::Dismiss, "Esc / q: back to the list of runs"),
+    (KeyCode::Char('q'), Action::Back, ""),
+];
+
+/// The detail's own keys first; the screen switches and `?` as everywhere.
+fn explorer_key(code: KeyCode) -> Option<Action> {
+    EXPLORER_KEYS.iter().find(|(k, ..)| *k == code).map(|(_, action, _)| action.clone()).or_else(|| {
+        global_key(code)
+            .filter(|a| matches!(a, Action::Show(_) | Action::NextScreen | Action::PrevScreen | Action::Help))
+    })
+}
+
+/// The run detail's keys as help lines (from the same table the keys come from).
+pub fn explorer_help() -> Vec<(&'static str, &'static str)> {
+    EXPLORER_KEYS
         .iter()
         .filter(|(.., help)| !help.is_empty())
         .filter_map(|(.., help)| help.split_once(": "))
@@ -236,6 +277,7 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
         ],
         Screen::Results => vec![
             ("↑↓ j k", "choose a run (newest first)"),
+            ("Enter", "open the run's detail: charts, endpoints, failures, findings"),
             ("/", "filter runs by name"),
             ("e", "export dialog: format, size, charts, phases, folder"),
             ("b", "bundle the run as exports/<run-id>.tar.gz"),

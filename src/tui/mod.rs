@@ -3,6 +3,7 @@
 //! and `experiment` types only.
 
 pub mod action;
+pub mod detail_state;
 pub mod edit;
 pub mod env_state;
 pub mod export_state;

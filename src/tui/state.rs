@@ -423,6 +423,9 @@ pub struct ResultEntry {
     pub summary: Result<RunSummary, String>,
     pub html: Option<PathBuf>,
     pub charts: Vec<PathBuf>,
+    /// What the run showed, from its summary (`crate::analysis`); the detail view adds
+    /// the findings that need the per-second histories.
+    pub findings: Vec<crate::analysis::Finding>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -475,6 +478,8 @@ pub struct ResultsState {
     pub export_choices: ExportChoices,
     /// A bundle (`b`) started from this screen: run id and its state.
     pub bundle: Option<(String, BundleJob)>,
+    /// The run detail (Enter on a run), while open.
+    pub explorer: Option<super::detail_state::Explorer>,
 }
 
 impl ResultsState {

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use terrafix_tui::analysis::{Evidence, Finding, Severity};
 use terrafix_tui::metrics::summary::*;
 use terrafix_tui::metrics::{NameRow, ServerCounters, Snapshot};
 use terrafix_tui::profile::*;
+use terrafix_tui::tui::detail_state::{PhaseTimeline, RunDetail};
 use terrafix_tui::tui::state::{ProfileItem, ResultEntry};
 use terrafix_tui::tui::{AppState, Theme};
 
@@ -255,6 +257,7 @@ pub fn result_entries() -> Vec<ResultEntry> {
             summary: Ok(run_summary(id, rps, passed)),
             html: html.then(|| dir.join("experiment_summary.html")),
             charts: if html { vec![dir.join("charts/throughput_timeline.png")] } else { vec![] },
+            findings: if passed { vec![] } else { sample_findings() },
             dir,
         }
     };
@@ -270,8 +273,145 @@ pub fn result_entries() -> Vec<ResultEntry> {
             ),
             html: None,
             charts: vec![],
+            findings: vec![],
         },
     ]
+}
+
+/// Findings as `crate::analysis` states them: one of each severity.
+pub fn sample_findings() -> Vec<Finding> {
+    let evidence = |phase: &str, figure: &str, value: f64, unit: &'static str| Evidence {
+        phase: phase.into(),
+        figure: figure.into(),
+        value,
+        unit,
+    };
+    vec![
+        Finding {
+            id: "saturation",
+            severity: Severity::Problem,
+            text: "throughput levels off at ~48 req/s from 20 users on while p50 grows 80 ms → 1.2 s: the target is the bottleneck, not the load".into(),
+            evidence: vec![evidence("smoke_webhook", "rps", 48.0, "req/s")],
+        },
+        Finding {
+            id: "tail-amplification",
+            severity: Severity::Warning,
+            text: "smoke_webhook: p99 is 12× its p50 (240 ms vs 20 ms): a few requests wait far longer than most".into(),
+            evidence: vec![evidence("smoke_webhook", "p99 / p50", 12.0, "")],
+        },
+        Finding {
+            id: "injection",
+            severity: Severity::Info,
+            text: "smoke_webhook: the client saw 144 HTTP 500s for 150 injected by the server".into(),
+            evidence: vec![evidence("smoke_webhook", "injected", 150.0, "")],
+        },
+    ]
+}
+
+/// A run read for the detail view: the failing smoke run with endpoints, grouped failures,
+/// a steering change, a fault, the server's view and 30 s of history per phase.
+pub fn run_detail() -> RunDetail {
+    let mut summary = run_summary("20250102-100000-smoke", 48.0, false);
+    summary.fail_reasons = vec!["smoke_webhook p95_ms 160 ms > 500 ms".into()];
+    let webhook = &mut summary.experiments[1];
+    webhook.config = PhaseConfig {
+        behaviour: "webhook".into(),
+        model: "closed".into(),
+        users: Some(5),
+        spawn_rate: Some(5.0),
+        duration_s: 30.0,
+        repo_size: Some("small".into()),
+        ..PhaseConfig::default()
+    };
+    let stat = |method: &str, name: &str, requests: u64, failures: u64, p99: f64| RequestStats {
+        method: method.into(),
+        name: name.into(),
+        requests,
+        failures,
+        median_ms: p99 / 4.0,
+        avg_ms: p99 / 3.0,
+        p95_ms: p99 / 1.5,
+        p99_ms: p99,
+        max_ms: p99 * 2.0,
+        rps: requests as f64 / 30.0,
+    };
+    webhook.requests = vec![
+        stat("POST", "/webhook", 1200, 140, 240.0),
+        stat("GET", "/api/v1/repositories/{owner}/{repo}/pulls", 240, 4, 80.0),
+    ];
+    let failure = |name: &str, message: &str, count: u64, first: &str, last: &str| FailureStat {
+        method: "POST".into(),
+        name: name.into(),
+        kind: "HTTP 500".into(),
+        error: message.into(),
+        count,
+        first_seen: first.into(),
+        last_seen: last.into(),
+        messages: vec![MessageCount { message: message.into(), count }],
+        other_messages: 0,
+    };
+    webhook.failures = vec![
+        failure(
+            "/webhook",
+            "injected failure (failure_rate 0.1)",
+            140,
+            "2025-01-02T10:00:03Z",
+            "2025-01-02T10:00:29Z",
+        ),
+        FailureStat {
+            method: "GET".into(),
+            kind: "timeout".into(),
+            ..failure(
+                "/api/v1/repositories/{owner}/{repo}/pulls",
+                "no answer within 30 s",
+                4,
+                "2025-01-02T10:00:12Z",
+                "2025-01-02T10:00:20Z",
+            )
+        },
+    ];
+    webhook.changes = vec![PhaseChange { at_s: 10.0, users: Some(20), ..PhaseChange::default() }];
+    webhook.resilience = Some(ResilienceReport {
+        faults: vec![FaultReport {
+            description: "server failure_rate=0.5 failure_mode=error_500".into(),
+            planned_at_s: 15.0,
+            planned_end_s: 20.0,
+            started_s: Some(15.0),
+            ended_s: Some(20.0),
+            baseline_p99_ms: Some(200.0),
+            recovery_s: Some(2.0),
+            recovered: true,
+            notes: vec![],
+        }],
+        ..ResilienceReport::default()
+    });
+    webhook.server = Some(ServerView {
+        total_requests: Some(1440),
+        successful_requests: Some(1296),
+        failed_requests: Some(144),
+        p50_ms: Some(18.0),
+        p95_ms: Some(150.0),
+        p99_ms: Some(230.0),
+        injected_failures: [("error_500".to_string(), 150)].into_iter().collect(),
+        ..ServerView::default()
+    });
+    let timeline = |rps: f64, p99: f64| {
+        let points = |f: &dyn Fn(f64) -> f64| (0..30).map(|s| (s as f64, f(s as f64))).collect::<Vec<_>>();
+        PhaseTimeline {
+            rps: points(&|s| rps * (0.5 + s.min(10.0) / 20.0)),
+            failed_rps: points(&|s| if (15.0..20.0).contains(&s) { rps / 2.0 } else { rps / 20.0 }),
+            p50: points(&|s| p99 / 4.0 + s),
+            p95: points(&|s| p99 / 1.5 + s * 2.0),
+            p99: points(&|s| p99 + s * 3.0),
+            percentiles_from: "hlog",
+        }
+    };
+    RunDetail {
+        timelines: vec![timeline(12.0, 3.0), timeline(48.0, 240.0)],
+        summary,
+        findings: sample_findings(),
+        warnings: vec!["experiment_results/20250102-100000-smoke/smoke/smoke_health.hlog: missing".into()],
+    }
 }
 
 /// `n` seconds of 100 responses spread evenly over `from_ms..from_ms + 10 ms`.

@@ -195,6 +195,14 @@ impl Worker {
                 });
             }
             Command::OpenHtml(path) => open_with_system(path, tx),
+            Command::LoadRunDetail { run_id, dir } => {
+                tokio::task::spawn_blocking(move || {
+                    // A panic while reading a hostile folder must not leave the view loading.
+                    let result = std::panic::catch_unwind(|| super::detail::load(&dir))
+                        .unwrap_or_else(|_| Err(format!("reading {} failed unexpectedly", dir.display())));
+                    tx.tell_blocking(Action::RunDetailLoaded { run_id, result });
+                });
+            }
             Command::Compare { left, left_dir, right, right_dir } => {
                 tokio::task::spawn_blocking(move || {
                     let result = bridges::compare(&left_dir, &right_dir);

@@ -39,7 +39,8 @@ fn entry(dir: &Path) -> ResultEntry {
         })
         .unwrap_or_default();
     charts.sort();
-    ResultEntry { run_id, dir: dir.to_path_buf(), summary, html, charts }
+    let findings = summary.as_ref().map(crate::analysis::findings).unwrap_or_default();
+    ResultEntry { run_id, dir: dir.to_path_buf(), summary, html, charts, findings }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! specific handling lives in one file per screen; this file routes and does what is global.
 
 mod env;
+mod explore;
 mod export;
 mod profiles;
 mod quick;
@@ -43,6 +44,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
         Action::ExportFinished(result) => export::finished(state, result),
         Action::BundleFinished { run_id, result } => export::bundled(state, run_id, result),
         Action::CompareDone { left, right, result } => results::compared(state, left, right, result),
+        Action::RunDetailLoaded { run_id, result } => explore::loaded(state, run_id, result),
         Action::DockerConnected(_)
         | Action::DockerStatus(_)
         | Action::DockerDone(_)

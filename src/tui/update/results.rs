@@ -17,7 +17,24 @@ pub(super) fn loaded(state: &mut AppState, result: Result<Vec<ResultEntry>, Stri
         }
         Err(reason) => r.load_error = Some(reason),
     }
-    None
+    keep_explored_run_selected(state)
+}
+
+/// A reload can put a new run above the one whose detail is open: the selection follows
+/// that run (so `e` and `c` act on what is shown); if it is gone, the detail closes.
+fn keep_explored_run_selected(state: &mut AppState) -> Option<Command> {
+    let r = &mut state.results;
+    let run_id = r.explorer.as_ref().map(|e| e.run_id.clone())?;
+    match r.visible().iter().position(|&i| r.entries[i].run_id == run_id) {
+        Some(at) => {
+            r.selected = at;
+            None
+        }
+        None => {
+            r.explorer = None;
+            flash(state, format!("{run_id} is no longer in the results folder; its detail closed"))
+        }
+    }
 }
 
 /// Keeps a comparison's outcome if it is still the one asked for (a newer one may be on its way).
@@ -39,6 +56,9 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
         return dialog::back(state);
     }
     let r = &mut state.results;
+    if r.explorer.take().is_some() {
+        return Some(None);
+    }
     if r.filter.cancel(&mut r.selected) {
         return Some(None);
     }
@@ -56,6 +76,9 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
     if state.results.dialog.is_some() {
         return dialog::key(state, action);
     }
+    if state.results.explorer.is_some() {
+        return super::explore::key(state, action);
+    }
     let r = &mut state.results;
     if r.filter.editing {
         let names = r.entries.iter().map(|entry| entry.run_id.as_str());
@@ -71,7 +94,7 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
         Action::Top => r.selected = 0,
         Action::Bottom => r.selected = len.saturating_sub(1),
         Action::StartFilter => r.filter.editing = true,
-        Action::Enter => r.view = ResultsView::Detail,
+        Action::Enter => return super::explore::open(state),
         Action::ShowPaths => {
             r.view = if r.view == ResultsView::Paths { ResultsView::Detail } else { ResultsView::Paths };
         }
@@ -100,7 +123,7 @@ fn rerender(state: &mut AppState) -> Option<Command> {
     Some(Command::RenderCharts(dir))
 }
 
-fn open_html(state: &mut AppState) -> Option<Command> {
+pub(super) fn open_html(state: &mut AppState) -> Option<Command> {
     let Some(entry) = state.results.current() else { return flash_error(state, "no run selected") };
     match &entry.html {
         Some(path) => {
@@ -116,7 +139,7 @@ fn open_html(state: &mut AppState) -> Option<Command> {
     }
 }
 
-fn mark_compare(state: &mut AppState) -> Option<Command> {
+pub(super) fn mark_compare(state: &mut AppState) -> Option<Command> {
     let Some(current) = state.results.current().map(|e| e.run_id.clone()) else {
         return flash_error(state, "no run selected");
     };

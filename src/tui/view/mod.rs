@@ -2,6 +2,8 @@
 //! bar, the current screen, a footer with hints or the latest message, and any overlay.
 
 mod compare;
+mod detail;
+mod detail_text;
 mod environment;
 mod export;
 mod profiles;
@@ -9,6 +11,7 @@ mod quick;
 mod results;
 mod run;
 mod run_charts;
+mod text_fit;
 mod widgets;
 
 use ratatui::buffer::Buffer;
@@ -19,6 +22,8 @@ use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 use super::keys::{export_dialog_help, help_lines};
 use super::state::{AppState, Overlay, Screen};
 use widgets::{centered, framed};
+
+pub use detail_text::line_count as detail_line_count;
 
 impl Widget for &AppState {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -122,7 +127,10 @@ fn render_footer(state: &AppState, area: Rect, buf: &mut Buffer) {
         Screen::Profiles => &[("Enter", "run"), ("/", "filter"), ("←→", "panes"), ("space", "phase")],
         Screen::Environment => &[("u/d", "up/down"), ("f", "logs"), ("a", "apply"), ("R", "refresh")],
         Screen::Run => &[("s", "skip phase"), ("x", "abort"), ("p", "pause view")],
-        Screen::Results => &[("e", "export"), ("o", "open"), ("c", "compare"), ("p", "paths")],
+        Screen::Results if state.results.explorer.is_some() => {
+            &[("←→", "phase"), ("↑↓", "scroll"), ("e", "export"), ("c", "compare"), ("Esc", "back")]
+        }
+        Screen::Results => &[("Enter", "detail"), ("e", "export"), ("c", "compare"), ("p", "paths")],
     };
     let mut spans = vec![Span::raw(" ")];
     for (key, what) in hints.iter().chain(&[("?", "help"), ("q", "quit")]) {
@@ -136,6 +144,8 @@ fn render_help(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let keys = if state.screen == Screen::Results && state.results.dialog.is_some() {
         export_dialog_help()
+    } else if state.screen == Screen::Results && state.results.explorer.is_some() {
+        super::keys::explorer_help()
     } else if state.screen == Screen::Profiles && state.profiles.quick.is_some() {
         super::keys::QUICK_FORM_HELP.to_vec()
     } else {

@@ -18,6 +18,10 @@ use crate::tui::state::{AppState, BundleJob, ChartsState, ResultEntry, ResultsVi
 use crate::tui::theme::Theme;
 
 pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
+    if let Some(explorer) = &state.results.explorer {
+        super::detail::render(state, explorer, area, buf);
+        return;
+    }
     let list_width = (area.width / 3).clamp(26, 40);
     let [left, right] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(0)]).areas(area);
     render_list(state, left, buf);
@@ -102,17 +106,59 @@ fn render_detail(
     let thresholds = all_thresholds(summary);
     let notes = phase_notes(summary);
     let th_height = ((thresholds.len() + notes.len()) as u16 + 2).min(area.height / 3).max(3);
-    let [meta, table, limits, charts] = Layout::vertical([
+    let findings_height = findings_height(entry, area.height);
+    let [meta, found, table, limits, charts] = Layout::vertical([
         Constraint::Length(3),
+        Constraint::Length(findings_height),
         Constraint::Min(4),
         Constraint::Length(th_height),
         Constraint::Length(1),
     ])
     .areas(area);
     run_header(t, summary).render(meta, buf);
+    if findings_height > 0 {
+        findings_box(t, &entry.findings, found, buf);
+    }
     render_phases(t, summary, table, buf);
     limits_and_notes(t, &thresholds, notes).render(limits, buf);
     job_line(state, entry, export).render(charts, buf);
+}
+
+/// Rows for the findings above the phase table: one per finding, at most a few (more on
+/// small terminals would push the phases away), none when nothing stands out.
+fn findings_height(entry: &ResultEntry, height: u16) -> u16 {
+    if entry.findings.is_empty() {
+        return 0;
+    }
+    let most = if height >= 40 { 6 } else { 3 };
+    entry.findings.len().min(most) as u16 + 2
+}
+
+/// The selected run's findings, most severe first, one line each (Enter shows them whole).
+fn findings_box(t: Theme, findings: &[crate::analysis::Finding], area: Rect, buf: &mut Buffer) {
+    let room = usize::from(area.width.saturating_sub(4));
+    let shown = usize::from(area.height.saturating_sub(2));
+    let mut lines: Vec<Line> = findings
+        .iter()
+        .take(shown)
+        .map(|f| {
+            let style = match f.severity {
+                crate::analysis::Severity::Info => ratatui::style::Style::new(),
+                crate::analysis::Severity::Warning => t.warn(),
+                crate::analysis::Severity::Problem => t.warn().add_modifier(ratatui::style::Modifier::BOLD),
+            };
+            let mark = super::detail_text::severity_mark(f.severity);
+            Line::styled(format!("{mark} {}", super::text_fit::clip_words(&f.text, room)), style)
+        })
+        .collect();
+    let more = findings.len().saturating_sub(shown);
+    if more > 0
+        && let Some(last) = lines.last_mut()
+    {
+        *last = Line::styled(format!("… {} more: Enter opens the run's detail", more + 1), t.dim());
+    }
+    let title = format!("Findings ({}) · Enter: details", findings.len());
+    Paragraph::new(lines).block(framed(t, &title, false)).render(area, buf);
 }
 
 /// A run folder whose summary cannot be parsed: it is listed all the same, with the reason.

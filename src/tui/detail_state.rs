@@ -1,0 +1,68 @@
+//! The Results screen's run detail (Enter on a run): what `app` read from the run folder,
+//! shaped for drawing, and where the user is in it (phase, scroll). Plain data, no I/O.
+
+use crate::analysis::Finding;
+use crate::metrics::summary::RunSummary;
+
+use super::run_state::Point;
+
+/// One phase over time, in seconds from the phase's start: throughput and percentiles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhaseTimeline {
+    pub rps: Vec<Point>,
+    pub failed_rps: Vec<Point>,
+    pub p50: Vec<Point>,
+    pub p95: Vec<Point>,
+    pub p99: Vec<Point>,
+    /// Where the percentiles came from: `hlog` (exact, per interval), `history` (the
+    /// history CSV's windowed columns) or empty when neither file could be read.
+    pub percentiles_from: &'static str,
+}
+
+/// A run folder read for the detail view.
+#[derive(Clone, Debug)]
+pub struct RunDetail {
+    pub summary: RunSummary,
+    /// One per phase of the summary, in its order.
+    pub timelines: Vec<PhaseTimeline>,
+    /// The run's findings, with the per-second histories (as the HTML and Markdown reports).
+    pub findings: Vec<Finding>,
+    /// What could not be read (a missing history, a damaged hlog): shown, never fatal.
+    pub warnings: Vec<String>,
+}
+
+/// The detail of one run: being read, read, or why it cannot be shown.
+#[derive(Clone, Debug)]
+pub enum DetailLoad {
+    Loading,
+    Loaded(Box<RunDetail>),
+    Failed(String),
+}
+
+/// The open detail view: which run, its data, the phase shown and the scroll of its text.
+#[derive(Clone, Debug)]
+pub struct Explorer {
+    pub run_id: String,
+    pub load: DetailLoad,
+    /// Index into the summary's phases.
+    pub phase: usize,
+    /// First line of the detail text shown (lines under the charts).
+    pub scroll: u16,
+}
+
+impl Explorer {
+    pub fn opening(run_id: String) -> Self {
+        Self { run_id, load: DetailLoad::Loading, phase: 0, scroll: 0 }
+    }
+
+    pub fn detail(&self) -> Option<&RunDetail> {
+        match &self.load {
+            DetailLoad::Loaded(detail) => Some(detail),
+            DetailLoad::Loading | DetailLoad::Failed(_) => None,
+        }
+    }
+
+    pub fn phase_count(&self) -> usize {
+        self.detail().map_or(0, |d| d.summary.experiments.len())
+    }
+}
