@@ -20,6 +20,7 @@ use crate::profile::{self, Overrides, QuickLoad, QuickRun, RepoSizeChoice, TimeS
 pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let request = build_request(&args, profiles_dir.as_deref())?;
     super::report::check_ci_flags(args.junit.as_deref(), args.summary_md.as_deref())?;
+    let control_settings = super::control::settings(&args)?;
     if args.dry_run {
         print!("{}", plan(&request));
         return Ok(ExitCode::SUCCESS);
@@ -27,8 +28,12 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     let (events_tx, events_rx) = mpsc::channel(1024);
     let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
     let control = RunControl::default();
+    let api = match control_settings {
+        Some(settings) => Some(super::control::start(settings, snap_rx.clone(), control.clone()).await?),
+        None => None,
+    };
 
-    let printer = tokio::spawn(print_events(events_rx));
+    let printer = tokio::spawn(print_events(events_rx, api.as_ref().map(|a| a.hub.clone())));
     let progress = tokio::spawn(print_progress(snap_rx));
     let channels = RunChannels { events: events_tx, snapshots: snap_tx };
     let cancel = control.cancel.clone();
@@ -57,6 +62,9 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     };
     let _ = printer.await;
     let _ = progress.await;
+    if let Some(api) = api {
+        api.stop().await;
+    }
     let (summary, dir) = outcome?;
 
     print_table(&summary);
@@ -279,9 +287,12 @@ fn target_options(args: &RunArgs, from_profile: &profile::TargetSettings) -> any
     Ok(options)
 }
 
-async fn print_events(mut events: mpsc::Receiver<Event>) {
+async fn print_events(mut events: mpsc::Receiver<Event>, hub: Option<crate::control::Hub>) {
     let mut errors_shown = 0usize;
     while let Some(event) = events.recv().await {
+        if let Some(hub) = &hub {
+            hub.publish(&event);
+        }
         match event {
             Event::RunStarted { run_id, dir, target_url, phases } => {
                 let total: Duration = phases.iter().map(|p| p.planned).sum();

@@ -6,7 +6,7 @@ mod bridges;
 mod news;
 mod perform;
 mod scan;
-mod terminal;
+pub(super) mod terminal;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
