@@ -125,6 +125,8 @@ async fn steer_extend_and_skip_through_the_api_are_recorded_in_changes() {
     assert_eq!(running["api_version"], 1);
     assert_eq!(running["phase"]["model"], "users");
     assert_eq!(running["phase_count"], 2);
+    let document = http.get(format!("{base}/v1/openapi.json")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(document, terrafix_tui::control::OPENAPI_DOCUMENT);
 
     // The event stream opens with the run's start (caught up) and carries snapshots.
     let mut stream = http.get(format!("{base}/v1/run/events")).send().await.unwrap();

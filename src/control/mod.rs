@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use client::{AttachClient, ClientError, EventReader};
+pub use server::{OPENAPI_DOCUMENT, ROUTES};
 pub use view::Hub;
 
 use crate::experiment::RunControl;

@@ -29,6 +29,21 @@ use crate::profile::Secret;
 
 /// The largest request body taken (the bodies are a few bytes of JSON).
 const MAX_BODY_BYTES: usize = 4096;
+/// The most users and the highest arrival rate one call may ask for (as documented).
+const MAX_STEER_USERS: u32 = 100_000;
+const MAX_STEER_RATE: f64 = 1_000_000.0;
+/// The API's OpenAPI document, served at `/v1/openapi.json`.
+pub const OPENAPI_DOCUMENT: &str = include_str!("../../assets/control-openapi.json");
+/// Every (method, path) the router serves; the document describes exactly these.
+pub const ROUTES: [(&str, &str); 7] = [
+    ("GET", "/v1/run"),
+    ("PATCH", "/v1/run"),
+    ("POST", "/v1/run/skip"),
+    ("POST", "/v1/run/extend"),
+    ("POST", "/v1/run/abort"),
+    ("GET", "/v1/run/events"),
+    ("GET", "/v1/openapi.json"),
+];
 /// The longest extension one call may ask for.
 const MAX_EXTEND_S: f64 = 86_400.0;
 /// The header an attached TUI names itself with, so its changes are recorded as `attach`.
@@ -50,6 +65,7 @@ pub(super) fn router(state: ApiState) -> Router {
         .route("/v1/run/extend", post(extend))
         .route("/v1/run/abort", post(abort))
         .route("/v1/run/events", get(events))
+        .route("/v1/openapi.json", get(openapi))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -119,6 +135,10 @@ async fn not_found() -> Response {
     )
 }
 
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_DOCUMENT).into_response()
+}
+
 async fn status(State(state): State<ApiState>) -> Response {
     Json(state.hub.status()).into_response()
 }
@@ -147,22 +167,24 @@ fn load_steer(change: &LoadChange, model: Option<PlanLoad>) -> Result<(Steer, St
         (Some(_), Some(_), _) | (None, None, _) => invalid(
             "send exactly one of {\"users\": N} (closed-model phase) or {\"arrival_rate\": R} (open-model phase)",
         ),
-        (_, _, None) => {
-            conflict("no phase is running now (the run is starting, pausing or over); try again in a phase")
+        (Some(n), None, _) if n == 0 || n > MAX_STEER_USERS => {
+            invalid(&format!("users must be from 1 to {MAX_STEER_USERS}"))
         }
-        (Some(0), None, _) => invalid("a phase needs at least one user: send users ≥ 1"),
         (Some(n), None, Some(PlanLoad::Users { .. })) => Ok((Steer::Users(n), format!("users → {n}"))),
         (Some(_), None, Some(PlanLoad::Rate { .. })) => conflict(
             "this phase has an arrival rate (open model): send {\"arrival_rate\": R} instead of users",
         ),
-        (None, Some(r), Some(PlanLoad::Rate { .. })) if r.is_finite() && r > 0.0 => {
+        (None, Some(r), _) if !(r.is_finite() && r > 0.0 && r <= MAX_STEER_RATE) => invalid(&format!(
+            "an arrival rate must be above 0 and at most {MAX_STEER_RATE} requests per second"
+        )),
+        (None, Some(r), Some(PlanLoad::Rate { .. })) => {
             Ok((Steer::ArrivalRate(r), format!("arrival rate → {r} req/s")))
-        }
-        (None, Some(_), Some(PlanLoad::Rate { .. })) => {
-            invalid("an arrival rate must be a positive number of requests per second")
         }
         (None, Some(_), Some(PlanLoad::Users { .. })) => {
             conflict("this phase has users (closed model): send {\"users\": N} instead of arrival_rate")
+        }
+        (_, _, None) => {
+            conflict("no phase is running now (the run is starting, pausing or over); try again in a phase")
         }
     }
 }
