@@ -111,11 +111,24 @@ fn summary_of(out: &Path) -> (RunSummary, String) {
     (RunSummary::load(&path).unwrap(), std::fs::read_to_string(&path).unwrap())
 }
 
+/// Kills the run if the test fails before it ended, so no load outlives the test.
+struct Reap<'a>(&'a mut Child);
+
+impl Drop for Reap<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steer_extend_and_skip_through_the_api_are_recorded_in_changes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let (mut child, base, stderr) = start(&write_profile(dir.path(), 120), &out, &[]);
+    let child = Reap(&mut child);
     let http = client();
 
     let running = wait_status(&http, &base, None, "the first phase", |s| {
@@ -155,7 +168,7 @@ async fn steer_extend_and_skip_through_the_api_are_recorded_in_changes() {
     assert_eq!(skip.status(), 202);
     wait_status(&http, &base, None, "the second phase", |s| s["phase"]["index"] == 1).await;
 
-    assert_eq!(wait_exit(&mut child), 0, "{}", stderr.join().unwrap());
+    assert_eq!(wait_exit(child.0), 0, "{}", stderr.join().unwrap());
     let (summary, _) = summary_of(&out);
     let first = &summary.experiments[0];
     assert!(first.duration_s < 60.0, "the first phase was skipped: {}", first.duration_s);
@@ -173,6 +186,7 @@ async fn a_wrong_or_missing_token_is_401_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let (mut child, base, stderr) = start(&write_profile(dir.path(), 3), &out, &["--control-token", TOKEN]);
+    let child = Reap(&mut child);
     let http = client();
 
     wait_status(&http, &base, Some(TOKEN), "the first phase", |s| s["state"] == "running").await;
@@ -192,7 +206,7 @@ async fn a_wrong_or_missing_token_is_401_and_the_run_goes_on() {
     let events = http.get(format!("{base}/v1/run/events")).send().await.unwrap();
     assert_eq!(events.status(), 401);
 
-    assert_eq!(wait_exit(&mut child), 0, "the run went on to its end");
+    assert_eq!(wait_exit(child.0), 0, "the run went on to its end");
     let log = stderr.join().unwrap();
     let (summary, text) = summary_of(&out);
     assert_eq!(summary.status, RunStatus::Completed);
