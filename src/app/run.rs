@@ -51,6 +51,9 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
                 stop.name()
             );
             cancel.cancel();
+            if let Some(api) = &api {
+                api.hub.mark_stopping();
+            }
             tokio::select! {
                 outcome = &mut run => outcome,
                 _ = stops.next() => {

@@ -187,9 +187,13 @@ impl Hub {
 
     /// Takes in one run event: the view follows it and stream readers receive it.
     pub fn publish(&self, event: &Event) {
-        self.with_view(|view| view.apply(event));
-        // No reader connected is the usual case: nothing is lost, the view has it.
-        let _ = self.events.send(WireEvent::of(event));
+        // Sent while the view is held, so a reader subscribing now gets the event either in
+        // its catch-up or on the stream, never both and never neither.
+        self.with_view(|view| {
+            view.apply(event);
+            // No reader connected is the usual case: nothing is lost, the view has it.
+            let _ = self.events.send(WireEvent::of(event));
+        });
     }
 
     pub fn mark_stopping(&self) {
@@ -211,5 +215,46 @@ impl Hub {
     pub fn subscribe(&self) -> (Vec<WireEvent>, broadcast::Receiver<WireEvent>, watch::Receiver<Snapshot>) {
         // Subscribed while the view is held, so no event falls between catch-up and stream.
         self.with_view(|view| (view.catch_up(), self.events.subscribe(), self.snapshots.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn plan(name: &str, load: PlanLoad) -> PhasePlan {
+        PhasePlan { name: name.into(), suite: "s".into(), planned: Duration::from_secs(10), load }
+    }
+
+    #[test]
+    fn a_reader_joining_mid_run_is_caught_up_and_steering_follows_the_phase() {
+        let (_tx, rx) = watch::channel(Snapshot::default());
+        let hub = Hub::new(rx);
+        assert!(hub.subscribe().0.is_empty(), "nothing to catch up before the run starts");
+        hub.publish(&Event::RunStarted {
+            run_id: "r1".into(),
+            dir: PathBuf::from("/tmp/r1"),
+            target_url: "http://127.0.0.1:1".into(),
+            phases: vec![
+                plan("closed", PlanLoad::Users { users: 2, spawn_rate: 1.0 }),
+                plan("open", PlanLoad::Rate { from: 5.0, to: 5.0 }),
+            ],
+        });
+        assert_eq!(hub.with_view(|v| v.running_model()), None, "no phase runs yet");
+        hub.publish(&Event::PhaseStarted { index: 1, name: "open".into(), planned: Duration::from_secs(10) });
+        let (catch_up, mut stream, _) = hub.subscribe();
+        let names: Vec<&str> = catch_up.iter().map(WireEvent::name).collect();
+        assert_eq!(names, ["run_started", "phase_started"]);
+        assert!(stream.try_recv().is_err(), "what the catch-up had is not sent twice");
+        assert_eq!(hub.with_view(|v| v.running_model()), Some(PlanLoad::Rate { from: 5.0, to: 5.0 }));
+        let status = hub.status();
+        assert_eq!(status.state, RunState::Running);
+        assert_eq!(status.load.arrival_rate, Some(5.0));
+        hub.mark_stopping();
+        hub.publish(&Event::Pause { next_phase: "x".into(), duration: Duration::from_secs(1) });
+        assert_eq!(hub.status().state, RunState::Stopping, "a stopping run stays stopping");
     }
 }
