@@ -237,4 +237,8 @@ fn binding_beyond_loopback_without_a_token_is_refused() {
         assert!(stderr.contains(says) && !stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(!out.exists(), "{args:?}: a refused control address starts nothing");
     }
+    let o = Command::new(BIN).args(["attach", "ftp://127.0.0.1:1"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("http://") && !stderr.contains("panicked"), "{stderr}");
 }
