@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Fuzzes the mock API (release binary) with schemathesis against the OpenAPI document it
-# serves at /openapi.json (assets/openapi.json): every check, a bounded number of cases,
-# a fixed seed, and each server must still answer afterwards. Called by scripts/test.sh
+# serves at /openapi.json (assets/openapi.json), and the control API of a running
+# `run --control` against /v1/openapi.json (assets/control-openapi.json): every check, a
+# bounded number of cases, a fixed seed, and each server must still answer afterwards. Called by scripts/test.sh
 # after the release build; runs alone too (build the release binary first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target_dir="${CARGO_TARGET_DIR:-target}"
-binary="$target_dir/release/terrafix-tui"
+binary="${SCHEMATHESIS_BINARY:-$target_dir/release/terrafix-tui}"
 venv="$target_dir/schemathesis-venv"
 # Pinned: a new schemathesis can add checks or change what they accept; move it on purpose.
 version=4.32.5
@@ -100,8 +101,14 @@ PY
 fuzz() {
   local url=$1
   shift
-  (cd "$work" && timeout --kill-after=10 "$run_timeout_s" "$st" --no-color --config-file "$config" \
-    run "$url/openapi.json" \
+  fuzz_with "$config" "$url/openapi.json" "$@"
+}
+
+fuzz_with() {
+  local config_file=$1 location=$2
+  shift 2
+  (cd "$work" && timeout --kill-after=10 "$run_timeout_s" "$st" --no-color --config-file "$config_file" \
+    run "$location" \
     --checks all --max-examples "$examples" --seed "$seed" --generation-database none \
     --workers 1 --request-timeout 10 --suppress-health-check too_slow,data_too_large "$@")
 }
@@ -137,6 +144,67 @@ for mode in error_500 throttle_429 rate_limit_403 unavailable_503; do
   answers "$base/health" healthy ||
     { echo "schemathesis.sh: the $mode server is not healthy afterwards" >&2; exit 1; }
 done
+
+# 4. The control API of a real run: one long closed-model phase of one user (spawned at
+#    1/s, so even a fuzzed `users: 100000` adds at most a user a second) on the embedded
+#    target. The event stream never ends while the run lasts, skip and abort end the
+#    phase or the run, so those three are checked by tests/control_api.rs instead and
+#    called once here at the end: abort must stop the run with its results written.
+control_profile="$work/control.yaml"
+cat >"$control_profile" <<'YAML'
+name: control-fuzz
+pause_between_phases: 0s
+behaviours:
+  idle:
+    wait: { constant: 1s }
+    tasks: [ { kind: webhook } ]
+phases:
+  - name: steered
+    behaviour: idle
+    users: 1
+    spawn_rate: 1
+    duration: 10m
+YAML
+control_log="$logs/control-run.log"
+env -u TERRAFIX_CONTROL_TOKEN -u TERRAFIX_OUTPUT_DIR -u TERRAFIX_API_HOST \
+  "$binary" run "$control_profile" --output "$work/control-results" --no-charts \
+  --control 127.0.0.1:0 >"$control_log" 2>&1 &
+control_pid=$!
+pids+=("$control_pid")
+base=""
+for _ in $(seq 1 300); do
+  base=$(grep -o 'control API on http://127\.0\.0\.1:[0-9]*' "$control_log" | grep -o 'http://.*' | head -n 1 || true)
+  [[ -n "$base" ]] && grep -q '▶ phase 1' "$control_log" && break
+  kill -0 "$control_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -z "$base" ]]; then
+  echo "schemathesis.sh: the controlled run did not start:" >&2
+  cat "$control_log" >&2
+  exit 1
+fi
+fuzz_with "$PWD/scripts/schemathesis-control.toml" "$base/v1/openapi.json" --url "$base" \
+  --exclude-operation-id events --exclude-operation-id skip --exclude-operation-id abort \
+  --exclude-operation-id openapi
+"$venv/bin/python" - "$base" <<'PY' ||
+import json, sys, urllib.request
+base = sys.argv[1]
+with urllib.request.urlopen(base + "/v1/run", timeout=10) as response:
+    state = json.load(response)["state"]
+sys.exit(0 if state == "running" else 1)
+PY
+  { echo "schemathesis.sh: the fuzzed run is not running afterwards" >&2; exit 1; }
+"$venv/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/v1/run/abort", method="POST"), timeout=10)' "$base"
+for _ in $(seq 1 300); do
+  kill -0 "$control_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$control_pid" 2>/dev/null; then
+  echo "schemathesis.sh: the controlled run did not stop after POST /v1/run/abort" >&2
+  exit 1
+fi
+grep -q '"status": *"aborted"' "$work"/control-results/*/experiment_summary.json ||
+  { echo "schemathesis.sh: the aborted run wrote no aborted summary" >&2; exit 1; }
 
 # A handler that panicked only loses its connection, so the answers above would not show
 # it; the servers' logs do.

@@ -50,6 +50,10 @@ pub enum Command {
     /// (Re)write experiment_report.md and experiment_summary.html of a run folder (or of a
     /// folder of the seed's Locust CSVs, into DIR/terrafix-charts) from what is on disk.
     Report(ReportArgs),
+    /// Open the Run screen on a run started elsewhere with `run --control`: live charts,
+    /// tables, steering keys, skip and abort through its control API; `q` detaches and
+    /// leaves the run going.
+    Attach(AttachArgs),
     /// One generator of a distributed run (started by Docker Swarm, not by people).
     #[command(hide = true)]
     Worker(WorkerArgs),
@@ -200,6 +204,23 @@ pub struct RunArgs {
     /// remote-write URL, e.g. http://127.0.0.1:9090/api/v1/write.
     #[arg(long, value_name = "URL")]
     pub prometheus_remote_write: Option<String>,
+    /// Serve the control API (read, steer, skip, extend, abort, follow events) on this
+    /// address while the run lasts, e.g. 127.0.0.1:7070; beyond loopback only with a token.
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<std::net::SocketAddr>,
+    /// The bearer token the control API asks for (required to bind beyond loopback).
+    /// Never printed or written to the results.
+    #[arg(long, env = "TERRAFIX_CONTROL_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub control_token: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AttachArgs {
+    /// The control API of a run started with `run --control`, e.g. http://127.0.0.1:7070.
+    pub url: String,
+    /// The run's --control-token, when it has one.
+    #[arg(long, env = "TERRAFIX_CONTROL_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod cluster;
+pub mod control;
 pub mod docker;
 pub mod engine;
 pub mod experiment;

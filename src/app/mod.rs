@@ -1,9 +1,11 @@
 //! Composition root: the one place that builds the runtime, spawns long-lived tasks and
 //! wires channels. One file per command; each reads top to bottom as that command's wiring.
 
+mod attach;
 mod charts;
 mod compare;
 mod console;
+mod control;
 mod env;
 pub mod environment;
 mod export;
@@ -81,6 +83,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         None => tui::main(&runtime, cli.profiles),
+        Some(Command::Attach(args)) => attach::main(&runtime, args),
         Some(command) => {
             // A headless run embeds the mock: its per-request logging would drown the progress lines.
             let default_filter = match command {
@@ -101,6 +104,8 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Compare(args) => compare::main(args).await,
                     Command::Report(args) => report::main(args).await,
                     Command::Worker(args) => worker(args).await,
+                    // Taken by the arm above: attach runs the terminal UI outside this block.
+                    Command::Attach(_) => Err(anyhow::anyhow!("attach runs outside the headless commands")),
                     Command::Profiles(args) => profiles::main(args, cli.profiles),
                 }
             })

@@ -21,6 +21,7 @@ use crate::profile::{self, Overrides, QuickLoad, QuickRun, RepoSizeChoice, TimeS
 pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let request = build_request(&args, profiles_dir.as_deref())?;
     super::report::check_ci_flags(args.junit.as_deref(), args.summary_md.as_deref())?;
+    let control_settings = super::control::settings(&args)?;
     if args.dry_run {
         print!("{}", plan(&request));
         return Ok(ExitCode::SUCCESS);
@@ -37,17 +38,28 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
     let control = RunControl::default();
     // The one writer of the terminal while the run goes; handed back for the summary.
+    let api = match control_settings {
+        Some(settings) => Some(super::control::start(settings, snap_rx.clone(), control.clone()).await?),
+        None => None,
+    };
+    let events_rx = match &api {
+        Some(api) => tee_to_hub(events_rx, api.hub.clone()),
+        None => events_rx,
+    };
     let follower = tokio::spawn(async move {
         console::follow(&mut console, events_rx, snap_rx).await;
         console
     });
     let channels = RunChannels { events: events_tx, snapshots: snap_tx, series: live_metrics.series() };
     let Some(outcome) =
-        run_until_stopped(experiment::run(request, channels, control.clone()), &control).await
+        run_until_stopped(experiment::run(request, channels, control.clone()), &control, api.as_ref()).await
     else {
         return Ok(ExitCode::from(130));
     };
     let mut console = follower.await?;
+    if let Some(api) = api {
+        api.stop().await;
+    }
     // The final push goes now; /metrics stays up for the linger while the table and charts are made.
     let mut exporters = live_metrics.run_ended();
     let (summary, dir) = outcome?;
@@ -64,6 +76,23 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     Ok(exit_code(&summary))
 }
 
+/// Events go to the control API's subscribers as they go to the console.
+fn tee_to_hub(
+    mut events: mpsc::Receiver<experiment::Event>,
+    hub: crate::control::Hub,
+) -> mpsc::Receiver<experiment::Event> {
+    let (tx, out) = mpsc::channel(1024);
+    // Ends when the run drops its sender; the console's follower then sees its own end.
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            hub.publish(&event);
+            // A console gone early (a second Ctrl-C) must not stop the API's stream.
+            let _ = tx.send(event).await;
+        }
+    });
+    out
+}
+
 /// Printed before anything else, so a run can be repeated even if it is cut short.
 fn seed_line(seed: u64, given: bool) -> String {
     if given {
@@ -75,7 +104,11 @@ fn seed_line(seed: u64, given: bool) -> String {
 
 /// Drives the run. First Ctrl-C (or SIGTERM/SIGHUP): stop gracefully and write what was
 /// measured; second: quit at once (`None`).
-async fn run_until_stopped<F>(run: F, control: &RunControl) -> Option<F::Output>
+async fn run_until_stopped<F>(
+    run: F,
+    control: &RunControl,
+    api: Option<&super::control::ControlApi>,
+) -> Option<F::Output>
 where
     F: std::future::Future,
 {
@@ -92,6 +125,9 @@ where
                 stop.name()
             );
             control.cancel.cancel();
+            if let Some(api) = api {
+                api.hub.mark_stopping();
+            }
             tokio::select! {
                 outcome = &mut run => Some(outcome),
                 _ = stops.next() => {

@@ -7,7 +7,7 @@ mod detail;
 mod news;
 mod perform;
 mod scan;
-mod terminal;
+pub(super) mod terminal;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

@@ -354,10 +354,10 @@ impl Cluster {
                 }
                 asked = next_steer(&mut steer) => {
                     let Some(asked) = asked else { steer = None; continue };
-                    match steer_fits(asked, &spec.phase.load) {
+                    match steer_fits(asked.steer, &spec.phase.load) {
                         Ok(()) => {
-                            let _ = self.transport.send_control(&Control::Steer { index, steer: WireSteer::of(asked) }).await;
-                            if let Steer::Extend(d) = asked {
+                            let _ = self.transport.send_control(&Control::Steer { index, steer: WireSteer::of(asked.steer) }).await;
+                            if let Steer::Extend(d) = asked.steer {
                                 end_at += d;
                             }
                             let change = change_record(start.elapsed(), asked);

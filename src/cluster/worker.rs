@@ -127,7 +127,7 @@ struct Me {
 struct Running {
     index: usize,
     stop: CancellationToken,
-    steer: broadcast::Sender<Steer>,
+    steer: broadcast::Sender<crate::engine::SteerRequest>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -174,11 +174,9 @@ impl Me {
                     }
                     Control::Steer { index, steer } => {
                         if let Some(r) = running.as_ref().filter(|r| r.index == index) {
-                            let _ = r.steer.send(split::steer_share(
-                                steer_of(steer),
-                                self.index,
-                                self.plan.workers,
-                            ));
+                            let _ = r.steer.send(
+                                split::steer_share(steer_of(steer), self.index, self.plan.workers).into(),
+                            );
                         }
                     }
                     Control::End => {

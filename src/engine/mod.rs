@@ -12,4 +12,4 @@ pub mod steer;
 pub mod tls;
 
 pub use phase::{PhaseEnd, PhaseResult, PhaseSpec, TickReport, TickSink, run_phase, run_phase_steered};
-pub use steer::{Steer, SteerReceiver, SteerRefused};
+pub use steer::{Steer, SteerReceiver, SteerRefused, SteerRequest};

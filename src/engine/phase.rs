@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::aggregate::{PhaseTotals, Tick};
 use super::http::HttpClient;
 use super::recorder::Recorder;
-use super::steer::{Steer, SteerReceiver, SteerRefused, change_record};
+use super::steer::{Steer, SteerReceiver, SteerRefused, SteerRequest, change_record};
 use super::{closed, open};
 use crate::metrics::summary::PhaseChange;
 use crate::profile::{Load, Phase};
@@ -155,7 +155,7 @@ pub async fn run_phase_steered(
             _ = stop.cancelled() => break PhaseEnd::Stopped,
             asked = next_steer(&mut steer) => {
                 let Some(asked) = asked else { steer = None; continue };
-                let applied = apply(asked, &spec.phase.load, &users_tx, &rate_tx, &mut end_at);
+                let applied = apply(asked.steer, &spec.phase.load, &users_tx, &rate_tx, &mut end_at);
                 match applied {
                     Ok(()) => {
                         let change = change_record(start.elapsed(), asked);
@@ -181,7 +181,7 @@ pub async fn run_phase_steered(
 }
 
 /// The next steering request; `None` once the sender is gone, pending forever without one.
-pub async fn next_steer(steer: &mut Option<SteerReceiver>) -> Option<Steer> {
+pub async fn next_steer(steer: &mut Option<SteerReceiver>) -> Option<SteerRequest> {
     let Some(rx) = steer.as_mut() else { return std::future::pending().await };
     loop {
         match rx.recv().await {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use crate::metrics::summary::PhaseChange;
+use crate::metrics::summary::{ChangeSource, PhaseChange};
 
 /// A change asked for while a phase runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,9 +19,23 @@ pub enum Steer {
     Extend(Duration),
 }
 
+/// A steering request and who made it (recorded with the change).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SteerRequest {
+    pub steer: Steer,
+    pub source: ChangeSource,
+}
+
+impl From<Steer> for SteerRequest {
+    /// A request from the TUI that runs the experiment (the default source).
+    fn from(steer: Steer) -> SteerRequest {
+        SteerRequest { steer, source: ChangeSource::default() }
+    }
+}
+
 /// The receiving end a phase reads steering from. A broadcast, so each phase subscribes
 /// when it starts and a request made between phases reaches none of them.
-pub type SteerReceiver = broadcast::Receiver<Steer>;
+pub type SteerReceiver = broadcast::Receiver<SteerRequest>;
 
 /// Why a steering request was not applied.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,9 +53,9 @@ pub enum SteerRefused {
 }
 
 /// The record of an applied change, `at` from the phase's start.
-pub fn change_record(at: Duration, steer: Steer) -> PhaseChange {
-    let mut change = PhaseChange { at_s: at.as_secs_f64(), ..Default::default() };
-    match steer {
+pub fn change_record(at: Duration, asked: SteerRequest) -> PhaseChange {
+    let mut change = PhaseChange { at_s: at.as_secs_f64(), source: Some(asked.source), ..Default::default() };
+    match asked.steer {
         Steer::Users(n) => change.users = Some(n),
         Steer::ArrivalRate(r) => change.arrival_rate = Some(r),
         Steer::Extend(d) => change.extended_by_s = Some(d.as_secs_f64()),

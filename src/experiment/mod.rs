@@ -4,7 +4,7 @@
 
 mod capacity;
 mod control;
-pub use control::ControlClient;
+pub use control::{ControlClient, explain_request_error};
 mod distributed;
 mod docker_target;
 mod faults;

@@ -7,14 +7,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::broadcast;
 
-use crate::engine::{Steer, SteerReceiver};
+use crate::engine::{Steer, SteerReceiver, SteerRequest};
+use crate::metrics::summary::ChangeSource;
 
 /// Requests queued for the running phase; more than this many unread are overtaken.
 const STEER_CAPACITY: usize = 64;
 
 #[derive(Clone, Debug)]
 pub struct SteerControl {
-    requests: broadcast::Sender<Steer>,
+    requests: broadcast::Sender<SteerRequest>,
 }
 
 impl Default for SteerControl {
@@ -27,7 +28,12 @@ impl Default for SteerControl {
 impl SteerControl {
     /// Asks the running phase to change. Returns false when no phase is running to hear it.
     pub fn send(&self, steer: Steer) -> bool {
-        self.requests.send(steer).is_ok()
+        self.send_from(steer, ChangeSource::Tui)
+    }
+
+    /// `send`, naming who asked (recorded in the phase's `changes`).
+    pub fn send_from(&self, steer: Steer, source: ChangeSource) -> bool {
+        self.requests.send(SteerRequest { steer, source }).is_ok()
     }
 
     /// Called by a phase as it starts: the requests made from now on.

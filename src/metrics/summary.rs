@@ -523,10 +523,37 @@ pub struct PhaseChange {
     /// The phase was lengthened by this many seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended_by_s: Option<f64>,
+    /// Who asked for it: the TUI's keys, the control API, or a TUI attached through it.
+    /// Absent in summaries written before the source was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ChangeSource>,
+}
+
+/// Where a steering change came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeSource {
+    /// The TUI that started the run (or a test calling the steering channel directly).
+    #[default]
+    Tui,
+    /// A plain client of the control API (`run --control`).
+    Api,
+    /// `terrafix-tui attach`: a TUI steering through the control API.
+    Attach,
+}
+
+impl ChangeSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeSource::Tui => "tui",
+            ChangeSource::Api => "api",
+            ChangeSource::Attach => "attach",
+        }
+    }
 }
 
 impl PhaseChange {
-    /// In words: `users → 20`, `rate → 150 req/s`, `extended by 30 s`.
+    /// In words: `users → 20`, `rate → 150 req/s`, `extended by 30 s (via api)`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(n) = self.users {
@@ -538,7 +565,14 @@ impl PhaseChange {
         if let Some(s) = self.extended_by_s {
             parts.push(format!("extended by {s} s"));
         }
-        parts.join(", ")
+        let text = parts.join(", ");
+        // The TUI's own keys are the usual source; the others are named.
+        match self.source {
+            Some(source @ (ChangeSource::Api | ChangeSource::Attach)) => {
+                format!("{text} (via {})", source.label())
+            }
+            _ => text,
+        }
     }
 }
 
