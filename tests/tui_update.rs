@@ -1077,6 +1077,10 @@ fn a_capacity_run_shows_its_answer_and_counts_the_phases_that_ran() {
     assert!(screen.contains("capacity: 120 req/s sustained"), "{screen}");
     assert!(screen.contains("between 120 and 140 req/s"), "{screen}");
     assert!(screen.contains("all 4 phases done"), "13 planned, 4 ran: {screen}");
+    // At 80 columns the answer stays whole; the confidence goes whole, never cut mid-word.
+    let status = draw_text(&state, 80, 24).lines().nth(1).unwrap_or_default().to_string();
+    assert!(status.contains("capacity: 120 req/s sustained"), "{status}");
+    assert!(!status.contains("(between") || status.contains("140 req/s)"), "cut mid-way: {status}");
 }
 
 #[test]

@@ -114,9 +114,10 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
         RunPhase::Failed(reason) => (format!("✗ failed: {reason}"), t.bad()),
         RunPhase::Idle => (String::new(), t.dim()),
     };
-    let mut spans = vec![
-        Span::styled(format!("{badge} "), style),
-        Span::styled(format!("{} → {} ", run.profile, run.target), t.title()),
+    // (span, how soon it goes when the line is too long: 0 never, higher first).
+    let mut parts: Vec<(Span, u8)> = vec![
+        (Span::styled(format!("{badge} "), style), 0),
+        (Span::styled(format!("{} → {} ", run.profile, run.target), t.title()), 2),
     ];
     // The answer of a capacity run is what it was run for: it comes first.
     match run.summary.as_ref().and_then(|s| s.capacity.as_ref()) {
@@ -125,19 +126,19 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
                 Some(rps) => format!("capacity: {} req/s sustained ", format::real(rps)),
                 None => "capacity: no step passed ".to_string(),
             };
-            spans.push(Span::styled(answer, t.accent().patch(t.title())));
+            parts.push((Span::styled(answer, t.accent().patch(t.title())), 0));
             if !capacity.confidence.is_empty() {
-                spans.push(Span::styled(format!("({}) ", capacity.confidence), t.dim()));
+                parts.push((Span::styled(format!("({}) ", capacity.confidence), t.dim()), 4));
             }
         }
         None => {
             if let Some(url) = &run.target_url {
-                spans.push(Span::styled(format!("{url} "), t.dim()));
+                parts.push((Span::styled(format!("{url} "), t.dim()), 3));
             }
         }
     }
     if run.frozen.is_some() {
-        spans.push(Span::styled(" ⏸ view paused (p) ", t.warn().patch(t.selected())));
+        parts.push((Span::styled(" ⏸ view paused (p) ", t.warn().patch(t.selected())), 0));
     }
     let charts = match &run.charts {
         ChartsState::NotStarted => String::new(),
@@ -147,8 +148,23 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
         }
         ChartsState::Failed { error, .. } => format!(" · charts failed: {error}"),
     };
-    spans.push(Span::styled(charts, t.accent()));
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    parts.push((Span::styled(charts, t.accent()), 5));
+    Paragraph::new(fit_parts(parts, area.width as usize)).render(area, buf);
+}
+
+/// A line of parts that fits `width`: whole parts are left out, the most dispensable
+/// first, rather than the last one being cut mid-word.
+fn fit_parts(mut parts: Vec<(Span<'static>, u8)>, width: usize) -> Line<'static> {
+    let total = |parts: &[(Span, u8)]| parts.iter().map(|(s, _)| s.width()).sum::<usize>();
+    while total(&parts) > width {
+        let Some(drop) = parts.iter().enumerate().filter(|(_, (_, p))| *p > 0).max_by_key(|(_, (_, p))| *p)
+        else {
+            break;
+        };
+        let at = drop.0;
+        parts.remove(at);
+    }
+    Line::from(parts.into_iter().map(|(span, _)| span).collect::<Vec<_>>())
 }
 
 /// The input line of `u` / `e`: what is being set, the text typed, and why it was refused.
