@@ -128,12 +128,12 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
             };
             parts.push((Span::styled(answer, t.accent().patch(t.title())), 0));
             if !capacity.confidence.is_empty() {
-                parts.push((Span::styled(format!("({}) ", capacity.confidence), t.dim()), 4));
+                parts.push((Span::styled(format!("({}) ", capacity.confidence), t.dim()), 3));
             }
         }
         None => {
             if let Some(url) = &run.target_url {
-                parts.push((Span::styled(format!("{url} "), t.dim()), 3));
+                parts.push((Span::styled(format!("{url} "), t.dim()), 5));
             }
         }
     }
@@ -148,7 +148,7 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
         }
         ChartsState::Failed { error, .. } => format!(" · charts failed: {error}"),
     };
-    parts.push((Span::styled(charts, t.accent()), 5));
+    parts.push((Span::styled(charts, t.accent()), 4));
     Paragraph::new(fit_parts(parts, area.width as usize)).render(area, buf);
 }
 
