@@ -61,15 +61,14 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     let faults: Vec<(f64, f64)> = run.faults.iter().map(|(a, b, _)| (*a, b.unwrap_or(now))).collect();
     let marks = run_charts::Marks { steered: &steered, faults: &faults };
     run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], marks, left, buf);
-    let latencies = run_charts::Latencies {
-        p50: &s.p50[..shown],
-        p95: &s.p95[..shown],
-        p99: &s.p99[..shown],
+    let latencies =
+        run_charts::Latencies { p50: &s.p50[..shown], p95: &s.p95[..shown], p99: &s.p99[..shown] };
+    let scale = run_charts::LatencyScale {
         // The shown phase's own points decide the axis: a phase keeps one scale.
         phase_start_s: snapshot.map_or(0.0, |s| s.run_elapsed_s - s.phase_elapsed_s),
         log_asked: run.latency_log,
     };
-    run_charts::latency(t, latencies, marks, right, buf);
+    run_charts::latency_scaled(t, latencies, scale, marks, right, buf);
     // Small terminals give the table all the room and show only the latest error under it.
     let (table_area, events_area) = if area.width >= 110 {
         let [a, b] =

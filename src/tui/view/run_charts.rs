@@ -168,11 +168,16 @@ pub fn throughput(t: Theme, rps: &[Point], fps: &[Point], marks: Marks<'_>, area
     draw(t, Plot { title, lines: &lines, y, y_bounds: [0.0, top], marks }, area, buf);
 }
 
-/// The p50, p95 and p99 series of the run, and what decides the latency axis.
+/// The p50, p95 and p99 series of the run.
 pub struct Latencies<'a> {
     pub p50: &'a [Point],
     pub p95: &'a [Point],
     pub p99: &'a [Point],
+}
+
+/// What decides the latency axis.
+#[derive(Clone, Copy, Debug)]
+pub struct LatencyScale {
     /// Run time the shown phase started at: its points alone decide the scale.
     pub phase_start_s: f64,
     /// Log was asked for with `L`.
@@ -197,15 +202,32 @@ fn range_since(lines: &[&[Point]], from_s: f64) -> Option<(f64, f64)> {
 /// Whether the latency axis is logarithmic: asked for, or the phase's values so far span
 /// more than [`LOG_SPREAD`]. The spread from a fixed start only grows, so once log, a phase
 /// stays log.
-pub fn latency_is_log(series: &Latencies<'_>) -> bool {
-    series.log_asked
-        || range_since(&[series.p50, series.p95, series.p99], series.phase_start_s)
+pub fn latency_is_log(series: &Latencies<'_>, scale: LatencyScale) -> bool {
+    scale.log_asked
+        || range_since(&[series.p50, series.p95, series.p99], scale.phase_start_s)
             .is_some_and(|(low, top)| top / low > LOG_SPREAD)
 }
 
+/// The latency chart of one phase's series (all of it decides the scale; log not asked),
+/// for charts of a finished phase; the live view, which spans phases, uses `latency_scaled`.
+#[allow(dead_code)]
 pub fn latency(t: Theme, series: Latencies<'_>, marks: Marks<'_>, area: Rect, buf: &mut Buffer) {
-    let log_scale = latency_is_log(&series);
-    let Latencies { p50, p95, p99, log_asked, .. } = series;
+    let scale = LatencyScale { phase_start_s: f64::NEG_INFINITY, log_asked: false };
+    latency_scaled(t, series, scale, marks, area, buf);
+}
+
+/// The latency chart, its axis decided by `scale`.
+pub fn latency_scaled(
+    t: Theme,
+    series: Latencies<'_>,
+    scale: LatencyScale,
+    marks: Marks<'_>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let log_scale = latency_is_log(&series, scale);
+    let log_asked = scale.log_asked;
+    let Latencies { p50, p95, p99 } = series;
     let all: [&[Point]; 3] = [p50, p95, p99];
     let (low, top) = range_since(&all, f64::NEG_INFINITY).unwrap_or((1.0, max_of(&all)));
     if log_scale {
@@ -238,4 +260,31 @@ fn latency_traces<'a>(p50: &'a [Point], p95: &'a [Point], p99: &'a [Point]) -> [
         Trace { name: "p95", points: p95, role: Role::P95 },
         Trace { name: "p99", points: p99, role: Role::P99 },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(values: &[(f64, f64)]) -> Vec<Point> {
+        values.to_vec()
+    }
+
+    #[test]
+    fn log_only_when_asked_or_when_the_phase_spans_two_decades() {
+        let calm = series(&[(0.0, 10.0), (1.0, 20.0), (2.0, 900.0)]);
+        let lines = Latencies { p50: &calm, p95: &calm, p99: &calm };
+        let scale = |start: f64, asked: bool| LatencyScale { phase_start_s: start, log_asked: asked };
+        assert!(!latency_is_log(&lines, scale(0.0, false)), "90x is not two decades");
+        assert!(latency_is_log(&lines, scale(0.0, true)), "L asks for log");
+        let spike = series(&[(0.0, 1.0), (10.0, 10.0), (11.0, 500.0), (12.0, 12.0)]);
+        let lines = Latencies { p50: &spike, p95: &spike, p99: &spike };
+        // An earlier phase's 1 ms does not count for the phase that started at 10 s.
+        assert!(!latency_is_log(&lines, scale(10.0, false)));
+        assert!(latency_is_log(&lines, scale(0.0, false)));
+        // Once the phase's spread passed 100x, later calm seconds cannot undo it.
+        let later = series(&[(10.0, 2.0), (11.0, 500.0), (12.0, 12.0), (13.0, 11.0)]);
+        let lines = Latencies { p50: &later, p95: &later, p99: &later };
+        assert!(latency_is_log(&lines, scale(10.0, false)));
+    }
 }
