@@ -146,6 +146,8 @@ fn environment_with_services_logs_and_reply() {
                 row("redis", "running", "healthy", "127.0.0.1:6379->6379/tcp"),
                 row("terrafix-api", "running", "starting", "127.0.0.1:8081->8081/tcp"),
             ])),
+            // `u` brought the API up: the screen follows and checks it.
+            Action::EnvApiUp("http://127.0.0.1:8081/".into()),
             Action::HealthReply(Ok(r#"{"status":"healthy"}"#.into())),
             Action::ConfigureReply(Ok(r#"{"latency_ms":50.0,"failure_rate":0.1}"#.into())),
         ],
@@ -438,4 +440,114 @@ fn the_errors_pane_groups_identical_failures_per_phase() {
     let screen = draw(&state, 160, 48);
     assert!(screen.contains("Events") && !screen.contains("Errors this phase"), "{screen}");
     assert!(screen.contains("phase 3: later"), "{screen}");
+}
+
+/// The cells drawn in colour `rgb`, as text in screen order.
+fn cells_in(state: &AppState, width: u16, height: u16, rgb: (u8, u8, u8)) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| frame.render_widget(state, frame.area())).unwrap();
+    let colour = ratatui::style::Color::Rgb(rgb.0, rgb.1, rgb.2);
+    terminal.backend().buffer().content().iter().filter(|c| c.fg == colour).map(|c| c.symbol()).collect()
+}
+
+#[test]
+fn live_charts_use_the_one_palette_and_only_failures_are_red() {
+    use terrafix_tui::palette;
+    let mut state = live_run();
+    // Failures stop: nothing may be red but the failed line (braille) and its legend.
+    for t in 41..=45 {
+        let mut snap = snapshot(t as f64);
+        snap.fps = 0.0;
+        snap.rows.iter_mut().for_each(|r| r.failures = 0);
+        apply(&mut state, [Action::Snapshot(Box::new(snap))]);
+    }
+    state.run.error_groups.clear();
+    state.run.changes.push(terrafix_tui::tui::run_state::ChangeMarker {
+        run_s: 20.0,
+        change: terrafix_tui::metrics::summary::PhaseChange {
+            at_s: 20.0,
+            users: Some(9),
+            ..Default::default()
+        },
+    });
+    let red = cells_in(&state, 160, 48, palette::FAILURE);
+    let text: String = red.chars().filter(|c| !c.is_whitespace() && !('⠀'..='⣿').contains(c)).collect();
+    assert_eq!(text, "failed", "red beyond the failures' line and legend: {red:?}");
+    for (rgb, legend) in [(palette::P50, "p50"), (palette::P95, "p95"), (palette::P99, "p99")] {
+        assert!(cells_in(&state, 160, 48, rgb).contains(legend), "{legend} is not in its palette colour");
+    }
+    assert!(cells_in(&state, 160, 48, palette::THROUGHPUT).contains("total"));
+    // The change marker: a vertical line on both charts in the change colour.
+    assert!(
+        cells_in(&state, 160, 48, palette::CHANGE).chars().filter(|c| ('⠁'..='⣿').contains(c)).count() >= 4
+    );
+}
+
+#[test]
+fn the_latency_axis_keeps_one_scale_through_a_phase() {
+    let mut state = live_run();
+    let linear = draw(&state, 160, 48);
+    assert!(!linear.contains("p99 log"), "the fixture spans less than 100×: linear");
+    // `L` asks for log.
+    apply(&mut state, [Action::ToggleLatencyScale]);
+    assert!(draw(&state, 160, 48).contains("log (L)"));
+    apply(&mut state, [Action::ToggleLatencyScale]);
+    // A spike to 100× the phase's lowest value turns the phase's axis to log, and it stays
+    // log after the spike is gone.
+    let mut spike = snapshot(41.0);
+    spike.p99_ms = 6_000.0;
+    apply(&mut state, [Action::Snapshot(Box::new(spike))]);
+    assert!(draw(&state, 160, 48).contains("log"));
+    apply(&mut state, [Action::Snapshot(Box::new(snapshot(42.0)))]);
+    assert!(draw(&state, 160, 48).contains("log"), "the axis went back to linear mid-phase");
+}
+
+#[test]
+fn environment_shows_the_chosen_target_and_masks_a_typed_password() {
+    let mut state = app();
+    // Run settings: target URL (Target → docker → URL), then the screen.
+    apply(&mut state, [Action::FocusNext, Action::FocusNext, Action::Toggle, Action::Toggle]);
+    apply(&mut state, [Action::Show(Screen::Environment)]);
+    insta::assert_snapshot!("environment_url_target_small", draw(&state, 80, 24));
+    // Typing a URL with a password in the screen's form: never shown, even while typed.
+    apply(&mut state, [Action::FocusNext, Action::Up, Action::Enter]);
+    for c in "http://ops:hunter2@127.0.0.1:9".chars() {
+        apply(&mut state, [Action::Type(c)]);
+    }
+    let small = draw(&state, 80, 24);
+    let large = draw(&state, 160, 48);
+    assert!(!small.contains("hunter2") && !large.contains("hunter2"), "{large}");
+    insta::assert_snapshot!("environment_url_typed_large", large);
+}
+
+#[test]
+fn run_settings_explain_the_focused_field() {
+    let mut state = app();
+    apply(&mut state, [Action::FocusNext, Action::FocusNext]);
+    // generators is the 12th field.
+    apply(&mut state, std::iter::repeat_n(Action::Down, 11));
+    let small = draw(&state, 80, 24);
+    assert!(small.contains("N Swarm tasks send the load; empty: this process does"), "{small}");
+    insta::assert_snapshot!("profiles_settings_help_small", small);
+    apply(&mut state, [Action::Up]);
+    let large = draw(&state, 160, 48);
+    assert!(large.contains("/configure + /stats/reset per phase"), "{large}");
+    insta::assert_snapshot!("profiles_settings_help_large", large);
+}
+
+#[test]
+fn a_capacity_profile_shows_its_steps() {
+    let mut state = app();
+    let capacity = terrafix_tui::profile::load("capacity", None).unwrap();
+    let mut items = profile_items();
+    items.push(terrafix_tui::tui::state::ProfileItem {
+        name: "capacity".into(),
+        source: "shipped".into(),
+        profile: Ok(capacity),
+    });
+    apply(&mut state, [Action::ProfilesLoaded(items), Action::Bottom]);
+    let small = draw(&state, 80, 24);
+    assert!(small.contains("capacity ≤13 steps") && !small.contains("0ph"), "{small}");
+    insta::assert_snapshot!("profiles_capacity_small", small);
+    insta::assert_snapshot!("profiles_capacity_large", draw(&state, 160, 48));
 }

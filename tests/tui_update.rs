@@ -37,11 +37,10 @@ fn number_keys_and_tab_switch_screens_and_load_what_they_show() {
     let mut state = app();
     let command = press(&mut state, KeyCode::Char('2'));
     assert_eq!(state.screen, Screen::Environment);
-    let Some(Command::Batch(commands)) = command else {
-        panic!("expected connect + health, got {command:?}")
-    };
+    let Some(Command::Batch(commands)) = command else { panic!("expected connect, got {command:?}") };
     assert!(matches!(commands[0], Command::Docker(DockerOp::Connect)));
-    assert!(matches!(&commands[1], Command::CheckHealth(url) if url == "http://127.0.0.1:8081"));
+    // The default target is embedded: it exists only during a run, so nothing is asked.
+    assert_eq!(commands.len(), 1, "{commands:?}");
     assert!(press(&mut state, KeyCode::Tab).is_none());
     assert_eq!(state.screen, Screen::Run);
     assert!(matches!(press(&mut state, KeyCode::Tab), Some(Command::LoadResults)));
@@ -281,6 +280,12 @@ fn environment_without_docker_refuses_docker_keys_but_applies_settings() {
     assert!(state.flash.as_ref().is_some_and(|f| f.text.contains("no docker socket")));
 
     press(&mut state, KeyCode::Char('l'));
+    // Nothing to configure until a target URL is typed (the default target is embedded).
+    press(&mut state, KeyCode::Char('k'));
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "http://127.0.0.1:8081");
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Char('j'));
     press(&mut state, KeyCode::Char('j'));
     press(&mut state, KeyCode::Enter);
     type_text(&mut state, "2");
@@ -320,6 +325,8 @@ fn a_finished_docker_operation_refreshes_services_and_target_health() {
     let mut state = app();
     press(&mut state, KeyCode::Char('2'));
     update(&mut state, Action::DockerConnected(Ok(())));
+    // `u` reports the API's URL before it is done.
+    update(&mut state, Action::EnvApiUp("http://127.0.0.1:8081/".into()));
     let command =
         update(&mut state, Action::DockerDone(Ok("environment up; API at http://127.0.0.1:8081/".into())));
     let Some(Command::Batch(commands)) = command else { panic!("expected status + health, got {command:?}") };
@@ -1088,6 +1095,10 @@ fn a_capacity_run_shows_its_answer_and_counts_the_phases_that_ran() {
     assert!(screen.contains("capacity: 120 req/s sustained"), "{screen}");
     assert!(screen.contains("between 120 and 140 req/s"), "{screen}");
     assert!(screen.contains("all 4 phases done"), "13 planned, 4 ran: {screen}");
+    // At 80 columns the answer stays whole; the confidence goes whole, never cut mid-word.
+    let status = draw_text(&state, 80, 24).lines().nth(1).unwrap_or_default().to_string();
+    assert!(status.contains("capacity: 120 req/s sustained"), "{status}");
+    assert!(!status.contains("(between") || status.contains("140 req/s)"), "cut mid-way: {status}");
 }
 
 #[test]
@@ -1103,4 +1114,65 @@ fn r_reloads_the_profiles_and_a_shadowing_local_profile_is_marked_local() {
     assert_eq!(smoke_rows.len(), 1, "{screen}");
     assert!(smoke_rows[0].contains("smoke 2ph local"), "{screen}");
     assert!(!screen.contains("throughput 2ph local"), "a shipped one is not marked: {screen}");
+}
+
+#[test]
+fn the_environment_screen_probes_only_a_target_someone_chose() {
+    let mut state = app();
+    // Default target: embedded, which exists only during a run: nothing to ask.
+    let command = update(&mut state, Action::Show(Screen::Environment));
+    assert!(!format!("{command:?}").contains("CheckHealth"), "{command:?}");
+    assert_eq!(state.env.target, EnvTarget::Embedded { running: false });
+    assert!(update(&mut state, Action::ApplySettings).is_none(), "nothing to configure");
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("embedded")));
+    // Run settings target → docker: not up yet, so still nothing is asked.
+    update(&mut state, Action::Show(Screen::Profiles));
+    for action in [Action::FocusNext, Action::FocusNext, Action::Toggle] {
+        update(&mut state, action);
+    }
+    let command = update(&mut state, Action::Show(Screen::Environment));
+    assert_eq!(state.env.target, EnvTarget::Docker);
+    assert!(!format!("{command:?}").contains("CheckHealth"), "{command:?}");
+    // → URL: that URL is checked.
+    update(&mut state, Action::Show(Screen::Profiles));
+    update(&mut state, Action::Toggle);
+    let command = update(&mut state, Action::Show(Screen::Environment));
+    assert!(format!("{command:?}").contains(r#"CheckHealth("http://127.0.0.1:8081")"#), "{command:?}");
+}
+
+#[test]
+fn a_long_quick_run_asks_first_showing_its_planned_total() {
+    let mut state = app();
+    update(&mut state, Action::NewRun);
+    let duration = {
+        let form = state.profiles.quick.as_ref().unwrap();
+        form.fields().iter().position(|f| *f == QuickField::Duration).unwrap()
+    };
+    for _ in 0..duration {
+        update(&mut state, Action::Down);
+    }
+    type_text(&mut state, "12m");
+    assert!(update(&mut state, Action::Enter).is_none(), "a 12 min run started without asking");
+    assert_eq!(
+        state.overlay,
+        Some(Overlay::ConfirmStart { name: "adhoc:health_checker".into(), planned: "12m".into() })
+    );
+    // No: back to the form, nothing started.
+    update(&mut state, Action::Dismiss);
+    assert!(state.profiles.quick.is_some() && state.run.phase == RunPhase::Idle);
+    // Yes: it starts.
+    update(&mut state, Action::Enter);
+    let command = update(&mut state, Action::Confirm);
+    assert!(matches!(command, Some(Command::StartQuickRun(_))), "{command:?}");
+    assert!(state.profiles.quick.is_none());
+    assert_eq!(state.screen, Screen::Run);
+}
+
+#[test]
+fn a_short_quick_run_starts_at_once() {
+    let mut state = app();
+    update(&mut state, Action::NewRun);
+    let command = update(&mut state, Action::Enter);
+    assert!(matches!(command, Some(Command::StartQuickRun(_))), "{command:?}");
+    assert_eq!(state.overlay, None);
 }

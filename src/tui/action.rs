@@ -71,6 +71,8 @@ pub enum Action {
     ExtendPhase,
     /// `r`: reset the live statistics (the files keep everything).
     ResetStats,
+    /// `L`: log latency axis on / off (off: linear unless a phase spans two decades).
+    ToggleLatencyScale,
     // Environment screen.
     EnvUp,
     /// Whether `u` (and runs with target docker) also start LocalStack.

@@ -91,7 +91,8 @@ pub struct ServerForm {
 impl Default for ServerForm {
     fn default() -> Self {
         Self {
-            url: "http://127.0.0.1:8081".into(),
+            // Nothing chosen yet: the default target is embedded, which has no URL to check.
+            url: String::new(),
             latency_ms: String::new(),
             failure_rate: String::new(),
             failure_mode: 0,
@@ -158,17 +159,28 @@ impl ServerForm {
     }
 }
 
-/// Which target the screen's URL and health check follow: the one the user chose last.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Which target the screen's URL and health check follow: the one the user chose last (in
+/// the run settings, in this screen's form, by `u`, or by starting a run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EnvTarget {
-    /// A URL typed in the form (or the default one).
-    #[default]
+    /// A URL typed in the form or chosen in the run settings.
     Url,
-    /// The Docker environment's published API, after `u` or during a run with target docker.
+    /// The Docker environment's published API: chosen in the run settings, after `u`, or
+    /// during a run with target docker. Checked only once its services exist.
     Docker,
-    /// A run's embedded mock, which exists only while that run does.
+    /// A run's embedded mock, which exists only while that run does. The default, as it is
+    /// the run settings' default target: nothing is checked until a run starts.
     Embedded { running: bool },
 }
+
+impl Default for EnvTarget {
+    fn default() -> Self {
+        EnvTarget::Embedded { running: false }
+    }
+}
+
+/// The Docker environment's API on the host, as `u` publishes it by default.
+pub const DOCKER_API_URL: &str = "http://127.0.0.1:8081";
 
 #[derive(Clone, Debug, Default)]
 pub struct LogPane {
@@ -179,6 +191,26 @@ pub struct LogPane {
 }
 
 pub const LOG_CAP: usize = 500;
+
+impl EnvState {
+    /// Whether the Docker environment is up: `u` said so, or one of its services runs (a
+    /// missing one is only listed).
+    pub fn docker_up(&self) -> bool {
+        self.api_up || self.services.iter().any(|s| s.state == "running")
+    }
+
+    /// Whether the screen's target is something that can answer now: a URL that was typed
+    /// or chosen, the Docker environment once its services exist, a run's embedded mock
+    /// while the run goes on. Nothing else is ever asked.
+    pub fn should_probe(&self) -> bool {
+        let has_url = !self.form.url.is_empty();
+        match self.target {
+            EnvTarget::Embedded { running } => running && has_url,
+            EnvTarget::Docker => self.docker_up() && has_url,
+            EnvTarget::Url => has_url,
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct EnvState {
@@ -199,4 +231,6 @@ pub struct EnvState {
     pub with_localstack: bool,
     /// What `form.url` is: the target the health check follows.
     pub target: EnvTarget,
+    /// `u` said the Docker environment's API is up (until `d` takes it down).
+    pub api_up: bool,
 }

@@ -230,6 +230,7 @@ fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
         (Screen::Run, 'u') => Action::SteerType,
         (Screen::Run, 'e') => Action::ExtendPhase,
         (Screen::Run, 'r') => Action::ResetStats,
+        (Screen::Run, 'L') => Action::ToggleLatencyScale,
         (Screen::Results, 'e') => Action::Export,
         (Screen::Results, 'b') => Action::Bundle,
         (Screen::Results, 'r') => Action::Rerender,
@@ -274,6 +275,7 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("u", "type the user count (or arrival rate), Enter sets it"),
             ("e", "extend the current phase (type a time, e.g. 30s)"),
             ("r", "reset the live statistics (files keep everything)"),
+            ("L", "log latency axis on / off (auto: a phase spanning 100×)"),
         ],
         Screen::Results => vec![
             ("↑↓ j k", "choose a run (newest first)"),

@@ -139,6 +139,9 @@ pub struct RunState {
     pub resets: Vec<f64>,
     /// Fault windows as (run time of the start, of the end once over, what it does).
     pub faults: Vec<(f64, Option<f64>, String)>,
+    /// The latency chart's log axis was asked for (`L`); otherwise it is linear unless the
+    /// shown phase spans more than two decades.
+    pub latency_log: bool,
 }
 
 /// The running phase's current aim, as live steering changes it.

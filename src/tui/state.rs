@@ -71,6 +71,13 @@ pub enum Overlay {
     },
 }
 
+/// A run that waits for its confirmation: a profile's, or one from the new-run form.
+#[derive(Clone, Debug)]
+pub enum PendingStart {
+    Profile(Box<crate::experiment::RunRequest>),
+    Quick(Box<super::action::QuickStart>),
+}
+
 /// Runs planned longer than this ask before they start (`all` takes over an hour).
 pub const CONFIRM_RUNS_LONGER_THAN: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
@@ -268,6 +275,26 @@ impl RunField {
         }
     }
 
+    /// One line on what the field does, shown under the settings while it is focused (short
+    /// enough for the pane at 80 columns).
+    pub fn help(self) -> &'static str {
+        match self {
+            RunField::Target => "where the load goes: embedded mock, docker, or the URL",
+            RunField::Url => "the target when target is URL; a password shows as •",
+            RunField::TimeScale => "shrinks phases and pauses: 0.1 runs ten times faster",
+            RunField::Users => "users of every closed-model phase (default: its own)",
+            RunField::SpawnRate => "users started per second while a phase ramps up",
+            RunField::Duration => "length of every phase, e.g. 30s, 5m, 1h30m",
+            RunField::Seed => "same seed, same requests: payloads, choices and waits",
+            RunField::Timeout => "longest wait for one answer before it fails, e.g. 30s",
+            RunField::CaCert => "a PEM file of a CA to trust for an https target",
+            RunField::Insecure => "yes: skip certificate checks (the results say so)",
+            RunField::Configure => "yes: /configure + /stats/reset per phase; no: load only",
+            RunField::Generators => "N Swarm tasks send the load; empty: this process does",
+            RunField::Headers => "extra headers: Name: value; Name: value (never shown)",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             RunField::Target => "target",
@@ -381,7 +408,7 @@ impl RunSettings {
 #[derive(Clone, Debug, Default)]
 pub struct ProfilesState {
     /// A long run waiting for its confirmation (see `Overlay::ConfirmStart`).
-    pub pending_start: Option<Box<crate::experiment::RunRequest>>,
+    pub pending_start: Option<PendingStart>,
     pub items: Vec<ProfileItem>,
     pub loading: bool,
     /// Index into `visible()`.

@@ -4,9 +4,9 @@ use super::{PAGE, flash, flash_error, step};
 use crate::tui::action::{Action, Command, DockerOp};
 use crate::tui::edit::{EditOutcome, SHORT_FIELD_CHARS, edit_text};
 use crate::tui::env_state::{
-    DockerAvail, EnvFocus, EnvState, EnvTarget, FAILURE_MODES, LOG_CAP, LogPane, ServerField,
+    DOCKER_API_URL, DockerAvail, EnvFocus, EnvState, EnvTarget, FAILURE_MODES, LOG_CAP, LogPane, ServerField,
 };
-use crate::tui::state::{AppState, EditBuffer, push_bounded};
+use crate::tui::state::{AppState, EditBuffer, TargetChoice, push_bounded};
 
 /// The screen was shown: connect to Docker the first time, check the target each time.
 pub(super) fn entered(state: &mut AppState) -> Option<Command> {
@@ -21,13 +21,30 @@ pub(super) fn entered(state: &mut AppState) -> Option<Command> {
 }
 
 /// Asks the chosen target for its health, unless there is nothing to ask: an embedded
-/// target outside its run is shown as such, not as a stale "no answer".
+/// target outside its run is shown as such, a Docker environment that is not up as not up,
+/// never as a red "no answer" from a URL nobody chose.
 fn check_health(env: &mut EnvState) -> Option<Command> {
-    if env.target == (EnvTarget::Embedded { running: false }) {
+    if !env.should_probe() {
         env.health = None;
         return None;
     }
     Some(Command::CheckHealth(env.form.url.clone()))
+}
+
+/// The run settings' target changed (Profiles screen): the screen follows it, unless a run
+/// is going (the screen then shows the run's target until it ends).
+pub(super) fn follow_settings(state: &mut AppState) -> Option<Command> {
+    if state.run.is_active() {
+        return None;
+    }
+    let settings = &state.profiles.settings;
+    let (target, url) = match settings.target {
+        TargetChoice::Embedded => (EnvTarget::Embedded { running: false }, String::new()),
+        TargetChoice::Docker => (EnvTarget::Docker, DOCKER_API_URL.to_string()),
+        TargetChoice::Url => (EnvTarget::Url, settings.url.clone()),
+    };
+    state.env.form.url = url;
+    follow(state, target, None)
 }
 
 /// The target the screen follows changed (a run started or ended, `u` brought the API up).
@@ -113,7 +130,10 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
             state.env.last_result = Some(Ok(text.into()));
             None
         }
-        Action::EnvDown => docker_op(state, DockerOp::Down, "taking the environment down"),
+        Action::EnvDown => {
+            state.env.api_up = false;
+            docker_op(state, DockerOp::Down, "taking the environment down")
+        }
         Action::ServiceStart | Action::ServiceStop | Action::ServiceRestart => service_op(state, action),
         Action::ApplySettings => apply(state),
         Action::Refresh => {
@@ -143,8 +163,22 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     let text = edit.text.trim().to_string();
     match field {
         ServerField::Url => {
-            form.url = text;
             form.edit = None;
+            if text.is_empty() {
+                // No URL: back to the run settings' target.
+                return follow_settings(state);
+            }
+            match crate::experiment::Target::parse(&text) {
+                Ok(crate::experiment::Target::Url(_)) => {}
+                Ok(_) => {
+                    return flash_error(
+                        state,
+                        "target URL: write an http(s) URL, e.g. http://127.0.0.1:8081",
+                    );
+                }
+                Err(problem) => return flash_error(state, problem),
+            }
+            form.url = text;
             // A URL typed here is the target from now on: follow it at once.
             env.target = EnvTarget::Url;
             env.health = None;
@@ -210,6 +244,13 @@ fn follow_logs(state: &mut AppState) -> Option<Command> {
 }
 
 fn apply(state: &mut AppState) -> Option<Command> {
+    if state.env.target == (EnvTarget::Embedded { running: false }) || state.env.form.url.is_empty() {
+        return flash_error(
+            state,
+            "no target to configure: the embedded one exists only during a run; type a target URL \
+             (Enter on it) or bring the Docker environment up with u",
+        );
+    }
     let form = &mut state.env.form;
     match form.body() {
         Ok(body) => {
@@ -233,8 +274,13 @@ pub(super) fn news(state: &mut AppState, action: Action) -> Option<Command> {
         }
         Action::DockerConnected(Err(reason)) => env.docker = DockerAvail::Unavailable(reason),
         Action::DockerStatus(Ok(rows)) => {
+            let was_up = env.docker_up();
             env.services = rows;
             env.selected = env.selected.min(env.services.len().saturating_sub(1));
+            // A chosen Docker target is checked once its services run.
+            if !was_up && env.docker_up() && env.target == EnvTarget::Docker && env.health.is_none() {
+                return check_health(env);
+            }
         }
         Action::DockerStatus(Err(reason)) => env.last_result = Some(Err(reason)),
         Action::DockerDone(result) => {
@@ -265,9 +311,12 @@ pub(super) fn news(state: &mut AppState, action: Action) -> Option<Command> {
             env.form.last_reply = Some(reply);
         }
         // A reply for a target the screen no longer follows would be stale.
-        Action::HealthReply(_) if env.target == (EnvTarget::Embedded { running: false }) => {}
+        Action::HealthReply(_) if !env.should_probe() => {}
         Action::HealthReply(reply) => env.health = Some(reply),
-        Action::EnvApiUp(url) => return follow(state, EnvTarget::Docker, Some(&url)),
+        Action::EnvApiUp(url) => {
+            env.api_up = true;
+            return follow(state, EnvTarget::Docker, Some(&url));
+        }
         _ => {}
     }
     None

@@ -194,10 +194,10 @@ fn confirm(state: &mut AppState) -> Option<Command> {
                 Some(Command::Quit)
             }
         }
-        Some(Overlay::ConfirmStart { .. }) => {
-            let request = state.profiles.pending_start.take()?;
-            profiles::launch(state, request)
-        }
+        Some(Overlay::ConfirmStart { .. }) => match state.profiles.pending_start.take()? {
+            super::state::PendingStart::Profile(request) => profiles::launch(state, request),
+            super::state::PendingStart::Quick(start) => quick::launch(state, start),
+        },
         Some(Overlay::ConfirmAbort) if state.run.is_active() => {
             state.run.phase = super::state::RunPhase::Stopping;
             flash(state, "aborting: in-flight requests finish, then the partial results are written");

@@ -52,6 +52,18 @@ pub(super) fn back(state: &mut AppState) -> Option<Option<Command>> {
 }
 
 pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
+    let chosen = (state.profiles.settings.target, state.profiles.settings.url.clone());
+    let command = screen_key(state, action);
+    // The Environment screen shows (and checks) the target chosen here.
+    if (state.profiles.settings.target, &state.profiles.settings.url) != (chosen.0, &chosen.1) {
+        let follow = super::env::follow_settings(state);
+        let commands: Vec<Command> = command.into_iter().chain(follow).collect();
+        return if commands.is_empty() { None } else { Some(Command::Batch(commands)) };
+    }
+    command
+}
+
+fn screen_key(state: &mut AppState, action: Action) -> Option<Command> {
     if state.profiles.quick.is_some() {
         return super::quick::key(state, action);
     }
@@ -350,7 +362,7 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         time_scale,
     });
     if planned > crate::tui::state::CONFIRM_RUNS_LONGER_THAN {
-        state.profiles.pending_start = Some(request);
+        state.profiles.pending_start = Some(crate::tui::state::PendingStart::Profile(request));
         state.overlay = Some(crate::tui::state::Overlay::ConfirmStart {
             name,
             planned: crate::profile::format_duration(planned),
@@ -369,6 +381,8 @@ pub(super) fn launch(state: &mut AppState, request: Box<RunRequest>) -> Option<C
         phase: RunPhase::Starting,
         profile: request.profile.name.clone(),
         target: request.target.label(),
+        // The axis asked for with `L` stays for the next run.
+        latency_log: state.run.latency_log,
         ..RunState::default()
     };
     state.screen = Screen::Run;

@@ -5,7 +5,9 @@ use crate::profile::Load;
 use crate::tui::action::{Action, Command, QuickStart};
 use crate::tui::edit::{Caret, EditOutcome, edit_text};
 use crate::tui::quick_form::{BehaviourChoice, QuickForm};
-use crate::tui::state::{AppState, ProfileItem, RunPhase, RunState, Screen};
+use crate::tui::state::{
+    AppState, CONFIRM_RUNS_LONGER_THAN, Overlay, PendingStart, ProfileItem, RunPhase, RunState, Screen,
+};
 
 /// `n`: opens the form, offering the built-in behaviours and those of the loaded profiles.
 pub(super) fn open(state: &mut AppState) -> Option<Command> {
@@ -134,24 +136,45 @@ fn start(state: &mut AppState) -> Option<Command> {
     let Ok(seed) = super::profiles::seed_of(&state.profiles.settings.seed) else {
         return flash_error(state, "seed (run settings): write a whole number, or random");
     };
-    state.profiles.quick = None;
-    state.run = RunState {
-        phase: RunPhase::Starting,
-        profile: format!("adhoc:{}", choice.quick.behaviour),
-        target: choice.target.label(),
-        ..RunState::default()
-    };
-    state.screen = Screen::Run;
-    state.flash = None;
     // The quick run's profile is built later, off the UI loop: the defaults stand for it.
     let mut options = super::profiles::target_options(&state.profiles.settings, &Default::default());
     options.add_url_credentials(url_credentials);
-    Some(Command::StartQuickRun(Box::new(QuickStart {
+    // One phase, no pause: its duration is the whole plan.
+    let planned = choice.quick.duration;
+    let name = format!("adhoc:{}", choice.quick.behaviour);
+    let start = Box::new(QuickStart {
         choice,
         seed,
         output_root: state.output_root.clone(),
         options: Box::new(options),
-    })))
+    });
+    if planned > CONFIRM_RUNS_LONGER_THAN {
+        // The form stays open behind the question, so `n` (no) goes back to it.
+        state.profiles.pending_start = Some(PendingStart::Quick(start));
+        state.overlay =
+            Some(Overlay::ConfirmStart { name, planned: crate::profile::format_duration(planned) });
+        return None;
+    }
+    launch(state, start)
+}
+
+/// Starts the form's run now (after its confirmation, for a long one).
+pub(super) fn launch(state: &mut AppState, start: Box<QuickStart>) -> Option<Command> {
+    if state.run.is_active() {
+        return flash_error(state, "a run is already going: watch it on tab 3, or abort it there with x");
+    }
+    state.profiles.quick = None;
+    state.run = RunState {
+        phase: RunPhase::Starting,
+        profile: format!("adhoc:{}", start.choice.quick.behaviour),
+        target: start.choice.target.label(),
+        // The axis asked for with `L` stays for the next run.
+        latency_log: state.run.latency_log,
+        ..RunState::default()
+    };
+    state.screen = Screen::Run;
+    state.flash = None;
+    Some(Command::StartQuickRun(start))
 }
 
 /// The form was written (or not): say where, and list it with the others.

@@ -85,6 +85,15 @@ pub(super) fn key(state: &mut AppState, action: Action) -> Option<Command> {
                 flash_error(state, "no run to abort")
             }
         }
+        Action::ToggleLatencyScale => {
+            state.run.latency_log = !state.run.latency_log;
+            let text = if state.run.latency_log {
+                "latency axis: log (L again: linear, unless a phase spans more than 100×)"
+            } else {
+                "latency axis: linear (log only while a phase spans more than 100×)"
+            };
+            flash(state, text)
+        }
         Action::TogglePauseView => {
             let run = &mut state.run;
             if run.frozen.take().is_none() {

@@ -71,22 +71,9 @@ fn render_head(state: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Ok(answer)) => Span::styled(format!("✓ {answer}"), t.ok()),
         Some(Err(reason)) => Span::styled(format!("✗ {reason}"), t.bad()),
     };
-    let url = redacted_text(&env.form.url);
-    let target = match env.target {
-        EnvTarget::Url => vec![Span::styled(format!("{url} "), t.title())],
-        EnvTarget::Docker => vec![Span::styled(format!("docker API {url} "), t.title())],
-        EnvTarget::Embedded { running: true } => {
-            vec![Span::styled(format!("embedded (this run's) {url} "), t.title())]
-        }
-        // Nothing to check: the embedded mock lives and dies with its run.
-        EnvTarget::Embedded { running: false } => vec![
-            Span::styled("embedded ", t.title()),
-            Span::styled("— exists only during a run (edit target URL to check another)", t.dim()),
-        ],
-    };
     let mut second = vec![Span::styled("Target ", t.dim())];
-    second.extend(target);
-    if env.target != (EnvTarget::Embedded { running: false }) {
+    second.extend(target_spans(t, env));
+    if env.should_probe() {
         second.extend([Span::styled("health ", t.dim()), health]);
     }
     second.push(Span::styled(
@@ -95,6 +82,28 @@ fn render_head(state: &AppState, area: Rect, buf: &mut Buffer) {
     ));
     let second = Line::from(second);
     Paragraph::new(vec![Line::from(first), second]).render(area, buf);
+}
+
+/// What the chosen target is, in words; only a target that can answer gets a health check.
+fn target_spans(t: crate::tui::theme::Theme, env: &crate::tui::env_state::EnvState) -> Vec<Span<'static>> {
+    let url = redacted_text(&env.form.url);
+    match env.target {
+        EnvTarget::Url if env.form.url.is_empty() => vec![Span::styled("URL (none typed yet) ", t.title())],
+        EnvTarget::Url => vec![Span::styled(format!("URL {url} "), t.title())],
+        EnvTarget::Docker if !env.docker_up() => vec![
+            Span::styled(format!("docker API {url} "), t.title()),
+            Span::styled("— not up (u brings it up) ", t.dim()),
+        ],
+        EnvTarget::Docker => vec![Span::styled(format!("docker API {url} "), t.title())],
+        EnvTarget::Embedded { running: true } => {
+            vec![Span::styled(format!("embedded (this run's) {url} "), t.title())]
+        }
+        // Nothing to check: the embedded mock lives and dies with its run.
+        EnvTarget::Embedded { running: false } => vec![
+            Span::styled("embedded ", t.title()),
+            Span::styled("— exists only during a run (a target URL typed here is checked) ", t.dim()),
+        ],
+    }
 }
 
 fn render_services(state: &AppState, area: Rect, buf: &mut Buffer) {
@@ -119,6 +128,8 @@ fn render_services(state: &AppState, area: Rect, buf: &mut Buffer) {
             let style = match (s.state.as_str(), s.health.as_str()) {
                 ("running", "healthy") | ("running", "none") => t.ok(),
                 ("running", _) => t.warn(),
+                // Not created yet is no failure: red is kept for what went wrong.
+                ("missing", _) => t.dim(),
                 _ => t.bad(),
             };
             let mut cells = vec![s.name.clone(), s.state.clone(), s.health.clone()];
@@ -178,15 +189,28 @@ fn render_form(state: &AppState, area: Rect, buf: &mut Buffer) {
             let chosen = focused && form.cursor == i;
             let mut spans = vec![Span::styled(format!("{:>14} ", field.label()), t.dim())];
             match (&form.edit, chosen) {
+                // A password typed into the URL shows as `•`, even while it is typed.
+                (Some(edit), true) if *field == ServerField::Url => {
+                    spans.extend(super::widgets::field_spans(
+                        &super::widgets::mask_url_secret(&edit.text),
+                        edit.caret,
+                        t.accent(),
+                        usize::from(area.width.saturating_sub(18)),
+                    ))
+                }
                 (Some(edit), true) => {
                     spans.extend(super::widgets::field_spans(&edit.text, edit.caret, t.accent(), 60))
+                }
+                _ if *field == ServerField::Url && form.url.is_empty() => {
+                    spans.push(Span::styled("none yet", if chosen { t.selected() } else { t.dim() }))
                 }
                 _ if form.text(*field).is_empty() => {
                     spans.push(Span::styled("(unchanged)", if chosen { t.selected() } else { t.accent() }))
                 }
-                // A password in the target URL is shown as `***` (kept as typed for the request).
+                // A password in the target URL is shown as `***` (kept as typed for the request);
+                // a long URL is cut here (the line above shows it whole), not wrapped.
                 _ if *field == ServerField::Url => spans.push(Span::styled(
-                    redacted_text(form.text(*field)),
+                    clip(&redacted_text(form.text(*field)), usize::from(area.width.saturating_sub(17))),
                     if chosen { t.selected() } else { t.accent() },
                 )),
                 _ => spans.push(Span::styled(

@@ -27,13 +27,40 @@ pub fn render(t: Theme, dialog: &ExportDialog, spinner: char, area: Rect, buf: &
     let [rows_area, hint_area, status_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(1), Constraint::Length(status_height)])
             .areas(inner);
-    render_rows(t, dialog, rows_area, buf);
-    Line::styled("↑↓ move · space tick · a all · ←→ change · Enter edit/start · Esc close", t.dim())
-        .render(hint_area, buf);
+    let hidden = render_rows(t, dialog, rows_area, buf);
+    hint_line(t, hidden, hint_area.width as usize).render(hint_area, buf);
     Paragraph::new(status).wrap(Wrap { trim: false }).render(status_area, buf);
 }
 
-fn render_rows(t: Theme, dialog: &ExportDialog, area: Rect, buf: &mut Buffer) {
+/// Rows scrolled out of view: (above, below).
+type Hidden = (usize, usize);
+
+/// The keys, after what is scrolled out of view when the dialog is taller than the screen
+/// (the folder and the Export button are last, so they are the first to be out of view).
+fn hint_line(t: Theme, (above, below): Hidden, width: usize) -> Line<'static> {
+    let mut scroll = Vec::new();
+    if below > 0 {
+        scroll.push(format!("▼ {below} more below"));
+    }
+    if above > 0 {
+        scroll.push(format!("▲ {above} above"));
+    }
+    let scroll =
+        if scroll.is_empty() { String::new() } else { format!("{} (↑↓ scroll) · ", scroll.join(" ")) };
+    // Whole key hints only, as many as fit after the scroll note (`?` lists them all).
+    let room = width.saturating_sub(scroll.chars().count());
+    let mut keys = String::new();
+    for hint in ["↑↓ move", "space tick", "Enter edit/start", "Esc close", "←→ change", "a all"] {
+        let next = if keys.is_empty() { hint.to_string() } else { format!("{keys} · {hint}") };
+        if next.chars().count() > room {
+            break;
+        }
+        keys = next;
+    }
+    Line::from(vec![Span::styled(scroll, t.warn().patch(t.title())), Span::styled(keys, t.dim())])
+}
+
+fn render_rows(t: Theme, dialog: &ExportDialog, area: Rect, buf: &mut Buffer) -> Hidden {
     let width = area.width as usize;
     // (line, is the cursor on it)
     let mut lines: Vec<(Line<'static>, bool)> = Vec::new();
@@ -50,6 +77,7 @@ fn render_rows(t: Theme, dialog: &ExportDialog, area: Rect, buf: &mut Buffer) {
     let height = area.height as usize;
     // Scroll only as far as needed to keep the cursor's line in view.
     let first = if at >= height { at + 1 - height } else { 0 };
+    let hidden = (first, lines.len().saturating_sub(first + height));
     let shown: Vec<Line> = lines
         .into_iter()
         .skip(first)
@@ -57,6 +85,7 @@ fn render_rows(t: Theme, dialog: &ExportDialog, area: Rect, buf: &mut Buffer) {
         .map(|(line, here)| if here { line.patch_style(t.selected()) } else { line })
         .collect();
     Paragraph::new(shown).render(area, buf);
+    hidden
 }
 
 fn row_line(t: Theme, dialog: &ExportDialog, row: Row, width: usize) -> Line<'static> {

@@ -24,9 +24,13 @@ pub fn render(t: Theme, form: &QuickForm, area: Rect, buf: &mut Buffer) {
         let Some(row) = rows_area.rows().nth(i) else { break };
         let focused = i == form.cursor.min(fields.len() - 1);
         let mut value = form.text(*field);
-        if !focused && *field == crate::tui::quick_form::QuickField::Url {
-            // A password typed into the URL shows while it is typed, not after.
-            value = crate::experiment::target::redacted_text(&value);
+        if *field == crate::tui::quick_form::QuickField::Url {
+            // A password in the URL never shows: `***` once typed, `•` while it is typed.
+            value = if focused {
+                super::widgets::mask_url_secret(&value)
+            } else {
+                crate::experiment::target::redacted_text(&value)
+            };
         }
         let value = if field.is_choice() { format!("‹ {value} ›") } else { value };
         let mut spans =

@@ -58,11 +58,7 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
 fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let r = &state.results;
-    let title = if r.filter.editing || !r.filter.text.is_empty() {
-        format!("Runs /{}{}", r.filter.text, if r.filter.editing { "▏" } else { "" })
-    } else {
-        format!("Runs ({})", r.entries.len())
-    };
+    let title = super::widgets::filter_title(t, "Runs", r.entries.len(), &r.filter);
     let items: Vec<ListItem> = r
         .visible()
         .into_iter()
@@ -83,7 +79,7 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
             ]))
         })
         .collect();
-    let list = List::new(items).block(framed(t, &title, true)).highlight_style(t.selected());
+    let list = List::new(items).block(framed(t, "", true).title(title)).highlight_style(t.selected());
     let mut list_state = ListState::default().with_selected(Some(r.selected));
     StatefulWidget::render(list, area, buf, &mut list_state);
 }

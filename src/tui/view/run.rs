@@ -4,7 +4,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, Widget, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget, Wrap};
 
 use super::run_charts;
 use super::widgets::{clip, framed, pairs};
@@ -13,7 +13,7 @@ use crate::metrics::summary::{PhaseStatus, RunStatus};
 use crate::tui::format;
 use crate::tui::run_state::{SteerField, SteerInput, SteerTarget};
 use crate::tui::state::{AppState, ChartsState, RunPhase, RunState};
-use crate::tui::theme::Theme;
+use crate::tui::theme::{Role, Theme};
 
 pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     let run = &state.run;
@@ -63,7 +63,12 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     run_charts::throughput(t, &s.rps[..shown], &s.fps[..shown], marks, left, buf);
     let latencies =
         run_charts::Latencies { p50: &s.p50[..shown], p95: &s.p95[..shown], p99: &s.p99[..shown] };
-    run_charts::latency(t, latencies, marks, right, buf);
+    let scale = run_charts::LatencyScale {
+        // The shown phase's own points decide the axis: a phase keeps one scale.
+        phase_start_s: snapshot.map_or(0.0, |s| s.run_elapsed_s - s.phase_elapsed_s),
+        log_asked: run.latency_log,
+    };
+    run_charts::latency_scaled(t, latencies, scale, marks, right, buf);
     // Small terminals give the table all the room and show only the latest error under it.
     let (table_area, events_area) = if area.width >= 110 {
         let [a, b] =
@@ -108,9 +113,10 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
         RunPhase::Failed(reason) => (format!("✗ failed: {reason}"), t.bad()),
         RunPhase::Idle => (String::new(), t.dim()),
     };
-    let mut spans = vec![
-        Span::styled(format!("{badge} "), style),
-        Span::styled(format!("{} → {} ", run.profile, run.target), t.title()),
+    // (span, how soon it goes when the line is too long: 0 never, higher first).
+    let mut parts: Vec<(Span, u8)> = vec![
+        (Span::styled(format!("{badge} "), style), 0),
+        (Span::styled(format!("{} → {} ", run.profile, run.target), t.title()), 2),
     ];
     // The answer of a capacity run is what it was run for: it comes first.
     match run.summary.as_ref().and_then(|s| s.capacity.as_ref()) {
@@ -119,19 +125,19 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
                 Some(rps) => format!("capacity: {} req/s sustained ", format::real(rps)),
                 None => "capacity: no step passed ".to_string(),
             };
-            spans.push(Span::styled(answer, t.accent().patch(t.title())));
+            parts.push((Span::styled(answer, t.accent().patch(t.title())), 0));
             if !capacity.confidence.is_empty() {
-                spans.push(Span::styled(format!("({}) ", capacity.confidence), t.dim()));
+                parts.push((Span::styled(format!("({}) ", capacity.confidence), t.dim()), 3));
             }
         }
         None => {
             if let Some(url) = &run.target_url {
-                spans.push(Span::styled(format!("{url} "), t.dim()));
+                parts.push((Span::styled(format!("{url} "), t.dim()), 5));
             }
         }
     }
     if run.frozen.is_some() {
-        spans.push(Span::styled(" ⏸ view paused (p) ", t.warn().patch(t.selected())));
+        parts.push((Span::styled(" ⏸ view paused (p) ", t.warn().patch(t.selected())), 0));
     }
     let charts = match &run.charts {
         ChartsState::NotStarted => String::new(),
@@ -141,8 +147,23 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
         }
         ChartsState::Failed { error, .. } => format!(" · charts failed: {error}"),
     };
-    spans.push(Span::styled(charts, t.accent()));
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    parts.push((Span::styled(charts, t.accent()), 4));
+    Paragraph::new(fit_parts(parts, area.width as usize)).render(area, buf);
+}
+
+/// A line of parts that fits `width`: whole parts are left out, the most dispensable
+/// first, rather than the last one being cut mid-word.
+fn fit_parts(mut parts: Vec<(Span<'static>, u8)>, width: usize) -> Line<'static> {
+    let total = |parts: &[(Span, u8)]| parts.iter().map(|(s, _)| s.width()).sum::<usize>();
+    while total(&parts) > width {
+        let Some(drop) = parts.iter().enumerate().filter(|(_, (_, p))| *p > 0).max_by_key(|(_, (_, p))| *p)
+        else {
+            break;
+        };
+        let at = drop.0;
+        parts.remove(at);
+    }
+    Line::from(parts.into_iter().map(|(span, _)| span).collect::<Vec<_>>())
 }
 
 /// The input line of `u` / `e`: what is being set, the text typed, and why it was refused.
@@ -298,17 +319,15 @@ fn render_name_table(
         .unwrap_or_default()
         .iter()
         .map(|r| {
-            let style = if r.failures > 0 { t.warn() } else { ratatui::style::Style::new() };
             Row::new(vec![
-                format!("{} {}", r.method, r.name),
-                format::count(r.requests),
-                format::count(r.failures),
-                format::real(r.rps),
-                format::ms(r.p50_ms),
-                format::ms(r.p95_ms),
-                format::ms(r.p99_ms),
+                Cell::from(format!("{} {}", r.method, r.name)),
+                Cell::from(format::count(r.requests)),
+                failures_cell(t, r.failures),
+                Cell::from(format::real(r.rps)),
+                Cell::from(format::ms(r.p50_ms)),
+                Cell::from(format::ms(r.p95_ms)),
+                Cell::from(format::ms(r.p99_ms)),
             ])
-            .style(style)
         })
         .collect();
     let widths = [
@@ -320,12 +339,27 @@ fn render_name_table(
         Constraint::Length(7),
         Constraint::Length(7),
     ];
-    let header = Row::new(vec!["name", "reqs", "fails", "req/s", "p50", "p95", "p99"]).style(t.header());
+    let header = Row::new(vec![
+        Cell::from("name"),
+        Cell::from("reqs"),
+        Cell::from("fails"),
+        Cell::from("req/s"),
+        Cell::from(Span::styled("p50", t.role(Role::P50))),
+        Cell::from(Span::styled("p95", t.role(Role::P95))),
+        Cell::from(Span::styled("p99", t.role(Role::P99))),
+    ])
+    .style(t.header());
     let mut block = framed(t, "Requests by name (this phase)", false);
     if let Some(latest) = latest {
         block = block.title_bottom(latest);
     }
     Table::new(rows, widths).header(header).block(block).render(area, buf);
+}
+
+/// A failure count: in the failure red when there are any.
+fn failures_cell(t: Theme, failures: u64) -> Cell<'static> {
+    let text = format::count(failures);
+    if failures > 0 { Cell::from(Span::styled(text, t.bad())) } else { Cell::from(text) }
 }
 
 fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
@@ -401,8 +435,17 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
         Constraint::Length(7),
         Constraint::Length(2),
     ];
-    let header =
-        Row::new(vec!["phase", "status", "reqs", "fails", "req/s", "p95", "p99", ""]).style(t.header());
+    let header = Row::new(vec![
+        Cell::from("phase"),
+        Cell::from("status"),
+        Cell::from("reqs"),
+        Cell::from("fails"),
+        Cell::from("req/s"),
+        Cell::from(Span::styled("p95", t.role(Role::P95))),
+        Cell::from(Span::styled("p99", t.role(Role::P99))),
+        Cell::from(""),
+    ])
+    .style(t.header());
     let rows = rows.into_iter().chain(never_ran);
     Table::new(rows, widths).header(header).block(framed(t, "Phases", false)).render(area, buf);
 }
@@ -425,7 +468,7 @@ fn render_events(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
         .take(room)
         .map(|g| {
             Line::from(vec![
-                Span::styled(format!("{:>5} × ", format::count(g.count)), t.warn().patch(t.title())),
+                Span::styled(format!("{:>5} × ", format::count(g.count)), t.bad()),
                 // Last seen (run time) before the message, so a long message cannot hide it.
                 Span::styled(format!("last {:>5} ", format::secs(g.last_seen_s)), t.dim()),
                 Span::styled(g.what.clone(), t.warn()),

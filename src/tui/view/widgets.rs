@@ -86,3 +86,76 @@ pub fn field_spans(
         Span::styled(slice(at + 1, chars.len().min(start + room)), style),
     ]
 }
+
+/// A list's frame title with its filter: `Profiles /thr` with the filter's cursor drawn as
+/// every edited field draws it while it is typed; `Profiles (12)` when there is no filter.
+pub fn filter_title(
+    theme: Theme,
+    label: &str,
+    count: usize,
+    filter: &crate::tui::list_filter::ListFilter,
+) -> Line<'static> {
+    if !filter.editing && filter.text.is_empty() {
+        return Line::from(Span::styled(format!(" {label} ({count}) "), theme.title()));
+    }
+    let mut spans = vec![Span::styled(format!(" {label} /"), theme.title())];
+    if filter.editing {
+        spans.extend(field_spans(&filter.text, filter.caret, theme.title(), 24));
+    } else {
+        spans.push(Span::styled(format!("{} ", filter.text), theme.title()));
+    }
+    Line::from(spans)
+}
+
+/// A URL as it is typed, with its secret replaced by `•` character for character (so a
+/// cursor position in the text is the same in what is shown). Once the `@` ending the
+/// userinfo is typed, all of the userinfo is hidden; before it, whatever follows a `:` in
+/// the authority is, unless it is all digits (a port), since `user:pass` and `host:port`
+/// look alike until the `@` comes.
+pub fn mask_url_secret(text: &str) -> String {
+    let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_string() };
+    let rest = &text[scheme_end..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_len];
+    let hidden = match authority.rfind('@') {
+        Some(at) => Some(0..at),
+        None => authority
+            .find(':')
+            .filter(|colon| !authority[colon + 1..].chars().all(|c| c.is_ascii_digit()))
+            .map(|colon| colon + 1..authority.len()),
+    };
+    let Some(hidden) = hidden else { return text.to_string() };
+    let dots = "•".repeat(authority[hidden.clone()].chars().count());
+    format!(
+        "{}{}{dots}{}{}",
+        &text[..scheme_end],
+        &authority[..hidden.start],
+        &authority[hidden.end..],
+        &rest[authority_len..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_url_secret;
+
+    #[test]
+    fn a_password_never_shows_while_a_url_is_typed() {
+        let cases = [
+            ("http://127.0.0.1:8081", "http://127.0.0.1:8081"),
+            ("http://127.0.0.1:", "http://127.0.0.1:"),
+            ("http://bob:s", "http://bob:•"),
+            ("http://bob:s3cret", "http://bob:••••••"),
+            ("http://bob:s3cret@", "http://••••••••••@"),
+            ("https://bob:s3cret@api.example:8443/x?y=1", "https://••••••••••@api.example:8443/x?y=1"),
+            ("https://tok@host/", "https://•••@host/"),
+            ("http://h/p:q@r", "http://h/p:q@r"),
+            ("plain text", "plain text"),
+            ("http://é:ü@h", "http://•••@h"),
+        ];
+        for (typed, shown) in cases {
+            assert_eq!(mask_url_secret(typed), shown, "{typed}");
+            assert_eq!(mask_url_secret(typed).chars().count(), typed.chars().count());
+        }
+    }
+}
