@@ -205,7 +205,7 @@ pub struct WireTick {
     pub attempt: String,
     /// 0-based index of the phase in the plan.
     pub phase: usize,
-    /// The tick's sequence number within the phase, from 0: gaps show lost entries.
+    /// The tick's sequence number within the phase, from 1: gaps show lost entries.
     pub seq: u64,
     /// When the window closed, seconds since the Unix epoch.
     pub at_unix_s: f64,
@@ -232,7 +232,7 @@ pub struct WireTick {
 pub struct WireName {
     /// HTTP method, `GET` or `POST` (any other reads as the first of `METHODS`).
     pub method: String,
-    /// The request's name (its path).
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
     /// The window's latencies as an encoded µs histogram (`encode_histogram`).
     pub latency: String,
@@ -278,7 +278,7 @@ pub struct Cumulative {
 pub struct WireFailure {
     /// HTTP method, `GET` or `POST`.
     pub method: String,
-    /// The request's name (its path).
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
     /// Why they failed.
     pub kind: FailureKind,

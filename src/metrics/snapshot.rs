@@ -40,7 +40,7 @@ impl FailureKind {
 pub struct NameRow {
     /// HTTP method, `GET` or `POST`.
     pub method: String,
-    /// The request's name (its path, e.g. `/webhook`).
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
     /// Requests completed under this name so far in the phase, failures included.
     pub requests: u64,

@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 /// The whole `GET /status` answer of a target.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerStatus {
-    /// The target's own health word (`ok` for the mock); empty when absent.
+    /// The target's own state word (`running` for the mock); empty when absent.
     #[serde(default)]
     pub status: String,
-    /// True when the target says it is a mock (no real GitHub calls); false when absent.
+    /// True when the target says it runs in mock mode (the mock always does); false when absent.
     #[serde(default)]
     pub mock_mode: bool,
     /// `memory` or `redis`.
@@ -43,7 +43,7 @@ pub struct ServerStats {
     pub failed_requests: Option<u64>,
     /// `successful_requests` ÷ `total_requests`, in percent.
     pub success_rate_percent: Option<f64>,
-    /// Seconds since the target started (not reset by `/stats/reset`).
+    /// Seconds since the target started.
     pub uptime_seconds: Option<f64>,
     /// The target's own average rate since it started or was reset.
     pub requests_per_second: Option<f64>,

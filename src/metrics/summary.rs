@@ -617,7 +617,7 @@ pub struct PhaseConfig {
     pub max_in_flight: Option<u32>,
     /// Planned duration in seconds, after `time_scale`.
     pub duration_s: f64,
-    /// The repository size the payloads describe (`small`, `medium`, `large`, `mixed`); `None` when the behaviour sends none.
+    /// The repository size the payloads describe (`small`, `medium`, `large`, `mixed`); `None` when not recorded (a Locust folder read in).
     pub repo_size: Option<String>,
     /// The settings sent with `POST /configure` before the phase (JSON object, possibly empty).
     pub server_settings: serde_json::Value,
@@ -670,7 +670,7 @@ pub struct LatencyStats {
 pub struct RequestStats {
     /// HTTP method, `GET` or `POST`.
     pub method: String,
-    /// The request's name (its path, e.g. `/webhook`), the `Name` column of the CSV.
+    /// The task's request name (e.g. `/webhook [throughput]`), the `Name` column of the CSV.
     pub name: String,
     /// Requests sent under this name, failures included.
     pub requests: u64,
@@ -695,7 +695,7 @@ pub struct RequestStats {
 pub struct FailureStat {
     /// HTTP method, `GET` or `POST`.
     pub method: String,
-    /// The request's name (its path).
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
     /// `FailureKind::label()`: `HTTP 500`, `connection`, `timeout`, `dropped`, `other`, `head too large`.
     pub kind: String,

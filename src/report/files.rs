@@ -72,7 +72,7 @@ fn py_float(v: f64) -> String {
 pub struct StatsRow {
     /// `GET` or `POST`; empty for the `Aggregated` row.
     pub method: String,
-    /// The request's name (its path), or `Aggregated`.
+    /// The task's request name (e.g. `/webhook [throughput]`), or `Aggregated`.
     pub name: String,
     /// Requests completed, failures included (`Request Count`).
     pub requests: u64,
@@ -136,7 +136,7 @@ pub struct HistoryRow {
     pub users: u32,
     /// `GET` or `POST`; empty for the `Aggregated` row.
     pub method: String,
-    /// The request's name (its path), or `Aggregated`.
+    /// The task's request name (e.g. `/webhook [throughput]`), or `Aggregated`.
     pub name: String,
     /// Requests completed in this second.
     pub rps: f64,
@@ -213,7 +213,7 @@ impl HistoryWriter {
 pub struct FailureRow {
     /// `GET` or `POST`.
     pub method: String,
-    /// The request's name (its path).
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
     /// The failure as Locust words it (kind and message).
     pub error: String,

@@ -54,7 +54,7 @@ pub struct Template {
     pub resource_type: ResourceType,
     /// Why the resource fails the test, in words.
     pub failure_reason: &'static str,
-    /// The compliance framework (`SOC2`, `CIS`, …).
+    /// The compliance framework (`SOC2`, …).
     pub framework: &'static str,
     /// The resource's current (failing) configuration, as JSON.
     pub current_state: Value,
