@@ -53,7 +53,7 @@ pub enum FsError {
         what: String,
         /// The path as given.
         path: PathBuf,
-        /// The cap, in words (`16 MiB`).
+        /// The cap, in words (`64 MiB`).
         limit: String,
     },
     /// Opening or reading the file failed (or a text file is not UTF-8).
@@ -144,7 +144,7 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// `1 MiB`, `16 MiB`, `512 kB`.
+/// `1 MiB`, `64 MiB`, `512 kB`.
 pub fn format_limit(bytes: u64) -> String {
     if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
