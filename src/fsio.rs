@@ -5,6 +5,8 @@
 //! destination's folder that never lands on a device, a FIFO, a symlink or a file of a run.
 //! docs/files-and-limits.md lists the caps and the write rules. Imports nothing of ours.
 
+#![deny(missing_docs)]
+
 use std::fs::File;
 use std::io::{Read, Write as _};
 use std::path::{Component, Path, PathBuf};
@@ -29,32 +31,70 @@ pub const CHART_CAP: u64 = 32 << 20;
 /// The longest suite or phase name: it is a folder or file name, and file names stop at 255 bytes.
 pub const MAX_COMPONENT_LEN: usize = 100;
 
+/// A file read or write refused or failed; each message names the file, the rule and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum FsError {
+    /// The path is a folder, device, FIFO or similar, not a regular file.
     #[error("{what} {path} is {kind}, not a regular file; pass the path of a regular file")]
-    NotRegular { what: String, path: PathBuf, kind: &'static str },
+    NotRegular {
+        /// What the file is for, in words (`the summary`).
+        what: String,
+        /// The path as given.
+        path: PathBuf,
+        /// What it is instead (`a folder`, `a device`, `a FIFO (named pipe)`, …).
+        kind: &'static str,
+    },
+    /// The file is over the size cap for its kind.
     #[error(
         "{what} {path} is larger than the limit of {limit}; is this the right file? (the limits are in docs/files-and-limits.md)"
     )]
-    TooLarge { what: String, path: PathBuf, limit: String },
+    TooLarge {
+        /// What the file is for, in words.
+        what: String,
+        /// The path as given.
+        path: PathBuf,
+        /// The cap, in words (`64 MiB`).
+        limit: String,
+    },
+    /// Opening or reading the file failed (or a text file is not UTF-8).
     #[error("cannot read {what} {path}: {source}; check the path and its permissions")]
     Read {
+        /// What the file is for, in words.
         what: String,
+        /// The path as given.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// A path listed in a summary is absolute or leads out of its run folder.
     #[error(
         "the path `{listed}` in {summary} {why}; paths in a summary must be relative and stay inside the run folder (was the summary edited?)"
     )]
-    OutsideRun { listed: String, summary: PathBuf, why: &'static str },
+    OutsideRun {
+        /// The path as the summary lists it.
+        listed: String,
+        /// The summary file that lists it.
+        summary: PathBuf,
+        /// What is wrong with it (`is empty or holds a NUL byte`, …).
+        why: &'static str,
+    },
+    /// A write the policy forbids (a file inside a run folder, an existing file without `--force`, a symlink).
     #[error("refusing to write {path}: {why}")]
-    Refused { path: PathBuf, why: String },
+    Refused {
+        /// The destination.
+        path: PathBuf,
+        /// Which rule refused it.
+        why: String,
+    },
+    /// Writing the temp file or renaming it into place failed.
     #[error(
         "cannot write {path}: {source}; check the folder exists and is writable, and the disk is not full"
     )]
     Write {
+        /// The destination.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
@@ -232,11 +272,19 @@ pub enum WritePolicy<'a> {
     /// A file a command regenerates in a folder it writes (a run's `charts/*.png` and its
     /// HTML, `charts --out`'s files): an existing regular file is replaced, and the folder
     /// must resolve inside `root` (so a `charts/` symlink cannot carry the write elsewhere).
-    Regenerate { root: &'a Path },
+    Regenerate {
+        /// The folder the destination must resolve inside.
+        root: &'a Path,
+    },
     /// A path the user named (`export --out`, `compare --chart`): never a file inside a
     /// run folder; another existing regular file only with `force`, or when it starts with
     /// `ours` (the kind of file this command writes, e.g. a PNG's signature).
-    UserNamed { force: bool, ours: Option<&'a [u8]> },
+    UserNamed {
+        /// `--force`: any existing regular file outside a run folder may be replaced.
+        force: bool,
+        /// The leading bytes of a file this command writes; an existing file starting with them may be replaced.
+        ours: Option<&'a [u8]>,
+    },
 }
 
 /// True when `dir` or a folder above it holds an `experiment_summary.json`.

@@ -7,6 +7,8 @@
 //! carry a claim nothing is said. The rules and their factors are documented in
 //! `docs/findings-and-ci.md`; the constants below are the single place they live.
 
+#![deny(missing_docs)]
+
 mod phase;
 mod suite;
 #[cfg(test)]
@@ -31,7 +33,9 @@ pub const TAIL_FACTOR: f64 = 10.0;
 /// Per-second p50s needed to fit a slope, and how well the line must fit (R²) before a
 /// growth is claimed, and how much the fitted line must rise over the phase (× the median).
 pub const GROWTH_MIN_SECONDS: usize = 10;
+/// R² the fitted line of per-second p50s must reach before a growth is claimed.
 pub const GROWTH_MIN_R2: f64 = 0.5;
+/// How much the fitted line must rise over the phase, as a share of the median p50.
 pub const GROWTH_MIN_RISE: f64 = 0.5;
 /// Two phases are indistinguishable when their difference is below this share of their
 /// own spread (Cohen's d under 0.5: less than a "medium" effect).
@@ -39,15 +43,20 @@ pub const ISOLATION_EFFECT: f64 = 0.5;
 /// Injected failures expected below this and seeing none proves nothing (P(0) = e^-5).
 pub const INJECTION_MIN_EXPECTED: f64 = 5.0;
 
+/// How much a finding matters, in increasing order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Worth knowing; nothing is wrong.
     Info,
+    /// May bias the figures or hint at a limit; worth a look.
     Warning,
+    /// The figures are wrong or the target misbehaves.
     Problem,
 }
 
 impl Severity {
+    /// `info`, `warning` or `problem`.
     pub fn label(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -60,9 +69,13 @@ impl Severity {
 /// One figure a finding rests on: which phase (or `run`), what, its value and unit.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Evidence {
+    /// The phase's name, or `run` for the whole run.
     pub phase: String,
+    /// What was measured (`users`, `p50`, `rps`, …).
     pub figure: String,
+    /// The figure's value, in `unit`.
     pub value: f64,
+    /// The unit (`ms`, `req/s`, `%`); empty for a count.
     pub unit: &'static str,
 }
 
@@ -78,15 +91,18 @@ impl Evidence {
     }
 }
 
+/// One conclusion drawn from a run's figures, with what it rests on.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     /// Stable: `saturation`, `littles-law`, `tail-amplification`, `latency-growth`,
     /// `error-onset`, `injection`, `no-isolation`, `dedup`, `validity`,
     /// `settings-not-applied`, `target-restart`, `recovery`.
     pub id: &'static str,
+    /// How much it matters.
     pub severity: Severity,
     /// One sentence, with the numbers.
     pub text: String,
+    /// The figures it rests on.
     pub evidence: Vec<Evidence>,
 }
 
@@ -95,9 +111,13 @@ pub struct Finding {
 pub struct SecondPoint {
     /// Seconds from the phase's start.
     pub t_s: f64,
+    /// Closed model: users running in the second; `None` for an open phase or an `N/A` cell.
     pub users: Option<u32>,
+    /// Requests completed in the second.
     pub rps: f64,
+    /// Failures in the second.
     pub fps: f64,
+    /// The second's median latency (ms); `None` when it had no requests.
     pub p50_ms: Option<f64>,
 }
 

@@ -2,6 +2,8 @@
 //! run (`control` written by the coordinator, `data` written by the workers). redis types
 //! stay in this file; callers see [`Transport`], our wire types and plain errors.
 
+#![deny(missing_docs)]
+
 use std::time::Duration;
 
 use redis::AsyncConnectionConfig;
@@ -19,10 +21,13 @@ const MAX_LEN: u64 = 100_000;
 /// Plan and streams expire a day after the last write, should a coordinator die before its cleanup.
 const EXPIRE_S: u64 = 86_400;
 
+/// A Redis call of the distributed run failed; the message names the Redis URL.
 #[derive(Debug, thiserror::Error)]
 #[error("redis at {url}: {message}")]
 pub struct TransportError {
+    /// The Redis URL, as given.
     pub url: String,
+    /// What failed (connect, a command, an unreadable entry).
     pub message: String,
 }
 
@@ -48,6 +53,7 @@ impl Cursor {
 }
 
 impl Transport {
+    /// Opens the two connections to Redis at `url` for run `run_id` (5 s connect and response timeouts).
     pub async fn connect(url: &str, run_id: &str) -> Result<Transport, TransportError> {
         let fail = |message: String| TransportError { url: url.to_string(), message };
         let client = redis::Client::open(url).map_err(|e| fail(e.to_string()))?;
@@ -75,6 +81,7 @@ impl Transport {
         TransportError { url: self.url.clone(), message: e.to_string() }
     }
 
+    /// Writes the run's plan (expires after a day, should nobody clean up).
     pub async fn put_plan(&self, plan: &Plan) -> Result<(), TransportError> {
         let json = serde_json::to_string(plan).map_err(|e| self.fail(e))?;
         let mut con = self.writes.clone();
@@ -155,10 +162,12 @@ impl Transport {
         Ok(out)
     }
 
+    /// Appends a command to the run's control stream.
     pub async fn send_control(&self, message: &Control) -> Result<(), TransportError> {
         self.add("control", message).await
     }
 
+    /// Reads control commands after `cursor` (advancing it), waiting up to `block` for the first; at most 1000 per call.
     pub async fn read_control(
         &self,
         cursor: &mut Cursor,
@@ -167,10 +176,12 @@ impl Transport {
         self.read("control", cursor, block).await
     }
 
+    /// Appends a worker message to the run's data stream.
     pub async fn send_data(&self, message: &Data) -> Result<(), TransportError> {
         self.add("data", message).await
     }
 
+    /// Reads worker messages after `cursor` (advancing it), waiting up to `block` for the first; at most 1000 per call.
     pub async fn read_data(&self, cursor: &mut Cursor, block: Duration) -> Result<Vec<Data>, TransportError> {
         self.read("data", cursor, block).await
     }

@@ -2,6 +2,8 @@
 //! the run's plan, the coordinator's commands, and each worker's per-second interval data
 //! (histograms as base64 V2-deflate, exactly as an `.hlog` line carries them).
 
+#![deny(missing_docs)]
+
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -16,17 +18,25 @@ use crate::profile::Phase;
 /// Everything a worker needs to run its share of every phase. Written once per run.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Plan {
+    /// The run folder's name; names the Redis streams and the Swarm service's labels.
     pub run_id: String,
+    /// Generators in the run; each runs an even share of every phase's users or arrival rate.
     pub workers: u32,
+    /// The run's seed; each worker derives its own from it and its index.
     pub seed: u64,
+    /// Whether every user's pacing starts on the same tick (the profile's `lockstep_start`).
     pub lockstep_start: bool,
     /// The target as the workers reach it (a container name on the overlay network).
     pub target: url::Url,
+    /// The profile's phases, already scaled and filtered, in run order.
     pub phases: Vec<Phase>,
+    /// Per-request timeout in milliseconds.
     pub request_timeout_ms: u64,
+    /// Connect (and TLS handshake) timeout in milliseconds.
     pub connect_timeout_ms: u64,
     /// Header values are secrets: the plan is deleted from Redis when the run ends.
     pub headers: Vec<(String, String)>,
+    /// How workers check the target's certificate.
     pub tls: PlanTls,
     /// `--http2`: offer h2 in ALPN, as the coordinator did when it checked the target.
     #[serde(default)]
@@ -68,9 +78,12 @@ impl std::fmt::Debug for Plan {
 /// How workers check the target's certificate (a CA file travels as its PEM text).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub enum PlanTls {
+    /// Verify against the bundled public (webpki) roots.
     #[default]
     PublicRoots,
+    /// Verify against this CA, as PEM text (the file's content, not its path).
     WithCaPem(String),
+    /// `--insecure`: do not check the certificate.
     Insecure,
 }
 
@@ -79,24 +92,42 @@ pub enum PlanTls {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Control {
     /// Start phase `index` at this instant (ms since the epoch), all workers together.
-    Phase { index: usize, start_unix_ms: u64 },
+    Phase {
+        /// 0-based index of the phase in the plan.
+        index: usize,
+        /// The shared start instant, milliseconds since the Unix epoch.
+        start_unix_ms: u64,
+    },
     /// End phase `index` now (skip or abort).
-    Stop { index: usize },
+    Stop {
+        /// 0-based index of the phase to end (a stale index is ignored).
+        index: usize,
+    },
     /// Live steering of phase `index`: this worker's share is computed on its side.
-    Steer { index: usize, steer: WireSteer },
+    Steer {
+        /// 0-based index of the phase it applies to.
+        index: usize,
+        /// The change, in whole-run values.
+        steer: WireSteer,
+    },
     /// The run is over: exit.
     End,
 }
 
+/// A live steering change as it travels to the workers (whole-run values; each worker takes its share).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum WireSteer {
+    /// Closed model: the new user count of the whole run.
     Users(u32),
+    /// Open model: the new arrival rate of the whole run, per second.
     ArrivalRate(f64),
+    /// Lengthen the phase by this many milliseconds.
     ExtendMs(u64),
 }
 
 impl WireSteer {
+    /// The engine's steering change in its wire form (an extension saturates at `u64::MAX` ms).
     pub fn of(steer: Steer) -> WireSteer {
         match steer {
             Steer::Users(n) => WireSteer::Users(n),
@@ -112,36 +143,54 @@ impl WireSteer {
 pub enum Data {
     /// A task started: `worker` is its index (Swarm slot − 1), `attempt` its task id.
     Hello {
+        /// The worker's index (Swarm slot − 1).
         worker: u32,
+        /// The Swarm task id of this attempt.
         attempt: String,
     },
+    /// One second of the worker's measurements.
     Tick(Box<WireTick>),
     /// The worker's share of phase `phase` is over (everything it measured was sent before).
     Done(WireDone),
     /// The worker cannot go on (bad plan, target unreachable at setup): why, in words.
     Failed {
+        /// The worker's index (Swarm slot − 1).
         worker: u32,
+        /// The Swarm task id of this attempt.
         attempt: String,
+        /// Why, in words, as the run's notes show it.
         message: String,
     },
 }
 
+/// A worker's end-of-phase report: how long it ran and what it measured about itself.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WireDone {
+    /// The worker's index (Swarm slot − 1).
     pub worker: u32,
+    /// The Swarm task id of the attempt that ran the phase.
     pub attempt: String,
+    /// 0-based index of the phase in the plan.
     pub phase: usize,
+    /// How long the worker sent load in the phase, in seconds.
     pub ran_for_s: f64,
+    /// Requests still running after the drain grace, dropped uncounted.
     pub abandoned: u64,
+    /// CPU seconds the worker's process used in the phase.
     pub cpu_s: f64,
+    /// `cpu_s` ÷ (wall time × `cores`), 0–1.
     pub cpu_share: f64,
+    /// Cores of the worker's machine (its share's divisor).
     pub cores: usize,
+    /// The longest the worker's event loop was late waking a 10 ms timer (ms).
     pub worst_stall_ms: f64,
     /// Connections the worker opened in the phase, failed connects, and their times (encoded).
     #[serde(default)]
     pub connects: u64,
+    /// Connection attempts that failed.
     #[serde(default)]
     pub connect_failed: u64,
+    /// Connect times (TLS included) as an encoded µs histogram (`encode_histogram`); empty when none.
     #[serde(default)]
     pub connect_time: String,
 }
@@ -150,39 +199,66 @@ pub struct WireDone {
 /// (sent whole each time, so a lost entry loses no count).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WireTick {
+    /// The worker's index (Swarm slot − 1).
     pub worker: u32,
+    /// The Swarm task id of the attempt sending it.
     pub attempt: String,
+    /// 0-based index of the phase in the plan.
     pub phase: usize,
+    /// The tick's sequence number within the phase, from 1: gaps show lost entries.
     pub seq: u64,
+    /// When the window closed, seconds since the Unix epoch.
     pub at_unix_s: f64,
+    /// The window's length in seconds (about 1; the last may be shorter).
     pub window_s: f64,
+    /// Seconds since the worker started the phase.
     pub phase_elapsed_s: f64,
+    /// Closed model: the worker's users running now; 0 for an open phase.
     pub users: u32,
+    /// The worker's requests unanswered at the window's end.
     pub in_flight: u64,
+    /// True for the last, possibly partial, window after the phase stopped.
     pub is_final: bool,
+    /// Per request name: this window's figures.
     pub names: Vec<WireName>,
+    /// One line per (name, kind) that failed in this window, for "recent errors".
     pub error_samples: Vec<String>,
+    /// The worker's phase totals so far (sent whole, so a lost tick loses no count).
     pub cumulative: Cumulative,
 }
 
+/// One request name's figures in one window of one worker.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WireName {
+    /// HTTP method, `GET` or `POST` (any other reads as the first of `METHODS`).
     pub method: String,
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
+    /// The window's latencies as an encoded µs histogram (`encode_histogram`).
     pub latency: String,
+    /// Requests completed in the window, failures included.
     pub requests: u64,
+    /// Of `requests`, how many failed.
     pub failures: u64,
+    /// Answer body bytes received in the window.
     pub content_bytes: u64,
 }
 
+/// A worker's phase totals so far (everything that is not per window).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Cumulative {
+    /// Failures by name and kind so far.
     pub failures: Vec<WireFailure>,
+    /// Payloads sent that were known resends of earlier ones.
     pub duplicates_sent: u64,
+    /// Open model: arrivals not sent because `max_in_flight` were busy.
     pub dropped: u64,
+    /// Items of `/batch` posts the answers reported as failed (not in the request failures).
     pub batch_items_failed: u64,
+    /// Unique payloads and resends answered or unanswered so far (exactly-once accounting).
     #[serde(default)]
     pub delivery: crate::engine::recorder::Delivery,
+    /// Retry counters so far (logical requests, attempts, recovered, …).
     pub retry: RetryCounts,
     /// Schedule lag over the phase so far (µs histogram, encoded).
     pub lag: String,
@@ -192,19 +268,29 @@ pub struct Cumulative {
     /// Answered `/webhook` and `/batch` posts so far (µs histograms, encoded).
     #[serde(default)]
     pub webhook: String,
+    /// Answered `/batch` posts (µs histogram, encoded); see `webhook`.
     #[serde(default)]
     pub batch: String,
 }
 
+/// Failures of one kind for one request name, as a worker has counted them so far.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WireFailure {
+    /// HTTP method, `GET` or `POST`.
     pub method: String,
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
+    /// Why they failed.
     pub kind: FailureKind,
+    /// How many so far.
     pub count: u64,
+    /// The first failure's message.
     pub first_message: String,
+    /// Each distinct message with its count (bounded).
     pub messages: Messages,
+    /// When the first one was recorded.
     pub first_seen: SystemTime,
+    /// When the last one was recorded.
     pub last_seen: SystemTime,
 }
 

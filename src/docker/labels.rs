@@ -6,9 +6,13 @@ use std::collections::HashMap;
 
 use super::DockerError;
 
+/// The label that marks a container, network or volume as created by this tool.
 pub const LABEL_MANAGED_BY: &str = "io.terrafix.managed-by";
+/// The value of [`LABEL_MANAGED_BY`] on everything ours.
 pub const MANAGED_BY_VALUE: &str = "terrafix-tui";
+/// The label holding the environment id a resource belongs to.
 pub const LABEL_ENV: &str = "io.terrafix.env";
+/// The label holding the Compose service name of a container.
 pub const LABEL_SERVICE: &str = "io.terrafix.service";
 /// The environment id used by `terrafix-tui env` unless told otherwise.
 pub const DEFAULT_ENV_ID: &str = "default";

@@ -2,6 +2,8 @@
 //! health, logs and stats of redis, terrafix-api and localstack. bollard types stay inside
 //! this module; callers see `DockerEnv` and plain data. Imports `metrics` (ResourceSample).
 
+#![deny(missing_docs)]
+
 mod build;
 mod client;
 mod containers;
@@ -38,20 +40,26 @@ pub struct DockerEnv {
     pending_cleanup: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
+/// How `env up` brings the environment up. `Default` is the seed's: ports 8081/6379/4566, no LocalStack, 60 s health wait.
 #[derive(Clone, Debug)]
 pub struct UpOptions {
+    /// Also start LocalStack (`--with-localstack`).
     pub with_localstack: bool,
     /// Host ports published on 127.0.0.1; 0 = pick a free port. Defaults 8081 / 6379 / 4566.
     pub api_port: u16,
+    /// Host port for Redis on 127.0.0.1 (0 = a free one).
     pub redis_port: u16,
+    /// Host port for LocalStack on 127.0.0.1 (0 = a free one).
     pub localstack_port: u16,
     /// The executable to put in the terrafix-api image when it must be built locally
     /// (default: std::env::current_exe()). Tests pass env!("CARGO_BIN_EXE_terrafix-tui").
     pub api_binary: Option<PathBuf>,
+    /// How long each service may take to report healthy before `up` fails.
     pub health_timeout: Duration,
     /// The API container's `TERRAFIX_MOCK_LATENCY_MS` / `TERRAFIX_MOCK_FAILURE_RATE`
     /// (the seed's `start --latency MS --failure-rate N`); `None` leaves the mock's default.
     pub api_latency_ms: Option<f64>,
+    /// Share of failures the API answers with an injected error, in [0, 1]; `None`: the mock's default.
     pub api_failure_rate: Option<f64>,
     /// Run this image as LocalStack instead of `localstack/localstack:3.0`.
     pub localstack_image: Option<String>,
@@ -73,6 +81,7 @@ impl Default for UpOptions {
     }
 }
 
+/// Where the services of an environment that is up can be reached from the host.
 #[derive(Clone, Debug)]
 pub struct Endpoints {
     /// e.g. http://127.0.0.1:8081/  (the published mock API)
@@ -121,9 +130,12 @@ impl UpOptions {
     }
 }
 
+/// One service of the environment as `env status` shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServiceStatus {
+    /// The Compose service name (`terrafix-api`, `redis`, `localstack`).
     pub name: String,
+    /// The image its container runs; empty when there is no container.
     pub image: String,
     /// "running", "exited", "missing", ...
     pub state: String,
@@ -131,8 +143,11 @@ pub struct ServiceStatus {
     pub health: String,
     /// "127.0.0.1:8081->8081/tcp"
     pub ports: Vec<String>,
+    /// How long the container has been running; `None` when it is not.
     pub uptime: Option<Duration>,
+    /// CPU in percent of one core, as `docker stats` counts it; `None` when not running.
     pub cpu_percent: Option<f64>,
+    /// Memory in use in bytes, as `docker stats` counts it; `None` when not running.
     pub memory_bytes: Option<u64>,
 }
 
@@ -150,6 +165,7 @@ impl DockerEnv {
         Ok(DockerEnv { docker, env_id: env_id.to_string(), pending_cleanup: Arc::default() })
     }
 
+    /// The environment id (`default` or `--env-id`): it names the containers, network and volume.
     pub fn env_id(&self) -> &str {
         &self.env_id
     }
@@ -177,6 +193,7 @@ impl DockerEnv {
         }
     }
 
+    /// Stops and removes the environment's containers and network; its volumes too with `remove_volumes`.
     pub async fn down(&self, remove_volumes: bool) -> Result<(), DockerError> {
         self.wait_cleanup().await;
         containers::remove_environment(&self.docker, &self.env_id, remove_volumes).await
@@ -187,6 +204,7 @@ impl DockerEnv {
         status::sample_stats(&self.docker, &self.env_id).await
     }
 
+    /// Every service of ours with its state, health, ports and resource use (missing ones included).
     pub async fn status(&self) -> Result<Vec<ServiceStatus>, DockerError> {
         status::status(&self.docker, &self.env_id).await
     }
@@ -202,6 +220,7 @@ impl DockerEnv {
         Ok(logs::stream_lines(&self.docker, &container, tail, follow))
     }
 
+    /// Starts a service's stopped container (already running is fine).
     pub async fn start_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;
         self.docker
@@ -211,6 +230,7 @@ impl DockerEnv {
             .map_err(|e| DockerError::api(format!("starting {container}"), e))
     }
 
+    /// Stops a service's container, SIGKILL after 5 s (already stopped is fine).
     pub async fn stop_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;
         let options = bollard::query_parameters::StopContainerOptions { t: Some(5), signal: None };
@@ -221,6 +241,7 @@ impl DockerEnv {
             .map_err(|e| DockerError::api(format!("stopping {container}"), e))
     }
 
+    /// Restarts a service's container (SIGKILL after 5 s if it does not stop).
     pub async fn restart_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;
         let options = bollard::query_parameters::RestartContainerOptions { t: Some(5), signal: None };
@@ -239,6 +260,7 @@ impl DockerEnv {
             .map_err(|e| DockerError::api(format!("pausing {container}"), e))
     }
 
+    /// Unfreezes a paused service's container.
     pub async fn unpause_service(&self, service: &str) -> Result<(), DockerError> {
         let container = self.our_container(service).await?;
         self.docker

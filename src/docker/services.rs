@@ -5,6 +5,7 @@ use super::DockerError;
 
 /// Official images, used when present locally or pullable.
 pub const REDIS_IMAGE: &str = "redis:7-alpine";
+/// The LocalStack image started with `--with-localstack` (unless `--localstack-image` names another).
 pub const LOCALSTACK_IMAGE: &str = "localstack/localstack:3.0";
 /// Built from the host's redis-server when `redis:7-alpine` is absent and cannot be pulled.
 pub const REDIS_HOST_IMAGE: &str = "terrafix-local/redis:7-host";

@@ -27,8 +27,11 @@ pub const LABEL_RUN: &str = "io.terrafix.run";
 /// What a distributed run asks Swarm for.
 #[derive(Clone, Debug)]
 pub struct GeneratorSpec {
+    /// The run it serves; set as the service's `io.terrafix.run` label.
     pub run_id: String,
+    /// Generator tasks to run (one per worker).
     pub replicas: u32,
+    /// The image the tasks run (this tool's own).
     pub image: String,
     /// `KEY=value`; Swarm expands `{{.Task.Slot}}` and `{{.Task.ID}}` in them.
     pub env: Vec<String>,
@@ -37,14 +40,19 @@ pub struct GeneratorSpec {
 /// One task of the generator service as Swarm reports it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeneratorTask {
+    /// Swarm's task id.
     pub id: String,
     /// 1-based, as Swarm numbers replicas.
     pub slot: u32,
+    /// The task's current state (`running`, `complete`, `failed`, …).
     pub state: String,
+    /// The state Swarm wants it in (`running`, `shutdown`).
     pub desired: String,
     /// Swarm's message, and its error when the task failed.
     pub message: String,
+    /// The container's exit code, once it has exited.
     pub exit_code: Option<i64>,
+    /// The task's container, once it has one.
     pub container_id: Option<String>,
     /// The Swarm node the task was placed on (empty while unassigned).
     pub node_id: String,

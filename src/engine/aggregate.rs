@@ -1,6 +1,8 @@
 //! The aggregator's side of recording: merges the shards' one-second windows into the
 //! phase's cumulative figures, and turns each window into a snapshot and history rows.
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -10,9 +12,13 @@ use crate::metrics::{FailureKind, LOCUST_QUANTILES, LatencyHistogram, NameRow};
 /// Cumulative figures of one request name (or of all of them).
 #[derive(Clone, Debug, Default)]
 pub struct Totals {
+    /// Latencies (µs, service time from the send).
     pub latency: LatencyHistogram,
+    /// Requests completed, failures included.
     pub requests: u64,
+    /// Of `requests`, how many failed.
     pub failures: u64,
+    /// Answer body bytes received.
     pub content_bytes: u64,
 }
 
@@ -29,6 +35,7 @@ impl Totals {
         self.add(&other.latency, other.requests, other.failures, other.content_bytes);
     }
 
+    /// Mean answer body size in bytes; 0 when no request completed.
     pub fn avg_content_bytes(&self) -> f64 {
         if self.requests == 0 { 0.0 } else { self.content_bytes as f64 / self.requests as f64 }
     }
@@ -37,33 +44,49 @@ impl Totals {
 /// Failures of one kind for one name over the phase.
 #[derive(Clone, Debug)]
 pub struct FailureTotals {
+    /// How many so far.
     pub count: u64,
+    /// The first one's message.
     pub first_message: String,
+    /// Each distinct message with its count (bounded).
     pub messages: super::recorder::Messages,
+    /// When the first one was recorded.
     pub first_seen: SystemTime,
+    /// When the last one was recorded.
     pub last_seen: SystemTime,
 }
 
 /// One window (about a second), merged over shards.
 #[derive(Debug, Default)]
 pub struct Tick {
+    /// Per `(method, name)`: the window's figures.
     pub names: BTreeMap<NameKey, Totals>,
+    /// Every name together.
     pub all: Totals,
     /// One line per (name, kind) that failed this second, for "recent errors".
     pub error_samples: Vec<String>,
+    /// Retry outcomes of logical requests that finished in the window.
     pub retry: super::recorder::RetryCounts,
 }
 
 /// Everything a phase has measured so far.
 #[derive(Debug, Default)]
 pub struct PhaseTotals {
+    /// Per `(method, name)`: the phase's figures so far.
     pub names: BTreeMap<NameKey, Totals>,
+    /// Every name together.
     pub all: Totals,
+    /// Failures by (name, kind) so far.
     pub failures: BTreeMap<(NameKey, FailureKind), FailureTotals>,
+    /// Payloads sent that were known resends of earlier ones.
     pub duplicates_sent: u64,
+    /// Open model: arrivals not sent because `max_in_flight` were busy.
     pub dropped: u64,
+    /// Items of `/batch` posts the answers reported as failed (not in `failures`).
     pub batch_items_failed: u64,
+    /// Failure payloads answered or unanswered (exactly-once accounting).
     pub delivery: super::recorder::Delivery,
+    /// Retry outcomes of logical requests so far.
     pub retry: super::recorder::RetryCounts,
     /// Schedule lag over the phase (µs histogram).
     pub lag: LatencyHistogram,

@@ -2,6 +2,8 @@
 //! the HTTP client, and recording into per-worker shards merged once per tick.
 //! Imports `profile`, `workload` and `metrics`; knows nothing of files or UIs.
 
+#![deny(missing_docs)]
+
 pub mod aggregate;
 mod closed;
 pub mod http;

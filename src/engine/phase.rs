@@ -1,6 +1,8 @@
 //! One phase of load: starts the population (closed) or the arrival schedule (open),
 //! ticks the aggregator once a second, stops on time / skip / cancel, drains in-flight work.
 
+#![deny(missing_docs)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -24,6 +26,7 @@ pub const TICK_INTERVAL: Duration = Duration::from_secs(1);
 /// What a phase needs besides the client.
 #[derive(Clone)]
 pub struct PhaseSpec {
+    /// The validated phase to run (load, duration, behaviour, faults).
     pub phase: Phase,
     /// Seeds every user's RNG (mixed with the user's index).
     pub seed: u64,
@@ -33,13 +36,19 @@ pub struct PhaseSpec {
 
 /// One tick's view, handed to the sink (history writer, snapshot publisher, …).
 pub struct TickReport<'a> {
+    /// The window just merged over every shard.
     pub tick: &'a Tick,
+    /// The phase's figures so far, this window included.
     pub totals: &'a PhaseTotals,
     /// Length of the window this tick covers.
     pub window: Duration,
+    /// Time since the phase started.
     pub phase_elapsed: Duration,
+    /// Closed model: users running now; 0 for an open phase.
     pub users: u32,
+    /// Requests sent and not yet answered at the tick.
     pub in_flight: u64,
+    /// Wall-clock time of the tick.
     pub at: SystemTime,
     /// True for the last, possibly partial, window after the phase stopped.
     pub is_final: bool,
@@ -47,6 +56,7 @@ pub struct TickReport<'a> {
 
 /// Receives every tick. Runs on the aggregator's task: keep it quick (no awaits).
 pub trait TickSink: Send {
+    /// Called once per tick (about every [`TICK_INTERVAL`]) and once more for the final window.
     fn on_tick(&mut self, report: &TickReport<'_>);
 
     /// A steering change was applied; `planned` is the phase's length now (extensions included).
@@ -56,6 +66,7 @@ pub trait TickSink: Send {
     fn on_refused(&mut self, _reason: &SteerRefused) {}
 }
 
+/// Why a phase's load stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PhaseEnd {
     /// Ran for its whole duration.
@@ -64,10 +75,15 @@ pub enum PhaseEnd {
     Stopped,
 }
 
+/// What a phase measured, handed back when it ends.
 pub struct PhaseResult {
+    /// Everything measured, over the whole phase.
     pub totals: PhaseTotals,
+    /// Wall-clock time the phase started.
     pub started_at: SystemTime,
+    /// How long load was sent (shorter than planned when stopped, longer when extended).
     pub ran_for: Duration,
+    /// Whether it ran its course or was stopped.
     pub end: PhaseEnd,
     /// Requests still running after the drain grace, abandoned uncounted.
     pub abandoned: u64,
@@ -78,7 +94,9 @@ pub struct PhaseResult {
 /// Counters shared between workers and the aggregator.
 #[derive(Default)]
 pub struct Live {
+    /// Closed model: users running now.
     pub users: AtomicU32,
+    /// Requests sent and not yet answered.
     pub in_flight: AtomicU64,
 }
 

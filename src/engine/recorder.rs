@@ -2,6 +2,8 @@
 //! (per-name histograms and counts, failures by kind). A worker only ever touches its
 //! own shard, so the lock is uncontended except for the aggregator's one swap per tick.
 
+#![deny(missing_docs)]
+
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +29,7 @@ impl Hasher for Fnv {
     }
 }
 
+/// A `HashMap` with the FNV-1a hasher: fast on the short keys the hot path looks up.
 pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// `(method, name)` as recorded, e.g. `("POST", "/webhook [throughput]")`.
@@ -35,20 +38,28 @@ pub type NameKey = (&'static str, String);
 /// One request name's figures within a window.
 #[derive(Clone, Debug, Default)]
 pub struct NameWindow {
+    /// Latencies of the window (µs, service time from the send).
     pub latency: LatencyHistogram,
+    /// Requests completed in the window, failures included.
     pub requests: u64,
+    /// Of `requests`, how many failed.
     pub failures: u64,
+    /// Answer body bytes received in the window.
     pub content_bytes: u64,
 }
 
 /// Failures of one kind for one name within a window.
 #[derive(Clone, Debug)]
 pub struct FailureWindow {
+    /// How many failures in the window.
     pub count: u64,
+    /// The first one's message.
     pub first_message: String,
     /// Distinct messages with their counts, first seen first (at most `MAX_MESSAGES`).
     pub messages: Messages,
+    /// When the first one was recorded.
     pub first_seen: SystemTime,
+    /// When the last one was recorded.
     pub last_seen: SystemTime,
 }
 
@@ -59,12 +70,14 @@ pub const MAX_MESSAGES: usize = 8;
 /// reset" under the same kind stay apart instead of the first hiding the second.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Messages {
+    /// `(message, count)`, first seen first; at most [`MAX_MESSAGES`] entries.
     pub distinct: Vec<(String, u64)>,
     /// Occurrences whose message did not fit in `distinct`.
     pub others: u64,
 }
 
 impl Messages {
+    /// Counts `count` occurrences of `message` (in `others` when the list is full and it is new).
     pub fn add(&mut self, message: &str, count: u64) {
         if let Some(entry) = self.distinct.iter_mut().find(|(m, _)| m == message) {
             entry.1 += count;
@@ -75,6 +88,7 @@ impl Messages {
         }
     }
 
+    /// Adds another list's messages and overflow count into this one.
     pub fn merge(&mut self, other: &Messages) {
         for (message, count) in &other.distinct {
             self.add(message, *count);
@@ -88,8 +102,11 @@ impl Messages {
 pub struct Window {
     /// Indexed by method (`METHODS`), then keyed by name: lookups by `&str` allocate nothing.
     pub names: [FnvMap<String, NameWindow>; 2],
+    /// Failures by (name, kind) in the window.
     pub failures: FnvMap<(NameKey, FailureKind), FailureWindow>,
+    /// Payloads sent in the window that were known resends (a `duplicate` task's).
     pub duplicates_sent: u64,
+    /// Open model: arrivals in the window not sent because `max_in_flight` were busy.
     pub dropped: u64,
     /// Items that `/batch` answers reported as failed (inside an HTTP 200).
     pub batch_items_failed: u64,
@@ -112,11 +129,14 @@ pub struct Window {
 /// Answered single posts and batches, apart (their server figures differ in kind).
 #[derive(Clone, Debug, Default)]
 pub struct EndpointLatency {
+    /// Answered `POST /webhook` latencies (µs).
     pub webhook: LatencyHistogram,
+    /// Answered `POST /batch` latencies (µs).
     pub batch: LatencyHistogram,
 }
 
 impl EndpointLatency {
+    /// Adds the other side's histograms into these.
     pub fn merge(&mut self, other: &EndpointLatency) {
         if !other.webhook.is_empty() {
             self.webhook.merge(&other.webhook);
@@ -140,6 +160,7 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// Adds another window's counts into these.
     pub fn merge(&mut self, other: &Delivery) {
         self.unique_answered += other.unique_answered;
         self.resends_answered += other.resends_answered;
@@ -166,6 +187,7 @@ pub enum LogicalOutcome {
 /// Outcomes of logical requests under a retry policy.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RetryCounts {
+    /// Logical requests that finished (each one or more attempts).
     pub logical: u64,
     /// Whose first attempt failed.
     pub failed_first: u64,
@@ -174,12 +196,14 @@ pub struct RetryCounts {
     /// Of those, how many a later attempt got a "duplicate" answer for: the target had
     /// claimed the failure before the first attempt failed, so its work was never done.
     pub swallowed: u64,
+    /// Attempts sent for them, first tries and retries together.
     pub attempts: u64,
     /// `by_attempts[n - 1]`: logical requests that took `n` attempts.
     pub by_attempts: [u64; MAX_COUNTED_ATTEMPTS],
 }
 
 impl RetryCounts {
+    /// Adds another window's counts into these.
     pub fn merge(&mut self, other: &RetryCounts) {
         self.logical += other.logical;
         self.failed_first += other.failed_first;
@@ -228,6 +252,7 @@ impl Default for Recorder {
 }
 
 impl Recorder {
+    /// An empty recorder with one shard per a few cores (4 a core, at most 64).
     pub fn new() -> Self {
         Self { shards: (0..shard_count()).map(|_| Mutex::new(Window::default())).collect() }
     }
@@ -332,11 +357,13 @@ impl ShardHandle {
         lock(&self.recorder.shards[self.index]).response.record_corrected_us(us(took), us(interval).max(1));
     }
 
+    /// Records how late a planned send or paced iteration started against its plan.
     pub fn record_lag(&self, late: std::time::Duration) {
         let us = late.as_micros().min(u128::from(u64::MAX)) as u64;
         lock(&self.recorder.shards[self.index]).lag.record_us(us);
     }
 
+    /// Counts `n` `/batch` items the answer reported as failed (inside an HTTP 200).
     pub fn add_failed_items(&self, n: u64) {
         if n > 0 {
             lock(&self.recorder.shards[self.index]).batch_items_failed += n;
@@ -359,6 +386,7 @@ impl ShardHandle {
         }
     }
 
+    /// Counts `n` payloads sent as known resends of earlier ones.
     pub fn add_duplicates(&self, n: u32) {
         if n > 0 {
             lock(&self.recorder.shards[self.index]).duplicates_sent += u64::from(n);

@@ -40,14 +40,19 @@ pub type SteerReceiver = broadcast::Receiver<SteerRequest>;
 /// Why a steering request was not applied.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SteerRefused {
+    /// A user count asked of an open-model phase.
     #[error("users can only be changed in a closed-model phase (this one has an arrival rate)")]
     UsersInOpenPhase,
+    /// An arrival rate asked of a closed-model phase.
     #[error("the arrival rate can only be changed in an open-model phase (this one has users)")]
     RateInClosedPhase,
+    /// Zero users asked.
     #[error("a phase needs at least one user")]
     NoUsers,
+    /// A rate that is zero, negative or not a number.
     #[error("an arrival rate must be a positive number of requests per second")]
     BadRate,
+    /// An extension of zero (or less).
     #[error("a phase can only be extended by a positive time")]
     NoTime,
 }

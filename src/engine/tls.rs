@@ -7,6 +7,8 @@
 //! does: self-signed certificates made by `openssl req -x509` are marked as CAs, which
 //! WebPKI refuses at the end of a chain. rustls types stay in this file and `mock::tls`.
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,7 @@ pub enum TlsTrust {
 #[derive(Clone)]
 pub struct ClientTls {
     config: Arc<ClientConfig>,
+    /// How certificates are checked (as given; reported in the summary's `connection.tls`).
     pub trust: TlsTrust,
     /// The servers trusted because their own certificate is in the `--ca-cert` file.
     pinned: Arc<Mutex<BTreeSet<String>>>,
@@ -44,14 +47,32 @@ impl std::fmt::Debug for ClientTls {
     }
 }
 
+/// Why the client's TLS could not be set up; each message names the `--ca-cert` file and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("--ca-cert {path}: cannot read it: {reason}; give a readable PEM file of the CA certificate")]
-    Unreadable { path: String, reason: String },
+    /// The `--ca-cert` file could not be read.
+    Unreadable {
+        /// The file as given.
+        path: String,
+        /// The read error.
+        reason: String,
+    },
     #[error("--ca-cert {path}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)")]
-    NoCertificate { path: String },
+    /// The file holds no PEM certificate.
+    NoCertificate {
+        /// The file as given.
+        path: String,
+    },
     #[error("--ca-cert {path}: a certificate in it is not usable: {reason}")]
-    BadCertificate { path: String, reason: String },
+    /// A certificate in the file was refused as a trust anchor.
+    BadCertificate {
+        /// The file as given.
+        path: String,
+        /// Why rustls refused it.
+        reason: String,
+    },
+    /// rustls refused the configuration; the text is its reason.
     #[error("TLS setup failed: {0}")]
     Setup(String),
 }
@@ -104,6 +125,7 @@ impl ClientTls {
         Ok(ClientTls { config: Arc::new(config), trust, pinned })
     }
 
+    /// A connector for the engine's own HTTP/1.1 and h2 connections.
     pub fn connector(&self) -> tokio_rustls::TlsConnector {
         tokio_rustls::TlsConnector::from(self.config.clone())
     }
@@ -113,6 +135,7 @@ impl ClientTls {
         (*self.config).clone()
     }
 
+    /// True with `--insecure`: certificates are not checked.
     pub fn is_insecure(&self) -> bool {
         self.trust == TlsTrust::Insecure
     }

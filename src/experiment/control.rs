@@ -217,6 +217,7 @@ fn host_of(url: &Url) -> String {
     }
 }
 
+/// Talks to the target outside the load: `/configure`, `/stats/reset`, `/status`, `/health`; cheap to clone.
 #[derive(Clone)]
 pub struct ControlClient {
     http: reqwest::Client,
@@ -227,6 +228,7 @@ pub struct ControlClient {
 }
 
 impl ControlClient {
+    /// A client for `base` with the default TLS trust and no extra headers.
     pub fn new(base: Url) -> Self {
         Self::with_options(base, None, &[])
     }
@@ -367,6 +369,7 @@ impl ControlClient {
         serde_json::from_slice(&a.body).map_err(|e| format!("the target's /status answer is not JSON ({e})"))
     }
 
+    /// `GET /status` as a document, or `None` when there is none (see [`Self::status_answer`]).
     pub async fn status(&self) -> Option<Value> {
         self.status_answer().await.ok()
     }

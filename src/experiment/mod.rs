@@ -2,6 +2,8 @@
 //! run each phase (configure → reset → load → record server status), write results.
 //! Headless `run`, the TUI and the tests all call [`run`].
 
+#![deny(missing_docs)]
+
 mod capacity;
 mod control;
 pub use control::{ControlClient, explain_request_error};
@@ -73,6 +75,7 @@ impl Target {
         }
     }
 
+    /// `embedded`, `docker`, or the URL with its password hidden: the summary's `target`.
     pub fn label(&self) -> String {
         match self {
             Target::Embedded => "embedded".into(),
@@ -85,10 +88,13 @@ impl Target {
 /// Everything a run needs. Overrides are already applied to `profile`.
 #[derive(Clone, Debug)]
 pub struct RunRequest {
+    /// The validated profile, `--time-scale`, `--users` and the other overrides already applied.
     pub profile: Profile,
+    /// Where the load goes: the embedded mock, the Docker environment, or a URL.
     pub target: Target,
     /// Results root; the run writes into `<output_root>/<run-id>/`.
     pub output_root: PathBuf,
+    /// The seed of every random choice; the same seed replays the same load.
     pub seed: u64,
     /// The time scale already applied to the profile (recorded in the summary).
     pub time_scale: f64,
@@ -104,8 +110,11 @@ pub struct RunRequest {
 /// extra headers, and the target configured per phase (and restored afterwards).
 #[derive(Clone)]
 pub struct TargetOptions {
+    /// How the target's certificate is checked (https only).
     pub tls: crate::engine::tls::TlsTrust,
+    /// How long one request may take before it fails as `timeout` (default 10 s).
     pub request_timeout: Duration,
+    /// How long a connect (with its TLS handshake) may take (default 5 s).
     pub connect_timeout: Duration,
     /// Extra headers as (name, value); values may be secrets and are never written out.
     pub headers: Vec<(String, String)>,
@@ -205,8 +214,11 @@ pub struct RunControl {
 /// One phase as planned, for progress displays.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhasePlan {
+    /// The phase's name.
     pub name: String,
+    /// Its suite (results folder).
     pub suite: String,
+    /// Its planned length (after `--time-scale`).
     pub planned: Duration,
     /// The load it starts with (what live steering changes).
     pub load: PlanLoad,
@@ -215,18 +227,24 @@ pub struct PhasePlan {
 /// A phase's load as planned: users (closed model) or arrivals (open model).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PlanLoad {
+    /// Closed model: a population of users.
     Users {
+        /// The user count.
         users: u32,
+        /// Users started per second.
         spawn_rate: f64,
     },
     /// Arrivals per second, ramping linearly from `from` to `to` over the phase.
     Rate {
+        /// Arrivals per second at the start.
         from: f64,
+        /// Arrivals per second at the end.
         to: f64,
     },
 }
 
 impl PlanLoad {
+    /// The planned load of a profile phase.
     pub fn of(load: &crate::profile::Load) -> PlanLoad {
         match load {
             crate::profile::Load::Closed { users, spawn_rate_per_s } => {
@@ -242,79 +260,115 @@ impl PlanLoad {
 /// What happens during a run, in order. Snapshots travel separately on a `watch`.
 #[derive(Clone, Debug)]
 pub enum Event {
+    /// The run folder exists and the target is up; phases follow.
     RunStarted {
+        /// The run folder's name.
         run_id: String,
+        /// The run folder.
         dir: PathBuf,
+        /// The base URL requests go to.
         target_url: String,
+        /// Every phase as planned, in run order.
         phases: Vec<PhasePlan>,
     },
     /// Environment progress in words: "starting embedded target on 127.0.0.1:39123", "pulling redis…".
     Environment(String),
+    /// Phase `index` (0-based) began.
     PhaseStarted {
+        /// 0-based index into `RunStarted::phases`.
         index: usize,
+        /// The phase's name.
         name: String,
+        /// Its planned length.
         planned: Duration,
     },
+    /// The pause between phases began.
     Pause {
+        /// The phase that starts after it.
         next_phase: String,
+        /// How long the pause lasts (the skip key ends it early).
         duration: Duration,
     },
+    /// Phase `index` ended; its summary is final.
     PhaseFinished {
+        /// 0-based index of the phase.
         index: usize,
+        /// Its figures, as written to the summary.
         summary: Box<PhaseSummary>,
     },
     /// A steering change applied to the running phase (also kept in its summary's `changes`).
     PhaseChanged {
+        /// 0-based index of the phase.
         index: usize,
+        /// What changed and when.
         change: crate::metrics::summary::PhaseChange,
         /// The phase's planned length now, extensions included.
         planned: Duration,
     },
     /// A fault window of phase `index` began (`at_s` from the phase's start).
     FaultStarted {
+        /// 0-based index of the phase.
         index: usize,
+        /// The fault in words (`kill redis`).
         description: String,
+        /// Seconds from the phase's start.
         at_s: f64,
     },
     /// A fault window ended and was undone.
     FaultEnded {
+        /// 0-based index of the phase.
         index: usize,
+        /// The fault in words (`kill redis`).
         description: String,
+        /// Seconds from the phase's start.
         at_s: f64,
     },
     /// A sample of a failed request (`HTTP 503 on /webhook [throughput]`), rate-limited.
     RequestError(String),
+    /// A CPU/memory sample of the target (also appended to `resources.csv`).
     Resource(ResourceSample),
     /// Something went wrong that did not stop the run (a container died, /configure refused).
     Warning(String),
+    /// The run is over and its files are written, whatever its status.
     RunFinished {
+        /// The final summary, as written to `experiment_summary.json`.
         summary: Box<RunSummary>,
+        /// The run folder.
         dir: PathBuf,
     },
 }
 
 /// The channels a run publishes on.
 pub struct RunChannels {
+    /// Every event, in order. Run milestones wait for room; warnings, samples, faults and steering notices are dropped when the channel is full.
     pub events: mpsc::Sender<Event>,
+    /// The latest snapshot, once a second.
     pub snapshots: watch::Sender<Snapshot>,
     /// The run-wide Prometheus series (`--metrics-listen`, remote write); `None`: not kept.
     pub series: Option<watch::Sender<crate::prometheus::LiveSeries>>,
 }
 
+/// Why a run could not start or finish; the usage errors (exit 2) are marked per variant.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The target could not be reached, started or prepared; the text says which and why.
     #[error("{0}")]
     Target(String),
     /// The results folder could not be made: a usage error (pick another --output).
     #[error("cannot create the results folder {path}: {source}; choose a writable --output folder")]
     OutputFolder {
+        /// The folder that could not be made.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// A results file could not be written after the run started.
     #[error("cannot write results under {path}: {source}")]
     Output {
+        /// The file.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
@@ -328,6 +382,7 @@ pub enum RunError {
     /// a usage error (exit 2), nothing measured.
     #[error("{0}")]
     Distributed(String),
+    /// Anything else that stopped the run; the text says what.
     #[error("{0}")]
     Other(String),
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::watch;
 
+/// The skip key: ends the running phase (or pause) early; cheap to clone, shared by the run and its front end.
 #[derive(Clone, Debug)]
 pub struct SkipControl {
     inner: Arc<Inner>,

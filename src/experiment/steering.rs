@@ -13,6 +13,7 @@ use crate::metrics::summary::ChangeSource;
 /// Requests queued for the running phase; more than this many unread are overtaken.
 const STEER_CAPACITY: usize = 64;
 
+/// Live steering of the running phase: a broadcast of [`Steer`] requests the phase subscribes to as it starts.
 #[derive(Clone, Debug)]
 pub struct SteerControl {
     requests: broadcast::Sender<SteerRequest>,
@@ -50,10 +51,12 @@ pub struct ViewReset {
 }
 
 impl ViewReset {
+    /// Starts a new count: the live view counts from the next tick on.
     pub fn reset(&self) {
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// How many resets so far; a tick that sees it change restarts its live totals.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Relaxed)
     }

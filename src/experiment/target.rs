@@ -14,6 +14,7 @@ pub use crate::sys::probe::EMBEDDED_THREAD_NAME;
 
 /// A running embedded mock server; stops when dropped.
 pub struct EmbeddedServer {
+    /// The base URL it answers on (`http://127.0.0.1:PORT`, an ephemeral port).
     pub url: Url,
     stop: CancellationToken,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -88,6 +89,7 @@ impl Default for EmbeddedSampler {
 }
 
 impl EmbeddedSampler {
+    /// A sampler whose first CPU reading covers the time from now.
     pub fn new() -> Self {
         // SAFETY: sysconf only reads a configuration value.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
@@ -99,6 +101,7 @@ impl EmbeddedSampler {
         }
     }
 
+    /// CPU of the server's threads since the previous sample, and the process's resident memory.
     pub fn sample(&mut self) -> ResourceSample {
         let ticks = crate::sys::probe::server_thread_ticks();
         let now = std::time::Instant::now();

@@ -33,6 +33,7 @@ fn empty() -> &'static Histogram<u64> {
 }
 
 impl LatencyHistogram {
+    /// An empty histogram; nothing is allocated until the first value.
     pub fn new() -> Self {
         Self { inner: None }
     }
@@ -53,6 +54,7 @@ impl LatencyHistogram {
         self.record_us(latency.as_micros().min(u128::from(u64::MAX)) as u64);
     }
 
+    /// Records one latency in microseconds (0 counts as 1 µs, past `u64` saturates).
     #[inline]
     pub fn record_us(&mut self, micros: u64) {
         let h = self.filled();
@@ -69,10 +71,12 @@ impl LatencyHistogram {
         let _ = self.filled().record_correct(micros.max(1), interval_us);
     }
 
+    /// Records `count` requests of the same latency in microseconds (0 counts as 1 µs).
     pub fn record_n_us(&mut self, micros: u64, count: u64) {
         let _ = self.filled().record_n(micros.max(1), count);
     }
 
+    /// Adds every value of `other` into this one (an empty `other` changes nothing).
     pub fn merge(&mut self, other: &LatencyHistogram) {
         let Some(theirs) = other.values() else { return };
         match &mut self.inner {
@@ -84,16 +88,19 @@ impl LatencyHistogram {
         }
     }
 
+    /// Forgets every value, keeping the allocation for the next window.
     pub fn reset(&mut self) {
         if let Some(h) = &mut self.inner {
             h.reset();
         }
     }
 
+    /// Values recorded; 0 when empty.
     pub fn count(&self) -> u64 {
         self.values().map_or(0, |h| h.len())
     }
 
+    /// True when nothing has been recorded since creation or the last `reset`.
     pub fn is_empty(&self) -> bool {
         self.values().is_none()
     }
@@ -103,18 +110,22 @@ impl LatencyHistogram {
         self.values().map_or(0.0, |h| h.value_at_quantile(q.clamp(0.0, 1.0)) as f64 / 1000.0)
     }
 
+    /// Mean in milliseconds; 0 when empty.
     pub fn mean_ms(&self) -> f64 {
         self.values().map_or(0.0, |h| h.mean() / 1000.0)
     }
 
+    /// Smallest value in milliseconds; 0 when empty.
     pub fn min_ms(&self) -> f64 {
         self.values().map_or(0.0, |h| h.min() as f64 / 1000.0)
     }
 
+    /// Largest value in milliseconds; 0 when empty.
     pub fn max_ms(&self) -> f64 {
         self.values().map_or(0.0, |h| h.max() as f64 / 1000.0)
     }
 
+    /// Standard deviation in milliseconds; 0 when empty.
     pub fn stdev_ms(&self) -> f64 {
         self.values().map_or(0.0, |h| h.stdev() / 1000.0)
     }

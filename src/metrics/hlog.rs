@@ -16,18 +16,36 @@ use super::LatencyHistogram;
 /// Values are stored in microseconds; the max column is written in milliseconds.
 const MAX_VALUE_DIVISOR: f64 = 1000.0;
 
+/// Why a histogram log could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum HlogError {
+    /// Creating, writing or reading the file failed.
     #[error("histogram log {path}: {source}")]
     Io {
+        /// The log file.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// hdrhistogram could not serialise an interval (`message` says why).
     #[error("cannot encode a histogram for {path}: {message}")]
-    Encode { path: PathBuf, message: String },
+    Encode {
+        /// The log file.
+        path: PathBuf,
+        /// hdrhistogram's reason.
+        message: String,
+    },
+    /// A line of the log is not a valid interval; `line` is 1-based.
     #[error("histogram log {path} is malformed at line {line}: {message}")]
-    Malformed { path: PathBuf, line: usize, message: String },
+    Malformed {
+        /// The log file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What was wrong with the line.
+        message: String,
+    },
 }
 
 /// Appends one interval histogram per call.
@@ -111,7 +129,9 @@ pub fn decode_histogram(text: &str) -> Result<LatencyHistogram, String> {
 pub struct HlogInterval {
     /// Seconds from the log's base time.
     pub offset_s: f64,
+    /// The interval's length in seconds (1 for this tool's logs).
     pub length_s: f64,
+    /// The latencies recorded in the interval (µs resolution).
     pub histogram: LatencyHistogram,
 }
 

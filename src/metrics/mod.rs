@@ -3,6 +3,8 @@
 //! of comparing two runs.
 //! A leaf: imports nothing from the rest of the crate.
 
+#![deny(missing_docs)]
+
 pub mod compare;
 mod histogram;
 pub mod hlog;

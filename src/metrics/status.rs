@@ -8,10 +8,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The whole `GET /status` answer of a target.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerStatus {
+    /// The target's own state word (`running` for the mock); empty when absent.
     #[serde(default)]
     pub status: String,
+    /// True when the target says it runs in mock mode (the mock always does); false when absent.
     #[serde(default)]
     pub mock_mode: bool,
     /// `memory` or `redis`.
@@ -20,6 +23,7 @@ pub struct ServerStatus {
     /// What is left of a one-shot stall; present on targets that take `stall_ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_remaining_ms: Option<u64>,
+    /// The target's counters (all `None` when it sends no `stats`).
     #[serde(default)]
     pub stats: ServerStats,
     /// The target's current settings, by `/configure` key (the keys it takes).
@@ -27,28 +31,41 @@ pub struct ServerStatus {
     pub config: Option<Map<String, Value>>,
 }
 
+/// The counters under `stats` in a `/status` answer, since the target's last `/stats/reset`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ServerStats {
     /// Failures handled: each `/webhook` post and each `/batch` item.
     pub total_requests: Option<u64>,
+    /// Failures handled successfully.
     pub successful_requests: Option<u64>,
+    /// Failures answered with an error (injected ones included).
     pub failed_requests: Option<u64>,
+    /// `successful_requests` ÷ `total_requests`, in percent.
     pub success_rate_percent: Option<f64>,
+    /// Seconds since the target started.
     pub uptime_seconds: Option<f64>,
+    /// The target's own average rate since it started or was reset.
     pub requests_per_second: Option<f64>,
     /// Per failure (batch items included).
     pub latency_ms: LatencySummary,
+    /// Payloads the dedup store had seen before (dropped as duplicates).
     pub dedup_hits: Option<u64>,
+    /// Payloads the dedup store saw for the first time.
     pub dedup_misses: Option<u64>,
+    /// Dedup store operations that failed (the target then processes the payload anyway).
     pub dedup_errors: Option<u64>,
     /// Injected failures by mode name (`error_500`, …).
     pub injected_failures: BTreeMap<String, u64>,
+    /// Sum of `injected_failures` over every mode.
     pub injected_failures_total: Option<u64>,
     /// Refused by backpressure (429).
     pub rejected: Option<u64>,
+    /// Requests being handled at the moment of the answer.
     pub in_flight: Option<u64>,
+    /// Items received in `/batch` posts (each also counted in `total_requests`).
     pub batch_items: Option<u64>,
+    /// `/batch` posts received.
     pub batch_requests: Option<u64>,
     /// Per whole `/batch` post.
     pub batch_latency_ms: LatencySummary,
@@ -58,16 +75,22 @@ pub struct ServerStats {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LatencySummary {
+    /// Mean (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avg: Option<f64>,
+    /// Fastest (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
+    /// Slowest (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// Median (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p50: Option<f64>,
+    /// 95th percentile (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p95: Option<f64>,
+    /// 99th percentile (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p99: Option<f64>,
 }

@@ -13,16 +13,19 @@ mod wire;
 pub const SUMMARY_SCHEMA_VERSION: u32 = 2;
 /// Versions this build reads.
 pub const SUMMARY_SCHEMA_READABLE: [u32; 2] = [1, 2];
+/// The summary's file name, written at the top of each run folder.
 pub const SUMMARY_FILE: &str = "experiment_summary.json";
 /// Per-second CPU/memory samples of the target, when the run had them.
 pub const RESOURCES_FILE: &str = "resources.csv";
 
+/// How the run as a whole ended (`status` in the summary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Written at the start and after each phase; a folder left in this state belongs to a
     /// run that is still going or was killed before it could finish.
     Running,
+    /// Every phase ran to its end (a phase may still have failed its thresholds; see `passed`).
     Completed,
     /// Stopped by the user (Ctrl-C, abort key); everything measured so far is kept.
     Aborted,
@@ -30,12 +33,15 @@ pub enum RunStatus {
     Failed,
 }
 
+/// How one phase ended (`experiments[].status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PhaseStatus {
+    /// The phase ran for its whole planned duration.
     Completed,
     /// Cut short by the skip key; its figures cover the time it ran.
     Skipped,
+    /// Stopped with the run (Ctrl-C, abort key); its figures cover the time it ran.
     Aborted,
 }
 
@@ -44,26 +50,39 @@ pub enum PhaseStatus {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
 pub struct RunSummary {
+    /// The summary format; see [`SUMMARY_SCHEMA_VERSION`] and [`SUMMARY_SCHEMA_READABLE`].
     pub schema_version: u32,
+    /// The program that wrote the file: `terrafix-tui` (or `locust` for a seed-harness run read in).
     pub tool: String,
+    /// The writer's crate version (`CARGO_PKG_VERSION`).
     pub tool_version: String,
+    /// The run folder's name: `YYYYMMDD-HHMMSS-<profile>` in UTC, with `-N` added when taken.
     pub run_id: String,
+    /// The profile's `name`.
     pub profile: String,
+    /// The profile's `description` (empty when it has none).
     pub description: String,
     /// `embedded`, `docker`, or the URL.
     pub target: String,
+    /// The base URL requests were sent to (the embedded mock's loopback address when embedded).
     pub target_url: String,
+    /// The seed of every random choice (payloads, think times, arrivals): the same seed replays the same load.
     pub seed: u64,
+    /// The factor already applied to the profile's durations (`--time-scale`; 1 when unscaled).
     pub time_scale: f64,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// RFC 3339, UTC; empty while the run is `running`.
     pub finished_at: String,
+    /// How the run ended; `running` while it is still being written.
     pub status: RunStatus,
     /// True when every threshold passed and the profile's failure policy holds.
     pub passed: bool,
+    /// The phases in the order they ran (grouped by suite on disk).
     pub experiments: Vec<PhaseSummary>,
     /// Thresholds declared for the whole run.
     pub thresholds: Vec<ThresholdResult>,
+    /// The capacity search's answer; absent for profiles without a `capacity:` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<CapacityReport>,
     /// Things worth knowing that are not numbers: a container that died, a target that went away.
@@ -89,7 +108,9 @@ pub struct RunSummary {
 pub struct DistributedReport {
     /// Generators asked for (Swarm tasks of one service).
     pub workers: u32,
+    /// The Swarm service that ran the generators.
     pub service: String,
+    /// The container image the generators ran.
     pub image: String,
     /// Each lost worker in words: which, when, what it had sent, why.
     pub lost: Vec<String>,
@@ -107,13 +128,19 @@ pub struct WorkerReport {
     pub task: String,
     /// Which attempt of this worker it was (1 unless Swarm restarted it).
     pub attempt: u32,
+    /// Requests this worker completed in the phase (answered or failed).
     pub requests: u64,
+    /// Of `requests`, how many failed.
     pub failures: u64,
+    /// `requests` ÷ the phase's duration.
     pub requests_per_s: f64,
+    /// The worker's own 99th percentile latency (ms, service time from the send).
     pub p99_ms: f64,
     /// Its CPU seconds and share of its machine's cores.
     pub cpu_s: f64,
+    /// `cpu_s` ÷ (phase wall time × the worker machine's cores), in percent.
     pub cpu_percent: f64,
+    /// How late the worker's arrivals or paced iterations started against their plan, p99 (ms).
     pub schedule_lag_p99_ms: f64,
     /// Its own interval log (`Tag=worker-K`), relative to the run folder.
     #[serde(default)]
@@ -163,7 +190,9 @@ pub struct ConnectionInfo {
     pub insecure: bool,
     /// Extra headers as `Name: ***`.
     pub headers: Vec<String>,
+    /// How long one request may take before it counts as a `timeout` failure, in seconds.
     pub request_timeout_s: f64,
+    /// How long opening a connection (with its TLS handshake) may take, in seconds.
     pub connect_timeout_s: f64,
     /// False with `--no-configure`: neither `/configure` nor `/stats/reset` was sent.
     pub configure_target: bool,
@@ -182,29 +211,41 @@ pub struct RestoreReport {
     pub original: serde_json::Value,
     /// What the target said it has after the restore (or after the run, if restoring failed).
     pub left_at: serde_json::Value,
+    /// The outcome in words, as `run` prints it.
     pub message: String,
 }
 
 /// Connections opened during a phase and how long connect (+ TLS handshake) took.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConnectReport {
+    /// Connections opened (successful connects).
     pub connects: u64,
+    /// Connection attempts that failed (refused, timed out, TLS handshake rejected).
     pub failed: u64,
+    /// Median time to connect, TLS handshake included (ms); 0 when nothing connected.
     pub p50_ms: f64,
+    /// 99th percentile time to connect (ms); 0 when nothing connected.
     pub p99_ms: f64,
+    /// Slowest connect (ms); 0 when nothing connected.
     pub max_ms: f64,
 }
 
+/// One phase of a run (`experiments[]` in memory; grouped under its `suite` on disk).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PhaseSummary {
     /// Seed name, e.g. `throughput_baseline`.
     pub name: String,
     /// Folder under the run directory, e.g. `throughput`.
     pub suite: String,
+    /// How the phase ended.
     pub status: PhaseStatus,
+    /// What the phase was asked to do.
     pub config: PhaseConfig,
+    /// The seed harness's figures for the phase, under its key names.
     pub summary: SeedSummary,
+    /// Latency of the phase's requests in ms, service time from the send.
     pub latency_ms: LatencyStats,
+    /// Failed requests per second of the phase (`failure_count` ÷ `duration_s`; 0 for an empty phase).
     pub failures_per_sec: f64,
     /// Open model: arrivals not sent because `max_in_flight` were busy.
     pub dropped: u64,
@@ -214,15 +255,23 @@ pub struct PhaseSummary {
     pub batch_items_failed: u64,
     /// Seconds from the run's start to this phase's start (for timelines).
     pub offset_s: f64,
+    /// How long the phase ran, in seconds (shorter than planned when skipped or aborted).
     pub duration_s: f64,
+    /// RFC 3339, UTC.
     pub started_at: String,
+    /// RFC 3339, UTC.
     pub finished_at: String,
+    /// Totals per request name (the rows of `<suite>/<name>_stats.csv`).
     pub requests: Vec<RequestStats>,
+    /// Failures grouped by request name and kind (the rows of `<suite>/<name>_failures.csv`).
     pub failures: Vec<FailureStat>,
+    /// Dedup (exactly-once) counters of the generator and, when reported, of the server.
     pub dedup: DedupReport,
     /// What the target's `/status` said at the end of the phase; `None` when it has no such endpoint.
     pub server: Option<ServerView>,
+    /// Thresholds declared for this phase, each with its verdict.
     pub thresholds: Vec<ThresholdResult>,
+    /// Where the phase's CSVs and interval log were written.
     pub files: PhaseFiles,
     /// Connects (and TLS handshakes) during the phase, apart from request latency.
     #[serde(default)]
@@ -268,32 +317,45 @@ pub struct PhaseSummary {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SettingsApplied {
+    /// The settings held for the whole phase.
     Full,
+    /// The target lost the settings for part of the phase (it restarted) and got them again.
     Partial,
+    /// The target never took the settings.
     NotApplied,
 }
 
 /// The settings sent for a phase and the share of it (0–1) they held for.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SettingsHeld {
+    /// The settings as sent with `POST /configure` (a JSON object).
     pub settings: serde_json::Value,
+    /// Share of the phase's duration (0–1) for which the target held them.
     pub share: f64,
 }
 
 /// Single posts and batches, each beside the server figure of the same kind (ms).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LikeForLike {
+    /// Single `/webhook` posts the client got an answer to.
     pub webhook_posts: u64,
+    /// Client median latency of those posts (ms).
     pub client_webhook_p50_ms: f64,
+    /// Client 99th percentile latency of those posts (ms).
     pub client_webhook_p99_ms: f64,
     /// The server's `latency_ms`: per failure (batch items included).
     pub server_per_failure_p50_ms: Option<f64>,
+    /// The server's per-failure p99 (ms); `None` when its `/status` does not report it.
     pub server_per_failure_p99_ms: Option<f64>,
+    /// `/batch` posts the client got an answer to (0 when the phase sent no batches).
     pub batch_posts: u64,
+    /// Client median latency of those posts (ms).
     pub client_batch_p50_ms: f64,
+    /// Client 99th percentile latency of those posts (ms).
     pub client_batch_p99_ms: f64,
     /// The server's `batch_latency_ms`: per whole `/batch` post.
     pub server_batch_p50_ms: Option<f64>,
+    /// The server's per-batch p99 (ms); `None` when its `/status` does not report it.
     pub server_batch_p99_ms: Option<f64>,
 }
 
@@ -308,6 +370,7 @@ pub struct Validity {
     pub generator_cpu_s: f64,
     /// ÷ (wall time × cores).
     pub generator_cpu_share: f64,
+    /// Cores the generator could use (the divisor of `generator_cpu_share`).
     pub cores: usize,
     /// How late arrivals (open model) or paced iterations started against their plan.
     pub schedule_lag_ms: Option<LagStats>,
@@ -320,6 +383,7 @@ pub struct Validity {
 }
 
 impl Validity {
+    /// True when the verdict is `valid` (the figures are the target's).
     pub fn is_valid(&self) -> bool {
         self.verdict == "valid"
     }
@@ -340,10 +404,14 @@ impl Validity {
     }
 }
 
+/// Percentiles of schedule lag: how late planned sends started (ms).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LagStats {
+    /// Median lag (ms).
     pub p50_ms: f64,
+    /// 99th percentile lag (ms).
     pub p99_ms: f64,
+    /// Largest lag seen (ms).
     pub max_ms: f64,
 }
 
@@ -454,6 +522,7 @@ impl PhaseSummary {
 pub struct ResilienceReport {
     /// Logical requests under the retry policy (each one or more attempts).
     pub logical_requests: u64,
+    /// Attempts sent for them, first tries and retries together.
     pub attempts: u64,
     /// Logical requests whose first attempt failed.
     pub failed_first: u64,
@@ -466,7 +535,9 @@ pub struct ResilienceReport {
     pub retries_answered_duplicate: u64,
     /// recovered ÷ failed first; absent when no first attempt failed (or no retries).
     pub retry_success_rate: Option<f64>,
+    /// Mean attempts per logical request (1.0 when nothing was retried).
     pub attempts_mean: f64,
+    /// 99th percentile of attempts per logical request.
     pub attempts_p99: u32,
     /// Attempts ÷ logical requests: how much load the retries added.
     pub amplification: f64,
@@ -474,6 +545,7 @@ pub struct ResilienceReport {
     /// logical requests that finished in it]` (seconds without a finished one are left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amplification_over_time: Vec<[f64; 2]>,
+    /// The phase's fault windows, in plan order (empty when it had none).
     pub faults: Vec<FaultReport>,
 }
 
@@ -483,17 +555,22 @@ pub struct ResilienceReport {
 pub struct FaultReport {
     /// `server failure_rate=0.5 failure_mode=throttle_429`, `kill redis`.
     pub description: String,
+    /// When the fault was planned to start, seconds from the phase's start.
     pub planned_at_s: f64,
+    /// When the fault was planned to end, seconds from the phase's start.
     pub planned_end_s: f64,
     /// When it was applied and undone; absent when it was not (see `notes`).
     pub started_s: Option<f64>,
+    /// When it was undone (seconds from the phase's start); absent when it never started or was not undone.
     pub ended_s: Option<f64>,
     /// The p99 of the seconds before the fault, which recovery is measured against.
     pub baseline_p99_ms: Option<f64>,
     /// From the fault's end to the first second of a healthy stretch; absent when the
     /// phase ended before it recovered.
     pub recovery_s: Option<f64>,
+    /// True when a healthy stretch followed the fault before the phase ended.
     pub recovered: bool,
+    /// Why a fault was not applied or not undone, or what it did besides (a container that did not come back).
     #[serde(default)]
     pub notes: Vec<String>,
 }
@@ -579,15 +656,23 @@ impl PhaseChange {
 /// What the phase was asked to do.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhaseConfig {
+    /// The profile's behaviour name (`webhook_storm`, `mixed`, …): what each user or arrival sends.
     pub behaviour: String,
     /// `closed` (users) or `open` (arrival rate).
     pub model: String,
+    /// Closed model: the number of users; `None` for an open phase.
     pub users: Option<u32>,
+    /// Closed model: users started per second until `users` are running; `None` for an open phase.
     pub spawn_rate: Option<f64>,
+    /// Open model: arrivals per second at the phase's start; `None` for a closed phase.
     pub arrival_rate_from: Option<f64>,
+    /// Open model: arrivals per second at its end (equal to `arrival_rate_from` for a flat rate).
     pub arrival_rate_to: Option<f64>,
+    /// Open model: the most requests in flight at once; arrivals beyond it are `dropped`.
     pub max_in_flight: Option<u32>,
+    /// Planned duration in seconds, after `time_scale`.
     pub duration_s: f64,
+    /// The repository size the payloads describe (`small`, `medium`, `large`, `mixed`); `None` when not recorded (a Locust folder read in).
     pub repo_size: Option<String>,
     /// The settings sent with `POST /configure` before the phase (JSON object, possibly empty).
     pub server_settings: serde_json::Value,
@@ -596,75 +681,114 @@ pub struct PhaseConfig {
 /// The seed harness's summary keys, unchanged.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeedSummary {
+    /// Requests completed in the phase, failures included.
     pub total_requests: u64,
+    /// Of `total_requests`, how many failed (HTTP error, connection, timeout, …).
     pub failure_count: u64,
+    /// Median latency (ms).
     pub median_response_ms: f64,
+    /// Mean latency (ms).
     pub avg_response_ms: f64,
+    /// 95th percentile latency (ms).
     pub p95_response_ms: f64,
+    /// 99th percentile latency (ms).
     pub p99_response_ms: f64,
+    /// `total_requests` ÷ the phase's duration.
     pub requests_per_sec: f64,
 }
 
+/// Latency percentiles in milliseconds (from the phase's HDR histogram; all 0 for an empty phase).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyStats {
+    /// Fastest request (ms).
     pub min: f64,
+    /// Mean (ms).
     pub mean: f64,
+    /// Median (ms).
     pub p50: f64,
+    /// 75th percentile (ms).
     pub p75: f64,
+    /// 90th percentile (ms).
     pub p90: f64,
+    /// 95th percentile (ms).
     pub p95: f64,
+    /// 99th percentile (ms).
     pub p99: f64,
+    /// 99.9th percentile (ms).
     pub p99_9: f64,
+    /// Slowest request (ms).
     pub max: f64,
 }
 
 /// One request name's totals for the phase (the rows of `_stats.csv`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestStats {
+    /// HTTP method, `GET` or `POST`.
     pub method: String,
+    /// The task's request name (e.g. `/webhook [throughput]`), the `Name` column of the CSV.
     pub name: String,
+    /// Requests sent under this name, failures included.
     pub requests: u64,
+    /// Of `requests`, how many failed.
     pub failures: u64,
+    /// Median latency (ms).
     pub median_ms: f64,
+    /// Mean latency (ms).
     pub avg_ms: f64,
+    /// 95th percentile latency (ms).
     pub p95_ms: f64,
+    /// 99th percentile latency (ms).
     pub p99_ms: f64,
+    /// Slowest request (ms).
     pub max_ms: f64,
+    /// `requests` ÷ the phase's duration.
     pub rps: f64,
 }
 
 /// Failures of one kind for one request name, with when they were first and last seen.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailureStat {
+    /// HTTP method, `GET` or `POST`.
     pub method: String,
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
     /// `FailureKind::label()`: `HTTP 500`, `connection`, `timeout`, `dropped`, `other`, `head too large`.
     pub kind: String,
     /// A representative message (first seen).
     pub error: String,
+    /// How many failures of this name and kind.
     pub count: u64,
+    /// RFC 3339, UTC: when the first one was recorded.
     pub first_seen: String,
+    /// RFC 3339, UTC: when the last one was recorded.
     pub last_seen: String,
     /// Each distinct message with its count (bounded; `other_messages` counts the rest).
     #[serde(default)]
     pub messages: Vec<MessageCount>,
+    /// Failures whose message did not fit in the bounded `messages` list.
     #[serde(default)]
     pub other_messages: u64,
 }
 
+/// One distinct failure message and how often it was seen.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MessageCount {
+    /// The message text, as the client or server gave it.
     pub message: String,
+    /// How many failures carried it.
     pub count: u64,
 }
 
+/// Exactly-once accounting of a phase: what the generator sent and what the server counted.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DedupReport {
     /// Failures the generator sent that it knew were resends of earlier ones.
     pub duplicates_sent: u64,
     /// The server's own counts, when it reports them.
     pub server_hits: Option<u64>,
+    /// The server's dedup misses (first sightings); `None` when it does not report them.
     pub server_misses: Option<u64>,
+    /// The server's dedup store errors; `None` when it does not report them.
     pub server_errors: Option<u64>,
     /// Failures sent for the first time that the server answered (each one dedup miss).
     #[serde(default)]
@@ -714,13 +838,21 @@ impl DedupReport {
 /// The server's side of a phase, from `GET /status`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerView {
+    /// Requests the server counted; each field is `None` when `/status` lacks it.
     pub total_requests: Option<u64>,
+    /// Requests the server answered with success.
     pub successful_requests: Option<u64>,
+    /// Requests the server answered with a failure (injected ones included).
     pub failed_requests: Option<u64>,
+    /// The server's median latency (ms).
     pub p50_ms: Option<f64>,
+    /// The server's 95th percentile latency (ms).
     pub p95_ms: Option<f64>,
+    /// The server's 99th percentile latency (ms).
     pub p99_ms: Option<f64>,
+    /// The server's mean latency (ms).
     pub avg_ms: Option<f64>,
+    /// Requests the server turned away (throttled or over its limit).
     pub rejected: Option<u64>,
     /// Injected failures by mode, e.g. `{"error_500": 12}`.
     pub injected_failures: std::collections::BTreeMap<String, u64>,
@@ -728,14 +860,18 @@ pub struct ServerView {
     pub raw: serde_json::Value,
 }
 
+/// A threshold of the profile and whether it held.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdResult {
     /// `run` or the phase name.
     pub scope: String,
     /// `p95_ms`, `p99_ms`, `error_rate` or `min_rps`.
     pub metric: String,
+    /// The profile's limit, in the metric's unit (ms, a share 0–1, or requests per second).
     pub limit: f64,
+    /// What was measured, in the same unit.
     pub actual: f64,
+    /// True when `actual` is within `limit`.
     pub passed: bool,
     /// The phase was generator-bound: this result says more about the generator.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -745,17 +881,24 @@ pub struct ThresholdResult {
 /// Paths relative to the run directory.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhaseFiles {
+    /// `<suite>/<name>_stats.csv`: totals per request name.
     pub stats_csv: String,
+    /// `<suite>/<name>_stats_history.csv`: one row per second.
     pub history_csv: String,
+    /// `<suite>/<name>_failures.csv`: failures by name and kind.
     pub failures_csv: String,
+    /// `<suite>/<name>_exceptions.csv`: the seed's header only (this tool raises none).
     pub exceptions_csv: String,
+    /// `<suite>/<name>.hlog`: the HdrHistogram interval log; empty when none was written.
     pub hlog: String,
 }
 
 /// Result of a capacity search (profiles with a `capacity:` section).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CapacityReport {
+    /// The p99 latency (ms) a step may not exceed to pass.
     pub p99_limit_ms: f64,
+    /// The failure share (0–1) a step may not exceed to pass.
     pub max_error_rate: f64,
     /// Highest arrival rate that met both limits; `None` when even the first step failed.
     pub max_sustainable_rps: Option<f64>,
@@ -765,6 +908,7 @@ pub struct CapacityReport {
     /// The answer's confidence in words: the last pass and the first fail with their figures.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub confidence: String,
+    /// Every step tried, in order.
     pub steps: Vec<CapacityStep>,
 }
 
@@ -772,14 +916,19 @@ pub struct CapacityReport {
 /// flight at its end were waited for).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapacityStep {
+    /// The step's phase name.
     pub phase: String,
+    /// The arrival rate the step asked for (requests per second).
     pub target_rps: f64,
     /// Successful requests among those sent in the step, per second of the step.
     pub achieved_rps: f64,
+    /// 99th percentile latency of the step's requests (ms).
     pub p99_ms: f64,
+    /// Failed ÷ answered requests (0–1); 1 when nothing was answered.
     pub error_rate: f64,
     /// Sent but not answered: dropped at `max_in_flight` or abandoned after the drain.
     pub dropped: u64,
+    /// True when the step met both the p99 and the error-rate limit.
     pub passed: bool,
     /// How long the step sent requests (longer than the profile's step when extended).
     #[serde(default)]
@@ -798,20 +947,40 @@ pub struct CapacityStep {
     pub failed_because: String,
 }
 
+/// Why a summary file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SummaryError {
+    /// The file could not be read (missing, unreadable, over the size cap).
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file as named.
         path: String,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// The file is not valid JSON or does not match the schema; `line`/`column` are 1-based.
     #[error("{path} is not a valid experiment summary (line {line}, column {column}): {message}")]
-    Parse { path: String, line: usize, column: usize, message: String },
+    Parse {
+        /// The file as named.
+        path: String,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// serde_json's description of the error.
+        message: String,
+    },
     #[error(
         "{path} has schema_version {found}; this build reads versions 1 and {SUMMARY_SCHEMA_VERSION} — re-run the experiment or use a matching terrafix-tui"
     )]
-    Version { path: String, found: u32 },
+    /// The file's `schema_version` is not one this build reads.
+    Version {
+        /// The file as named.
+        path: String,
+        /// The version the file declares (0 when it has none).
+        found: u32,
+    },
 }
 
 impl PhaseSummary {

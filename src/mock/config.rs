@@ -22,10 +22,13 @@ pub struct MockConfig {
     /// 0 by default, so `latency_ms` is the whole simulated time (the seed's meaning of
     /// `MOCK_LATENCY_MS`); profiles that study repository size set it.
     pub per_resource_ms: f64,
+    /// How the processing time varies around its base.
     pub jitter: Jitter,
+    /// Scale of the jitter (ms): the range of a uniform draw, the mean of an exponential one.
     pub jitter_ms: f64,
     /// Share of failures answered with an injected error, in [0, 1].
     pub failure_rate: f64,
+    /// What an injected failure looks like.
     pub failure_mode: FailureMode,
     /// Backpressure: failures in processing before new ones get 429 (0 = off).
     pub max_concurrent: u32,
@@ -66,12 +69,22 @@ impl Default for MockConfig {
 /// A `/configure` request that cannot be applied; nothing was changed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
+    /// The body is JSON but not an object; the text names what it is (`an array`, …).
     #[error("body must be a JSON object of settings, got {0}")]
     NotAnObject(&'static str),
+    /// A key that is not a setting; the text is the key.
     #[error("unknown setting `{0}`; known settings: {KNOWN}")]
     UnknownKey(String),
+    /// A known key with a value out of range or of the wrong type.
     #[error("invalid `{field}`: {problem}; allowed: {allowed}")]
-    Invalid { field: &'static str, problem: String, allowed: String },
+    Invalid {
+        /// The key.
+        field: &'static str,
+        /// What is wrong with the value.
+        problem: String,
+        /// What it may be.
+        allowed: String,
+    },
 }
 
 const KNOWN: &str = "latency_ms, per_resource_ms, jitter, jitter_ms, failure_rate, failure_mode, \

@@ -29,11 +29,14 @@ pub const OPENAPI_DOCUMENT: &str = include_str!("../../assets/openapi.json");
 /// An HTTP method the mock answers on some path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouteMethod {
+    /// `GET`.
     Get,
+    /// `POST`.
     Post,
 }
 
 impl RouteMethod {
+    /// `GET` or `POST`.
     pub fn as_str(self) -> &'static str {
         match self {
             RouteMethod::Get => "GET",
@@ -51,7 +54,9 @@ impl RouteMethod {
 
 /// One row of the route table: a method, a path, and the handler that answers them.
 pub struct Route {
+    /// The method served.
     pub method: RouteMethod,
+    /// The path served, e.g. `/webhook`.
     pub path: &'static str,
     /// Builds the method router for `method`, so the row's method is the one served.
     endpoint: fn(MethodFilter) -> MethodRouter<Arc<AppState>>,

@@ -100,6 +100,7 @@ impl ServerTls {
         ServerTls::from_der(certs, key)
     }
 
+    /// A TLS server configuration from a DER certificate chain (leaf first) and its private key; the error is a sentence.
     pub fn from_der(
         certs: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,

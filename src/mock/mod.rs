@@ -2,6 +2,8 @@
 //! failure injection, dedup (memory or Redis), backpressure and statistics.
 //! axum/hyper and redis types stay inside this module; it imports only `metrics`.
 
+#![deny(missing_docs)]
+
 mod config;
 mod control;
 mod deadline;
@@ -24,10 +26,13 @@ pub use handlers::{MAX_BODY_BYTES, OPENAPI_DOCUMENT, ROUTES, Route, RouteMethod}
 pub use listen::{DEFAULT_BODY_READ_TIMEOUT, ServeOptions, ServerTls, default_max_connections};
 pub use payload::{MAX_BATCH_ITEMS, failure_hash};
 
+/// Why the mock server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {
+    /// Its settings are invalid.
     #[error("invalid mock server settings: {0}")]
     Config(#[from] ConfigError),
+    /// Its dedup store (Redis) could not be reached at start.
     #[error("cannot use the dedup store: {0}")]
     Dedup(#[from] DedupError),
 }

@@ -81,10 +81,12 @@ pub fn expand_env(value: &str) -> Result<String, String> {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a credential so it is never printed.
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }
 
+    /// The real value, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0
     }

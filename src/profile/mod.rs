@@ -2,6 +2,8 @@
 //! `Profile` (types.rs). Shipped profiles are compiled in from `profiles/`.
 //! A leaf: imports nothing from the rest of the crate.
 
+#![deny(missing_docs)]
+
 pub mod bounds;
 mod builtin;
 mod convert;
@@ -37,6 +39,7 @@ use values::{Checked, ContextGuard};
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct ProfileError {
+    /// The whole message: file, line and column when known, the field, what was expected.
     pub message: String,
 }
 
@@ -49,8 +52,11 @@ impl ProfileError {
 /// A shipped or discovered profile, with its validation result.
 #[derive(Debug)]
 pub struct ProfileEntry {
+    /// The profile's name (the `load` argument that selects it).
     pub name: String,
+    /// Where it came from: `builtin:NAME` or the file's path.
     pub source: String,
+    /// The loaded profile, or why it does not load.
     pub profile: Result<Profile, ProfileError>,
 }
 

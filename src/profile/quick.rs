@@ -16,9 +16,19 @@ pub const QUICK_DEFAULT_DURATION: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug, PartialEq)]
 pub enum QuickLoad {
     /// Closed model: users, started at `spawn_rate` per second (all at once when unset).
-    Closed { users: u32, spawn_rate: Option<f64> },
+    Closed {
+        /// The number of users.
+        users: u32,
+        /// Users started per second; `None`: all at once.
+        spawn_rate: Option<f64>,
+    },
     /// Open model: arrivals per second, at most `max_in_flight` outstanding (default 1000).
-    Open { rate: f64, max_in_flight: Option<u32> },
+    Open {
+        /// Arrivals per second.
+        rate: f64,
+        /// Most requests unanswered at once; `None`: 1000.
+        max_in_flight: Option<u32>,
+    },
 }
 
 /// Everything a quick run says; checked by [`QuickRun::to_yaml`].
@@ -26,11 +36,15 @@ pub enum QuickLoad {
 pub struct QuickRun {
     /// A built-in behaviour or one defined in `behaviours_yaml`.
     pub behaviour: String,
+    /// Closed (users) or open (arrival rate) load.
     pub load: QuickLoad,
+    /// How long the phase runs (before any `--time-scale`).
     pub duration: Duration,
+    /// The repository size of the failures sent; `None`: the behaviour's default.
     pub repo_size: Option<RepoSizeChoice>,
     /// Sent with `/configure` before the phase (the server keeps what it has otherwise).
     pub server_latency_ms: Option<f64>,
+    /// Share of failures the server answers with an injected error, in [0, 1]; `None`: not sent.
     pub server_failure_rate: Option<f64>,
 }
 

@@ -16,6 +16,7 @@ impl TimeScale {
     pub const MIN: f64 = 1e-3;
     /// A thousand times slower: beyond that a phase outlasts any sensible run.
     pub const MAX: f64 = 1e3;
+    /// No scaling: durations as written.
     pub const ONE: TimeScale = TimeScale(1.0);
 
     /// Reads a factor; the error is a sentence saying the accepted range.
@@ -40,6 +41,7 @@ impl TimeScale {
         TimeScale::new(factor)
     }
 
+    /// The factor (1 = as written, 0.1 = ten times faster).
     pub fn get(self) -> f64 {
         self.0
     }

@@ -10,10 +10,13 @@ use serde::{Deserialize, Serialize};
 /// A suite of phases, ready to run.
 #[derive(Clone, Debug)]
 pub struct Profile {
+    /// The profile's `name:` (the built-in's name for a built-in); names the run folder.
     pub name: String,
+    /// The profile's `description:`; empty when it has none.
     pub description: String,
     /// Where it came from (`builtin:throughput` or a file path), for messages.
     pub source: String,
+    /// Idle time between one phase's end and the next one's start (none before the first).
     pub pause_between_phases: Duration,
     /// Locust's behaviour: every user's pacing starts on the same tick. Off by default
     /// (each user starts at a random offset within its first interval).
@@ -27,6 +30,7 @@ pub struct Profile {
     pub validity: ValidityLimits,
     /// When a phase counts as recovered after a fault.
     pub recovery: RecoveryLimits,
+    /// The phases in the order they run (after `--phases` filtering).
     pub phases: Vec<Phase>,
     /// Thresholds over the whole run.
     pub thresholds: Thresholds,
@@ -51,6 +55,7 @@ pub enum RequestErrorPolicy {
 }
 
 impl RequestErrorPolicy {
+    /// Reads the profile's `fail_on_request_errors:` (`None` when the key is absent).
     pub fn from_setting(setting: Option<bool>) -> RequestErrorPolicy {
         match setting {
             None => RequestErrorPolicy::EveryRequestFailed,
@@ -74,8 +79,11 @@ impl RequestErrorPolicy {
 /// before the fault.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RecoveryLimits {
+    /// Share of requests (0–1) a second needs to succeed to count as healthy.
     pub success_rate: f64,
+    /// How far above the pre-fault p99 a healthy second's p99 may be (a factor, 1.5 = 50 % above).
     pub p99_factor: f64,
+    /// How long the healthy stretch must last before the phase counts as recovered.
     pub hold: Duration,
 }
 
@@ -115,7 +123,9 @@ impl Default for ValidityLimits {
 pub struct TargetSettings {
     /// (name, value) with `${VAR}` already read from the environment.
     pub headers: Vec<(String, String)>,
+    /// Per-request limit before a request fails as `timeout`; `None`: the client's default.
     pub request_timeout: Option<Duration>,
+    /// Limit on opening a connection (TLS included); `None`: the client's default.
     pub connect_timeout: Option<Duration>,
     /// False: neither `/configure` nor `/stats/reset` is sent.
     pub configure_target: bool,
@@ -148,43 +158,68 @@ impl Default for TargetSettings {
 /// A phase's own timeouts (over the run's).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq)]
 pub struct PhaseTimeouts {
+    /// This phase's request timeout; `None`: the run's.
     pub request: Option<Duration>,
+    /// This phase's connect timeout; `None`: the run's.
     pub connect: Option<Duration>,
 }
 
+/// One phase of a profile: a load shape held for a duration against one behaviour.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Phase {
     /// e.g. `throughput_baseline`.
     pub name: String,
     /// Results folder, e.g. `throughput`.
     pub suite: String,
+    /// The phase's `description:`; empty when it has none.
     pub description: String,
+    /// What each user or arrival sends, and how it waits (shared between phases that use it).
     pub behaviour: Arc<Behaviour>,
+    /// Closed (users) or open (arrival rate) load.
     pub load: Load,
+    /// How long the phase sends load (after `--time-scale`).
     pub duration: Duration,
     /// Fixed for every request of the phase, or mixed.
     pub repo_size: RepoSizeChoice,
     /// Sent with `POST /configure` before the phase starts.
     pub server: ServerSettings,
+    /// Limits the phase's figures are judged against (all `None`: none).
     pub thresholds: Thresholds,
+    /// Timeouts that override the run's for this phase.
     pub timeouts: PhaseTimeouts,
     /// Fault windows on the phase's clock, in start order.
     pub faults: Vec<Fault>,
 }
 
+/// How a phase generates load.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum Load {
     /// Closed model: a fixed population of users, each looping task → wait.
-    Closed { users: NonZeroU32, spawn_rate_per_s: f64 },
+    Closed {
+        /// Users running once the ramp is over.
+        users: NonZeroU32,
+        /// Users started per second until `users` run.
+        spawn_rate_per_s: f64,
+    },
     /// Open model: arrivals on a schedule, independent of how fast the target answers.
-    Open { rate_from_per_s: f64, rate_to_per_s: f64, max_in_flight: NonZeroU32 },
+    Open {
+        /// Arrivals per second at the phase's start.
+        rate_from_per_s: f64,
+        /// Arrivals per second at its end (equal to `rate_from_per_s` for a flat rate).
+        rate_to_per_s: f64,
+        /// Most requests unanswered at once; arrivals past it are dropped.
+        max_in_flight: NonZeroU32,
+    },
 }
 
 /// A user class: how it waits and which tasks it picks (weighted).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Behaviour {
+    /// The behaviour's name, as written in the summary's `config.behaviour`.
     pub name: String,
+    /// The pause between one task's end and the user's next task (closed model).
     pub wait: WaitStrategy,
+    /// The tasks a user picks from, by weight (at least one).
     pub tasks: Vec<Task>,
     /// Client retries of a failed request (none when unset).
     pub retry: Option<RetryPolicy>,
@@ -196,11 +231,15 @@ pub struct Behaviour {
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = never retry).
     pub max_attempts: NonZeroU32,
+    /// HTTP statuses that are retried (see [`RetryPolicy::DEFAULT_STATUSES`]).
     pub on_status: Vec<u16>,
+    /// Whether a request that timed out is retried.
     pub on_timeout: bool,
+    /// Whether a connection failure (refused, reset) is retried.
     pub on_connection: bool,
     /// Attempt n waits uniformly in [0, min(cap, base · 2^(n−1))].
     pub base: Duration,
+    /// The longest backoff before one attempt, whatever the attempt number.
     pub cap: Duration,
 }
 
@@ -226,17 +265,22 @@ impl RetryPolicy {
 pub struct Fault {
     /// From the phase's start.
     pub at: Duration,
+    /// How long the window lasts.
     pub duration: Duration,
+    /// What the fault does in its window.
     pub kind: FaultKind,
 }
 
+/// What a fault window does.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum FaultKind {
     /// These `/configure` settings for the window, the phase's own again after it.
     Server(ServerSettings),
     /// A Docker action on one of our services, undone at the window's end.
     Service {
+        /// The Docker Compose service it acts on (`terrafix-api`, `redis`, …).
         service: String,
+        /// What is done to the service.
         action: ServiceAction,
         /// On a target that cannot do it: skipped with a note (else refused before the run).
         optional: bool,
@@ -244,6 +288,7 @@ pub enum FaultKind {
 }
 
 impl Fault {
+    /// When the window ends, from the phase's start.
     pub fn end(&self) -> Duration {
         self.at + self.duration
     }
@@ -280,6 +325,7 @@ pub enum ServiceAction {
 }
 
 impl ServiceAction {
+    /// Reads `stop`, `kill`, `pause` or `restart`; `None` for anything else.
     pub fn parse(text: &str) -> Option<ServiceAction> {
         Some(match text {
             "stop" => ServiceAction::Stop,
@@ -290,6 +336,7 @@ impl ServiceAction {
         })
     }
 
+    /// The action's name as profiles write it.
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceAction::Stop => "stop",
@@ -300,9 +347,12 @@ impl ServiceAction {
     }
 }
 
+/// One kind of request a behaviour sends, with its share of the picks.
 #[derive(Serialize, Deserialize, Clone, PartialEq)]
 pub struct Task {
+    /// Relative weight among the behaviour's tasks (2 is picked twice as often as 1).
     pub weight: NonZeroU32,
+    /// What the request is.
     pub kind: RequestKind,
     /// Request name as it appears in CSVs; `{n}` is replaced with the batch size.
     pub name: String,
@@ -324,6 +374,7 @@ impl std::fmt::Debug for Task {
     }
 }
 
+/// What one task sends to the target.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum RequestKind {
     /// POST /webhook with a new failure.
@@ -341,8 +392,10 @@ pub enum RequestKind {
     HealthAndStatus,
 }
 
+/// How many failures a `/batch` post carries.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 pub enum BatchSize {
+    /// Always this many.
     Fixed(u32),
     /// Uniform in [min, max].
     Range(u32, u32),
@@ -350,8 +403,10 @@ pub enum BatchSize {
     Cascade,
 }
 
+/// How a closed-model user waits between tasks.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 pub enum WaitStrategy {
+    /// The same pause every time.
     Constant(Duration),
     /// Uniform in [min, max].
     Between(Duration, Duration),
@@ -363,17 +418,23 @@ pub enum WaitStrategy {
     Cascade,
 }
 
+/// A Terraform repository size; sets the resource count of generated failures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RepoSize {
+    /// 5–15 resources.
     Small,
+    /// 50–100 resources.
     Medium,
+    /// 300–500 resources.
     Large,
 }
 
 impl RepoSize {
+    /// Every size, smallest first.
     pub const ALL: [RepoSize; 3] = [RepoSize::Small, RepoSize::Medium, RepoSize::Large];
 
+    /// The name as profiles and the summary write it: `small`, `medium`, `large`.
     pub fn as_str(&self) -> &'static str {
         match self {
             RepoSize::Small => "small",
@@ -383,8 +444,10 @@ impl RepoSize {
     }
 }
 
+/// The repository size of a phase's failures.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RepoSizeChoice {
+    /// Every failure of the phase has this size.
     Fixed(RepoSize),
     /// Each request picks one of the three at random.
     Mixed,
@@ -400,6 +463,7 @@ impl RepoSizeChoice {
         }
     }
 
+    /// `small`, `medium`, `large` or `mixed`.
     pub fn label(&self) -> &'static str {
         match self {
             RepoSizeChoice::Fixed(s) => s.as_str(),
@@ -412,6 +476,7 @@ impl RepoSizeChoice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Jitter {
+    /// No jitter: the base time exactly.
     None,
     /// Adds a uniform draw from `[0, jitter_ms)`.
     Uniform,
@@ -420,8 +485,10 @@ pub enum Jitter {
 }
 
 impl Jitter {
+    /// The accepted names, for error messages.
     pub const NAMES: &'static str = "none, uniform, exponential";
 
+    /// The name as `/configure` and profiles write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Jitter::None => "none",
@@ -430,6 +497,7 @@ impl Jitter {
         }
     }
 
+    /// Reads `none`, `uniform` or `exponential`; `None` for anything else.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "none" => Some(Jitter::None),
@@ -461,6 +529,7 @@ pub enum FailureMode {
 }
 
 impl FailureMode {
+    /// Every mode, in the order of the mock's per-mode counters.
     pub const ALL: [FailureMode; 5] = [
         FailureMode::Error500,
         FailureMode::Throttle429,
@@ -468,8 +537,10 @@ impl FailureMode {
         FailureMode::Unavailable503,
         FailureMode::Hang,
     ];
+    /// The accepted names, for error messages.
     pub const NAMES: &'static str = "error_500, throttle_429, rate_limit_403, unavailable_503, hang";
 
+    /// The name as `/configure`, profiles and `/status` write it.
     pub fn as_str(self) -> &'static str {
         match self {
             FailureMode::Error500 => "error_500",
@@ -480,10 +551,12 @@ impl FailureMode {
         }
     }
 
+    /// Reads a mode's name; `None` for anything else.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == name)
     }
 
+    /// The mode's position in [`Self::ALL`] (an index into per-mode counters).
     pub fn index(self) -> usize {
         self as usize
     }
@@ -493,16 +566,22 @@ impl FailureMode {
 /// `/configure` keys; unset fields are not sent (the server keeps what it has).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerSettings {
+    /// Base simulated processing time per failure (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<f64>,
+    /// Added per Terraform resource of the failure's repository (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_resource_ms: Option<f64>,
+    /// How the processing time varies around its base.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter: Option<Jitter>,
+    /// Scale of the jitter (ms): the range of a uniform draw, the mean of an exponential one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter_ms: Option<f64>,
+    /// Share of failures answered with an injected error, in [0, 1].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_rate: Option<f64>,
+    /// What an injected error looks like.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_mode: Option<FailureMode>,
     /// Backpressure: concurrent work allowed before answering 429 (0 = off).
@@ -517,6 +596,7 @@ pub struct ServerSettings {
 }
 
 impl ServerSettings {
+    /// True when no setting is set (nothing would be sent to `/configure`).
     pub fn is_empty(&self) -> bool {
         *self == ServerSettings::default()
     }
@@ -527,16 +607,21 @@ impl ServerSettings {
     }
 }
 
+/// Limits a phase's (or the run's) figures must meet; `None` is not checked.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct Thresholds {
+    /// Highest allowed 95th percentile latency (ms).
     pub p95_ms: Option<f64>,
+    /// Highest allowed 99th percentile latency (ms).
     pub p99_ms: Option<f64>,
     /// Failed / total, in [0, 1].
     pub error_rate: Option<f64>,
+    /// Lowest allowed throughput (requests per second).
     pub min_rps: Option<f64>,
 }
 
 impl Thresholds {
+    /// True when no limit is set.
     pub fn is_empty(&self) -> bool {
         *self == Thresholds::default()
     }
@@ -545,18 +630,27 @@ impl Thresholds {
 /// An open-model search for the highest arrival rate that still meets the limits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CapacitySearch {
+    /// What each arrival sends.
     pub behaviour: Arc<Behaviour>,
+    /// The arrival rate of the first step (requests per second).
     pub start_rps: f64,
     /// First, coarse step added after each passing step.
     pub step_rps: f64,
+    /// The search stops there: no step asks for more (requests per second).
     pub max_rps: f64,
+    /// How long each step sends load.
     pub step_duration: Duration,
     /// Halvings of the step between the last pass and the first fail.
     pub refine_steps: u32,
+    /// At most this many requests unanswered in a step; the rest are dropped (and count against it).
     pub max_in_flight: NonZeroU32,
+    /// A step whose p99 (ms) is above this fails.
     pub p99_limit_ms: f64,
+    /// A step whose failure share (0–1) is above this fails.
     pub max_error_rate: f64,
+    /// The repository size of the failures sent.
     pub repo_size: RepoSizeChoice,
+    /// Sent with `POST /configure` before the search.
     pub server: ServerSettings,
 }
 

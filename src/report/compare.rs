@@ -17,14 +17,46 @@ use super::data::{phase_file, resolve};
 /// Why two folders cannot be compared. Each names the folder and says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
+    /// The folder has no loadable `experiment_summary.json`.
     #[error("{dir}: not a run folder: {reason}")]
-    NotARun { dir: PathBuf, reason: String },
+    NotARun {
+        /// The folder as given.
+        dir: PathBuf,
+        /// Why the summary did not load.
+        reason: String,
+    },
+    /// The summary's `schema_version` is not one this build reads.
     #[error("{dir}: unknown summary schema: {reason}")]
-    UnknownSchema { dir: PathBuf, reason: String },
+    UnknownSchema {
+        /// The folder as given.
+        dir: PathBuf,
+        /// The version found and the ones read.
+        reason: String,
+    },
+    /// The two runs share no phase name.
     #[error("{a} and {b} have no phase in common (A: {in_a}; B: {in_b}); compare runs of the same profile")]
-    NoCommonPhase { a: PathBuf, b: PathBuf, in_a: String, in_b: String },
+    NoCommonPhase {
+        /// Run A's folder.
+        a: PathBuf,
+        /// Run B's folder.
+        b: PathBuf,
+        /// Run A's phase names, comma-separated.
+        in_a: String,
+        /// Run B's phase names, comma-separated.
+        in_b: String,
+    },
+    /// `--phase` named a phase that is not in both runs.
     #[error("phase `{name}` is not in both {a} and {b}; phases in both: {common}")]
-    UnknownPhase { name: String, a: PathBuf, b: PathBuf, common: String },
+    UnknownPhase {
+        /// The name as given.
+        name: String,
+        /// Run A's folder.
+        a: PathBuf,
+        /// Run B's folder.
+        b: PathBuf,
+        /// The phases both runs have, comma-separated.
+        common: String,
+    },
 }
 
 /// A run folder as `compare` needs it.
@@ -167,10 +199,12 @@ pub fn value(metric: Metric, v: Option<f64>) -> String {
     }
 }
 
+/// A change in percent with its sign (`+3.2%`), or `-` when unknown.
 pub fn percent(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:+.1}%"))
 }
 
+/// An interval of a change in percent (`[-1.0%, +4.5%]`), or `-` when there is none.
 pub fn interval(i: Option<Interval>) -> String {
     i.map_or("-".into(), |i| format!("[{:+.1}%, {:+.1}%]", i.low, i.high))
 }

@@ -9,18 +9,23 @@ use super::data::{self, RunData};
 use super::{RenderOutcome, ReportError};
 use crate::fsio::WritePolicy;
 
-/// Smallest and largest exported chart, in pixels: text and lines are sized for this span.
+/// Smallest exported chart (width, height) in pixels: text and lines are sized for the span up to [`MAX_SIZE`].
 pub const MIN_SIZE: (u32, u32) = (800, 500);
+/// Largest exported chart (width, height) in pixels.
 pub const MAX_SIZE: (u32, u32) = (3200, 2000);
 
+/// The file format of exported charts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChartFormat {
+    /// Raster PNG (the default).
     #[default]
     Png,
+    /// Scalable SVG.
     Svg,
 }
 
 impl ChartFormat {
+    /// The file extension, without the dot: `png` or `svg`.
     pub fn extension(self) -> &'static str {
         match self {
             Self::Png => "png",
@@ -39,9 +44,13 @@ impl ChartFormat {
 /// Which charts, which phases, what format and size, and where to put them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChartRequest {
+    /// The folder the charts are written into.
     pub out_dir: PathBuf,
+    /// PNG or SVG.
     pub format: ChartFormat,
+    /// Width in pixels, within [`MIN_SIZE`] and [`MAX_SIZE`].
     pub width: u32,
+    /// Height in pixels, within [`MIN_SIZE`] and [`MAX_SIZE`].
     pub height: u32,
     /// Chart names ([`chart_names`]); empty means all.
     pub only: Vec<String>,

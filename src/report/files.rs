@@ -14,14 +14,20 @@ use crate::metrics::summary::RunSummary;
 pub const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
 /// Locust 2.x `_stats_history.csv` header, byte for byte.
 pub const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+/// Locust 2.x `_failures.csv` header, byte for byte.
 pub const FAILURES_HEADER: &str = "Method,Name,Error,Occurrences";
+/// Locust 2.x `_exceptions.csv` header, byte for byte.
 pub const EXCEPTIONS_HEADER: &str = "Count,Message,Traceback,Nodes";
+/// The header of `resources.csv` (our own file: seconds since the epoch, service, % of one core, bytes).
 pub const RESOURCES_HEADER: &str = "timestamp_unix_s,service,cpu_percent,memory_bytes";
 
+/// A run file that could not be written; the message names the file and what to check.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {path}: {source} (check the folder exists and is writable, and the disk is not full)")]
 pub struct WriteError {
+    /// The file being written.
     pub path: PathBuf,
+    /// The underlying error.
     #[source]
     pub source: std::io::Error,
 }
@@ -38,6 +44,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
         .map_err(|e| WriteError { path: path.to_path_buf(), source: e.into_io() })
 }
 
+/// Writes `experiment_summary.json` (pretty-printed, schema 2) atomically.
 pub fn write_summary(path: &Path, summary: &RunSummary) -> Result<(), WriteError> {
     let json = serde_json::to_vec_pretty(summary)
         .map_err(|e| WriteError { path: path.to_path_buf(), source: std::io::Error::other(e) })?;
@@ -63,17 +70,29 @@ fn py_float(v: f64) -> String {
 /// One row of `_stats.csv`. `method` is empty for the Aggregated row.
 #[derive(Clone, Debug, Default)]
 pub struct StatsRow {
+    /// `GET` or `POST`; empty for the `Aggregated` row.
     pub method: String,
+    /// The task's request name (e.g. `/webhook [throughput]`), or `Aggregated`.
     pub name: String,
+    /// Requests completed, failures included (`Request Count`).
     pub requests: u64,
+    /// Of those, how many failed (`Failure Count`).
     pub failures: u64,
+    /// Median latency (ms), written rounded to whole ms.
     pub median_ms: f64,
+    /// Mean latency (ms).
     pub avg_ms: f64,
+    /// Fastest request (ms).
     pub min_ms: f64,
+    /// Slowest request (ms).
     pub max_ms: f64,
+    /// Mean answer body size in bytes.
     pub avg_content_bytes: f64,
+    /// Requests per second over the phase.
     pub rps: f64,
+    /// Failures per second over the phase.
     pub fps: f64,
+    /// The 50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99 and 100 % points (ms); written as N/A when `requests` is 0.
     pub percentiles_ms: [f64; 11],
 }
 
@@ -111,20 +130,33 @@ pub fn write_stats_csv(path: &Path, rows: &[StatsRow], aggregated: &StatsRow) ->
 /// One row of `_stats_history.csv`: this second's rates and percentiles, cumulative totals.
 #[derive(Clone, Debug, Default)]
 pub struct HistoryRow {
+    /// The end of the second, whole seconds since the Unix epoch.
     pub timestamp_unix_s: i64,
+    /// Closed model: users running; 0 for an open phase.
     pub users: u32,
+    /// `GET` or `POST`; empty for the `Aggregated` row.
     pub method: String,
+    /// The task's request name (e.g. `/webhook [throughput]`), or `Aggregated`.
     pub name: String,
+    /// Requests completed in this second.
     pub rps: f64,
+    /// Failures in this second.
     pub fps: f64,
     /// `None` when the second had no requests for this name (written as N/A).
     pub percentiles_ms: Option<[f64; 11]>,
+    /// Requests so far in the phase.
     pub total_requests: u64,
+    /// Failures so far in the phase.
     pub total_failures: u64,
+    /// Median over the phase so far (ms); written as N/A before the first request.
     pub total_median_ms: f64,
+    /// Mean over the phase so far (ms).
     pub total_avg_ms: f64,
+    /// Fastest so far (ms).
     pub total_min_ms: f64,
+    /// Slowest so far (ms).
     pub total_max_ms: f64,
+    /// Mean answer body size so far, in bytes.
     pub total_avg_content_bytes: f64,
 }
 
@@ -136,6 +168,7 @@ pub struct HistoryWriter {
 }
 
 impl HistoryWriter {
+    /// Creates (truncating) the history file and writes its header.
     pub fn create(path: &Path) -> Result<Self, WriteError> {
         let mut file = File::create(path).map_err(werr(path))?;
         file.write_all(format!("{HISTORY_HEADER}\n").as_bytes()).map_err(werr(path))?;
@@ -178,12 +211,17 @@ impl HistoryWriter {
 /// One row of `_failures.csv`.
 #[derive(Clone, Debug)]
 pub struct FailureRow {
+    /// `GET` or `POST`.
     pub method: String,
+    /// The task's request name (e.g. `/webhook [throughput]`).
     pub name: String,
+    /// The failure as Locust words it (kind and message).
     pub error: String,
+    /// How many times it happened.
     pub occurrences: u64,
 }
 
+/// Writes `_failures.csv` atomically, one row per (name, error).
 pub fn write_failures_csv(path: &Path, rows: &[FailureRow]) -> Result<(), WriteError> {
     let mut out = format!("{FAILURES_HEADER}\n");
     for r in rows {
@@ -212,6 +250,7 @@ pub struct ResourcesWriter {
 }
 
 impl ResourcesWriter {
+    /// Opens `resources.csv` for appending, writing the header when the file is new.
     pub fn open(path: &Path) -> Result<Self, WriteError> {
         let exists = path.exists();
         let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(werr(path))?;
@@ -221,6 +260,7 @@ impl ResourcesWriter {
         Ok(Self { path: path.to_path_buf(), file })
     }
 
+    /// Appends one sample as a line (CPU to two decimals, time to the millisecond).
     pub fn append(&mut self, s: &ResourceSample) -> Result<(), WriteError> {
         let line = format!(
             "{:.3},{},{:.2},{}\n",

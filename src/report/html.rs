@@ -14,7 +14,9 @@ use super::{CHARTS_DIR, ReportError};
 use crate::analysis::Finding;
 use crate::metrics::summary::{CapacityReport, PhaseSummary, RunSummary, ThresholdResult};
 
+/// The run's one-page HTML summary, written in the run folder.
 pub const SUMMARY_HTML_FILE: &str = "experiment_summary.html";
+/// The seed's chart page name, kept so its links work: it points to `experiment_summary.html`, which holds the charts.
 pub const CHARTS_REPORT_FILE: &str = "charts_report.html";
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use super::{CHARTS_DIR, ReportError};
 use crate::analysis::{self, Finding, SecondPoint};
 use crate::metrics::summary::{PhaseSummary, RunStatus, RunSummary, ThresholdResult, format_success_rate};
 
+/// The run's Markdown report (figures, findings, chart links), written beside the HTML.
 pub const REPORT_MD_FILE: &str = "experiment_report.md";
 
 /// GitHub's limit for one step's summary is 1 MiB; the head stays well inside it.

@@ -5,6 +5,8 @@
 //! [`export_charts`] (chosen charts, phases, format and size) and [`bundle`] (one .tar.gz).
 //! and for `compare`: [`compare::compare_runs`] and [`render_compare_png`].
 
+#![deny(missing_docs)]
+
 mod bundle;
 mod charts;
 pub mod compare;
@@ -34,7 +36,9 @@ pub const CHARTS_DIR: &str = "charts";
 /// Chart size in pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RenderOptions {
+    /// Width in pixels (default 1600).
     pub width: u32,
+    /// Height in pixels (default 1000).
     pub height: u32,
 }
 
@@ -47,10 +51,13 @@ impl Default for RenderOptions {
 /// What a render produced. `warnings` name each file (and line) that could not be used.
 #[derive(Clone, Debug, Default)]
 pub struct RenderOutcome {
+    /// The PNG charts written, in `charts/`.
     pub charts: Vec<PathBuf>,
+    /// The HTML reports written (`experiment_summary.html`, `charts_report.html`).
     pub html: Vec<PathBuf>,
     /// `experiment_report.md`, written beside the HTML.
     pub markdown: Option<PathBuf>,
+    /// One line per file (and line) that could not be used, with why.
     pub warnings: Vec<String>,
     /// The folder the reports went into (`charts/` inside it holds the PNGs).
     pub out_dir: PathBuf,
@@ -58,45 +65,98 @@ pub struct RenderOutcome {
     pub foreign: bool,
 }
 
+/// Why a report could not be made; [`ReportError::is_usage`] tells the caller's mistakes from the machine's.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// The path given is not a folder.
     #[error(
         "{path} is not a folder; pass a run folder (with experiment_summary.json) or a folder of Locust CSVs"
     )]
-    NotAFolder { path: PathBuf },
+    NotAFolder {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The folder holds neither a readable summary nor any Locust stats CSV.
     #[error(
         "nothing to chart in {dir}: no readable experiment_summary.json and no *_stats.csv in it or its sub-folders"
     )]
-    NothingToRender { dir: PathBuf },
+    NothingToRender {
+        /// The folder searched.
+        dir: PathBuf,
+    },
+    /// A report file could not be written.
     #[error("cannot write {path}: {source}; check the folder exists and is writable")]
     Write {
+        /// The file being written.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// plotters failed to draw a chart.
     #[error("{path}: chart not drawn: {message}")]
-    Chart { path: PathBuf, message: String },
+    Chart {
+        /// The chart file.
+        path: PathBuf,
+        /// plotters' reason.
+        message: String,
+    },
+    /// The compiled-in font did not load (a build problem); the text is the reason.
     #[error("the compiled-in chart font could not be loaded: {0}")]
     Font(String),
+    /// A render size outside 400×300 to 8000×8000 pixels.
     #[error("chart size {width}×{height} is too small or too large; use 400×300 up to 8000×8000")]
-    Size { width: u32, height: u32 },
+    Size {
+        /// Width asked for, pixels.
+        width: u32,
+        /// Height asked for, pixels.
+        height: u32,
+    },
+    /// An export size outside 800×500 to 3200×2000 pixels.
     #[error("chart size {width}×{height} is out of range; use 800x500 up to 3200x2000")]
-    ExportSize { width: u32, height: u32 },
+    ExportSize {
+        /// Width asked for, pixels.
+        width: u32,
+        /// Height asked for, pixels.
+        height: u32,
+    },
+    /// A size that is not written `WIDTHxHEIGHT`.
     #[error("chart size `{text}` is not WIDTHxHEIGHT; write it like 1600x1000 (800x500 up to 3200x2000)")]
-    BadSize { text: String },
+    BadSize {
+        /// The text as given.
+        text: String,
+    },
+    /// A chart name that is not one of ours.
     #[error("no chart is called `{name}`; the charts are: {known}")]
-    UnknownChart { name: String, known: String },
+    UnknownChart {
+        /// The name as given.
+        name: String,
+        /// The chart names, comma-separated.
+        known: String,
+    },
+    /// A phase name the run does not have.
     #[error("this run has no phase called `{name}`; its phases are: {known}")]
-    UnknownPhase { name: String, known: String },
+    UnknownPhase {
+        /// The name as given.
+        name: String,
+        /// The run's phase names, comma-separated.
+        known: String,
+    },
+    /// The output folder could not be created or written.
     #[error("cannot write into {path}: {source}; pick a folder you can write to")]
     OutDir {
+        /// The folder.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// A run file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },

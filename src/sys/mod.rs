@@ -2,6 +2,8 @@
 //! `/proc`, the generator probe, the wall clock, rlimits and free memory. Both `experiment`
 //! and `cluster` use it; it uses neither.
 
+#![deny(missing_docs)]
+
 pub mod clock;
 pub mod limits;
 pub mod probe;

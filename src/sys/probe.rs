@@ -40,9 +40,13 @@ pub struct LiveProbe {
 /// What the probe has seen so far.
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeReading {
+    /// CPU seconds the generator used (the process less the embedded target's threads).
     pub cpu_s: f64,
+    /// `cpu_s` ÷ (wall time × `cores`), 0–1.
     pub cpu_share: f64,
+    /// Cores available to the process.
     pub cores: usize,
+    /// The longest the event loop was late waking a 10 ms timer (ms).
     pub worst_stall_ms: f64,
 }
 
@@ -87,6 +91,7 @@ impl GeneratorProbe {
 }
 
 impl LiveProbe {
+    /// The figures since the probe started.
     pub fn reading(&self) -> ProbeReading {
         let wall = self.started.elapsed().as_secs_f64().max(1e-3);
         let hz = clock_ticks_per_s();

@@ -2,6 +2,8 @@
 //! one virtual user: which request it sends next and how long it waits.
 //! Imports only `profile` types. Deterministic for a given seed.
 
+#![deny(missing_docs)]
+
 pub mod answer;
 pub mod payload;
 
@@ -18,13 +20,17 @@ use crate::profile::{BatchSize, Behaviour, RepoSize, RepoSizeChoice, RequestKind
 /// How many of its own unique failures a user remembers for duplicates (the seed's 100).
 pub const RECENT_FAILURES: usize = 100;
 
+/// The HTTP method of a planned request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
+    /// `GET` (health and status checks).
     Get,
+    /// `POST` (webhooks and batches).
     Post,
 }
 
 impl Method {
+    /// `GET` or `POST`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -36,6 +42,7 @@ impl Method {
 /// One HTTP request a user is about to send.
 #[derive(Clone, Debug)]
 pub struct PlannedRequest {
+    /// `GET` or `POST`.
     pub method: Method,
     /// `/webhook`, `/batch`, `/health`, `/status`.
     pub path: &'static str,
@@ -90,6 +97,7 @@ pub struct VirtualUser {
 }
 
 impl VirtualUser {
+    /// A user of `behaviour` whose random choices (tasks, waits, payloads) all come from `seed`.
     pub fn new(behaviour: Arc<Behaviour>, repo_size: RepoSizeChoice, seed: u64) -> Self {
         let mut total = 0u32;
         let cumulative_weights = behaviour
@@ -125,6 +133,7 @@ impl VirtualUser {
         self
     }
 
+    /// The behaviour this user runs.
     pub fn behaviour(&self) -> &Arc<Behaviour> {
         &self.behaviour
     }

@@ -13,18 +13,26 @@ use serde_json::{Value, json};
 
 use crate::profile::RepoSize;
 
+/// The severities a failure is given, drawn uniformly.
 pub const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+/// The AWS regions a failure's ARN is placed in, drawn uniformly.
 pub const REGIONS: [&str; 3] = ["us-east-1", "us-west-2", "eu-west-1"];
 
+/// The AWS resource a template's failure is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResourceType {
+    /// `AWS::S3::Bucket`.
     S3Bucket,
+    /// `AWS::IAM::Role`.
     IamRole,
+    /// `AWS::EC2::SecurityGroup`.
     SecurityGroup,
+    /// `AWS::RDS::DBInstance`.
     RdsInstance,
 }
 
 impl ResourceType {
+    /// The CloudFormation type name, as the payload's `resource_type` carries it.
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceType::S3Bucket => "AWS::S3::Bucket",
@@ -38,12 +46,19 @@ impl ResourceType {
 /// One kind of compliance failure; `test_id` gets a random suffix per failure.
 #[derive(Debug)]
 pub struct Template {
+    /// Vanta's test id; a random suffix is added per failure.
     pub test_id: &'static str,
+    /// The test's human name.
     pub test_name: &'static str,
+    /// The resource it checks.
     pub resource_type: ResourceType,
+    /// Why the resource fails the test, in words.
     pub failure_reason: &'static str,
+    /// The compliance framework (`SOC2`, …).
     pub framework: &'static str,
+    /// The resource's current (failing) configuration, as JSON.
     pub current_state: Value,
+    /// The configuration the test requires, as JSON.
     pub required_state: Value,
 }
 

@@ -7,6 +7,8 @@
 //! folder: `wire` holds the stream type and `drive`, `dial` DNS, TCP and TLS, `framing`
 //! what an HTTP/1.1 answer's head says about its body.
 
+#![deny(missing_docs)]
+
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -60,6 +62,7 @@ impl std::fmt::Debug for ClientOptions {
 }
 
 impl ClientOptions {
+    /// Options with this request timeout, a connect timeout of at most 5 s, public roots and no extra headers.
     pub fn with_timeout(request_timeout: Duration) -> ClientOptions {
         ClientOptions {
             request_timeout,
@@ -73,8 +76,11 @@ impl ClientOptions {
 /// Connections opened and how long each took (TCP connect + TLS handshake).
 #[derive(Clone, Debug, Default)]
 pub struct ConnectStats {
+    /// Connections opened successfully.
     pub connects: u64,
+    /// Connection attempts that failed (refused, timed out, TLS rejected).
     pub failed: u64,
+    /// Time to connect, TLS handshake included (µs resolution).
     pub time: LatencyHistogram,
 }
 
@@ -85,10 +91,26 @@ pub enum Outcome {
     /// reports as failed (a batch is answered 200 even when some of its items failed).
     /// `duplicate`: the answer to a resent `/webhook` said the failure was already claimed
     /// (TerraFix's dedup), so no new work was done for it (always false for first sends).
-    Ok { content_bytes: u64, failed_items: u64, duplicate: bool },
+    Ok {
+        /// Answer body size in bytes.
+        content_bytes: u64,
+        /// `/batch` items the answer reports as failed; 0 for other requests.
+        failed_items: u64,
+        /// The answer said the failure was already claimed (a resend's dedup hit).
+        duplicate: bool,
+    },
     /// Counted as a failure; `message` is a short human description; `retry_after` is
     /// the server's `Retry-After` (in seconds) when it sent one.
-    Failed { kind: FailureKind, message: String, content_bytes: u64, retry_after: Option<Duration> },
+    Failed {
+        /// Why it counts as failed.
+        kind: FailureKind,
+        /// A short description, as the failures CSV shows it.
+        message: String,
+        /// Answer body bytes received (0 without an answer).
+        content_bytes: u64,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
 }
 
 /// Where and how to send; shared by every worker of a run, cheap to clone.
@@ -123,6 +145,7 @@ struct Target {
 }
 
 impl HttpClient {
+    /// A client for `base_url` with this request timeout and default options (see [`ClientOptions::with_timeout`]).
     pub fn new(base_url: &Url, timeout: Duration) -> Self {
         Self::with_options(base_url, &ClientOptions::with_timeout(timeout))
     }
@@ -244,6 +267,7 @@ impl HttpClient {
         }
     }
 
+    /// The per-request timeout.
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
     }

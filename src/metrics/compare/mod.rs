@@ -31,15 +31,21 @@ pub const MIN_SECONDS: usize = 5;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
+    /// Requests per second (all responses, failures included).
     Rps,
+    /// Median latency (ms).
     P50,
+    /// 95th percentile latency (ms).
     P95,
+    /// 99th percentile latency (ms).
     P99,
 }
 
 impl Metric {
+    /// Every metric, in the order tables and JSON show them.
     pub const ALL: [Metric; 4] = [Metric::Rps, Metric::P50, Metric::P95, Metric::P99];
 
+    /// The row label in tables: `req/s`, `p50`, `p95`, `p99`.
     pub fn label(self) -> &'static str {
         match self {
             Metric::Rps => "req/s",
@@ -49,6 +55,7 @@ impl Metric {
         }
     }
 
+    /// The unit of the metric's values: `req/s` or `ms`.
     pub fn unit(self) -> &'static str {
         if self == Metric::Rps { "req/s" } else { "ms" }
     }
@@ -63,7 +70,9 @@ impl Metric {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// B is better than A beyond the interval: more req/s or a lower latency.
     Faster,
+    /// B is worse than A beyond the interval: fewer req/s or a higher latency.
     Slower,
     /// The interval of the change contains zero.
     NoDetectableDifference,
@@ -75,6 +84,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict as tables and the gate's messages print it.
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Faster => "faster",
@@ -89,11 +99,14 @@ impl Verdict {
 /// A 95 % interval (percentile bootstrap).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Interval {
+    /// Lower bound (same unit as the value it bounds).
     pub low: f64,
+    /// Upper bound (same unit as the value it bounds).
     pub high: f64,
 }
 
 impl Interval {
+    /// True when `v` lies within the bounds, both ends included.
     pub fn contains(&self, v: f64) -> bool {
         self.low <= v && v <= self.high
     }
@@ -102,18 +115,26 @@ impl Interval {
 /// One run's value of a metric over the whole phase, and its own interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Estimate {
+    /// The metric over every second of the phase; `None` when the phase had no responses.
     pub value: Option<f64>,
+    /// The bootstrap interval of `value`; `None` with fewer than [`MIN_SECONDS`] seconds.
     pub interval: Option<Interval>,
 }
 
+/// One metric of one phase, compared from run A to run B.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricChange {
+    /// Which metric this row compares.
     pub metric: Metric,
+    /// Run A's estimate.
     pub a: Estimate,
+    /// Run B's estimate.
     pub b: Estimate,
     /// (B − A) / A in percent.
     pub change_pct: Option<f64>,
+    /// The bootstrap interval of `change_pct`; `None` when either side lacks data.
     pub change_interval_pct: Option<Interval>,
+    /// The verdict on the change (read with `verdict_if_valid` for `not_comparable`).
     pub verdict: Verdict,
     /// The statistics' verdict when `verdict` is `not_comparable` (what `--allow-invalid`
     /// judges on).
@@ -131,14 +152,22 @@ impl MetricChange {
     }
 }
 
+/// One phase present in both runs, compared metric by metric.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PhaseComparison {
+    /// The phase's name (its identity across runs).
     pub name: String,
+    /// The suite folder the phase was written under (in run A).
     pub suite: String,
+    /// Seconds of the phase with data in run A (the bootstrap's sample size).
     pub seconds_a: usize,
+    /// Seconds of the phase with data in run B.
     pub seconds_b: usize,
+    /// Requests run A completed in the phase.
     pub requests_a: u64,
+    /// Requests run B completed in the phase.
     pub requests_b: u64,
+    /// One row per [`Metric`], in [`Metric::ALL`] order.
     pub metrics: Vec<MetricChange>,
     /// Why the verdicts are `not_enough_data`, when they are.
     pub note: Option<String>,
@@ -149,6 +178,7 @@ pub struct PhaseComparison {
     /// Whether run A's (B's) phase was not valid, so its latency is the generator's.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub invalid_a: bool,
+    /// Whether run B's phase was not valid, so its latency is the generator's.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub invalid_b: bool,
 }
@@ -173,6 +203,7 @@ impl PhaseComparison {
         self.not_comparable = Some(why.join("; "));
     }
 
+    /// The row of `metric`, when it was compared.
     pub fn metric(&self, metric: Metric) -> Option<&MetricChange> {
         self.metrics.iter().find(|m| m.metric == metric)
     }
@@ -181,28 +212,41 @@ impl PhaseComparison {
 /// How the intervals were computed, written beside them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Method {
+    /// The method's name in words (expanded percentile bootstrap over seconds).
     pub name: &'static str,
+    /// Bootstrap resamples per run and phase.
     pub resamples: usize,
+    /// The random seed of the resampling (fixed, so repeated comparisons agree).
     pub seed: u64,
+    /// The interval's confidence level (0.95).
     pub confidence: f64,
+    /// Seconds each side needs before an interval is given.
     pub min_seconds: usize,
 }
 
+/// A run as named in a comparison.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunRef {
+    /// The run's `run_id` from its summary, or the folder name when the summary has none.
     pub run_id: String,
+    /// The run folder, as its path was given.
     pub dir: String,
 }
 
 /// Everything `compare` reports: both runs, the method, and the phases they share.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comparison {
+    /// The baseline run.
     pub run_a: RunRef,
+    /// The run judged against the baseline.
     pub run_b: RunRef,
+    /// How the intervals were computed.
     pub method: Method,
+    /// The phases both runs have, in run A's order.
     pub phases: Vec<PhaseComparison>,
     /// Phases of one run that the other does not have (not compared).
     pub only_in_a: Vec<String>,
+    /// Phases of run B that run A does not have (not compared).
     pub only_in_b: Vec<String>,
     /// How the two runs' compared phases were set up differently (see `differences`).
     pub differs: Vec<String>,
@@ -213,24 +257,30 @@ pub struct Comparison {
 /// hundred req/s has a few hundred distinct values).
 #[derive(Clone, Debug)]
 pub struct SecondSample {
+    /// The second's length in seconds (the last one of a phase may be shorter).
     pub length_s: f64,
     /// `(value_us, count)`, ascending, as [`LatencyHistogram::recorded_values_us`] gives them.
     pub values_us: Vec<(u64, u64)>,
 }
 
 impl SecondSample {
+    /// Keeps only the recorded values of `latency`, for a second of `length_s` seconds.
     pub fn new(length_s: f64, latency: &LatencyHistogram) -> Self {
         Self { length_s, values_us: latency.recorded_values_us() }
     }
 
+    /// Responses recorded in the second.
     pub fn responses(&self) -> u64 {
         self.values_us.iter().map(|(_, n)| n).sum()
     }
 }
 
+/// Bootstrap settings of a comparison; [`Default`] gives the fixed, reproducible ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
+    /// Resamples per run and phase ([`DEFAULT_RESAMPLES`]).
     pub resamples: usize,
+    /// The resampling seed ([`DEFAULT_SEED`]).
     pub seed: u64,
 }
 
@@ -241,6 +291,7 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The method these settings describe, as written in the comparison.
     pub fn method(&self) -> Method {
         Method {
             name: "expanded percentile bootstrap over seconds (each run's per-second histograms resampled with replacement and added)",
@@ -397,10 +448,13 @@ fn percentile_interval(mut values: Vec<f64>, seconds: usize) -> Option<Interval>
 /// A phase where the gated metric got detectably slower by more than the limit.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GateBreach {
+    /// The phase's name.
     pub phase: String,
+    /// The metric that breached (the gated one).
     pub metric: Metric,
     /// How much slower, in percent (positive).
     pub slowdown_pct: f64,
+    /// The bootstrap interval of the slowdown, in percent.
     pub interval_pct: Interval,
 }
 

@@ -41,6 +41,7 @@ struct Shard {
     order: VecDeque<(Key, u64)>,
 }
 
+/// The in-memory dedup store: hashes with a TTL, sharded, bounded (the oldest are dropped past the capacity).
 pub struct MemoryStore {
     shards: Vec<Mutex<Shard>>,
     capacity_per_shard: usize,
@@ -62,6 +63,7 @@ impl MemoryStore {
         self.shards.iter().map(|s| s.lock().map(|s| s.expiry_ms.len()).unwrap_or(0)).sum()
     }
 
+    /// True when no hash is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -14,7 +14,9 @@ pub use redis::RedisStore;
 /// Whether this process is the first to claim a failure hash within its TTL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Claim {
+    /// No claim on the hash within its TTL: this request claims it and does the work.
     New,
+    /// The hash was claimed before within its TTL: the work was already done (or is under way).
     Duplicate,
 }
 
@@ -22,7 +24,9 @@ pub enum Claim {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("dedup store {store}: {reason}")]
 pub struct DedupError {
+    /// Which store: `redis <URL>`, the URL shown without its password.
     pub store: String,
+    /// What went wrong (timeout, connection refused, …).
     pub reason: String,
 }
 

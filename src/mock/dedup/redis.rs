@@ -15,6 +15,7 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// The Redis dedup store: `SET NX EX` per hash, reconnecting with backoff, failing open after 500 ms.
 pub struct RedisStore {
     /// The URL without its password, for messages.
     shown_url: String,
