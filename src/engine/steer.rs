@@ -22,7 +22,9 @@ pub enum Steer {
 /// A steering request and who made it (recorded with the change).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SteerRequest {
+    /// What to change.
     pub steer: Steer,
+    /// Who asked: the TUI, a control API client or an attached TUI.
     pub source: ChangeSource,
 }
 

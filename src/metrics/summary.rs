@@ -176,6 +176,7 @@ impl WorkerReport {
 /// A Swarm node as a worker report names it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkerNode {
+    /// The node's hostname as Swarm reports it (`docker node ls`).
     pub hostname: String,
     /// Swarm's node id.
     pub id: String,
@@ -620,6 +621,7 @@ pub enum ChangeSource {
 }
 
 impl ChangeSource {
+    /// The name written in `changes[].source` and shown as "(via api)".
     pub fn label(self) -> &'static str {
         match self {
             ChangeSource::Tui => "tui",
