@@ -3,7 +3,7 @@
 //! FIFO, a device or a folder is refused before a byte is read); every path found inside a
 //! summary stays inside its run folder; every write is a temp file + rename in the
 //! destination's folder that never lands on a device, a FIFO, a symlink or a file of a run.
-//! docs/files-and-limits.md lists the caps and the write rules. Imports nothing of ours.
+//! docs/results-files.md lists the caps and the write rules. Imports nothing of ours.
 
 use std::fs::File;
 use std::io::{Read, Write as _};
@@ -34,7 +34,7 @@ pub enum FsError {
     #[error("{what} {path} is {kind}, not a regular file; pass the path of a regular file")]
     NotRegular { what: String, path: PathBuf, kind: &'static str },
     #[error(
-        "{what} {path} is larger than the limit of {limit}; is this the right file? (the limits are in docs/files-and-limits.md)"
+        "{what} {path} is larger than the limit of {limit}; is this the right file? (the limits are in docs/results-files.md)"
     )]
     TooLarge { what: String, path: PathBuf, limit: String },
     #[error("cannot read {what} {path}: {source}; check the path and its permissions")]
