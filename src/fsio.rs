@@ -3,7 +3,7 @@
 //! FIFO, a device or a folder is refused before a byte is read); every path found inside a
 //! summary stays inside its run folder; every write is a temp file + rename in the
 //! destination's folder that never lands on a device, a FIFO, a symlink or a file of a run.
-//! docs/files-and-limits.md lists the caps and the write rules. Imports nothing of ours.
+//! docs/results-files.md lists the caps and the write rules. Imports nothing of ours.
 
 #![deny(missing_docs)]
 
@@ -46,7 +46,7 @@ pub enum FsError {
     },
     /// The file is over the size cap for its kind.
     #[error(
-        "{what} {path} is larger than the limit of {limit}; is this the right file? (the limits are in docs/files-and-limits.md)"
+        "{what} {path} is larger than the limit of {limit}; is this the right file? (the limits are in docs/results-files.md)"
     )]
     TooLarge {
         /// What the file is for, in words.

@@ -13,7 +13,7 @@
 //! without a body, `Connection: close`, HTTP/1.0's default of closing, obs-fold and up to
 //! [`HEADERS`] headers. Framing that RFC 9112 calls faulty closes the connection after the
 //! answer. Only the first [`KEPT_BODY`] bytes of a body are kept (the scans need no more);
-//! the rest is counted. `docs/http-client.md` lists what is accepted and refused.
+//! the rest is counted. `docs/targets.md` (its HTTP/1.1 section) lists what is accepted and refused.
 
 use std::future::poll_fn;
 use std::io;
