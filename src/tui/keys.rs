@@ -204,92 +204,167 @@ fn global_key(code: KeyCode) -> Option<Action> {
     Some(action)
 }
 
+/// One row of a screen's key table: the screen, the keys that act (none: a line of help for
+/// keys the global table handles, such as moving), the action, the keys as the help shows
+/// them, and what they do. The handler, the help overlay and the test that holds
+/// docs/tui.md to it all read this one table.
+type KeyRow = (Screen, &'static [char], Option<Action>, &'static str, &'static str);
+
+/// Every screen's own keys, in the order the help overlay lists them.
+const SCREEN_KEYS: &[KeyRow] = &[
+    (Screen::Profiles, &[], None, "↑↓ j k", "move in the focused pane"),
+    (Screen::Profiles, &[], None, "← → h l", "focus list / phases / run settings"),
+    (
+        Screen::Profiles,
+        &['/'],
+        Some(Action::StartFilter),
+        "/",
+        "filter profiles by name (Enter keeps, Esc clears)",
+    ),
+    (
+        Screen::Profiles,
+        &[' '],
+        Some(Action::Toggle),
+        "space",
+        "phases: include/exclude; settings: cycle target",
+    ),
+    (Screen::Profiles, &['a'], Some(Action::ToggleAll), "a", "include all phases / none"),
+    (Screen::Profiles, &[], None, "Enter", "list, phases: run; settings: edit the field"),
+    (
+        Screen::Profiles,
+        &['r'],
+        Some(Action::RunSelected),
+        "r",
+        "run the selected profile with these settings",
+    ),
+    (
+        Screen::Profiles,
+        &['n'],
+        Some(Action::NewRun),
+        "n",
+        "new run: one phase of a behaviour, no YAML (a form)",
+    ),
+    (Screen::Profiles, &['R'], Some(Action::Refresh), "R", "reload the profiles folder"),
+    (Screen::Environment, &[], None, "↑↓ j k", "move among services or settings"),
+    (Screen::Environment, &[], None, "← → h l", "focus services / server settings"),
+    (Screen::Environment, &['u'], Some(Action::EnvUp), "u / d", "environment up / down (Docker)"),
+    (Screen::Environment, &['d'], Some(Action::EnvDown), "", ""),
+    (
+        Screen::Environment,
+        &['L'],
+        Some(Action::ToggleLocalStack),
+        "L",
+        "LocalStack on / off for u and docker runs",
+    ),
+    (
+        Screen::Environment,
+        &['s'],
+        Some(Action::ServiceStart),
+        "s / x / r",
+        "start / stop / restart the selected service",
+    ),
+    (Screen::Environment, &['x'], Some(Action::ServiceStop), "", ""),
+    (Screen::Environment, &['r'], Some(Action::ServiceRestart), "", ""),
+    (
+        Screen::Environment,
+        &['f'],
+        Some(Action::FollowLogs),
+        "f",
+        "follow the selected service's logs (Esc closes)",
+    ),
+    (
+        Screen::Environment,
+        &[' '],
+        Some(Action::Toggle),
+        "Enter",
+        "edit a setting (space cycles failure mode)",
+    ),
+    (
+        Screen::Environment,
+        &['a'],
+        Some(Action::ApplySettings),
+        "a",
+        "apply the settings with POST /configure",
+    ),
+    (Screen::Environment, &['R'], Some(Action::Refresh), "R", "refresh status and target health"),
+    (Screen::Run, &['s'], Some(Action::SkipPhase), "s", "skip the rest of the current phase (or pause)"),
+    (Screen::Run, &['x'], Some(Action::AbortRun), "x", "abort the run (partial results are written)"),
+    (
+        Screen::Run,
+        &['p', ' '],
+        Some(Action::TogglePauseView),
+        "p / space",
+        "pause / resume the view (the run goes on)",
+    ),
+    (
+        Screen::Run,
+        &['+', '='],
+        Some(Action::SteerUp),
+        "+ / -",
+        "more / fewer users (open model: arrival rate), ±10 %",
+    ),
+    (Screen::Run, &['-'], Some(Action::SteerDown), "", ""),
+    (
+        Screen::Run,
+        &['u'],
+        Some(Action::SteerType),
+        "u",
+        "type the user count (or arrival rate), Enter sets it",
+    ),
+    (Screen::Run, &['e'], Some(Action::ExtendPhase), "e", "extend the current phase (type a time, e.g. 30s)"),
+    (Screen::Run, &['r'], Some(Action::ResetStats), "r", "reset the live statistics (files keep everything)"),
+    (
+        Screen::Run,
+        &['L'],
+        Some(Action::ToggleLatencyScale),
+        "L",
+        "log latency axis on / off (auto: a phase spanning 100×)",
+    ),
+    (Screen::Results, &[], None, "↑↓ j k", "choose a run (newest first)"),
+    (Screen::Results, &[], None, "Enter", "open the run's detail: charts, endpoints, failures, findings"),
+    (Screen::Results, &['/'], Some(Action::StartFilter), "/", "filter runs by name"),
+    (
+        Screen::Results,
+        &['e'],
+        Some(Action::Export),
+        "e",
+        "export dialog: format, size, charts, phases, folder",
+    ),
+    (Screen::Results, &['b'], Some(Action::Bundle), "b", "bundle the run as exports/<run-id>.tar.gz"),
+    (Screen::Results, &['r'], Some(Action::Rerender), "r", "re-render the run's own charts and HTML"),
+    (
+        Screen::Results,
+        &['o'],
+        Some(Action::OpenHtml),
+        "o",
+        "open experiment_summary.html with the system opener",
+    ),
+    (Screen::Results, &['p'], Some(Action::ShowPaths), "p", "show the output paths"),
+    (
+        Screen::Results,
+        &['c'],
+        Some(Action::MarkCompare),
+        "c",
+        "mark for comparison; c on another run compares",
+    ),
+    (Screen::Results, &['R'], Some(Action::Refresh), "R", "reload the results folder"),
+];
+
 fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
     let KeyCode::Char(c) = code else { return None };
-    let action = match (screen, c) {
-        (Screen::Profiles, '/') | (Screen::Results, '/') => Action::StartFilter,
-        (Screen::Profiles, ' ') => Action::Toggle,
-        (Screen::Profiles, 'a') => Action::ToggleAll,
-        (Screen::Profiles, 'r') => Action::RunSelected,
-        (Screen::Profiles, 'n') => Action::NewRun,
-        (Screen::Environment, 'u') => Action::EnvUp,
-        (Screen::Environment, 'L') => Action::ToggleLocalStack,
-        (Screen::Environment, 'd') => Action::EnvDown,
-        (Screen::Environment, 's') => Action::ServiceStart,
-        (Screen::Environment, 'x') => Action::ServiceStop,
-        (Screen::Environment, 'r') => Action::ServiceRestart,
-        (Screen::Environment, 'f') => Action::FollowLogs,
-        (Screen::Environment, 'a') => Action::ApplySettings,
-        (Screen::Environment, ' ') => Action::Toggle,
-        (Screen::Environment, 'R') | (Screen::Results, 'R') | (Screen::Profiles, 'R') => Action::Refresh,
-        (Screen::Run, 's') => Action::SkipPhase,
-        (Screen::Run, 'x') => Action::AbortRun,
-        (Screen::Run, 'p') | (Screen::Run, ' ') => Action::TogglePauseView,
-        (Screen::Run, '+') | (Screen::Run, '=') => Action::SteerUp,
-        (Screen::Run, '-') => Action::SteerDown,
-        (Screen::Run, 'u') => Action::SteerType,
-        (Screen::Run, 'e') => Action::ExtendPhase,
-        (Screen::Run, 'r') => Action::ResetStats,
-        (Screen::Run, 'L') => Action::ToggleLatencyScale,
-        (Screen::Results, 'e') => Action::Export,
-        (Screen::Results, 'b') => Action::Bundle,
-        (Screen::Results, 'r') => Action::Rerender,
-        (Screen::Results, 'o') => Action::OpenHtml,
-        (Screen::Results, 'p') => Action::ShowPaths,
-        (Screen::Results, 'c') => Action::MarkCompare,
-        _ => return None,
-    };
-    Some(action)
+    SCREEN_KEYS
+        .iter()
+        .find(|(s, keys, ..)| *s == screen && keys.contains(&c))
+        .and_then(|(_, _, a, ..)| a.clone())
 }
 
-/// The keys of a screen as (keys, meaning), for the help overlay and the README.
+/// The keys of a screen as (keys, meaning), for the help overlay and docs/tui.md.
 pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
-    let mut lines: Vec<(&str, &str)> = match screen {
-        Screen::Profiles => vec![
-            ("↑↓ j k", "move in the focused pane"),
-            ("← → h l", "focus list / phases / run settings"),
-            ("/", "filter profiles by name (Enter keeps, Esc clears)"),
-            ("space", "phases: include/exclude; settings: cycle target"),
-            ("a", "include all phases / none"),
-            ("Enter", "list, phases: run; settings: edit the field"),
-            ("r", "run the selected profile with these settings"),
-            ("n", "new run: one phase of a behaviour, no YAML (a form)"),
-            ("R", "reload the profiles folder"),
-        ],
-        Screen::Environment => vec![
-            ("↑↓ j k", "move among services or settings"),
-            ("← → h l", "focus services / server settings"),
-            ("u / d", "environment up / down (Docker)"),
-            ("L", "LocalStack on / off for u and docker runs"),
-            ("s / x / r", "start / stop / restart the selected service"),
-            ("f", "follow the selected service's logs (Esc closes)"),
-            ("Enter", "edit a setting (space cycles failure mode)"),
-            ("a", "apply the settings with POST /configure"),
-            ("R", "refresh status and target health"),
-        ],
-        Screen::Run => vec![
-            ("s", "skip the rest of the current phase (or pause)"),
-            ("x", "abort the run (partial results are written)"),
-            ("p / space", "pause / resume the view (the run goes on)"),
-            ("+ / -", "more / fewer users (open model: arrival rate), ±10 %"),
-            ("u", "type the user count (or arrival rate), Enter sets it"),
-            ("e", "extend the current phase (type a time, e.g. 30s)"),
-            ("r", "reset the live statistics (files keep everything)"),
-            ("L", "log latency axis on / off (auto: a phase spanning 100×)"),
-        ],
-        Screen::Results => vec![
-            ("↑↓ j k", "choose a run (newest first)"),
-            ("Enter", "open the run's detail: charts, endpoints, failures, findings"),
-            ("/", "filter runs by name"),
-            ("e", "export dialog: format, size, charts, phases, folder"),
-            ("b", "bundle the run as exports/<run-id>.tar.gz"),
-            ("r", "re-render the run's own charts and HTML"),
-            ("o", "open experiment_summary.html with the system opener"),
-            ("p", "show the output paths"),
-            ("c", "mark for comparison; c on another run compares"),
-            ("R", "reload the results folder"),
-        ],
-    };
+    let mut lines: Vec<(&str, &str)> = SCREEN_KEYS
+        .iter()
+        .filter(|(s, .., label, _)| *s == screen && !label.is_empty())
+        .map(|(.., label, meaning)| (*label, *meaning))
+        .collect();
     lines.extend([
         ("1-4 / Tab", "switch screen"),
         ("?", "this help"),
@@ -297,4 +372,45 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
         ("Ctrl-C", "quit now (a run is aborted, results kept)"),
     ]);
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/tui.md's key table names every key a screen acts on, from the same table the
+    /// handler and the help overlay read: a key added here and not there fails.
+    #[test]
+    fn docs_tui_names_every_screen_key() {
+        let doc = include_str!("../../docs/tui.md");
+        for (number, screen) in Screen::ALL.iter().enumerate() {
+            let prefix = format!("| {} ", number + 1);
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("docs/tui.md has no key table row starting {prefix:?}"));
+            for (s, keys, action, ..) in SCREEN_KEYS {
+                let (Some(_), Some(first)) = (action, keys.first()) else { continue };
+                if s != screen {
+                    continue;
+                }
+                let shown = if *first == ' ' { "`space`".to_string() } else { format!("`{first}`") };
+                assert!(row.contains(&shown), "docs/tui.md's {screen:?} row does not name {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_acting_key_reaches_its_action_and_the_help_lists_it() {
+        for (screen, keys, action, ..) in SCREEN_KEYS {
+            let Some(action) = action else { continue };
+            for c in *keys {
+                let got = format!("{:?}", screen_key(*screen, KeyCode::Char(*c)));
+                assert_eq!(got, format!("{:?}", Some(action)), "{screen:?} {c:?}");
+            }
+        }
+        for screen in Screen::ALL {
+            assert!(help_lines(screen).len() > 5, "{screen:?} has almost no help");
+        }
+    }
 }
