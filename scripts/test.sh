@@ -10,6 +10,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 # tests/python/seed_readers.py (run by tests/seed_compat.rs) reads summaries as the seed did.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# tests/shell_and_man.rs renders the man pages with `man -l` (man-db) through groff.
+command -v man >/dev/null 2>&1 || missing+=(man-db)
+command -v groff >/dev/null 2>&1 || missing+=(groff-base)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq

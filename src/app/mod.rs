@@ -11,6 +11,7 @@ mod profiles;
 mod report;
 mod run;
 mod serve;
+mod shell;
 mod signals;
 mod tui;
 
@@ -85,6 +86,8 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Run(_) => "warn",
                 // A health check prints one line on failure, nothing else.
                 Command::Health(_) => "error",
+                // Their stdout is a script or a page; nothing else belongs on the terminal.
+                Command::Completions(_) | Command::Man(_) => "error",
                 _ => "info,hyper=warn,bollard=warn",
             };
             init_stderr_logging(default_filter);
@@ -100,6 +103,8 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Report(args) => report::main(args).await,
                     Command::Worker(args) => worker(args).await,
                     Command::Profiles(args) => profiles::main(args, cli.profiles),
+                    Command::Completions(args) => shell::completions(args),
+                    Command::Man(args) => shell::man(args),
                 }
             })
         }
