@@ -501,3 +501,28 @@ async fn up_waits_for_dockers_health_check_tags_latest_and_gives_the_compose_lin
     );
     env.down(true).await.unwrap();
 }
+
+/// The API image built from the release binary (what `cargo install` and CI's
+/// `cargo build --release` make) stays within 30 MB: no debug info, no symbol table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_image_from_the_release_binary_is_at_most_30_mb() {
+    let release = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/terrafix-tui");
+    if !release.is_file() {
+        // scripts/test.sh builds it before the tests; a bare `cargo test` may not have.
+        eprintln!("skipped: no {} (cargo build --release --bin terrafix-tui)", release.display());
+        return;
+    }
+    let env_id = unique_env_id("size");
+    let Some(env) = connect(&env_id).await else { return };
+    let _cleanup = Cleanup { env_id: env_id.clone(), foreign_containers: vec![] };
+    let opts = UpOptions { api_binary: Some(release), ..options() };
+    if let Err(e) = env.up(&opts, &progress(&env_id)).await {
+        panic!("env up failed: {e}");
+    }
+    let docker = raw_docker().await;
+    let info = docker.inspect_container(&format!("terrafix-{env_id}-api"), None).await.unwrap();
+    let image = docker.inspect_image(&info.image.unwrap_or_default()).await.unwrap();
+    let size = image.size.unwrap_or(i64::MAX);
+    assert!(size <= 30_000_000, "the API image is {size} bytes, over 30 MB");
+    env.down(true).await.unwrap();
+}

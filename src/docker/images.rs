@@ -134,7 +134,7 @@ async fn ensure_api(
         "terrafix-api image {tag} is not present (no registry image exists for it): building it from {}",
         binary.display()
     ));
-    let stripped = without_debug_info(&binary, &hash).await;
+    let stripped = stripped_copy(&binary, &hash).await;
     let executable = stripped.clone().unwrap_or(binary);
     let image = ScratchImage {
         tag: tag.clone(),
@@ -155,15 +155,16 @@ async fn ensure_api(
     Ok(tag)
 }
 
-/// A copy of `binary` without debug info (`objcopy --strip-debug`, binutils) in the temp
-/// folder, so the image stays small whichever build runs `env up` (a debug build's line
-/// tables are most of its 80 MB). None when objcopy is missing or fails: the image then
-/// carries the binary as it is.
-async fn without_debug_info(binary: &Path, hash: &str) -> Option<PathBuf> {
+/// A copy of `binary` without debug info or symbol table (`objcopy --strip-all`, binutils)
+/// in the temp folder, so the image stays small whichever build runs `env up`: a debug
+/// build's line tables are most of its 80 MB, a release build's symbol table 7 of its 27 MB.
+/// A panic in the container still prints its message and source location. None when objcopy
+/// is missing or fails: the image then carries the binary as it is.
+async fn stripped_copy(binary: &Path, hash: &str) -> Option<PathBuf> {
     let objcopy = find_on_path("objcopy")?;
     let copy = std::env::temp_dir().join(format!("terrafix-api-{}-{}", &hash[..12], std::process::id()));
     let status = tokio::process::Command::new(objcopy)
-        .arg("--strip-debug")
+        .arg("--strip-all")
         .arg(binary)
         .arg(&copy)
         .status()

@@ -308,3 +308,35 @@ impl Drop for CleanupGuard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(service: Service, image: &str) -> Planned {
+        Planned { service, image: image.to_string(), host_port: 0 }
+    }
+
+    #[test]
+    fn the_compose_line_sets_only_what_differs_from_the_files_defaults() {
+        let plan =
+            [planned(Service::Redis, REDIS_IMAGE), planned(Service::Api, "terrafix-local/terrafix-api:abc")];
+        let defaults = [(Service::Redis, 6379), (Service::Api, 8081)];
+        assert_eq!(
+            compose_up(&plan, &defaults, &UpOptions::default()),
+            "docker-compose -f docker-compose.localstack.yml up -d"
+        );
+        let plan = [
+            planned(Service::Redis, "terrafix-local/redis:7-host"),
+            planned(Service::Api, "terrafix-local/terrafix-api:abc"),
+            planned(Service::LocalStack, "localstack/localstack:3.0"),
+        ];
+        let ports = [(Service::Redis, 6380), (Service::Api, 8081), (Service::LocalStack, 4566)];
+        let opts = UpOptions { with_localstack: true, api_latency_ms: Some(500.0), ..UpOptions::default() };
+        assert_eq!(
+            compose_up(&plan, &ports, &opts),
+            "TERRAFIX_REDIS_IMAGE=terrafix-local/redis:7-host REDIS_PORT=6380 TERRAFIX_MOCK_LATENCY_MS=500 \
+             docker-compose -f docker-compose.localstack.yml --profile localstack up -d"
+        );
+    }
+}
