@@ -14,8 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-15}"
 workers="${2:-2}"
-bin="${TERRAFIX_BIN:-target/release/terrafix-tui}"
-[[ -x "$bin" ]] || cargo build --release --bin terrafix-tui
+# BENCH_PROFILE=profiling: the build with symbols, for perf/callgrind (docs/install-and-shell.md).
+bench_profile="${BENCH_PROFILE:-release}"
+bin="${TERRAFIX_BIN:-target/$bench_profile/terrafix-tui}"
+[[ -x "$bin" ]] || cargo build --profile "$bench_profile" --bin terrafix-tui
 work=$(mktemp -d)
 multinode="${MULTINODE:-0}"
 # The coordinator (and the single-node run) where a user would run them: on the manager.

@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 port="${GEN_BENCH_PORT:-18181}"
 nginx_port=$((port + 1))
-cargo build --release --bin terrafix-tui --example bench_generator
-bin=target/release/terrafix-tui
-gen=target/release/examples/bench_generator
+# BENCH_PROFILE=profiling: the build with symbols, for perf/callgrind (docs/install-and-shell.md).
+bench_profile="${BENCH_PROFILE:-release}"
+cargo build --profile "$bench_profile" --bin terrafix-tui --example bench_generator
+bin="target/$bench_profile/terrafix-tui"
+gen="target/$bench_profile/examples/bench_generator"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 minutes="${1:-10}"
 rate="${2:-2000}"
 port="${MEM_BENCH_PORT:-18199}"
-cargo build --release --bin terrafix-tui
-bin=target/release/terrafix-tui
+# BENCH_PROFILE=profiling: the build with symbols, for perf/callgrind (docs/install-and-shell.md).
+bench_profile="${BENCH_PROFILE:-release}"
+cargo build --profile "$bench_profile" --bin terrafix-tui
+bin="target/$bench_profile/terrafix-tui"
 work=$(mktemp -d)
 server_pid=""
 run_pid=""

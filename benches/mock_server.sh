@@ -15,8 +15,10 @@ duration="${1:-15}"
 port="${MOCK_BENCH_PORT:-18099}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-cargo build --release --bin terrafix-tui
-bin=target/release/terrafix-tui
+# BENCH_PROFILE=profiling: the build with symbols, for perf/callgrind (docs/install-and-shell.md).
+bench_profile="${BENCH_PROFILE:-release}"
+cargo build --profile "$bench_profile" --bin terrafix-tui
+bin="target/$bench_profile/terrafix-tui"
 ticks=$(getconf CLK_TCK)
 
 server_pid=""

@@ -23,8 +23,10 @@ for tool in taskset curl python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-cargo build --release --bin terrafix-tui
-bin=target/release/terrafix-tui
+# BENCH_PROFILE=profiling: the build with symbols, for perf/callgrind (docs/install-and-shell.md).
+bench_profile="${BENCH_PROFILE:-release}"
+cargo build --profile "$bench_profile" --bin terrafix-tui
+bin="target/$bench_profile/terrafix-tui"
 work=$(mktemp -d)
 mock_pid=""
 cleanup() {

@@ -17,6 +17,9 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 # tests/prometheus_live.rs scrapes and pushes to a real Prometheus.
 [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+# tests/shell_and_man.rs renders the man pages with `man -l` (man-db) through groff.
+command -v man >/dev/null 2>&1 || missing+=(man-db)
+command -v groff >/dev/null 2>&1 || missing+=(groff-base)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq

@@ -54,9 +54,42 @@ pub enum Command {
     /// tables, steering keys, skip and abort through its control API; `q` detaches and
     /// leaves the run going.
     Attach(AttachArgs),
+    /// Print a shell completion script to stdout (bash, zsh, fish or powershell).
+    #[command(long_about = "Print a shell completion script to stdout.\n\n\
+Install it, e.g.:\n  \
+bash:        terrafix-tui completions bash > ~/.local/share/bash-completion/completions/terrafix-tui\n  \
+zsh:         terrafix-tui completions zsh > ~/.zfunc/_terrafix-tui   (with fpath+=~/.zfunc before compinit)\n  \
+fish:        terrafix-tui completions fish > ~/.config/fish/completions/terrafix-tui.fish\n  \
+powershell:  terrafix-tui completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout, or with --out-dir write one page per command.
+    Man(ManArgs),
     /// One generator of a distributed run (started by Docker Swarm, not by people).
     #[command(hide = true)]
     Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_enum)]
+    pub shell: ShellArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ManArgs {
+    /// Write terrafix-tui.1 and a page per subcommand (terrafix-tui-run.1, …) into this
+    /// folder instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Who a worker is: Swarm fills these from the service's environment.
@@ -436,6 +469,8 @@ pub enum ProfilesAction {
     Show { name: String },
     /// Check a profile file and say exactly what is wrong.
     Validate { file: PathBuf },
+    /// Print the JSON Schema of the profile format (assets/profile.schema.json), for editors.
+    Schema,
 }
 
 #[derive(Debug, Args, Clone)]

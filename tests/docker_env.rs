@@ -449,3 +449,80 @@ async fn a_foreign_network_with_our_name_says_how_to_remove_it() {
     assert!(err.contains(&format!("docker network rm {name}")), "{err}");
     assert!(err.contains("seed harness"), "{err}");
 }
+
+/// `up` returns once Docker itself reports each service healthy (its HEALTHCHECK, not only our
+/// probe), points `terrafix-tui:latest` (the compose file's default) at the API image it runs,
+/// and gives the compose command for the same services on the same ports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_waits_for_dockers_health_check_tags_latest_and_gives_the_compose_line() {
+    let env_id = unique_env_id("health");
+    let Some(env) = connect(&env_id).await else { return };
+    let _cleanup = Cleanup { env_id: env_id.clone(), foreign_containers: vec![] };
+    let endpoints = up(&env).await;
+    let docker = raw_docker().await;
+    let mut images = HashMap::new();
+    for service in ["redis", "api"] {
+        let name = format!("terrafix-{env_id}-{service}");
+        let info = docker.inspect_container(&name, None).await.unwrap();
+        let health = info.state.and_then(|s| s.health).and_then(|h| h.status).map(|s| s.to_string());
+        assert_eq!(
+            health.as_deref(),
+            Some("healthy"),
+            "{name}: `up` returned before Docker's own check said healthy"
+        );
+        images.insert(
+            service,
+            (info.image.unwrap_or_default(), info.config.and_then(|c| c.image).unwrap_or_default()),
+        );
+    }
+    let latest = docker.inspect_image(terrafix_tui::docker::API_COMPOSE_IMAGE).await.unwrap();
+    assert_eq!(
+        latest.id.as_deref(),
+        Some(images["api"].0.as_str()),
+        "terrafix-tui:latest is not the API's image"
+    );
+
+    let line = &endpoints.compose_up;
+    assert!(line.ends_with("docker-compose -f docker-compose.localstack.yml up -d"), "{line}");
+    let api_port = endpoints.api_url.port().unwrap();
+    let redis_port: u16 =
+        endpoints.redis_url.rsplit(':').next().unwrap().trim_end_matches("/0").parse().unwrap();
+    assert!(line.contains(&format!("TERRAFIX_API_PORT={api_port} ")), "{line}");
+    assert!(line.contains(&format!("REDIS_PORT={redis_port} ")), "{line}");
+    assert!(
+        !line.contains("TERRAFIX_API_IMAGE"),
+        "the latest tag makes the API image variable needless: {line}"
+    );
+    let redis_image = &images["redis"].1;
+    assert_eq!(
+        line.contains(&format!("TERRAFIX_REDIS_IMAGE={redis_image} ")),
+        redis_image != "redis:7-alpine",
+        "{line}"
+    );
+    env.down(true).await.unwrap();
+}
+
+/// The API image built from the release binary (what `cargo install` and CI's
+/// `cargo build --release` make) stays within 30 MB: no debug info, no symbol table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_image_from_the_release_binary_is_at_most_30_mb() {
+    let release = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/terrafix-tui");
+    if !release.is_file() {
+        // scripts/test.sh builds it before the tests; a bare `cargo test` may not have.
+        eprintln!("skipped: no {} (cargo build --release --bin terrafix-tui)", release.display());
+        return;
+    }
+    let env_id = unique_env_id("size");
+    let Some(env) = connect(&env_id).await else { return };
+    let _cleanup = Cleanup { env_id: env_id.clone(), foreign_containers: vec![] };
+    let opts = UpOptions { api_binary: Some(release), ..options() };
+    if let Err(e) = env.up(&opts, &progress(&env_id)).await {
+        panic!("env up failed: {e}");
+    }
+    let docker = raw_docker().await;
+    let info = docker.inspect_container(&format!("terrafix-{env_id}-api"), None).await.unwrap();
+    let image = docker.inspect_image(&info.image.unwrap_or_default()).await.unwrap();
+    let size = image.size.unwrap_or(i64::MAX);
+    assert!(size <= 30_000_000, "the API image is {size} bytes, over 30 MB");
+    env.down(true).await.unwrap();
+}

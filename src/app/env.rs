@@ -80,6 +80,11 @@ async fn up(env: &DockerEnv, opts: &UpOptions) -> anyhow::Result<ExitCode> {
                 println!("  localstack    {localstack}");
                 println!("  (check it: aws --endpoint-url {localstack} s3 mb s3://test-bucket)");
             }
+            println!("the same environment with compose, offline (from the repository's root):");
+            println!("  {}", endpoints.compose_up);
+            if env.env_id() != "default" {
+                println!("  (compose uses the default environment's names: terrafix-redis, terrafix-api)");
+            }
             for warning in &endpoints.warnings {
                 eprintln!("warning: {warning}");
             }

@@ -15,6 +15,7 @@ mod profiles;
 mod report;
 mod run;
 mod serve;
+mod shell;
 mod signals;
 mod tui;
 
@@ -90,6 +91,8 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Run(_) => "warn",
                 // A health check prints one line on failure, nothing else.
                 Command::Health(_) => "error",
+                // Their stdout is a script or a page; nothing else belongs on the terminal.
+                Command::Completions(_) | Command::Man(_) => "error",
                 _ => "info,hyper=warn,bollard=warn",
             };
             init_stderr_logging(default_filter);
@@ -107,6 +110,8 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
                     // Taken by the arm above: attach runs the terminal UI outside this block.
                     Command::Attach(_) => Err(anyhow::anyhow!("attach runs outside the headless commands")),
                     Command::Profiles(args) => profiles::main(args, cli.profiles),
+                    Command::Completions(args) => shell::completions(args),
+                    Command::Man(args) => shell::man(args),
                 }
             })
         }

@@ -1,4 +1,5 @@
-//! `terrafix-tui profiles list|show|validate`: prints profiles as tables. A bad profile
+//! `terrafix-tui profiles list|show|validate|schema`: prints profiles as tables, or the
+//! profile format's JSON Schema. A bad profile
 //! is returned as a `ProfileError`, which `main` turns into exit code 2.
 
 use std::path::PathBuf;
@@ -21,6 +22,10 @@ pub fn main(args: ProfilesArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result
         ProfilesAction::Validate { file } => {
             let profile = profile::load_file(&file)?;
             println!("OK: {} — profile `{}`, {}", file.display(), profile.name, profile.outline());
+            Ok(ExitCode::SUCCESS)
+        }
+        ProfilesAction::Schema => {
+            print!("{}", profile::profile_schema_json());
             Ok(ExitCode::SUCCESS)
         }
     }

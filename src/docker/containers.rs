@@ -41,6 +41,9 @@ pub struct RunState {
     pub started_at: Option<String>,
     /// Host ports by container port ("6379/tcp" → 32768).
     pub host_ports: HashMap<String, u16>,
+    /// Docker's own health status (`starting`, `healthy`, `unhealthy`); None without a
+    /// health check.
+    pub health: Option<String>,
 }
 
 /// Every container (running or not) labelled as ours in `env_id`.
@@ -96,6 +99,7 @@ pub async fn container_state(docker: &Docker, container: &str) -> Result<RunStat
         exit_code: state.exit_code.unwrap_or(0),
         started_at: state.started_at,
         host_ports,
+        health: state.health.and_then(|h| h.status).map(|status| status.to_string()),
     })
 }
 

@@ -1,12 +1,14 @@
 //! Health, seen from the host: RESP PING or HTTP GET through a service's published port
-//! (scratch images have no shell or client to run a check inside). Waiting for health
-//! fails fast when the container exits. Imports tokio, `services` and `logs`.
+//! (scratch images have no shell or client to run a check inside), then Docker's own
+//! HEALTHCHECK status, so `up` says healthy when `docker ps` does. Waiting for health fails
+//! fast when the container exits. Imports tokio, `services` and `logs`.
 
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 
 use super::DockerError;
 use super::containers::container_state;
@@ -46,20 +48,22 @@ async fn probe_inner(kind: Probe, port: u16) -> Result<(), String> {
     if healthy { Ok(()) } else { Err(format!("answered {first_line:?}")) }
 }
 
-/// Waits until `service` answers its probe on `port`, its container exits, or `timeout` passes.
+/// Waits until `service` answers its probe on `port` and Docker's own health check (where the
+/// container has one) reports `healthy`, its container exits, or `timeout` passes. Says once
+/// on `progress` when only Docker's check is still outstanding (its first run comes one
+/// interval, 5 s, after the start).
 pub async fn wait_healthy(
     docker: &Docker,
     container: &str,
     service: Service,
     port: u16,
     timeout: Duration,
+    progress: &mpsc::Sender<String>,
 ) -> Result<(), DockerError> {
     let started = Instant::now();
+    let mut said_waiting = false;
     loop {
-        let last_reason = match probe(service.probe(), port, Duration::from_secs(2)).await {
-            Ok(()) => return Ok(()),
-            Err(reason) => reason,
-        };
+        let probed = probe(service.probe(), port, Duration::from_secs(2)).await;
         let state = container_state(docker, container).await?;
         if !state.running {
             return Err(DockerError::ServiceExited {
@@ -68,6 +72,22 @@ pub async fn wait_healthy(
                 last_logs: last_lines(docker, container, ERROR_LOG_LINES).await,
             });
         }
+        let last_reason = match (probed, state.health.as_deref()) {
+            (Ok(()), None | Some("healthy")) => return Ok(()),
+            (Ok(()), Some(status)) => {
+                if !said_waiting {
+                    said_waiting = true;
+                    let _ = progress
+                        .send(format!(
+                            "{}: answers on 127.0.0.1:{port}; waiting for Docker's own health check (now {status})",
+                            service.name()
+                        ))
+                        .await;
+                }
+                format!("it answers, but Docker's own health check reports {status}")
+            }
+            (Err(reason), _) => reason,
+        };
         if started.elapsed() >= timeout {
             return Err(DockerError::HealthTimeout {
                 service: service.name().to_string(),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::query_parameters::CreateImageOptions;
+use bollard::query_parameters::{CreateImageOptions, TagImageOptions};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
@@ -37,9 +37,30 @@ pub async fn ensure_image(
 ) -> Result<String, DockerError> {
     match service {
         Service::Redis => ensure_redis(docker, progress).await,
-        Service::Api => ensure_api(docker, api_binary, progress).await,
+        Service::Api => {
+            let image = ensure_api(docker, api_binary, progress).await?;
+            tag_for_compose(docker, &image).await?;
+            let _ = progress.try_send(format!(
+                "terrafix-api: {image} is also tagged {API_COMPOSE_IMAGE} (the compose file's default)"
+            ));
+            Ok(image)
+        }
         Service::LocalStack => ensure_localstack(docker, progress).await,
     }
+}
+
+/// The API image the compose file runs unless told otherwise
+/// (`${TERRAFIX_API_IMAGE:-terrafix-tui:latest}`).
+pub const API_COMPOSE_IMAGE: &str = "terrafix-tui:latest";
+
+/// Points `terrafix-tui:latest` at `image`, so the compose file finds the same API offline.
+async fn tag_for_compose(docker: &Docker, image: &str) -> Result<(), DockerError> {
+    let (repo, tag) = API_COMPOSE_IMAGE.split_once(':').unwrap_or((API_COMPOSE_IMAGE, "latest"));
+    let options = TagImageOptions { repo: Some(repo.to_string()), tag: Some(tag.to_string()) };
+    docker
+        .tag_image(image, Some(options))
+        .await
+        .map_err(|e| DockerError::api(format!("tagging {image} as {API_COMPOSE_IMAGE}"), e))
 }
 
 async fn ensure_redis(docker: &Docker, progress: &mpsc::Sender<String>) -> Result<String, DockerError> {
@@ -113,9 +134,11 @@ async fn ensure_api(
         "terrafix-api image {tag} is not present (no registry image exists for it): building it from {}",
         binary.display()
     ));
+    let stripped = stripped_copy(&binary, &hash).await;
+    let executable = stripped.clone().unwrap_or(binary);
     let image = ScratchImage {
         tag: tag.clone(),
-        executables: vec![(binary, API_BINARY_PATH.to_string())],
+        executables: vec![(executable, API_BINARY_PATH.to_string())],
         dockerfile_tail: format!(
             "ENTRYPOINT [\"{API_BINARY_PATH}\"]\nCMD [\"serve\", \"--bind\", \"0.0.0.0\", \"--port\", \"8081\"]\nEXPOSE 8081\n{API_HEALTHCHECK}"
         ),
@@ -123,8 +146,36 @@ async fn ensure_api(
         directories: vec!["/tmp".into()],
         remedy: "build it from the repository instead: `docker build -t terrafix-tui .`".into(),
     };
-    build_scratch_image(docker, &image, progress).await?;
+    let built = build_scratch_image(docker, &image, progress).await;
+    if let Some(copy) = stripped {
+        // A temp copy; a failed removal leaves one file in the temp folder, nothing more.
+        let _ = std::fs::remove_file(copy);
+    }
+    built?;
     Ok(tag)
+}
+
+/// A copy of `binary` without debug info or symbol table (`objcopy --strip-all`, binutils)
+/// in the temp folder, so the image stays small whichever build runs `env up`: a debug
+/// build's line tables are most of its 80 MB, a release build's symbol table 7 of its 27 MB.
+/// A panic in the container still prints its message and source location. None when objcopy
+/// is missing or fails: the image then carries the binary as it is.
+async fn stripped_copy(binary: &Path, hash: &str) -> Option<PathBuf> {
+    let objcopy = find_on_path("objcopy")?;
+    let copy = std::env::temp_dir().join(format!("terrafix-api-{}-{}", &hash[..12], std::process::id()));
+    let status = tokio::process::Command::new(objcopy)
+        .arg("--strip-all")
+        .arg(binary)
+        .arg(&copy)
+        .status()
+        .await
+        .ok()?;
+    if status.success() {
+        Some(copy)
+    } else {
+        let _ = std::fs::remove_file(&copy);
+        None
+    }
 }
 
 async fn ensure_localstack(docker: &Docker, progress: &mpsc::Sender<String>) -> Result<String, DockerError> {

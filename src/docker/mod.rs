@@ -27,6 +27,7 @@ use bollard::Docker;
 use tokio::task::JoinHandle;
 
 pub use error::DockerError;
+pub use images::API_COMPOSE_IMAGE;
 pub use labels::{DEFAULT_ENV_ID, LABEL_ENV, LABEL_MANAGED_BY, LABEL_SERVICE, MANAGED_BY_VALUE};
 pub use services::{LOCALSTACK_IMAGE, REDIS_HOST_IMAGE, REDIS_IMAGE};
 pub use swarm::{GENERATOR_SERVICE, GeneratorSpec, GeneratorTask, LABEL_RUN};
@@ -93,6 +94,9 @@ pub struct Endpoints {
     /// What did not come up but does not stop the environment (an unhealthy LocalStack:
     /// the seed only warned), each with its reason.
     pub warnings: Vec<String>,
+    /// The one command that brings the same services (images, ports, API settings) up with
+    /// the repository's compose file, offline, under the default environment's names.
+    pub compose_up: String,
 }
 
 impl UpOptions {

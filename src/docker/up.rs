@@ -11,10 +11,13 @@ use tokio::task::JoinHandle;
 
 use super::containers::{self, container_state, list_ours};
 use super::health::{probe, wait_healthy};
-use super::images::ensure_image;
+use super::images::{API_COMPOSE_IMAGE, ensure_image};
 use super::labels::container_name;
 use super::ports::ensure_free;
-use super::services::Service;
+use super::services::{API_IMAGE_REPO, REDIS_IMAGE, Service};
+
+/// The repository's compose file, which names the default environment's containers.
+const COMPOSE_FILE: &str = "docker-compose.localstack.yml";
 use super::{DockerEnv, DockerError, Endpoints, UpOptions};
 
 /// How many times an interrupted `up` re-checks that nothing it started is left.
@@ -135,7 +138,7 @@ impl DockerEnv {
             }
             ports.push((p.service, port));
         }
-        Ok(Some(endpoints(&ports)))
+        Ok(Some(endpoints(&ports, compose_up(plan, &ports, opts))))
     }
 
     async fn start_all(
@@ -175,7 +178,7 @@ impl DockerEnv {
             let _ = progress
                 .send(format!("{}: started {name} on 127.0.0.1:{port}, waiting for health", p.service.name()))
                 .await;
-            match wait_healthy(&self.docker, &name, p.service, port, opts.health_timeout).await {
+            match wait_healthy(&self.docker, &name, p.service, port, opts.health_timeout, progress).await {
                 Ok(()) => {}
                 // LocalStack is optional (mock mode does not use it): like the seed, warn and
                 // leave the rest (and the LocalStack container, for its logs) running.
@@ -192,13 +195,46 @@ impl DockerEnv {
             let _ = progress.send(format!("{}: healthy", p.service.name())).await;
             ports.push((p.service, port));
         }
-        let mut endpoints = endpoints(&ports);
+        let mut endpoints = endpoints(&ports, compose_up(plan, &ports, opts));
         endpoints.warnings = warnings;
         Ok(endpoints)
     }
 }
 
-fn endpoints(ports: &[(Service, u16)]) -> Endpoints {
+/// The compose file's variables for what differs from its defaults, then the command.
+fn compose_up(plan: &[Planned], ports: &[(Service, u16)], opts: &UpOptions) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for p in plan {
+        match p.service {
+            Service::Redis if p.image != REDIS_IMAGE => {
+                words.push(format!("TERRAFIX_REDIS_IMAGE={}", p.image))
+            }
+            Service::Api if p.image != API_COMPOSE_IMAGE && !p.image.starts_with(API_IMAGE_REPO) => {
+                words.push(format!("TERRAFIX_API_IMAGE={}", p.image));
+            }
+            _ => {}
+        }
+    }
+    for (service, port) in ports {
+        let (variable, default) = match service {
+            Service::Redis => ("REDIS_PORT", 6379),
+            Service::Api => ("TERRAFIX_API_PORT", 8081),
+            Service::LocalStack => ("LOCALSTACK_PORT", 4566),
+        };
+        if *port != default {
+            words.push(format!("{variable}={port}"));
+        }
+    }
+    words.extend(opts.api_environment());
+    words.push(format!("docker-compose -f {COMPOSE_FILE}"));
+    if opts.with_localstack {
+        words.push("--profile localstack".into());
+    }
+    words.push("up -d".into());
+    words.join(" ")
+}
+
+fn endpoints(ports: &[(Service, u16)], compose_up: String) -> Endpoints {
     let port_of = |s: Service| ports.iter().find(|(svc, _)| *svc == s).map(|(_, p)| *p);
     let http = |port: u16| {
         // A loopback address with a numeric port always parses.
@@ -209,6 +245,7 @@ fn endpoints(ports: &[(Service, u16)]) -> Endpoints {
         redis_url: format!("redis://127.0.0.1:{}/0", port_of(Service::Redis).unwrap_or(0)),
         localstack_url: port_of(Service::LocalStack).map(http),
         warnings: Vec::new(),
+        compose_up,
     }
 }
 
@@ -269,5 +306,37 @@ impl Drop for CleanupGuard {
             Ok(mut pending) => pending.push(task),
             Err(poisoned) => poisoned.into_inner().push(task),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(service: Service, image: &str) -> Planned {
+        Planned { service, image: image.to_string(), host_port: 0 }
+    }
+
+    #[test]
+    fn the_compose_line_sets_only_what_differs_from_the_files_defaults() {
+        let plan =
+            [planned(Service::Redis, REDIS_IMAGE), planned(Service::Api, "terrafix-local/terrafix-api:abc")];
+        let defaults = [(Service::Redis, 6379), (Service::Api, 8081)];
+        assert_eq!(
+            compose_up(&plan, &defaults, &UpOptions::default()),
+            "docker-compose -f docker-compose.localstack.yml up -d"
+        );
+        let plan = [
+            planned(Service::Redis, "terrafix-local/redis:7-host"),
+            planned(Service::Api, "terrafix-local/terrafix-api:abc"),
+            planned(Service::LocalStack, "localstack/localstack:3.0"),
+        ];
+        let ports = [(Service::Redis, 6380), (Service::Api, 8081), (Service::LocalStack, 4566)];
+        let opts = UpOptions { with_localstack: true, api_latency_ms: Some(500.0), ..UpOptions::default() };
+        assert_eq!(
+            compose_up(&plan, &ports, &opts),
+            "TERRAFIX_REDIS_IMAGE=terrafix-local/redis:7-host REDIS_PORT=6380 TERRAFIX_MOCK_LATENCY_MS=500 \
+             docker-compose -f docker-compose.localstack.yml --profile localstack up -d"
+        );
     }
 }

@@ -13,6 +13,7 @@ mod overrides;
 mod quick;
 mod raw;
 mod scale;
+mod schema;
 mod types;
 mod values;
 
@@ -29,6 +30,7 @@ pub use headers::{
 };
 pub use quick::{QUICK_DEFAULT_DURATION, QUICK_SUITE, QuickLoad, QuickRun};
 pub use scale::{MAX_DURATION, TimeScale};
+pub use schema::{SCHEMA_MODELINE, SCHEMA_PATH, profile_schema_json};
 pub use types::*;
 
 use raw::RawProfile;

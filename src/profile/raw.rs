@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
@@ -12,8 +13,9 @@ use super::values::{
     Probability, ProfileName, RawArrival, RawBatchSize, Slots, SuiteName,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = super::schema::profile_rules)]
 pub(crate) struct RawProfile {
     pub name: Option<ProfileName>,
     #[serde(default)]
@@ -47,8 +49,9 @@ pub(crate) struct RawProfile {
 }
 
 /// `recovery:` limits of a profile; each optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Recovery")]
 pub(crate) struct RawRecovery {
     pub success_rate: Option<Probability>,
     pub p99_factor: Option<Positive>,
@@ -56,8 +59,9 @@ pub(crate) struct RawRecovery {
 }
 
 /// `validity:` limits of a profile; each optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Validity")]
 pub(crate) struct RawValidity {
     pub max_generator_cpu: Option<Probability>,
     pub max_lag_share: Option<Positive>,
@@ -95,8 +99,9 @@ impl Check for RawProfile {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Thresholds")]
 pub(crate) struct RawThresholds {
     pub p95_ms: Option<Positive>,
     pub p99_ms: Option<Positive>,
@@ -104,8 +109,9 @@ pub(crate) struct RawThresholds {
     pub min_rps: Option<Positive>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Behaviour")]
 pub(crate) struct RawBehaviour {
     pub wait: Option<RawWait>,
     pub retry: Option<Checked<RawRetry>>,
@@ -114,8 +120,9 @@ pub(crate) struct RawBehaviour {
 
 /// `retry:` of a behaviour: `{ max_attempts: 3, on: [500, 503, 429, timeout, connection],
 /// backoff: { base: 100ms, cap: 2s } }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Retry")]
 pub(crate) struct RawRetry {
     pub max_attempts: Count,
     pub on: Option<Vec<RawRetryOn>>,
@@ -130,8 +137,9 @@ pub(crate) enum RawRetryOn {
     Word(String),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Backoff")]
 pub(crate) struct RawBackoff {
     pub base: PosDur,
     pub cap: PosDur,
@@ -167,8 +175,10 @@ impl Check for RawRetry {
 
 /// One entry of a phase's `faults:`: `{ at: 30s, for: 60s, server: {...} }` or
 /// `{ at: 100s, for: 20s, service: redis, action: kill }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = super::schema::fault_rules)]
+#[schemars(rename = "Fault")]
 pub(crate) struct RawFault {
     pub at: Dur,
     #[serde(rename = "for")]
@@ -310,8 +320,9 @@ impl<'de> Deserialize<'de> for RawWait {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Between")]
 pub(crate) struct RawBetween {
     pub min: Dur,
     pub max: Dur,
@@ -326,8 +337,9 @@ impl Check for RawBetween {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "TaskKind")]
 pub(crate) enum RawKind {
     Webhook,
     Duplicate,
@@ -337,8 +349,10 @@ pub(crate) enum RawKind {
     HealthAndStatus,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = super::schema::task_rules)]
+#[schemars(rename = "Task")]
 pub(crate) struct RawTask {
     pub kind: RawKind,
     pub weight: Option<Count>,
@@ -361,8 +375,9 @@ impl Check for RawTask {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "RepoSize")]
 pub(crate) enum RawRepoSize {
     Small,
     Medium,
@@ -370,8 +385,9 @@ pub(crate) enum RawRepoSize {
     Mixed,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ServerSettings")]
 pub(crate) struct RawServer {
     pub latency_ms: Option<Millis>,
     pub per_resource_ms: Option<Millis>,
@@ -385,8 +401,10 @@ pub(crate) struct RawServer {
     pub stall_ms: Option<Millis>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = super::schema::phase_rules)]
+#[schemars(rename = "Phase")]
 pub(crate) struct RawPhase {
     pub name: PhaseName,
     pub suite: Option<SuiteName>,
@@ -466,14 +484,16 @@ impl Check for RawPhase {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Capacity")]
 pub(crate) struct RawCapacity {
     pub behaviour: BehaviourRef,
     pub start_rps: Positive,
     pub step_rps: Positive,
     pub max_rps: Positive,
     pub step_duration: PosDur,
+    #[schemars(range(max = 20))]
     pub refine_steps: Option<u32>,
     pub max_in_flight: Option<Count>,
     pub p99_limit_ms: Positive,

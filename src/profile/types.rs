@@ -473,7 +473,7 @@ impl RepoSizeChoice {
 }
 
 /// How the mock's simulated processing time varies around its base.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Jitter {
     /// No jitter: the base time exactly.
@@ -509,7 +509,7 @@ impl Jitter {
 }
 
 /// What an injected failure looks like to the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureMode {
     /// 500 internal error.
