@@ -143,60 +143,72 @@ fn flag_error(e: settings::SettingError) -> UsageError {
     UsageError(e.for_flag())
 }
 
-fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<RunRequest> {
-    // Typed by clap, checked as the TUI checks the same value typed as text.
-    let time_scale = args
-        .time_scale
-        .map(|f| settings::time_scale(&profile::bounds::shown(f)))
-        .transpose()
-        .map_err(flag_error)?;
-    let users = args.users.map(|n| settings::users(&n.to_string())).transpose().map_err(flag_error)?;
-    let spawn_rate = args
-        .spawn_rate
-        .map(|r| settings::spawn_rate(&profile::bounds::shown(r)))
-        .transpose()
-        .map_err(flag_error)?;
-    let duration = args.duration.as_deref().map(settings::duration).transpose().map_err(flag_error)?;
-    let repo_size = match &args.repo_size {
-        Some(text) => Some(RepoSizeChoice::parse(text).ok_or_else(|| {
+/// The profile flags as overrides, each typed by clap and checked as the TUI checks the
+/// same value typed as text.
+fn flag_overrides(args: &RunArgs) -> Result<Overrides, UsageError> {
+    let shown = profile::bounds::shown;
+    let repo_size = |text: &String| {
+        RepoSizeChoice::parse(text).ok_or_else(|| {
             UsageError(format!("--repo-size {text:?}: write one of small, medium, large, mixed"))
-        })?),
-        None => None,
+        })
     };
-    let profile = match &args.behaviour {
-        Some(behaviour) => {
-            let load = match args.arrival_rate {
-                Some(rate) => QuickLoad::Open { rate, max_in_flight: args.max_in_flight },
-                None => QuickLoad::Closed { users: args.users.unwrap_or(1), spawn_rate },
-            };
-            let quick = QuickRun {
-                behaviour: behaviour.clone(),
-                load,
-                duration: duration.unwrap_or(profile::QUICK_DEFAULT_DURATION),
-                repo_size,
-                server_latency_ms: args.server_latency_ms,
-                server_failure_rate: args.server_failure_rate,
-            };
-            let quick_profile = profile::load_quick(&quick, args.profile.as_deref(), profiles_dir)
-                .map_err(|e| UsageError(e.to_string()))?;
-            let overrides = Overrides { time_scale, phases: args.phases.clone(), ..Default::default() };
-            quick_profile.with_overrides(&overrides)?
-        }
-        None => {
-            let name = args.profile.as_deref().unwrap_or("smoke");
-            let overrides = Overrides {
-                time_scale,
-                users,
-                duration,
-                phases: args.phases.clone(),
-                spawn_rate,
-                repo_size,
-                server_latency_ms: args.server_latency_ms,
-                server_failure_rate: args.server_failure_rate,
-            };
-            profile::load(name, profiles_dir)?.with_overrides(&overrides)?
-        }
+    Ok(Overrides {
+        time_scale: args
+            .time_scale
+            .map(|f| settings::time_scale(&shown(f)))
+            .transpose()
+            .map_err(flag_error)?,
+        users: args.users.map(|n| settings::users(&n.to_string())).transpose().map_err(flag_error)?,
+        duration: args.duration.as_deref().map(settings::duration).transpose().map_err(flag_error)?,
+        phases: args.phases.clone(),
+        spawn_rate: args
+            .spawn_rate
+            .map(|r| settings::spawn_rate(&shown(r)))
+            .transpose()
+            .map_err(flag_error)?,
+        repo_size: args.repo_size.as_ref().map(repo_size).transpose()?,
+        server_latency_ms: args.server_latency_ms,
+        server_failure_rate: args.server_failure_rate,
+    })
+}
+
+/// The named profile with the overrides, or the quick run of `--behaviour` built from them.
+fn resolve_profile(
+    args: &RunArgs,
+    profiles_dir: Option<&Path>,
+    overrides: &Overrides,
+) -> anyhow::Result<profile::Profile> {
+    let Some(behaviour) = &args.behaviour else {
+        let name = args.profile.as_deref().unwrap_or("smoke");
+        return Ok(profile::load(name, profiles_dir)?.with_overrides(overrides)?);
     };
+    let load = match args.arrival_rate {
+        Some(rate) => QuickLoad::Open { rate, max_in_flight: args.max_in_flight },
+        None => QuickLoad::Closed { users: args.users.unwrap_or(1), spawn_rate: overrides.spawn_rate },
+    };
+    let quick = QuickRun {
+        behaviour: behaviour.clone(),
+        load,
+        duration: overrides.duration.unwrap_or(profile::QUICK_DEFAULT_DURATION),
+        repo_size: overrides.repo_size,
+        server_latency_ms: args.server_latency_ms,
+        server_failure_rate: args.server_failure_rate,
+    };
+    let quick_profile = profile::load_quick(&quick, args.profile.as_deref(), profiles_dir)
+        .map_err(|e| UsageError(e.to_string()))?;
+    // The quick run holds the rest: only the time scale and the phase choice apply on top.
+    let on_top = Overrides {
+        time_scale: overrides.time_scale,
+        phases: overrides.phases.clone(),
+        ..Default::default()
+    };
+    Ok(quick_profile.with_overrides(&on_top)?)
+}
+
+fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<RunRequest> {
+    let overrides = flag_overrides(args)?;
+    let time_scale = overrides.time_scale;
+    let profile = resolve_profile(args, profiles_dir, &overrides)?;
     let (target, url_credentials) = Target::parse_with_auth(&args.target).map_err(UsageError)?;
     if args.with_localstack && target != Target::Docker {
         return Err(UsageError(format!(
