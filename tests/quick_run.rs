@@ -229,7 +229,7 @@ fn bad_quick_runs_and_overrides_exit_2_and_start_nothing() {
     let r = root.to_str().unwrap();
     let cases: [(&[&str], &str); 8] = [
         (&["run", "--behaviour", "nope", "--output", r], "known: throughput, burst"),
-        (&["run", "--behaviour", "burst", "--users", "0", "--output", r], "--users 0"),
+        (&["run", "--behaviour", "burst", "--users", "0", "--output", r], "--users \"0\""),
         (&["run", "--behaviour", "burst", "--duration", "5x", "--output", r], "--duration"),
         (&["run", "--behaviour", "burst", "--arrival-rate", "0", "--output", r], "--arrival-rate"),
         (

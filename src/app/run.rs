@@ -2,10 +2,8 @@
 //! with a progress printer on the snapshot watch and an event printer on the mpsc; Ctrl-C
 //! cancels (partial results are written); charts render at the end unless --no-charts.
 
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
@@ -13,10 +11,11 @@ use super::console::{self, Console, Mode, Verbosity};
 use super::{UsageError, signals};
 use crate::cli::RunArgs;
 use crate::engine::tls::{ClientTls, TlsTrust};
+use crate::experiment::settings::{self, SettingKey};
 use crate::experiment::{self, RunChannels, RunControl, RunRequest, Target, TargetOptions};
 use crate::metrics::Snapshot;
 use crate::metrics::summary::RunSummary;
-use crate::profile::{self, Overrides, QuickLoad, QuickRun, RepoSizeChoice, TimeScale};
+use crate::profile::{self, Overrides, QuickLoad, QuickRun, RepoSizeChoice};
 
 pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let request = build_request(&args, profiles_dir.as_deref())?;
@@ -139,66 +138,77 @@ where
     }
 }
 
-/// The most generator tasks one run asks Swarm for.
-const MAX_WORKERS: u32 = 256;
+/// A refused setting as `run` says it: the flag, the value and what to write (exit code 2).
+fn flag_error(e: settings::SettingError) -> UsageError {
+    UsageError(e.for_flag())
+}
+
+/// The profile flags as overrides, each typed by clap and checked as the TUI checks the
+/// same value typed as text.
+fn flag_overrides(args: &RunArgs) -> Result<Overrides, UsageError> {
+    let shown = profile::bounds::shown;
+    let repo_size = |text: &String| {
+        RepoSizeChoice::parse(text).ok_or_else(|| {
+            UsageError(format!("--repo-size {text:?}: write one of small, medium, large, mixed"))
+        })
+    };
+    Ok(Overrides {
+        time_scale: args
+            .time_scale
+            .map(|f| settings::time_scale(&shown(f)))
+            .transpose()
+            .map_err(flag_error)?,
+        users: args.users.map(|n| settings::users(&n.to_string())).transpose().map_err(flag_error)?,
+        duration: args.duration.as_deref().map(settings::duration).transpose().map_err(flag_error)?,
+        phases: args.phases.clone(),
+        spawn_rate: args
+            .spawn_rate
+            .map(|r| settings::spawn_rate(&shown(r)))
+            .transpose()
+            .map_err(flag_error)?,
+        repo_size: args.repo_size.as_ref().map(repo_size).transpose()?,
+        server_latency_ms: args.server_latency_ms,
+        server_failure_rate: args.server_failure_rate,
+    })
+}
+
+/// The named profile with the overrides, or the quick run of `--behaviour` built from them.
+fn resolve_profile(
+    args: &RunArgs,
+    profiles_dir: Option<&Path>,
+    overrides: &Overrides,
+) -> anyhow::Result<profile::Profile> {
+    let Some(behaviour) = &args.behaviour else {
+        let name = args.profile.as_deref().unwrap_or("smoke");
+        return Ok(profile::load(name, profiles_dir)?.with_overrides(overrides)?);
+    };
+    let load = match args.arrival_rate {
+        Some(rate) => QuickLoad::Open { rate, max_in_flight: args.max_in_flight },
+        None => QuickLoad::Closed { users: args.users.unwrap_or(1), spawn_rate: overrides.spawn_rate },
+    };
+    let quick = QuickRun {
+        behaviour: behaviour.clone(),
+        load,
+        duration: overrides.duration.unwrap_or(profile::QUICK_DEFAULT_DURATION),
+        repo_size: overrides.repo_size,
+        server_latency_ms: args.server_latency_ms,
+        server_failure_rate: args.server_failure_rate,
+    };
+    let quick_profile = profile::load_quick(&quick, args.profile.as_deref(), profiles_dir)
+        .map_err(|e| UsageError(e.to_string()))?;
+    // The quick run holds the rest: only the time scale and the phase choice apply on top.
+    let on_top = Overrides {
+        time_scale: overrides.time_scale,
+        phases: overrides.phases.clone(),
+        ..Default::default()
+    };
+    Ok(quick_profile.with_overrides(&on_top)?)
+}
 
 fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<RunRequest> {
-    let time_scale = match args.time_scale {
-        Some(f) => Some(TimeScale::new(f).map_err(|e| UsageError(format!("--time-scale: {e}")))?),
-        None => None,
-    };
-    let users = match args.users {
-        Some(0) => return Err(UsageError("--users 0: a phase needs at least one user".into()).into()),
-        Some(n) => NonZeroU32::new(n),
-        None => None,
-    };
-    let duration = match &args.duration {
-        Some(text) => Some(
-            profile::parse_duration(text)
-                .map_err(|e| UsageError(format!("--duration {text:?}: {e} (examples: 30s, 5m, 1h30m)")))?,
-        ),
-        None => None,
-    };
-    let repo_size = match &args.repo_size {
-        Some(text) => Some(RepoSizeChoice::parse(text).ok_or_else(|| {
-            UsageError(format!("--repo-size {text:?}: write one of small, medium, large, mixed"))
-        })?),
-        None => None,
-    };
-    let profile = match &args.behaviour {
-        Some(behaviour) => {
-            let load = match args.arrival_rate {
-                Some(rate) => QuickLoad::Open { rate, max_in_flight: args.max_in_flight },
-                None => QuickLoad::Closed { users: args.users.unwrap_or(1), spawn_rate: args.spawn_rate },
-            };
-            let quick = QuickRun {
-                behaviour: behaviour.clone(),
-                load,
-                duration: duration.unwrap_or(profile::QUICK_DEFAULT_DURATION),
-                repo_size,
-                server_latency_ms: args.server_latency_ms,
-                server_failure_rate: args.server_failure_rate,
-            };
-            let quick_profile = profile::load_quick(&quick, args.profile.as_deref(), profiles_dir)
-                .map_err(|e| UsageError(e.to_string()))?;
-            let overrides = Overrides { time_scale, phases: args.phases.clone(), ..Default::default() };
-            quick_profile.with_overrides(&overrides)?
-        }
-        None => {
-            let name = args.profile.as_deref().unwrap_or("smoke");
-            let overrides = Overrides {
-                time_scale,
-                users,
-                duration,
-                phases: args.phases.clone(),
-                spawn_rate: args.spawn_rate,
-                repo_size,
-                server_latency_ms: args.server_latency_ms,
-                server_failure_rate: args.server_failure_rate,
-            };
-            profile::load(name, profiles_dir)?.with_overrides(&overrides)?
-        }
-    };
+    let overrides = flag_overrides(args)?;
+    let time_scale = overrides.time_scale;
+    let profile = resolve_profile(args, profiles_dir, &overrides)?;
     let (target, url_credentials) = Target::parse_with_auth(&args.target).map_err(UsageError)?;
     if args.with_localstack && target != Target::Docker {
         return Err(UsageError(format!(
@@ -224,21 +234,8 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         ))
         .into());
     }
-    let distributed = match args.distributed {
-        Some(0) => {
-            return Err(
-                UsageError("--distributed 0: a distributed run needs at least one worker".into()).into()
-            );
-        }
-        Some(n) if n > MAX_WORKERS => {
-            return Err(UsageError(format!(
-                "--distributed {n}: at most {MAX_WORKERS} workers (each is a Swarm task with its own connections)"
-            ))
-            .into());
-        }
-        Some(n) => NonZeroU32::new(n),
-        None => None,
-    };
+    let distributed =
+        args.distributed.map(|n| settings::generators(&n.to_string())).transpose().map_err(flag_error)?;
     Ok(RunRequest {
         docker,
         target_options,
@@ -307,19 +304,11 @@ fn plan(request: &RunRequest) -> String {
 /// TLS trust, timeouts, headers and `--no-configure`, checked.
 fn target_options(args: &RunArgs, from_profile: &profile::TargetSettings) -> anyhow::Result<TargetOptions> {
     let mut options = TargetOptions::from_profile(from_profile);
-    let duration = |flag: &str, text: &str| {
-        profile::parse_duration(text)
-            .ok()
-            .filter(|d| !d.is_zero() && *d <= Duration::from_secs(3600))
-            .ok_or_else(|| {
-                UsageError(format!("--{flag} {text:?}: write a duration from 1ms to 1h, e.g. 30s"))
-            })
-    };
     if let Some(text) = &args.timeout {
-        options.request_timeout = duration("timeout", text)?;
+        options.request_timeout = settings::timeout(SettingKey::Timeout, text).map_err(flag_error)?;
     }
     if let Some(text) = &args.connect_timeout {
-        options.connect_timeout = duration("connect-timeout", text)?;
+        options.connect_timeout = settings::timeout(SettingKey::ConnectTimeout, text).map_err(flag_error)?;
     }
     for header in &args.headers {
         let (name, value) = profile::parse_header(header).map_err(UsageError)?;

@@ -469,21 +469,43 @@ impl TargetSettings {
         }
     }
 
-    /// Splits `settings` into what the target accepts and a reason for each key it does not.
+    /// Splits `settings` into what the target accepts and a refusal for each key it does not.
     pub fn split(
         &self,
         settings: &serde_json::Map<String, Value>,
-    ) -> (serde_json::Map<String, Value>, Vec<String>) {
+    ) -> (serde_json::Map<String, Value>, Vec<SettingRefusal>) {
         let mut accepted = serde_json::Map::new();
         let mut refused = Vec::new();
         for (key, value) in settings {
             if self.known_keys.iter().any(|k| k == key) {
                 accepted.insert(key.clone(), value.clone());
             } else {
-                refused.push(format!("{key}={value}: the target does not know this setting"));
+                refused.push(SettingRefusal {
+                    key: key.clone(),
+                    value: value.clone(),
+                    reason: "the target does not know this setting".into(),
+                });
             }
         }
         (accepted, refused)
+    }
+}
+
+/// A server setting the target will not take: which key, the value asked for, and why.
+/// Shown as `key=value: reason` in the run's summary and warnings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SettingRefusal {
+    /// The `/configure` key.
+    pub key: String,
+    /// The value the phase asked for.
+    pub value: Value,
+    /// Why it was not sent.
+    pub reason: String,
+}
+
+impl std::fmt::Display for SettingRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}: {}", self.key, self.value, self.reason)
     }
 }
 
@@ -537,6 +559,20 @@ pub fn server_counters(status: &Value) -> ServerCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setting_the_target_does_not_know_is_refused_by_key() {
+        let status = serde_json::json!({"config": {"latency_ms": 0}});
+        let settings = TargetSettings::from_status(Some(&status));
+        let mut asked = serde_json::Map::new();
+        asked.insert("latency_ms".into(), Value::from(5));
+        asked.insert("stall_ms".into(), Value::from(100));
+        let (accepted, refused) = settings.split(&asked);
+        assert_eq!(accepted.keys().collect::<Vec<_>>(), ["latency_ms"]);
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].key, "stall_ms");
+        assert_eq!(refused[0].to_string(), "stall_ms=100: the target does not know this setting");
+    }
 
     #[test]
     fn a_cut_answer_names_the_call_and_the_limit() {

@@ -6,7 +6,7 @@
 
 mod capacity;
 mod control;
-pub use control::{ControlClient, explain_request_error};
+pub use control::{ControlClient, SettingRefusal, explain_request_error};
 mod distributed;
 mod docker_target;
 mod faults;
@@ -14,6 +14,7 @@ mod live_feed;
 mod phase_run;
 mod results;
 mod runner;
+pub mod settings;
 mod sink;
 mod skip;
 mod steering;

@@ -135,8 +135,8 @@ impl RunContext {
             return (not_applied, notes, None);
         }
         let (accepted, refused) = self.target_settings.split(&self.settings_for(phase));
-        not_applied
-            .extend(refused.into_iter().filter(|r| own.keys().any(|k| r.starts_with(&format!("{k}=")))));
+        // Only the phase's own settings: a refused key of the start settings is not its doing.
+        not_applied.extend(refused.iter().filter(|r| own.contains_key(&r.key)).map(ToString::to_string));
         let mut sent = None;
         if !accepted.is_empty() {
             match self.control_client.configure(&Value::Object(accepted.clone())).await {

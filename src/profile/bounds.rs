@@ -2,6 +2,7 @@
 //! definition: profile parsing, the command-line overrides and the mock's `/configure` all
 //! call these checks, so a value the tool accepts before a run is one its own mock takes.
 //! Each check returns the value or, as `Err`, what is allowed (for the caller's message).
+//! The run-wide limits (timeouts, generators) are here too, read by `experiment::settings`.
 
 /// Upper bound of every millisecond setting (latency, per-resource time, jitter, a stall):
 /// ten minutes, far past any client timeout.
@@ -10,6 +11,12 @@ pub const MAX_SETTING_MS: f64 = 600_000.0;
 pub const MAX_SLOTS: u64 = 1_000_000;
 /// Upper bound of the dedup TTL: 30 days.
 pub const MAX_DEDUP_TTL_S: u64 = 30 * 24 * 3600;
+
+/// The longest request or connect timeout a run may set (`--timeout`, the TUI's timeout).
+pub const MAX_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The most generator tasks one distributed run asks Swarm for (`--distributed`, the TUI's
+/// generators): each is a Swarm task with its own connections.
+pub const MAX_GENERATORS: u32 = 256;
 
 /// `latency_ms`, `per_resource_ms`, `jitter_ms`, `stall_ms`.
 pub fn check_millis(ms: f64) -> Result<f64, String> {

@@ -1,13 +1,11 @@
 //! Profiles screen: choose a profile and its phases, adjust the run, start it.
 
-use std::num::NonZeroU32;
-
 use super::{PAGE, flash_error, step};
+use crate::experiment::settings::{self, SettingError, SettingKey};
 use crate::experiment::{RunRequest, Target};
-use crate::profile::{Overrides, TimeScale};
+use crate::profile::Overrides;
 use crate::tui::action::{Action, Command};
 use crate::tui::edit::{EditOutcome, edit_text};
-use crate::tui::format::parse_duration;
 use crate::tui::state::{
     AppState, EditBuffer, ProfileItem, ProfilesFocus, ProfilesState, RunField, RunPhase, RunSettings,
     RunState, Screen, TargetChoice,
@@ -196,69 +194,52 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
     None
 }
 
-/// Checks one field's text; empty means "the profile's own value" (except URL and seed).
+/// Checks one field's text with the translator `run` uses; empty means "the profile's own
+/// value" (except URL and seed).
 fn check_field(field: RunField, text: &str) -> Result<(), String> {
     if text.is_empty() && !matches!(field, RunField::Url | RunField::Seed) {
         return Ok(());
     }
-    match field {
-        RunField::Target => Ok(()),
-        RunField::Url => Target::parse(text).map(|_| ()),
-        RunField::TimeScale => TimeScale::parse(text).map(|_| ()),
-        RunField::Users => text
-            .parse::<NonZeroU32>()
-            .map(|_| ())
-            .map_err(|_| format!("users {text:?}: write a whole number ≥ 1")),
-        RunField::SpawnRate => match text.parse::<f64>() {
-            Ok(r) if r.is_finite() && r > 0.0 => Ok(()),
-            _ => Err(format!("spawn rate {text:?}: write users per second above zero, e.g. 5")),
-        },
-        RunField::Duration => parse_duration(text).map(|_| ()),
-        RunField::Timeout => parse_duration(text)
-            .ok()
-            .filter(|d| !d.is_zero() && *d <= std::time::Duration::from_secs(3600))
-            .map(|_| ())
-            .ok_or_else(|| format!("timeout {text:?}: write a duration from 1ms to 1h, e.g. 30s")),
+    let checked = match field {
+        RunField::Url => return Target::parse(text).map(|_| ()),
+        RunField::Headers => return headers(text).map(|_| ()),
+        RunField::TimeScale => settings::time_scale(text).map(|_| ()),
+        RunField::Users => settings::users(text).map(|_| ()),
+        RunField::SpawnRate => settings::spawn_rate(text).map(|_| ()),
+        RunField::Duration => settings::duration(text).map(|_| ()),
+        RunField::Timeout => settings::timeout(SettingKey::Timeout, text).map(|_| ()),
+        RunField::Seed => settings::seed(text).map(|_| ()),
+        RunField::Generators => settings::generators(text).map(|_| ()),
         // Read when the run starts: a bad file then fails the run with the reason.
-        RunField::CaCert => Ok(()),
-        RunField::Insecure | RunField::Configure => Ok(()),
-        RunField::Seed => seed_of(text).map(|_| ()),
-        RunField::Headers => {
-            for h in crate::tui::state::split_headers(text) {
-                crate::profile::parse_header(h)
-                    .map_err(|e| format!("headers: {e}; write Name: value; Name: value"))?;
-            }
-            Ok(())
-        }
-        RunField::Generators => match text.parse::<u32>() {
-            Ok(n) if (1..=256).contains(&n) => Ok(()),
-            _ => Err(format!(
-                "generators {text:?}: write 1 to 256 Swarm worker tasks (empty: this process generates the load)"
-            )),
-        },
-    }
+        RunField::Target | RunField::CaCert | RunField::Insecure | RunField::Configure => Ok(()),
+    };
+    checked.map_err(|e| e.to_string())
+}
+
+/// The headers setting, `Name: value; Name: value`; the values are not echoed (secrets).
+fn headers(text: &str) -> Result<Vec<(String, String)>, String> {
+    crate::tui::state::split_headers(text)
+        .map(|h| {
+            crate::profile::parse_header(h)
+                .map_err(|e| format!("headers: {e}; write Name: value; Name: value"))
+        })
+        .collect()
 }
 
 /// The seed setting: a whole number, or `random` (or nothing) for a new one each run, as
 /// `run` without `--seed`.
 pub(super) fn seed_of(text: &str) -> Result<u64, String> {
-    match text.trim() {
-        "" | "random" => Ok(crate::experiment::random_seed()),
-        t => t.parse().map_err(|_| format!("seed {t:?}: write a whole number, or random")),
-    }
+    settings::seed(text).map_err(|e| e.to_string())
 }
 
 /// What the settings say, as overrides, target and seed; the first problem otherwise.
 fn overrides(settings: &RunSettings, phases: Vec<String>) -> Result<(Overrides, Target, u64), String> {
-    for field in RunField::ALL {
-        check_field(field, settings.text(field))?;
-    }
-    let opt = |t: &str| if t.trim().is_empty() { None } else { Some(t.trim().to_string()) };
+    let text = |e: SettingError| e.to_string();
     let overrides = Overrides {
-        time_scale: opt(&settings.time_scale).and_then(|t| TimeScale::parse(&t).ok()),
-        users: opt(&settings.users).and_then(|t| t.parse().ok()),
-        duration: opt(&settings.duration).and_then(|t| parse_duration(&t).ok()),
-        spawn_rate: opt(&settings.spawn_rate).and_then(|t| t.parse().ok()),
+        time_scale: settings::optional(&settings.time_scale, settings::time_scale).map_err(text)?,
+        users: settings::optional(&settings.users, settings::users).map_err(text)?,
+        duration: settings::optional(&settings.duration, settings::duration).map_err(text)?,
+        spawn_rate: settings::optional(&settings.spawn_rate, settings::spawn_rate).map_err(text)?,
         phases,
         ..Overrides::default()
     };
@@ -272,14 +253,16 @@ fn overrides(settings: &RunSettings, phases: Vec<String>) -> Result<(Overrides, 
 }
 
 /// The profile's way of talking to the target, with the run settings' timeout, CA,
-/// `insecure` and `configure` on top (as `run --timeout --ca-cert --insecure --no-configure`).
+/// `insecure` and `configure` on top (as `run --timeout --ca-cert --insecure --no-configure`);
+/// the first bad setting otherwise.
 pub(super) fn target_options(
     settings: &RunSettings,
     from_profile: &crate::profile::TargetSettings,
-) -> crate::experiment::TargetOptions {
+) -> Result<crate::experiment::TargetOptions, String> {
     use crate::engine::tls::TlsTrust;
     let mut options = crate::experiment::TargetOptions::from_profile(from_profile);
-    if let Some(d) = parse_duration(settings.timeout.trim()).ok().filter(|d| !d.is_zero()) {
+    let timeout = |t: &str| settings::timeout(SettingKey::Timeout, t);
+    if let Some(d) = settings::optional(&settings.timeout, timeout).map_err(|e| e.to_string())? {
         options.request_timeout = d;
     }
     let ca = settings.ca_cert.trim();
@@ -291,9 +274,7 @@ pub(super) fn target_options(
     if !settings.configure {
         options.configure_target = false;
     }
-    for (name, value) in crate::tui::state::split_headers(&settings.headers)
-        .filter_map(|h| crate::profile::parse_header(h).ok())
-    {
+    for (name, value) in headers(&settings.headers)? {
         options.set_header(name, value);
     }
     if settings.target == TargetChoice::Url
@@ -301,7 +282,7 @@ pub(super) fn target_options(
     {
         options.add_url_credentials(credentials);
     }
-    options
+    Ok(options)
 }
 
 fn start_run(state: &mut AppState) -> Option<Command> {
@@ -343,13 +324,19 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         Ok(profile) => profile,
         Err(err) => return flash_error(state, err.to_string()),
     };
-    let target_options = target_options(&state.profiles.settings, &profile.target);
+    let target_options = match target_options(&state.profiles.settings, &profile.target) {
+        Ok(options) => options,
+        Err(problem) => return flash_error(state, problem),
+    };
     let docker = crate::experiment::DockerTarget {
         env_id: None,
         options: (state.env.with_localstack && target == crate::experiment::Target::Docker)
             .then(|| crate::docker::UpOptions { with_localstack: true, ..Default::default() }),
     };
-    let distributed = state.profiles.settings.generators.trim().parse().ok().and_then(NonZeroU32::new);
+    let distributed = match settings::optional(&state.profiles.settings.generators, settings::generators) {
+        Ok(distributed) => distributed,
+        Err(problem) => return flash_error(state, problem.to_string()),
+    };
     let planned = profile.planned_duration();
     let request = Box::new(RunRequest {
         docker,

@@ -133,11 +133,15 @@ fn start(state: &mut AppState) -> Option<Command> {
         .then(|| crate::experiment::Target::parse_with_auth(form.url.trim()).ok())
         .flatten()
         .and_then(|(_, credentials)| credentials);
-    let Ok(seed) = super::profiles::seed_of(&state.profiles.settings.seed) else {
-        return flash_error(state, "seed (run settings): write a whole number, or random");
+    let seed = match super::profiles::seed_of(&state.profiles.settings.seed) {
+        Ok(seed) => seed,
+        Err(problem) => return flash_error(state, format!("{problem} (run settings)")),
     };
     // The quick run's profile is built later, off the UI loop: the defaults stand for it.
-    let mut options = super::profiles::target_options(&state.profiles.settings, &Default::default());
+    let mut options = match super::profiles::target_options(&state.profiles.settings, &Default::default()) {
+        Ok(options) => options,
+        Err(problem) => return flash_error(state, format!("{problem} (run settings)")),
+    };
     options.add_url_credentials(url_credentials);
     // One phase, no pause: its duration is the whole plan.
     let planned = choice.quick.duration;
