@@ -29,7 +29,7 @@ pub struct LoadChange {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Extend {
-    /// How much longer the running phase lasts, in seconds: above 0, at most the server's cap.
+    /// How much longer the running phase lasts, in seconds: above 0, at most 86 400 (a day).
     pub seconds: f64,
 }
 
