@@ -111,7 +111,7 @@ pub enum Action {
     ServiceStop,
     /// `r` (Environment): restart the selected service.
     ServiceRestart,
-    /// `f` (Environment): follow the selected service's log in a pane; again to stop.
+    /// `f` (Environment): follow the selected service's log in a pane (replacing the one followed before).
     FollowLogs,
     /// `a` (Environment): send the server settings form to the target's `/configure`.
     ApplySettings,
@@ -129,7 +129,7 @@ pub enum Action {
     /// `c` (Results): mark this run for comparing; `c` on a second run compares the two.
     MarkCompare,
     // News from the background (sent by `app`).
-    /// The UI clock (a few times a second): advances elapsed times and animations.
+    /// The UI clock, every 100 ms: ages the footer's message, turns the spinner, paces the Docker status poll.
     Tick,
     /// The profiles found on disk, replacing the list on the Profiles screen.
     ProfilesLoaded(Vec<ProfileItem>),
