@@ -98,7 +98,7 @@ pub const CONFIRM_RUNS_LONGER_THAN: std::time::Duration = std::time::Duration::f
 /// A one-line message in the footer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flash {
-    /// The message, one line; longer text is cut at the footer's width.
+    /// The message, one line.
     pub text: String,
     /// An error stays until Esc dismisses it (or another message replaces it); any other
     /// message goes with the next key or after [`FLASH_TICKS`].
@@ -133,7 +133,7 @@ pub struct AppState {
     pub screen: Screen,
     /// The modal over the screen, if one is open; it takes every key.
     pub overlay: Option<Overlay>,
-    /// Colours for the terminal's background (dark or light).
+    /// The styles to draw with (colour on, or off for `NO_COLOR`).
     pub theme: Theme,
     /// Results root (`experiment_results`), where runs, logs and charts go.
     pub output_root: PathBuf,
@@ -207,9 +207,9 @@ impl AppState {
 /// A profile as the list shows it (the load error is kept as text, since it is shown, not handled).
 #[derive(Clone, Debug)]
 pub struct ProfileItem {
-    /// The profile's name (`smoke`, or a file's stem).
+    /// The profile's name: what `load` takes to select it (`smoke`, a file's name).
     pub name: String,
-    /// Where it came from: `shipped` or the YAML file's path.
+    /// Where it came from: `builtin:NAME` for a shipped profile, else the YAML file's path.
     pub source: String,
     /// The parsed profile, or why it failed to load (shown in place of its phases).
     pub profile: Result<Profile, String>,
