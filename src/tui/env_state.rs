@@ -10,7 +10,7 @@ use super::state::EditBuffer;
 pub struct ServiceRow {
     /// The compose service name (`redis`, `terrafix-api`, `localstack`).
     pub name: String,
-    /// The image the container runs (or would run when it is missing).
+    /// The image the container runs; empty when the container is missing.
     pub image: String,
     /// Docker's container state (`running`, `exited`, …), or `missing` when none exists.
     pub state: String,
@@ -20,9 +20,9 @@ pub struct ServiceRow {
     pub ports: Vec<String>,
     /// Seconds since the container started; `None` when it is not running.
     pub uptime_s: Option<u64>,
-    /// CPU use in percent of one core (may exceed 100 on several cores); `None` when not sampled.
+    /// CPU use in percent, 100 = one full core (so above 100 on several); `None` when not sampled.
     pub cpu_percent: Option<f64>,
-    /// Memory in use, in bytes; `None` when not sampled.
+    /// Memory in use in bytes, page cache excluded; `None` when not sampled.
     pub memory_bytes: Option<u64>,
 }
 
