@@ -64,7 +64,7 @@ impl Theme {
     pub fn title(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
-    /// Highlighted text that is not a title (the active tab, values to notice): cyan.
+    /// Text to notice that is not a title (values being edited or chosen): cyan.
     pub fn accent(self) -> Style {
         self.fg(Color::Cyan)
     }
@@ -80,7 +80,7 @@ impl Theme {
     pub fn border(self) -> Style {
         Style::new()
     }
-    /// Success (a healthy service, a passed threshold): green.
+    /// Success (Docker connected, a healthy target, a passed check): green.
     pub fn ok(self) -> Style {
         self.fg(Color::Green)
     }
@@ -88,7 +88,7 @@ impl Theme {
     pub fn bad(self) -> Style {
         self.role(Role::Failure).add_modifier(Modifier::BOLD)
     }
-    /// Warnings and states worth a look (starting, degraded): yellow.
+    /// Warnings and work in progress (connecting, busy): yellow.
     pub fn warn(self) -> Style {
         self.fg(Color::Yellow)
     }
@@ -96,7 +96,7 @@ impl Theme {
     pub fn dim(self) -> Style {
         Style::new().add_modifier(Modifier::DIM)
     }
-    /// Key names in hints and the help overlay: bold magenta.
+    /// Key names in hints and the help overlay, and buttons: bold magenta.
     pub fn key(self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
     }
