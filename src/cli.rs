@@ -1,4 +1,7 @@
-//! Command-line definitions (clap derive) and nothing else.
+//! Command-line definitions (clap derive) and nothing else. Doc comments here are the
+//! `--help` text: keep them short and written for users.
+
+#![deny(missing_docs)]
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -12,11 +15,13 @@ use clap::{Args, Parser, Subcommand};
     about = "Load-testing experiments against TerraFix's webhook API, with a live terminal dashboard",
     long_about = "Without a subcommand, opens the terminal UI. Headless runs: `terrafix-tui run smoke`."
 )]
+/// The command line: global options and, optionally, one subcommand.
 pub struct Cli {
     /// Extra folder of profile YAML files (./profiles is always searched).
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles: Option<PathBuf>,
 
+    /// What to do; none opens the terminal UI.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -24,6 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 // Parsed once at start-up and moved into its command: the size of the biggest variant
 // costs nothing, and boxing it would only add noise to every match.
+/// The subcommands.
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run a profile headless, with a progress line and an end-of-run table.
@@ -69,6 +75,7 @@ powershell:  terrafix-tui completions powershell >> $PROFILE")]
     Worker(WorkerArgs),
 }
 
+/// Options of `completions`.
 #[derive(Debug, Args, Clone)]
 pub struct CompletionsArgs {
     /// The shell to write the script for.
@@ -76,14 +83,20 @@ pub struct CompletionsArgs {
     pub shell: ShellArg,
 }
 
+/// The shells `completions` writes a script for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShellArg {
+    /// GNU bash (bash-completion).
     Bash,
+    /// zsh (compinit).
     Zsh,
+    /// fish.
     Fish,
+    /// PowerShell.
     Powershell,
 }
 
+/// Options of `man`.
 #[derive(Debug, Args, Clone)]
 pub struct ManArgs {
     /// Write terrafix-tui.1 and a page per subcommand (terrafix-tui-run.1, …) into this
@@ -98,6 +111,7 @@ pub struct WorkerArgs {
     /// The run's Redis, as the worker's container reaches it.
     #[arg(long, env = "TERRAFIX_REDIS_URL")]
     pub redis_url: String,
+    /// The distributed run's id, shared by the coordinator and its workers.
     #[arg(long, env = "TERRAFIX_RUN_ID")]
     pub run_id: String,
     /// Swarm's task slot, 1-based (`{{.Task.Slot}}`).
@@ -121,6 +135,7 @@ Overrides and what they apply to:\n  \
 --arrival-rate, --max-in-flight   the quick run's phase (with --behaviour) only\n\n\
 --dry-run prints the plan after all overrides and exits 0 without sending a request."
 )]
+/// Options of `run`.
 pub struct RunArgs {
     /// A shipped profile name (`smoke`, `throughput`, `all`, …) or a YAML file. With
     /// --behaviour it may be left out, or name the profile that defines the behaviour.
@@ -247,6 +262,7 @@ pub struct RunArgs {
     pub control_token: Option<String>,
 }
 
+/// Options of `attach`.
 #[derive(Debug, Args, Clone)]
 pub struct AttachArgs {
     /// The control API of a run started with `run --control`, e.g. http://127.0.0.1:7070.
@@ -256,17 +272,20 @@ pub struct AttachArgs {
     pub token: Option<String>,
 }
 
+/// Options of `report`.
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
     /// A run folder of ours, or a folder of plain Locust CSVs (the seed harness's results).
     pub run_dir: PathBuf,
 }
 
+/// Options of `serve`.
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
     /// Address to bind (127.0.0.1 unless you mean to expose it).
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
+    /// Port to listen on.
     #[arg(long, env = "TERRAFIX_API_PORT", default_value_t = 8081)]
     pub port: u16,
     /// Base simulated processing time per failure (also MOCK_LATENCY_MS).
@@ -315,16 +334,19 @@ pub struct ServeArgs {
     pub body_timeout_s: f64,
 }
 
+/// Options of `env`.
 #[derive(Debug, Args, Clone)]
 pub struct EnvArgs {
     /// Environment id: `default` manages terrafix-network / terrafix-redis / terrafix-api;
     /// another id gets its own network, containers and volumes (terrafix-ID-…).
     #[arg(long, global = true, default_value = "default", value_name = "ID")]
     pub env_id: String,
+    /// What to do with the environment.
     #[command(subcommand)]
     pub action: EnvAction,
 }
 
+/// The `env` subcommands.
 #[derive(Debug, Subcommand, Clone)]
 pub enum EnvAction {
     /// Create what is missing, start in order, wait for health.
@@ -369,6 +391,7 @@ pub enum EnvAction {
     Status,
     /// Stream a service's logs.
     Logs {
+        /// The service: redis, terrafix-api or localstack.
         service: String,
         /// Keep following new lines.
         #[arg(long, short)]
@@ -379,6 +402,7 @@ pub enum EnvAction {
     },
 }
 
+/// Options of `charts`.
 #[derive(Debug, Args, Clone)]
 pub struct ChartsArgs {
     /// A run folder of ours, or a folder of plain Locust CSVs (the seed harness's results).
@@ -404,12 +428,16 @@ pub struct ChartsArgs {
     pub phases: Vec<String>,
 }
 
+/// File format of exported charts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ChartFormatArg {
+    /// Raster images of WIDTHxHEIGHT pixels.
     Png,
+    /// Vector images; the size sets their nominal width and height.
     Svg,
 }
 
+/// Options of `export`.
 #[derive(Debug, Args, Clone)]
 pub struct ExportArgs {
     /// The run folder to pack.
@@ -422,6 +450,7 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
+/// Options of `compare`.
 #[derive(Debug, Args, Clone)]
 pub struct CompareArgs {
     /// The baseline run folder (experiment_results/RUN_ID).
@@ -449,30 +478,43 @@ pub struct CompareArgs {
     pub allow_invalid: bool,
 }
 
+/// The latency percentile a compare gate judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GateMetric {
+    /// The 99th percentile latency.
     P99,
+    /// The median latency.
     P50,
 }
 
+/// Options of `profiles`.
 #[derive(Debug, Args, Clone)]
 pub struct ProfilesArgs {
+    /// What to do with the profiles.
     #[command(subcommand)]
     pub action: ProfilesAction,
 }
 
+/// The `profiles` subcommands.
 #[derive(Debug, Subcommand, Clone)]
 pub enum ProfilesAction {
     /// Shipped profiles and those in ./profiles (or --profiles DIR).
     List,
     /// A profile's phases and settings.
-    Show { name: String },
+    Show {
+        /// The profile's name (see `profiles list`) or a YAML file.
+        name: String,
+    },
     /// Check a profile file and say exactly what is wrong.
-    Validate { file: PathBuf },
+    Validate {
+        /// The profile YAML file to check.
+        file: PathBuf,
+    },
     /// Print the JSON Schema of the profile format (assets/profile.schema.json), for editors.
     Schema,
 }
 
+/// Options of `health`.
 #[derive(Debug, Args, Clone)]
 pub struct HealthArgs {
     /// The URL to GET; a URL without a path gets /health.

@@ -1,6 +1,8 @@
 //! Composition root: the one place that builds the runtime, spawns long-lived tasks and
 //! wires channels. One file per command; each reads top to bottom as that command's wiring.
 
+#![deny(missing_docs)]
+
 mod attach;
 mod charts;
 mod compare;
@@ -28,6 +30,9 @@ use crate::cli::{Cli, Command};
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Whether an error is the user's to fix (exit code 2) rather than a failure of the run
+/// or the environment (exit code 1): anywhere in its chain, a [`UsageError`], a profile
+/// error, or a run refused for its output folder, TLS files, fault or distributed settings.
 pub fn is_usage_error(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.is::<UsageError>()
@@ -79,6 +84,9 @@ pub fn error_text(err: &anyhow::Error) -> String {
     text
 }
 
+/// Runs what the command line asks for on a new multi-threaded runtime: the TUI without a
+/// subcommand, otherwise the subcommand. Returns the process's exit code; an `Err` is
+/// printed by the binary (exit 2 when [`is_usage_error`] says so, else 1).
 pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::engine::tls::install_provider();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -35,13 +35,17 @@ const TICK_LAG: Duration = Duration::from_millis(300);
 
 /// What a distributed run needs to start.
 pub struct ClusterSetup {
+    /// The Docker environment whose Swarm runs the workers.
     pub docker: Arc<DockerEnv>,
+    /// How many worker tasks to start (`--distributed N`).
     pub workers: u32,
+    /// The run's id: given to every worker and prefixing the run's Redis keys.
     pub run_id: String,
     /// Redis as this process reaches it (the environment's published port).
     pub redis_url: String,
     /// Redis as the workers reach it (its container name on the overlay network).
     pub worker_redis_url: String,
+    /// What every worker runs, written to Redis once before the first phase.
     pub plan: Plan,
 }
 
@@ -65,12 +69,17 @@ struct Roster {
 
 /// What a distributed phase hands back beside the engine's own result.
 pub struct DistributedPhase {
+    /// The merged measurements of every worker, as a local phase would return them.
     pub result: PhaseResult,
+    /// Each worker's share of the phase.
     pub workers: Vec<WorkerReport>,
     /// The busiest worker's figures (CPU share, cores, stall) and the sum of CPU seconds.
     pub cpu_s: f64,
+    /// The busiest worker's `cpu_s` ÷ (wall time × its cores), 0–1.
     pub cpu_share: f64,
+    /// Cores of the busiest worker's machine.
     pub cores: usize,
+    /// The longest any worker's event loop was late waking a 10 ms timer, in ms.
     pub worst_stall_ms: f64,
     /// Workers lost during the phase, in words (also in the run's report).
     pub lost: Vec<String>,
@@ -240,6 +249,7 @@ impl Cluster {
         roster.current.insert(worker, (task, number))
     }
 
+    /// The run's distributed report so far (workers started, lost, restarted); a copy.
     pub fn report(&self) -> DistributedReport {
         self.report.lock().map(|r| r.clone()).unwrap_or_default()
     }

@@ -2,6 +2,8 @@
 //! run's plan, says hello, then runs its share of each phase the coordinator starts (at
 //! the common instant given), publishing every second's interval data until told to end.
 
+#![deny(missing_docs)]
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{broadcast, mpsc};
@@ -23,10 +25,13 @@ const LATE_START: Duration = Duration::from_millis(1000);
 /// Who this worker is and where the run lives (from the environment Swarm gives the task).
 #[derive(Clone, Debug)]
 pub struct WorkerIdentity {
+    /// The run's Redis, as this task's container reaches it (`redis://host:port`).
     pub redis_url: String,
+    /// The distributed run's id: the prefix of every Redis key the run uses.
     pub run_id: String,
     /// Swarm's slot, 1-based.
     pub slot: u32,
+    /// Swarm's task id: tells a restarted task from the one it replaced (`local` outside Swarm).
     pub task_id: String,
 }
 
@@ -295,6 +300,8 @@ async fn publish(transport: Transport, mut rx: mpsc::UnboundedReceiver<Data>) {
     }
 }
 
+/// Wall-clock time in milliseconds since the Unix epoch (0 if the clock is before 1970):
+/// the unit of the start times the coordinator and workers agree on.
 pub fn now_unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

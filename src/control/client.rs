@@ -14,22 +14,46 @@ const MAX_EVENT_BYTES: usize = 16 << 20;
 /// A call (not the stream) that takes longer than this failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why a call to the control API failed; each message says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The address given to `attach` is not an http(s) URL with a host.
     #[error("{url} is not a control API address ({reason}); give e.g. http://127.0.0.1:7070")]
-    BadUrl { url: String, reason: String },
+    BadUrl {
+        /// The address as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No answer: refused connection, timeout, TLS failure.
     #[error("cannot reach the control API at {base}: {reason}")]
-    Unreachable { base: String, reason: String },
+    Unreachable {
+        /// The API's base URL.
+        base: String,
+        /// The transport error, explained.
+        reason: String,
+    },
+    /// 401: the token is missing or wrong.
     #[error("the control API refused the token (401): pass the run's --control-token with --token")]
     Unauthorized,
+    /// Any other non-2xx answer (a steering value out of range, a finished run).
     #[error("the control API said {status}: {message}")]
-    Refused { status: u16, message: String },
+    Refused {
+        /// The HTTP status code.
+        status: u16,
+        /// The API's `error` text, or the raw body when it sent no JSON error.
+        message: String,
+    },
+    /// A 2xx answer whose body is not the JSON expected: the parse error.
     #[error("the control API sent something unreadable: {0}")]
     BadAnswer(String),
+    /// One event on the stream was larger than the cap (16 MiB).
     #[error("an event from the control API exceeded {} MiB", MAX_EVENT_BYTES >> 20)]
     EventTooLarge,
 }
 
+/// A client of one run's control API, as `attach` uses it; cheap to clone. Calls time out
+/// after 10 s; the event stream does not.
 #[derive(Clone)]
 pub struct AttachClient {
     http: reqwest::Client,
@@ -58,6 +82,7 @@ impl AttachClient {
         Ok(AttachClient { http, base, token })
     }
 
+    /// The API's base URL (path and query stripped).
     pub fn base(&self) -> &Url {
         &self.base
     }
@@ -98,16 +123,20 @@ impl AttachClient {
         serde_json::from_slice(&bytes).map_err(|e| ClientError::BadAnswer(e.to_string()))
     }
 
+    /// `GET /v1/run`: where the run is, its load, totals and verdict so far.
     pub async fn status(&self) -> Result<RunStatus, ClientError> {
         self.call(self.request(reqwest::Method::GET, "/v1/run")).await
     }
 
+    /// `PATCH /v1/run`: new users or arrival rate for the running phase; the answer says
+    /// what was applied.
     pub async fn change_load(&self, change: &LoadChange) -> Result<String, ClientError> {
         let answer: Accepted =
             self.call(self.request(reqwest::Method::PATCH, "/v1/run").json(change)).await?;
         Ok(answer.accepted)
     }
 
+    /// `POST /v1/run/extend`: the running phase lasts `by` longer.
     pub async fn extend(&self, by: Duration) -> Result<String, ClientError> {
         let body = Extend { seconds: by.as_secs_f64() };
         let answer: Accepted =
@@ -115,11 +144,13 @@ impl AttachClient {
         Ok(answer.accepted)
     }
 
+    /// `POST /v1/run/skip`: end the running phase now and go on with the next.
     pub async fn skip(&self) -> Result<String, ClientError> {
         let answer: Accepted = self.call(self.request(reqwest::Method::POST, "/v1/run/skip")).await?;
         Ok(answer.accepted)
     }
 
+    /// `POST /v1/run/abort`: stop the run; it still writes its partial results.
     pub async fn abort(&self) -> Result<String, ClientError> {
         let answer: Accepted = self.call(self.request(reqwest::Method::POST, "/v1/run/abort")).await?;
         Ok(answer.accepted)

@@ -6,6 +6,8 @@
 //! May import `experiment` (its events and controls), `engine` (`Steer`), `metrics`,
 //! `profile` (`Secret`). axum and reqwest stay inside this module.
 
+#![deny(missing_docs)]
+
 mod client;
 mod server;
 mod view;
@@ -30,12 +32,20 @@ pub enum ControlError {
         "--control {addr}: the control API can steer and stop the run, so it binds beyond loopback \
          only with a token; add --control-token TOKEN (or TERRAFIX_CONTROL_TOKEN), or bind 127.0.0.1"
     )]
-    OpenWithoutToken { addr: SocketAddr },
+    /// A non-loopback address without a token: anyone who reaches it could steer the run.
+    OpenWithoutToken {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The token is shorter than [`MIN_TOKEN_CHARS`] characters (after trimming).
     #[error("--control-token is empty: give a token of at least {MIN_TOKEN_CHARS} characters")]
     ShortToken,
+    /// The address cannot be listened on (in use, not local, no permission).
     #[error("--control {addr}: cannot listen there ({source}); pick a free port or 127.0.0.1:0 for any")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// The operating system's reason.
         #[source]
         source: std::io::Error,
     },
@@ -47,7 +57,9 @@ pub const MIN_TOKEN_CHARS: usize = 8;
 /// Where the API listens and the token it asks for, checked.
 #[derive(Debug)]
 pub struct ControlSettings {
+    /// The address to listen on (port 0: any free port).
     pub addr: SocketAddr,
+    /// The bearer token every call must carry; `None` only on a loopback address.
     pub token: Option<Secret>,
 }
 
@@ -65,6 +77,8 @@ impl ControlSettings {
         Ok(ControlSettings { addr, token })
     }
 
+    /// Listens on `addr`; the caller serves on the listener (its local address tells the
+    /// port when 0 was asked for).
     pub async fn bind(&self) -> Result<TcpListener, ControlError> {
         TcpListener::bind(self.addr).await.map_err(|source| ControlError::Bind { addr: self.addr, source })
     }

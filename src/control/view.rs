@@ -180,6 +180,7 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// An empty view (no run yet) that reads snapshots from `snapshots`.
     pub fn new(snapshots: watch::Receiver<Snapshot>) -> Hub {
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         Hub { view: Arc::default(), events, snapshots }
@@ -196,6 +197,7 @@ impl Hub {
         });
     }
 
+    /// The run was asked to stop: the status says `stopping` until it has finished.
     pub fn mark_stopping(&self) {
         self.with_view(|view| view.set_state(RunState::Stopping));
     }
@@ -206,6 +208,7 @@ impl Hub {
         f(&mut view)
     }
 
+    /// The `GET /v1/run` answer: the view with the latest snapshot.
     pub fn status(&self) -> RunStatus {
         let snapshot = self.snapshots.borrow().clone();
         self.with_view(|view| view.status(&snapshot))

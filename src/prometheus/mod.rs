@@ -3,6 +3,8 @@
 //! remote-write encoding (protobuf written by hand, snappy block format) and the pusher.
 //! Imports `metrics` only; axum, reqwest and snap stay inside this module.
 
+#![deny(missing_docs)]
+
 mod remote_write;
 mod series;
 mod serve;

@@ -16,16 +16,36 @@ const PUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the series are pushed.
 pub const PUSH_EVERY: Duration = Duration::from_secs(1);
 
+/// Why a push failed. URLs are shown without user or password.
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
+    /// The HTTP client (its TLS setup) could not be built.
     #[error("cannot build an HTTP client for {url}: {reason}")]
-    Client { url: String, reason: String },
+    Client {
+        /// The remote-write URL.
+        url: String,
+        /// Why not.
+        reason: String,
+    },
+    /// The request did not complete (refused, timed out after 2 s).
     #[error("{url} did not take the push: {reason}")]
-    Send { url: String, reason: String },
+    Send {
+        /// The remote-write URL.
+        url: String,
+        /// The transport error.
+        reason: String,
+    },
+    /// The receiver answered with a non-2xx status.
     #[error(
         "{url} answered {status} to the push (is it a remote-write receiver? Prometheus needs --web.enable-remote-write-receiver and the path /api/v1/write)"
     )]
-    Status { url: String, status: u16 },
+    Status {
+        /// The remote-write URL.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// Snappy could not compress the body: its message.
     #[error("snappy compression failed: {0}")]
     Compress(String),
 }
@@ -46,6 +66,7 @@ fn shown_url(url: &Url) -> String {
 }
 
 impl Pusher {
+    /// A pusher to `url` (trusting the public web roots for https), with a 2 s timeout per push.
     pub fn new(url: Url) -> Result<Pusher, PushError> {
         let shown = shown_url(&url);
         crate::engine::tls::install_provider();

@@ -48,11 +48,18 @@ impl Buckets {
 /// a closed-model phase; the generator's CPU where the generators are remote workers).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gauges {
+    /// Virtual users running (closed model): `terrafix_users`.
     pub users: u32,
+    /// Requests sent and not yet answered: `terrafix_in_flight`.
     pub in_flight: u64,
+    /// Arrivals per second the open-model schedule asks for now.
     pub target_arrival_rate: Option<f64>,
+    /// Requests completed in the last second, per second.
     pub achieved_rate: f64,
+    /// 99th percentile of how late sends left against their schedule over the phase so
+    /// far, in seconds.
     pub schedule_lag_p99_s: Option<f64>,
+    /// The generator's CPU over the phase so far as a share of the machine, in [0, 1].
     pub generator_cpu_ratio: Option<f64>,
 }
 
@@ -71,12 +78,16 @@ pub struct LiveSeries {
 /// Whether a family is a counter, a gauge or a histogram (its `# TYPE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FamilyKind {
+    /// Only goes up over the run (requests, failures).
     Counter,
+    /// A value that goes up and down (users, rates).
     Gauge,
+    /// Cumulative buckets with `_sum` and `_count` (latency).
     Histogram,
 }
 
 impl FamilyKind {
+    /// The word for `# TYPE` lines: `counter`, `gauge` or `histogram`.
     pub fn word(self) -> &'static str {
         match self {
             FamilyKind::Counter => "counter",
@@ -93,9 +104,13 @@ pub type Labels = Vec<(&'static str, String)>;
 /// `_bucket`, `_sum`, `_count`), labels in order, and value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Family {
+    /// The family's name (`terrafix_requests_total`).
     pub name: &'static str,
+    /// Its `# HELP` text, one line.
     pub help: &'static str,
+    /// Its `# TYPE`.
     pub kind: FamilyKind,
+    /// (full sample name, labels, value) in print order.
     pub samples: Vec<(String, Labels, f64)>,
 }
 

@@ -8,46 +8,67 @@ use super::state::EditBuffer;
 /// One Docker service as the table shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceRow {
+    /// The compose service name (`redis`, `terrafix-api`, `localstack`).
     pub name: String,
+    /// The image the container runs; empty when the container is missing.
     pub image: String,
+    /// Docker's container state (`running`, `exited`, …), or `missing` when none exists.
     pub state: String,
+    /// The host-side health probe's verdict for the service (`none` when it is not running).
     pub health: String,
+    /// Published ports as `127.0.0.1:HOST->CONTAINER` text; empty when none.
     pub ports: Vec<String>,
+    /// Seconds since the container started; `None` when it is not running.
     pub uptime_s: Option<u64>,
+    /// CPU use in percent, 100 = one full core (so above 100 on several); `None` when not sampled.
     pub cpu_percent: Option<f64>,
+    /// Memory in use in bytes, page cache excluded; `None` when not sampled.
     pub memory_bytes: Option<u64>,
 }
 
+/// Whether the Docker Engine can be reached from here.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum DockerAvail {
     /// Not asked yet (the screen connects when first shown).
     #[default]
     Unknown,
+    /// A connection attempt is under way.
     Connecting,
+    /// The Engine answered; the screen polls the services' status.
     Available,
     /// Connecting failed; the one-line reason.
     Unavailable(String),
 }
 
+/// Which pane of the Environment screen takes the arrow keys.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EnvFocus {
+    /// The table of services.
     #[default]
     Services,
+    /// The server settings form.
     Settings,
 }
 
 /// The live server settings sent with `POST /configure`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerField {
+    /// The target the form and health check talk to (its base URL).
     Url,
+    /// Base simulated processing time per request, in milliseconds.
     LatencyMs,
+    /// Share of requests answered with an injected error, in [0, 1].
     FailureRate,
+    /// How failing requests fail (cycled through [`FAILURE_MODES`]).
     FailureMode,
+    /// Backpressure: requests in processing before new ones get 429 (0 = off).
     MaxConcurrent,
+    /// Processing slots; requests past them queue (0 = unlimited).
     Workers,
 }
 
 impl ServerField {
+    /// Every field in the order the form lists them.
     pub const ALL: [ServerField; 6] = [
         ServerField::Url,
         ServerField::LatencyMs,
@@ -57,6 +78,7 @@ impl ServerField {
         ServerField::Workers,
     ];
 
+    /// The field's name in the form.
     pub fn label(self) -> &'static str {
         match self {
             ServerField::Url => "target URL",
@@ -72,17 +94,26 @@ impl ServerField {
 /// The failure modes the form cycles through: the one enum's names, in its order.
 pub const FAILURE_MODES: [crate::profile::FailureMode; 5] = crate::profile::FailureMode::ALL;
 
+/// The Environment screen's server settings form, as typed; empty fields are left out of the `/configure` body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerForm {
+    /// Base URL of the target that receives `/configure`.
     pub url: String,
+    /// Base processing time in ms, a number ≥ 0.
     pub latency_ms: String,
+    /// Failure rate, a number in [0, 1].
     pub failure_rate: String,
     /// Index into [`FAILURE_MODES`].
     pub failure_mode: usize,
+    /// Backpressure limit, a whole number (0 = off).
     pub max_concurrent: String,
+    /// Processing slots, a whole number (0 = unlimited).
     pub workers: String,
+    /// Selected row, an index into [`ServerField::ALL`].
     pub cursor: usize,
+    /// The field being edited, if any.
     pub edit: Option<EditBuffer>,
+    /// True while a `/configure` request is in flight.
     pub sending: bool,
     /// The server's answer (Ok) or what went wrong (Err), one line each.
     pub last_reply: Option<Result<String, String>>,
@@ -107,10 +138,12 @@ impl Default for ServerForm {
 }
 
 impl ServerForm {
+    /// The field under the cursor (the last one if the cursor is past it).
     pub fn field(&self) -> ServerField {
         ServerField::ALL[self.cursor.min(ServerField::ALL.len() - 1)]
     }
 
+    /// The field's value as the form shows it (the failure mode by name).
     pub fn text(&self, field: ServerField) -> &str {
         match field {
             ServerField::Url => &self.url,
@@ -170,7 +203,10 @@ pub enum EnvTarget {
     Docker,
     /// A run's embedded mock, which exists only while that run does. The default, as it is
     /// the run settings' default target: nothing is checked until a run starts.
-    Embedded { running: bool },
+    Embedded {
+        /// True while a run (and so its mock) is going on.
+        running: bool,
+    },
 }
 
 impl Default for EnvTarget {
@@ -182,14 +218,18 @@ impl Default for EnvTarget {
 /// The Docker environment's API on the host, as `u` publishes it by default.
 pub const DOCKER_API_URL: &str = "http://127.0.0.1:8081";
 
+/// The log of one service, followed in a pane.
 #[derive(Clone, Debug, Default)]
 pub struct LogPane {
+    /// The compose service whose log this is.
     pub service: String,
+    /// The latest lines, oldest dropped first (at most [`LOG_CAP`]).
     pub lines: VecDeque<String>,
     /// False once the stream ended (the reason is the last line).
     pub following: bool,
 }
 
+/// Lines a log pane keeps.
 pub const LOG_CAP: usize = 500;
 
 impl EnvState {
@@ -212,16 +252,24 @@ impl EnvState {
     }
 }
 
+/// State of the Environment screen: Docker's reachability, the services, logs, the server settings form and the target's health.
 #[derive(Clone, Debug, Default)]
 pub struct EnvState {
+    /// Whether the Docker Engine can be reached.
     pub docker: DockerAvail,
+    /// The environment's services, in compose order.
     pub services: Vec<ServiceRow>,
+    /// Selected row of the services table.
     pub selected: usize,
+    /// The pane that takes the arrow keys.
     pub focus: EnvFocus,
     /// A Docker operation in progress, in words ("starting the environment").
     pub busy: Option<String>,
+    /// The last Docker operation's outcome, one line: what it did, or why it failed.
     pub last_result: Option<Result<String, String>>,
+    /// The followed log, while a pane is open.
     pub logs: Option<LogPane>,
+    /// The server settings form.
     pub form: ServerForm,
     /// Target health from `GET /health`: Ok(answer) or Err(reason).
     pub health: Option<Result<String, String>>,

@@ -4,14 +4,18 @@
 
 use std::path::PathBuf;
 
+/// The file format of exported charts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ExportFormat {
+    /// Raster images, the size chosen in pixels.
     #[default]
     Png,
+    /// Vector images; the size sets their nominal width and height.
     Svg,
 }
 
 impl ExportFormat {
+    /// The format's name as the dialog shows it.
     pub fn label(self) -> &'static str {
         match self {
             Self::Png => "PNG",
@@ -28,21 +32,32 @@ pub const DEFAULT_SIZE: usize = 2;
 /// One row of the dialog, top to bottom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Row {
+    /// The file format (←→ cycles PNG / SVG).
     Format,
+    /// The image size (←→ cycles [`SIZES`]).
     Size,
+    /// The tick box of one chart, an index into `ExportDialog::charts`.
     Chart(usize),
+    /// The tick box of one phase, an index into `ExportDialog::phases`.
     Phase(usize),
+    /// The output folder (Enter edits it).
     Folder,
+    /// The button that starts the export.
     Start,
 }
 
 /// What `app` is asked to export (the TUI's own type; `app` maps it to the report's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportRequest {
+    /// The run folder whose data is drawn.
     pub run_dir: PathBuf,
+    /// Where the files go; created if missing.
     pub out_dir: PathBuf,
+    /// PNG or SVG.
     pub format: ExportFormat,
+    /// Image width in pixels.
     pub width: u32,
+    /// Image height in pixels.
     pub height: u32,
     /// Chart names; every chart when all are ticked (then empty).
     pub only: Vec<String>,
@@ -53,18 +68,34 @@ pub struct ExportRequest {
 /// A dialog's job: running (files written so far), done (the paths), or failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExportJob {
-    Running { written: Vec<PathBuf>, total: usize },
-    Done { written: Vec<PathBuf>, warnings: Vec<String> },
+    /// Files are being written.
+    Running {
+        /// The files written so far.
+        written: Vec<PathBuf>,
+        /// How many files the export will write in all.
+        total: usize,
+    },
+    /// Every chart was drawn or skipped.
+    Done {
+        /// The files written.
+        written: Vec<PathBuf>,
+        /// Charts skipped and why.
+        warnings: Vec<String>,
+    },
+    /// The export stopped: why.
     Failed(String),
 }
 
 /// What the dialog remembers between openings in one session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportChoices {
+    /// The format chosen last.
     pub format: ExportFormat,
+    /// The size chosen last, an index into [`SIZES`].
     pub size: usize,
     /// Names left unticked (so a run with other phases starts with all of its own ticked).
     pub charts_off: Vec<String>,
+    /// Phase names left unticked.
     pub phases_off: Vec<String>,
     /// A folder typed by hand; `None` keeps the per-run default.
     pub folder: Option<String>,
@@ -85,8 +116,11 @@ impl Default for ExportChoices {
 /// `b`: one run packed into a `.tar.gz`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BundleJob {
+    /// The archive is being written.
     Packing,
+    /// The archive written.
     Done(PathBuf),
+    /// Packing failed: why.
     Failed(String),
 }
 
@@ -95,20 +129,32 @@ pub fn default_bundle(run_id: &str) -> PathBuf {
     PathBuf::from("./exports").join(format!("{run_id}.tar.gz"))
 }
 
+/// The export dialog (`e` on the Results screen): every choice as a row, and the job once started.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportDialog {
+    /// The run folder's name.
     pub run_id: String,
+    /// The run folder.
     pub run_dir: PathBuf,
+    /// The file format.
     pub format: ExportFormat,
+    /// The image size, an index into [`SIZES`].
     pub size: usize,
+    /// Every chart the run has, with whether it is ticked.
     pub charts: Vec<(String, bool)>,
+    /// Every phase of the run, with whether it is ticked.
     pub phases: Vec<(String, bool)>,
+    /// The output folder as typed (default: [`default_folder`]).
     pub folder: String,
+    /// True once the folder differs from the per-run default (it is then remembered).
     pub folder_edited: bool,
+    /// True while keys type into the folder field.
     pub editing_folder: bool,
     /// The folder field's cursor while it is edited.
     pub folder_caret: crate::tui::edit::Caret,
+    /// Selected row, an index into `rows()`.
     pub cursor: usize,
+    /// The export started from the dialog, once Start was pressed.
     pub job: Option<ExportJob>,
 }
 
@@ -118,6 +164,7 @@ pub fn default_folder(run_id: &str) -> String {
 }
 
 impl ExportDialog {
+    /// The dialog for one run with the session's last `choices`: the charts and phases they left unticked start unticked, everything else ticked.
     pub fn new(
         run_id: &str,
         run_dir: PathBuf,
@@ -144,6 +191,7 @@ impl ExportDialog {
         }
     }
 
+    /// Every row, top to bottom: format, size, one per chart, one per phase, folder, start.
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = vec![Row::Format, Row::Size];
         rows.extend((0..self.charts.len()).map(Row::Chart));
@@ -152,14 +200,17 @@ impl ExportDialog {
         rows
     }
 
+    /// The row under the cursor (`Start` if the cursor is past the end).
     pub fn current(&self) -> Row {
         self.rows().get(self.cursor).copied().unwrap_or(Row::Start)
     }
 
+    /// True while the export job writes files.
     pub fn is_running(&self) -> bool {
         matches!(self.job, Some(ExportJob::Running { .. }))
     }
 
+    /// The chosen size as (width, height) in pixels.
     pub fn size(&self) -> (u32, u32) {
         SIZES[self.size.min(SIZES.len() - 1)]
     }

@@ -9,6 +9,7 @@ use super::edit::{EditOutcome, SHORT_FIELD_CHARS, edit_text};
 /// into the rows the filter keeps); the filter is handed both when it needs them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListFilter {
+    /// The text typed (case is ignored when matching); empty keeps every row.
     pub text: String,
     /// True while keys type into the filter rather than move around the screen.
     pub editing: bool,

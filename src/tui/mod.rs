@@ -2,6 +2,8 @@
 //! No I/O and no spawning here; `app::tui` performs commands. Reads `metrics`, `profile`
 //! and `experiment` types only.
 
+#![deny(missing_docs)]
+
 pub mod action;
 pub mod detail_state;
 pub mod edit;

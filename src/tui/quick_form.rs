@@ -14,21 +14,34 @@ use super::state::TargetChoice;
 /// A row of the form. Which rows show depends on the model and the target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QuickField {
+    /// Which behaviour the phase runs (built-in or from a profile).
     Behaviour,
+    /// Closed model (users) or open model (arrival rate).
     Model,
+    /// Users of the closed model, a whole number.
     Users,
+    /// Users started per second while ramping up.
     SpawnRate,
+    /// Arrivals per second of the open model.
     ArrivalRate,
+    /// The open model's cap on requests outstanding at once.
     MaxInFlight,
+    /// The phase's length (`30s`, `5m`).
     Duration,
+    /// Repository size of the failures sent (the behaviour's default, small, medium, large, mixed).
     RepoSize,
+    /// The server's base latency in ms (empty: its current setting).
     ServerLatency,
+    /// The server's injected failure rate in [0, 1] (empty: its current setting).
     FailureRate,
+    /// Where the load goes (embedded, docker, URL).
     Target,
+    /// The target's base URL, shown only when the target is URL.
     Url,
 }
 
 impl QuickField {
+    /// The row's caption in the form.
     pub fn label(self) -> &'static str {
         match self {
             QuickField::Behaviour => "behaviour",
@@ -56,7 +69,9 @@ impl QuickField {
 /// (`None` for the built-in ones).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BehaviourChoice {
+    /// The behaviour's name.
     pub name: String,
+    /// The profile that defines it; `None` for a built-in one.
     pub defined_in: Option<String>,
 }
 
@@ -69,21 +84,33 @@ const REPO_SIZES: [Option<RepoSizeChoice>; 5] = [
     Some(RepoSizeChoice::Mixed),
 ];
 
+/// The new-run form as typed: text fields are checked on Enter or `w`, and the errors are shown beside their rows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuickForm {
+    /// Behaviours offered: the built-in ones, then those of the loaded profiles.
     pub behaviours: Vec<BehaviourChoice>,
+    /// The chosen behaviour, an index into `behaviours`.
     pub behaviour: usize,
     /// Open model (arrival rate) instead of closed (users).
     pub open: bool,
+    /// Users of the closed model (default 10).
     pub users: String,
+    /// Users started per second (default 5).
     pub spawn_rate: String,
+    /// Arrivals per second of the open model (default 50).
     pub arrival_rate: String,
+    /// Cap on requests in flight in the open model (default 1000).
     pub max_in_flight: String,
+    /// The phase's length (default `QUICK_DEFAULT_DURATION`).
     pub duration: String,
     repo_size: usize,
+    /// Server latency in ms; empty leaves the server's setting.
     pub server_latency_ms: String,
+    /// Failure rate in [0, 1]; empty leaves the server's setting.
     pub failure_rate: String,
+    /// Where the load goes.
     pub target: TargetChoice,
+    /// The target's base URL when the target is URL.
     pub url: String,
     /// Index into `fields()`.
     pub cursor: usize,
@@ -97,8 +124,11 @@ pub struct QuickForm {
 /// What the form asks for, checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuickChoice {
+    /// The one phase to run: behaviour, load and duration.
     pub quick: QuickRun,
+    /// The profile defining the behaviour, read when the run starts; `None` for a built-in one.
     pub defined_in: Option<String>,
+    /// Where the load goes, resolved.
     pub target: Target,
 }
 
@@ -150,6 +180,7 @@ impl QuickForm {
         fields
     }
 
+    /// The row under the cursor (the last one if the cursor is past it).
     pub fn current(&self) -> QuickField {
         let fields = self.fields();
         fields[self.cursor.min(fields.len() - 1)]

@@ -19,15 +19,21 @@ use super::theme::Theme;
 /// The four tabs. Closed: a new screen is a new variant and every `match` says what it does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Screen {
+    /// Pick a profile, choose its phases, adjust the run settings and start it.
     Profiles,
+    /// The Docker services (status, logs, up/down) and the target's server settings.
     Environment,
+    /// The running (or last) experiment: live charts, per-name table, steering.
     Run,
+    /// The run folders on disk: summaries, detail, export, bundle and compare.
     Results,
 }
 
 impl Screen {
+    /// The screens in tab order; key `1` opens the first.
     pub const ALL: [Screen; 4] = [Screen::Profiles, Screen::Environment, Screen::Run, Screen::Results];
 
+    /// The tab's caption in the header.
     pub fn title(self) -> &'static str {
         match self {
             Screen::Profiles => "Profiles",
@@ -37,6 +43,7 @@ impl Screen {
         }
     }
 
+    /// Position in [`Screen::ALL`], 0-based.
     pub fn index(self) -> usize {
         match self {
             Screen::Profiles => 0,
@@ -46,10 +53,12 @@ impl Screen {
         }
     }
 
+    /// The screen after this one in tab order, wrapping from the last to the first.
     pub fn next(self) -> Screen {
         Screen::ALL[(self.index() + 1) % 4]
     }
 
+    /// The screen before this one in tab order, wrapping from the first to the last.
     pub fn prev(self) -> Screen {
         Screen::ALL[(self.index() + 3) % 4]
     }
@@ -58,6 +67,7 @@ impl Screen {
 /// A modal drawn over the current screen; it takes every key while open.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Overlay {
+    /// The key help of the current screen (`?`).
     Help,
     /// Quit while a run is active (the run is aborted and its partial results written).
     ConfirmQuit,
@@ -66,7 +76,9 @@ pub enum Overlay {
     /// Start a run planned to take longer than [`CONFIRM_RUNS_LONGER_THAN`]: its name and
     /// planned total (the request waits in `ProfilesState::pending_start`).
     ConfirmStart {
+        /// The name of what starts: the profile, or the quick run.
         name: String,
+        /// The planned total duration, formatted as profiles write it (`1h12m`).
         planned: String,
     },
 }
@@ -74,7 +86,9 @@ pub enum Overlay {
 /// A run that waits for its confirmation: a profile's, or one from the new-run form.
 #[derive(Clone, Debug)]
 pub enum PendingStart {
+    /// A profile's run, fully built.
     Profile(Box<crate::experiment::RunRequest>),
+    /// A run of the new-run form; its profile is built once confirmed.
     Quick(Box<super::action::QuickStart>),
 }
 
@@ -84,6 +98,7 @@ pub const CONFIRM_RUNS_LONGER_THAN: std::time::Duration = std::time::Duration::f
 /// A one-line message in the footer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flash {
+    /// The message, one line.
     pub text: String,
     /// An error stays until Esc dismisses it (or another message replaces it); any other
     /// message goes with the next key or after [`FLASH_TICKS`].
@@ -98,6 +113,7 @@ pub const FLASH_TICKS: u32 = 40;
 /// A text field being edited: which field and what has been typed so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EditBuffer {
+    /// The text typed so far (at most the field's `max_chars` characters).
     pub text: String,
     /// Its cursor; a prefilled value starts selected (the first key replaces it).
     pub caret: crate::tui::edit::Caret,
@@ -113,15 +129,23 @@ impl EditBuffer {
 /// The whole TUI.
 #[derive(Clone, Debug)]
 pub struct AppState {
+    /// The tab shown.
     pub screen: Screen,
+    /// The modal over the screen, if one is open; it takes every key.
     pub overlay: Option<Overlay>,
+    /// The styles to draw with (colour on, or off for `NO_COLOR`).
     pub theme: Theme,
     /// Results root (`experiment_results`), where runs, logs and charts go.
     pub output_root: PathBuf,
+    /// State of the Profiles screen.
     pub profiles: ProfilesState,
+    /// State of the Environment screen.
     pub env: EnvState,
+    /// State of the Run screen: the active or last run.
     pub run: RunState,
+    /// State of the Results screen.
     pub results: ResultsState,
+    /// The footer's message, if any.
     pub flash: Option<Flash>,
     /// Advances on each UI tick while something is busy (spinners).
     pub spinner_frame: usize,
@@ -130,6 +154,7 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The start state: Profiles screen, nothing loaded yet, results under `output_root`.
     pub fn new(theme: Theme, output_root: PathBuf) -> Self {
         Self {
             screen: Screen::Profiles,
@@ -172,6 +197,7 @@ impl AppState {
             || matches!(self.results.bundle, Some((_, BundleJob::Packing)))
     }
 
+    /// The spinner's current frame (a braille character), advanced by `spinner_frame`.
     pub fn spinner(&self) -> char {
         const FRAMES: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
         FRAMES[self.spinner_frame % FRAMES.len()]
@@ -181,29 +207,40 @@ impl AppState {
 /// A profile as the list shows it (the load error is kept as text, since it is shown, not handled).
 #[derive(Clone, Debug)]
 pub struct ProfileItem {
+    /// The profile's name: what `load` takes to select it (`smoke`, a file's name).
     pub name: String,
+    /// Where it came from: `builtin:NAME` for a shipped profile, else the YAML file's path.
     pub source: String,
+    /// The parsed profile, or why it failed to load (shown in place of its phases).
     pub profile: Result<Profile, String>,
 }
 
+/// Which pane of the Profiles screen takes the arrow keys.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ProfilesFocus {
+    /// The list of profiles.
     #[default]
     List,
+    /// The selected profile's phases (space toggles one).
     Phases,
+    /// The run settings under the phases.
     Settings,
 }
 
 /// Where the load goes, as chosen on the Profiles screen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TargetChoice {
+    /// The mock API inside this process, on a loopback port.
     #[default]
     Embedded,
+    /// The terrafix-api container of the Docker environment.
     Docker,
+    /// The URL typed in the `URL` field.
     Url,
 }
 
 impl TargetChoice {
+    /// The next choice, cycling embedded → docker → URL → embedded.
     pub fn next(self) -> Self {
         match self {
             TargetChoice::Embedded => TargetChoice::Docker,
@@ -211,6 +248,7 @@ impl TargetChoice {
             TargetChoice::Url => TargetChoice::Embedded,
         }
     }
+    /// The choice as the settings pane shows it.
     pub fn label(self) -> &'static str {
         match self {
             TargetChoice::Embedded => "embedded",
@@ -223,13 +261,19 @@ impl TargetChoice {
 /// The fields under a profile that adjust the run. Empty text = the profile's own value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunField {
+    /// Where the load goes (cycled, not typed).
     Target,
+    /// The target's base URL when the target is `URL`.
     Url,
+    /// Factor applied to every duration and pause (0.1 runs ten times faster).
     TimeScale,
+    /// Users of every closed-model phase.
     Users,
     /// Users started per second (closed-model phases).
     SpawnRate,
+    /// Length of every phase (`30s`, `5m`, `1h30m`).
     Duration,
+    /// The random seed (`random` draws one): same seed, same requests.
     Seed,
     /// Request timeout (the whole answer), e.g. 30s.
     Timeout,
@@ -246,6 +290,7 @@ pub enum RunField {
 }
 
 impl RunField {
+    /// Every field in the order the settings pane lists them.
     pub const ALL: [RunField; 13] = [
         RunField::Target,
         RunField::Url,
@@ -295,6 +340,7 @@ impl RunField {
         }
     }
 
+    /// The field's name in the settings pane.
     pub fn label(self) -> &'static str {
         match self {
             RunField::Target => "target",
@@ -314,17 +360,28 @@ impl RunField {
     }
 }
 
+/// The run settings under a profile, as typed: text is checked when edited and parsed when the run is built; an empty field keeps the profile's own value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunSettings {
+    /// Where the load goes.
     pub target: TargetChoice,
+    /// Base URL used when `target` is `URL`.
     pub url: String,
+    /// Time scale factor, e.g. `0.1`.
     pub time_scale: String,
+    /// Users of every closed-model phase, a whole number.
     pub users: String,
+    /// Users started per second, e.g. `10` or `2.5`.
     pub spawn_rate: String,
+    /// Length of every phase, e.g. `30s`, `5m`.
     pub duration: String,
+    /// A whole number, or `random` (the default) to draw one per run.
     pub seed: String,
+    /// Per-request timeout, e.g. `30s`; empty: the default.
     pub timeout: String,
+    /// Path of a PEM CA certificate to trust for an https target.
     pub ca_cert: String,
+    /// Skip certificate checks; the results record that they were skipped.
     pub insecure: bool,
     /// False: neither /configure nor /stats/reset is sent.
     pub configure: bool,
@@ -374,6 +431,7 @@ impl Default for RunSettings {
 }
 
 impl RunSettings {
+    /// The field's value as the settings pane shows it (headers by name only, toggles as words).
     pub fn text(&self, field: RunField) -> &str {
         match field {
             RunField::Target => self.target.label(),
@@ -405,22 +463,30 @@ impl RunSettings {
     }
 }
 
+/// State of the Profiles screen: the list, its filter, the phases chosen and the run settings.
 #[derive(Clone, Debug, Default)]
 pub struct ProfilesState {
     /// A long run waiting for its confirmation (see `Overlay::ConfirmStart`).
     pub pending_start: Option<PendingStart>,
+    /// Every profile found, in the order loaded (the filter picks the visible ones).
     pub items: Vec<ProfileItem>,
+    /// True while the list is being read.
     pub loading: bool,
     /// Index into `visible()`.
     pub selected: usize,
     /// Matches profile names.
     pub filter: ListFilter,
+    /// The pane that takes the arrow keys.
     pub focus: ProfilesFocus,
+    /// Selected row of the phases pane.
     pub phase_cursor: usize,
     /// One flag per phase of the selected profile; reset when the selection changes.
     pub phase_enabled: Vec<bool>,
+    /// The run settings (shared by every profile run in the session).
     pub settings: RunSettings,
+    /// Selected row of the settings pane, an index into [`RunField::ALL`].
     pub field_cursor: usize,
+    /// The settings field being edited, if any.
     pub edit: Option<EditBuffer>,
     /// The new-run form (`n`), while open.
     pub quick: Option<super::quick_form::QuickForm>,
@@ -432,10 +498,12 @@ impl ProfilesState {
         self.filter.visible(self.items.iter().map(|item| item.name.as_str()))
     }
 
+    /// The selected profile among the visible ones; `None` when the filter hides all.
     pub fn current(&self) -> Option<&ProfileItem> {
         self.visible().get(self.selected).map(|&i| &self.items[i])
     }
 
+    /// The settings field under the cursor (the last one if the cursor is past it).
     pub fn current_field(&self) -> RunField {
         RunField::ALL[self.field_cursor.min(RunField::ALL.len() - 1)]
     }
@@ -446,33 +514,59 @@ impl ProfilesState {
 pub struct ResultEntry {
     /// Folder name: `<UTC yyyymmdd-HHMMSS>-<profile>`.
     pub run_id: String,
+    /// The run's folder.
     pub dir: PathBuf,
+    /// Its `experiment_summary.json`, or why it could not be read (a run cut short has none).
     pub summary: Result<RunSummary, String>,
+    /// Its `experiment_summary.html`, when present.
     pub html: Option<PathBuf>,
+    /// Its PNG charts, when rendered.
     pub charts: Vec<PathBuf>,
     /// What the run showed, from its summary (`crate::analysis`); the detail view adds
     /// the findings that need the per-second histories.
     pub findings: Vec<crate::analysis::Finding>,
 }
 
+/// What the right-hand pane of the Results screen shows for the selected run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ResultsView {
+    /// The run's summary and findings.
     #[default]
     Detail,
     /// Output paths of the selected run.
     Paths,
     /// Side by side: the marked run (left) and the selected one (right), by run id.
-    Compare { left: String, right: String },
+    Compare {
+        /// Run id of the marked run (A).
+        left: String,
+        /// Run id of the selected run (B), compared against `left`.
+        right: String,
+    },
 }
 
 /// A comparison of run `right` against run `left` (run ids): being computed, or its outcome.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CompareState {
-    Computing { left: String, right: String },
-    Done { left: String, right: String, result: Result<Box<Comparison>, String> },
+    /// The statistics are being computed in the background.
+    Computing {
+        /// Run id of the baseline run (A).
+        left: String,
+        /// Run id of the run compared against it (B).
+        right: String,
+    },
+    /// The comparison, or why it could not be made (missing summary, no common phase).
+    Done {
+        /// Run id of the baseline run (A).
+        left: String,
+        /// Run id of the run compared against it (B).
+        right: String,
+        /// The statistics, or why they could not be computed.
+        result: Result<Box<Comparison>, String>,
+    },
 }
 
 impl CompareState {
+    /// Whether this is the comparison of run `r` against run `l` (run ids).
     pub fn is_for(&self, l: &str, r: &str) -> bool {
         match self {
             CompareState::Computing { left, right } | CompareState::Done { left, right, .. } => {
@@ -482,16 +576,20 @@ impl CompareState {
     }
 }
 
+/// State of the Results screen: the runs on disk, the selection and the jobs started from it.
 #[derive(Clone, Debug, Default)]
 pub struct ResultsState {
     /// Newest first.
     pub entries: Vec<ResultEntry>,
+    /// True while the run folders are being read.
     pub loading: bool,
+    /// Why the results root could not be listed, if it could not.
     pub load_error: Option<String>,
     /// Index into `visible()`.
     pub selected: usize,
     /// Matches run ids.
     pub filter: ListFilter,
+    /// What the right-hand pane shows.
     pub view: ResultsView,
     /// Run id marked with `c` as the first side of a comparison.
     pub compare_mark: Option<String>,
@@ -515,10 +613,12 @@ impl ResultsState {
         self.filter.visible(self.entries.iter().map(|entry| entry.run_id.as_str()))
     }
 
+    /// The selected run among the visible ones; `None` when the filter hides all.
     pub fn current(&self) -> Option<&ResultEntry> {
         self.visible().get(self.selected).map(|&i| &self.entries[i])
     }
 
+    /// The run with this run id, visible or not.
     pub fn by_id(&self, run_id: &str) -> Option<&ResultEntry> {
         self.entries.iter().find(|e| e.run_id == run_id)
     }

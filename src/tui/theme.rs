@@ -13,12 +13,19 @@ use crate::palette::{self, Rgb};
 /// What a drawn value stands for; each role has one colour of [`crate::palette`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// The median latency line or column.
     P50,
+    /// The 95th percentile latency.
     P95,
+    /// The 99th percentile latency.
     P99,
+    /// Requests per second.
     Throughput,
+    /// Failures: the palette's only red.
     Failure,
+    /// A steering change (users or rate changed mid-phase).
     Change,
+    /// An injected fault (the server told to be slow or to fail).
     Fault,
 }
 
@@ -36,12 +43,15 @@ impl Role {
     }
 }
 
+/// The styles every screen draws with; copied freely (one flag).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Theme {
+    /// False when colour is off (`NO_COLOR` or not a terminal): styles keep only modifiers.
     pub color: bool,
 }
 
 impl Theme {
+    /// A theme with colour on or off.
     pub const fn new(color: bool) -> Self {
         Self { color }
     }
@@ -50,21 +60,27 @@ impl Theme {
         if self.color { Style::new().fg(color) } else { Style::new() }
     }
 
+    /// Screen and pane titles: bold cyan.
     pub fn title(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
+    /// Text to notice that is not a title (values being edited or chosen): cyan.
     pub fn accent(self) -> Style {
         self.fg(Color::Cyan)
     }
+    /// The selected row of a list: reversed, which reads on any background.
     pub fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
+    /// The border of the pane that takes the arrow keys: bold cyan.
     pub fn focused_border(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
+    /// The border of the other panes: the terminal's default.
     pub fn border(self) -> Style {
         Style::new()
     }
+    /// Success (Docker connected, a healthy target, a passed check): green.
     pub fn ok(self) -> Style {
         self.fg(Color::Green)
     }
@@ -72,15 +88,19 @@ impl Theme {
     pub fn bad(self) -> Style {
         self.role(Role::Failure).add_modifier(Modifier::BOLD)
     }
+    /// Warnings and work in progress (connecting, busy): yellow.
     pub fn warn(self) -> Style {
         self.fg(Color::Yellow)
     }
+    /// Secondary text (hints, units, empty values): dim.
     pub fn dim(self) -> Style {
         Style::new().add_modifier(Modifier::DIM)
     }
+    /// Key names in hints and the help overlay, and buttons: bold magenta.
     pub fn key(self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
     }
+    /// Table headers: bold and underlined.
     pub fn header(self) -> Style {
         Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }

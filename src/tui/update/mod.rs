@@ -16,6 +16,7 @@ use super::state::{AppState, ChartsState, Flash, Overlay, Screen};
 /// Ticks between Docker status polls while the Environment screen is shown (100 ms each).
 const POLL_TICKS: u32 = 20;
 
+/// Applies one action to the state and returns the work it asks of `app`, if any. Pure: no I/O, no clock; the same state and action give the same result.
 pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
     // The next key takes a message away (an error stays until Esc dismisses it).
     if !action.is_news() && state.flash.as_ref().is_some_and(|f| !f.is_error) {
