@@ -7,6 +7,7 @@
 //!   taskset -c 0 target/release/examples/bench_generator http://127.0.0.1:18081 health 64 10
 //!   taskset -c 0 target/release/examples/bench_generator http://127.0.0.1:18081 webhook 64 10
 //! Arguments: URL, `health` or `webhook`, connections (users), seconds.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

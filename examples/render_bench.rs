@@ -2,6 +2,7 @@
 //! per-second data per phase. `cargo run --release --example render_bench [DIR]`
 //! (without DIR, writes the fixture to a temporary folder; with DIR, keeps it there;
 //! a second argument changes the seconds per phase).
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 #[path = "../tests/report_fixture/mod.rs"]
 mod report_fixture;

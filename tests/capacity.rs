@@ -2,6 +2,7 @@
 //! 4 concurrent workers at 50 ms per request (a true capacity of 80 req/s) it reports
 //! 80 ± 10 % at full length, the same within ±15 % at time scales 0.2, 0.5 and 2, or
 //! refuses to start with the reason. These are real runs: generous tolerances, few steps.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The headless `run` through the real binary: exit codes 0 (pass), 1 (a threshold
 //! failed), 2 (usage error, nothing started), and what SIGTERM and a second SIGINT do.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

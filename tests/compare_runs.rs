@@ -3,6 +3,7 @@
 //! through the real binary; on fixture runs (no load), a generator-bound side (not
 //! comparable, a gate on it exits 2 unless --allow-invalid) and differences of set-up
 //! listed above the table.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 mod report_fixture;

@@ -6,6 +6,7 @@
 //! meet a real environment on this machine), its ports (free ones, through the file's own
 //! variables) and an absolute `build:` path. Without an engine or docker-compose this fails
 //! unless TERRAFIX_SKIP_DOCKER=1.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,6 +2,7 @@
 //! plain lines (no `\r`, no escapes, at most about one progress line a second), `--quiet`
 //! and `--verbose`, the seed printed and written to the summary, and in a real 80-column
 //! terminal (tmux) no line wider than the pane and no event glued to the progress line.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,7 @@
 //! `run --control`: the control API against a real bounded run of the binary (embedded
 //! target), driven by a plain HTTP client: status, steering, extend and skip recorded in
 //! the summary's `changes` with their source; the bearer token; the loopback-only rule.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

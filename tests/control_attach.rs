@@ -1,6 +1,7 @@
 //! `terrafix-tui attach`: the real binary in tmux, attached to a real `run --control` of
 //! the binary. The attached Run screen follows the phase change; its `+` reaches the
 //! run's `changes` (source `attach`); `q` detaches and the run goes on to its end.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -2,6 +2,7 @@
 //! route table: it parses, describes every route and no other, its references resolve,
 //! and a running `run --control` serves it. Schemathesis (scripts/schemathesis.sh) fuzzes
 //! the rest against a real run.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::collections::BTreeSet;
 

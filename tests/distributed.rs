@@ -4,6 +4,7 @@
 //! refusals (Swarm inactive, embedded target). The test initialises the swarm when the
 //! engine has none and leaves it as it found it (the `docker_gwbridge` network included).
 //! Without an engine these tests fail unless TERRAFIX_SKIP_DOCKER=1.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! Redis → down leaves nothing; Redis killed → the API fails open; foreign containers are
 //! untouched; crashed leftovers and interrupted `up`s are cleaned; a held port is named.
 //! Without an engine these tests fail unless TERRAFIX_SKIP_DOCKER=1.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

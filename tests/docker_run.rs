@@ -2,6 +2,7 @@
 //! the containerised server in Redis, container stats sampled into resources.csv, and a Redis
 //! container killed mid-run (the API fails open, the run completes, the summary shows it).
 //! Without an engine these tests fail unless TERRAFIX_SKIP_DOCKER=1.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! a server that closes kept-alive connections after a few answers (as nginx does after
 //! 1000) or while they sit idle costs no failed request, and a server that stops answering
 //! is a timeout.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
 //! The engine end to end against the embedded mock server over real loopback HTTP.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Live steering against the embedded mock over real loopback HTTP: users raised and
 //! lowered in a closed phase, the arrival rate changed in an open phase, a phase extended.
 //! Each test waits for snapshots (the run's own clock), not for sleeps.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

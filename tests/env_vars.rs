@@ -2,6 +2,7 @@
 //! flag > environment > `.env` > default, the seed's variable names (`MOCK_LATENCY_MS`,
 //! `MOCK_FAILURE_RATE`, `TERRAFIX_API_HOST`, `TERRAFIX_OUTPUT_DIR`, `TERRAFIX_REPO_SIZE`,
 //! `LOG_LEVEL`) beside ours.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod mock_support;
 

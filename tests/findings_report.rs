@@ -2,6 +2,7 @@
 //! results as Locust CSVs give the saturation and "no isolation" findings; the Markdown
 //! report parses (every table a table, every link a file of the run); `run --junit` and
 //! `--summary-md` for a passing and a failing run; `report RUN` through the binary.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod report_fixture;
 

@@ -1,6 +1,7 @@
 //! Every input kept for a fuzz target, the seeds in `fuzz/corpus/<target>/` and the crashes
 //! found in `fuzz/regressions/<target>/`, fed through the same entry functions the fuzzer
 //! calls, so a crash once found stays tested without the fuzzer (docs/fuzzing.md).
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,7 @@
 //! answers), an over-large head (its own failure kind), an early 413 while the request body
 //! is still going out, an answer written before the request was read, a close-delimited
 //! body over TLS ended without close_notify, and an endless body (memory stays bounded).
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! `terrafix-tui health URL`, the images' HEALTHCHECK: exit 0 for a 2xx answer, 1 for
 //! anything else (another status, refused, silent), 2 for a URL it cannot use.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

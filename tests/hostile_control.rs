@@ -2,6 +2,7 @@
 //! signals are the claim: control answers that never end (a body without end, a chunk size
 //! of 15 hex digits, a head without end), a target that accepts and never answers while
 //! Ctrl-C arrives, and self-signed certificates given to `--ca-cert`.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

@@ -4,6 +4,7 @@
 //! point at `/dev/zero`, `/etc/passwd` or `../../x`, and local inputs (`--ca-cert`,
 //! `serve --tls-cert`, `.env`) that are FIFOs, devices or far too large. Each is refused
 //! with a one-line message naming the path, quickly, and nothing of the run is lost.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod report_fixture;
 

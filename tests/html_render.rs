@@ -4,6 +4,7 @@
 //! console check is itself checked: the same page with a script that throws must be caught.
 //!
 //! Needs `chromium` on PATH (Debian's package; scripts/test.sh installs it).
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod report_fixture;
 

@@ -2,6 +2,7 @@
 //! runner: settings that survive a target restart, out-of-range settings refused before
 //! load, `--users` keeping each phase's ramp, a run whose every request failed exiting 1,
 //! and one voice for the validity verdict.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod mock_support;
 

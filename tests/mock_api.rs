@@ -1,4 +1,5 @@
 //! Every endpoint of the mock and every kind of bad input, over HTTP against a real listener.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod mock_support;
 

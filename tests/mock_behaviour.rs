@@ -1,5 +1,6 @@
 //! Simulated behaviour over HTTP: latency and size-weighted cost, failure injection (rate,
 //! each mode's status and headers, hang), backpressure, worker slots and the stall.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod mock_support;
 

@@ -1,5 +1,6 @@
 //! Dedup under concurrency with both stores, and Redis going away and coming back
 //! (fail-open, /ready 503, dedup_errors, recovery), against a real redis-server.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod mock_support;
 

@@ -3,6 +3,7 @@
 //! in ALPN and then sends nothing, is freed by a deadline, and `/health` answers a fresh
 //! client soon after. Each test first shows the slots are full (a fresh client is refused),
 //! then polls `/health` and asserts how long the lockout lasted.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod mock_support;
 

@@ -7,6 +7,7 @@
 //! killed mid-phase and a node cut off for 10 s leave a completed run, counted once, nothing
 //! of ours left on the surviving nodes; the host engine unchanged. Needs root (network
 //! namespaces, mounts, dockerd); elsewhere it fails unless TERRAFIX_SKIP_DOCKER=1.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

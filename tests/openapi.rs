@@ -1,6 +1,7 @@
 //! The OpenAPI document of the mock (assets/openapi.json) against the router's own route
 //! table: it parses, describes every route and no other, its references resolve, and
 //! `GET /openapi.json` serves it. Schemathesis (scripts/schemathesis.sh) checks the rest.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod mock_support;
 

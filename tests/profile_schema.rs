@@ -1,6 +1,7 @@
 //! The profile format's JSON Schema (assets/profile.schema.json): it is what the profile
 //! types generate, the shipped profiles point editors at it, and its verdict (checked with the
 //! `jsonschema` crate) and the loader's agree on every shipped and test profile.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,6 @@
 //! Profile loading: shipped profiles against the seed's table, overrides, and the
 //! located error message of every kind of bad profile.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::num::NonZeroU32;
 use std::time::Duration;

@@ -3,6 +3,7 @@
 //! file_sd targets file written once the run prints its address) and takes its pushes on
 //! the remote-write receiver. After the run, PromQL over its HTTP API must agree with
 //! the run's own summary. Skipped with a note where /usr/bin/prometheus is missing.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! `run --behaviour` (a quick run without YAML), `--spawn-rate` and the other overrides,
 //! and `--dry-run`, through the real binary against real loopback servers.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

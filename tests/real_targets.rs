@@ -1,6 +1,7 @@
 //! Real targets over real loopback listeners: HTTPS with a CA made here, headers that
 //! reach the server and nowhere else, request timeouts, leaving the target exactly as it
 //! was found, and a target that speaks only the seed harness's API.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Charts and HTML reports rendered from run folders written the way the engine writes
 //! them, and from plain Locust CSV folders: PNGs decode, have the asked size, are not
 //! blank and contain their series colours; HTML rows match the JSON; bad files warn.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod report_fixture;
 

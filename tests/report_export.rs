@@ -4,6 +4,7 @@
 //! and as PNG at the smallest and largest size; `charts --out` with `--only`/`--phase`
 //! writes exactly the asked files and refuses bad requests with exit 2; `export` packs
 //! the run byte for byte; the HTML reports shrank to at most half their old size.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod report_fixture;
 

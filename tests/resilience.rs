@@ -1,6 +1,7 @@
 //! Faults scheduled inside a phase and client retries, against the embedded mock over real
 //! loopback HTTP: where the failures fall, how long recovery takes, what retries achieve,
 //! and that `Retry-After` is honoured. Profiles are written in YAML, as a user would.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Golden tests of what a run leaves on disk: Locust's CSV headers byte for byte, the
 //! summary's schema (the seed's keys first), the layout of the run folder.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

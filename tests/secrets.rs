@@ -2,6 +2,7 @@
 //! value appear in no output and no file of the run, the URL's credentials go as
 //! `Authorization: Basic` only when no `Authorization` header is given, and a malformed
 //! `--header` error names no value.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod mock_support;
 mod tui_support;

@@ -1,6 +1,7 @@
 //! Compatibility with the seed harness's users: the schema-2 `experiment_summary.json`
 //! (golden file, read back, read by a stdlib-only Python script the way the seed's readers
 //! do) and schema-1 folders still loading in `charts` and `compare`.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

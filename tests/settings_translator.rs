@@ -1,6 +1,7 @@
 //! One translator for the run settings: a bad value typed in the TUI's run settings and the
 //! same value given to `run` as a flag are refused with the same words, and the TUI refuses a
 //! bad stored value when the run starts instead of skipping it.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod tui_support;
 

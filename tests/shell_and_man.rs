@@ -1,5 +1,6 @@
 //! `completions` and `man`: scripts for every shell, a bash script that really completes (run in
 //! a real bash), and man pages that `man -l` renders without a warning (groff from Debian).
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::process::{Command, Output};
 

@@ -1,6 +1,7 @@
 //! End to end: the real binary in tmux, in a temporary working directory. Checks that the TUI
 //! starts, answers keys, quits (by `q` and by SIGTERM) and leaves the terminal as it found it;
 //! and that choosing `smoke` with keys runs it against the embedded target to completion.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,7 @@
 //! The Results screen's run detail (Enter on a run): key → action → state, the command
 //! that reads the run folder, and snapshots of the detail and of the list with findings
 //! at 80×24 and 160×48 on TestBackend, from fixture state.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod tui_support;
 

@@ -1,5 +1,6 @@
 //! Snapshot tests: every screen drawn on ratatui's TestBackend from fixture state, at 80×24
 //! (the smallest supported size) and 160×48, including error states.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod tui_support;
 

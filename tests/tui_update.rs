@@ -1,4 +1,5 @@
 //! Key → action → state updates, and the command each returns, without a terminal.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod tui_support;
 

@@ -1,5 +1,6 @@
 //! The validity verdict: an ordinary run is `valid`; a generator asked for far more than it
 //! can send is `generator-bound`, with the reason, and `fail_on_invalid` fails the run.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 mod common;
 

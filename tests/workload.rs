@@ -1,5 +1,6 @@
 //! Virtual users: reproducible sequences, task weights, waits, the cascade formula,
 //! byte-identical duplicates, and the shape of every payload field.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;

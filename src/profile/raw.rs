@@ -275,7 +275,7 @@ impl<'de> Deserialize<'de> for RawWait {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = RawWait;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(
                     f,
                     "a wait strategy: `cascade` or one of {{constant: 1s}}, {{between: {{min: 1s, max: 3s}}}}, {{constant_pacing: 1s}}, {{constant_throughput: 2}}"

@@ -56,7 +56,7 @@ impl<'de, T: Deserialize<'de> + Check> Deserialize<'de> for Checked<T> {
         struct CheckedVisitor<T>(PhantomData<T>);
         impl<'de, T: Deserialize<'de> + Check> Visitor<'de> for CheckedVisitor<T> {
             type Value = Checked<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a mapping")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -77,7 +77,7 @@ macro_rules! number_newtype {
                 struct V;
                 impl<'de> Visitor<'de> for V {
                     type Value = $name;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str($expecting)
                     }
                     fn visit_f64<E: de::Error>(self, v: f64) -> Result<$name, E> {
@@ -163,7 +163,7 @@ macro_rules! string_newtype {
                 struct V;
                 impl<'de> Visitor<'de> for V {
                     type Value = $name;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str($expecting)
                     }
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<$name, E> {
@@ -293,7 +293,7 @@ impl<'de> Deserialize<'de> for RawBatchSize {
         const MAX_BATCH: u64 = 10_000;
         impl<'de> Visitor<'de> for V {
             type Value = RawBatchSize;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a batch size: a number like 5, a range like 5..20, or cascade")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawBatchSize, E> {
@@ -349,7 +349,7 @@ impl<'de> Deserialize<'de> for RawArrival {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = RawArrival;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("requests per second above 0, or a ramp {from: 10, to: 100}")
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawArrival, E> {
@@ -383,7 +383,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
         struct V<T>(PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = NonEmpty<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a non-empty list")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NonEmpty<T>, A::Error> {

@@ -20,7 +20,7 @@ pub struct View<'a> {
 
 /// Everything before the `results:` line and the verdict. `printed`: messages the run has
 /// already shown (the target's restore, a note), left out here.
-pub fn lines(view: &View, printed: &HashSet<String>) -> Vec<String> {
+pub fn lines(view: &View<'_>, printed: &HashSet<String>) -> Vec<String> {
     let run = view.run;
     let mut out = vec![String::new()];
     out.extend(table(run, view.width));

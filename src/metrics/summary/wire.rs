@@ -77,7 +77,7 @@ struct FlatPhasesVisitor;
 impl<'de> Visitor<'de> for FlatPhasesVisitor {
     type Value = FlatPhases;
 
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an object of suites, each a list of phases (schema 2), or a list of phases (schema 1)")
     }
 

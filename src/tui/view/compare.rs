@@ -78,7 +78,7 @@ pub fn render(
 
 /// One row per phase and metric, then the phases' notes (why a phase has no intervals).
 fn render_table(t: Theme, comparison: &Comparison, inner: Rect, buf: &mut Buffer) {
-    let notes: Vec<Line> = comparison
+    let notes: Vec<Line<'_>> = comparison
         .phases
         .iter()
         .filter_map(|p| Some(Line::styled(format!("{}: {}", p.name, p.note.as_deref()?), t.warn())))
@@ -90,7 +90,7 @@ fn render_table(t: Theme, comparison: &Comparison, inner: Rect, buf: &mut Buffer
     if !layout.name_column {
         return render_by_phase(t, comparison, &layout, table, buf);
     }
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<Row<'_>> = Vec::new();
     for p in &comparison.phases {
         for (i, m) in p.metrics.iter().enumerate() {
             let name = if i == 0 { p.name.clone() } else { String::new() };

@@ -144,6 +144,6 @@ fn render_text(t: Theme, explorer: &Explorer, detail: &RunDetail, area: Rect, bu
     if !hint.is_empty() {
         block = block.title_bottom(Line::styled(hint, t.key()).right_aligned());
     }
-    let shown: Vec<Line> = lines.into_iter().skip(top).collect();
+    let shown: Vec<Line<'_>> = lines.into_iter().skip(top).collect();
     Paragraph::new(shown).block(block).render(area, buf);
 }

@@ -31,7 +31,7 @@ pub fn render(state: &AppState, area: Rect, buf: &mut Buffer) {
     render_form(state, form, buf);
     if let (Some(area), Some(pane)) = (logs, &env.logs) {
         let room = area.height.saturating_sub(2) as usize;
-        let lines: Vec<Line> =
+        let lines: Vec<Line<'_>> =
             pane.lines.iter().rev().take(room).rev().map(|l| Line::raw(l.clone())).collect();
         let title = format!(
             "Logs: {}{} (Esc closes)",
@@ -121,7 +121,7 @@ fn render_services(state: &AppState, area: Rect, buf: &mut Buffer) {
         Paragraph::new(Line::styled(text, t.dim())).block(block).wrap(Wrap { trim: true }).render(area, buf);
         return;
     }
-    let rows: Vec<Row> = env
+    let rows: Vec<Row<'_>> = env
         .services
         .iter()
         .map(|s| {
@@ -182,7 +182,7 @@ fn render_form(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let form = &state.env.form;
     let focused = state.env.focus == EnvFocus::Settings;
-    let mut lines: Vec<Line> = ServerField::ALL
+    let mut lines: Vec<Line<'_>> = ServerField::ALL
         .iter()
         .enumerate()
         .map(|(i, field)| {

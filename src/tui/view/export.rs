@@ -78,7 +78,7 @@ fn render_rows(t: Theme, dialog: &ExportDialog, area: Rect, buf: &mut Buffer) ->
     // Scroll only as far as needed to keep the cursor's line in view.
     let first = if at >= height { at + 1 - height } else { 0 };
     let hidden = (first, lines.len().saturating_sub(first + height));
-    let shown: Vec<Line> = lines
+    let shown: Vec<Line<'_>> = lines
         .into_iter()
         .skip(first)
         .take(height)

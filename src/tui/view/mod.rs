@@ -151,7 +151,7 @@ fn render_help(state: &AppState, area: Rect, buf: &mut Buffer) {
     } else {
         help_lines(state.screen)
     };
-    let lines: Vec<Line> = keys
+    let lines: Vec<Line<'_>> = keys
         .into_iter()
         .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>11}  "), t.key()), Span::raw(what)]))
         .collect();

@@ -60,7 +60,7 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let p = &state.profiles;
     let title = super::widgets::filter_title(t, "Profiles", p.items.len(), &p.filter);
-    let items: Vec<ListItem> = p
+    let items: Vec<ListItem<'_>> = p
         .visible()
         .into_iter()
         .map(|i| {

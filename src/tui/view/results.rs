@@ -59,7 +59,7 @@ fn render_list(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
     let r = &state.results;
     let title = super::widgets::filter_title(t, "Runs", r.entries.len(), &r.filter);
-    let items: Vec<ListItem> = r
+    let items: Vec<ListItem<'_>> = r
         .visible()
         .into_iter()
         .map(|i| {
@@ -134,7 +134,7 @@ fn findings_height(entry: &ResultEntry, height: u16) -> u16 {
 fn findings_box(t: Theme, findings: &[crate::analysis::Finding], area: Rect, buf: &mut Buffer) {
     let room = usize::from(area.width.saturating_sub(4));
     let shown = usize::from(area.height.saturating_sub(2));
-    let mut lines: Vec<Line> = findings
+    let mut lines: Vec<Line<'_>> = findings
         .iter()
         .take(shown)
         .map(|f| {
@@ -220,7 +220,7 @@ fn limits_and_notes(
     thresholds: &[&ThresholdResult],
     notes: Vec<(bool, String)>,
 ) -> Paragraph<'static> {
-    let lines: Vec<Line> = thresholds
+    let lines: Vec<Line<'_>> = thresholds
         .iter()
         .map(|th| {
             Line::from(vec![
@@ -296,7 +296,7 @@ fn metric_value(metric: &str, value: f64) -> String {
 
 fn render_phases(t: Theme, summary: &RunSummary, area: Rect, buf: &mut Buffer) {
     let wide = area.width >= 80;
-    let rows: Vec<Row> = summary
+    let rows: Vec<Row<'_>> = summary
         .experiments
         .iter()
         .map(|p| {
@@ -306,7 +306,7 @@ fn render_phases(t: Theme, summary: &RunSummary, area: Rect, buf: &mut Buffer) {
                 PhaseStatus::Aborted => "aborted",
             };
             let s = &p.summary;
-            let mut cells: Vec<Cell> = vec![p.name.clone().into()];
+            let mut cells: Vec<Cell<'_>> = vec![p.name.clone().into()];
             if wide {
                 cells.push(status.into());
             }

@@ -114,7 +114,7 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
         RunPhase::Idle => (String::new(), t.dim()),
     };
     // (span, how soon it goes when the line is too long: 0 never, higher first).
-    let mut parts: Vec<(Span, u8)> = vec![
+    let mut parts: Vec<(Span<'_>, u8)> = vec![
         (Span::styled(format!("{badge} "), style), 0),
         (Span::styled(format!("{} → {} ", run.profile, run.target), t.title()), 2),
     ];
@@ -154,7 +154,7 @@ fn render_status(state: &AppState, area: Rect, buf: &mut Buffer) {
 /// A line of parts that fits `width`: whole parts are left out, the most dispensable
 /// first, rather than the last one being cut mid-word.
 fn fit_parts(mut parts: Vec<(Span<'static>, u8)>, width: usize) -> Line<'static> {
-    let total = |parts: &[(Span, u8)]| parts.iter().map(|(s, _)| s.width()).sum::<usize>();
+    let total = |parts: &[(Span<'_>, u8)]| parts.iter().map(|(s, _)| s.width()).sum::<usize>();
     while total(&parts) > width {
         let Some(drop) = parts.iter().enumerate().filter(|(_, (_, p))| *p > 0).max_by_key(|(_, (_, p))| *p)
         else {
@@ -314,7 +314,7 @@ fn render_name_table(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let rows: Vec<Row> = snap
+    let rows: Vec<Row<'_>> = snap
         .map(|s| s.rows.as_slice())
         .unwrap_or_default()
         .iter()
@@ -365,7 +365,7 @@ fn failures_cell(t: Theme, failures: u64) -> Cell<'static> {
 fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
     let aborted = run.summary.as_ref().is_some_and(|s| s.status == RunStatus::Aborted);
     // After an abort, the planned phases that never started are listed as such.
-    let never_ran: Vec<Row> = if aborted {
+    let never_ran: Vec<Row<'_>> = if aborted {
         run.plan
             .iter()
             .skip(run.finished_phases.len())
@@ -386,7 +386,7 @@ fn render_phase_table(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
     } else {
         Vec::new()
     };
-    let rows: Vec<Row> = run
+    let rows: Vec<Row<'_>> = run
         .finished_phases
         .iter()
         .map(|p| {
@@ -455,7 +455,7 @@ fn render_events(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
     let room = area.height.saturating_sub(2) as usize;
     let groups = run.phase_errors();
     if groups.is_empty() {
-        let lines: Vec<Line> =
+        let lines: Vec<Line<'_>> =
             run.messages.iter().rev().take(room).rev().map(|l| Line::styled(l.clone(), t.dim())).collect();
         Paragraph::new(lines).block(framed(t, "Events", false)).render(area, buf);
         return;
@@ -463,7 +463,7 @@ fn render_events(t: Theme, run: &RunState, area: Rect, buf: &mut Buffer) {
     let total: u64 = groups.iter().map(|g| g.count).sum();
     let kinds = if groups.len() == 1 { "1 kind".to_string() } else { format!("{} kinds", groups.len()) };
     let title = format!("Errors this phase: {} in {kinds}", format::count(total));
-    let lines: Vec<Line> = groups
+    let lines: Vec<Line<'_>> = groups
         .iter()
         .take(room)
         .map(|g| {

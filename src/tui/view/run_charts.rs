@@ -35,7 +35,7 @@ fn marker_char(marker: Marker) -> &'static str {
 }
 
 /// Title with a legend in it (so no legend box covers the data).
-fn legend_title(t: Theme, title: &str, lines: &[Trace], suffix: &str) -> Line<'static> {
+fn legend_title(t: Theme, title: &str, lines: &[Trace<'_>], suffix: &str) -> Line<'static> {
     let mut spans = vec![Span::styled(format!(" {title} "), t.title())];
     for (i, line) in lines.iter().enumerate() {
         spans.push(Span::styled(format!("{} {} ", marker_char(t.marker(i)), line.name), t.role(line.role)));
@@ -103,7 +103,7 @@ fn draw(t: Theme, plot: Plot<'_>, area: Rect, buf: &mut Buffer) {
             [[(a, y_bounds[0]), (a, y_bounds[1])], [(b, y_bounds[0]), (b, y_bounds[1])], [(a, top), (b, top)]]
         })
         .collect();
-    let mut datasets: Vec<Dataset> = lines
+    let mut datasets: Vec<Dataset<'_>> = lines
         .iter()
         .enumerate()
         .map(|(i, line)| {
