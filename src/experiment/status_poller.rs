@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::control::{ControlClient, server_counters};
@@ -27,10 +28,7 @@ pub(super) fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
-        // Only a target that answered once can go away: one without /status never did.
-        let mut down_since: Option<f64> = None;
-        let mut answered_once = false;
-        let mut last_uptime_s: Option<f64> = None;
+        let mut seen = Seen::default();
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
@@ -41,40 +39,9 @@ pub(super) fn spawn(
                 status = client.status() => status,
                 _ = stop.cancelled() => break,
             };
-            let now = unix_now_s();
-            let at = now - run_start_unix_s;
-            let uptime_s = status.as_ref().and_then(|s| ServerStatus::from_value(s).stats.uptime_seconds);
-            let mut notes = Vec::new();
-            let mut back_after_outage = None;
-            match (&status, down_since, answered_once) {
-                (Some(_), Some(since), _) => {
-                    down_since = None;
-                    back_after_outage = Some(since + run_start_unix_s);
-                    notes.push(format!(
-                        "target answered /status again at +{at:.0} s, after {:.0} s without",
-                        at - since
-                    ));
-                }
-                (None, None, true) => {
-                    down_since = Some(at);
-                    notes.push(format!("target stopped answering /status at +{at:.0} s"));
-                }
-                _ => {}
-            }
-            // A target that reports its uptime restarted only if the uptime went down (one that was
-            // merely unreachable kept its settings); one that does not is taken to have
-            // restarted when it went away.
-            let restarted_at = match (uptime_s, back_after_outage) {
-                (Some(u), _) if uptime_went_down(last_uptime_s, uptime_s) => Some(now - u),
-                (None, Some(went_away)) => Some(went_away),
-                _ => None,
-            };
-            if let Some(restarted_at) = restarted_at.filter(|_| answered_once) {
+            let (mut notes, restarted_at) = seen.observe(status.as_ref(), unix_now_s(), run_start_unix_s);
+            if let Some(restarted_at) = restarted_at {
                 notes.extend(resend_phase_settings(&client, &held, restarted_at, run_start_unix_s).await);
-            }
-            answered_once |= status.is_some();
-            if status.is_some() {
-                last_uptime_s = uptime_s;
             }
             if let Ok(mut list) = events.lock() {
                 list.extend(notes);
@@ -85,6 +52,61 @@ pub(super) fn spawn(
             }
         }
     })
+}
+
+/// What the poller remembers from one poll to the next.
+#[derive(Default)]
+struct Seen {
+    /// When (s into the run) the target stopped answering, while it does not answer.
+    down_since: Option<f64>,
+    /// Only a target that answered once can go away: one without /status never did.
+    answered_once: bool,
+    last_uptime_s: Option<f64>,
+}
+
+impl Seen {
+    /// Takes one poll's answer (or none) at `now` (Unix s); returns the notes on outages and,
+    /// when the target restarted, when it did (Unix s).
+    fn observe(
+        &mut self,
+        status: Option<&Value>,
+        now: f64,
+        run_start_unix_s: f64,
+    ) -> (Vec<String>, Option<f64>) {
+        let at = now - run_start_unix_s;
+        let uptime_s = status.and_then(|s| ServerStatus::from_value(s).stats.uptime_seconds);
+        let mut notes = Vec::new();
+        let mut back_after_outage = None;
+        match (status, self.down_since, self.answered_once) {
+            (Some(_), Some(since), _) => {
+                self.down_since = None;
+                back_after_outage = Some(since + run_start_unix_s);
+                notes.push(format!(
+                    "target answered /status again at +{at:.0} s, after {:.0} s without",
+                    at - since
+                ));
+            }
+            (None, None, true) => {
+                self.down_since = Some(at);
+                notes.push(format!("target stopped answering /status at +{at:.0} s"));
+            }
+            _ => {}
+        }
+        // A target that reports its uptime restarted only if the uptime went down (one that was
+        // merely unreachable kept its settings); one that does not is taken to have
+        // restarted when it went away.
+        let restarted_at = match (uptime_s, back_after_outage) {
+            (Some(u), _) if uptime_went_down(self.last_uptime_s, uptime_s) => Some(now - u),
+            (None, Some(went_away)) => Some(went_away),
+            _ => None,
+        };
+        let restarted_at = restarted_at.filter(|_| self.answered_once);
+        self.answered_once |= status.is_some();
+        if status.is_some() {
+            self.last_uptime_s = uptime_s;
+        }
+        (notes, restarted_at)
+    }
 }
 
 /// A restart shows as an uptime lower than the last one seen (a second earlier).
