@@ -67,10 +67,16 @@ struct Roster {
     current: BTreeMap<u32, (String, u32)>,
 }
 
-/// What a distributed phase hands back beside the engine's own result.
+/// What a distributed phase hands back: the merged measurements and what the generators report.
 pub struct DistributedPhase {
     /// The merged measurements of every worker, as a local phase would return them.
     pub result: PhaseResult,
+    /// What the generators report about themselves: workers, CPU, stalls, losses, connects.
+    pub generators: PhaseGenerators,
+}
+
+/// The generators' own figures for one phase (the engine's result holds the measurements).
+pub struct PhaseGenerators {
     /// Each worker's share of the phase.
     pub workers: Vec<WorkerReport>,
     /// The busiest worker's figures (CPU share, cores, stall) and the sum of CPU seconds.
@@ -85,6 +91,100 @@ pub struct DistributedPhase {
     pub lost: Vec<String>,
     /// The workers' connects and connect times, added up.
     pub connects: crate::engine::http::ConnectStats,
+}
+
+impl PhaseGenerators {
+    /// Adds one worker's end-of-phase figures: CPU seconds and connects add up, the busiest
+    /// worker's share and cores and the worst stall are kept.
+    fn add(&mut self, done: &WireDone) {
+        self.cpu_s += done.cpu_s;
+        if done.cpu_share >= self.cpu_share {
+            self.cpu_share = done.cpu_share;
+            self.cores = done.cores;
+        }
+        self.worst_stall_ms = self.worst_stall_ms.max(done.worst_stall_ms);
+        self.connects.connects += done.connects;
+        self.connects.failed += done.connect_failed;
+        if let Ok(h) = crate::metrics::hlog::decode_histogram(&done.connect_time) {
+            self.connects.time.merge(&h);
+        }
+    }
+}
+
+/// What `Cluster::run_phase` is asked to run, shared by its steps.
+pub struct PhaseCall<'a> {
+    pub index: usize,
+    pub spec: &'a PhaseSpec,
+    pub stop: &'a CancellationToken,
+    /// The phase's hlog path; each worker's file is named after it (`worker_hlog_path`).
+    pub hlog_base: &'a Path,
+    pub run_start_unix_s: f64,
+}
+
+/// A phase while the coordinator follows it: the shares, the clocks and what was merged.
+struct Following {
+    shares: BTreeMap<String, Share>,
+    started_at: SystemTime,
+    start: Instant,
+    end_at: Instant,
+    changes: Vec<crate::metrics::summary::PhaseChange>,
+    pending: Tick,
+    totals: PhaseTotals,
+    last_tick: Instant,
+    stop_sent: bool,
+    /// What went wrong for the phase as a whole, in words.
+    lost: Vec<String>,
+}
+
+impl Following {
+    /// Whether every share finished or was lost; past the end plus the drain bound, the
+    /// shares still running are counted as lost.
+    fn settled(&mut self) -> bool {
+        if self.shares.values().all(|s| s.done.is_some() || s.lost.is_some()) {
+            return true;
+        }
+        let bound = 2 * DRAIN_GRACE + Duration::from_secs(10);
+        if Instant::now() > self.end_at + bound {
+            self.lose_running(&format!("did not finish the phase within {bound:.0?} of its end"));
+            return true;
+        }
+        false
+    }
+
+    fn lose_running(&mut self, why: &str) {
+        for s in self.shares.values_mut().filter(|s| s.done.is_none() && s.lost.is_none()) {
+            s.lost = Some(why.to_string());
+        }
+    }
+
+    /// Hands the window merged so far to the sink (the last one with `is_final`).
+    fn emit(&mut self, sink: &mut dyn TickSink, is_final: bool) -> Instant {
+        let now = Instant::now();
+        let (window, elapsed) = (now - self.last_tick, now - self.start);
+        merge_and_emit(&mut self.pending, &mut self.totals, &self.shares, sink, window, elapsed, is_final);
+        now
+    }
+
+    /// A second of the phase: emit the merged window, count silent shares as lost.
+    fn on_tick(&mut self, sink: &mut dyn TickSink) {
+        let now = self.emit(sink, false);
+        self.last_tick = now;
+        for s in self.shares.values_mut().filter(|s| s.done.is_none() && s.lost.is_none()) {
+            let silent = now.saturating_duration_since(s.last_seen);
+            if silent > SILENCE_LOST {
+                s.lost = Some(format!("no data for {:.0} s", silent.as_secs_f64()));
+            }
+        }
+    }
+
+    /// The longest run a worker reported, or the time since the start when none finished.
+    fn ran_for(&self) -> Duration {
+        self.shares
+            .values()
+            .filter_map(|s| s.done.as_ref().map(|d| Duration::from_secs_f64(d.ran_for_s.max(0.0))))
+            .max()
+            .unwrap_or_else(|| self.start.elapsed())
+    }
 }
 
 /// One attempt's part in a phase.
@@ -102,6 +202,66 @@ struct Share {
     done: Option<WireDone>,
     lost: Option<String>,
     hlog: Option<HlogWriter>,
+}
+
+impl Share {
+    fn new(worker: u32, task: String, attempt: u32, hlog: Option<HlogWriter>) -> Self {
+        Share {
+            worker,
+            task,
+            attempt,
+            last_seen: Instant::now(),
+            cumulative: Cumulative::default(),
+            all: LatencyHistogram::new(),
+            requests: 0,
+            failures: 0,
+            users: 0,
+            in_flight: 0,
+            done: None,
+            lost: None,
+            hlog,
+        }
+    }
+
+    /// The loss of this attempt in words: which worker, when, after how many requests, why.
+    fn lost_words(&self, why: &str, start: Instant, phase: &str) -> String {
+        let at = self.last_seen.saturating_duration_since(start).as_secs_f64();
+        format!(
+            "worker-{} (task {}, attempt {}) lost in phase {phase} at +{at:.1} s after {} requests: {why}",
+            self.worker + 1,
+            short(&self.task),
+            self.attempt,
+            self.requests
+        )
+    }
+
+    /// This attempt's line in the phase's worker table.
+    fn report(
+        &self,
+        seconds: f64,
+        lost: Option<String>,
+        nodes: &BTreeMap<String, WorkerNode>,
+    ) -> WorkerReport {
+        let lag_p99 = crate::metrics::hlog::decode_histogram(&self.cumulative.lag)
+            .map(|h| h.quantile_ms(0.99))
+            .unwrap_or(0.0);
+        let (cpu_s, cpu_share) = self.done.as_ref().map_or((0.0, 0.0), |d| (d.cpu_s, d.cpu_share));
+        WorkerReport {
+            worker: self.worker + 1,
+            task: self.task.clone(),
+            attempt: self.attempt,
+            requests: self.requests,
+            failures: self.failures,
+            requests_per_s: self.requests as f64 / seconds,
+            p99_ms: self.all.quantile_ms(0.99),
+            cpu_s,
+            cpu_percent: cpu_share * 100.0,
+            schedule_lag_p99_ms: lag_p99,
+            hlog: String::new(),
+            lost,
+            node: nodes.get(&self.task).cloned(),
+        }
+    }
 }
 
 impl Cluster {
@@ -255,16 +415,11 @@ impl Cluster {
     }
 
     /// Runs one phase on every worker and merges what they measured.
-    #[allow(clippy::too_many_arguments)]
     pub async fn run_phase(
         &self,
-        index: usize,
-        spec: &PhaseSpec,
-        stop: &CancellationToken,
+        call: PhaseCall<'_>,
         sink: &mut dyn TickSink,
         mut steer: Option<SteerReceiver>,
-        hlog_base: &Path,
-        run_start_unix_s: f64,
     ) -> DistributedPhase {
         let mut data = self.data.lock().await;
         // Hellos between phases (a task Swarm restarted) join from this phase on.
@@ -273,47 +428,47 @@ impl Cluster {
                 self.hello(worker, attempt);
             }
         }
+        let shares = self.open_shares(&call);
+        let mut phase = self.start_phase(&call, shares).await;
+        self.follow(&call, &mut phase, &mut data, sink, &mut steer).await;
+        phase.emit(sink, true);
+        let ran_for = phase.ran_for();
+        let nodes = self.task_nodes().await;
+        self.close_phase(call.spec, phase, ran_for, call.stop.is_cancelled(), &nodes)
+    }
+
+    /// One share per current worker attempt, each with its own hlog file.
+    fn open_shares(&self, call: &PhaseCall<'_>) -> BTreeMap<String, Share> {
         let roster: Vec<(u32, String, u32)> = self
             .roster
             .lock()
             .map(|r| r.current.iter().map(|(w, (t, n))| (*w, t.clone(), *n)).collect())
             .unwrap_or_default();
-        let mut shares: BTreeMap<String, Share> = roster
+        roster
             .into_iter()
             .map(|(worker, task, attempt)| {
-                let path = worker_hlog_path(hlog_base, worker + 1);
+                let path = worker_hlog_path(call.hlog_base, worker + 1);
                 let comment = format!(
                     "terrafix-tui {} phase {} worker-{}",
                     env!("CARGO_PKG_VERSION"),
-                    spec.phase.name,
+                    call.spec.phase.name,
                     worker + 1
                 );
-                let hlog = HlogWriter::create(&path, run_start_unix_s, &comment)
+                let hlog = HlogWriter::create(&path, call.run_start_unix_s, &comment)
                     .ok()
                     .map(|h| h.tagged(&format!("worker-{}", worker + 1)));
-                let share = Share {
-                    worker,
-                    task: task.clone(),
-                    attempt,
-                    last_seen: Instant::now(),
-                    cumulative: Cumulative::default(),
-                    all: LatencyHistogram::new(),
-                    requests: 0,
-                    failures: 0,
-                    users: 0,
-                    in_flight: 0,
-                    done: None,
-                    lost: None,
-                    hlog,
-                };
-                (task, share)
+                (task.clone(), Share::new(worker, task, attempt, hlog))
             })
-            .collect();
+            .collect()
+    }
 
+    /// Tells the workers the phase's common start and waits for it.
+    async fn start_phase(&self, call: &PhaseCall<'_>, mut shares: BTreeMap<String, Share>) -> Following {
         let start_unix_ms = super::worker::now_unix_ms() + START_LEAD.as_millis() as u64;
-        let mut lost_now = Vec::new();
-        if let Err(e) = self.transport.send_control(&Control::Phase { index, start_unix_ms }).await {
-            lost_now.push(format!("phase {} could not be started on the generators: {e}", spec.phase.name));
+        let mut lost = Vec::new();
+        let order = Control::Phase { index: call.index, start_unix_ms };
+        if let Err(e) = self.transport.send_control(&order).await {
+            lost.push(format!("phase {} could not be started on the generators: {e}", call.spec.phase.name));
             for s in shares.values_mut() {
                 s.lost = Some(format!("never started: {e}"));
             }
@@ -324,89 +479,74 @@ impl Cluster {
         for s in shares.values_mut() {
             s.last_seen = start;
         }
-        let mut end_at = start + spec.phase.duration;
-        let mut changes = Vec::new();
-        let mut pending = Tick::default();
-        let mut totals = PhaseTotals::default();
-        let mut ticker =
-            tokio::time::interval_at(start + Duration::from_secs(1) + TICK_LAG, Duration::from_secs(1));
+        Following {
+            shares,
+            started_at,
+            start,
+            end_at: start + call.spec.phase.duration,
+            changes: Vec::new(),
+            pending: Tick::default(),
+            totals: PhaseTotals::default(),
+            last_tick: start,
+            stop_sent: false,
+            lost,
+        }
+    }
+
+    /// Merges the workers' seconds, passes stop and steer on, until every share settled.
+    async fn follow(
+        &self,
+        call: &PhaseCall<'_>,
+        phase: &mut Following,
+        data: &mut mpsc::UnboundedReceiver<Data>,
+        sink: &mut dyn TickSink,
+        steer: &mut Option<SteerReceiver>,
+    ) {
+        let first = phase.start + Duration::from_secs(1) + TICK_LAG;
+        let mut ticker = tokio::time::interval_at(first, Duration::from_secs(1));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_tick = start;
-        let mut stop_sent = false;
-        loop {
-            if shares.values().all(|s| s.done.is_some() || s.lost.is_some()) {
-                break;
-            }
-            if Instant::now() > end_at + 2 * DRAIN_GRACE + Duration::from_secs(10) {
-                for s in shares.values_mut().filter(|s| s.done.is_none() && s.lost.is_none()) {
-                    s.lost = Some(format!(
-                        "did not finish the phase within {:.0?} of its end",
-                        2 * DRAIN_GRACE + Duration::from_secs(10)
-                    ));
-                }
-                break;
-            }
+        while !phase.settled() {
             tokio::select! {
-                _ = ticker.tick() => {
-                    let now = Instant::now();
-                    merge_and_emit(&mut pending, &mut totals, &shares, sink, now - last_tick, now - start, false);
-                    last_tick = now;
-                    for s in shares.values_mut().filter(|s| s.done.is_none() && s.lost.is_none()) {
-                        let silent = now.saturating_duration_since(s.last_seen);
-                        if silent > SILENCE_LOST {
-                            s.lost = Some(format!("no data for {:.0} s", silent.as_secs_f64()));
-                        }
-                    }
+                _ = ticker.tick() => phase.on_tick(sink),
+                _ = call.stop.cancelled(), if !phase.stop_sent => {
+                    phase.stop_sent = true;
+                    let _ = self.transport.send_control(&Control::Stop { index: call.index }).await;
                 }
-                _ = stop.cancelled(), if !stop_sent => {
-                    stop_sent = true;
-                    let _ = self.transport.send_control(&Control::Stop { index }).await;
-                }
-                asked = next_steer(&mut steer) => {
-                    let Some(asked) = asked else { steer = None; continue };
-                    match steer_fits(asked.steer, &spec.phase.load) {
-                        Ok(()) => {
-                            let _ = self.transport.send_control(&Control::Steer { index, steer: WireSteer::of(asked.steer) }).await;
-                            if let Steer::Extend(d) = asked.steer {
-                                end_at += d;
-                            }
-                            let change = change_record(start.elapsed(), asked);
-                            sink.on_change(&change, end_at - start);
-                            changes.push(change);
-                        }
-                        Err(reason) => sink.on_refused(&reason),
-                    }
-                }
+                asked = next_steer(steer) => match asked {
+                    Some(asked) => self.steer(call, phase, sink, asked).await,
+                    None => *steer = None,
+                },
                 message = data.recv() => match message {
-                    Some(message) => self.take(message, index, &mut shares, &mut pending, run_start_unix_s),
-                    None => {
-                        for s in shares.values_mut().filter(|s| s.done.is_none() && s.lost.is_none()) {
-                            s.lost = Some("the coordinator lost its connection to Redis".into());
-                        }
+                    Some(message) => {
+                        self.take(message, call.index, &mut phase.shares, &mut phase.pending, call.run_start_unix_s)
                     }
+                    None => phase.lose_running("the coordinator lost its connection to Redis"),
                 },
             }
         }
-        let now = Instant::now();
-        merge_and_emit(&mut pending, &mut totals, &shares, sink, now - last_tick, now - start, true);
-        let nodes = self.task_nodes().await;
-        let ran_for = shares
-            .values()
-            .filter_map(|s| s.done.as_ref().map(|d| Duration::from_secs_f64(d.ran_for_s.max(0.0))))
-            .max()
-            .unwrap_or_else(|| start.elapsed());
-        self.close_phase(
-            spec,
-            shares,
-            totals,
-            started_at,
-            ran_for,
-            stop.is_cancelled(),
-            changes,
-            start,
-            lost_now,
-            &nodes,
-        )
+    }
+
+    /// Passes a steer the phase's load allows on to the workers and records the change.
+    async fn steer(
+        &self,
+        call: &PhaseCall<'_>,
+        phase: &mut Following,
+        sink: &mut dyn TickSink,
+        asked: crate::engine::SteerRequest,
+    ) {
+        match steer_fits(asked.steer, &call.spec.phase.load) {
+            Ok(()) => {
+                let order = Control::Steer { index: call.index, steer: WireSteer::of(asked.steer) };
+                let _ = self.transport.send_control(&order).await;
+                if let Steer::Extend(d) = asked.steer {
+                    phase.end_at += d;
+                }
+                let change = change_record(phase.start.elapsed(), asked);
+                sink.on_change(&change, phase.end_at - phase.start);
+                phase.changes.push(change);
+            }
+            Err(reason) => sink.on_refused(&reason),
+        }
     }
 
     /// Task id → the node it ran on, as the manager knows it; empty when it cannot say
@@ -468,94 +608,46 @@ impl Cluster {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The phase's result and each worker's report, once every share settled.
     fn close_phase(
         &self,
         spec: &PhaseSpec,
-        shares: BTreeMap<String, Share>,
-        totals: PhaseTotals,
-        started_at: SystemTime,
+        phase: Following,
         ran_for: Duration,
         stopped: bool,
-        changes: Vec<crate::metrics::summary::PhaseChange>,
-        start: Instant,
-        mut lost: Vec<String>,
         nodes: &BTreeMap<String, WorkerNode>,
     ) -> DistributedPhase {
+        let Following { shares, totals, started_at, start, changes, lost, .. } = phase;
         let seconds = ran_for.as_secs_f64().max(1e-3);
-        let mut workers = Vec::new();
-        let (mut cpu_s, mut cpu_share, mut cores, mut worst_stall_ms, mut abandoned) =
-            (0.0, 0.0_f64, 1, 0.0_f64, 0);
-        let mut connects = crate::engine::http::ConnectStats::default();
-        for s in shares.values() {
-            let lag_p99 = crate::metrics::hlog::decode_histogram(&s.cumulative.lag)
-                .map(|h| h.quantile_ms(0.99))
-                .unwrap_or(0.0);
-            let (w_cpu_s, w_share) = s.done.as_ref().map_or((0.0, 0.0), |d| (d.cpu_s, d.cpu_share));
-            if let Some(d) = &s.done {
-                cpu_s += d.cpu_s;
-                if d.cpu_share >= cpu_share {
-                    cpu_share = d.cpu_share;
-                    cores = d.cores;
-                }
-                worst_stall_ms = worst_stall_ms.max(d.worst_stall_ms);
-                abandoned += d.abandoned;
-                connects.connects += d.connects;
-                connects.failed += d.connect_failed;
-                if let Ok(h) = crate::metrics::hlog::decode_histogram(&d.connect_time) {
-                    connects.time.merge(&h);
-                }
-            }
-            let lost_text = s.lost.as_ref().map(|why| {
-                let at = s.last_seen.saturating_duration_since(start).as_secs_f64();
-                format!(
-                    "worker-{} (task {}, attempt {}) lost in phase {} at +{at:.1} s after {} requests: {why}",
-                    s.worker + 1,
-                    short(&s.task),
-                    s.attempt,
-                    spec.phase.name,
-                    s.requests
-                )
-            });
-            if let Some(text) = &lost_text {
-                lost.push(text.clone());
-            }
-            workers.push(WorkerReport {
-                worker: s.worker + 1,
-                task: s.task.clone(),
-                attempt: s.attempt,
-                requests: s.requests,
-                failures: s.failures,
-                requests_per_s: s.requests as f64 / seconds,
-                p99_ms: s.all.quantile_ms(0.99),
-                cpu_s: w_cpu_s,
-                cpu_percent: w_share * 100.0,
-                schedule_lag_p99_ms: lag_p99,
-                hlog: String::new(),
-                lost: lost_text,
-                node: nodes.get(&s.task).cloned(),
-            });
-        }
-        workers.sort_by_key(|w| (w.worker, w.attempt));
-        if let Ok(mut r) = self.report.lock() {
-            r.lost.extend(lost.iter().cloned());
-        }
-        DistributedPhase {
-            result: PhaseResult {
-                totals,
-                started_at,
-                ran_for,
-                end: if stopped { PhaseEnd::Stopped } else { PhaseEnd::Completed },
-                abandoned,
-                changes,
-            },
-            workers,
-            cpu_s,
-            cpu_share,
-            cores,
-            worst_stall_ms,
+        let mut generators = PhaseGenerators {
+            workers: Vec::new(),
+            cpu_s: 0.0,
+            cpu_share: 0.0,
+            cores: 1,
+            worst_stall_ms: 0.0,
             lost,
-            connects,
+            connects: crate::engine::http::ConnectStats::default(),
+        };
+        let mut abandoned = 0;
+        for s in shares.values() {
+            if let Some(d) = &s.done {
+                generators.add(d);
+                abandoned += d.abandoned;
+            }
+            let lost_text = s.lost.as_ref().map(|why| s.lost_words(why, start, &spec.phase.name));
+            if let Some(text) = &lost_text {
+                generators.lost.push(text.clone());
+            }
+            generators.workers.push(s.report(seconds, lost_text, nodes));
+        }
+        generators.workers.sort_by_key(|w| (w.worker, w.attempt));
+        if let Ok(mut r) = self.report.lock() {
+            r.lost.extend(generators.lost.iter().cloned());
+        }
+        let end = if stopped { PhaseEnd::Stopped } else { PhaseEnd::Completed };
+        DistributedPhase {
+            result: PhaseResult { totals, started_at, ran_for, end, abandoned, changes },
+            generators,
         }
     }
 

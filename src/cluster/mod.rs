@@ -9,5 +9,7 @@ mod transport;
 pub mod wire;
 pub mod worker;
 
-pub use coordinator::{Cluster, ClusterSetup, DistributedPhase, worker_hlog_path};
+pub use coordinator::{
+    Cluster, ClusterSetup, DistributedPhase, PhaseCall, PhaseGenerators, worker_hlog_path,
+};
 pub use transport::{Transport, TransportError};

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
 use super::control::{ControlClient, TargetSettings, server_view};
 use super::faults::{self, FaultTools};
@@ -15,11 +16,15 @@ use super::results::{
 };
 use super::sink::PhaseSink;
 use super::{Event, RunControl};
+use crate::cluster::{PhaseCall, PhaseGenerators};
 use crate::engine::aggregate::Totals;
+use crate::engine::http::ConnectStats;
 use crate::engine::http::HttpClient;
-use crate::engine::{PhaseEnd, PhaseSpec, run_phase_steered};
+use crate::engine::{PhaseEnd, PhaseResult, PhaseSpec, run_phase_steered};
 use crate::metrics::hlog::HlogWriter;
-use crate::metrics::summary::{PhaseStatus, PhaseSummary};
+use crate::metrics::summary::{
+    FaultReport, PhaseFiles, PhaseStatus, PhaseSummary, SettingsApplied, SettingsHeld, Validity, WorkerReport,
+};
 use crate::metrics::{ServerCounters, Snapshot};
 use crate::profile::Phase;
 use crate::report::files::HistoryWriter;
@@ -154,15 +159,10 @@ impl RunContext {
         (not_applied, notes, sent)
     }
 
-    /// Whether the phase's settings held, and for what share of `[start, end]` (Unix s).
-    fn settings_report(
-        &self,
-        phase: &Phase,
-        start: f64,
-        end: f64,
-    ) -> (Option<crate::metrics::summary::SettingsApplied>, Option<crate::metrics::summary::SettingsHeld>)
-    {
-        use crate::metrics::summary::{SettingsApplied, SettingsHeld};
+    /// Whether the phase's settings held, and for what share of the phase's run.
+    fn settings_report(&self, phase: &Phase, result: &PhaseResult) -> SettingsReport {
+        let start = crate::sys::clock::unix_s(result.started_at);
+        let end = start + result.ran_for.as_secs_f64();
         let active = self.held.lock().ok().and_then(|mut slot| slot.take());
         match active {
             Some(active) => {
@@ -183,21 +183,7 @@ impl RunContext {
 
     pub async fn run_phase(&self, index: usize, phase: &Phase) -> PhaseOutcome {
         let files = phase_files(phase);
-        let suite_dir = self.dir.join(super::results::suite_dir(phase));
-        if let Err(e) = std::fs::create_dir_all(&suite_dir) {
-            self.warn(format!("cannot create {}: {e}", suite_dir.display())).await;
-        }
-        let (settings_not_applied, mut notes, sent) = self.prepare_target(phase).await;
-        if let Ok(mut slot) = self.held.lock() {
-            *slot = sent.map(|settings| ActiveSettings {
-                settings,
-                started_unix_s: crate::sys::clock::unix_now_s(),
-                lapses: Vec::new(),
-            });
-        }
-        for reason in &settings_not_applied {
-            self.warn(format!("phase {}: {reason}", phase.name)).await;
-        }
+        let (settings_not_applied, mut notes) = self.open_phase(phase).await;
         let client = self.client.with_timeouts(phase.timeouts.request, phase.timeouts.connect);
         // Connects before the phase belong to no phase.
         let _ = client.take_connect_stats();
@@ -206,79 +192,18 @@ impl RunContext {
 
         let mut sink = self.sink_for(index, phase, &files).await;
         let phase_stop = self.control.cancel.child_token();
-        let skip_watch = {
-            let (mut skip, stop) = (self.control.skip.begin(), phase_stop.clone());
-            tokio::spawn(async move {
-                tokio::select! {
-                    _ = skip.skipped() => stop.cancel(),
-                    _ = stop.cancelled() => {}
-                }
-            })
-        };
-        let spec = PhaseSpec { phase: phase.clone(), seed: self.seed, lockstep_start: self.lockstep_start };
-        let steer = Some(self.control.steer.subscribe());
-        let fault_task = (!phase.faults.is_empty()).then(|| {
-            let tools = FaultTools {
-                control: self.control_client.clone(),
-                target_settings: self.target_settings.clone(),
-                configure_target: self.configure_target,
-                phase_settings: self.settings_for(phase),
-                docker: self.docker.clone(),
-                events: self.events.clone(),
-                phase_index: index,
-            };
-            tokio::spawn(faults::run(
-                phase.faults.clone(),
-                tokio::time::Instant::now(),
-                tools,
-                phase_stop.clone(),
-            ))
-        });
+        let skip_watch = self.watch_skip(&phase_stop);
+        let fault_task = self.start_faults(index, phase, &phase_stop);
         let probe = crate::sys::probe::GeneratorProbe::start(phase_stop.clone());
         // A distributed phase's generators are the workers: this process's CPU says nothing of them.
         let live_probe = self.cluster.is_none().then(|| probe.live());
         sink.live_check = Some(super::validity::LiveCheck::new(phase, self.validity, live_probe));
-        let (result, distributed) = match &self.cluster {
-            Some(cluster) => {
-                let hlog = self.dir.join(&files.hlog);
-                let d = cluster
-                    .run_phase(index, &spec, &phase_stop, &mut sink, steer, &hlog, self.run_start_unix_s)
-                    .await;
-                (
-                    d.result,
-                    Some((d.workers, d.cpu_s, d.cpu_share, d.cores, d.worst_stall_ms, d.lost, d.connects)),
-                )
-            }
-            None => (run_phase_steered(&spec, &client, &phase_stop, &mut sink, steer).await, None),
-        };
+        let (result, generators) = self.drive(index, phase, &files, &client, &phase_stop, &mut sink).await;
         phase_stop.cancel();
-        let (mut cpu_s, mut cpu_share, mut cores, mut worst_stall_ms) = probe.finish().await;
-        let mut workers = Vec::new();
-        let mut worker_connects = None;
-        if let Some((w, c_s, c_share, c_cores, stall, lost, connects)) = distributed {
-            worker_connects = Some(connects);
-            // The generators are the workers: judge their figures, not this coordinator's.
-            (cpu_s, cpu_share, cores, worst_stall_ms) = (c_s, c_share, c_cores, stall);
-            for text in lost {
-                self.warn(text.clone()).await;
-                notes.push(text);
-            }
-            workers = w;
-            for w in &mut workers {
-                w.hlog = crate::cluster::worker_hlog_path(std::path::Path::new(&files.hlog), w.worker)
-                    .to_string_lossy()
-                    .into_owned();
-            }
-        }
-        let (local_errors, local_cause) = super::validity::local_errors(&failure_stats(&result.totals));
-        let used = super::validity::GeneratorUse {
-            cpu_s,
-            cpu_share,
-            cores,
-            worst_stall_ms,
-            dropped: result.totals.dropped,
-            local_errors,
-            local_cause,
+        let used = generator_use(probe.finish().await, generators.as_ref(), &result);
+        let (workers, worker_connects) = match generators {
+            Some(g) => self.take_generators(g, &files, &mut notes).await,
+            None => (Vec::new(), None),
         };
         let mut validity = super::validity::judge(phase, &used, &result.totals.lag, &self.validity);
         validity.live_bound_s = sink.live_check.as_ref().and_then(|c| c.bound_window());
@@ -292,20 +217,147 @@ impl RunContext {
             None => Vec::new(),
         };
         faults::judge_recovery(&mut fault_reports, &sink.seconds, self.recovery);
+        let status_doc = self.status_doc(&mut notes).await;
+        let settings = self.settings_report(phase, &result);
+        notes.extend(self.take_target_events());
+        let facts = PhaseFacts {
+            status_doc,
+            settings,
+            notes,
+            connects: worker_connects.unwrap_or_else(|| client.take_connect_stats()),
+            settings_not_applied,
+            validity,
+            fault_reports,
+            workers,
+        };
+        self.close_phase(index, phase, files, result, facts, &sink.seconds).await
+    }
 
-        let status_doc = match self.control_client.status_answer().await {
+    /// Creates the phase's folder, sends its settings and holds them for the status poller;
+    /// returns the settings that did not reach the target and notes on what else went wrong.
+    async fn open_phase(&self, phase: &Phase) -> (Vec<String>, Vec<String>) {
+        let suite_dir = self.dir.join(super::results::suite_dir(phase));
+        if let Err(e) = std::fs::create_dir_all(&suite_dir) {
+            self.warn(format!("cannot create {}: {e}", suite_dir.display())).await;
+        }
+        let (settings_not_applied, notes, sent) = self.prepare_target(phase).await;
+        if let Ok(mut slot) = self.held.lock() {
+            *slot = sent.map(|settings| ActiveSettings {
+                settings,
+                started_unix_s: crate::sys::clock::unix_now_s(),
+                lapses: Vec::new(),
+            });
+        }
+        for reason in &settings_not_applied {
+            self.warn(format!("phase {}: {reason}", phase.name)).await;
+        }
+        (settings_not_applied, notes)
+    }
+
+    /// Ends the phase early when the user skips it; the task ends with the phase's token.
+    fn watch_skip(&self, phase_stop: &CancellationToken) -> tokio::task::JoinHandle<()> {
+        let (mut skip, stop) = (self.control.skip.begin(), phase_stop.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = skip.skipped() => stop.cancel(),
+                _ = stop.cancelled() => {}
+            }
+        })
+    }
+
+    /// Starts the phase's faults, when it has any.
+    fn start_faults(
+        &self,
+        index: usize,
+        phase: &Phase,
+        phase_stop: &CancellationToken,
+    ) -> Option<tokio::task::JoinHandle<Vec<crate::metrics::summary::FaultReport>>> {
+        (!phase.faults.is_empty()).then(|| {
+            let tools = FaultTools {
+                control: self.control_client.clone(),
+                target_settings: self.target_settings.clone(),
+                configure_target: self.configure_target,
+                phase_settings: self.settings_for(phase),
+                docker: self.docker.clone(),
+                events: self.events.clone(),
+                phase_index: index,
+            };
+            let start = tokio::time::Instant::now();
+            tokio::spawn(faults::run(phase.faults.clone(), start, tools, phase_stop.clone()))
+        })
+    }
+
+    /// Runs the phase here, or on the generators of a distributed run.
+    async fn drive(
+        &self,
+        index: usize,
+        phase: &Phase,
+        files: &PhaseFiles,
+        client: &HttpClient,
+        phase_stop: &CancellationToken,
+        sink: &mut PhaseSink,
+    ) -> (PhaseResult, Option<PhaseGenerators>) {
+        let spec = PhaseSpec { phase: phase.clone(), seed: self.seed, lockstep_start: self.lockstep_start };
+        let steer = Some(self.control.steer.subscribe());
+        match &self.cluster {
+            Some(cluster) => {
+                let hlog = self.dir.join(&files.hlog);
+                let call = PhaseCall {
+                    index,
+                    spec: &spec,
+                    stop: phase_stop,
+                    hlog_base: &hlog,
+                    run_start_unix_s: self.run_start_unix_s,
+                };
+                let d = cluster.run_phase(call, sink, steer).await;
+                (d.result, Some(d.generators))
+            }
+            None => (run_phase_steered(&spec, client, phase_stop, sink, steer).await, None),
+        }
+    }
+
+    /// The generators' worker table and connects; their losses become warnings and notes.
+    async fn take_generators(
+        &self,
+        generators: PhaseGenerators,
+        files: &PhaseFiles,
+        notes: &mut Vec<String>,
+    ) -> (Vec<WorkerReport>, Option<ConnectStats>) {
+        for text in generators.lost {
+            self.warn(text.clone()).await;
+            notes.push(text);
+        }
+        let mut workers = generators.workers;
+        for w in &mut workers {
+            w.hlog = crate::cluster::worker_hlog_path(std::path::Path::new(&files.hlog), w.worker)
+                .to_string_lossy()
+                .into_owned();
+        }
+        (workers, Some(generators.connects))
+    }
+
+    /// The target's `/status` at the phase's end; a note says so when it did not answer.
+    async fn status_doc(&self, notes: &mut Vec<String>) -> Option<Value> {
+        match self.control_client.status_answer().await {
             Ok(doc) => Some(doc),
             Err(why) => {
                 notes.push(format!("{why}; server view unavailable for this phase"));
                 None
             }
-        };
-        let server = status_doc.as_ref().map(server_view);
-        let phase_start_s = crate::sys::clock::unix_s(result.started_at);
-        let (settings_applied, settings_held) =
-            self.settings_report(phase, phase_start_s, phase_start_s + result.ran_for.as_secs_f64());
-        notes.extend(self.take_target_events());
-        let connects = worker_connects.unwrap_or_else(|| client.take_connect_stats());
+        }
+    }
+
+    /// Writes the phase's CSV files, warns of abandoned requests, builds and announces
+    /// the summary.
+    async fn close_phase(
+        &self,
+        index: usize,
+        phase: &Phase,
+        files: PhaseFiles,
+        result: PhaseResult,
+        facts: PhaseFacts,
+        sink_seconds: &[super::faults::Second],
+    ) -> PhaseOutcome {
         let seconds = result.ran_for.as_secs_f64();
         if let Err(e) = write_phase_csvs(&self.dir, &files, &result.totals, seconds) {
             self.warn(e.to_string()).await;
@@ -322,54 +374,8 @@ impl RunContext {
             PhaseEnd::Stopped if self.control.cancel.is_cancelled() => PhaseStatus::Aborted,
             PhaseEnd::Stopped => PhaseStatus::Skipped,
         };
-        let all = &result.totals.all;
-        let summary = PhaseSummary {
-            name: phase.name.clone(),
-            suite: phase.suite.clone(),
-            status,
-            config: phase_config(phase),
-            summary: seed_summary(all, seconds),
-            latency_ms: latency_stats(&all.latency),
-            failures_per_sec: if seconds > 0.0 { all.failures as f64 / seconds } else { 0.0 },
-            dropped: result.totals.dropped,
-            batch_items_failed: result.totals.batch_items_failed,
-            offset_s: (crate::sys::clock::unix_s(result.started_at) - self.run_start_unix_s).max(0.0),
-            duration_s: seconds,
-            started_at: rfc3339(result.started_at),
-            finished_at: rfc3339(result.started_at + result.ran_for),
-            requests: request_stats(&result.totals, seconds),
-            failures: failure_stats(&result.totals),
-            dedup: dedup_report(&result, server.as_ref()),
-            server,
-            thresholds: {
-                let mut results = judge(&phase.name, &phase.thresholds, all, seconds);
-                for r in &mut results {
-                    r.untrustworthy = !validity.is_valid();
-                }
-                results
-            },
-            files,
-            connections: crate::metrics::summary::ConnectReport {
-                connects: connects.connects,
-                failed: connects.failed,
-                p50_ms: connects.time.quantile_ms(0.5),
-                p99_ms: connects.time.quantile_ms(0.99),
-                max_ms: connects.time.max_ms(),
-            },
-            settings_not_applied,
-            settings_applied,
-            settings_held,
-            notes,
-            changes: result.changes.clone(),
-            resilience: resilience_report(phase, &result.totals.retry, fault_reports, &sink.seconds),
-            validity: Some(validity),
-            workers,
-            response_time_ms: (matches!(phase.load, crate::profile::Load::Closed { .. })
-                && phase.behaviour.wait.pacing_interval().is_some()
-                && !result.totals.response.is_empty())
-            .then(|| latency_stats(&result.totals.response)),
-            like_for_like: super::results::like_for_like(&result.totals.by_endpoint, status_doc.as_ref()),
-        };
+        let offset_s = (crate::sys::clock::unix_s(result.started_at) - self.run_start_unix_s).max(0.0);
+        let summary = summarize(phase, status, offset_s, files, &result, facts, sink_seconds);
         self.send(Event::PhaseFinished { index, summary: Box::new(summary.clone()) }).await;
         PhaseOutcome { summary, all: result.totals.all, seconds, abandoned: result.abandoned }
     }
@@ -378,12 +384,7 @@ impl RunContext {
         self.target_events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default()
     }
 
-    async fn sink_for(
-        &self,
-        index: usize,
-        phase: &Phase,
-        files: &crate::metrics::summary::PhaseFiles,
-    ) -> PhaseSink {
+    async fn sink_for(&self, index: usize, phase: &Phase, files: &PhaseFiles) -> PhaseSink {
         let history = match HistoryWriter::create(&self.dir.join(&files.history_csv)) {
             Ok(h) => Some(h),
             Err(e) => {
@@ -425,6 +426,114 @@ impl RunContext {
             }),
         }
     }
+}
+
+/// Whether a phase's settings were applied, and what held for how long.
+type SettingsReport = (Option<SettingsApplied>, Option<SettingsHeld>);
+
+/// What a phase gathered by its end besides the engine's result, for its summary.
+struct PhaseFacts {
+    status_doc: Option<Value>,
+    settings: SettingsReport,
+    notes: Vec<String>,
+    connects: ConnectStats,
+    settings_not_applied: Vec<String>,
+    validity: Validity,
+    fault_reports: Vec<FaultReport>,
+    workers: Vec<WorkerReport>,
+}
+
+/// What the generator used: this process's probe, or the generators' figures when the phase
+/// ran distributed (they are the workers: judge their figures, not this coordinator's).
+fn generator_use(
+    probe: (f64, f64, usize, f64),
+    generators: Option<&PhaseGenerators>,
+    result: &PhaseResult,
+) -> super::validity::GeneratorUse {
+    let (cpu_s, cpu_share, cores, worst_stall_ms) = match generators {
+        Some(g) => (g.cpu_s, g.cpu_share, g.cores, g.worst_stall_ms),
+        None => probe,
+    };
+    let (local_errors, local_cause) = super::validity::local_errors(&failure_stats(&result.totals));
+    super::validity::GeneratorUse {
+        cpu_s,
+        cpu_share,
+        cores,
+        worst_stall_ms,
+        dropped: result.totals.dropped,
+        local_errors,
+        local_cause,
+    }
+}
+
+/// The phase's summary from its result and what it gathered.
+fn summarize(
+    phase: &Phase,
+    status: PhaseStatus,
+    offset_s: f64,
+    files: PhaseFiles,
+    result: &PhaseResult,
+    facts: PhaseFacts,
+    sink_seconds: &[super::faults::Second],
+) -> PhaseSummary {
+    let seconds = result.ran_for.as_secs_f64();
+    let all = &result.totals.all;
+    let server = facts.status_doc.as_ref().map(server_view);
+    let (settings_applied, settings_held) = facts.settings;
+    let mut thresholds = judge(&phase.name, &phase.thresholds, all, seconds);
+    for r in &mut thresholds {
+        r.untrustworthy = !facts.validity.is_valid();
+    }
+    PhaseSummary {
+        name: phase.name.clone(),
+        suite: phase.suite.clone(),
+        status,
+        config: phase_config(phase),
+        summary: seed_summary(all, seconds),
+        latency_ms: latency_stats(&all.latency),
+        failures_per_sec: if seconds > 0.0 { all.failures as f64 / seconds } else { 0.0 },
+        dropped: result.totals.dropped,
+        batch_items_failed: result.totals.batch_items_failed,
+        offset_s,
+        duration_s: seconds,
+        started_at: rfc3339(result.started_at),
+        finished_at: rfc3339(result.started_at + result.ran_for),
+        requests: request_stats(&result.totals, seconds),
+        failures: failure_stats(&result.totals),
+        dedup: dedup_report(result, server.as_ref()),
+        server,
+        thresholds,
+        files,
+        connections: connect_report(&facts.connects),
+        settings_not_applied: facts.settings_not_applied,
+        settings_applied,
+        settings_held,
+        notes: facts.notes,
+        changes: result.changes.clone(),
+        resilience: resilience_report(phase, &result.totals.retry, facts.fault_reports, sink_seconds),
+        validity: Some(facts.validity),
+        workers: facts.workers,
+        response_time_ms: response_time(phase, result),
+        like_for_like: super::results::like_for_like(&result.totals.by_endpoint, facts.status_doc.as_ref()),
+    }
+}
+
+fn connect_report(connects: &ConnectStats) -> crate::metrics::summary::ConnectReport {
+    crate::metrics::summary::ConnectReport {
+        connects: connects.connects,
+        failed: connects.failed,
+        p50_ms: connects.time.quantile_ms(0.5),
+        p99_ms: connects.time.quantile_ms(0.99),
+        max_ms: connects.time.max_ms(),
+    }
+}
+
+/// Response time (from the actual send) when a closed phase paces its users.
+fn response_time(phase: &Phase, result: &PhaseResult) -> Option<crate::metrics::summary::LatencyStats> {
+    (matches!(phase.load, crate::profile::Load::Closed { .. })
+        && phase.behaviour.wait.pacing_interval().is_some()
+        && !result.totals.response.is_empty())
+    .then(|| latency_stats(&result.totals.response))
 }
 
 /// Retries and faults of a phase, when it had either.

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use super::control::{ControlClient, TargetSettings, server_counters};
+use super::control::{ControlClient, TargetSettings};
 use super::phase_run::{ActiveSettings, PhaseOutcome, RunContext};
 use super::results::{judge, rfc3339};
 use super::target::{EmbeddedSampler, EmbeddedServer};
@@ -18,9 +18,8 @@ use crate::engine::aggregate::Totals;
 use crate::engine::http::{ClientOptions, HttpClient};
 use crate::engine::tls::{ClientTls, TlsTrust};
 use crate::metrics::ServerCounters;
-use crate::metrics::status::ServerStatus;
 use crate::metrics::summary::{
-    ConnectionInfo, PhaseStatus, RestoreReport, RunStatus, RunSummary, SUMMARY_FILE, SUMMARY_SCHEMA_VERSION,
+    ConnectionInfo, PhaseStatus, RunStatus, RunSummary, SUMMARY_FILE, SUMMARY_SCHEMA_VERSION,
 };
 use crate::report::files::{ResourcesWriter, WriteError, write_summary};
 use crate::sys::clock::unix_now_s;
@@ -140,117 +139,6 @@ fn spawn_resource_sampler(
             }
         }
     }))
-}
-
-/// Polls `/status` once a second for the live server counters, and notes when the
-/// target stops answering and when it is back (an outage leaves a trace in the summary).
-/// A target that comes back from a restart (it answers again, or its uptime went down) runs
-/// its own defaults: the running phase's settings are sent again and the lapse recorded.
-fn spawn_status_poller(
-    client: ControlClient,
-    into: Arc<Mutex<Option<ServerCounters>>>,
-    events: Arc<Mutex<Vec<String>>>,
-    held: Arc<Mutex<Option<ActiveSettings>>>,
-    run_start_unix_s: f64,
-    stop: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(Duration::from_secs(1));
-        // Only a target that answered once can go away: one without /status never did.
-        let mut down_since: Option<f64> = None;
-        let mut answered_once = false;
-        let mut last_uptime_s: Option<f64> = None;
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                _ = stop.cancelled() => break,
-            }
-            // A target that holds the answer cannot hold the poller past its stop.
-            let status = tokio::select! {
-                status = client.status() => status,
-                _ = stop.cancelled() => break,
-            };
-            let now = unix_now_s();
-            let at = now - run_start_unix_s;
-            let uptime_s = status.as_ref().and_then(|s| ServerStatus::from_value(s).stats.uptime_seconds);
-            let mut notes = Vec::new();
-            let mut back_after_outage = None;
-            match (&status, down_since, answered_once) {
-                (Some(_), Some(since), _) => {
-                    down_since = None;
-                    back_after_outage = Some(since + run_start_unix_s);
-                    notes.push(format!(
-                        "target answered /status again at +{at:.0} s, after {:.0} s without",
-                        at - since
-                    ));
-                }
-                (None, None, true) => {
-                    down_since = Some(at);
-                    notes.push(format!("target stopped answering /status at +{at:.0} s"));
-                }
-                _ => {}
-            }
-            // A target that reports its uptime restarted only if the uptime went down (one that was
-            // merely unreachable kept its settings); one that does not is taken to have
-            // restarted when it went away.
-            let restarted_at = match (uptime_s, back_after_outage) {
-                (Some(u), _) if uptime_went_down(last_uptime_s, uptime_s) => Some(now - u),
-                (None, Some(went_away)) => Some(went_away),
-                _ => None,
-            };
-            if let Some(restarted_at) = restarted_at.filter(|_| answered_once) {
-                notes.extend(resend_phase_settings(&client, &held, restarted_at, run_start_unix_s).await);
-            }
-            answered_once |= status.is_some();
-            if status.is_some() {
-                last_uptime_s = uptime_s;
-            }
-            if let Ok(mut list) = events.lock() {
-                list.extend(notes);
-            }
-            let counters = status.map(|s| server_counters(&s));
-            if let Ok(mut slot) = into.lock() {
-                *slot = counters;
-            }
-        }
-    })
-}
-
-/// A restart shows as an uptime lower than the last one seen (a second earlier).
-fn uptime_went_down(before: Option<f64>, now: Option<f64>) -> bool {
-    matches!((before, now), (Some(b), Some(n)) if n < b)
-}
-
-/// Sends the running phase's settings again to a target that restarted at `restarted_at`
-/// (Unix s), records the lapse, and says so in a note; nothing between phases (the next
-/// phase sends its own).
-async fn resend_phase_settings(
-    client: &ControlClient,
-    held: &Mutex<Option<ActiveSettings>>,
-    restarted_at: f64,
-    run_start_unix_s: f64,
-) -> Option<String> {
-    let settings = held.lock().ok()?.as_ref()?.settings.clone();
-    let sent = client.configure(&serde_json::Value::Object(settings)).await;
-    let now = unix_now_s();
-    let mut slot = held.lock().ok()?;
-    let active = slot.as_mut()?;
-    let from = restarted_at.max(active.started_unix_s);
-    let (rel_from, rel_now) = (from - run_start_unix_s, now - run_start_unix_s);
-    Some(match sent {
-        Ok(_) => {
-            active.lapses.push((from, Some(now)));
-            format!(
-                "target restarted (at +{rel_from:.1} s) and ran its own settings until the phase's were sent again at +{rel_now:.1} s"
-            )
-        }
-        Err(e) => {
-            active.lapses.push((from, None));
-            format!(
-                "target restarted (at +{rel_from:.1} s); the phase's settings could not be sent again ({e}), so it ran its own from then on"
-            )
-        }
-    })
 }
 
 /// One run from its folder to its final summary; each step below says what it adds.
@@ -494,7 +382,7 @@ impl Background {
         let server_counters = Arc::new(Mutex::new(None));
         let target_events = Arc::new(Mutex::new(Vec::new()));
         let held = Arc::new(Mutex::new(None));
-        let poller = spawn_status_poller(
+        let poller = super::status_poller::spawn(
             control_client.clone(),
             server_counters.clone(),
             target_events.clone(),
@@ -653,7 +541,7 @@ async fn wind_down(
         summary.notes.extend(phase.notes.iter().map(|n| format!("phase {}: {n}", phase.name)));
     }
     if ctx.configure_target && !summary.experiments.is_empty() {
-        let report = restore_target(ctx).await;
+        let report = super::restore::restore_target(ctx).await;
         let _ = ctx.events.send(Event::Environment(report.message.clone())).await;
         if !report.restored {
             summary.notes.push(report.message.clone());
@@ -698,57 +586,6 @@ fn connection_info(
         connect_timeout_s: options.connect_timeout.as_secs_f64(),
         configure_target: options.configure_target,
         protocol: protocol.to_string(),
-    }
-}
-
-/// Puts back the settings the target had at the start, and checks it took them.
-async fn restore_target(ctx: &RunContext) -> RestoreReport {
-    let original = ctx.target_settings.original.clone();
-    if !ctx.target_settings.reported {
-        let left_at = ctx.control_client.settings().await.map(serde_json::Value::Object).unwrap_or_default();
-        return RestoreReport {
-            restored: false,
-            original: serde_json::Value::Null,
-            left_at,
-            message: "the target did not report its settings at the start (no `config` in /status), so they \
-                      could not be put back; it keeps what the last phase sent"
-                .into(),
-        };
-    }
-    let sent = if original.is_empty() {
-        Ok(serde_json::Value::Null)
-    } else {
-        ctx.control_client.configure(&serde_json::Value::Object(original.clone())).await
-    };
-    let now = ctx.control_client.settings().await.unwrap_or_default();
-    let matches = original.iter().all(|(k, v)| now.get(k).is_some_and(|n| same_setting(n, v)));
-    let shown = |m: &serde_json::Map<String, serde_json::Value>| {
-        m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
-    };
-    let message = match (&sent, matches) {
-        (Ok(_), true) => format!("target restored to its settings at the start ({})", shown(&original)),
-        (Err(e), _) => {
-            format!("could not restore the target's settings ({e}); it was left at {}", shown(&now))
-        }
-        (Ok(_), false) => format!(
-            "the target did not take back its settings at the start ({}); it is at {}",
-            shown(&original),
-            shown(&now)
-        ),
-    };
-    RestoreReport {
-        restored: sent.is_ok() && matches,
-        original: serde_json::Value::Object(original),
-        left_at: serde_json::Value::Object(now),
-        message,
-    }
-}
-
-/// Numbers compare as numbers (`5` and `5.0` are the same setting).
-fn same_setting(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
-        _ => a == b,
     }
 }
 

@@ -70,68 +70,11 @@ impl QuickRun {
     /// [`QuickRun::to_yaml`] with the profile's `name:` set (a file written from the TUI).
     pub fn to_yaml_named(&self, source: Option<&str>, name: &str) -> Result<String, ProfileError> {
         let defined = source.map(defined_behaviours).transpose()?.unwrap_or_default();
-        let known_here = defined.iter().any(|(k, _)| k.as_str() == Some(self.behaviour.as_str()));
-        if !known_here && !BUILTIN_BEHAVIOURS.contains(&self.behaviour.as_str()) {
-            let mut known: Vec<String> = BUILTIN_BEHAVIOURS.iter().map(|s| s.to_string()).collect();
-            known.extend(defined.iter().filter_map(|(k, _)| k.as_str().map(str::to_string)));
-            return Err(ProfileError::new(format!(
-                "--behaviour {:?}: no such behaviour; known: {}{}",
-                self.behaviour,
-                known.join(", "),
-                if source.is_none() { " (name a profile too to use the behaviours it defines)" } else { "" }
-            )));
-        }
+        self.check_behaviour(&defined, source.is_none())?;
         if self.duration.is_zero() {
             return Err(ProfileError::new("--duration must be above zero, e.g. 30s"));
         }
-        let mut phase = serde_yaml::Mapping::new();
-        let mut put = |key: &str, value: serde_yaml::Value| {
-            phase.insert(key.into(), value);
-        };
-        put("name", self.behaviour.clone().into());
-        put("suite", QUICK_SUITE.into());
-        put("description", format!("Quick run of the {} behaviour.", self.behaviour).into());
-        put("behaviour", self.behaviour.clone().into());
-        match self.load {
-            QuickLoad::Closed { users, spawn_rate } => {
-                if users == 0 {
-                    return Err(ProfileError::new("--users 0: a phase needs at least one user"));
-                }
-                put("users", users.into());
-                if let Some(rate) = spawn_rate {
-                    positive("--spawn-rate", rate, "users started per second, e.g. 5")?;
-                    put("spawn_rate", rate.into());
-                }
-            }
-            QuickLoad::Open { rate, max_in_flight } => {
-                positive("--arrival-rate", rate, "requests per second, e.g. 100")?;
-                put("arrival_rate", rate.into());
-                match max_in_flight {
-                    Some(0) => {
-                        return Err(ProfileError::new(
-                            "--max-in-flight 0: allow at least one outstanding request",
-                        ));
-                    }
-                    Some(m) => put("max_in_flight", m.into()),
-                    None => put("max_in_flight", 1000.into()),
-                }
-            }
-        }
-        put("duration", format_duration(self.duration).into());
-        if let Some(size) = self.repo_size {
-            put("repo_size", size.label().into());
-        }
-        let mut server = serde_yaml::Mapping::new();
-        super::overrides::check_server_flags(self.server_latency_ms, self.server_failure_rate)?;
-        if let Some(ms) = self.server_latency_ms {
-            server.insert("latency_ms".into(), ms.into());
-        }
-        if let Some(rate) = self.server_failure_rate {
-            server.insert("failure_rate".into(), rate.into());
-        }
-        if !server.is_empty() {
-            put("server", server.into());
-        }
+        let phase = self.phase_yaml()?;
         let mut profile = serde_yaml::Mapping::new();
         profile.insert("name".into(), name.into());
         profile
@@ -143,6 +86,84 @@ impl QuickRun {
         let text = serde_yaml::to_string(&profile)
             .map_err(|e| ProfileError::new(format!("cannot write the quick run as YAML: {e}")))?;
         Ok(format!("# Written by terrafix-tui from a quick run; edit freely.\n{text}"))
+    }
+
+    /// The behaviour must be built in or defined by the named profile (`defined`).
+    fn check_behaviour(&self, defined: &serde_yaml::Mapping, no_source: bool) -> Result<(), ProfileError> {
+        let known_here = defined.iter().any(|(k, _)| k.as_str() == Some(self.behaviour.as_str()));
+        if known_here || BUILTIN_BEHAVIOURS.contains(&self.behaviour.as_str()) {
+            return Ok(());
+        }
+        let mut known: Vec<String> = BUILTIN_BEHAVIOURS.iter().map(|s| s.to_string()).collect();
+        known.extend(defined.iter().filter_map(|(k, _)| k.as_str().map(str::to_string)));
+        Err(ProfileError::new(format!(
+            "--behaviour {:?}: no such behaviour; known: {}{}",
+            self.behaviour,
+            known.join(", "),
+            if no_source { " (name a profile too to use the behaviours it defines)" } else { "" }
+        )))
+    }
+
+    /// The one phase of the quick run, its keys in the order a profile file writes them.
+    fn phase_yaml(&self) -> Result<serde_yaml::Mapping, ProfileError> {
+        let mut phase = serde_yaml::Mapping::new();
+        phase.insert("name".into(), self.behaviour.clone().into());
+        phase.insert("suite".into(), QUICK_SUITE.into());
+        phase.insert("description".into(), format!("Quick run of the {} behaviour.", self.behaviour).into());
+        phase.insert("behaviour".into(), self.behaviour.clone().into());
+        self.put_load(&mut phase)?;
+        phase.insert("duration".into(), format_duration(self.duration).into());
+        if let Some(size) = self.repo_size {
+            phase.insert("repo_size".into(), size.label().into());
+        }
+        if let Some(server) = self.server_yaml()? {
+            phase.insert("server".into(), server.into());
+        }
+        Ok(phase)
+    }
+
+    /// The load keys: users and spawn rate, or arrival rate and in-flight cap.
+    fn put_load(&self, phase: &mut serde_yaml::Mapping) -> Result<(), ProfileError> {
+        match self.load {
+            QuickLoad::Closed { users, spawn_rate } => {
+                if users == 0 {
+                    return Err(ProfileError::new("--users 0: a phase needs at least one user"));
+                }
+                phase.insert("users".into(), users.into());
+                if let Some(rate) = spawn_rate {
+                    positive("--spawn-rate", rate, "users started per second, e.g. 5")?;
+                    phase.insert("spawn_rate".into(), rate.into());
+                }
+            }
+            QuickLoad::Open { rate, max_in_flight } => {
+                positive("--arrival-rate", rate, "requests per second, e.g. 100")?;
+                phase.insert("arrival_rate".into(), rate.into());
+                let cap = match max_in_flight {
+                    Some(0) => {
+                        return Err(ProfileError::new(
+                            "--max-in-flight 0: allow at least one outstanding request",
+                        ));
+                    }
+                    Some(m) => m,
+                    None => 1000,
+                };
+                phase.insert("max_in_flight".into(), cap.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The server settings, checked; `None` when the quick run sets none.
+    fn server_yaml(&self) -> Result<Option<serde_yaml::Mapping>, ProfileError> {
+        super::overrides::check_server_flags(self.server_latency_ms, self.server_failure_rate)?;
+        let mut server = serde_yaml::Mapping::new();
+        if let Some(ms) = self.server_latency_ms {
+            server.insert("latency_ms".into(), ms.into());
+        }
+        if let Some(rate) = self.server_failure_rate {
+            server.insert("failure_rate".into(), rate.into());
+        }
+        Ok((!server.is_empty()).then_some(server))
     }
 
     /// The quick run as a validated profile.
