@@ -40,6 +40,13 @@ impl LiveMetricsPlan {
             Some(text) => Some(listen_address(text, args.metrics_allow_public)?),
             None => None,
         };
+        if args.metrics_linger.is_some() && args.metrics_listen.is_none() && args.control.is_none() {
+            return Err(UsageError(
+                "--metrics-linger keeps /metrics or the control API up after the run: give it with \
+                 --metrics-listen ADDR or --control ADDR"
+                    .into(),
+            ));
+        }
         let linger = match &args.metrics_linger {
             Some(text) => {
                 crate::profile::parse_duration(text).ok().filter(|d| *d <= MAX_LINGER).ok_or_else(|| {
@@ -100,6 +107,12 @@ impl LiveMetricsPlan {
 }
 
 impl LiveMetrics {
+    /// How long what serves the run outlives it (`--metrics-linger`); the control API
+    /// lingers as long.
+    pub fn linger(&self) -> Duration {
+        self.linger
+    }
+
     /// The sender the run feeds, when any exporter is on.
     pub fn series(&self) -> Option<watch::Sender<LiveSeries>> {
         self.series.clone()

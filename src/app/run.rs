@@ -57,11 +57,13 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         return Ok(ExitCode::from(130));
     };
     let mut console = follower.await?;
-    if let Some(api) = api {
-        api.stop().await;
-    }
-    // The final push goes now; /metrics stays up for the linger while the table and charts are made.
+    // The final push goes now; /metrics and the control API stay up for the linger while
+    // the table and charts are made.
+    let linger = live_metrics.linger();
     let mut exporters = live_metrics.run_ended();
+    if let Some(api) = api {
+        api.run_ended(linger, &mut exporters);
+    }
     let (summary, dir) = outcome?;
 
     console.summary(&summary, &dir);
@@ -71,8 +73,12 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     super::report::write_ci_outputs(args.junit.as_deref(), args.summary_md.as_deref(), &summary, &dir);
     // Last, so a glance at the end of the output (or `| tail -1`, or `--quiet`) cannot miss it.
     console.verdict(&console::verdict_line(&summary));
-    // Each exporter ends within the linger (the server) or one push's timeout (the pusher).
-    while exporters.join_next().await.is_some() {}
+    // Each exporter ends within the linger (the servers) or one push's timeout (the
+    // pusher); a stop signal meanwhile ends the wait (dropping the set aborts them).
+    tokio::select! {
+        () = async { while exporters.join_next().await.is_some() {} } => {}
+        _ = signals::stop_requested() => {}
+    }
     Ok(exit_code(&summary))
 }
 
