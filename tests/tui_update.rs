@@ -231,6 +231,57 @@ fn a_finished_run_renders_charts_then_reloads_results() {
     assert_eq!(state.run.charts, done);
 }
 
+/// `attach`: the Run screen of a run started elsewhere.
+fn attached() -> AppState {
+    let mut state = running();
+    state.attached = true;
+    state
+}
+
+const STREAM_OVER: &str = "the run's control API closed the event stream (the run is over)";
+
+#[test]
+fn an_attached_run_that_finishes_says_its_verdict_in_normal_style_until_esc() {
+    let mut state = attached();
+    let dir = PathBuf::from("experiment_results/r1");
+    let finished = Event::RunFinished { summary: Box::new(run_summary("r1", 40.0, true)), dir };
+    update(&mut state, Action::RunEvent(Box::new(finished)));
+    update(&mut state, Action::StreamEnded(STREAM_OVER.into()));
+    assert_eq!(state.run.phase, RunPhase::Finished);
+    let flash = state.flash.clone().expect("a notice of the end");
+    assert_eq!(flash.text, "run finished: passed (detached)");
+    assert!(!flash.is_error, "a normal end is not an error");
+    // It stays: ticks and other keys (the help opened and closed) leave it; Esc takes it away.
+    for _ in 0..200 {
+        update(&mut state, Action::Tick);
+    }
+    press(&mut state, KeyCode::Char('?'));
+    press(&mut state, KeyCode::Char('q'));
+    assert_eq!(state.overlay, None);
+    assert_eq!(state.flash.as_ref().map(|f| f.text.as_str()), Some("run finished: passed (detached)"));
+    press(&mut state, KeyCode::Esc);
+    assert_eq!(state.flash, None);
+
+    let mut failing = attached();
+    let dir = PathBuf::from("experiment_results/r2");
+    let finished = Event::RunFinished { summary: Box::new(run_summary("r2", 40.0, false)), dir };
+    update(&mut failing, Action::RunEvent(Box::new(finished)));
+    update(&mut failing, Action::StreamEnded(STREAM_OVER.into()));
+    assert_eq!(
+        failing.flash.map(|f| (f.text, f.is_error)),
+        Some(("run finished: failed (detached)".into(), false))
+    );
+}
+
+#[test]
+fn an_attached_stream_lost_before_the_end_is_an_error() {
+    let mut state = attached();
+    update(&mut state, Action::StreamEnded("connection reset by peer".into()));
+    assert_eq!(state.run.phase, RunPhase::Failed("connection reset by peer".into()));
+    let flash = state.flash.clone().expect("an error line");
+    assert!(flash.is_error && flash.text.contains("connection reset"), "{flash:?}");
+}
+
 #[test]
 fn results_export_open_and_compare() {
     let mut state = app();

@@ -138,6 +138,8 @@ pub enum Action {
     ProfileWritten(Result<PathBuf, String>),
     /// The opener could not be started (`xdg-open` missing, say).
     OpenFailed(String),
+    /// `attach`: the run's event stream ended, and why (after `run_finished` it ends normally).
+    StreamEnded(String),
 }
 
 impl Action {
@@ -168,6 +170,7 @@ impl Action {
                 | Action::HealthReply(_)
                 | Action::ProfileWritten(_)
                 | Action::OpenFailed(_)
+                | Action::StreamEnded(_)
         )
     }
 }

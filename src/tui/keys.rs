@@ -242,8 +242,9 @@ fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
     Some(action)
 }
 
-/// The keys of a screen as (keys, meaning), for the help overlay and the README.
-pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
+/// The keys of a screen as (keys, meaning), for the help overlay and the README. Attached
+/// to a run started elsewhere, `q` and Ctrl-C detach rather than quit.
+pub fn help_lines(screen: Screen, attached: bool) -> Vec<(&'static str, &'static str)> {
     let mut lines: Vec<(&str, &str)> = match screen {
         Screen::Profiles => vec![
             ("↑↓ j k", "move in the focused pane"),
@@ -290,11 +291,17 @@ pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("R", "reload the results folder"),
         ],
     };
-    lines.extend([
-        ("1-4 / Tab", "switch screen"),
-        ("?", "this help"),
-        ("q", "back; quit (asks while a run is active)"),
-        ("Ctrl-C", "quit now (a run is aborted, results kept)"),
-    ]);
+    lines.extend([("1-4 / Tab", "switch screen"), ("?", "this help")]);
+    if attached {
+        lines.extend([
+            ("q", "back; detach (the run goes on; x aborts it)"),
+            ("Ctrl-C", "detach now (the run goes on)"),
+        ]);
+    } else {
+        lines.extend([
+            ("q", "back; quit (asks while a run is active)"),
+            ("Ctrl-C", "quit now (a run is aborted, results kept)"),
+        ]);
+    }
     lines
 }

@@ -88,6 +88,8 @@ pub struct Flash {
     /// An error stays until Esc dismisses it (or another message replaces it); any other
     /// message goes with the next key or after [`FLASH_TICKS`].
     pub is_error: bool,
+    /// A notice that stays like an error (until Esc) but is not one: the attached run's end.
+    pub stays: bool,
     /// Ticks (100 ms each) the message has been shown.
     pub age_ticks: u32,
 }
@@ -127,6 +129,8 @@ pub struct AppState {
     pub spinner_frame: usize,
     /// Set when the user asked to leave; the loop exits once the run (if any) has stopped.
     pub quitting: bool,
+    /// The Run screen shows a run started elsewhere (`attach`): `q` detaches from it.
+    pub attached: bool,
 }
 
 impl AppState {
@@ -143,6 +147,7 @@ impl AppState {
             flash: None,
             spinner_frame: 0,
             quitting: false,
+            attached: false,
         }
     }
 
