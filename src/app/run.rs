@@ -32,6 +32,9 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         (false, false) => Verbosity::Normal,
     };
     let live_metrics = super::live_metrics::LiveMetricsPlan::from_args(&args)?.start().await?;
+    if let Some(bound) = live_metrics.bound() {
+        eprintln!("metrics: http://{bound}/metrics");
+    }
     let mut console = Console::stdio(Mode::detect(verbosity));
     console.line(&seed_line(request.seed, args.seed.is_some()));
     let (events_tx, events_rx) = mpsc::channel(1024);
@@ -60,7 +63,11 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     // The final push goes now; /metrics and the control API stay up for the linger while
     // the table and charts are made.
     let linger = live_metrics.linger();
-    let mut exporters = live_metrics.run_ended();
+    if live_metrics.bound().is_some() {
+        eprintln!("metrics: the final counts stay at /metrics for {} s", linger.as_secs_f64());
+    }
+    // Never cut short here: a stop signal ends the wait below instead.
+    let mut exporters = live_metrics.run_ended(tokio_util::sync::CancellationToken::new());
     if let Some(api) = api {
         api.run_ended(linger, &mut exporters);
     }

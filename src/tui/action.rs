@@ -180,7 +180,11 @@ impl Action {
 pub enum Command {
     LoadProfiles,
     LoadResults,
-    StartRun(Box<RunRequest>),
+    /// A profile's run; `metrics`: serve `/metrics` there while it lasts (and a linger after).
+    StartRun {
+        request: Box<RunRequest>,
+        metrics: Option<std::net::SocketAddr>,
+    },
     /// A run of the new-run form: its profile is built (reading the profile that defines
     /// the behaviour, if any) off the UI loop; a problem ends the run with that message.
     StartQuickRun(Box<QuickStart>),

@@ -248,10 +248,12 @@ pub enum RunField {
     Generators,
     /// Extra request headers, `Name: value; Name: value` (shown by name only).
     Headers,
+    /// A loopback address to serve `/metrics` on while the run lasts (empty: off).
+    Metrics,
 }
 
 impl RunField {
-    pub const ALL: [RunField; 13] = [
+    pub const ALL: [RunField; 14] = [
         RunField::Target,
         RunField::Url,
         RunField::TimeScale,
@@ -265,6 +267,7 @@ impl RunField {
         RunField::Configure,
         RunField::Generators,
         RunField::Headers,
+        RunField::Metrics,
     ];
 
     /// Cycled with Enter or space rather than typed.
@@ -297,6 +300,7 @@ impl RunField {
             RunField::Configure => "yes: /configure + /stats/reset per phase; no: load only",
             RunField::Generators => "N Swarm tasks send the load; empty: this process does",
             RunField::Headers => "extra headers: Name: value; Name: value (never shown)",
+            RunField::Metrics => "serve /metrics here, e.g. 127.0.0.1:9464; empty: off",
         }
     }
 
@@ -315,6 +319,7 @@ impl RunField {
             RunField::Configure => "configure",
             RunField::Generators => "generators",
             RunField::Headers => "headers",
+            RunField::Metrics => "metrics",
         }
     }
 }
@@ -339,6 +344,8 @@ pub struct RunSettings {
     pub headers: String,
     /// What the screen shows for `headers`: `Authorization: ***; X-Team: ***`.
     pub headers_shown: String,
+    /// Where `/metrics` is served during the run (`run --metrics-listen`); empty: nowhere.
+    pub metrics: String,
 }
 
 impl RunSettings {
@@ -374,6 +381,7 @@ impl Default for RunSettings {
             generators: String::new(),
             headers: String::new(),
             headers_shown: String::new(),
+            metrics: String::new(),
         }
     }
 }
@@ -406,6 +414,7 @@ impl RunSettings {
             }
             RunField::Generators => &self.generators,
             RunField::Headers => &self.headers_shown,
+            RunField::Metrics => &self.metrics,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Profiles screen: choose a profile and its phases, adjust the run, start it.
 
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 
 use super::{PAGE, flash_error, step};
@@ -190,6 +191,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
         RunField::Seed => s.seed = text,
         RunField::Generators => s.generators = text,
         RunField::Headers => s.set_headers(text),
+        RunField::Metrics => s.metrics = text,
     }
     p.edit = None;
     state.flash = None;
@@ -230,6 +232,7 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
             }
             Ok(())
         }
+        RunField::Metrics => metrics_address(text).map(|_| ()),
         RunField::Generators => match text.parse::<u32>() {
             Ok(n) if (1..=256).contains(&n) => Ok(()),
             _ => Err(format!(
@@ -237,6 +240,27 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
             )),
         },
     }
+}
+
+/// The `metrics` setting: where `/metrics` is served while the run lasts, or nowhere
+/// (empty). Loopback only: `/metrics` has no authentication, and the TUI has no
+/// `--metrics-allow-public`.
+pub(super) fn metrics_address(text: &str) -> Result<Option<SocketAddr>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let addr: SocketAddr = text.parse().map_err(|_| {
+        format!("metrics {text:?}: write a loopback address with a port, e.g. 127.0.0.1:9464 (empty: off)")
+    })?;
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "metrics {addr}: /metrics has no authentication, so the TUI serves it on loopback only; \
+             use 127.0.0.1:{} (or `run --metrics-allow-public`)",
+            addr.port()
+        ));
+    }
+    Ok(Some(addr))
 }
 
 /// The seed setting: a whole number, or `random` (or nothing) for a new one each run, as
@@ -387,5 +411,7 @@ pub(super) fn launch(state: &mut AppState, request: Box<RunRequest>) -> Option<C
     };
     state.screen = Screen::Run;
     state.flash = None;
-    Some(Command::StartRun(request))
+    // Checked with the other settings before the run was asked for.
+    let metrics = metrics_address(&state.profiles.settings.metrics).ok().flatten();
+    Some(Command::StartRun { request, metrics })
 }
