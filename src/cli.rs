@@ -244,9 +244,10 @@ pub struct RunArgs {
     /// request names, rates and run id; there is no authentication).
     #[arg(long, requires = "metrics_listen")]
     pub metrics_allow_public: bool,
-    /// How long /metrics stays up after the run ends, so the last scrape sees the final
-    /// counts (0s to 60s; default 5s). Exit waits at most this long.
-    #[arg(long, value_name = "D", requires = "metrics_listen")]
+    /// How long /metrics and the control API stay up after the run ends, so the last
+    /// scrape sees the final counts and the last GET /v1/run the verdict (0s to 60s;
+    /// default 5s). Exit waits at most this long. Needs --metrics-listen or --control.
+    #[arg(long, value_name = "D")]
     pub metrics_linger: Option<String>,
     /// Push the same series every second (and once at the end) to this Prometheus
     /// remote-write URL, e.g. http://127.0.0.1:9090/api/v1/write.

@@ -215,6 +215,50 @@ async fn a_wrong_or_missing_token_is_401_and_the_run_goes_on() {
     assert!(!text.contains(TOKEN) && !log.contains(TOKEN), "the token is never written out");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_lingers_after_the_run_with_its_final_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let (mut child, base, stderr) = start(&write_profile(dir.path(), 1), &out, &["--metrics-linger", "8s"]);
+    let child = Reap(&mut child);
+    let http = client();
+
+    // Polled through the run's end: the API is still there once the run has finished.
+    let last = wait_status(&http, &base, None, "the finished run", |s| s["state"] == "finished").await;
+    let (summary, _) = summary_of(&out);
+    assert_eq!(last["run_id"], summary.run_id.as_str());
+    assert_eq!(last["verdict"]["passing"], summary.passed, "{last}");
+    assert_eq!(last["verdict"]["phases"].as_array().map(Vec::len), Some(2), "{last}");
+    let requests: u64 = summary.experiments.iter().map(|p| p.summary.total_requests).sum();
+    assert_eq!(last["totals"]["requests"], requests, "{last}");
+
+    // A reader joining after the end is caught up to `run_finished`, and its stream ends.
+    let mut stream = http.get(format!("{base}/v1/run/events")).send().await.unwrap();
+    let mut seen = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream did not end after run_finished: {seen}");
+    assert!(seen.contains("event: run_started") && seen.contains("event: run_finished"), "{seen}");
+
+    // Nothing is left to steer, skip or abort.
+    for path in ["/v1/run/skip", "/v1/run/abort"] {
+        let answer = http.post(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(answer.status(), 409, "{path}");
+    }
+    let patch = http.patch(format!("{base}/v1/run")).json(&json!({"users": 3})).send().await.unwrap();
+    assert_eq!(patch.status(), 409);
+
+    assert_eq!(wait_exit(child.0), 0);
+    let log = stderr.join().unwrap();
+    assert!(log.contains("control API: the final status stays at /v1/run for 8 s"), "{log}");
+    assert!(http.get(format!("{base}/v1/run")).send().await.is_err(), "the API stops after the linger");
+    assert_eq!(summary_of(&out).0.status, RunStatus::Completed);
+}
+
 #[test]
 fn binding_beyond_loopback_without_a_token_is_refused() {
     let dir = tempfile::tempdir().unwrap();

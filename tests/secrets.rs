@@ -231,7 +231,9 @@ fn the_tui_shows_and_starts_a_url_target_without_its_password() {
     assert!(!screen.contains(PASSWORD), "{screen}");
 
     let action = handle_key(&state, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)).unwrap();
-    let Some(Command::StartRun(request)) = update(&mut state, action) else { panic!("no run started") };
+    let Some(Command::StartRun { request, .. }) = update(&mut state, action) else {
+        panic!("no run started")
+    };
     let Target::Url(url) = &request.target else { panic!("target {:?}", request.target) };
     assert_eq!(url.as_str(), "http://127.0.0.1:8081/");
     assert!(!format!("{request:?}").contains(PASSWORD));

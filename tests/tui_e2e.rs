@@ -393,3 +393,54 @@ fn a_finished_run_opens_in_the_results_detail_with_its_phases_and_findings() {
     tmux.keys(&["q"]);
     tmux.assert_terminal_restored();
 }
+
+/// `GET /metrics` on loopback with a plain socket; `None` while nothing answers.
+fn scrape(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+#[test]
+fn the_metrics_run_setting_serves_metrics_while_the_tui_run_lasts() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let tmux = Tmux::start("metrics", 120, 40);
+    tmux.wait_for("1 Profiles", Duration::from_secs(30));
+    tmux.keys(&["/", "s", "m", "o", "k", "e", "Enter"]);
+    tmux.wait_for("▶ smoke", Duration::from_secs(10));
+    // Settings pane, then its last field: metrics.
+    tmux.keys(&["l", "l"]);
+    tmux.keys(&["j"; 20]);
+    tmux.wait_for("serve /metrics here", Duration::from_secs(10));
+    tmux.keys(&["Enter"]);
+    let address = format!("127.0.0.1:{port}");
+    let typed: Vec<String> = address.chars().map(String::from).collect();
+    tmux.keys(&typed.iter().map(String::as_str).collect::<Vec<_>>());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("metrics: {address}"), Duration::from_secs(10));
+    tmux.keys(&["r"]);
+    tmux.wait_for("smoke → embedded", Duration::from_secs(10));
+    let start = Instant::now();
+    let served = loop {
+        if let Some(text) = scrape(port).filter(|t| t.contains("terrafix_requests_total{")) {
+            break text;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no counts at /metrics; screen:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(served.starts_with("HTTP/1.") && served.contains("terrafix_run_info{"), "{served}");
+    tmux.wait_for(&format!("metrics: http://{address}/metrics"), Duration::from_secs(10));
+    tmux.wait_for("charts in ", Duration::from_secs(120));
+    // The linger ends with the TUI: after q, nothing listens there.
+    tmux.keys(&["q"]);
+    tmux.assert_terminal_restored();
+    assert!(scrape(port).is_none(), "/metrics outlived the TUI");
+}

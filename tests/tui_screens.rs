@@ -107,6 +107,25 @@ fn profiles_help_overlay() {
 }
 
 #[test]
+fn attached_help_and_footer_say_q_detaches() {
+    let mut state = live_run();
+    state.attached = true;
+    let footer = draw(&state, 80, 24);
+    assert!(footer.contains("q detach"), "{footer}");
+    apply(&mut state, [Action::Help]);
+    // Large enough for every line of the help without wrapping.
+    let help = draw(&state, 160, 48);
+    assert!(help.contains("back; detach (the run goes on"), "{help}");
+    assert!(help.contains("detach now"), "{help}");
+    assert!(!help.contains("quit"), "attached, nothing here quits: {help}");
+
+    let mut local = live_run();
+    apply(&mut local, [Action::Help]);
+    let help = draw(&local, 160, 48);
+    assert!(help.contains("back; quit") && !help.contains("detach"), "{help}");
+}
+
+#[test]
 fn environment_without_docker() {
     let mut state = app();
     apply(

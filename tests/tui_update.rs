@@ -78,7 +78,7 @@ fn the_seed_is_random_unless_set_as_for_the_cli() {
         let mut state = app();
         state.profiles.settings.seed = seed.into();
         match press(&mut state, KeyCode::Enter) {
-            Some(Command::StartRun(request)) => request.seed,
+            Some(Command::StartRun { request, .. }) => request.seed,
             other => panic!("no run started with seed {seed:?}: {other:?}"),
         }
     };
@@ -93,7 +93,7 @@ fn the_seed_is_random_unless_set_as_for_the_cli() {
 #[test]
 fn enter_on_a_profile_starts_a_run_with_the_settings() {
     let mut state = app();
-    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Enter) else {
+    let Some(Command::StartRun { request, .. }) = press(&mut state, KeyCode::Enter) else {
         panic!("no run started")
     };
     assert_eq!(request.profile.name, "smoke");
@@ -133,8 +133,51 @@ fn settings_are_edited_checked_and_used() {
     type_text(&mut state, "7");
     press(&mut state, KeyCode::Enter);
     assert_eq!(state.profiles.settings.users, "7");
-    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Char('r')) else { panic!("no run") };
+    let Some(Command::StartRun { request, .. }) = press(&mut state, KeyCode::Char('r')) else {
+        panic!("no run")
+    };
     assert_eq!(request.target, Target::parse("http://127.0.0.1:8081").unwrap());
+}
+
+#[test]
+fn the_metrics_setting_takes_a_loopback_address_and_goes_with_the_run() {
+    let mut state = app();
+    press(&mut state, KeyCode::Char('l'));
+    press(&mut state, KeyCode::Char('l'));
+    // Metrics is the last field.
+    for _ in 0..20 {
+        press(&mut state, KeyCode::Char('j'));
+    }
+    let Some(Command::StartRun { metrics, .. }) = press(&mut state, KeyCode::Char('r')) else {
+        panic!("no run")
+    };
+    assert_eq!(metrics, None, "empty: no /metrics");
+    let mut state = app();
+    press(&mut state, KeyCode::Char('l'));
+    press(&mut state, KeyCode::Char('l'));
+    for _ in 0..20 {
+        press(&mut state, KeyCode::Char('j'));
+    }
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "0.0.0.0:9464");
+    press(&mut state, KeyCode::Enter);
+    assert!(state.profiles.edit.is_some(), "a public address keeps the editor open");
+    let refused = state.flash.clone().expect("a reason");
+    assert!(refused.is_error && refused.text.contains("loopback only"), "{refused:?}");
+    press(&mut state, KeyCode::Esc);
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "localhost");
+    press(&mut state, KeyCode::Enter);
+    assert!(state.flash.as_ref().is_some_and(|f| f.is_error && f.text.contains("127.0.0.1:9464")));
+    press(&mut state, KeyCode::Esc);
+    press(&mut state, KeyCode::Enter);
+    type_text(&mut state, "127.0.0.1:0");
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(state.profiles.settings.metrics, "127.0.0.1:0");
+    let Some(Command::StartRun { metrics, .. }) = press(&mut state, KeyCode::Char('r')) else {
+        panic!("no run")
+    };
+    assert_eq!(metrics, Some("127.0.0.1:0".parse().unwrap()));
 }
 
 #[test]
@@ -230,6 +273,57 @@ fn a_finished_run_renders_charts_then_reloads_results() {
     };
     assert!(matches!(update(&mut state, Action::ChartsRendered(done.clone())), Some(Command::LoadResults)));
     assert_eq!(state.run.charts, done);
+}
+
+/// `attach`: the Run screen of a run started elsewhere.
+fn attached() -> AppState {
+    let mut state = running();
+    state.attached = true;
+    state
+}
+
+const STREAM_OVER: &str = "the run's control API closed the event stream (the run is over)";
+
+#[test]
+fn an_attached_run_that_finishes_says_its_verdict_in_normal_style_until_esc() {
+    let mut state = attached();
+    let dir = PathBuf::from("experiment_results/r1");
+    let finished = Event::RunFinished { summary: Box::new(run_summary("r1", 40.0, true)), dir };
+    update(&mut state, Action::RunEvent(Box::new(finished)));
+    update(&mut state, Action::StreamEnded(STREAM_OVER.into()));
+    assert_eq!(state.run.phase, RunPhase::Finished);
+    let flash = state.flash.clone().expect("a notice of the end");
+    assert_eq!(flash.text, "run finished: passed (detached)");
+    assert!(!flash.is_error, "a normal end is not an error");
+    // It stays: ticks and other keys (the help opened and closed) leave it; Esc takes it away.
+    for _ in 0..200 {
+        update(&mut state, Action::Tick);
+    }
+    press(&mut state, KeyCode::Char('?'));
+    press(&mut state, KeyCode::Char('q'));
+    assert_eq!(state.overlay, None);
+    assert_eq!(state.flash.as_ref().map(|f| f.text.as_str()), Some("run finished: passed (detached)"));
+    press(&mut state, KeyCode::Esc);
+    assert_eq!(state.flash, None);
+
+    let mut failing = attached();
+    let dir = PathBuf::from("experiment_results/r2");
+    let finished = Event::RunFinished { summary: Box::new(run_summary("r2", 40.0, false)), dir };
+    update(&mut failing, Action::RunEvent(Box::new(finished)));
+    update(&mut failing, Action::StreamEnded(STREAM_OVER.into()));
+    assert_eq!(
+        failing.flash.map(|f| (f.text, f.is_error)),
+        Some(("run finished: failed (detached)".into(), false))
+    );
+}
+
+#[test]
+fn an_attached_stream_lost_before_the_end_is_an_error() {
+    let mut state = attached();
+    update(&mut state, Action::StreamEnded("connection reset by peer".into()));
+    assert_eq!(state.run.phase, RunPhase::Failed("connection reset by peer".into()));
+    let flash = state.flash.clone().expect("an error line");
+    assert!(flash.is_error && flash.text.contains("connection reset"), "{flash:?}");
 }
 
 #[test]
@@ -845,7 +939,9 @@ fn the_run_settings_carry_timeout_trust_configure_and_generators_into_the_run() 
     state.profiles.edit = None;
     press(&mut state, KeyCode::Left);
     press(&mut state, KeyCode::Left);
-    let Some(Command::StartRun(request)) = press(&mut state, KeyCode::Char('r')) else { panic!("r runs") };
+    let Some(Command::StartRun { request, .. }) = press(&mut state, KeyCode::Char('r')) else {
+        panic!("r runs")
+    };
     assert_eq!(request.target_options.request_timeout, Duration::from_secs(45));
     assert_eq!(request.target_options.tls, terrafix_tui::engine::tls::TlsTrust::Insecure);
     assert!(!request.target_options.configure_target);
@@ -1001,12 +1097,15 @@ fn a_run_planned_longer_than_five_minutes_asks_first_with_its_planned_total() {
     );
     press(&mut state, KeyCode::Enter);
     let command = press(&mut state, KeyCode::Char('y'));
-    assert!(matches!(&command, Some(Command::StartRun(r)) if r.profile.name == "smoke"), "{command:?}");
+    assert!(
+        matches!(&command, Some(Command::StartRun { request: r, .. }) if r.profile.name == "smoke"),
+        "{command:?}"
+    );
     assert_eq!((state.screen, state.run.phase.clone()), (Screen::Run, RunPhase::Starting));
 
     // A short run starts at once.
     let mut state = app();
-    assert!(matches!(press(&mut state, KeyCode::Enter), Some(Command::StartRun(_))));
+    assert!(matches!(press(&mut state, KeyCode::Enter), Some(Command::StartRun { .. })));
     assert_eq!(state.overlay, None);
 }
 

@@ -49,6 +49,7 @@ pub fn main(runtime: &tokio::runtime::Runtime, args: AttachArgs) -> anyhow::Resu
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut state = AppState::new(Theme::new(color), std::path::PathBuf::from("."));
     state.screen = Screen::Run;
+    state.attached = true;
     state.run.phase = RunPhase::Running;
     state.run.profile = format!("attached to {}", client.base());
     state.run.target = client.base().to_string();
@@ -66,8 +67,9 @@ pub fn main(runtime: &tokio::runtime::Runtime, args: AttachArgs) -> anyhow::Resu
     }
 }
 
-/// Reads the event stream into actions until it ends; says why it ended last.
-async fn follow(client: AttachClient, news: mpsc::Sender<Action>, ended: mpsc::Sender<String>) {
+/// Reads the event stream into actions until it ends; says why it ended last, on the same
+/// channel, so the screen has taken `run_finished` in before it hears of the end.
+async fn follow(client: AttachClient, news: mpsc::Sender<Action>) {
     let why = match client.events().await {
         Err(e) => e.to_string(),
         Ok(mut reader) => loop {
@@ -89,7 +91,7 @@ async fn follow(client: AttachClient, news: mpsc::Sender<Action>, ended: mpsc::S
         },
     };
     // The screen may be gone already: then nobody needs to know.
-    let _ = ended.send(why).await;
+    let _ = news.send(Action::StreamEnded(why)).await;
 }
 
 /// A key that leaves: `q` with nothing open to close, or Ctrl-C.
@@ -107,10 +109,9 @@ async fn event_loop(
     client: AttachClient,
 ) -> anyhow::Result<String> {
     let (news_tx, mut news) = mpsc::channel(256);
-    let (ended_tx, mut ended) = mpsc::channel(1);
     let (replies_tx, mut replies) = mpsc::channel(16);
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(follow(client.clone(), news_tx, ended_tx));
+    tasks.spawn(follow(client.clone(), news_tx));
     let mut keys = EventStream::new();
     let mut ticker = tokio::time::interval(FRAME);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -127,13 +128,6 @@ async fn event_loop(
             },
             Some(action) = news.recv() => { dirty = true; Some(action) }
             Some(reply) = replies.recv() => { dirty = true; Some(reply) }
-            Some(why) = ended.recv() => {
-                dirty = true;
-                if state.run.is_active() {
-                    state.run.phase = RunPhase::Failed(why.clone());
-                }
-                Some(Action::OpenFailed(why))
-            }
             _ = ticker.tick() => { dirty |= state.is_busy(); Some(Action::Tick) }
         };
         if let Some(action) = action {

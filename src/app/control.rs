@@ -1,9 +1,11 @@
 //! `run --control`: the control API's wiring. The server task is started here, fed the
 //! run's snapshots (a `watch` receiver) and events (the run's event printer hands each to
-//! the hub), and stopped once the run's last event has been published.
+//! the hub), and stopped a linger after the run's last event has been published.
+
+use std::time::Duration;
 
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::UsageError;
@@ -44,8 +46,21 @@ pub async fn start(
 }
 
 impl ControlApi {
-    /// Ends the event streams and the server; called after the run's last event.
-    pub async fn stop(self) {
+    /// The run's last event is out: the API stays up for `linger` (so a client's last
+    /// `GET /v1/run` sees the final state and verdict), then stops. The task goes into
+    /// `tasks`, which the caller awaits before exit, like the `/metrics` server's linger.
+    pub fn run_ended(self, linger: Duration, tasks: &mut JoinSet<()>) {
+        if !linger.is_zero() {
+            eprintln!("control API: the final status stays at /v1/run for {} s", linger.as_secs_f64());
+        }
+        tasks.spawn(async move {
+            tokio::time::sleep(linger).await;
+            self.stop().await;
+        });
+    }
+
+    /// Ends the event streams and the server.
+    async fn stop(self) {
         self.shutdown.cancel();
         match self.task.await {
             Ok(Ok(())) => {}

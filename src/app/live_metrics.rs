@@ -31,7 +31,8 @@ pub struct LiveMetrics {
     serve_stop: CancellationToken,
     push_stop: CancellationToken,
     linger: Duration,
-    serving: bool,
+    /// Where `/metrics` is served, when it is.
+    bound: Option<SocketAddr>,
 }
 
 impl LiveMetricsPlan {
@@ -40,6 +41,13 @@ impl LiveMetricsPlan {
             Some(text) => Some(listen_address(text, args.metrics_allow_public)?),
             None => None,
         };
+        if args.metrics_linger.is_some() && args.metrics_listen.is_none() && args.control.is_none() {
+            return Err(UsageError(
+                "--metrics-linger keeps /metrics or the control API up after the run: give it with \
+                 --metrics-listen ADDR or --control ADDR"
+                    .into(),
+            ));
+        }
         let linger = match &args.metrics_linger {
             Some(text) => {
                 crate::profile::parse_duration(text).ok().filter(|d| *d <= MAX_LINGER).ok_or_else(|| {
@@ -55,7 +63,14 @@ impl LiveMetricsPlan {
         Ok(LiveMetricsPlan { listen, linger, remote_write })
     }
 
+    /// `/metrics` on `addr` with the default linger: the TUI's `metrics` run setting
+    /// (checked there: a loopback address).
+    pub fn listen(addr: SocketAddr) -> LiveMetricsPlan {
+        LiveMetricsPlan { listen: Some(addr), linger: DEFAULT_LINGER, remote_write: None }
+    }
+
     /// Binds the listener (a taken port is a usage error) and starts what was asked for.
+    /// Prints nothing: the caller says where `/metrics` is ([`LiveMetrics::bound`]).
     pub async fn start(self) -> Result<LiveMetrics, UsageError> {
         let mut live = LiveMetrics {
             series: None,
@@ -63,7 +78,7 @@ impl LiveMetricsPlan {
             serve_stop: CancellationToken::new(),
             push_stop: CancellationToken::new(),
             linger: self.linger,
-            serving: false,
+            bound: None,
         };
         if self.listen.is_none() && self.remote_write.is_none() {
             return Ok(live);
@@ -76,8 +91,7 @@ impl LiveMetricsPlan {
                     "--metrics-listen {addr}: cannot listen there ({e}); pick a free port, or port 0 for any"
                 ))
             })?;
-            let bound = listener.local_addr().unwrap_or(addr);
-            eprintln!("metrics: http://{bound}/metrics");
+            live.bound = Some(listener.local_addr().unwrap_or(addr));
             let stop = live.serve_stop.clone();
             let series = rx.clone();
             live.tasks.spawn(async move {
@@ -85,7 +99,6 @@ impl LiveMetricsPlan {
                     eprintln!("  note: /metrics stopped serving: {e}");
                 }
             });
-            live.serving = true;
         }
         if let Some(url) = self.remote_write {
             let pusher =
@@ -100,20 +113,34 @@ impl LiveMetricsPlan {
 }
 
 impl LiveMetrics {
+    /// How long what serves the run outlives it (`--metrics-linger`); the control API
+    /// lingers as long.
+    pub fn linger(&self) -> Duration {
+        self.linger
+    }
+
+    /// The address `/metrics` is served on (port 0 resolved), when it is.
+    pub fn bound(&self) -> Option<SocketAddr> {
+        self.bound
+    }
+
     /// The sender the run feeds, when any exporter is on.
     pub fn series(&self) -> Option<watch::Sender<LiveSeries>> {
         self.series.clone()
     }
 
-    /// The run is over: push once more now, keep `/metrics` up for the linger. Returns a
-    /// handle to await before exit (it ends within the linger).
-    pub fn run_ended(mut self) -> JoinSet<()> {
+    /// The run is over: push once more now, keep `/metrics` up for the linger (or until
+    /// `cut_short` is cancelled). Returns a handle to await before exit (it ends within the
+    /// linger); once it has, the port is free again.
+    pub fn run_ended(mut self, cut_short: CancellationToken) -> JoinSet<()> {
         self.push_stop.cancel();
-        if self.serving {
-            eprintln!("metrics: the final counts stay at /metrics for {} s", self.linger.as_secs_f64());
+        if self.bound.is_some() {
             let (stop, linger) = (self.serve_stop.clone(), self.linger);
             self.tasks.spawn(async move {
-                tokio::time::sleep(linger).await;
+                tokio::select! {
+                    () = tokio::time::sleep(linger) => {}
+                    () = cut_short.cancelled() => {}
+                }
                 stop.cancel();
             });
         }

@@ -31,6 +31,9 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         (false, false) => Verbosity::Normal,
     };
     let live_metrics = super::live_metrics::LiveMetricsPlan::from_args(&args)?.start().await?;
+    if let Some(bound) = live_metrics.bound() {
+        eprintln!("metrics: http://{bound}/metrics");
+    }
     let mut console = Console::stdio(Mode::detect(verbosity));
     console.line(&seed_line(request.seed, args.seed.is_some()));
     let (events_tx, events_rx) = mpsc::channel(1024);
@@ -56,11 +59,17 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
         return Ok(ExitCode::from(130));
     };
     let mut console = follower.await?;
-    if let Some(api) = api {
-        api.stop().await;
+    // The final push goes now; /metrics and the control API stay up for the linger while
+    // the table and charts are made.
+    let linger = live_metrics.linger();
+    if live_metrics.bound().is_some() {
+        eprintln!("metrics: the final counts stay at /metrics for {} s", linger.as_secs_f64());
     }
-    // The final push goes now; /metrics stays up for the linger while the table and charts are made.
-    let mut exporters = live_metrics.run_ended();
+    // Never cut short here: a stop signal ends the wait below instead.
+    let mut exporters = live_metrics.run_ended(tokio_util::sync::CancellationToken::new());
+    if let Some(api) = api {
+        api.run_ended(linger, &mut exporters);
+    }
     let (summary, dir) = outcome?;
 
     console.summary(&summary, &dir);
@@ -70,8 +79,12 @@ pub async fn main(args: RunArgs, profiles_dir: Option<PathBuf>) -> anyhow::Resul
     super::report::write_ci_outputs(args.junit.as_deref(), args.summary_md.as_deref(), &summary, &dir);
     // Last, so a glance at the end of the output (or `| tail -1`, or `--quiet`) cannot miss it.
     console.verdict(&console::verdict_line(&summary));
-    // Each exporter ends within the linger (the server) or one push's timeout (the pusher).
-    while exporters.join_next().await.is_some() {}
+    // Each exporter ends within the linger (the servers) or one push's timeout (the
+    // pusher); a stop signal meanwhile ends the wait (dropping the set aborts them).
+    tokio::select! {
+        () = async { while exporters.join_next().await.is_some() {} } => {}
+        _ = signals::stop_requested() => {}
+    }
     Ok(exit_code(&summary))
 }
 

@@ -227,7 +227,20 @@ async fn extend(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) 
     send_steer(&state, steer, source(&headers), format!("extend by {} s", asked.seconds))
 }
 
+/// The API lingers after the run so its last status can be read; nothing is left to steer.
+fn refuse_when_over(state: &ApiState) -> Option<Response> {
+    state.hub.with_view(|view| view.is_finished()).then(|| {
+        refuse(
+            StatusCode::CONFLICT,
+            "the run has finished; its results are written (GET /v1/run has the verdict)",
+        )
+    })
+}
+
 async fn skip(State(state): State<ApiState>) -> Response {
+    if let Some(refusal) = refuse_when_over(&state) {
+        return refusal;
+    }
     if state.control.skip.skip_current() {
         accepted("skip the current phase or pause")
     } else {
@@ -236,6 +249,9 @@ async fn skip(State(state): State<ApiState>) -> Response {
 }
 
 async fn abort(State(state): State<ApiState>) -> Response {
+    if let Some(refusal) = refuse_when_over(&state) {
+        return refusal;
+    }
     state.hub.mark_stopping();
     state.control.cancel.cancel();
     accepted("abort: the run stops and writes what it measured")
@@ -268,6 +284,8 @@ impl EventFeed {
             return None;
         }
         if let Some(event) = self.pending.pop_front() {
+            // A reader who joined after the end is caught up with `run_finished` last.
+            self.done = matches!(event, WireEvent::RunFinished { .. });
             return Some(event);
         }
         loop {

@@ -32,6 +32,10 @@ pub struct RunView {
     finished_requests: u64,
     finished_failures: u64,
     finished_indexes: Vec<usize>,
+    /// The run's own verdict (`passed` of its summary), once it has finished.
+    final_passed: Option<bool>,
+    /// The `run_finished` event, for a stream reader who joins while the API lingers.
+    final_event: Option<WireEvent>,
 }
 
 impl RunView {
@@ -61,7 +65,11 @@ impl RunView {
                     self.aim = Some(PlanLoad::Rate { from: rate, to: rate });
                 }
             }
-            Event::RunFinished { .. } => self.state = RunState::Finished,
+            Event::RunFinished { summary, .. } => {
+                self.state = RunState::Finished;
+                self.final_passed = Some(summary.passed);
+                self.final_event = Some(WireEvent::of(event));
+            }
             _ => {}
         }
     }
@@ -119,7 +127,8 @@ impl RunView {
             (Some(PlanLoad::Rate { from, .. }), _) => Some(from),
             _ => None,
         };
-        let passing = self.finished.iter().all(|p| p.thresholds_passed);
+        // Once the run is over, its own verdict (failure policy, validity) is the answer.
+        let passing = self.final_passed.unwrap_or_else(|| self.finished.iter().all(|p| p.thresholds_passed));
         RunStatus {
             api_version: API_VERSION,
             run_id: self.run_id.clone(),
@@ -148,8 +157,14 @@ impl RunView {
         }
     }
 
-    /// The events that bring a stream reader who joins now up to date: the run's start
-    /// and the phase (or pause) in progress.
+    /// True once the run's last event has been published.
+    pub fn is_finished(&self) -> bool {
+        self.state == RunState::Finished
+    }
+
+    /// The events that bring a stream reader who joins now up to date: the run's start,
+    /// the phase (or pause) in progress, and `run_finished` when the run is over (a reader
+    /// joining after the end gets it and its stream ends, as a live reader's does).
     pub fn catch_up(&self) -> Vec<WireEvent> {
         let Some(run_id) = &self.run_id else { return Vec::new() };
         let mut events = vec![WireEvent::RunStarted {
@@ -167,6 +182,7 @@ impl RunView {
                 planned_s: plan.planned.as_secs_f64(),
             });
         }
+        events.extend(self.final_event.clone());
         events
     }
 }

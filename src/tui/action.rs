@@ -192,6 +192,8 @@ pub enum Action {
     ProfileWritten(Result<PathBuf, String>),
     /// The opener could not be started (`xdg-open` missing, say).
     OpenFailed(String),
+    /// `attach`: the run's event stream ended, and why (after `run_finished` it ends normally).
+    StreamEnded(String),
 }
 
 impl Action {
@@ -222,6 +224,7 @@ impl Action {
                 | Action::HealthReply(_)
                 | Action::ProfileWritten(_)
                 | Action::OpenFailed(_)
+                | Action::StreamEnded(_)
         )
     }
 }
@@ -233,8 +236,14 @@ pub enum Command {
     LoadProfiles,
     /// List the run folders under the output root; answered by `Action::ResultsLoaded`.
     LoadResults,
-    /// Start this run in the background; its events come back as `Action::RunEvent`, its end as `Action::RunEnded`.
-    StartRun(Box<RunRequest>),
+    /// Start this run in the background; its events come back as `Action::RunEvent`, its end as
+    /// `Action::RunEnded`; `metrics`: serve `/metrics` there while it lasts (and a linger after).
+    StartRun {
+        /// The run to start.
+        request: Box<RunRequest>,
+        /// Where to serve `/metrics` while the run lasts, if anywhere.
+        metrics: Option<std::net::SocketAddr>,
+    },
     /// A run of the new-run form: its profile is built (reading the profile that defines
     /// the behaviour, if any) off the UI loop; a problem ends the run with that message.
     StartQuickRun(Box<QuickStart>),

@@ -358,19 +358,26 @@ fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
         .and_then(|(_, _, a, ..)| a.clone())
 }
 
-/// The keys of a screen as (keys, meaning), for the help overlay and docs/tui.md.
-pub fn help_lines(screen: Screen) -> Vec<(&'static str, &'static str)> {
+/// The keys of a screen as (keys, meaning), for the help overlay and docs/tui.md. Attached
+/// to a run started elsewhere, `q` and Ctrl-C detach rather than quit.
+pub fn help_lines(screen: Screen, attached: bool) -> Vec<(&'static str, &'static str)> {
     let mut lines: Vec<(&str, &str)> = SCREEN_KEYS
         .iter()
         .filter(|(s, .., label, _)| *s == screen && !label.is_empty())
         .map(|(.., label, meaning)| (*label, *meaning))
         .collect();
-    lines.extend([
-        ("1-4 / Tab", "switch screen"),
-        ("?", "this help"),
-        ("q", "back; quit (asks while a run is active)"),
-        ("Ctrl-C", "quit now (a run is aborted, results kept)"),
-    ]);
+    lines.extend([("1-4 / Tab", "switch screen"), ("?", "this help")]);
+    if attached {
+        lines.extend([
+            ("q", "back; detach (the run goes on; x aborts it)"),
+            ("Ctrl-C", "detach now (the run goes on)"),
+        ]);
+    } else {
+        lines.extend([
+            ("q", "back; quit (asks while a run is active)"),
+            ("Ctrl-C", "quit now (a run is aborted, results kept)"),
+        ]);
+    }
     lines
 }
 
@@ -410,7 +417,7 @@ mod tests {
             }
         }
         for screen in Screen::ALL {
-            assert!(help_lines(screen).len() > 5, "{screen:?} has almost no help");
+            assert!(help_lines(screen, false).len() > 5, "{screen:?} has almost no help");
         }
     }
 }

@@ -103,6 +103,8 @@ pub struct Flash {
     /// An error stays until Esc dismisses it (or another message replaces it); any other
     /// message goes with the next key or after [`FLASH_TICKS`].
     pub is_error: bool,
+    /// A notice that stays like an error (until Esc) but is not one: the attached run's end.
+    pub stays: bool,
     /// Ticks (100 ms each) the message has been shown.
     pub age_ticks: u32,
 }
@@ -151,6 +153,8 @@ pub struct AppState {
     pub spinner_frame: usize,
     /// Set when the user asked to leave; the loop exits once the run (if any) has stopped.
     pub quitting: bool,
+    /// The Run screen shows a run started elsewhere (`attach`): `q` detaches from it.
+    pub attached: bool,
 }
 
 impl AppState {
@@ -168,6 +172,7 @@ impl AppState {
             flash: None,
             spinner_frame: 0,
             quitting: false,
+            attached: false,
         }
     }
 
@@ -287,11 +292,13 @@ pub enum RunField {
     Generators,
     /// Extra request headers, `Name: value; Name: value` (shown by name only).
     Headers,
+    /// A loopback address to serve `/metrics` on while the run lasts (empty: off).
+    Metrics,
 }
 
 impl RunField {
     /// Every field in the order the settings pane lists them.
-    pub const ALL: [RunField; 13] = [
+    pub const ALL: [RunField; 14] = [
         RunField::Target,
         RunField::Url,
         RunField::TimeScale,
@@ -305,6 +312,7 @@ impl RunField {
         RunField::Configure,
         RunField::Generators,
         RunField::Headers,
+        RunField::Metrics,
     ];
 
     /// Cycled with Enter or space rather than typed.
@@ -337,6 +345,7 @@ impl RunField {
             RunField::Configure => "yes: /configure + /stats/reset per phase; no: load only",
             RunField::Generators => "N Swarm tasks send the load; empty: this process does",
             RunField::Headers => "extra headers: Name: value; Name: value (never shown)",
+            RunField::Metrics => "serve /metrics here, e.g. 127.0.0.1:9464; empty: off",
         }
     }
 
@@ -356,6 +365,7 @@ impl RunField {
             RunField::Configure => "configure",
             RunField::Generators => "generators",
             RunField::Headers => "headers",
+            RunField::Metrics => "metrics",
         }
     }
 }
@@ -391,6 +401,8 @@ pub struct RunSettings {
     pub headers: String,
     /// What the screen shows for `headers`: `Authorization: ***; X-Team: ***`.
     pub headers_shown: String,
+    /// Where `/metrics` is served during the run (`run --metrics-listen`); empty: nowhere.
+    pub metrics: String,
 }
 
 impl RunSettings {
@@ -426,6 +438,7 @@ impl Default for RunSettings {
             generators: String::new(),
             headers: String::new(),
             headers_shown: String::new(),
+            metrics: String::new(),
         }
     }
 }
@@ -459,6 +472,7 @@ impl RunSettings {
             }
             RunField::Generators => &self.generators,
             RunField::Headers => &self.headers_shown,
+            RunField::Metrics => &self.metrics,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Performing the TUI's commands: every task the UI starts is spawned here, off the UI loop,
 //! and reports back as an `Action` on one channel. Holds the active run's controls.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use tokio::task::JoinHandle;
 use super::bridges::{self, DockerHandle};
 use super::news::{News, Offered};
 use super::scan;
+use crate::app::live_metrics::{LiveMetrics, LiveMetricsPlan};
 use crate::experiment::ControlClient;
 use crate::experiment::{self, RunChannels, RunControl, RunRequest};
 use crate::metrics::Snapshot;
@@ -40,6 +42,26 @@ pub struct Worker {
     /// for their cleanup, so an interrupted `env up` leaves nothing behind.
     docker_tasks: tokio::task::JoinSet<()>,
     logs: Option<JoinHandle<()>>,
+}
+
+/// How long a new run waits for the previous one's task (its /metrics linger, cut short).
+const PREVIOUS_RUN_GRACE: Duration = Duration::from_secs(5);
+
+/// Starts `/metrics` for a run of the TUI when its settings ask for it, and says where on
+/// the Run screen (the run's messages); a port that cannot be had fails the run.
+async fn start_metrics(
+    metrics: Option<SocketAddr>,
+    events: &mpsc::Sender<experiment::Event>,
+) -> Result<Option<LiveMetrics>, String> {
+    let Some(addr) = metrics else { return Ok(None) };
+    let live = LiveMetricsPlan::listen(addr).start().await.map_err(|e| e.0)?;
+    if let Some(bound) = live.bound() {
+        let said =
+            format!("metrics: http://{bound}/metrics (until {} s after the run)", live.linger().as_secs());
+        // Buffered before the run starts; a closed channel means the screen is gone.
+        let _ = events.send(experiment::Event::Environment(said)).await;
+    }
+    Ok(Some(live))
 }
 
 /// How long quitting waits for cancelled Docker work to remove what it had started.
@@ -106,7 +128,7 @@ impl Worker {
                     tx.tell_blocking(Action::ResultsLoaded(scan::runs(&root)));
                 });
             }
-            Command::StartRun(request) => self.start_run(*request),
+            Command::StartRun { request, metrics } => self.start_run(*request, metrics),
             Command::StartQuickRun(start) => {
                 let QuickStart { choice, seed, output_root, options } = *start;
                 match crate::profile::load_quick(
@@ -114,16 +136,19 @@ impl Worker {
                     choice.defined_in.as_deref(),
                     self.profiles_dir.as_deref(),
                 ) {
-                    Ok(profile) => self.start_run(RunRequest {
-                        docker: Default::default(),
-                        target_options: *options,
-                        distributed: None,
-                        profile,
-                        target: choice.target,
-                        output_root,
-                        seed,
-                        time_scale: 1.0,
-                    }),
+                    Ok(profile) => self.start_run(
+                        RunRequest {
+                            docker: Default::default(),
+                            target_options: *options,
+                            distributed: None,
+                            profile,
+                            target: choice.target,
+                            output_root,
+                            seed,
+                            time_scale: 1.0,
+                        },
+                        None,
+                    ),
                     Err(e) => {
                         // This runs on the UI loop, which drains the queue: hand the send to a task.
                         tokio::spawn(async move { tx.tell(Action::RunEnded(Err(e.to_string()))).await });
@@ -238,21 +263,37 @@ impl Worker {
         Flow::Continue
     }
 
-    fn start_run(&mut self, request: RunRequest) {
+    fn start_run(&mut self, request: RunRequest, metrics: Option<SocketAddr>) {
         let (events_tx, mut events_rx) = mpsc::channel(1024);
         let (snapshots_tx, snapshots_rx) = watch::channel(Snapshot::default());
         let control = RunControl::default();
         let tx = self.tx.clone();
         let run_control = control.clone();
+        // A finished run's /metrics may still linger, maybe on the port asked for again:
+        // its linger ends now, and the new run binds once it has let the port go.
+        let previous = self.run.take().map(|run| {
+            run.control.cancel.cancel();
+            run.task
+        });
         tracing::info!(profile = %request.profile.name, target = %request.target.label(), "starting a run");
         let task = tokio::spawn(async move {
+            if let Some(previous) = previous {
+                // Bounded: the linger ends on the cancel above; a run still writing gets this long.
+                let _ = tokio::time::timeout(PREVIOUS_RUN_GRACE, previous).await;
+            }
+            let live = match start_metrics(metrics, &events_tx).await {
+                Ok(live) => live,
+                Err(reason) => return tx.tell(Action::RunEnded(Err(reason))).await,
+            };
             let forward_tx = tx.clone();
             let forward = tokio::spawn(async move {
                 while let Some(event) = events_rx.recv().await {
                     forward_tx.tell(Action::RunEvent(Box::new(event))).await;
                 }
             });
-            let channels = RunChannels { events: events_tx, snapshots: snapshots_tx, series: None };
+            let series = live.as_ref().and_then(LiveMetrics::series);
+            let channels = RunChannels { events: events_tx, snapshots: snapshots_tx, series };
+            let linger_stop = run_control.cancel.clone();
             // The run gets its own task so that a panic in it becomes an error shown on screen.
             let outcome = tokio::spawn(experiment::run(request, channels, run_control)).await;
             let _ = forward.await;
@@ -265,6 +306,11 @@ impl Worker {
                 tracing::error!("run ended with an error: {reason}");
             }
             tx.tell(Action::RunEnded(result)).await;
+            // /metrics keeps the final counts for the linger (cut short by quitting or the next run).
+            if let Some(live) = live {
+                let mut exporters = live.run_ended(linger_stop);
+                while exporters.join_next().await.is_some() {}
+            }
         });
         self.run = Some(ActiveRun { control, snapshots: snapshots_rx, task });
     }

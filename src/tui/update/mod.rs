@@ -19,7 +19,7 @@ const POLL_TICKS: u32 = 20;
 /// Applies one action to the state and returns the work it asks of `app`, if any. Pure: no I/O, no clock; the same state and action give the same result.
 pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
     // The next key takes a message away (an error stays until Esc dismisses it).
-    if !action.is_news() && state.flash.as_ref().is_some_and(|f| !f.is_error) {
+    if !action.is_news() && state.flash.as_ref().is_some_and(|f| !f.is_error && !f.stays) {
         state.flash = None;
     }
     match action {
@@ -56,6 +56,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
         | Action::HealthReply(_)
         | Action::EnvApiUp(_) => env::news(state, action),
         Action::OpenFailed(reason) => flash_error(state, reason),
+        Action::StreamEnded(why) => run::stream_ended(state, why),
         Action::ProfileWritten(result) => quick::written(state, result),
         other => match state.screen {
             Screen::Profiles => profiles::key(state, other),
@@ -67,12 +68,18 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Command> {
 }
 
 pub(super) fn flash(state: &mut AppState, text: impl Into<String>) -> Option<Command> {
-    state.flash = Some(Flash { text: text.into(), is_error: false, age_ticks: 0 });
+    state.flash = Some(Flash { text: text.into(), is_error: false, stays: false, age_ticks: 0 });
     None
 }
 
 pub(super) fn flash_error(state: &mut AppState, text: impl Into<String>) -> Option<Command> {
-    state.flash = Some(Flash { text: text.into(), is_error: true, age_ticks: 0 });
+    state.flash = Some(Flash { text: text.into(), is_error: true, stays: false, age_ticks: 0 });
+    None
+}
+
+/// A message in normal style that stays until Esc dismisses it (or another replaces it).
+pub(super) fn notice(state: &mut AppState, text: impl Into<String>) -> Option<Command> {
+    state.flash = Some(Flash { text: text.into(), is_error: false, stays: true, age_ticks: 0 });
     None
 }
 
@@ -90,7 +97,7 @@ pub(super) fn step(index: &mut usize, len: usize, delta: isize) {
 pub(super) const PAGE: isize = 10;
 
 fn tick(state: &mut AppState) -> Option<Command> {
-    if let Some(flash) = state.flash.as_mut().filter(|f| !f.is_error) {
+    if let Some(flash) = state.flash.as_mut().filter(|f| !f.is_error && !f.stays) {
         flash.age_ticks += 1;
         if flash.age_ticks >= super::state::FLASH_TICKS {
             state.flash = None;

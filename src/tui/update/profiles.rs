@@ -1,5 +1,7 @@
 //! Profiles screen: choose a profile and its phases, adjust the run, start it.
 
+use std::net::SocketAddr;
+
 use super::{PAGE, flash_error, step};
 use crate::experiment::settings::{self, SettingError, SettingKey};
 use crate::experiment::{RunRequest, Target};
@@ -188,6 +190,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
         RunField::Seed => s.seed = text,
         RunField::Generators => s.generators = text,
         RunField::Headers => s.set_headers(text),
+        RunField::Metrics => s.metrics = text,
     }
     p.edit = None;
     state.flash = None;
@@ -211,6 +214,7 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
         RunField::Seed => settings::seed(text).map(|_| ()),
         RunField::Generators => settings::generators(text).map(|_| ()),
         // Read when the run starts: a bad file then fails the run with the reason.
+        RunField::Metrics => return metrics_address(text).map(|_| ()),
         RunField::Target | RunField::CaCert | RunField::Insecure | RunField::Configure => Ok(()),
     };
     checked.map_err(|e| e.to_string())
@@ -224,6 +228,27 @@ fn headers(text: &str) -> Result<Vec<(String, String)>, String> {
                 .map_err(|e| format!("headers: {e}; write Name: value; Name: value"))
         })
         .collect()
+}
+
+/// The `metrics` setting: where `/metrics` is served while the run lasts, or nowhere
+/// (empty). Loopback only: `/metrics` has no authentication, and the TUI has no
+/// `--metrics-allow-public`.
+pub(super) fn metrics_address(text: &str) -> Result<Option<SocketAddr>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let addr: SocketAddr = text.parse().map_err(|_| {
+        format!("metrics {text:?}: write a loopback address with a port, e.g. 127.0.0.1:9464 (empty: off)")
+    })?;
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "metrics {addr}: /metrics has no authentication, so the TUI serves it on loopback only; \
+             use 127.0.0.1:{} (or `run --metrics-allow-public`)",
+            addr.port()
+        ));
+    }
+    Ok(Some(addr))
 }
 
 /// The seed setting: a whole number, or `random` (or nothing) for a new one each run, as
@@ -374,5 +399,7 @@ pub(super) fn launch(state: &mut AppState, request: Box<RunRequest>) -> Option<C
     };
     state.screen = Screen::Run;
     state.flash = None;
-    Some(Command::StartRun(request))
+    // Checked with the other settings before the run was asked for.
+    let metrics = metrics_address(&state.profiles.settings.metrics).ok().flatten();
+    Some(Command::StartRun { request, metrics })
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{flash, flash_error};
+use super::{flash, flash_error, notice};
 use crate::engine::Steer;
 use crate::experiment::Event;
 use crate::experiment::PlanLoad;
@@ -349,6 +349,24 @@ pub(super) fn event(state: &mut AppState, event: Event) -> Option<Command> {
         }
     }
     None
+}
+
+/// `attach`: the run's event stream ended. After `run_finished` that is how a run ends (a
+/// notice in normal style, with the verdict); before it, the run was lost from view.
+pub(super) fn stream_ended(state: &mut AppState, why: String) -> Option<Command> {
+    if state.run.phase == RunPhase::Finished {
+        let verdict = match &state.run.summary {
+            Some(s) if s.status == crate::metrics::summary::RunStatus::Aborted => "aborted",
+            Some(s) if s.passed => "passed",
+            Some(_) => "failed",
+            None => "over",
+        };
+        return notice(state, format!("run finished: {verdict} (detached)"));
+    }
+    if state.run.is_active() {
+        state.run.phase = RunPhase::Failed(why.clone());
+    }
+    flash_error(state, why)
 }
 
 /// `experiment::run` returned. Quits now if the user was waiting to leave.

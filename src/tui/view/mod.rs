@@ -132,13 +132,17 @@ fn render_footer(state: &AppState, area: Rect, buf: &mut Buffer) {
         }
         Screen::Results => &[("Enter", "detail"), ("e", "export"), ("c", "compare"), ("p", "paths")],
     };
+    let leave = if state.attached { ("q", "detach") } else { ("q", "quit") };
     let mut spans = vec![Span::raw(" ")];
-    for (key, what) in hints.iter().chain(&[("?", "help"), ("q", "quit")]) {
+    for (key, what) in hints.iter().chain(&[("?", "help"), leave]) {
         spans.push(Span::styled(*key, t.key()));
         spans.push(Span::styled(format!(" {what}  "), t.dim()));
     }
     Line::from(spans).render(area, buf);
 }
+
+/// The help overlay's width in columns (it fits the smallest supported terminal, 80).
+const HELP_WIDTH: u16 = 66;
 
 fn render_help(state: &AppState, area: Rect, buf: &mut Buffer) {
     let t = state.theme;
@@ -149,14 +153,18 @@ fn render_help(state: &AppState, area: Rect, buf: &mut Buffer) {
     } else if state.screen == Screen::Profiles && state.profiles.quick.is_some() {
         super::keys::QUICK_FORM_HELP.to_vec()
     } else {
-        help_lines(state.screen)
+        help_lines(state.screen, state.attached)
     };
     let lines: Vec<Line<'_>> = keys
         .into_iter()
         .map(|(keys, what)| Line::from(vec![Span::styled(format!("{keys:>11}  "), t.key()), Span::raw(what)]))
         .collect();
-    let height = lines.len() as u16 + 3;
-    let popup = centered(area, 66, height);
+    // A line longer than the popup wraps: count the rows it takes, so the last keys (q,
+    // Ctrl-C) are not cut off.
+    let inner = HELP_WIDTH.saturating_sub(2).min(area.width.saturating_sub(2)).max(1) as usize;
+    let rows: usize = lines.iter().map(|line| line.width().div_ceil(inner).max(1)).sum();
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(3);
+    let popup = centered(area, HELP_WIDTH, height);
     Clear.render(popup, buf);
     let title = format!(" Keys: {} — any key closes ", state.screen.title());
     let block = framed(t, &title, true);

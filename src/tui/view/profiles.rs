@@ -353,6 +353,9 @@ fn setting_line(state: &AppState, field: RunField, width: u16) -> Line<'static> 
     let value = if unused_url {
         // The URL is kept for when target is URL again; it says nothing about this run.
         format!("not used: {}", p.settings.target.label())
+    } else if text.is_empty() && field == RunField::Metrics {
+        // Nothing is served unless an address is given: not a profile default.
+        "off".to_string()
     } else if text.is_empty() {
         "default".to_string()
     } else if field == RunField::Url {
