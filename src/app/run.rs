@@ -243,6 +243,7 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         docker,
         target_options,
         distributed,
+        worker_network: args.worker_network,
         profile,
         target,
         output_root: args.output.clone(),
@@ -291,8 +292,9 @@ fn plan(request: &RunRequest) -> String {
     });
     if let Some(n) = request.distributed {
         out.push_str(&format!(
-            "generators: {n} worker tasks of one Docker Swarm service, each running its share of every phase \
-             (users and rates split, remainders to the lowest workers); results merged by histogram addition\n"
+            "generators: {n} worker tasks of one Docker Swarm service on the {} network, each running its share of every phase \
+             (users and rates split, remainders to the lowest workers); results merged by histogram addition\n",
+            request.worker_network.as_str()
         ));
     }
     out.push_str(&format!(
