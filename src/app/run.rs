@@ -224,6 +224,14 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         ))
         .into());
     }
+    if args.worker_network == crate::cluster::WorkerNetwork::Host && args.distributed.is_none() {
+        return Err(UsageError(
+            "--worker-network host without --distributed N: the mode is how the workers of a distributed run \
+             are wired; add --distributed N or leave --worker-network out"
+                .into(),
+        )
+        .into());
+    }
     let distributed = match args.distributed {
         Some(0) => {
             return Err(
