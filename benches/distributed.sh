@@ -9,6 +9,9 @@
 # MULTINODE=1 (root): the same two runs on a real multi-node swarm from scripts/multinode.sh
 # (one node per worker, the coordinator and the single-node run in node 1's namespace, the
 # workers reaching the target across nodes over the overlay); the host engine is not used.
+# It then runs the host network mode too: a `terrafix-tui serve` on node 1's address as the
+# target, loaded once from node 1 alone and once by `--distributed WORKERS --worker-network host`
+# (workers on each node's own network, no VXLAN).
 # Usage: bash benches/distributed.sh [SECONDS] [WORKERS] (TERRAFIX_BIN=path to a built binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,3 +102,13 @@ fi
 api_ip=$(engine inspect terrafix-api --format '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' | awk '{print $1}')
 measure single-node "http://$api_ip:8081"
 measure "distributed-$workers" docker --distributed "$workers"
+if [[ $multinode == 1 ]]; then
+  # Host network mode: the target must be reachable by node address from every node.
+  addr=$(engine info --format '{{.Swarm.NodeAddr}}')
+  bash scripts/multinode.sh exec 1 "$bin" serve --bind 0.0.0.0 --port 18181 >"$work/serve.log" 2>&1 &
+  serve_pid=$!
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/$addr/18181") 2>/dev/null && break; sleep 0.2; done
+  measure single-node-by-address "http://$addr:18181"
+  measure "distributed-$workers-host" "http://$addr:18181" --distributed "$workers" --worker-network host
+  kill "$serve_pid" 2>/dev/null || true
+fi

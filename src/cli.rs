@@ -227,6 +227,11 @@ pub struct RunArgs {
     /// and --target docker or a URL the containers reach); results are merged exactly.
     #[arg(long, value_name = "N")]
     pub distributed: Option<u32>,
+    /// How the workers of --distributed reach Redis and the target: `overlay` (an overlay
+    /// network, container names) or `host` (each node's own network, addresses; needs a
+    /// --target URL every node reaches; the run's Redis gets a generated password).
+    #[arg(long, value_enum, value_name = "MODE", default_value = "overlay")]
+    pub worker_network: crate::cluster::WorkerNetwork,
     /// Also write the results as JUnit XML (one testsuite per suite, one testcase per
     /// threshold and per validity verdict) for a CI system to show.
     #[arg(long, value_name = "FILE")]

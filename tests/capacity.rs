@@ -31,6 +31,7 @@ async fn search_at(profile: Profile, scale: f64) -> Result<RunSummary, String> {
         docker: Default::default(),
         target_options: Default::default(),
         distributed: None,
+        worker_network: Default::default(),
     };
     match run_request(request, RunControl::default()).await {
         Ok(r) => Ok(r.summary),

@@ -101,6 +101,7 @@ fn request(id: &str, profile: Profile, out: &Path, workers: u32) -> RunRequest {
         time_scale: 1.0,
         target_options: Default::default(),
         distributed: NonZeroU32::new(workers),
+        worker_network: Default::default(),
     }
 }
 

@@ -37,6 +37,7 @@ impl Steered {
             time_scale: 1.0,
             target_options: Default::default(),
             distributed: None,
+            worker_network: Default::default(),
         };
         let run_control = control.clone();
         let run = tokio::spawn(async move {

@@ -309,6 +309,7 @@ fn tls_request(port: u16, out: &Path, ca_file: &Path) -> RunRequest {
         time_scale: 1.0,
         target_options: TargetOptions { tls: TlsTrust::WithCa(ca_file.to_path_buf()), ..Default::default() },
         distributed: None,
+        worker_network: Default::default(),
     }
 }
 

@@ -170,6 +170,7 @@ async fn a_target_restarted_mid_phase_gets_the_phases_settings_again() {
         docker: Default::default(),
         target_options: Default::default(),
         distributed: None,
+        worker_network: Default::default(),
     };
     let (events_tx, mut events) = tokio::sync::mpsc::channel(4096);
     let (snap_tx, mut snapshots) = tokio::sync::watch::channel(Snapshot::default());

@@ -214,6 +214,7 @@ fn distributed_runs_across_three_swarm_nodes() {
     let load = harness(&["load", &image]);
     assert!(load.status.success(), "multinode load: {}", text(&load));
     merge_is_exact_across_nodes(work.path());
+    host_network_mode_keeps_its_password(work.path());
     a_cut_off_node_is_never_counted_twice(work.path());
     a_killed_node_is_named_lost(work.path());
 
@@ -276,9 +277,107 @@ fn merge_is_exact_across_nodes(work: &Path) {
     }
     let html = std::fs::read_to_string(dir.join("experiment_summary.html")).unwrap_or_default();
     assert!(html.contains(" on tfmn-"), "the HTML names the nodes");
+    assert_eq!(summary.distributed.as_ref().map(|d| d.network.as_str()), Some("overlay"));
     for node in 1..=3 {
         assert_eq!(ours_on(node), Vec::<String>::new(), "left after the run");
     }
+}
+
+/// The port the host-mode target listens on in node 1's namespace (a namespace of its own:
+/// nothing else binds there).
+const HOST_TARGET_PORT: u16 = 18181;
+
+/// Kills the target server however the test ends.
+struct Server(std::process::Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `--worker-network host`: workers on the nodes' own networks reach a target on node 1's
+/// address and the run's Redis there; the generated password shows in no output or file.
+fn host_network_mode_keeps_its_password(work: &Path) {
+    let addr = docker(1, &["info", "--format", "{{.Swarm.NodeAddr}}"]);
+    let port = HOST_TARGET_PORT.to_string();
+    let server = Command::new("bash")
+        .args([SCRIPT, "exec", "1", BIN, "serve", "--bind", "0.0.0.0", "--port", &port])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let _server = Server(server);
+    let target: std::net::SocketAddr = format!("{addr}:{port}").parse().expect("a node address");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect_timeout(&target, Duration::from_millis(500)).is_err() {
+        assert!(Instant::now() < deadline, "the target on {target} never listened");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = work.join("host");
+    let profile = write_profile(work, "host", 7, 5);
+    let run = {
+        let (profile, out, url) = (profile.clone(), out.clone(), format!("http://{target}/"));
+        std::thread::spawn(move || {
+            let args = ["--no-charts", "--worker-network", "host", "--distributed", "3", "--target", &url];
+            let mut all = vec!["run", profile.to_str().unwrap(), "--output", out.to_str().unwrap()];
+            all.extend_from_slice(&args);
+            on_manager(&all)
+        })
+    };
+    let password = run_redis_password();
+    let run = run.join().unwrap();
+    let said = text(&run);
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("on the host network"), "the run names the mode: {said}");
+    let (dir, summary) = summary_of(&out);
+    let phase = only_phase(&summary);
+    assert_eq!(summary.distributed.as_ref().map(|d| d.network.as_str()), Some("host"));
+    let hosts: std::collections::BTreeSet<_> =
+        phase.workers.iter().filter_map(|w| w.node.as_ref().map(|n| n.hostname.clone())).collect();
+    assert!(hosts.len() >= 2, "workers on {hosts:?}: {:?}", phase.workers);
+    let per_worker: u64 = phase.workers.iter().map(|w| w.requests).sum();
+    assert!(phase.summary.total_requests > 100, "{}", phase.summary.total_requests);
+    assert_eq!(per_worker, phase.summary.total_requests, "{:?}", phase.workers);
+    assert!(!said.contains(&password), "the password was printed");
+    for file in files_under(&dir) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        let shown = String::from_utf8_lossy(&bytes);
+        assert!(!shown.contains(&password), "the password is in {}", file.display());
+    }
+    for node in 1..=3 {
+        wait_until_clean(node);
+    }
+}
+
+/// The password the run's Redis was started with, read from its container while it runs.
+fn run_redis_password() -> String {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        assert!(Instant::now() < deadline, "the run's Redis never started");
+        let filter =
+            ["ps", "-q", "--filter", "label=io.terrafix.service=generator", "--filter", "name=-redis"];
+        let id = docker(1, &filter);
+        if let Some(id) = id.lines().next().filter(|l| !l.is_empty()) {
+            let args = docker(1, &["inspect", "--format", "{{join .Args \"\\n\"}}", id]);
+            let words: Vec<&str> = args.lines().collect();
+            if let Some(i) = words.iter().position(|w| *w == "--requirepass") {
+                let password = words.get(i + 1).expect("a password after --requirepass").to_string();
+                assert!(password.len() >= 20, "a long password");
+                return password;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { files.extend(files_under(&path)) } else { files.push(path) }
+    }
+    files
 }
 
 fn a_cut_off_node_is_never_counted_twice(work: &Path) {

@@ -86,6 +86,7 @@ async fn run_with(
         time_scale: 1.0,
         target_options: options,
         distributed: None,
+        worker_network: Default::default(),
     };
     let result = experiment::run(
         request,

@@ -247,12 +247,21 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         ))
         .into());
     }
+    if args.worker_network == crate::cluster::WorkerNetwork::Host && args.distributed.is_none() {
+        return Err(UsageError(
+            "--worker-network host without --distributed N: the mode is how the workers of a distributed run \
+             are wired; add --distributed N or leave --worker-network out"
+                .into(),
+        )
+        .into());
+    }
     let distributed =
         args.distributed.map(|n| settings::generators(&n.to_string())).transpose().map_err(flag_error)?;
     Ok(RunRequest {
         docker,
         target_options,
         distributed,
+        worker_network: args.worker_network,
         profile,
         target,
         output_root: args.output.clone(),
@@ -301,8 +310,9 @@ fn plan(request: &RunRequest) -> String {
     });
     if let Some(n) = request.distributed {
         out.push_str(&format!(
-            "generators: {n} worker tasks of one Docker Swarm service, each running its share of every phase \
-             (users and rates split, remainders to the lowest workers); results merged by histogram addition\n"
+            "generators: {n} worker tasks of one Docker Swarm service on the {} network, each running its share of every phase \
+             (users and rates split, remainders to the lowest workers); results merged by histogram addition\n",
+            request.worker_network.as_str()
         ));
     }
     out.push_str(&format!(

@@ -47,6 +47,63 @@ pub struct ClusterSetup {
     pub worker_redis_url: String,
     /// What every worker runs, written to Redis once before the first phase.
     pub plan: Plan,
+    /// Overlay (the environment's Redis by name) or host (the run's own Redis by node address).
+    pub network: super::WorkerNetwork,
+}
+
+/// Where the workers attach and how both sides reach Redis, per network mode.
+struct Wiring {
+    network: String,
+    redis_url: String,
+    worker_redis_url: String,
+}
+
+/// How long the run's own Redis (host mode) may take to accept a connection.
+const RUN_REDIS_WAIT: Duration = Duration::from_secs(20);
+
+/// Overlay: joins the environment to the overlay network. Host: starts the run's Redis on
+/// the manager's node address with a fresh password; both URLs carry it, nothing prints it.
+async fn wire_up(setup: &ClusterSetup) -> Result<Wiring, String> {
+    let docker = &setup.docker;
+    match setup.network {
+        super::WorkerNetwork::Overlay => Ok(Wiring {
+            network: docker.attach_generator_network().await.map_err(|e| e.to_string())?,
+            redis_url: setup.redis_url.clone(),
+            worker_redis_url: setup.worker_redis_url.clone(),
+        }),
+        super::WorkerNetwork::Host => {
+            let password = new_password();
+            let port = free_port().map_err(|e| format!("finding a free port for the run's Redis: {e}"))?;
+            let redis =
+                docker.start_run_redis(&setup.run_id, port, &password).await.map_err(|e| e.to_string())?;
+            let url = format!("redis://:{password}@{}:{}/0", redis.node_addr, redis.port);
+            Ok(Wiring { network: "host".into(), redis_url: url.clone(), worker_redis_url: url })
+        }
+    }
+}
+
+/// 32 random letters and digits (about 190 bits).
+fn new_password() -> String {
+    use rand::Rng as _;
+    rand::rng().sample_iter(rand::distr::Alphanumeric).take(32).map(char::from).collect()
+}
+
+/// A port free on this machine now: the coordinator runs on the manager, whose host
+/// network the run's Redis shares.
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("0.0.0.0:0")?.local_addr()?.port())
+}
+
+/// Connects to Redis, retrying while a just-started run's Redis comes up.
+async fn connect_transport(url: &str, run_id: &str, wait: Duration) -> Result<Transport, String> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match Transport::connect(url, run_id).await {
+            Ok(t) => return Ok(t),
+            Err(e) if Instant::now() >= deadline => return Err(e.to_string()),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 }
 
 /// The generators of one run, from their creation to their removal.
@@ -276,10 +333,18 @@ impl Cluster {
                 .send(format!("removed generator leftovers of an earlier run: {}", leftovers.join(", ")))
                 .await;
         }
-        let network = docker.attach_generator_network().await.map_err(|e| e.to_string())?;
+        docker.remove_run_redis().await.map_err(|e| e.to_string())?;
         let image = docker.api_image().await.map_err(|e| e.to_string())?;
-        let transport =
-            Transport::connect(&setup.redis_url, &setup.run_id).await.map_err(|e| e.to_string())?;
+        let wiring = wire_up(&setup).await?;
+        let network = wiring.network.clone();
+        let wait = if setup.network == super::WorkerNetwork::Host { RUN_REDIS_WAIT } else { Duration::ZERO };
+        let transport = match connect_transport(&wiring.redis_url, &setup.run_id, wait).await {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = docker.remove_run_redis().await;
+                return Err(e);
+            }
+        };
         transport.put_plan(&setup.plan).await.map_err(|e| e.to_string())?;
 
         let (tx, rx) = mpsc::unbounded_channel();
@@ -290,7 +355,7 @@ impl Cluster {
             replicas: setup.workers,
             image: image.clone(),
             env: vec![
-                format!("TERRAFIX_REDIS_URL={}", setup.worker_redis_url),
+                format!("TERRAFIX_REDIS_URL={}", wiring.worker_redis_url),
                 format!("TERRAFIX_RUN_ID={}", setup.run_id),
                 "TERRAFIX_WORKER_SLOT={{.Task.Slot}}".into(),
                 "TERRAFIX_TASK_ID={{.Task.ID}}".into(),
@@ -308,6 +373,7 @@ impl Cluster {
                 workers: setup.workers,
                 service: String::new(),
                 image,
+                network: setup.network.as_str().into(),
                 lost: Vec::new(),
                 leftovers_removed: leftovers,
             }),
@@ -668,6 +734,9 @@ impl Cluster {
         }
         if let Err(e) = self.transport.remove().await {
             problems.push(format!("the run's keys were left in Redis (they expire in a day): {e}"));
+        }
+        if let Err(e) = self.docker.remove_run_redis().await {
+            problems.push(format!("the run's Redis was not removed: {e}"));
         }
         problems
     }

@@ -55,7 +55,7 @@ impl Cursor {
 impl Transport {
     /// Opens the two connections to Redis at `url` for run `run_id` (5 s connect and response timeouts).
     pub async fn connect(url: &str, run_id: &str) -> Result<Transport, TransportError> {
-        let fail = |message: String| TransportError { url: url.to_string(), message };
+        let fail = |message: String| TransportError { url: redact(url), message };
         let client = redis::Client::open(url).map_err(|e| fail(e.to_string()))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(5)))
@@ -70,7 +70,7 @@ impl Transport {
             .get_multiplexed_async_connection_with_config(&read_config)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        Ok(Transport { url: url.to_string(), run_id: run_id.to_string(), writes, reads })
+        Ok(Transport { url: redact(url), run_id: run_id.to_string(), writes, reads })
     }
 
     fn key(&self, what: &str) -> String {
@@ -196,5 +196,32 @@ impl Transport {
             .query_async::<()>(&mut con)
             .await
             .map_err(|e| self.fail(e))
+    }
+}
+
+/// `url` without its password (`redis://:***@host:port/0`): errors name where, never the secret.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Setting a password fails only on URLs that cannot have one; keep none then.
+            if parsed.set_password(Some("***")).is_err() {
+                return String::from("redis (address not shown)");
+            }
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) if url.contains('@') => String::from("redis (address not shown)"),
+        Err(_) => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    #[test]
+    fn a_password_never_reaches_an_error() {
+        let shown = super::redact("redis://:s3cretPW@192.168.1.5:40001/0");
+        assert!(!shown.contains("s3cretPW"), "{shown}");
+        assert!(shown.contains("192.168.1.5:40001"), "{shown}");
+        assert_eq!(super::redact("redis://redis:6379/0"), "redis://redis:6379/0");
     }
 }

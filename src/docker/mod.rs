@@ -9,6 +9,7 @@ mod client;
 mod containers;
 mod error;
 mod health;
+mod hostnet;
 mod images;
 mod labels;
 mod logs;
@@ -27,6 +28,7 @@ use bollard::Docker;
 use tokio::task::JoinHandle;
 
 pub use error::DockerError;
+pub use hostnet::RunRedis;
 pub use images::API_COMPOSE_IMAGE;
 pub use labels::{DEFAULT_ENV_ID, LABEL_ENV, LABEL_MANAGED_BY, LABEL_SERVICE, MANAGED_BY_VALUE};
 pub use services::{LOCALSTACK_IMAGE, REDIS_HOST_IMAGE, REDIS_IMAGE};

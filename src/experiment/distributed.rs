@@ -27,6 +27,11 @@ pub fn check(request: &RunRequest) -> Result<(), RunError> {
                 url.host_str().unwrap_or_default()
             ));
         }
+        Target::Docker if request.worker_network == crate::cluster::WorkerNetwork::Host => {
+            return refuse(format!(
+                "--distributed {n} --worker-network host with --target docker: the environment's API is published on 127.0.0.1 only, which workers on other nodes cannot reach; give --target http://ADDRESS:PORT of a server every node reaches, or leave --worker-network out (overlay)"
+            ));
+        }
         _ => {}
     }
     if request.profile.capacity.is_some() {
@@ -104,6 +109,7 @@ pub async fn start(
         redis_url,
         worker_redis_url: format!("redis://{redis}:6379/0"),
         plan,
+        network: request.worker_network,
     };
     let (progress_tx, forward) = super::docker_target::forward_progress(events);
     let cluster = Cluster::start(setup, &progress_tx).await;

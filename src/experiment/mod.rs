@@ -107,6 +107,8 @@ pub struct RunRequest {
     pub target_options: TargetOptions,
     /// `--distributed N`: N generator tasks on Docker Swarm instead of this process.
     pub distributed: Option<std::num::NonZeroU32>,
+    /// `--worker-network`: how the generators reach Redis and the target (overlay by default).
+    pub worker_network: crate::cluster::WorkerNetwork,
 }
 
 /// How a run talks to its target. `Default` is plain trust, 10 s / 5 s timeouts, no

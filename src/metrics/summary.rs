@@ -112,6 +112,9 @@ pub struct DistributedReport {
     pub service: String,
     /// The container image the generators ran.
     pub image: String,
+    /// How the generators reached Redis and the target: `overlay` or `host`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub network: String,
     /// Each lost worker in words: which, when, what it had sent, why.
     pub lost: Vec<String>,
     /// Leftovers of an earlier run found by label and removed before this one.

@@ -106,6 +106,7 @@ fn render(run_dir: &Path, s: &RunSummary, findings: &[Finding], drawn: &Charts<'
     metadata(&mut out, s);
     findings_list(&mut out, findings);
     phases(&mut out, &s.experiments);
+    generators(&mut out, s);
     validity_details(&mut out, s);
     thresholds(&mut out, s);
     failures(&mut out, &s.experiments);
@@ -399,6 +400,25 @@ fn thresholds(out: &mut String, s: &RunSummary) {
         );
     }
     out.push_str("</table>\n");
+}
+
+/// A distributed run's workers per phase (node, requests, p99, CPU, lost) and the network mode.
+fn generators(out: &mut String, s: &RunSummary) {
+    let Some(d) = &s.distributed else { return };
+    let mode = if d.network.is_empty() { String::new() } else { format!(" on the {} network", d.network) };
+    let _ = writeln!(
+        out,
+        "<h2>Generators</h2>\n<p>{} worker task(s) of {}{}</p>\n<ul>",
+        d.workers,
+        esc(&d.service),
+        esc(&mode)
+    );
+    for p in s.experiments.iter().filter(|p| !p.workers.is_empty()) {
+        for w in &p.workers {
+            let _ = writeln!(out, "<li>{}: {}</li>", esc(&p.name), esc(&w.row()));
+        }
+    }
+    out.push_str("</ul>\n");
 }
 
 fn failures(out: &mut String, phases: &[PhaseSummary]) {

@@ -109,6 +109,7 @@ pub async fn run_collect_with(
         time_scale: 1.0,
         target_options: Default::default(),
         distributed: None,
+        worker_network: Default::default(),
     };
     run_request(request, control).await.expect("the run completes")
 }

@@ -32,6 +32,7 @@ pub fn lines(view: &View<'_>, printed: &HashSet<String>) -> Vec<String> {
     }
     out.extend(checks(run));
     out.extend(endpoints(run, view.width));
+    out.extend(workers(run));
     out.extend(capacity(run, view.verbose));
     if run.connection.insecure {
         out.push(format!("connection: {}", run.connection.tls));
@@ -220,6 +221,17 @@ fn endpoints(run: &RunSummary, width: usize) -> Vec<String> {
         vec![format!("  {:<name_w$} {:>9} {:>8} {:>12}", "endpoint", "requests", "failed", "worst p99 ms")];
     for (name, (requests, failures, p99)) in by_name {
         out.push(format!("  {:<name_w$} {requests:>9} {failures:>8} {p99:>12.1}", cut(&name, name_w)));
+    }
+    out
+}
+
+/// A distributed run's generators, one row per worker and phase, and how they were wired.
+fn workers(run: &RunSummary) -> Vec<String> {
+    let Some(d) = &run.distributed else { return Vec::new() };
+    let mode = if d.network.is_empty() { String::new() } else { format!(" on the {} network", d.network) };
+    let mut out = vec![format!("generators: {} worker task(s) of {}{mode}", d.workers, d.service)];
+    for p in run.experiments.iter().filter(|p| !p.workers.is_empty()) {
+        out.extend(p.workers.iter().map(|w| format!("  {}: {}", p.name, w.row())));
     }
     out
 }

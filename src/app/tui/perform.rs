@@ -141,6 +141,7 @@ impl Worker {
                             docker: Default::default(),
                             target_options: *options,
                             distributed: None,
+                            worker_network: Default::default(),
                             profile,
                             target: choice.target,
                             output_root,

@@ -367,6 +367,7 @@ fn start_run(state: &mut AppState) -> Option<Command> {
         docker,
         target_options,
         distributed,
+        worker_network: Default::default(),
         profile,
         target,
         output_root: state.output_root.clone(),
