@@ -995,6 +995,16 @@ impl PhaseSummary {
         let total = self.summary.total_requests;
         (total > 0).then(|| total.saturating_sub(self.summary.failure_count) as f64 * 100.0 / total as f64)
     }
+
+    /// Whether the success rate is shown as a failure: the phase's own `error_rate` limit was
+    /// missed, or, with no such limit, the rate is under the seed's 95 % reference. One rule
+    /// for the HTML report and the TUI, so a phase that passed its own limit is never red.
+    pub fn success_shown_failed(&self) -> bool {
+        match self.thresholds.iter().find(|t| t.metric == "error_rate") {
+            Some(own) => !own.passed,
+            None => self.success_rate_percent().is_some_and(|r| r < SUCCESS_RATE_TARGET_PERCENT),
+        }
+    }
 }
 
 /// The seed harness's target success rate (its `comparison.png` draws it as a line).

@@ -343,18 +343,18 @@ fn phases(out: &mut String, phases: &[PhaseSummary]) {
 /// The success rate, red only when the phase's own `error_rate` limit failed; a phase
 /// without one is marked when under the seed's 95 % reference, and says which it is.
 fn success_cell(p: &PhaseSummary) -> String {
-    let rate = p.success_rate_percent();
-    let text = crate::metrics::summary::format_success_rate(rate);
-    let own = p.thresholds.iter().find(|t| t.metric == "error_rate");
-    match (own, rate) {
-        (Some(t), _) if !t.passed => format!(
+    let text = crate::metrics::summary::format_success_rate(p.success_rate_percent());
+    if !p.success_shown_failed() {
+        return text;
+    }
+    match p.thresholds.iter().find(|t| t.metric == "error_rate") {
+        Some(t) => format!(
             "<span class=\"fail\" title=\"the phase's own error-rate limit was missed\">{text}</span> <span class=\"muted\">(error-rate limit {} missed)</span>",
             fmt(t.limit)
         ),
-        (None, Some(r)) if r < crate::metrics::summary::SUCCESS_RATE_TARGET_PERCENT => format!(
+        None => format!(
             "<span class=\"fail\" title=\"no error-rate limit of its own: judged against the seed harness's 95 % success reference\">{text}</span> <span class=\"muted\">(&lt; seed's 95 % reference)</span>"
         ),
-        _ => text,
     }
 }
 
