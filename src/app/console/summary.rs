@@ -93,10 +93,11 @@ fn aborted_text(run: &RunSummary) -> String {
     }
 }
 
-/// One row per phase; below `WIDE` columns only requests, failed, req/s, p50, p99, checks.
+/// One row per phase; below `WIDE` columns only requests, failed, success (the seed's headline
+/// figure), req/s, p50, p99, checks.
 fn table(run: &RunSummary, width: usize) -> Vec<String> {
     let wide = width >= WIDE;
-    let numbers = if wide { 94 } else { 53 };
+    let numbers = if wide { 94 } else { 62 };
     let longest = run.experiments.iter().map(|p| p.name.chars().count()).max().unwrap_or(0).max(5);
     let name_w = longest.min(width.saturating_sub(numbers + 1)).max(8);
     let mut out = Vec::new();
@@ -116,20 +117,20 @@ fn table(run: &RunSummary, width: usize) -> Vec<String> {
         ));
     } else {
         out.push(format!(
-            "{:<name_w$} {:>9} {:>7} {:>8} {:>8} {:>8} {:>7}",
-            "phase", "requests", "failed", "req/s", "p50 ms", "p99 ms", "checks"
+            "{:<name_w$} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>7}",
+            "phase", "requests", "failed", "success", "req/s", "p50 ms", "p99 ms", "checks"
         ));
     }
     for p in &run.experiments {
         let name = cut(&p.name, name_w);
         let s = &p.summary;
         let l = &p.latency_ms;
+        let success = crate::metrics::summary::format_success_rate(p.success_rate_percent());
         out.push(if wide {
             let dedup = match p.dedup.server_hits {
                 Some(h) => format!("{h}/{}", p.dedup.duplicates_sent),
                 None => format!("-/{}", p.dedup.duplicates_sent),
             };
-            let success = crate::metrics::summary::format_success_rate(p.success_rate_percent());
             format!(
                 "{name:<name_w$} {:>9} {:>8} {:>8} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>14} {:>10}",
                 s.total_requests,
@@ -144,9 +145,10 @@ fn table(run: &RunSummary, width: usize) -> Vec<String> {
             )
         } else {
             format!(
-                "{name:<name_w$} {:>9} {:>7} {:>8.1} {:>8.1} {:>8.1} {:>7}",
+                "{name:<name_w$} {:>9} {:>7} {:>8} {:>8.1} {:>8.1} {:>8.1} {:>7}",
                 s.total_requests,
                 s.failure_count,
+                success,
                 s.requests_per_sec,
                 l.p50,
                 l.p99,
