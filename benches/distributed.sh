@@ -110,5 +110,34 @@ if [[ $multinode == 1 ]]; then
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/$addr/18181") 2>/dev/null && break; sleep 0.2; done
   measure single-node-by-address "http://$addr:18181"
   measure "distributed-$workers-host" "http://$addr:18181" --distributed "$workers" --worker-network host
+  # The same split by hand: WORKERS plain processes, one in each node's namespace, each with
+  # its share of the 64 users, at the same time. Set beside the single-node run it shows what
+  # splitting the load over processes that share this machine's cores costs by itself; set
+  # beside the host-mode run, what the distributed machinery (containers, Redis, the
+  # coordinator) adds on top.
+  pids=()
+  for k in $(seq 1 "$workers"); do
+    share=$(( 64 / workers + (k <= 64 % workers ? 1 : 0) ))
+    sed "s/users: 64/users: $share/" "$work/bench.yaml" >"$work/bench-$k.yaml"
+    /usr/bin/time -o "$work/time-hand-$k" -f "%U %S" bash scripts/multinode.sh exec "$k" "$bin" run \
+      "$work/bench-$k.yaml" --target "http://$addr:18181" --no-charts --output "$work/results-hand-$k" \
+      >"$work/log-hand-$k" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || { cat "$work"/log-hand-*; exit 1; }; done
+  python3 - "$work" "$workers" <<'PY'
+import glob, json, sys
+work, n = sys.argv[1], int(sys.argv[2])
+requests, cpu = 0, 0.0
+for k in range(1, n + 1):
+    s = json.load(open(glob.glob(f"{work}/results-hand-{k}/*/experiment_summary.json")[0]))
+    e = s["experiments"]
+    e = e if isinstance(e, list) else [p for v in e.values() for p in v]
+    requests += e[0]["summary"]["total_requests"]
+    user, system = open(f"{work}/time-hand-{k}").read().split()[-2:]
+    cpu += float(user) + float(system)
+print(f"split-by-hand-{n}: {requests} requests, generator {cpu / requests * 1e5:.2f} CPU-s per 100k "
+      f"({n} whole processes, one per node namespace)")
+PY
   kill "$serve_pid" 2>/dev/null || true
 fi

@@ -1,5 +1,5 @@
 //! terrafix-tui: load-testing experiments against TerraFix's webhook API.
-//! See DESIGN.md for the module map; `app` is the only place that wires things together.
+//! See ARCHITECTURE.md for the module map; `app` is the only place that wires things together.
 // Tests fail loudly on purpose: an unwrap there is an assertion.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

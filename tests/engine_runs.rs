@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use terrafix_tui::experiment::{RunControl, Target};
+use terrafix_tui::metrics::Snapshot;
 use terrafix_tui::metrics::summary::{PhaseStatus, RunStatus};
 use terrafix_tui::profile::{RequestKind, ServerSettings, WaitStrategy};
 
@@ -100,23 +101,28 @@ async fn open_model_reports_a_server_stall_in_p99() {
         stop.clone().cancelled_owned(),
     ));
     let stall_url = format!("{base}/configure");
-    let staller = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(2500)).await;
-        terrafix_tui::engine::tls::install_provider();
-        let r = reqwest::Client::new()
-            .post(stall_url)
-            .json(&serde_json::json!({"stall_ms": 1000}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "stall refused: {}", r.status());
-    });
+    // The stall starts 2.5 s into the phase by the phase's own clock, however long the run
+    // took to get there on a busy machine.
+    let staller = |snaps| {
+        tokio::spawn(async move {
+            until(snaps, |s: &Snapshot| s.phase_elapsed_s >= 2.5).await;
+            terrafix_tui::engine::tls::install_provider();
+            let r = reqwest::Client::new()
+                .post(stall_url)
+                .json(&serde_json::json!({"stall_ms": 1000}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "stall refused: {}", r.status());
+        })
+    };
     let b = webhook_only("stall", WaitStrategy::Constant(Duration::ZERO));
     let mut phase = open_phase("stall", b, 200.0, 1000, 6.0);
     phase.server = ServerSettings { latency_ms: Some(1.0), per_resource_ms: Some(0.0), ..Default::default() };
     let target = Target::parse(&base).unwrap();
-    let r = run_collect(profile("stall", vec![phase]), target, out.path(), RunControl::default()).await;
-    staller.await.unwrap();
+    let r =
+        run_collect_watched(profile("stall", vec![phase]), target, out.path(), RunControl::default(), staller)
+            .await;
     stop.cancel();
     server.await.unwrap().unwrap();
     let lat = &r.summary.experiments[0].latency_ms;
@@ -134,13 +140,19 @@ async fn cancel_mid_phase_leaves_complete_files() {
     let phase = closed_phase("cancel", b, 5, 50.0, 30.0);
     let control = RunControl::default();
     let cancel = control.cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        cancel.cancel();
-    });
+    // Cancelled once requests are flowing: mid-phase, with files half written.
+    let canceller = |snaps| {
+        tokio::spawn(async move {
+            until(snaps, |s: &Snapshot| s.total_requests >= 50).await;
+            cancel.cancel();
+        })
+    };
     let started = std::time::Instant::now();
-    let r = run_collect(profile("cancel", vec![phase]), Target::Embedded, out.path(), control).await;
+    let r =
+        run_collect_watched(profile("cancel", vec![phase]), Target::Embedded, out.path(), control, canceller)
+            .await;
     assert!(started.elapsed() < Duration::from_secs(20), "cancel took {:?}", started.elapsed());
+    assert!(r.summary.experiments[0].summary.total_requests >= 50, "cancelled mid-phase");
     assert_eq!(r.summary.status, RunStatus::Aborted);
     assert_eq!(r.summary.experiments[0].status, PhaseStatus::Aborted);
     assert!(!r.summary.passed);

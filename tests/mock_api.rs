@@ -239,7 +239,17 @@ async fn shutdown_lets_in_flight_requests_finish() {
     let in_flight = tokio::spawn(async move {
         client.post(url).body(unique("drain", 1).to_string()).send().await.map(|r| r.status().as_u16())
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Shut down only once the server says the request is in flight.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status: serde_json::Value =
+            server.client.get(server.url("/status")).send().await.unwrap().json().await.unwrap();
+        if status["stats"]["in_flight"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the request never arrived: {status}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let started = Instant::now();
     server.shutdown().await;
     assert_eq!(in_flight.await.unwrap().unwrap(), 200);

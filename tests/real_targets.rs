@@ -391,10 +391,19 @@ async fn the_target_is_left_as_it_was_found() {
     assert_eq!(status_config(addr).await, start, "back at the start config after an aborted run");
 
     // The target dies mid-run and comes back on the same port with its own start config.
+    let before = server_total(addr).await;
     let stopper = {
         let server_stop = server.stop.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            // Stopped once this run's requests reach it (the event), whether or not the run
+            // reset the server's counters at its phase's start.
+            loop {
+                let now = server_total(addr).await;
+                if now >= before + 5 || (now < before && now >= 5) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             server_stop.cancel();
         })
     };
@@ -762,4 +771,10 @@ fn http2_without_an_https_target_is_a_usage_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--http2") && stderr.contains("https://"), "{stderr}");
+}
+
+/// The server's request count from its `/status`.
+async fn server_total(addr: std::net::SocketAddr) -> u64 {
+    let status: Value = reqwest::get(format!("http://{addr}/status")).await.unwrap().json().await.unwrap();
+    status["stats"]["total_requests"].as_u64().unwrap_or(0)
 }

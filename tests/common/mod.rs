@@ -119,8 +119,50 @@ pub async fn run_request(
     request: RunRequest,
     control: RunControl,
 ) -> Result<Collected, experiment::RunError> {
+    run_request_watched(request, control, |_| tokio::spawn(async {})).await
+}
+
+/// [`run_collect`], with `watch` given the live snapshots as the run publishes them, so a
+/// test can act when the run reaches a state (a phase second, a request count) rather than
+/// after a guessed sleep. The task `watch` returns is awaited after the run.
+pub async fn run_collect_watched(
+    profile: Profile,
+    target: Target,
+    out: &Path,
+    control: RunControl,
+    watch: impl FnOnce(tokio::sync::watch::Receiver<Snapshot>) -> tokio::task::JoinHandle<()>,
+) -> Collected {
+    let request = RunRequest {
+        docker: DockerTarget::default(),
+        profile,
+        target,
+        output_root: out.to_path_buf(),
+        seed: 7,
+        time_scale: 1.0,
+        target_options: Default::default(),
+        distributed: None,
+        worker_network: Default::default(),
+    };
+    run_request_watched(request, control, watch).await.expect("the run completes")
+}
+
+/// Waits until a snapshot satisfies `reached` (or the run ends: the sender is gone).
+pub async fn until(mut snaps: tokio::sync::watch::Receiver<Snapshot>, reached: impl Fn(&Snapshot) -> bool) {
+    while snaps.changed().await.is_ok() {
+        if reached(&snaps.borrow_and_update()) {
+            return;
+        }
+    }
+}
+
+async fn run_request_watched(
+    request: RunRequest,
+    control: RunControl,
+    watch: impl FnOnce(tokio::sync::watch::Receiver<Snapshot>) -> tokio::task::JoinHandle<()>,
+) -> Result<Collected, experiment::RunError> {
     let (events_tx, mut events_rx) = tokio::sync::mpsc::channel(4096);
     let (snap_tx, mut snap_rx) = tokio::sync::watch::channel(Snapshot::default());
+    let watcher = watch(snap_tx.subscribe());
     let events_task = tokio::spawn(async move {
         let mut all = Vec::new();
         while let Some(e) = events_rx.recv().await {
@@ -141,5 +183,6 @@ pub async fn run_request(
         control,
     )
     .await?;
+    watcher.await.expect("the test's watcher");
     Ok(Collected { summary, dir, events: events_task.await.unwrap(), snapshots: snaps_task.await.unwrap() })
 }
