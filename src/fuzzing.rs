@@ -90,6 +90,7 @@ impl AsyncWrite for Pieces<'_> {
 pub fn profile(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(profile) = crate::profile::parse_str(text, "fuzz", "fuzz.yaml") else { return };
+    // These three only have to run without panicking; their values are not the test.
     let _ = profile.planned_duration();
     let _ = profile.outline();
     let _ = profile.with_overrides(&crate::profile::Overrides::default());
@@ -106,6 +107,7 @@ pub fn summary(data: &[u8]) {
     }
     let Ok(summary) = RunSummary::load(&path) else { return };
     for phase in &summary.experiments {
+        // The printers only have to run without panicking; their text is not the test.
         let _ = phase.detail_lines();
         let _ = phase.validity_line();
         let _ = phase.resilience_lines();
@@ -131,6 +133,7 @@ pub fn summary(data: &[u8]) {
     if stays_inside(&summary) {
         let mut warnings = Vec::new();
         if let Ok(mut data) = crate::report::data::load(&dir, &mut warnings) {
+            // It only has to run without panicking on what the summary named.
             let _ = data.run_length_s();
             let first: Vec<String> = data.phase_names().into_iter().take(1).collect();
             data.keep_phases(&first);
@@ -153,6 +156,7 @@ fn stays_inside(summary: &RunSummary) -> bool {
 /// An interval log through the hlog reader, then what the charts compute from it.
 pub fn hlog(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
+        // A decode error is an answer; only a panic is a finding.
         let _ = crate::metrics::hlog::decode_histogram(text.trim());
     }
     let Some(dir) = scratch("hlog") else { return };
@@ -163,12 +167,15 @@ pub fn hlog(data: &[u8]) {
     let Ok(intervals) = crate::metrics::hlog::read_hlog(&path) else { return };
     let mut all = LatencyHistogram::new();
     for interval in &intervals {
+        // The charts' rate division must not panic; its value is not the test.
         let _ = interval.histogram.count() as f64 / interval.length_s.max(1e-3);
         all.merge(&interval.histogram);
     }
     for q in [0.0, 0.5, 0.99, 0.99999, 1.0] {
+        // Any quantile, at the edges too, must not panic; its value is not the test.
         let _ = all.quantile_ms(q);
     }
+    // As above: the maximum only has to be computable.
     let _ = all.max_ms();
 }
 
@@ -183,13 +190,17 @@ pub fn locust_csv(data: &[u8]) {
         return;
     }
     let mut warnings = Vec::new();
+    // Each reader only has to run without panicking; rows and warnings are not the test.
     let _ = locust::read_stats(&stats, &mut warnings);
     let _ = locust::read_history(&history, &mut warnings);
     for failure in locust::read_failures(&stats, &mut warnings) {
+        // Classifying any error text must not panic; the class is not the test.
         let _ = locust::classify_error(&failure.error);
     }
+    // As the readers above: only a panic would be a finding.
     let _ = locust::read_resources(&stats, &mut warnings);
     if let Ok(data) = crate::report::data::load(&dir, &mut warnings) {
+        // It only has to run without panicking on what the CSVs held.
         let _ = data.run_length_s();
     }
 }

@@ -129,5 +129,6 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Headless commands log to stderr; `RUST_LOG` (or the seed's `LOG_LEVEL`) overrides the default level.
 fn init_stderr_logging(default_filter: &str) {
     let filter = environment::log_filter(default_filter);
+    // Fails only when a subscriber is already set (tests calling twice): logs go there then.
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

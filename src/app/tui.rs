@@ -74,6 +74,7 @@ fn init_file_logging(output_root: &Path) -> anyhow::Result<PathBuf> {
         .open(&path)
         .with_context(|| format!("cannot open the log file {}", path.display()))?;
     let filter = super::environment::log_filter("info,hyper=warn,bollard=warn,reqwest=warn");
+    // Fails only when a subscriber is already set (tests calling twice): logs go there then.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

@@ -47,16 +47,20 @@ pub async fn run(who: WorkerIdentity) -> Result<(), String> {
     }
     let (tx, rx) = mpsc::unbounded_channel::<Data>();
     let publisher = tokio::spawn(publish(transport.clone(), rx));
+    // The publisher holds the receiver until every sender is gone, so a send fails only if
+    // it panicked; the coordinator then hears nothing of this worker and counts it as lost.
     let _ = tx.send(Data::Hello { worker: index, attempt: who.task_id.clone() });
     let client = match client_for(&plan) {
         Ok(c) => c,
         Err(message) => {
+            // As for the hello: fails only if the publisher panicked, which loses the worker anyway.
             let _ = tx.send(Data::Failed {
                 worker: index,
                 attempt: who.task_id.clone(),
                 message: message.clone(),
             });
             drop(tx);
+            // Waited only so that the message goes out; a panicked publisher has nothing to send.
             let _ = publisher.await;
             return Err(message);
         }
@@ -64,6 +68,7 @@ pub async fn run(who: WorkerIdentity) -> Result<(), String> {
     let me = Me { index, attempt: who.task_id.clone(), plan, client, tx };
     let result = me.follow(&transport).await;
     drop(me);
+    // Waited only so that the last messages go out; a panicked publisher has nothing to send.
     let _ = publisher.await;
     result
 }
@@ -168,6 +173,8 @@ impl Me {
                         }
                         if let Some(r) = running.take() {
                             r.stop.cancel();
+                            // A phase task that panicked sent no `Done`: the coordinator counts
+                            // that share as lost (no data), so nothing is hidden here.
                             let _ = r.task.await;
                         }
                         running = Some(self.start_phase(index, start_unix_ms));
@@ -179,6 +186,7 @@ impl Me {
                     }
                     Control::Steer { index, steer } => {
                         if let Some(r) = running.as_ref().filter(|r| r.index == index) {
+                            // No receiver means the phase just ended: nothing is left to steer.
                             let _ = r.steer.send(
                                 split::steer_share(steer_of(steer), self.index, self.plan.workers).into(),
                             );
@@ -187,6 +195,7 @@ impl Me {
                     Control::End => {
                         if let Some(r) = running.take() {
                             r.stop.cancel();
+                            // As for a new phase: a panicked task shows as a lost share.
                             let _ = r.task.await;
                         }
                         return Ok(());
@@ -250,6 +259,7 @@ impl Me {
                     ..done
                 };
             }
+            // Fails only if the publisher panicked: the coordinator then counts the share as lost.
             let _ = tx.send(Data::Done(done));
         });
         Running { index, stop, steer: steer_tx, task }
@@ -278,6 +288,7 @@ impl TickSink for Publisher {
         self.seq += 1;
         match WireTick::from_report(report, self.worker, &self.attempt, self.phase, self.seq) {
             Ok(tick) => {
+                // Fails only if the publisher panicked: the coordinator then counts the share as lost.
                 let _ = self.tx.send(Data::Tick(Box::new(tick)));
             }
             Err(e) => tracing::warn!("phase {}: a tick could not be encoded: {e}", self.phase),

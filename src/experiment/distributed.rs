@@ -114,6 +114,7 @@ pub async fn start(
     let (progress_tx, forward) = super::docker_target::forward_progress(events);
     let cluster = Cluster::start(setup, &progress_tx).await;
     drop(progress_tx);
+    // The forwarder only relays progress lines: one that panicked lost lines, not the cluster.
     let _ = forward.await;
     cluster.map(|c| Some(Arc::new(c))).map_err(fail)
 }

@@ -24,8 +24,10 @@ pub async fn up(
     let options = target.options.clone().unwrap_or_default();
     let endpoints = env.up(&options, &progress_tx).await;
     drop(progress_tx);
+    // The forwarder only relays progress lines: one that panicked lost lines, not the environment.
     let _ = forward.await;
     let endpoints = endpoints.map_err(|e| RunError::Target(format!("--target docker: {e}")))?;
+    // Fails only when the UI quit; the environment is up either way.
     let _ =
         events.send(Event::Environment(format!("docker environment up: API at {}", endpoints.api_url))).await;
     Ok((Arc::new(env), endpoints))
@@ -38,6 +40,7 @@ pub fn forward_progress(events: &mpsc::Sender<Event>) -> (mpsc::Sender<String>, 
     let events = events.clone();
     let forward = tokio::spawn(async move {
         while let Some(line) = progress_rx.recv().await {
+            // The UI quit: the lines are still read so that the sender never blocks.
             let _ = events.send(Event::Environment(line)).await;
         }
     });

@@ -62,11 +62,13 @@ async fn window(fault: Fault, start: Instant, tools: &FaultTools, stop: &Cancell
         } else {
             format!("not applied: {reason}")
         });
+        // The reason is in the fault's report; a full queue drops only the live warning.
         let _ = tools.events.try_send(Event::Warning(format!("fault {}: {reason}", report.description)));
         return report;
     }
     let began = start.elapsed().as_secs_f64();
     report.started_s = Some(began);
+    // The report records `started_s`; a full queue drops only the live marker.
     let _ = tools.events.try_send(Event::FaultStarted {
         index: tools.phase_index,
         description: report.description.clone(),
@@ -78,12 +80,14 @@ async fn window(fault: Fault, start: Instant, tools: &FaultTools, stop: &Cancell
     }
     if let Err(reason) = end(&fault.kind, tools).await {
         report.notes.push(format!("could not be undone: {reason}"));
+        // The reason is in the fault's report; a full queue drops only the live warning.
         let _ = tools
             .events
             .try_send(Event::Warning(format!("fault {} not undone: {reason}", report.description)));
     }
     let ended = start.elapsed().as_secs_f64();
     report.ended_s = Some(ended);
+    // The report records `ended_s`; a full queue drops only the live marker.
     let _ = tools.events.try_send(Event::FaultEnded {
         index: tools.phase_index,
         description: report.description.clone(),

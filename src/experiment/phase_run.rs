@@ -185,7 +185,7 @@ impl RunContext {
         let files = phase_files(phase);
         let (settings_not_applied, mut notes) = self.open_phase(phase).await;
         let client = self.client.with_timeouts(phase.timeouts.request, phase.timeouts.connect);
-        // Connects before the phase belong to no phase.
+        // Connects before the phase belong to no phase: taken only to empty the counters.
         let _ = client.take_connect_stats();
         self.take_target_events();
         self.send(Event::PhaseStarted { index, name: phase.name.clone(), planned: phase.duration }).await;
@@ -199,6 +199,7 @@ impl RunContext {
         let live_probe = self.cluster.is_none().then(|| probe.live());
         sink.live_check = Some(super::validity::LiveCheck::new(phase, self.validity, live_probe));
         let (result, generators) = self.drive(index, phase, &files, &client, &phase_stop, &mut sink).await;
+        notes.extend(sink.write_failure.take().map(|e| format!("results file incomplete: {e}")));
         phase_stop.cancel();
         let used = generator_use(probe.finish().await, generators.as_ref(), &result);
         let (workers, worker_connects) = match generators {
@@ -211,6 +212,7 @@ impl RunContext {
             self.warn(format!("phase {}: generator-bound — {}", phase.name, validity.reasons.join("; ")))
                 .await;
         }
+        // The watcher ends with phase_stop; one that panicked lost only the skip, not results.
         let _ = skip_watch.await;
         let mut fault_reports = match fault_task {
             Some(task) => task.await.unwrap_or_default(),
@@ -411,7 +413,7 @@ impl RunContext {
             phase_name: phase.name.clone(),
             phase_planned_s: phase.duration.as_secs_f64(),
             run_start_unix_s: self.run_start_unix_s,
-            write_failed: false,
+            write_failure: None,
             steady_ok: 0,
             steady_s: 0.0,
             view: super::sink::LiveView::new(self.control.view_reset.clone()),

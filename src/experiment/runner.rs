@@ -65,6 +65,7 @@ async fn bring_up(request: &RunRequest, channels: &RunChannels) -> Result<Target
     let say = |m: String| {
         let events = channels.events.clone();
         async move {
+            // Fails only when the UI quit; the run goes on without an audience.
             let _ = events.send(Event::Environment(m)).await;
         }
     };
@@ -135,6 +136,7 @@ fn spawn_resource_sampler(
                 {
                     writer = None;
                 }
+                // The row is in resources.csv; a full queue drops only the live sample.
                 let _ = events.try_send(Event::Resource(s));
             }
         }
@@ -167,6 +169,7 @@ pub async fn run(
     let mut summary = initial_summary(&request, &start, &prepared);
     // From here on the folder describes itself: a killed run leaves `running` behind.
     if let Err(e) = save_summary(&start.dir, &summary).await {
+        // Fails only when the UI quit; the final write's failure still ends the run with an error.
         let _ = channels.events.send(Event::Warning(e.to_string())).await;
     }
     let mut outcomes = run_phases(&ctx, profile, &prepared.target, &mut summary).await;
@@ -202,6 +205,7 @@ impl RunStart {
 
     /// Nothing was measured: an empty run folder would only clutter the results list.
     fn remove_empty_folder(&self) {
+        // The run fails with its own error; an empty folder left behind holds nothing to lose.
         let _ = std::fs::remove_dir(&self.dir);
     }
 }
@@ -237,6 +241,7 @@ async fn prepare(
     )
     .await
     .inspect_err(|_| {
+        // The run fails with the generators' error; a folder left behind holds no measurement.
         let _ = std::fs::remove_dir_all(&start.dir);
     })?;
     Ok(Prepared { target, link, cluster })
@@ -292,6 +297,7 @@ async fn connect(
             "the certificate of {name} is not signed by a CA in --ca-cert but is itself in that file: trusted as that server's own certificate (pinned)"
         );
         notes.push(note.clone());
+        // The note is kept for the summary; the send fails only when the UI quit.
         let _ = events.send(Event::Warning(note)).await;
     }
     if let Err(e) = control_client.wait_healthy(HEALTH_WAIT).await
@@ -299,6 +305,7 @@ async fn connect(
     {
         let note = format!("{e}; the run goes on and counts the errors");
         notes.push(note.clone());
+        // As above: kept in the notes, and the send fails only when the UI quit.
         let _ = events.send(Event::Warning(note)).await;
     }
     let status = if cancel.is_cancelled() { None } else { control_client.status().await };
@@ -319,6 +326,7 @@ async fn check_tls(
     // `None`: no handshake happened (the target is not reachable yet); the run counts those errors.
     let chosen = client.check_tls().await.map_err(RunError::Tls)?;
     if let Some(other) = chosen.filter(|&c| http2 && c != "HTTP/2") {
+        // The summary's connection records the protocol; the send fails only when the UI quit.
         let _ = events
             .send(Event::Warning(format!(
                 "--http2: {url} chose {other} in the TLS handshake; the run uses {other}"
@@ -326,6 +334,7 @@ async fn check_tls(
             .await;
     }
     if tls.is_insecure() {
+        // The summary's connection records `insecure`; the send fails only when the UI quit.
         let _ =
             events.send(Event::Warning(format!("--insecure: the certificate of {url} is NOT checked"))).await;
     }
@@ -349,6 +358,7 @@ async fn announce_start(
             load: PlanLoad::of(&p.load),
         })
         .collect();
+    // Fails only when the UI quit; the run goes on and writes its results.
     let _ = events
         .send(Event::RunStarted {
             run_id: start.run_id.clone(),
@@ -400,6 +410,7 @@ impl Background {
         // A poller or sampler that panicked loses only its own samples; the run's results stand.
         let _ = self.poller.await;
         if let Some(s) = self.sampler {
+            // As for the poller: a panicked sampler loses only its own samples.
             let _ = s.await;
         }
     }
@@ -531,6 +542,7 @@ async fn wind_down(
 ) {
     if let Some(cluster) = cluster {
         for problem in cluster.finish().await {
+            // The problem goes into the notes below; the send fails only when the UI quit.
             let _ = ctx.events.send(Event::Warning(problem.clone())).await;
             summary.notes.push(problem);
         }
@@ -542,6 +554,8 @@ async fn wind_down(
     }
     if ctx.configure_target && !summary.experiments.is_empty() {
         let report = super::restore::restore_target(ctx).await;
+        // A failed restore goes into the notes and the summary's `restore`; the send fails
+        // only when the UI quit.
         let _ = ctx.events.send(Event::Environment(report.message.clone())).await;
         if !report.restored {
             summary.notes.push(report.message.clone());
@@ -561,6 +575,7 @@ async fn write_final_summary(
         .await
         .map_err(|e| RunError::Output { path: e.path.clone(), source: e.source })?;
     super::write_html_summary(&dir, &summary);
+    // Fails only when the UI quit; the caller gets the summary and folder anyway.
     let _ = events.send(Event::RunFinished { summary: Box::new(summary.clone()), dir: dir.clone() }).await;
     Ok((summary, dir))
 }
@@ -600,6 +615,7 @@ async fn note_dead_containers(
         let note = format!("container {dead} during the run");
         if !notes.contains(&note) {
             notes.push(note.clone());
+            // Kept in the notes; the send fails only when the UI quit.
             let _ = events.send(Event::Warning(note)).await;
         }
     }
@@ -611,6 +627,7 @@ async fn pause(ctx: &RunContext, duration: Duration, next: &str) -> bool {
         return !ctx.control.cancel.is_cancelled();
     }
     let mut skip = ctx.control.skip.begin();
+    // Fails only when the UI quit; the pause is waited out all the same.
     let _ = ctx.events.send(Event::Pause { next_phase: next.to_string(), duration }).await;
     tokio::select! {
         _ = tokio::time::sleep(duration) => true,

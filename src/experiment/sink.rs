@@ -27,8 +27,9 @@ pub struct PhaseSink {
     pub phase_name: String,
     pub phase_planned_s: f64,
     pub run_start_unix_s: f64,
-    /// Set once a write failed, so the warning is sent once, not every second.
-    pub write_failed: bool,
+    /// The first failed write of the history CSV or the hlog: warned once, not every
+    /// second, and kept for the phase's notes (a warning alone can be lost in a full queue).
+    pub write_failure: Option<String>,
     /// Successful requests and covered time of full ticks (the capacity search's achieved rate).
     pub steady_ok: u64,
     pub steady_s: f64,
@@ -74,9 +75,10 @@ impl LiveView {
 
 impl PhaseSink {
     fn warn_once(&mut self, message: String) {
-        if !self.write_failed {
-            self.write_failed = true;
-            let _ = self.events.try_send(Event::Warning(message));
+        if self.write_failure.is_none() {
+            // A full queue drops only the live warning: the message is kept for the phase's notes.
+            let _ = self.events.try_send(Event::Warning(message.clone()));
+            self.write_failure = Some(message);
         }
     }
 
@@ -146,6 +148,8 @@ impl TickSink for PhaseSink {
     }
 
     fn on_refused(&mut self, reason: &crate::engine::SteerRefused) {
+        // The TUI and the control API check a request against the phase's model before
+        // sending it, so this is a backstop; a full queue drops only its echo.
         let _ = self.events.try_send(Event::Warning(format!("{}: {reason}", self.phase_name)));
     }
 
@@ -235,4 +239,37 @@ impl TickSink for PhaseSink {
 fn rate_window_s(report: &TickReport<'_>) -> f64 {
     let window_s = report.window.as_secs_f64().max(1e-3);
     if report.is_final { window_s.max(crate::engine::phase::TICK_INTERVAL.as_secs_f64()) } else { window_s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_is_kept_for_the_notes_when_its_warning_is_lost() {
+        // The receiver is dropped at once: every warning event is lost.
+        let (events, _) = mpsc::channel(1);
+        let mut sink = PhaseSink {
+            history: None,
+            hlog: None,
+            snapshots: watch::channel(Snapshot::default()).0,
+            events,
+            server: Arc::default(),
+            phase_index: 0,
+            phase_count: 1,
+            phase_name: "steady".into(),
+            phase_planned_s: 1.0,
+            run_start_unix_s: 0.0,
+            write_failure: None,
+            steady_ok: 0,
+            steady_s: 0.0,
+            view: LiveView::new(super::super::steering::ViewReset::default()),
+            seconds: Vec::new(),
+            live_check: None,
+            live: None,
+        };
+        sink.warn_once("cannot write history.csv: disk full".into());
+        sink.warn_once("cannot write phase.hlog: disk full".into());
+        assert_eq!(sink.write_failure.as_deref(), Some("cannot write history.csv: disk full"));
+    }
 }

@@ -68,20 +68,29 @@ impl LatencyHistogram {
     /// that should have started meanwhile would have seen (`micros − interval`, `micros −
     /// 2·interval`, …): HdrHistogram's correction for coordinated omission.
     pub fn record_corrected_us(&mut self, micros: u64, interval_us: u64) {
-        let _ = self.filled().record_correct(micros.max(1), interval_us);
+        let h = self.filled();
+        // As in `record_us`: a value the histogram cannot grow to is saturated rather than
+        // lost (the corrections, all smaller, are recorded once the value itself is).
+        if h.record_correct(micros.max(1), interval_us).is_err() {
+            h.saturating_record(micros.max(1));
+        }
     }
 
     /// Records `count` requests of the same latency in microseconds (0 counts as 1 µs).
     pub fn record_n_us(&mut self, micros: u64, count: u64) {
-        let _ = self.filled().record_n(micros.max(1), count);
+        let h = self.filled();
+        // As in `record_us`: requests the histogram cannot grow to are saturated, not lost.
+        if h.record_n(micros.max(1), count).is_err() {
+            h.saturating_record_n(micros.max(1), count);
+        }
     }
 
     /// Adds every value of `other` into this one (an empty `other` changes nothing).
     pub fn merge(&mut self, other: &LatencyHistogram) {
         let Some(theirs) = other.values() else { return };
         match &mut self.inner {
-            // Both sides auto-resize, so `add` cannot run out of range.
             Some(ours) => {
+                // Both sides auto-resize, so `add` cannot run out of range.
                 let _ = ours.add(theirs);
             }
             None => self.inner = Some(theirs.clone()),

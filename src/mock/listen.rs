@@ -178,7 +178,8 @@ pub async fn accept_loop(listener: TcpListener, app: Router, options: ServeOptio
             drop(tcp);
             continue;
         };
-        // Small responses: send them now rather than waiting for Nagle.
+        // Small responses: send them now rather than waiting for Nagle. A socket that refuses
+        // the option still serves, only slower.
         let _ = tcp.set_nodelay(true);
         let service = BodyDeadline::new(app.clone(), options.body_read_timeout);
         let tls = options.tls.clone();

@@ -165,8 +165,10 @@ impl Stats {
         let c = &self.counters;
         let mut out = String::with_capacity(4096);
         let counter = |out: &mut String, name: &str, help: &str, rows: &[(&str, u64)]| {
+            // Writing into a String cannot fail (here and below).
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for (labels, value) in rows {
+                // As above: into a String.
                 let _ = writeln!(out, "{name}{labels} {value}");
             }
         };
@@ -209,6 +211,7 @@ impl Stats {
             "Items received in /batch posts.",
             &[("", c.batch_items.load(Relaxed))],
         );
+        // Writing into a String cannot fail.
         let _ = writeln!(
             out,
             "# HELP terrafix_mock_in_flight Failures being processed now.\n# TYPE terrafix_mock_in_flight gauge\nterrafix_mock_in_flight {}",
@@ -221,19 +224,21 @@ impl Stats {
     fn write_histogram(&self, out: &mut String) {
         let (latency, _, _) = self.latency_copy();
         let name = "terrafix_mock_processing_seconds";
+        // Writing into a String cannot fail.
         let _ =
             writeln!(out, "# HELP {name} Server-side processing time per failure.\n# TYPE {name} histogram");
         let values = latency.recorded_values_ms();
         let mut cumulative = 0u64;
         let mut next = values.iter().peekable();
         for le in BUCKETS_S {
-            while let Some((ms, n)) = next.next_if(|(ms, _)| ms / 1000.0 <= le) {
-                let _ = ms;
+            while let Some((_, n)) = next.next_if(|(ms, _)| ms / 1000.0 <= le) {
                 cumulative += n;
             }
+            // Writing into a String cannot fail.
             let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
         }
         let count = latency.count();
+        // Writing into a String cannot fail (these three lines).
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
         let _ = writeln!(out, "{name}_sum {}", latency.mean_ms() * count as f64 / 1000.0);
         let _ = writeln!(out, "{name}_count {count}");

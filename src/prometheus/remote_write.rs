@@ -60,6 +60,7 @@ pub struct Pusher {
 
 fn shown_url(url: &Url) -> String {
     let mut shown = url.clone();
+    // Both fail only for URLs that cannot hold credentials, which then hold none to hide.
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
     shown.to_string()

@@ -20,10 +20,12 @@ pub fn render(families: &[Family]) -> String {
                     if i > 0 {
                         out.push(',');
                     }
+                    // Writing into a String cannot fail.
                     let _ = write!(out, "{key}=\"{}\"", escape(v));
                 }
                 out.push('}');
             }
+            // Writing into a String cannot fail.
             let _ = writeln!(out, " {}", number(*value));
         }
     }

@@ -212,17 +212,21 @@ fn make_arn(rng: &mut impl Rng, resource_type: ResourceType, arn: &mut String) -
             push_id8(rng, arn);
         }
         ResourceType::IamRole => {
+            // Writing into a String cannot fail.
             let _ = write!(arn, "arn:aws:iam::{account}:role/");
             name_start = arn.len();
             arn.push_str("test-role-");
             push_id8(rng, arn);
         }
         ResourceType::SecurityGroup => {
+            // Writing into a String cannot fail.
             let _ = write!(arn, "arn:aws:ec2:{region}:{account}:security-group/");
             name_start = arn.len();
+            // As above: into a String.
             let _ = write!(arn, "sg-{:08x}", rng.random_range(10_000_000u32..=99_999_999));
         }
         ResourceType::RdsInstance => {
+            // Writing into a String cannot fail.
             let _ = write!(arn, "arn:aws:rds:{region}:{account}:db:");
             name_start = arn.len();
             arn.push_str("db-");

@@ -127,6 +127,7 @@ impl<O: Write, E: Write> Console<O, E> {
         self.clear_progress();
         self.progress = None;
         let lines = if self.mode.terminal { text::wrap(text, self.width()) } else { vec![text.to_string()] };
+        // A closed stdout loses the line, not the verdict: the exit code and the summary carry it.
         let _ = writeln!(self.out, "{}", lines.join("\n"));
         let _ = self.out.flush();
     }
@@ -137,11 +138,13 @@ impl<O: Write, E: Write> Console<O, E> {
         }
         if self.mode.terminal {
             let cut = text::cut(&line, self.width().saturating_sub(1));
+            // Progress is redrawn every second and nothing measured depends on stdout being open.
             let _ = write!(self.out, "\r{cut}\x1b[K");
             let _ = self.out.flush();
             self.progress = Some(cut);
         } else if self.last_plain_progress.is_none_or(|t| t.elapsed() >= PLAIN_PROGRESS_EVERY) {
             self.last_plain_progress = Some(Instant::now());
+            // As above: the next progress line replaces this one; the results are in files.
             let _ = writeln!(self.out, "{line}");
         }
     }
@@ -154,6 +157,7 @@ impl<O: Write, E: Write> Console<O, E> {
 
     fn clear_progress(&mut self) {
         if self.progress.is_some() {
+            // Only terminal cosmetics: a closed stdout has no progress line left to clear.
             let _ = write!(self.out, "\r\x1b[K");
             let _ = self.out.flush();
         }
@@ -161,8 +165,10 @@ impl<O: Write, E: Write> Console<O, E> {
 
     fn redraw_progress(&mut self) {
         if let Some(line) = &self.progress {
+            // Only terminal cosmetics: the line is drawn again on the next tick.
             let _ = write!(self.out, "\r{line}\x1b[K");
         }
+        // As above: a failed flush loses screen output, never results.
         let _ = self.out.flush();
     }
 

@@ -81,6 +81,7 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, String> {
         let addr = addrs[(offset + i) % addrs.len()];
         match TcpStream::connect(addr).await {
             Ok(tcp) => {
+                // Without it the connection still works, only small writes may wait for Nagle.
                 let _ = tcp.set_nodelay(true);
                 return Ok(tcp);
             }

@@ -149,6 +149,7 @@ impl DedupStore for RedisStore {
 fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
+            // Cannot fail: the URL already holds a password, so it can hold another.
             let _ = parsed.set_password(Some("***"));
             parsed.to_string()
         }
