@@ -234,8 +234,8 @@ async fn join_or_abort<T>(mut task: tokio::task::JoinHandle<T>, bound: Duration)
         Ok(Err(_panicked)) => None,
         Err(_overran) => {
             task.abort();
-            // Only waits until the abort took effect: its outcome is the cancellation asked
-            // for, and a task still running after ABORT_WAIT is never polled by us again.
+            // Waits only until the abort took effect (its outcome is the cancellation asked
+            // for); a task that has not yielded by then stops at its next await.
             let _ = tokio::time::timeout(ABORT_WAIT, task).await;
             None
         }

@@ -141,7 +141,8 @@ async fn drive_run(job: RunJob, tx: News) {
     if let Some(task) = previous
         && !task.is_finished()
     {
-        // Cancelled before this run started: it only finishes writing what it measured.
+        // Cancelled before this run started, it only finishes writing; its own task told
+        // the screen of any failure, so the join has nothing more to say.
         let _ = task.await;
     }
     // /metrics keeps the final counts for the linger (cut short by quitting or the next run).
