@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::transport::{Cursor, Transport};
+use super::transport::{Cursor, Transport, TransportError};
 use super::wire::{Control, Cumulative, Data, Plan, WireDone, WireSteer, WireTick};
 use crate::docker::{DockerEnv, GeneratorSpec, GeneratorTask};
 use crate::engine::aggregate::{PhaseTotals, Tick};
@@ -19,7 +19,7 @@ use crate::engine::phase::{DRAIN_GRACE, next_steer, steer_fits};
 use crate::engine::steer::change_record;
 use crate::engine::{PhaseEnd, PhaseResult, PhaseSpec, Steer, SteerReceiver, TickReport, TickSink};
 use crate::metrics::LatencyHistogram;
-use crate::metrics::hlog::HlogWriter;
+use crate::metrics::hlog::{HlogError, HlogWriter};
 use crate::metrics::summary::{DistributedReport, WorkerNode, WorkerReport};
 
 /// How long the workers may take to start and say hello.
@@ -144,7 +144,8 @@ pub struct PhaseGenerators {
     pub cores: usize,
     /// The longest any worker's event loop was late waking a 10 ms timer, in ms.
     pub worst_stall_ms: f64,
-    /// Workers lost during the phase, in words (also in the run's report).
+    /// Workers lost during the phase (also in the run's report), then what the coordinator
+    /// could not do (a stop or steer not passed on, an hlog not written), in words.
     pub lost: Vec<String>,
     /// The workers' connects and connect times, added up.
     pub connects: crate::engine::http::ConnectStats,
@@ -191,6 +192,26 @@ struct Following {
     stop_sent: bool,
     /// What went wrong for the phase as a whole, in words.
     lost: Vec<String>,
+    /// What the coordinator could not do while following the phase.
+    slips: Vec<Slip>,
+}
+
+/// Something the coordinator could not do during a phase that does not end it: told in
+/// the phase's notes (and as a warning) so that the results say what they lack.
+#[derive(Debug, thiserror::Error)]
+enum Slip {
+    /// The workers were not told to stop early: they ran to the phase's planned end.
+    #[error("the stop was not passed on to the generators ({0}); they ran to the phase's planned end")]
+    StopNotSent(#[source] TransportError),
+    /// A steering change did not reach the workers, so it was not applied (nor recorded).
+    #[error("the change {steer:?} was not passed on to the generators ({error}); it was not applied")]
+    SteerNotSent {
+        /// The change asked for.
+        steer: Steer,
+        /// Why it could not be sent.
+        #[source]
+        error: TransportError,
+    },
 }
 
 impl Following {
@@ -259,10 +280,17 @@ struct Share {
     done: Option<WireDone>,
     lost: Option<String>,
     hlog: Option<HlogWriter>,
+    /// The first error of this share's hlog and how many seconds it missed (kept apart from
+    /// `lost`: a worker whose file could not be written still measured).
+    hlog_trouble: Option<(HlogError, u64)>,
 }
 
 impl Share {
-    fn new(worker: u32, task: String, attempt: u32, hlog: Option<HlogWriter>) -> Self {
+    fn new(worker: u32, task: String, attempt: u32, hlog: Result<HlogWriter, HlogError>) -> Self {
+        let (hlog, hlog_trouble) = match hlog {
+            Ok(h) => (Some(h), None),
+            Err(e) => (None, Some((e, 0))),
+        };
         Share {
             worker,
             task,
@@ -277,6 +305,7 @@ impl Share {
             done: None,
             lost: None,
             hlog,
+            hlog_trouble,
         }
     }
 
@@ -290,6 +319,33 @@ impl Share {
             self.attempt,
             self.requests
         )
+    }
+
+    /// Why this attempt's hlog lacks seconds, in words; `None` when it has them all.
+    fn hlog_words(&self) -> Option<String> {
+        let (error, missed) = self.hlog_trouble.as_ref()?;
+        Some(format!(
+            "worker-{} (task {}): {missed} second(s) missing from its histogram log: {error}",
+            self.worker + 1,
+            short(&self.task)
+        ))
+    }
+
+    /// Writes one second to this attempt's hlog; a failure is kept for the phase's notes.
+    fn append_hlog(&mut self, offset: Duration, length: Duration, latency: &LatencyHistogram) {
+        let Some(h) = self.hlog.as_mut() else {
+            // A file that could not be created misses every second.
+            if let Some((_, missed)) = &mut self.hlog_trouble {
+                *missed += 1;
+            }
+            return;
+        };
+        if let Err(e) = h.append(offset, length, latency) {
+            match &mut self.hlog_trouble {
+                Some((_, missed)) => *missed += 1,
+                None => self.hlog_trouble = Some((e, 1)),
+            }
+        }
     }
 
     /// This attempt's line in the phase's worker table.
@@ -329,6 +385,7 @@ impl Cluster {
         docker.check_swarm_manager().await.map_err(|e| e.to_string())?;
         let leftovers = docker.remove_generators(Duration::from_secs(30)).await.map_err(|e| e.to_string())?;
         if !leftovers.is_empty() {
+            // Progress only informs: with nobody watching (the channel closed) the start goes on.
             let _ = progress
                 .send(format!("removed generator leftovers of an earlier run: {}", leftovers.join(", ")))
                 .await;
@@ -341,8 +398,10 @@ impl Cluster {
         let transport = match connect_transport(&wiring.redis_url, &setup.run_id, wait).await {
             Ok(t) => t,
             Err(e) => {
-                let _ = docker.remove_run_redis().await;
-                return Err(e);
+                return Err(match docker.remove_run_redis().await {
+                    Ok(()) => e,
+                    Err(left) => format!("{e} (and the run's Redis was not removed: {left})"),
+                });
             }
         };
         transport.put_plan(&setup.plan).await.map_err(|e| e.to_string())?;
@@ -380,6 +439,7 @@ impl Cluster {
         };
         let started = async {
             let service = docker.start_generators(&spec, &network).await.map_err(|e| e.to_string())?;
+            // Progress only informs: with nobody watching (the channel closed) the start goes on.
             let _ = progress
                 .send(format!(
                     "swarm service {service}: {} generator tasks on network {network}",
@@ -408,6 +468,7 @@ impl Cluster {
         loop {
             let seen = self.roster.lock().map(|r| r.current.len()).unwrap_or(0) as u32;
             if seen >= self.workers {
+                // Progress only informs: with nobody watching (the channel closed) the start goes on.
                 let _ = progress.send(format!("all {} generators are ready", self.workers)).await;
                 return Ok(());
             }
@@ -521,7 +582,6 @@ impl Cluster {
                     worker + 1
                 );
                 let hlog = HlogWriter::create(&path, call.run_start_unix_s, &comment)
-                    .ok()
                     .map(|h| h.tagged(&format!("worker-{}", worker + 1)));
                 (task.clone(), Share::new(worker, task, attempt, hlog))
             })
@@ -556,6 +616,7 @@ impl Cluster {
             last_tick: start,
             stop_sent: false,
             lost,
+            slips: Vec::new(),
         }
     }
 
@@ -576,7 +637,9 @@ impl Cluster {
                 _ = ticker.tick() => phase.on_tick(sink),
                 _ = call.stop.cancelled(), if !phase.stop_sent => {
                     phase.stop_sent = true;
-                    let _ = self.transport.send_control(&Control::Stop { index: call.index }).await;
+                    if let Err(e) = self.transport.send_control(&Control::Stop { index: call.index }).await {
+                        phase.slips.push(Slip::StopNotSent(e));
+                    }
                 }
                 asked = next_steer(steer) => match asked {
                     Some(asked) => self.steer(call, phase, sink, asked).await,
@@ -603,7 +666,10 @@ impl Cluster {
         match steer_fits(asked.steer, &call.spec.phase.load) {
             Ok(()) => {
                 let order = Control::Steer { index: call.index, steer: WireSteer::of(asked.steer) };
-                let _ = self.transport.send_control(&order).await;
+                if let Err(error) = self.transport.send_control(&order).await {
+                    phase.slips.push(Slip::SteerNotSent { steer: asked.steer, error });
+                    return;
+                }
                 if let Steer::Extend(d) = asked.steer {
                     phase.end_at += d;
                 }
@@ -683,7 +749,7 @@ impl Cluster {
         stopped: bool,
         nodes: &BTreeMap<String, WorkerNode>,
     ) -> DistributedPhase {
-        let Following { shares, totals, started_at, start, changes, lost, .. } = phase;
+        let Following { shares, totals, started_at, start, changes, lost, slips, .. } = phase;
         let seconds = ran_for.as_secs_f64().max(1e-3);
         let mut generators = PhaseGenerators {
             workers: Vec::new(),
@@ -710,6 +776,9 @@ impl Cluster {
         if let Ok(mut r) = self.report.lock() {
             r.lost.extend(generators.lost.iter().cloned());
         }
+        // After the report's copy: these say what the coordinator missed, not a lost worker.
+        generators.lost.extend(slips.iter().map(Slip::to_string));
+        generators.lost.extend(shares.values().filter_map(Share::hlog_words));
         let end = if stopped { PhaseEnd::Stopped } else { PhaseEnd::Completed };
         DistributedPhase {
             result: PhaseResult { totals, started_at, ran_for, end, abandoned, changes },
@@ -729,8 +798,12 @@ impl Cluster {
         }
         self.reader_stop.cancel();
         let reader = self.reader.lock().ok().and_then(|mut r| r.take());
-        if let Some(reader) = reader {
-            let _ = reader.await;
+        // Cancelled above, so it ends at once; only a panic in it is news.
+        if let Some(reader) = reader
+            && let Err(e) = reader.await
+            && e.is_panic()
+        {
+            problems.push(format!("reading the generators' data stopped unexpectedly: {e}"));
         }
         if let Err(e) = self.transport.remove().await {
             problems.push(format!("the run's keys were left in Redis (they expire in a day): {e}"));
@@ -781,10 +854,8 @@ fn add_tick(share: &mut Share, t: &WireTick, pending: &mut Tick, run_start_unix_
     share.failures += tick.all.failures;
     share.users = t.users;
     share.in_flight = t.in_flight;
-    if let Some(h) = share.hlog.as_mut() {
-        let offset = Duration::from_secs_f64((t.at_unix_s - t.window_s - run_start_unix_s).max(0.0));
-        let _ = h.append(offset, Duration::from_secs_f64(t.window_s.max(0.0)), &tick.all.latency);
-    }
+    let offset = Duration::from_secs_f64((t.at_unix_s - t.window_s - run_start_unix_s).max(0.0));
+    share.append_hlog(offset, Duration::from_secs_f64(t.window_s.max(0.0)), &tick.all.latency);
     for (key, totals) in tick.names {
         pending.names.entry(key).or_default().merge(&totals);
     }

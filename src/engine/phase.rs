@@ -125,6 +125,68 @@ pub async fn run_phase_steered(
     let start = Instant::now();
     let mut end_at = start + spec.phase.duration;
     let mut changes = Vec::new();
+    let StartedLoad { population, users_tx, rate_tx } =
+        start_load(spec, client, &recorder, &live, &workers_stop, start, started_at);
+
+    let mut totals = PhaseTotals::default();
+    let mut ticker = tokio::time::interval_at(start + TICK_INTERVAL, TICK_INTERVAL);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_tick = start;
+    let end = loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                emit(&recorder, &mut totals, &live, sink, now - last_tick, now - start, false);
+                last_tick = now;
+            }
+            _ = tokio::time::sleep_until(end_at) => break PhaseEnd::Completed,
+            _ = stop.cancelled() => break PhaseEnd::Stopped,
+            asked = next_steer(&mut steer) => {
+                let Some(asked) = asked else { steer = None; continue };
+                let applied = apply(asked.steer, &spec.phase.load, &users_tx, &rate_tx, &mut end_at);
+                match applied {
+                    Ok(()) => {
+                        let change = change_record(start.elapsed(), asked);
+                        sink.on_change(&change, end_at - start);
+                        changes.push(change);
+                    }
+                    Err(reason) => sink.on_refused(&reason),
+                }
+            }
+        }
+    };
+    let ran_for = start.elapsed();
+    workers_stop.cancel();
+    let drain_bound = DRAIN_GRACE + client.timeout().min(DRAIN_GRACE);
+    let abandoned = match join_or_abort(population, drain_bound).await {
+        Some(abandoned) => abandoned,
+        // The population task panicked or overran its own grace: count what is still in flight.
+        None => live.in_flight.load(Ordering::Relaxed),
+    };
+    let now = Instant::now();
+    emit(&recorder, &mut totals, &live, sink, now - last_tick, ran_for, true);
+    PhaseResult { totals, started_at, ran_for, end, abandoned, changes }
+}
+
+/// The phase's load, started: the population (closed) or schedule (open) task and the
+/// senders steering changes reach it through.
+struct StartedLoad {
+    population: tokio::task::JoinHandle<u64>,
+    users_tx: tokio::sync::watch::Sender<u32>,
+    rate_tx: tokio::sync::watch::Sender<Option<f64>>,
+}
+
+/// Spawns the closed population or the open schedule; its handle is the caller's to join
+/// or abort ([`join_or_abort`]).
+fn start_load(
+    spec: &PhaseSpec,
+    client: &HttpClient,
+    recorder: &Recorder,
+    live: &Arc<Live>,
+    workers_stop: &CancellationToken,
+    start: Instant,
+    started_at: SystemTime,
+) -> StartedLoad {
     let (users_tx, users_rx) = tokio::sync::watch::channel(match &spec.phase.load {
         Load::Closed { users, .. } => users.get(),
         Load::Open { .. } => 0,
@@ -157,45 +219,27 @@ pub async fn run_phase_steered(
             workers_stop.clone(),
         )),
     };
+    StartedLoad { population, users_tx, rate_tx }
+}
 
-    let mut totals = PhaseTotals::default();
-    let mut ticker = tokio::time::interval_at(start + TICK_INTERVAL, TICK_INTERVAL);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut last_tick = start;
-    let end = loop {
-        tokio::select! {
-            _ = ticker.tick() => {
-                let now = Instant::now();
-                emit(&recorder, &mut totals, &live, sink, now - last_tick, now - start, false);
-                last_tick = now;
-            }
-            _ = tokio::time::sleep_until(end_at) => break PhaseEnd::Completed,
-            _ = stop.cancelled() => break PhaseEnd::Stopped,
-            asked = next_steer(&mut steer) => {
-                let Some(asked) = asked else { steer = None; continue };
-                let applied = apply(asked.steer, &spec.phase.load, &users_tx, &rate_tx, &mut end_at);
-                match applied {
-                    Ok(()) => {
-                        let change = change_record(start.elapsed(), asked);
-                        sink.on_change(&change, end_at - start);
-                        changes.push(change);
-                    }
-                    Err(reason) => sink.on_refused(&reason),
-                }
-            }
+/// How long an aborted population task may take to notice its abort and drop its users.
+const ABORT_WAIT: Duration = Duration::from_secs(1);
+
+/// The task's output if it ends within `bound`; else it is aborted (its users with it,
+/// their `JoinSet` dropped), so no request of this phase is sent after the phase returned.
+/// `None` when it panicked or overran.
+async fn join_or_abort<T>(mut task: tokio::task::JoinHandle<T>, bound: Duration) -> Option<T> {
+    match tokio::time::timeout(bound, &mut task).await {
+        Ok(Ok(output)) => Some(output),
+        Ok(Err(_panicked)) => None,
+        Err(_overran) => {
+            task.abort();
+            // Waits only until the abort took effect (its outcome is the cancellation asked
+            // for); a task that has not yielded by then stops at its next await.
+            let _ = tokio::time::timeout(ABORT_WAIT, task).await;
+            None
         }
-    };
-    let ran_for = start.elapsed();
-    workers_stop.cancel();
-    let abandoned =
-        match tokio::time::timeout(DRAIN_GRACE + client.timeout().min(DRAIN_GRACE), population).await {
-            Ok(Ok(abandoned)) => abandoned,
-            // The population task panicked or overran its own grace: count what is still in flight.
-            _ => live.in_flight.load(Ordering::Relaxed),
-        };
-    let now = Instant::now();
-    emit(&recorder, &mut totals, &live, sink, now - last_tick, ran_for, true);
-    PhaseResult { totals, started_at, ran_for, end, abandoned, changes }
+    }
 }
 
 /// The next steering request; `None` once the sender is gone, pending forever without one.
@@ -282,4 +326,40 @@ pub fn user_seed(run_seed: u64, phase_name: &str, index: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dropped when the task holding it is: tells the test the task is gone.
+    struct Gone(Option<tokio::sync::oneshot::Sender<()>>);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            if let Some(tx) = self.0.take() {
+                // The test may have ended already: nobody is left to tell.
+                let _ = tx.send(());
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_population_that_overruns_the_drain_is_aborted_not_left_running() {
+        let (gone_tx, mut gone_rx) = tokio::sync::oneshot::channel();
+        let stuck = tokio::spawn(async move {
+            let _guard = Gone(Some(gone_tx));
+            std::future::pending::<u64>().await
+        });
+        assert_eq!(join_or_abort(stuck, Duration::from_secs(3)).await, None);
+        assert!(gone_rx.try_recv().is_ok(), "the overrunning task still runs after the phase returned");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_population_that_ends_in_time_hands_back_its_count() {
+        let quick = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            7u64
+        });
+        assert_eq!(join_or_abort(quick, Duration::from_secs(3)).await, Some(7));
+    }
 }
