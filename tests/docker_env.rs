@@ -16,7 +16,8 @@ use bollard::query_parameters::{
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use terrafix_tui::docker::{
-    DockerEnv, DockerError, Endpoints, LABEL_ENV, LABEL_MANAGED_BY, LABEL_SERVICE, UpOptions,
+    DockerEnv, DockerError, Endpoints, Health, LABEL_ENV, LABEL_MANAGED_BY, LABEL_SERVICE, ServiceState,
+    UpOptions,
 };
 use tokio::sync::mpsc;
 
@@ -205,7 +206,7 @@ async fn up_serves_dedup_in_redis_and_down_leaves_nothing() {
     env.down(true).await.unwrap();
     assert_eq!(labelled_leftovers(&env_id).await, Vec::<String>::new());
     let rows = env.status().await.unwrap();
-    assert!(rows.iter().all(|r| r.state == "missing"), "{rows:?}");
+    assert!(rows.iter().all(|r| r.state == ServiceState::Missing), "{rows:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,7 +236,7 @@ async fn with_redis_killed_the_api_fails_open() {
 
     let rows = env.status().await.unwrap();
     let redis = rows.iter().find(|r| r.name == "redis").unwrap();
-    assert_eq!((redis.state.as_str(), redis.health.as_str()), ("exited", "none"), "{redis:?}");
+    assert_eq!((&redis.state, &redis.health), (&ServiceState::Exited, &Health::NotChecked), "{redis:?}");
 
     env.down(true).await.unwrap();
     assert_eq!(labelled_leftovers(&env_id).await, Vec::<String>::new());
@@ -293,7 +294,7 @@ async fn up_cleans_the_leftovers_of_a_crashed_run() {
     let gone = docker.inspect_container(&stray, None).await;
     assert!(gone.is_err(), "the stray labelled container must be removed by up");
     let rows = env.status().await.unwrap();
-    assert!(rows.iter().all(|r| r.health == "healthy"), "{rows:?}");
+    assert!(rows.iter().all(|r| r.health == Health::Healthy), "{rows:?}");
 
     env.down(true).await.unwrap();
     assert_eq!(labelled_leftovers(&env_id).await, Vec::<String>::new());
@@ -357,7 +358,7 @@ async fn services_of_an_empty_environment_are_reported_missing() {
     let rows = env.status().await.unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["redis", "terrafix-api"]);
-    assert!(rows.iter().all(|r| r.state == "missing" && r.health == "none"));
+    assert!(rows.iter().all(|r| r.state == ServiceState::Missing && r.health == Health::NotChecked));
 }
 
 /// The engine's own view of a container's health (`docker inspect --format
@@ -423,9 +424,9 @@ async fn api_settings_engine_health_and_an_unhealthy_localstack_is_only_a_warnin
     assert_eq!(status["config"]["latency_ms"], 9.0, "{status}");
     assert_eq!(status["config"]["failure_rate"], 0.0, "back to the default: {status}");
     let rows = env.status().await.unwrap();
-    for (service, state) in [("redis", "running"), ("terrafix-api", "running"), ("localstack", "running")] {
+    for service in ["redis", "terrafix-api", "localstack"] {
         let row = rows.iter().find(|r| r.name == service).unwrap();
-        assert_eq!(row.state, state, "{row:?}");
+        assert_eq!(row.state, ServiceState::Running, "{row:?}");
     }
     env.down(true).await.unwrap();
     assert_eq!(labelled_leftovers(&env_id).await, Vec::<String>::new());

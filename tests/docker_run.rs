@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
-use terrafix_tui::docker::{DockerEnv, UpOptions};
+use terrafix_tui::docker::{DockerEnv, Health, ServiceState, UpOptions};
 use terrafix_tui::experiment::{DockerTarget, RunControl, Target};
 use terrafix_tui::metrics::summary::RunStatus;
 use terrafix_tui::profile::{RequestKind, WaitStrategy};
@@ -107,7 +107,10 @@ async fn a_profile_against_docker_dedups_in_redis_and_leaves_nothing() {
     assert!(resources.lines().any(|l| l.contains(",redis,")), "{resources}");
 
     env.down(true).await.unwrap();
-    assert!(env.status().await.unwrap().iter().all(|s| s.state == "missing"), "nothing of ours is left");
+    assert!(
+        env.status().await.unwrap().iter().all(|s| s.state == ServiceState::Missing),
+        "nothing of ours is left"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,7 +128,7 @@ async fn redis_killed_mid_run_the_run_completes_and_says_so() {
             let up = env
                 .status()
                 .await
-                .map(|s| s.iter().any(|x| x.name == "terrafix-api" && x.health == "healthy"));
+                .map(|s| s.iter().any(|x| x.name == "terrafix-api" && x.health == Health::Healthy));
             if up.unwrap_or(false) {
                 break;
             }
@@ -172,7 +175,7 @@ async fn a_redis_kill_fault_window_brings_redis_back_and_reports_the_window_and_
     // Redis is running again after the window.
     let status = env.status().await.unwrap();
     let redis = status.iter().find(|s| s.name == "redis").expect("redis is listed");
-    assert_eq!(redis.state, "running", "{status:?}");
+    assert_eq!(redis.state, ServiceState::Running, "{status:?}");
     // While Redis was dead the API failed open: its dedup errors are the fail-open window,
     // and the generator's own count of payloads neither a miss nor a hit is the same figure.
     let d = &phase.dedup;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use terrafix_tui::docker::{Health, ServiceState};
 use terrafix_tui::experiment::{Event, PhasePlan, PlanLoad};
 use terrafix_tui::tui::env_state::{DockerAvail, LogPane, ServiceRow};
 use terrafix_tui::tui::state::{ChartsState, Overlay, ResultsView};
@@ -150,8 +151,8 @@ fn environment_with_services_logs_and_reply() {
     let row = |name: &str, state: &str, health: &str, port: &str| ServiceRow {
         name: name.into(),
         image: format!("{name}:local"),
-        state: state.into(),
-        health: health.into(),
+        state: ServiceState::from_docker(state),
+        health: Health::from_docker(health),
         ports: vec![port.into()],
         uptime_s: Some(754),
         cpu_percent: Some(3.25),

@@ -121,8 +121,8 @@ pub fn status_table(rows: &[ServiceStatus]) -> String {
     for row in rows {
         table.push(vec![
             row.name.clone(),
-            row.state.clone(),
-            row.health.clone(),
+            row.state.to_string(),
+            row.health.to_string(),
             if row.ports.is_empty() { "-".into() } else { row.ports.join(", ") },
             row.uptime.map_or("-".into(), format_uptime),
             row.cpu_percent.map_or("-".into(), |c| format!("{c:.1}")),
@@ -159,6 +159,7 @@ fn format_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::{Health, ServiceState};
 
     #[test]
     fn the_status_table_lines_up_columns() {
@@ -166,8 +167,8 @@ mod tests {
             ServiceStatus {
                 name: "redis".into(),
                 image: "redis:7-alpine".into(),
-                state: "running".into(),
-                health: "healthy".into(),
+                state: ServiceState::Running,
+                health: Health::Healthy,
                 ports: vec!["127.0.0.1:6379->6379/tcp".into()],
                 uptime: Some(Duration::from_secs(125)),
                 cpu_percent: Some(12.34),
@@ -176,8 +177,8 @@ mod tests {
             ServiceStatus {
                 name: "terrafix-api".into(),
                 image: String::new(),
-                state: "missing".into(),
-                health: "none".into(),
+                state: ServiceState::Missing,
+                health: Health::NotChecked,
                 ports: vec![],
                 uptime: None,
                 cpu_percent: None,

@@ -1,6 +1,6 @@
 //! Network, volumes and containers of one environment: create them labelled, find ours by
 //! label, read their state and published ports, remove only what carries our labels.
-//! Imports bollard, `labels`, `services` and `ports`.
+//! Imports bollard, `labels`, `services`, `ports` and `state`.
 
 use std::collections::HashMap;
 
@@ -21,6 +21,7 @@ use super::labels::{
 };
 use super::ports::port_error;
 use super::services::Service;
+use super::state::{Health, ServiceState};
 
 /// A container of ours, as listed by the engine.
 #[derive(Clone, Debug)]
@@ -29,21 +30,21 @@ pub struct OurContainer {
     pub name: String,
     pub service: String,
     pub image: String,
-    pub state: String,
+    pub state: ServiceState,
 }
 
 /// What `inspect` says about a container's process.
 #[derive(Clone, Debug, Default)]
 pub struct RunState {
     pub running: bool,
-    pub status: String,
+    pub status: ServiceState,
     pub exit_code: i64,
     pub started_at: Option<String>,
     /// Host ports by container port ("6379/tcp" → 32768).
     pub host_ports: HashMap<String, u16>,
     /// Docker's own health status (`starting`, `healthy`, `unhealthy`); None without a
     /// health check.
-    pub health: Option<String>,
+    pub health: Option<Health>,
 }
 
 /// Every container (running or not) labelled as ours in `env_id`.
@@ -67,7 +68,7 @@ pub async fn list_ours(docker: &Docker, env_id: &str) -> Result<Vec<OurContainer
                 .to_string(),
             service: c.labels.as_ref().and_then(|l| l.get(LABEL_SERVICE).cloned()).unwrap_or_default(),
             image: c.image.unwrap_or_default(),
-            state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+            state: c.state.map_or(ServiceState::Unknown, |s| ServiceState::from_docker(s.as_ref())),
         })
         .collect())
 }
@@ -75,7 +76,9 @@ pub async fn list_ours(docker: &Docker, env_id: &str) -> Result<Vec<OurContainer
 pub async fn container_state(docker: &Docker, container: &str) -> Result<RunState, DockerError> {
     let info = match docker.inspect_container(container, None).await {
         Ok(info) => info,
-        Err(e) if is_not_found(&e) => return Ok(RunState { status: "missing".into(), ..Default::default() }),
+        Err(e) if is_not_found(&e) => {
+            return Ok(RunState { status: ServiceState::Missing, ..Default::default() });
+        }
         Err(e) => return Err(DockerError::api(format!("inspecting container {container}"), e)),
     };
     let state = info.state.unwrap_or_default();
@@ -90,8 +93,8 @@ pub async fn container_state(docker: &Docker, container: &str) -> Result<RunStat
         })
         .collect();
     let status = match state.status {
-        Some(ContainerStateStatusEnum::EMPTY) | None => "unknown".to_string(),
-        Some(s) => s.to_string(),
+        Some(ContainerStateStatusEnum::EMPTY) | None => ServiceState::Unknown,
+        Some(s) => ServiceState::from_docker(s.as_ref()),
     };
     Ok(RunState {
         running: state.running.unwrap_or(false),
@@ -99,7 +102,7 @@ pub async fn container_state(docker: &Docker, container: &str) -> Result<RunStat
         exit_code: state.exit_code.unwrap_or(0),
         started_at: state.started_at,
         host_ports,
-        health: state.health.and_then(|h| h.status).map(|status| status.to_string()),
+        health: state.health.and_then(|h| h.status).map(|status| Health::from_docker(status.as_ref())),
     })
 }
 

@@ -1,7 +1,7 @@
 //! Health, seen from the host: RESP PING or HTTP GET through a service's published port
 //! (scratch images have no shell or client to run a check inside), then Docker's own
 //! HEALTHCHECK status, so `up` says healthy when `docker ps` does. Waiting for health fails
-//! fast when the container exits. Imports tokio, `services` and `logs`.
+//! fast when the container exits. Imports tokio, `services`, `state` and `logs`.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use super::DockerError;
 use super::containers::container_state;
 use super::logs::last_lines;
 use super::services::{Probe, Service};
+use super::state::Health;
 
 /// Log lines quoted in health errors.
 const ERROR_LOG_LINES: usize = 8;
@@ -72,11 +73,12 @@ pub async fn wait_healthy(
                 last_logs: last_lines(docker, container, ERROR_LOG_LINES).await,
             });
         }
-        let last_reason = match (probed, state.health.as_deref()) {
-            (Ok(()), None | Some("healthy")) => return Ok(()),
+        let last_reason = match (probed, state.health) {
+            (Ok(()), None | Some(Health::Healthy)) => return Ok(()),
             (Ok(()), Some(status)) => {
                 if !said_waiting {
                     said_waiting = true;
+                    // Progress lines are news for a listener that may be gone; the wait goes on without one.
                     let _ = progress
                         .send(format!(
                             "{}: answers on 127.0.0.1:{port}; waiting for Docker's own health check (now {status})",
@@ -111,6 +113,7 @@ mod tests {
         tokio::spawn(async move {
             let (mut socket, _) = listener.accept().await.unwrap();
             let mut buf = [0u8; 256];
+            // The probe's request is not checked here: only the canned answer matters.
             let _ = socket.read(&mut buf).await;
             socket.write_all(answer.as_bytes()).await.unwrap();
         });

@@ -15,6 +15,7 @@ mod labels;
 mod logs;
 mod ports;
 mod services;
+mod state;
 mod stats;
 mod status;
 mod swarm;
@@ -32,6 +33,7 @@ pub use hostnet::RunRedis;
 pub use images::API_COMPOSE_IMAGE;
 pub use labels::{DEFAULT_ENV_ID, LABEL_ENV, LABEL_MANAGED_BY, LABEL_SERVICE, MANAGED_BY_VALUE};
 pub use services::{LOCALSTACK_IMAGE, REDIS_HOST_IMAGE, REDIS_IMAGE};
+pub use state::{Health, ServiceState};
 pub use swarm::{GENERATOR_SERVICE, GeneratorSpec, GeneratorTask, LABEL_RUN};
 
 /// A connection to the local engine, scoped to one environment id (the default one is what
@@ -143,10 +145,10 @@ pub struct ServiceStatus {
     pub name: String,
     /// The image its container runs; empty when there is no container.
     pub image: String,
-    /// "running", "exited", "missing", ...
-    pub state: String,
-    /// "healthy", "unhealthy", "none" (not running)
-    pub health: String,
+    /// `running`, `exited`, `missing`, ...
+    pub state: ServiceState,
+    /// The host-side probe's verdict: `healthy`, `unhealthy`, or `none` (not running).
+    pub health: Health,
     /// "127.0.0.1:8081->8081/tcp"
     pub ports: Vec<String>,
     /// How long the container has been running; `None` when it is not.
@@ -195,6 +197,7 @@ impl DockerEnv {
             Err(poisoned) => poisoned.into_inner().drain(..).collect(),
         };
         for handle in handles {
+            // The clean-up logs its own failures; a join error (it panicked) leaves nothing to wait for.
             let _ = handle.await;
         }
     }

@@ -1,5 +1,6 @@
 //! `env status` and stats sampling: per service its state, host-side health, published
-//! ports, uptime and one CPU/memory sample. Imports `containers`, `health`, `stats`, `metrics`.
+//! ports, uptime and one CPU/memory sample. Imports `containers`, `health`, `state`,
+//! `stats`, `metrics`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -9,6 +10,7 @@ use super::containers::{container_state, list_ours};
 use super::health::probe;
 use super::labels::container_name;
 use super::services::Service;
+use super::state::{Health, ServiceState};
 use super::stats::sample;
 use super::{DockerError, ServiceStatus};
 use crate::metrics::ResourceSample;
@@ -49,8 +51,8 @@ fn missing(service: Service) -> Row<'static> {
     Row::Ready(ServiceStatus {
         name: service.name().to_string(),
         image: String::new(),
-        state: "missing".into(),
-        health: "none".into(),
+        state: ServiceState::Missing,
+        health: Health::NotChecked,
         ports: vec![],
         uptime: None,
         cpu_percent: None,
@@ -69,21 +71,21 @@ fn service_status<'a>(docker: &'a Docker, service: Service, name: &str, image: &
         let (health, usage) = if state.running {
             let health = match host_port {
                 Some(port) => match probe(service.probe(), port, Duration::from_secs(2)).await {
-                    Ok(()) => "healthy",
-                    Err(_) => "unhealthy",
+                    Ok(()) => Health::Healthy,
+                    Err(_) => Health::Unhealthy,
                 },
-                None => "unhealthy",
+                None => Health::Unhealthy,
             };
             // Stats of a container that stops meanwhile are simply absent from the row.
             (health, sample(docker, &name).await.ok())
         } else {
-            ("none", None)
+            (Health::NotChecked, None)
         };
         Ok(ServiceStatus {
             name: service.name().to_string(),
             image,
             state: state.status,
-            health: health.to_string(),
+            health,
             ports,
             uptime: if state.running { state.started_at.as_deref().and_then(uptime_since) } else { None },
             cpu_percent: usage.map(|u| u.cpu_percent),
@@ -100,7 +102,7 @@ fn uptime_since(started_at: &str) -> Option<Duration> {
 /// One sample per running container of ours, taken concurrently.
 pub async fn sample_stats(docker: &Docker, env_id: &str) -> Result<Vec<ResourceSample>, DockerError> {
     let running: Vec<_> =
-        list_ours(docker, env_id).await?.into_iter().filter(|c| c.state == "running").collect();
+        list_ours(docker, env_id).await?.into_iter().filter(|c| c.state == ServiceState::Running).collect();
     let samples = futures::future::join_all(running.iter().map(|c| sample(docker, &c.id))).await;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
     let mut out = Vec::new();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{DockerTarget, Event, RunError};
-use crate::docker::DockerEnv;
+use crate::docker::{DockerEnv, ServiceState};
 use crate::metrics::ResourceSample;
 
 pub type DockerHandle = Arc<DockerEnv>;
@@ -57,7 +57,7 @@ pub async fn dead_services(env: &DockerHandle) -> Vec<String> {
     match env.status().await {
         Ok(services) => services
             .into_iter()
-            .filter(|s| s.state != "running" && s.name != "localstack")
+            .filter(|s| s.state != ServiceState::Running && s.name != "localstack")
             .map(|s| format!("{} is {} (health: {})", s.name, s.state, s.health))
             .collect(),
         Err(_) => Vec::new(),

@@ -103,7 +103,7 @@ fn stats_row(method: &str, name: &str, t: &Totals, seconds: f64) -> StatsRow {
         avg_content_bytes: t.avg_content_bytes(),
         rps: t.requests as f64 / seconds,
         fps: t.failures as f64 / seconds,
-        percentiles_ms: locust_percentiles(&t.latency),
+        percentiles_ms: locust_percentiles(&t.latency).map(Some),
     }
 }
 

@@ -88,17 +88,19 @@ impl PhaseSink {
         let window_s = rate_window_s(report);
         let row = |method: &str, name: &str, w: Option<&Totals>, t: &Totals| HistoryRow {
             timestamp_unix_s: timestamp,
-            users: report.users,
+            users: Some(report.users),
             method: method.to_string(),
             name: name.to_string(),
             rps: w.map_or(0.0, |w| w.requests as f64 / window_s),
             fps: w.map_or(0.0, |w| w.failures as f64 / window_s),
-            percentiles_ms: w.filter(|w| !w.latency.is_empty()).map(|w| locust_percentiles(&w.latency)),
+            percentiles_ms: w
+                .filter(|w| !w.latency.is_empty())
+                .map_or([None; 11], |w| locust_percentiles(&w.latency).map(Some)),
             total_requests: t.requests,
             total_failures: t.failures,
             total_median_ms: t.latency.quantile_ms(0.5),
             total_avg_ms: t.latency.mean_ms(),
-            total_min_ms: t.latency.min_ms(),
+            total_min_ms: Some(t.latency.min_ms()),
             total_max_ms: t.latency.max_ms(),
             total_avg_content_bytes: t.avg_content_bytes(),
         };

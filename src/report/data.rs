@@ -9,7 +9,8 @@ use crate::metrics::hlog::{HlogInterval, read_hlog};
 use crate::metrics::summary::{PhaseSummary, RESOURCES_FILE, RunSummary, SUMMARY_FILE};
 
 use super::ReportError;
-use super::locust::{self, HistoryRow, PERCENTILE_COLUMNS};
+use super::files::HistoryRow;
+use super::locust::{self, PERCENTILE_COLUMNS};
 use super::plain;
 
 /// One second of a phase, `t_s` seconds after the run started.

@@ -1,6 +1,7 @@
 //! Writers for what a run leaves on disk while it goes: Locust-compatible CSVs, the summary
 //! JSON, resource samples. Whole files are written atomically (temp file + rename);
 //! histories are appended a second at a time, so a crash leaves every finished second.
+//! The row types of the Locust CSVs live here; `locust` reads files back into them.
 
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
@@ -70,7 +71,7 @@ fn py_float(v: f64) -> String {
 /// One row of `_stats.csv`. `method` is empty for the Aggregated row.
 #[derive(Clone, Debug, Default)]
 pub struct StatsRow {
-    /// `GET` or `POST`; empty for the `Aggregated` row.
+    /// `GET` or `POST` (the `Type` column); empty for the `Aggregated` row.
     pub method: String,
     /// The task's request name (e.g. `/webhook [throughput]`), or `Aggregated`.
     pub name: String,
@@ -92,8 +93,15 @@ pub struct StatsRow {
     pub rps: f64,
     /// Failures per second over the phase.
     pub fps: f64,
-    /// The 50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99 and 100 % points (ms); written as N/A when `requests` is 0.
-    pub percentiles_ms: [f64; 11],
+    /// The 50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99 and 100 % points (ms); `None` where
+    /// the file says N/A (or an older Locust lacks the column). All are written as N/A when
+    /// `requests` is 0.
+    pub percentiles_ms: [Option<f64>; 11],
+}
+
+/// A percentile cell: whole milliseconds, or N/A when unknown.
+fn ms_or_na(v: Option<f64>) -> String {
+    v.map_or_else(|| "N/A".to_string(), ms_int)
 }
 
 /// `rows` then `aggregated` (last, as Locust does).
@@ -102,11 +110,9 @@ pub fn write_stats_csv(path: &Path, rows: &[StatsRow], aggregated: &StatsRow) ->
     out.push_str(STATS_HEADER);
     out.push('\n');
     for row in rows.iter().chain(std::iter::once(aggregated)) {
-        let pct = if row.requests == 0 {
-            vec!["N/A".to_string(); 11]
-        } else {
-            row.percentiles_ms.iter().map(|v| ms_int(*v)).collect()
-        };
+        let pct: Vec<String> =
+            row.percentiles_ms.iter().map(|v| ms_or_na(v.filter(|_| row.requests > 0))).collect();
+        // Writing into a String cannot fail.
         let _ = writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{},{}",
@@ -132,9 +138,9 @@ pub fn write_stats_csv(path: &Path, rows: &[StatsRow], aggregated: &StatsRow) ->
 pub struct HistoryRow {
     /// The end of the second, whole seconds since the Unix epoch.
     pub timestamp_unix_s: i64,
-    /// Closed model: users running; 0 for an open phase.
-    pub users: u32,
-    /// `GET` or `POST`; empty for the `Aggregated` row.
+    /// Closed model: users running; 0 for an open phase. `None` where the file says N/A.
+    pub users: Option<u32>,
+    /// `GET` or `POST` (the `Type` column); empty for the `Aggregated` row.
     pub method: String,
     /// The task's request name (e.g. `/webhook [throughput]`), or `Aggregated`.
     pub name: String,
@@ -142,8 +148,9 @@ pub struct HistoryRow {
     pub rps: f64,
     /// Failures in this second.
     pub fps: f64,
-    /// `None` when the second had no requests for this name (written as N/A).
-    pub percentiles_ms: Option<[f64; 11]>,
+    /// The second's percentiles (ms); `None` (written as N/A) when the second had no
+    /// requests for this name, or an older Locust lacks the column.
+    pub percentiles_ms: [Option<f64>; 11],
     /// Requests so far in the phase.
     pub total_requests: u64,
     /// Failures so far in the phase.
@@ -152,8 +159,8 @@ pub struct HistoryRow {
     pub total_median_ms: f64,
     /// Mean over the phase so far (ms).
     pub total_avg_ms: f64,
-    /// Fastest so far (ms).
-    pub total_min_ms: f64,
+    /// Fastest so far (ms); `None` where the file says N/A or has no such column.
+    pub total_min_ms: Option<f64>,
     /// Slowest so far (ms).
     pub total_max_ms: f64,
     /// Mean answer body size so far, in bytes.
@@ -179,17 +186,15 @@ impl HistoryWriter {
     pub fn append(&mut self, rows: &[HistoryRow]) -> Result<(), WriteError> {
         self.line.clear();
         for row in rows {
-            let pct = match &row.percentiles_ms {
-                Some(p) => p.iter().map(|v| ms_int(*v)).collect::<Vec<_>>().join(","),
-                None => ["N/A"; 11].join(","),
-            };
+            let pct = row.percentiles_ms.iter().map(|v| ms_or_na(*v)).collect::<Vec<_>>().join(",");
             let totals_known = row.total_requests > 0;
             let na_or = |v: String| if totals_known { v } else { "N/A".to_string() };
+            // Writing into a String cannot fail.
             let _ = writeln!(
                 self.line,
                 "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 row.timestamp_unix_s,
-                row.users,
+                row.users.map_or_else(|| "N/A".to_string(), |u| u.to_string()),
                 csv_field(&row.method),
                 csv_field(&row.name),
                 py_float(row.rps),
@@ -199,7 +204,7 @@ impl HistoryWriter {
                 row.total_failures,
                 na_or(ms_int(row.total_median_ms)),
                 py_float(row.total_avg_ms),
-                py_float(row.total_min_ms),
+                row.total_min_ms.map_or_else(|| "N/A".to_string(), py_float),
                 py_float(row.total_max_ms),
                 py_float(row.total_avg_content_bytes),
             );
@@ -225,6 +230,7 @@ pub struct FailureRow {
 pub fn write_failures_csv(path: &Path, rows: &[FailureRow]) -> Result<(), WriteError> {
     let mut out = format!("{FAILURES_HEADER}\n");
     for r in rows {
+        // Writing into a String cannot fail.
         let _ = writeln!(
             out,
             "{},{},{},{}",
@@ -282,6 +288,89 @@ mod tests {
         assert_eq!(py_float(3.0), "3.0");
         assert_eq!(py_float(0.5), "0.5");
         assert_eq!(py_float(52.25), "52.25");
+    }
+
+    /// The bytes of each Locust CSV for rows with and without requests, pinned.
+    #[test]
+    fn locust_csv_bytes_are_pinned() {
+        let dir = tempfile::tempdir().unwrap();
+        let pct = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.4, 10.5, 11.0].map(Some);
+        let busy = StatsRow {
+            method: "POST".into(),
+            name: "/batch[3] [a,b]".into(),
+            requests: 40,
+            failures: 2,
+            median_ms: 5.2,
+            avg_ms: 5.25,
+            min_ms: 1.0,
+            max_ms: 11.0,
+            avg_content_bytes: 42.0,
+            rps: 4.0,
+            fps: 0.2,
+            percentiles_ms: pct,
+        };
+        let idle = StatsRow {
+            name: "Aggregated".into(),
+            method: String::new(),
+            percentiles_ms: pct,
+            ..Default::default()
+        };
+        let stats = dir.path().join("x_stats.csv");
+        write_stats_csv(&stats, &[busy], &idle).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&stats).unwrap(),
+            format!(
+                "{STATS_HEADER}\nPOST,\"/batch[3] [a,b]\",40,2,5,5.25,1.0,11.0,42.0,4.0,0.2,1,2,3,4,5,6,7,8,9,11,11\n\
+                 ,Aggregated,0,0,0,0.0,0.0,0.0,0.0,0.0,0.0,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A\n"
+            )
+        );
+
+        let second = HistoryRow {
+            timestamp_unix_s: 100,
+            users: Some(3),
+            method: "POST".into(),
+            name: "/webhook".into(),
+            rps: 4.0,
+            fps: 0.5,
+            percentiles_ms: pct,
+            total_requests: 40,
+            total_failures: 2,
+            total_median_ms: 5.2,
+            total_avg_ms: 5.25,
+            total_min_ms: Some(1.0),
+            total_max_ms: 11.0,
+            total_avg_content_bytes: 42.0,
+        };
+        let quiet = HistoryRow {
+            timestamp_unix_s: 101,
+            users: Some(0),
+            name: "Aggregated".into(),
+            total_min_ms: Some(0.0),
+            ..Default::default()
+        };
+        let history = dir.path().join("x_stats_history.csv");
+        let mut writer = HistoryWriter::create(&history).unwrap();
+        writer.append(&[second, quiet]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&history).unwrap(),
+            format!(
+                "{HISTORY_HEADER}\n100,3,POST,/webhook,4.0,0.5,1,2,3,4,5,6,7,8,9,11,11,40,2,5,5.25,1.0,11.0,42.0\n\
+                 101,0,,Aggregated,0.0,0.0,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,0,0,N/A,0.0,0.0,0.0,0.0\n"
+            )
+        );
+
+        let failures = dir.path().join("x_failures.csv");
+        let failure = FailureRow {
+            method: "POST".into(),
+            name: "/a".into(),
+            error: "say \"no\"".into(),
+            occurrences: 3,
+        };
+        write_failures_csv(&failures, &[failure]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&failures).unwrap(),
+            format!("{FAILURES_HEADER}\nPOST,/a,\"say \"\"no\"\"\",3\n")
+        );
     }
 
     #[test]

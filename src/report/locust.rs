@@ -1,10 +1,12 @@
 //! Readers for Locust 2.x CSVs (`_stats.csv`, `_stats_history.csv`, `_failures.csv`) and
-//! our `resources.csv`. Columns are found by header name; a bad row becomes a warning
-//! naming the file and line, and the rest of the file is still read.
+//! our `resources.csv`, into the row types `files` writes them from. Columns are found by
+//! header name; a bad row becomes a warning naming the file and line, and the rest of the
+//! file is still read. Columns no report needs are read leniently (a bad cell reads as 0).
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::files::{FailureRow, HistoryRow, StatsRow};
 use crate::metrics::ResourceSample;
 
 /// Locust's percentile columns, in order, with the quantile each stands for.
@@ -21,42 +23,6 @@ pub const PERCENTILE_COLUMNS: [(&str, f64); 11] = [
     ("99.99%", 0.9999),
     ("100%", 1.0),
 ];
-
-/// One row of `_stats.csv`.
-#[derive(Clone, Debug, Default)]
-pub struct StatsRow {
-    pub kind: String,
-    pub name: String,
-    pub requests: u64,
-    pub failures: u64,
-    pub median_ms: f64,
-    pub avg_ms: f64,
-    pub min_ms: f64,
-    pub max_ms: f64,
-    pub rps: f64,
-    /// `None` where Locust wrote `N/A`.
-    pub percentiles_ms: [Option<f64>; 11],
-}
-
-/// One `Aggregated` row of `_stats_history.csv` (the per-name rows are not charted).
-#[derive(Clone, Debug, Default)]
-pub struct HistoryRow {
-    pub timestamp_unix_s: i64,
-    pub users: Option<u32>,
-    pub rps: f64,
-    pub fps: f64,
-    pub percentiles_ms: [Option<f64>; 11],
-    pub total_min_ms: Option<f64>,
-}
-
-/// One row of `_failures.csv`.
-#[derive(Clone, Debug)]
-pub struct FailureRow {
-    pub method: String,
-    pub name: String,
-    pub error: String,
-    pub occurrences: u64,
-}
 
 /// A CSV opened with its header indexed by column name.
 struct Table {
@@ -149,6 +115,11 @@ impl Fields<'_> {
         Ok(self.opt_f64(column)?.unwrap_or(0.0))
     }
 
+    /// A number from a column no report depends on: 0 when absent, empty or unreadable.
+    fn lenient(&self, column: &str) -> f64 {
+        self.f64_or_zero(column).unwrap_or(0.0)
+    }
+
     fn u64(&self, column: &str) -> Result<u64, String> {
         let v = self.f64_or_zero(column)?;
         if v < 0.0 {
@@ -175,15 +146,17 @@ pub fn read_stats(path: &Path, warnings: &mut Vec<String>) -> Option<Vec<StatsRo
     let mut rows = Vec::new();
     table.for_each(warnings, |f| {
         rows.push(StatsRow {
-            kind: f.text("Type")?.to_string(),
+            method: f.text("Type")?.to_string(),
             name: f.text("Name")?.to_string(),
             requests: f.u64("Request Count")?,
             failures: f.u64("Failure Count")?,
-            median_ms: f.f64_or_zero("Median Response Time").unwrap_or(0.0),
-            avg_ms: f.f64_or_zero("Average Response Time").unwrap_or(0.0),
-            min_ms: f.f64_or_zero("Min Response Time").unwrap_or(0.0),
-            max_ms: f.f64_or_zero("Max Response Time").unwrap_or(0.0),
+            median_ms: f.lenient("Median Response Time"),
+            avg_ms: f.lenient("Average Response Time"),
+            min_ms: f.lenient("Min Response Time"),
+            max_ms: f.lenient("Max Response Time"),
+            avg_content_bytes: f.lenient("Average Content Size"),
             rps: f.f64_or_zero("Requests/s")?,
+            fps: f.lenient("Failures/s"),
             percentiles_ms: f.percentiles()?,
         });
         Ok(())
@@ -198,7 +171,8 @@ pub fn read_history(path: &Path, warnings: &mut Vec<String>) -> Option<Vec<Histo
     let table = Table::open(path, &required, warnings)?;
     let mut rows = Vec::new();
     table.for_each(warnings, |f| {
-        if f.text("Name")? != "Aggregated" {
+        let name = f.text("Name")?;
+        if name != "Aggregated" {
             return Ok(());
         }
         let ts = f.text("Timestamp")?;
@@ -210,10 +184,18 @@ pub fn read_history(path: &Path, warnings: &mut Vec<String>) -> Option<Vec<Histo
         rows.push(HistoryRow {
             timestamp_unix_s: timestamp_unix_s as i64,
             users: f.opt_f64("User Count")?.map(|u| u.max(0.0) as u32),
+            method: f.text("Type").unwrap_or_default().to_string(),
+            name: name.to_string(),
             rps: f.f64_or_zero("Requests/s")?,
             fps: f.f64_or_zero("Failures/s")?,
             percentiles_ms: f.percentiles()?,
+            total_requests: f.u64("Total Request Count").unwrap_or(0),
+            total_failures: f.u64("Total Failure Count").unwrap_or(0),
+            total_median_ms: f.lenient("Total Median Response Time"),
+            total_avg_ms: f.lenient("Total Average Response Time"),
             total_min_ms: f.opt_f64("Total Min Response Time").unwrap_or(None),
+            total_max_ms: f.lenient("Total Max Response Time"),
+            total_avg_content_bytes: f.lenient("Total Average Content Size"),
         });
         Ok(())
     });
@@ -285,6 +267,68 @@ mod tests {
         assert_eq!(classify_error("ConnectionRefusedError(111)"), "connection");
         assert_eq!(classify_error("ReadTimeout(...)"), "timeout");
         assert_eq!(classify_error("CatchResponseError('bad json')"), "other");
+    }
+
+    #[test]
+    fn rows_written_by_files_read_back_as_the_same_rows() {
+        use crate::report::files::{HistoryWriter, write_failures_csv, write_stats_csv};
+        let dir = tempfile::tempdir().unwrap();
+        let pct = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0].map(Some);
+        let row = StatsRow {
+            method: "POST".into(),
+            name: "/webhook [x]".into(),
+            requests: 40,
+            failures: 2,
+            median_ms: 5.0,
+            avg_ms: 5.5,
+            min_ms: 1.0,
+            max_ms: 11.0,
+            avg_content_bytes: 42.0,
+            rps: 4.0,
+            fps: 0.2,
+            percentiles_ms: pct,
+        };
+        let aggregated = StatsRow { method: String::new(), name: "Aggregated".into(), ..row.clone() };
+        let stats = dir.path().join("x_stats.csv");
+        write_stats_csv(&stats, std::slice::from_ref(&row), &aggregated).unwrap();
+        let mut warnings = Vec::new();
+        let read = read_stats(&stats, &mut warnings).unwrap();
+        assert_eq!(format!("{:?}", read), format!("{:?}", [row, aggregated]), "{warnings:?}");
+
+        let history_row = HistoryRow {
+            timestamp_unix_s: 100,
+            users: Some(3),
+            name: "Aggregated".into(),
+            rps: 4.0,
+            fps: 0.5,
+            percentiles_ms: pct,
+            total_requests: 40,
+            total_failures: 2,
+            total_median_ms: 5.0,
+            total_avg_ms: 5.5,
+            total_min_ms: Some(1.0),
+            total_max_ms: 11.0,
+            total_avg_content_bytes: 42.0,
+            ..HistoryRow::default()
+        };
+        let quiet = HistoryRow { timestamp_unix_s: 101, percentiles_ms: [None; 11], ..history_row.clone() };
+        let history = dir.path().join("x_stats_history.csv");
+        let mut writer = HistoryWriter::create(&history).unwrap();
+        writer.append(&[history_row.clone(), quiet.clone()]).unwrap();
+        let read = read_history(&history, &mut warnings).unwrap();
+        assert_eq!(format!("{:?}", read), format!("{:?}", [history_row, quiet]), "{warnings:?}");
+
+        let failure = FailureRow {
+            method: "POST".into(),
+            name: "/b, c".into(),
+            error: "HTTP 500".into(),
+            occurrences: 2,
+        };
+        let failures = dir.path().join("x_failures.csv");
+        write_failures_csv(&failures, std::slice::from_ref(&failure)).unwrap();
+        let read = read_failures(&failures, &mut warnings);
+        assert_eq!(format!("{:?}", read), format!("{:?}", [failure]));
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]

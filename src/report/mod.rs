@@ -274,12 +274,29 @@ pub fn render_into(
         }
     }
     let drawn = html::Charts::Drawn(&embeds);
-    let seconds = markdown::seconds_of(&run);
-    let findings = crate::analysis::analyse(&run.summary, &seconds);
-    outcome.html.push(html::write(&out_dir, &run.summary, &findings, html::Kind::Summary, &drawn)?);
-    outcome.html.push(html::write(&out_dir, &run.summary, &findings, html::Kind::Charts, &drawn)?);
-    outcome.markdown = Some(markdown::write(&out_dir, &run.summary, &seconds)?);
+    let (summary_html, report_md) =
+        write_summary_pages(&out_dir, &run.summary, &markdown::seconds_of(&run), &drawn)?;
+    outcome.html.push(summary_html);
+    // The pointer page names the report and nothing else: it reads no findings.
+    outcome.html.push(html::write(&out_dir, &run.summary, &[], html::Kind::Charts, &drawn)?);
+    outcome.markdown = Some(report_md);
     Ok(outcome)
+}
+
+/// The one writer of `experiment_summary.html` and of `experiment_report.md` beside it,
+/// for [`render_into`], [`write_summary_html`] (the run's own, at its end) and
+/// [`write_reports`]: the findings from the summary and its per-second histories, then both
+/// pages into `out_dir`. Returns (the HTML, the Markdown).
+fn write_summary_pages(
+    out_dir: &Path,
+    summary: &RunSummary,
+    seconds: &[Vec<crate::analysis::SecondPoint>],
+    charts: &html::Charts<'_>,
+) -> Result<(PathBuf, PathBuf), ReportError> {
+    let findings = crate::analysis::analyse(summary, seconds);
+    let page = html::write(out_dir, summary, &findings, html::Kind::Summary, charts)?;
+    let report = markdown::write(out_dir, summary, seconds)?;
+    Ok((page, report))
 }
 
 /// Writes `<run>/experiment_summary.html` from the summary alone; embeds whatever PNGs
@@ -293,10 +310,7 @@ pub fn write_summary_html(run_dir: &Path, summary: &RunSummary) -> Result<PathBu
         .filter(|run| !run.from_plain_csv && run.phases.len() == summary.experiments.len())
         .map(|run| markdown::seconds_of(&run))
         .unwrap_or_default();
-    let findings = crate::analysis::analyse(summary, &seconds);
-    let path = html::write(run_dir, summary, &findings, html::Kind::Summary, &html::Charts::OnDisk)?;
-    markdown::write(run_dir, summary, &seconds)?;
-    Ok(path)
+    write_summary_pages(run_dir, summary, &seconds, &html::Charts::OnDisk).map(|(page, _)| page)
 }
 
 /// `terrafix-tui report RUN`: (re)writes `experiment_summary.html` and
@@ -309,10 +323,8 @@ pub fn write_reports(run_dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>), Repo
     let out_dir = if run.from_plain_csv { run_dir.join(FOREIGN_OUT_DIR) } else { run_dir.to_path_buf() };
     std::fs::create_dir_all(&out_dir)
         .map_err(|source| ReportError::OutDir { path: out_dir.clone(), source })?;
-    let seconds = markdown::seconds_of(&run);
-    let findings = crate::analysis::analyse(&run.summary, &seconds);
-    let html = html::write(&out_dir, &run.summary, &findings, html::Kind::Summary, &html::Charts::OnDisk)?;
-    let md = markdown::write(&out_dir, &run.summary, &seconds)?;
+    let (html, md) =
+        write_summary_pages(&out_dir, &run.summary, &markdown::seconds_of(&run), &html::Charts::OnDisk)?;
     Ok((vec![html, md], warnings))
 }
 

@@ -11,7 +11,8 @@ use crate::metrics::summary::{
 };
 
 use super::data::PhaseExtra;
-use super::locust::{self, PERCENTILE_COLUMNS, StatsRow};
+use super::files::StatsRow;
+use super::locust::{self, PERCENTILE_COLUMNS};
 
 pub struct Scan {
     pub summary: RunSummary,
@@ -246,7 +247,7 @@ fn request_stats(rows: &[StatsRow]) -> Vec<RequestStats> {
     rows.iter()
         .filter(|r| r.name != "Aggregated")
         .map(|r| RequestStats {
-            method: r.kind.clone(),
+            method: r.method.clone(),
             name: r.name.clone(),
             requests: r.requests,
             failures: r.failures,

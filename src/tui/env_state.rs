@@ -1,9 +1,11 @@
 //! State of the Environment screen in our own view types (service rows, log lines, the live
-//! server-settings form); the Docker adapter's types never reach the TUI.
+//! server-settings form); of the Docker adapter only its plain state and health enums
+//! reach the TUI, never a bollard type.
 
 use std::collections::VecDeque;
 
 use super::state::EditBuffer;
+use crate::docker::{Health, ServiceState};
 
 /// One Docker service as the table shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -13,9 +15,9 @@ pub struct ServiceRow {
     /// The image the container runs; empty when the container is missing.
     pub image: String,
     /// Docker's container state (`running`, `exited`, …), or `missing` when none exists.
-    pub state: String,
+    pub state: ServiceState,
     /// The host-side health probe's verdict for the service (`none` when it is not running).
-    pub health: String,
+    pub health: Health,
     /// Published ports as `127.0.0.1:HOST->CONTAINER` text; empty when none.
     pub ports: Vec<String>,
     /// Seconds since the container started; `None` when it is not running.
@@ -236,7 +238,7 @@ impl EnvState {
     /// Whether the Docker environment is up: `u` said so, or one of its services runs (a
     /// missing one is only listed).
     pub fn docker_up(&self) -> bool {
-        self.api_up || self.services.iter().any(|s| s.state == "running")
+        self.api_up || self.services.iter().any(|s| s.state == ServiceState::Running)
     }
 
     /// Whether the screen's target is something that can answer now: a URL that was typed

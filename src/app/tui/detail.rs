@@ -9,7 +9,8 @@ use std::path::Path;
 use crate::analysis::{self, SecondPoint};
 use crate::metrics::hlog::visit_hlog;
 use crate::metrics::summary::{PhaseSummary, RunSummary, SUMMARY_FILE};
-use crate::report::locust::{self, HistoryRow, PERCENTILE_COLUMNS};
+use crate::report::files::HistoryRow;
+use crate::report::locust::{self, PERCENTILE_COLUMNS};
 use crate::tui::detail_state::{PhaseTimeline, RunDetail};
 
 /// The detail of the run in `dir`, or why it cannot be shown (what is missing and what to do).

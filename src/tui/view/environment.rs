@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use super::widgets::{clip, framed};
+use crate::docker::{Health, ServiceState};
 use crate::experiment::target::redacted_text;
 use crate::tui::env_state::{DockerAvail, EnvFocus, EnvTarget, ServerField};
 use crate::tui::format;
@@ -125,14 +126,14 @@ fn render_services(state: &AppState, area: Rect, buf: &mut Buffer) {
         .services
         .iter()
         .map(|s| {
-            let style = match (s.state.as_str(), s.health.as_str()) {
-                ("running", "healthy") | ("running", "none") => t.ok(),
-                ("running", _) => t.warn(),
+            let style = match (&s.state, &s.health) {
+                (ServiceState::Running, Health::Healthy | Health::NotChecked) => t.ok(),
+                (ServiceState::Running, _) => t.warn(),
                 // Not created yet is no failure: red is kept for what went wrong.
-                ("missing", _) => t.dim(),
+                (ServiceState::Missing, _) => t.dim(),
                 _ => t.bad(),
             };
-            let mut cells = vec![s.name.clone(), s.state.clone(), s.health.clone()];
+            let mut cells = vec![s.name.clone(), s.state.to_string(), s.health.to_string()];
             if wide {
                 cells.push(s.ports.join(" "));
             }
