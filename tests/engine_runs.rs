@@ -120,9 +120,14 @@ async fn open_model_reports_a_server_stall_in_p99() {
     let mut phase = open_phase("stall", b, 200.0, 1000, 6.0);
     phase.server = ServerSettings { latency_ms: Some(1.0), per_resource_ms: Some(0.0), ..Default::default() };
     let target = Target::parse(&base).unwrap();
-    let r =
-        run_collect_watched(profile("stall", vec![phase]), target, out.path(), RunControl::default(), staller)
-            .await;
+    let r = run_collect_watched(
+        profile("stall", vec![phase]),
+        target,
+        out.path(),
+        RunControl::default(),
+        staller,
+    )
+    .await;
     stop.cancel();
     server.await.unwrap().unwrap();
     let lat = &r.summary.experiments[0].latency_ms;

@@ -141,6 +141,7 @@ pub async fn build_scratch_image(
             .map_err(|e| failed(format!("packing the build context failed: {e}")))?
             .map_err(failed)?
     };
+    // a progress line is for the user's eyes only: the outcome travels in the return value
     let _ = progress.try_send(format!(
         "building {} ({:.1} MB context, FROM scratch)",
         image.tag,
@@ -160,6 +161,7 @@ pub async fn build_scratch_image(
             return Err(failed(err.trim().to_string()));
         }
         if let Some(line) = info.stream.as_deref().map(str::trim).filter(|l| l.starts_with("Step")) {
+            // a progress line is for the user's eyes only: the outcome travels in the return value
             let _ = progress.try_send(format!("  {line}"));
         }
     }

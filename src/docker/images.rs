@@ -40,6 +40,7 @@ pub async fn ensure_image(
         Service::Api => {
             let image = ensure_api(docker, api_binary, progress).await?;
             tag_for_compose(docker, &image).await?;
+            // a progress line is for the user's eyes only: the outcome travels in the return value
             let _ = progress.try_send(format!(
                 "terrafix-api: {image} is also tagged {API_COMPOSE_IMAGE} (the compose file's default)"
             ));
@@ -81,6 +82,7 @@ async fn ensure_redis(docker: &Docker, progress: &mpsc::Sender<String>) -> Resul
             remedy: remedy.into(),
         });
     };
+    // a progress line is for the user's eyes only: the outcome travels in the return value
     let _ = progress.try_send(format!(
         "{REDIS_IMAGE} is not present and cannot be pulled ({pull_error}); building {REDIS_HOST_IMAGE} from this host's {}",
         server.display()
@@ -130,6 +132,7 @@ async fn ensure_api(
     if image_exists(docker, &tag).await? {
         return Ok(tag);
     }
+    // a progress line is for the user's eyes only: the outcome travels in the return value
     let _ = progress.try_send(format!(
         "terrafix-api image {tag} is not present (no registry image exists for it): building it from {}",
         binary.display()
@@ -173,6 +176,7 @@ async fn stripped_copy(binary: &Path, hash: &str) -> Option<PathBuf> {
     if status.success() {
         Some(copy)
     } else {
+        // a temp copy left behind costs one file in the temp folder, nothing the run needs
         let _ = std::fs::remove_file(&copy);
         None
     }
@@ -202,6 +206,7 @@ fn image_labels(service: Service, source: &str) -> HashMap<String, String> {
 
 /// Pulls `image`, sending a summed progress line at most every 500 ms. Err = the reason.
 async fn pull(docker: &Docker, image: &str, progress: &mpsc::Sender<String>) -> Result<(), String> {
+    // a progress line is for the user's eyes only: the outcome travels in the return value
     let _ = progress.try_send(format!("pulling {image}"));
     let options = CreateImageOptions { from_image: Some(image.to_string()), ..Default::default() };
     let mut stream = docker.create_image(Some(options), None, None);
@@ -223,9 +228,11 @@ async fn pull(docker: &Docker, image: &str, progress: &mpsc::Sender<String>) -> 
         }
         if last_report.elapsed() >= Duration::from_millis(500) && !layers.is_empty() {
             last_report = Instant::now();
+            // a progress line is for the user's eyes only: the outcome travels in the return value
             let _ = progress.try_send(pull_line(image, &layers));
         }
     }
+    // a progress line is for the user's eyes only: the outcome travels in the return value
     let _ = progress.try_send(format!("pulled {image}"));
     Ok(())
 }

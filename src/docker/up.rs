@@ -44,6 +44,7 @@ impl DockerEnv {
         opts.check()?;
         let plan = self.plan(opts, progress).await?;
         if let Some(endpoints) = self.reusable(&plan, opts).await? {
+            // a progress line is for the user's eyes only: the outcome travels in the return value
             let _ = progress
                 .send(format!("environment {} is already up and healthy: reusing it", self.env_id))
                 .await;
@@ -52,6 +53,7 @@ impl DockerEnv {
         let leftovers = list_ours(&self.docker, &self.env_id).await?;
         if !leftovers.is_empty() {
             let names: Vec<&str> = leftovers.iter().map(|c| c.name.as_str()).collect();
+            // a progress line is for the user's eyes only: the outcome travels in the return value
             let _ =
                 progress.send(format!("removing leftovers of an earlier run: {}", names.join(", "))).await;
         }
@@ -70,6 +72,7 @@ impl DockerEnv {
             }
             Err(err) => {
                 guard.disarm();
+                // a progress line is for the user's eyes only: the outcome travels in the return value
                 let _ = progress.send(format!("up failed, removing what was started: {err}")).await;
                 containers::remove_environment_keeping(&self.docker, &self.env_id, Some(keep)).await?;
                 Err(err)
@@ -96,6 +99,7 @@ impl DockerEnv {
                         .await?
                 }
             };
+            // a progress line is for the user's eyes only: the outcome travels in the return value
             let _ = progress.send(format!("{}: image {image}", service.name())).await;
             plan.push(Planned { service, image, host_port });
         }
@@ -148,6 +152,7 @@ impl DockerEnv {
         progress: &mpsc::Sender<String>,
     ) -> Result<Endpoints, DockerError> {
         let network = containers::ensure_network(&self.docker, &self.env_id).await?;
+        // a progress line is for the user's eyes only: the outcome travels in the return value
         let _ = progress.send(format!("network {network} ready")).await;
         let mut ports = Vec::new();
         let mut warnings = Vec::new();
@@ -175,6 +180,7 @@ impl DockerEnv {
                     "{name} started but the engine reports no host port for {port_key}"
                 )));
             };
+            // a progress line is for the user's eyes only: the outcome travels in the return value
             let _ = progress
                 .send(format!("{}: started {name} on 127.0.0.1:{port}, waiting for health", p.service.name()))
                 .await;
@@ -186,12 +192,14 @@ impl DockerEnv {
                     let warning = format!(
                         "localstack is not healthy, the rest of the environment stays up: {e} (see `terrafix-tui env logs localstack`)"
                     );
+                    // a progress line is for the user's eyes only: the outcome travels in the return value
                     let _ = progress.send(format!("warning: {warning}")).await;
                     warnings.push(warning);
                     continue;
                 }
                 Err(e) => return Err(e),
             }
+            // a progress line is for the user's eyes only: the outcome travels in the return value
             let _ = progress.send(format!("{}: healthy", p.service.name())).await;
             ports.push((p.service, port));
         }

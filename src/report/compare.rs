@@ -2,7 +2,6 @@
 //! `RunSummary::load`, per-second histograms from each phase's `.hlog`), hands the phases
 //! they share to `metrics::compare`, and prints the result as a table.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::metrics::compare::{
@@ -236,9 +235,9 @@ fn row(phase: &PhaseComparison, first: bool, m: &MetricChange) -> [String; 7] {
 /// The comparison as a plain-text table, one row per phase and metric.
 pub fn table(c: &Comparison) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "A  {}  ({})", c.run_a.run_id, c.run_a.dir);
-    let _ = writeln!(out, "B  {}  ({})", c.run_b.run_id, c.run_b.dir);
-    let _ = writeln!(
+    putln!(out, "A  {}  ({})", c.run_a.run_id, c.run_a.dir);
+    putln!(out, "B  {}  ({})", c.run_b.run_id, c.run_b.dir);
+    putln!(
         out,
         "change = (B - A) / A; {:.0} % interval: expanded percentile bootstrap, {} resamples of each run's seconds (seed {})\n",
         c.method.confidence * 100.0,
@@ -246,7 +245,7 @@ pub fn table(c: &Comparison) -> String {
         c.method.seed
     );
     if !c.differs.is_empty() {
-        let _ = writeln!(out, "differs: {}\n", c.differs.join("; "));
+        putln!(out, "differs: {}\n", c.differs.join("; "));
     }
     let header = ["phase", "metric", "A", "B", "change", "95 % interval", "verdict"].map(String::from);
     let mut rows = vec![header];
@@ -263,25 +262,25 @@ pub fn table(c: &Comparison) -> String {
             let pad = widths[col].saturating_sub(cell.chars().count());
             // Numbers right-aligned, words left-aligned.
             if (2..=4).contains(&col) {
-                let _ = write!(line, "{}{}  ", " ".repeat(pad), cell);
+                put!(line, "{}{}  ", " ".repeat(pad), cell);
             } else {
-                let _ = write!(line, "{}{}  ", cell, " ".repeat(pad));
+                put!(line, "{}{}  ", cell, " ".repeat(pad));
             }
         }
-        let _ = writeln!(out, "{}", line.trim_end());
+        putln!(out, "{}", line.trim_end());
     }
     if c.phases.iter().any(|p| p.invalid_a || p.invalid_b) {
-        let _ = writeln!(
+        putln!(
             out,
             "\n{} marks a run whose phase was not valid: its latency is the generator's limit, not the target's",
             INVALID_MARK.trim()
         );
     }
     for p in c.phases.iter().filter(|p| p.note.is_some()) {
-        let _ = writeln!(out, "\n{}: {}", p.name, p.note.as_deref().unwrap_or_default());
+        putln!(out, "\n{}: {}", p.name, p.note.as_deref().unwrap_or_default());
     }
     if !c.only_in_a.is_empty() || !c.only_in_b.is_empty() {
-        let _ = writeln!(
+        putln!(
             out,
             "\nnot compared: only in A: {}; only in B: {}",
             list_or_none(&c.only_in_a),

@@ -3,7 +3,6 @@
 //! thresholds, failures by kind, the capacity steps, then the charts with a caption saying
 //! what to look at. `charts_report.html` is kept as a pointer to it for old bookmarks.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -96,7 +95,7 @@ pub fn write(
 fn render(run_dir: &Path, s: &RunSummary, findings: &[Finding], drawn: &Charts<'_>) -> String {
     let title = format!("Experiment summary — {}", s.run_id);
     let mut out = String::with_capacity(64 * 1024);
-    let _ = write!(
+    put!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{}</style></head><body>\n<h1>{}</h1>\n",
         esc(&title),
@@ -142,7 +141,7 @@ fn findings_list(out: &mut String, findings: &[Finding]) {
     out.push_str("<ul class=\"findings\">\n");
     for f in sorted {
         let label = f.severity.label();
-        let _ = write!(
+        put!(
             out,
             "<li data-finding=\"{id}\"><span class=\"sev sev-{label}\">{label}</span> {text}",
             id = f.id,
@@ -150,7 +149,7 @@ fn findings_list(out: &mut String, findings: &[Finding]) {
         );
         if !f.evidence.is_empty() {
             let evidence: Vec<String> = f.evidence.iter().map(|e| esc(&e.describe())).collect();
-            let _ = write!(out, " <span class=\"muted\">({})</span>", evidence.join("; "));
+            put!(out, " <span class=\"muted\">({})</span>", evidence.join("; "));
         }
         out.push_str("</li>\n");
     }
@@ -173,7 +172,7 @@ fn validity_details(out: &mut String, s: &RunSummary) {
     if bound.is_empty() {
         out.push_str("<p class=\"pass\">Yes: the load generator kept up with its schedule in every phase, so the latencies above are the target's.</p>\n");
     } else {
-        let _ = writeln!(
+        putln!(
             out,
             "<p class=\"fail\">Not for {}: the load generator fell behind its own schedule (busy CPU, late sends or dropped arrivals), so those phases' latencies say more about the generator than about the target.</p>",
             esc(&bound.join(", "))
@@ -195,7 +194,7 @@ fn validity_details(out: &mut String, s: &RunSummary) {
             "<details><summary>Details: validity, retries, faults and generators per phase</summary>\n<ul>",
         );
         for line in &details {
-            let _ = write!(out, "<li>{}</li>", esc(line));
+            put!(out, "<li>{}</li>", esc(line));
         }
         out.push_str("</ul></details>\n");
     }
@@ -268,7 +267,7 @@ fn metadata(out: &mut String, s: &RunSummary) {
     ];
     out.push_str("<h2>Run</h2>\n<table class=\"meta\">\n");
     for (k, v) in rows {
-        let _ = writeln!(out, "<tr><th class=\"t\">{k}</th><td class=\"t\">{v}</td></tr>");
+        putln!(out, "<tr><th class=\"t\">{k}</th><td class=\"t\">{v}</td></tr>");
     }
     out.push_str("</table>\n");
     let phase_notes: Vec<String> = s
@@ -279,10 +278,10 @@ fn metadata(out: &mut String, s: &RunSummary) {
     if !s.notes.is_empty() || !phase_notes.is_empty() {
         out.push_str("<ul>");
         for n in &phase_notes {
-            let _ = write!(out, "<li>{}</li>", esc(n));
+            put!(out, "<li>{}</li>", esc(n));
         }
         for n in &s.notes {
-            let _ = write!(out, "<li>{}</li>", esc(n));
+            put!(out, "<li>{}</li>", esc(n));
         }
         out.push_str("</ul>\n");
     }
@@ -319,7 +318,7 @@ fn phases(out: &mut String, phases: &[PhaseSummary]) {
         } else {
             p.thresholds.iter().map(threshold_badge).collect::<Vec<_>>().join(" ")
         };
-        let _ = writeln!(
+        putln!(
             out,
             "<tr class=\"phase\" data-phase=\"{name}\"><td>{n}</td><td class=\"t\">{suite}</td><td class=\"t\">{name}</td><td class=\"t\">{status}</td><td>{req}</td><td>{fail}</td><td>{success}</td><td>{rps:.2}</td><td>{p50:.1}</td><td>{p95:.1}</td><td>{p99:.1}</td><td>{max:.1}</td><td>{dup} / {hits}</td><td class=\"t\">{checks}</td></tr>",
             n = i + 1,
@@ -391,7 +390,7 @@ fn thresholds(out: &mut String, s: &RunSummary) {
         } else {
             "<span class=\"fail\">✗ fail</span>"
         };
-        let _ = writeln!(
+        putln!(
             out,
             "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td class=\"t\">{result}</td></tr>",
             esc(&t.metric),
@@ -406,7 +405,7 @@ fn thresholds(out: &mut String, s: &RunSummary) {
 fn generators(out: &mut String, s: &RunSummary) {
     let Some(d) = &s.distributed else { return };
     let mode = if d.network.is_empty() { String::new() } else { format!(" on the {} network", d.network) };
-    let _ = writeln!(
+    putln!(
         out,
         "<h2>Generators</h2>\n<p>{} worker task(s) of {}{}</p>\n<ul>",
         d.workers,
@@ -415,7 +414,7 @@ fn generators(out: &mut String, s: &RunSummary) {
     );
     for p in s.experiments.iter().filter(|p| !p.workers.is_empty()) {
         for w in &p.workers {
-            let _ = writeln!(out, "<li>{}: {}</li>", esc(&p.name), esc(&w.row()));
+            putln!(out, "<li>{}: {}</li>", esc(&p.name), esc(&w.row()));
         }
     }
     out.push_str("</ul>\n");
@@ -430,7 +429,7 @@ fn failures(out: &mut String, phases: &[PhaseSummary]) {
     out.push_str("<table class=\"failures\"><tr><th class=\"t\">phase</th><th class=\"t\">kind</th><th class=\"t\">request</th><th>count</th><th class=\"t\">first seen</th><th class=\"t\">last seen</th><th class=\"t\">example</th></tr>\n");
     for p in phases {
         for f in &p.failures {
-            let _ = writeln!(
+            putln!(
                 out,
                 "<tr><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{} {}</td><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td></tr>",
                 esc(&p.name),
@@ -451,7 +450,7 @@ fn capacity_table(out: &mut String, c: &CapacityReport) {
     let knee = c
         .max_sustainable_rps
         .map_or("none: even the first step failed".to_string(), |r| format!("{r:.1} req/s"));
-    let _ = writeln!(
+    putln!(
         out,
         "<h2>Capacity search</h2>\n<p>Limits: p99 ≤ {} ms, error rate ≤ {}. Maximum sustainable throughput: <b>{}</b>.</p>",
         fmt(c.p99_limit_ms),
@@ -462,7 +461,7 @@ fn capacity_table(out: &mut String, c: &CapacityReport) {
     for s in &c.steps {
         let result =
             if s.passed { "<span class=\"pass\">✓</span>" } else { "<span class=\"fail\">✗</span>" };
-        let _ = writeln!(
+        putln!(
             out,
             "<tr><td class=\"t\">{}</td><td>{:.1}</td><td>{:.2}</td><td>{:.1}</td><td>{:.4}</td><td>{}</td><td class=\"t\">{result}</td></tr>",
             esc(&s.phase),
@@ -503,13 +502,13 @@ fn charts(out: &mut String, run_dir: &Path, drawn: &Charts<'_>) {
         match embed {
             Embed::Png(bytes) => {
                 let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-                let _ = write!(out, "<figure><img alt=\"{title}\" src=\"data:image/png;base64,{data}\">");
+                put!(out, "<figure><img alt=\"{title}\" src=\"data:image/png;base64,{data}\">");
             }
             Embed::Svg(svg) => {
-                let _ = write!(out, "<figure role=\"img\" aria-label=\"{title}\">{svg}");
+                put!(out, "<figure role=\"img\" aria-label=\"{title}\">{svg}");
             }
         }
-        let _ = writeln!(
+        putln!(
             out,
             "<figcaption><b>{title}</b> ({file}). {what}</figcaption></figure>",
             file = chart.file,

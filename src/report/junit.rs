@@ -3,8 +3,6 @@
 //! `<testcase>` per threshold and per phase validity verdict, each failure carrying the
 //! figures. The common schema (Jenkins' junit-10.xsd, which GitLab and junitparser follow).
 
-use std::fmt::Write as _;
-
 use crate::metrics::summary::{PhaseSummary, RunSummary, ThresholdResult};
 
 use super::escape::xml;
@@ -61,7 +59,7 @@ fn validity_case(classname: &str, p: &PhaseSummary) -> Option<Case> {
 fn suite_xml(out: &mut String, name: &str, cases: &[Case], timestamp: &str) {
     let failures = cases.iter().filter(|c| c.failure.is_some()).count();
     let time: f64 = cases.iter().map(|c| c.time_s).sum();
-    let _ = writeln!(
+    putln!(
         out,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"{time:.3}\"{}>",
         xml(name),
@@ -77,10 +75,10 @@ fn suite_xml(out: &mut String, name: &str, cases: &[Case], timestamp: &str) {
         );
         match &c.failure {
             None => {
-                let _ = writeln!(out, "{head}/>");
+                putln!(out, "{head}/>");
             }
             Some((message, details)) => {
-                let _ = writeln!(
+                putln!(
                     out,
                     "{head}>\n      <failure message=\"{}\" type=\"threshold\">{}</failure>\n    </testcase>",
                     xml(message),
@@ -128,7 +126,7 @@ pub fn render(s: &RunSummary) -> String {
     let tests: usize = suites.iter().map(|(_, c)| c.len()).sum();
     let failures: usize = suites.iter().flat_map(|(_, c)| c).filter(|c| c.failure.is_some()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
+    putln!(
         out,
         "<testsuites name=\"terrafix-tui {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">",
         xml(&s.run_id)

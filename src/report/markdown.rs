@@ -3,7 +3,6 @@
 //! table, the thresholds, and the charts as relative image links (only those on disk).
 //! [`head`] is the top of it (verdict, findings, phase tables) for CI step summaries.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::charts::CHARTS;
@@ -60,7 +59,7 @@ pub fn write(
 /// The whole report; `charts` are (file in `charts/`, title) of the charts that exist.
 pub fn render(s: &RunSummary, findings: &[Finding], charts: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(16 * 1024);
-    let _ = writeln!(out, "# Experiment report — {}\n", cell(&s.run_id));
+    putln!(out, "# Experiment report — {}\n", cell(&s.run_id));
     facts(&mut out, s);
     out.push_str(&body_head(s, findings));
     endpoints(&mut out, &s.experiments);
@@ -68,7 +67,7 @@ pub fn render(s: &RunSummary, findings: &[Finding], charts: &[(&str, &str)]) -> 
     if !charts.is_empty() {
         out.push_str("## Charts\n\n");
         for (file, title) in charts {
-            let _ = writeln!(out, "### {title}\n\n![{title}]({CHARTS_DIR}/{file})\n");
+            putln!(out, "### {title}\n\n![{title}]({CHARTS_DIR}/{file})\n");
         }
     }
     out
@@ -95,13 +94,13 @@ pub fn head(s: &RunSummary, findings: &[Finding], limit: usize) -> String {
 
 fn body_head(s: &RunSummary, findings: &[Finding]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "**Verdict: {}**\n", verdict(s));
+    putln!(out, "**Verdict: {}**\n", verdict(s));
     out.push_str("## Findings\n\n");
     if findings.is_empty() {
         out.push_str("Nothing stood out beyond what the tables show.\n\n");
     }
     for f in findings {
-        let _ = writeln!(out, "- **{}** `{}` — {}", f.severity.label(), f.id, cell(&f.text));
+        putln!(out, "- **{}** `{}` — {}", f.severity.label(), f.id, cell(&f.text));
     }
     if !findings.is_empty() {
         out.push('\n');
@@ -142,11 +141,11 @@ fn facts(out: &mut String, s: &RunSummary) {
         ("Phases", s.experiments.len().to_string()),
     ];
     for (k, v) in rows {
-        let _ = writeln!(out, "| {k} | {} |", cell(&v));
+        putln!(out, "| {k} | {} |", cell(&v));
     }
     out.push('\n');
     for note in &s.notes {
-        let _ = writeln!(out, "> {}\n", cell(note));
+        putln!(out, "> {}\n", cell(note));
     }
 }
 
@@ -178,11 +177,11 @@ fn phase_verdict(p: &PhaseSummary) -> String {
 fn phase_tables(out: &mut String, phases: &[PhaseSummary]) {
     for (suite, list) in by_suite(phases) {
         let title = if suite.is_empty() { "Phases".to_string() } else { format!("Suite {}", cell(suite)) };
-        let _ = writeln!(out, "### {title}\n");
+        putln!(out, "### {title}\n");
         out.push_str("| phase | requests | success | req/s | p50 ms | p95 ms | p99 ms | verdict |\n");
         out.push_str("|---|--:|--:|--:|--:|--:|--:|---|\n");
         for p in list {
-            let _ = writeln!(
+            putln!(
                 out,
                 "| {} | {} | {} | {:.2} | {:.1} | {:.1} | {:.1} | {} |",
                 cell(&p.name),
@@ -218,7 +217,7 @@ fn endpoints(out: &mut String, phases: &[PhaseSummary]) {
     out.push_str("|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
     for p in phases {
         for r in &p.requests {
-            let _ = writeln!(
+            putln!(
                 out,
                 "| {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} |",
                 cell(&p.name),
@@ -251,7 +250,7 @@ fn thresholds(out: &mut String, s: &RunSummary) {
             (true, true) => "pass (generator-bound: untrustworthy)",
             (false, true) => "**FAIL** (generator-bound: untrustworthy)",
         };
-        let _ = writeln!(
+        putln!(
             out,
             "| {} | {} | {} | {:.3} | {result} |",
             cell(&t.scope),

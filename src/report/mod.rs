@@ -7,6 +7,25 @@
 
 #![deny(missing_docs)]
 
+/// `write!` into a `String`, which cannot fail: the report builders append a great deal of
+/// text, and this says once why their writes need no error handling.
+macro_rules! put {
+    ($out:expr, $($arg:tt)*) => {{
+        use ::std::fmt::Write as _;
+        // fmt::Write for String never returns an error (it only grows the buffer).
+        let _ = $out.write_fmt(format_args!($($arg)*));
+    }};
+}
+
+/// [`put!`] with a newline, as `writeln!`.
+macro_rules! putln {
+    ($out:expr, $($arg:tt)*) => {{
+        use ::std::fmt::Write as _;
+        // fmt::Write for String never returns an error (it only grows the buffer).
+        let _ = $out.write_fmt(format_args!("{}\n", format_args!($($arg)*)));
+    }};
+}
+
 mod bundle;
 mod charts;
 pub mod compare;

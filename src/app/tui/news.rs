@@ -22,6 +22,7 @@ impl News {
     /// News the screen must get (an operation finished, a reply, a run event): waits for
     /// room. An error means the UI loop has ended, and nobody is left to tell.
     pub async fn tell(&self, action: Action) {
+        // an error means the UI loop has ended, and nobody is left to tell
         let _ = self.0.send(action).await;
     }
 

@@ -8,7 +8,6 @@
 //! placeholder's `<text>` element for the glyph group, keeping the drawing order.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use ab_glyph::{Font, FontRef, GlyphId, OutlineCurve, ScaleFont};
@@ -98,14 +97,14 @@ impl SvgText {
         let (sx, sy) = (scaled.h_scale_factor(), scaled.v_scale_factor());
         for (id, x) in placed {
             let Some(key) = self.glyph(font, id, bold) else { continue };
-            let _ = write!(
+            put!(
                 group,
                 "<use href=\"#{key}\" transform=\"matrix({sx:.5} 0 0 {:.5} {:.2} {baseline:.2})\"/>",
                 -sy,
                 f64::from(dx) + f64::from(x)
             );
         }
-        let _ = writeln!(
+        putln!(
             group,
             "<text x=\"{dx}\" y=\"{baseline:.2}\" font-size=\"{:.2}\" font-family=\"DejaVu Sans, sans-serif\" textLength=\"{}\" lengthAdjust=\"spacingAndGlyphs\" fill-opacity=\"0\">{}</text></g>",
             size / 1.24,
@@ -137,7 +136,7 @@ impl SvgText {
                 if last.is_some() {
                     d.push('Z');
                 }
-                let _ = write!(d, "M{}", p(start));
+                put!(d, "M{}", p(start));
             }
             d.push_str(&rest);
             last = Some(match curve {
@@ -178,7 +177,7 @@ impl SvgText {
         if let Some(tag_end) = out.find(">\n") {
             let mut defs = String::from("<defs>");
             for (id, d) in &self.glyphs {
-                let _ = write!(defs, "<path id=\"{id}\" d=\"{d}\"/>");
+                put!(defs, "<path id=\"{id}\" d=\"{d}\"/>");
             }
             defs.push_str("</defs>\n");
             out.insert_str(tag_end + 2, &defs);
