@@ -36,7 +36,15 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_LINE: usize = 4096;
 /// Headers an answer may have (hyper's default is 100); more is a head too large.
 const HEADERS: usize = 128;
+/// The read buffer a connection starts with and returns to after a larger answer: most
+/// answers to a load test (head and body) fit, and an idle connection holds no more (10,000
+/// users each holding 8 KiB was a third of the generator's memory).
+const INITIAL_READ: usize = 1024;
+/// Reads that keep filling the buffer grow it up to this, so a long body is read in large
+/// pieces.
 const READ_CHUNK: usize = 8 * 1024;
+/// A kept body's capacity past this is given back after the answer.
+const KEPT_IDLE: usize = 1024;
 
 /// One HTTP/1.1 connection: the stream and its two buffers. Generic over the stream only so
 /// that `read_answers` can feed it from memory.
@@ -46,6 +54,8 @@ pub(super) struct H1<S = Stream> {
     read: Box<[u8]>,
     start: usize,
     end: usize,
+    /// The last read filled all the room it had: more is coming, read bigger pieces.
+    read_was_full: bool,
     /// The request being sent (kept for its capacity).
     pub(super) write: Vec<u8>,
     /// How much of `write` went out, and whether it all did (flushed) or failed.
@@ -85,9 +95,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
     pub(super) fn new(stream: S) -> H1<S> {
         H1 {
             stream,
-            read: vec![0; READ_CHUNK].into_boxed_slice(),
+            read: vec![0; INITIAL_READ].into_boxed_slice(),
             start: 0,
             end: 0,
+            read_was_full: false,
             write: Vec::with_capacity(1024),
             sent: 0,
             sending: Sending::Done,
@@ -98,6 +109,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
     /// The body kept of the last answer (at most [`KEPT_BODY`] bytes).
     pub(super) fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    /// Gives back what a large answer grew, once its body has been looked at: an idle
+    /// connection keeps an [`INITIAL_READ`] buffer (bytes still buffered are kept) and no
+    /// more than [`KEPT_IDLE`] of body.
+    pub(super) fn settle(&mut self) {
+        let held = self.end - self.start;
+        if self.read.len() > INITIAL_READ && held <= INITIAL_READ {
+            let mut small = vec![0; INITIAL_READ].into_boxed_slice();
+            small[..held].copy_from_slice(&self.read[self.start..self.end]);
+            self.read = small;
+            self.start = 0;
+            self.end = held;
+        }
+        self.read_was_full = false;
+        if self.body.capacity() > KEPT_IDLE {
+            self.body = Vec::new();
+        }
     }
 
     /// Whether an idle connection can still take a request: the server may have closed it
@@ -208,21 +237,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
     /// the server may have answered before it closed (a 413 during a large body), and what
     /// it sent is still read.
     async fn fill(&mut self) -> io::Result<usize> {
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-        if self.end == self.read.len() {
-            if self.start > 0 {
-                self.read.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            } else {
-                let mut bigger = vec![0; self.read.len() * 2].into_boxed_slice();
-                bigger[..self.end].copy_from_slice(&self.read[..self.end]);
-                self.read = bigger;
-            }
-        }
+        self.make_room();
         let n = poll_fn(|cx| {
             self.poll_send(cx);
             let mut buf = ReadBuf::new(&mut self.read[self.end..]);
@@ -233,8 +248,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
             }
         })
         .await?;
+        self.read_was_full = self.end + n == self.read.len();
         self.end += n;
         Ok(n)
+    }
+
+    /// Room after `end` for the next read: moves the unconsumed bytes to the front, or
+    /// doubles the buffer when they fill it (a head longer than the buffer) or when reads
+    /// keep filling it and it is under [`READ_CHUNK`].
+    fn make_room(&mut self) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        let speed_up = self.read_was_full && self.read.len() < READ_CHUNK;
+        if self.end < self.read.len() && !speed_up {
+            return;
+        }
+        let held = self.end - self.start;
+        if held < self.read.len() && !speed_up {
+            self.read.copy_within(self.start..self.end, 0);
+        } else {
+            let mut bigger = vec![0; self.read.len() * 2].into_boxed_slice();
+            bigger[..held].copy_from_slice(&self.read[self.start..self.end]);
+            self.read = bigger;
+        }
+        self.start = 0;
+        self.end = held;
     }
 
     /// [`H1::fill`] for a body or a chunk line: the error as text.
@@ -382,6 +422,7 @@ pub(crate) async fn read_answers<S: AsyncRead + AsyncWrite + Unpin>(
     for _ in 0..most {
         let Ok(answer) = h1.exchange().await else { break };
         read.push((answer.status, answer.body_len, h1.body().len()));
+        h1.settle();
         if answer.closing {
             break;
         }
@@ -493,6 +534,10 @@ mod tests {
         let a = ok(h1.exchange().await);
         assert_eq!(a.body_len, 100_000);
         assert_eq!(h1.body().len(), KEPT_BODY);
+        // The big answer grew the buffers; the idle connection gives that back.
+        assert!(h1.read.len() > INITIAL_READ);
+        h1.settle();
+        assert_eq!((h1.read.len(), h1.body.capacity()), (INITIAL_READ, 0));
         h1.idle_check().await.unwrap();
         let a = ok(h1.exchange().await);
         assert_eq!((a.body_len, h1.body()), (2, b"ok".as_slice()));

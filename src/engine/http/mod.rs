@@ -524,6 +524,7 @@ async fn send_h1(
     match h1.exchange().await {
         Ok(Answer { status, retry_after, closing, body_len }) => {
             let (failed_items, duplicate) = scan_body(request, resend, status, h1.body(), body_len);
+            h1.settle();
             Ok(Reply { status, retry_after, closing, content_bytes: body_len, failed_items, duplicate })
         }
         Err(Broken::Head(m)) => Err(failed(FailureKind::Connection, format!("connection failed: {m}"))),
