@@ -1,6 +1,8 @@
 //! ratatui screens and widgets: state, key → action → command, and pure rendering.
-//! No I/O and no spawning here; `app::tui` performs commands. Reads `metrics`, `profile`
-//! and `experiment` types only.
+//! No I/O and no spawning here; `app::tui` performs commands. Reads data types only:
+//! `metrics`, `profile`, `experiment`, `analysis` (findings), `palette`, and the few value
+//! types it names in commands (`engine::Steer`, `engine::tls::TlsTrust`, `docker`'s
+//! `UpOptions`, `ServiceState` and `Health`, `report::chart_names`).
 
 #![deny(missing_docs)]
 
