@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use terrafix_tui::engine::Steer;
-use terrafix_tui::experiment::{self, Event, RunChannels, RunControl, RunRequest, Target};
+use terrafix_tui::experiment::{self, Event, RunChannels, RunControl, Target};
 use terrafix_tui::metrics::Snapshot;
 use terrafix_tui::metrics::summary::RunSummary;
 use terrafix_tui::profile::{Profile, WaitStrategy};
@@ -28,17 +28,7 @@ impl Steered {
         let (events_tx, mut events_rx) = tokio::sync::mpsc::channel(4096);
         let (snap_tx, snapshots) = tokio::sync::watch::channel(Snapshot::default());
         let control = RunControl::default();
-        let request = RunRequest {
-            docker: Default::default(),
-            profile,
-            target: Target::Embedded,
-            output_root: out.to_path_buf(),
-            seed: 7,
-            time_scale: 1.0,
-            target_options: Default::default(),
-            distributed: None,
-            worker_network: Default::default(),
-        };
+        let request = test_request(profile, Target::Embedded, Default::default(), out);
         let run_control = control.clone();
         let run = tokio::spawn(async move {
             let channels = RunChannels { events: events_tx, snapshots: snap_tx, series: None };

@@ -100,7 +100,12 @@ pub async fn run_collect_with(
     out: &Path,
     control: RunControl,
 ) -> Collected {
-    let request = RunRequest {
+    run_request(test_request(profile, target, docker, out), control).await.expect("the run completes")
+}
+
+/// The request every test run uses: seed 7, time scale 1, default target options, one process.
+pub fn test_request(profile: Profile, target: Target, docker: DockerTarget, out: &Path) -> RunRequest {
+    RunRequest {
         docker,
         profile,
         target,
@@ -110,8 +115,7 @@ pub async fn run_collect_with(
         target_options: Default::default(),
         distributed: None,
         worker_network: Default::default(),
-    };
-    run_request(request, control).await.expect("the run completes")
+    }
 }
 
 /// Runs a request as built by the caller, collecting every event and snapshot.
@@ -132,17 +136,7 @@ pub async fn run_collect_watched(
     control: RunControl,
     watch: impl FnOnce(tokio::sync::watch::Receiver<Snapshot>) -> tokio::task::JoinHandle<()>,
 ) -> Collected {
-    let request = RunRequest {
-        docker: DockerTarget::default(),
-        profile,
-        target,
-        output_root: out.to_path_buf(),
-        seed: 7,
-        time_scale: 1.0,
-        target_options: Default::default(),
-        distributed: None,
-        worker_network: Default::default(),
-    };
+    let request = test_request(profile, target, DockerTarget::default(), out);
     run_request_watched(request, control, watch).await.expect("the run completes")
 }
 
