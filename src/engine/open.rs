@@ -42,6 +42,18 @@ pub fn arrival_offset_s(i: u64, a: f64, b: f64, t_total: f64) -> f64 {
     (-a + (a * a + 4.0 * k * i).max(0.0).sqrt()) / (2.0 * k)
 }
 
+/// Connections to open before an open-model phase starts at `rate_per_s`: enough for the
+/// arrivals of [`WARM_SPAN`] to be in flight at once (a timer tick's batch and answers of a
+/// few ms), at least one, never more than `max_in_flight`. More are opened as needed.
+pub fn warm_connections(rate_per_s: f64, max_in_flight: u64) -> usize {
+    let wanted = (rate_per_s * WARM_SPAN.as_secs_f64()).ceil();
+    let wanted = if wanted.is_finite() { wanted.max(1.0) as u64 } else { 1 };
+    usize::try_from(wanted.min(max_in_flight).max(1)).unwrap_or(1)
+}
+
+/// The span of arrivals [`warm_connections`] opens connections for.
+const WARM_SPAN: Duration = Duration::from_millis(5);
+
 /// Where the next arrival's time comes from.
 enum Pace {
     /// The profile's constant or ramping rate, arrival `i` counted from the phase start.
@@ -49,6 +61,69 @@ enum Pace {
     /// A constant rate from `from_s` (a steering change, or the planned end reached by an
     /// extended phase): arrival `n` is at `from_s + n / rate`.
     Constant { from_s: f64, rate: f64, n: u64 },
+}
+
+/// While arrivals are due closer together than this, the schedule's timer ticks at this
+/// interval (each tick sends every arrival due by then), so an arrival goes out at most one
+/// tick late; past two ticks apart it is armed for the next arrival exactly.
+const PACE_TICK: Duration = Duration::from_micros(250);
+
+/// Waits for arrival times on a timerfd (nanosecond deadlines), or on tokio's timer where
+/// there is none. tokio's counts whole milliseconds: every arrival went out 1–2 ms late.
+struct Pacer {
+    timer: Option<crate::sys::timerfd::Timer>,
+    /// The timerfd is ticking every [`PACE_TICK`] (it was armed and not stopped).
+    ticking: bool,
+}
+
+impl Pacer {
+    fn new() -> Pacer {
+        let timer = crate::sys::timerfd::Timer::new()
+            .inspect_err(|e| tracing::debug!("open model: no timerfd ({e}); arrivals use tokio's timer"))
+            .ok();
+        Pacer { timer, ticking: false }
+    }
+
+    /// Returns once `at` has passed: at most one [`PACE_TICK`] late (plus the time a busy
+    /// runtime takes to notice), never early. Cancel-safe.
+    async fn until(&mut self, at: Instant) {
+        loop {
+            let now = Instant::now();
+            if at <= now {
+                return;
+            }
+            let Some(timer) = &self.timer else {
+                return tokio::time::sleep_until(at).await;
+            };
+            let armed = if !self.ticking || at > now + 2 * PACE_TICK {
+                timer.arm(at.into_std(), PACE_TICK)
+            } else {
+                Ok(())
+            };
+            match armed {
+                Ok(()) => self.ticking = true,
+                Err(e) => {
+                    tracing::debug!("open model: timerfd failed ({e}); arrivals use tokio's timer");
+                    self.timer = None;
+                    continue;
+                }
+            }
+            if let Err(e) = timer.wait().await {
+                tracing::debug!("open model: timerfd failed ({e}); arrivals use tokio's timer");
+                self.timer = None;
+            }
+        }
+    }
+}
+
+/// What ended the wait for the next arrival.
+enum Wake {
+    /// Its time has come.
+    Due,
+    /// Steering changed the rate, or (`sender_gone`) the steering side went away.
+    Steered { sender_gone: bool },
+    /// The phase is stopping.
+    Stop,
 }
 
 pub async fn schedule(
@@ -70,6 +145,7 @@ pub async fn schedule(
     let mut senders = JoinSet::new();
     let mut i: u64 = 0;
     let mut pace = Pace::Planned;
+    let mut pacer = Pacer::new();
     loop {
         let offset_s = match &mut pace {
             Pace::Planned => arrival_offset_s(i, plan.rate_from_per_s, plan.rate_to_per_s, total_s),
@@ -84,22 +160,35 @@ pub async fn schedule(
             continue;
         }
         let intended = plan.start + Duration::from_secs_f64(offset_s);
-        tokio::select! {
-            _ = tokio::time::sleep_until(intended) => {}
-            changed = plan.steered_rate.changed() => {
-                let steered = if changed.is_ok() { *plan.steered_rate.borrow_and_update() } else { None };
-                match steered {
-                    Some(rate) => {
-                        let from_s = plan.start.elapsed().as_secs_f64();
-                        pace = Pace::Constant { from_s, rate, n: 1 };
-                    }
-                    // The steering side is gone: the phase is ending; wait for the stop.
-                    None if changed.is_err() => break,
-                    None => {}
+        // An arrival already due (the timer woke late, or many fall in one tick) goes out
+        // at once: no timer is armed for it.
+        let wake = if intended > Instant::now() {
+            tokio::select! {
+                () = pacer.until(intended) => Wake::Due,
+                changed = plan.steered_rate.changed() => Wake::Steered { sender_gone: changed.is_err() },
+                _ = stop.cancelled() => Wake::Stop,
+            }
+        } else if stop.is_cancelled() {
+            Wake::Stop
+        } else {
+            match plan.steered_rate.has_changed() {
+                Ok(false) => Wake::Due,
+                Ok(true) => Wake::Steered { sender_gone: false },
+                Err(_) => Wake::Steered { sender_gone: true },
+            }
+        };
+        match wake {
+            Wake::Due => {}
+            Wake::Stop => break,
+            // The steering side is gone: the phase is ending; wait for the stop.
+            Wake::Steered { sender_gone: true } => break,
+            Wake::Steered { sender_gone: false } => {
+                if let Some(rate) = *plan.steered_rate.borrow_and_update() {
+                    let from_s = plan.start.elapsed().as_secs_f64();
+                    pace = Pace::Constant { from_s, rate, n: 1 };
                 }
                 continue;
             }
-            _ = stop.cancelled() => break,
         }
         if let Pace::Constant { n, .. } = &mut pace {
             *n += 1;
@@ -153,5 +242,14 @@ mod tests {
         assert!((arrival_offset_s(125, 1e-9, 100.0, 10.0) - 5.0).abs() < 1e-3);
         let last = arrival_offset_s(499, 1e-9, 100.0, 10.0);
         assert!(last < 10.0 && last > 9.9, "{last}");
+    }
+
+    #[test]
+    fn warm_connections_follow_the_rate_within_bounds() {
+        assert_eq!(warm_connections(20_000.0, 2_000), 100);
+        assert_eq!(warm_connections(20_000.0, 50), 50);
+        assert_eq!(warm_connections(10.0, 1_000), 1);
+        assert_eq!(warm_connections(f64::INFINITY, 1_000), 1);
+        assert_eq!(warm_connections(1e9, 0), 1);
     }
 }

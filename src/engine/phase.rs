@@ -121,6 +121,11 @@ pub async fn run_phase_steered(
     let recorder = Recorder::new();
     let live = Arc::new(Live::default());
     let workers_stop = stop.child_token();
+    if let Load::Open { rate_from_per_s, max_in_flight, .. } = &spec.phase.load {
+        // Before the phase clock starts: the time it takes is not the phase's.
+        let n = open::warm_connections(*rate_from_per_s, u64::from(max_in_flight.get()));
+        client.warm(n, client.connect_timeout().min(WARM_WITHIN)).await;
+    }
     let started_at = SystemTime::now();
     let start = Instant::now();
     let mut end_at = start + spec.phase.duration;
@@ -221,6 +226,9 @@ fn start_load(
     };
     StartedLoad { population, users_tx, rate_tx }
 }
+
+/// The longest the open model's connections may take to open before the phase starts.
+const WARM_WITHIN: Duration = Duration::from_secs(2);
 
 /// How long an aborted population task may take to notice its abort and drop its users.
 const ABORT_WAIT: Duration = Duration::from_secs(1);

@@ -21,6 +21,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::sys::timerfd::Timer;
+
 /// Longest a delay may end late; the timer ticks this often while delays are due close
 /// together (at most 1,000 expiries a second, however many requests). Measured at 50 ms ×
 /// 2,000 connections (README): a 250 µs tick ends delays 0.6 ms sooner still, but the
@@ -117,7 +119,7 @@ impl Future for Delay<'_> {
         // Once its first expiry has passed, the timer ticks: the next expiry is at most a
         // TICK away, which is late enough. Before that, an earlier deadline sets it anew.
         if queue.first_expiry.is_none_or(|first| this.deadline + TICK < first) {
-            if let Err(err) = shared.timer.arm(this.deadline) {
+            if let Err(err) = shared.timer.arm(this.deadline, TICK) {
                 shared.give_up(queue, &err);
                 this.leave_queue();
                 return this.wait_coarse(cx);
@@ -189,7 +191,7 @@ impl Shared {
         let next = queue.entries.keys().next().map(|&(deadline, _)| deadline);
         let set = match next {
             None => self.timer.stop().map(|()| None),
-            Some(next) if next > now + 2 * TICK => self.timer.arm(next).map(|()| Some(next)),
+            Some(next) if next > now + 2 * TICK => self.timer.arm(next, TICK).map(|()| Some(next)),
             Some(_) => Ok(queue.first_expiry),
         };
         match set {
@@ -226,130 +228,6 @@ async fn drive(shared: Arc<Shared>) -> Infallible {
         shared.fire_due();
     }
 }
-
-#[cfg(target_os = "linux")]
-mod timer {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    use std::time::Instant;
-
-    use tokio::io::unix::AsyncFd;
-
-    fn timespec(ns: u128) -> libc::timespec {
-        libc::timespec {
-            tv_sec: (ns / 1_000_000_000) as libc::time_t,
-            tv_nsec: (ns % 1_000_000_000) as libc::c_long,
-        }
-    }
-
-    /// A non-blocking timerfd on CLOCK_MONOTONIC, registered with the runtime.
-    pub struct Timer {
-        fd: AsyncFd<OwnedFd>,
-        /// An instant and the CLOCK_MONOTONIC reading taken just after it: deadlines are
-        /// converted through this pair, so the conversion can only err late, never early.
-        base: Instant,
-        base_ns: u128,
-    }
-
-    impl Timer {
-        pub fn new() -> std::io::Result<Timer> {
-            // SAFETY: timerfd_create takes no pointers; a non-negative result is a new fd we own.
-            let raw = unsafe {
-                libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC)
-            };
-            if raw < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // SAFETY: `raw` was just returned by timerfd_create and nothing else owns it.
-            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-            let base = Instant::now();
-            let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-            // SAFETY: clock_gettime writes into the timespec we pass and reads nothing else.
-            if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) } != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let base_ns = now.tv_sec as u128 * 1_000_000_000 + now.tv_nsec as u128;
-            if tokio::runtime::Handle::try_current().is_err() {
-                return Err(std::io::Error::other("no tokio runtime to register the timer with"));
-            }
-            // SAFETY: the AsyncFd owns the OwnedFd, so the fd stays open and the same for its life.
-            let fd = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }?;
-            Ok(Timer { fd, base, base_ns })
-        }
-
-        /// Sets the timer to expire at `first` (at once if it has passed), then every `TICK`.
-        pub fn arm(&self, first: Instant) -> std::io::Result<()> {
-            let ns = self.base_ns + first.saturating_duration_since(self.base).as_nanos();
-            self.set(timespec(ns), timespec(super::TICK.as_nanos()))
-        }
-
-        /// Stops the timer.
-        pub fn stop(&self) -> std::io::Result<()> {
-            self.set(timespec(0), timespec(0))
-        }
-
-        fn set(&self, first: libc::timespec, every: libc::timespec) -> std::io::Result<()> {
-            let spec = libc::itimerspec { it_interval: every, it_value: first };
-            // SAFETY: the fd is our open timerfd; `spec` lives across the call; the old value
-            // is not asked for (null).
-            let set = unsafe {
-                libc::timerfd_settime(
-                    self.fd.as_raw_fd(),
-                    libc::TFD_TIMER_ABSTIME,
-                    &spec,
-                    std::ptr::null_mut(),
-                )
-            };
-            if set != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        }
-
-        /// Waits until the timer has expired (and clears it).
-        pub async fn wait(&self) -> std::io::Result<()> {
-            loop {
-                let mut ready = self.fd.readable().await?;
-                let read = ready.try_io(|fd| {
-                    let mut expirations = 0u64;
-                    // SAFETY: reads at most 8 bytes into a u64 that lives across the call.
-                    let n = unsafe {
-                        libc::read(fd.as_raw_fd(), (&raw mut expirations).cast(), std::mem::size_of::<u64>())
-                    };
-                    if n < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
-                });
-                match read {
-                    Ok(result) => return result,
-                    // Not expired after all: readiness was cleared, wait again.
-                    Err(_would_block) => continue,
-                }
-            }
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-mod timer {
-    use std::time::Instant;
-
-    pub struct Timer;
-
-    impl Timer {
-        pub fn new() -> std::io::Result<Timer> {
-            Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "timerfd is Linux-only"))
-        }
-        pub fn arm(&self, _first: Instant) -> std::io::Result<()> {
-            Ok(())
-        }
-        pub fn stop(&self) -> std::io::Result<()> {
-            Ok(())
-        }
-        pub async fn wait(&self) -> std::io::Result<()> {
-            std::future::pending().await
-        }
-    }
-}
-
-use timer::Timer;
 
 #[cfg(test)]
 mod tests {

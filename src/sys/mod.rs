@@ -8,3 +8,4 @@ pub mod clock;
 pub mod limits;
 pub mod probe;
 pub mod proc;
+pub mod timerfd;

@@ -272,6 +272,11 @@ impl HttpClient {
         self.inner.timeout
     }
 
+    /// The connect (and TLS handshake) timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.inner.connect_timeout
+    }
+
     /// A worker's own connection (opened on first use, reopened after errors).
     pub fn connection(&self) -> Connection {
         Connection { client: self.clone(), live: None }
@@ -281,6 +286,26 @@ impl HttpClient {
     pub fn checkout(&self) -> Connection {
         let stashed = self.inner.idle.lock().ok().and_then(|mut idle| idle.pop());
         stashed.unwrap_or_else(|| self.connection())
+    }
+
+    /// Opens up to `n` connections at once (all given up after `within`) and stashes them for
+    /// [`HttpClient::checkout`], so the open model's first arrivals find one ready instead of
+    /// each opening its own: a burst of connects as the schedule starts makes the arrivals
+    /// behind them late, and those open more connections still. Returns how many opened;
+    /// a failed connect is counted in the connect stats like any other.
+    pub async fn warm(&self, n: usize, within: Duration) -> usize {
+        let opening = (0..n).map(|_| async {
+            let mut connection = self.connection();
+            connection.connect().await.is_ok().then_some(connection)
+        });
+        let opened =
+            tokio::time::timeout(within, futures::future::join_all(opening)).await.unwrap_or_default();
+        let opened: Vec<Connection> = opened.into_iter().flatten().collect();
+        let count = opened.len();
+        if let Ok(mut idle) = self.inner.idle.lock() {
+            idle.extend(opened);
+        }
+        count
     }
 
     /// Gives a connection back to the stash for the next sender.
