@@ -222,7 +222,8 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
     let overrides = flag_overrides(args)?;
     let time_scale = overrides.time_scale;
     let profile = resolve_profile(args, profiles_dir, &overrides)?;
-    let (target, url_credentials) = Target::parse_with_auth(&args.target).map_err(UsageError)?;
+    let (target, url_credentials) =
+        Target::parse_with_auth(&args.target).map_err(|e| UsageError(e.to_string()))?;
     if args.with_localstack && target != Target::Docker {
         return Err(UsageError(format!(
             "--with-localstack starts LocalStack in the Docker environment: use it with --target docker, not {:?}",

@@ -33,7 +33,9 @@ pub async fn main(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 fn options_from(args: &ServeArgs) -> anyhow::Result<ServeOptions> {
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(ServerTls::from_pem_files(cert, key).map_err(UsageError)?),
+        (Some(cert), Some(key)) => {
+            Some(ServerTls::from_pem_files(cert, key).map_err(|e| UsageError(e.to_string()))?)
+        }
         _ => None,
     };
     let header_read_timeout = timeout_flag("--header-timeout-s", args.header_timeout_s)?;

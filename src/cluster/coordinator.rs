@@ -2,6 +2,8 @@
 //! tasks, starts each phase at a common instant, and merges the workers' interval data
 //! exactly (histogram addition) into the same ticks a single-node phase hands its sink.
 
+#![deny(missing_docs)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -13,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::transport::{Cursor, Transport, TransportError};
 use super::wire::{Control, Cumulative, Data, Plan, WireDone, WireSteer, WireTick};
-use crate::docker::{DockerEnv, GeneratorSpec, GeneratorTask};
+use crate::docker::{DockerEnv, DockerError, GeneratorSpec, GeneratorTask, TaskState};
 use crate::engine::aggregate::{PhaseTotals, Tick};
 use crate::engine::phase::{DRAIN_GRACE, next_steer, steer_fits};
 use crate::engine::steer::change_record;
@@ -51,6 +53,63 @@ pub struct ClusterSetup {
     pub network: super::WorkerNetwork,
 }
 
+/// Why a distributed run's generators could not be started; each text says what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The Docker Engine refused or failed a step (Swarm, network, image, service, tasks).
+    #[error("{0}")]
+    Docker(#[from] DockerError),
+    /// No port was free on this machine for the run's own Redis (host network).
+    #[error("finding a free port for the run's Redis: {0}")]
+    FreePort(#[source] std::io::Error),
+    /// Redis could not be reached, or the plan could not be written to it.
+    #[error("{0}")]
+    Redis(#[from] TransportError),
+    /// The start failed and, cleaning up after it, the run's Redis could not be removed either.
+    #[error("{error} (and the run's Redis was not removed: {left})")]
+    RedisNotRemoved {
+        /// Why the start failed.
+        error: Box<ClusterError>,
+        /// Why the run's Redis is still there.
+        left: DockerError,
+    },
+    /// A worker reported that it could not start (`worker` is 1-based).
+    #[error("generator {worker} could not start: {message}")]
+    WorkerFailed {
+        /// The worker, 1-based as in its name.
+        worker: u32,
+        /// The worker's own words.
+        message: String,
+    },
+    /// The data stream ended while the generators were starting.
+    #[error("lost the connection to Redis while the generators started")]
+    RedisLost,
+    /// Not every worker said hello in time, or too many tasks failed.
+    #[error(
+        "{seen} of {workers} generators said hello within {wait:.0?} ({why}); `docker service ps {service} --no-trunc` shows the tasks"
+    )]
+    NoHello {
+        /// How many said hello.
+        seen: u32,
+        /// How many were asked for.
+        workers: u32,
+        /// How long they were given.
+        wait: Duration,
+        /// The failed tasks in Swarm's words, or that none failed.
+        why: String,
+        /// The Swarm service of the generators.
+        service: String,
+    },
+    /// Nodes without the worker image and no registry to pull it from.
+    #[error("{}", missing_image_message(image, hosts))]
+    MissingImage {
+        /// The worker image.
+        image: String,
+        /// The nodes that lack it, by hostname (or id when the name is unknown).
+        hosts: Vec<String>,
+    },
+}
+
 /// Where the workers attach and how both sides reach Redis, per network mode.
 struct Wiring {
     network: String,
@@ -63,19 +122,18 @@ const RUN_REDIS_WAIT: Duration = Duration::from_secs(20);
 
 /// Overlay: joins the environment to the overlay network. Host: starts the run's Redis on
 /// the manager's node address with a fresh password; both URLs carry it, nothing prints it.
-async fn wire_up(setup: &ClusterSetup) -> Result<Wiring, String> {
+async fn wire_up(setup: &ClusterSetup) -> Result<Wiring, ClusterError> {
     let docker = &setup.docker;
     match setup.network {
         super::WorkerNetwork::Overlay => Ok(Wiring {
-            network: docker.attach_generator_network().await.map_err(|e| e.to_string())?,
+            network: docker.attach_generator_network().await?,
             redis_url: setup.redis_url.clone(),
             worker_redis_url: setup.worker_redis_url.clone(),
         }),
         super::WorkerNetwork::Host => {
             let password = new_password();
-            let port = free_port().map_err(|e| format!("finding a free port for the run's Redis: {e}"))?;
-            let redis =
-                docker.start_run_redis(&setup.run_id, port, &password).await.map_err(|e| e.to_string())?;
+            let port = free_port().map_err(ClusterError::FreePort)?;
+            let redis = docker.start_run_redis(&setup.run_id, port, &password).await?;
             let url = format!("redis://:{password}@{}:{}/0", redis.node_addr, redis.port);
             Ok(Wiring { network: "host".into(), redis_url: url.clone(), worker_redis_url: url })
         }
@@ -95,12 +153,12 @@ fn free_port() -> std::io::Result<u16> {
 }
 
 /// Connects to Redis, retrying while a just-started run's Redis comes up.
-async fn connect_transport(url: &str, run_id: &str, wait: Duration) -> Result<Transport, String> {
+async fn connect_transport(url: &str, run_id: &str, wait: Duration) -> Result<Transport, ClusterError> {
     let deadline = Instant::now() + wait;
     loop {
         match Transport::connect(url, run_id).await {
             Ok(t) => return Ok(t),
-            Err(e) if Instant::now() >= deadline => return Err(e.to_string()),
+            Err(e) if Instant::now() >= deadline => return Err(e.into()),
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
@@ -171,11 +229,15 @@ impl PhaseGenerators {
 
 /// What `Cluster::run_phase` is asked to run, shared by its steps.
 pub struct PhaseCall<'a> {
+    /// The phase's 0-based index in the profile (the workers' plan lists the same phases).
     pub index: usize,
+    /// The whole phase; each worker runs its share of it.
     pub spec: &'a PhaseSpec,
+    /// Fires when the phase is to end early (skip, abort); the workers are told to stop.
     pub stop: &'a CancellationToken,
     /// The phase's hlog path; each worker's file is named after it (`worker_hlog_path`).
     pub hlog_base: &'a Path,
+    /// When the run started (Unix seconds): the workers' intervals are placed against it.
     pub run_start_unix_s: f64,
 }
 
@@ -380,18 +442,21 @@ impl Share {
 impl Cluster {
     /// Checks Swarm, removes leftovers, joins the environment to the overlay network, writes
     /// the plan, creates the service and waits for every worker's hello.
-    pub async fn start(setup: ClusterSetup, progress: &mpsc::Sender<String>) -> Result<Cluster, String> {
+    pub async fn start(
+        setup: ClusterSetup,
+        progress: &mpsc::Sender<String>,
+    ) -> Result<Cluster, ClusterError> {
         let docker = setup.docker.clone();
-        docker.check_swarm_manager().await.map_err(|e| e.to_string())?;
-        let leftovers = docker.remove_generators(Duration::from_secs(30)).await.map_err(|e| e.to_string())?;
+        docker.check_swarm_manager().await?;
+        let leftovers = docker.remove_generators(Duration::from_secs(30)).await?;
         if !leftovers.is_empty() {
             // Progress only informs: with nobody watching (the channel closed) the start goes on.
             let _ = progress
                 .send(format!("removed generator leftovers of an earlier run: {}", leftovers.join(", ")))
                 .await;
         }
-        docker.remove_run_redis().await.map_err(|e| e.to_string())?;
-        let image = docker.api_image().await.map_err(|e| e.to_string())?;
+        docker.remove_run_redis().await?;
+        let image = docker.api_image().await?;
         let wiring = wire_up(&setup).await?;
         let network = wiring.network.clone();
         let wait = if setup.network == super::WorkerNetwork::Host { RUN_REDIS_WAIT } else { Duration::ZERO };
@@ -400,11 +465,11 @@ impl Cluster {
             Err(e) => {
                 return Err(match docker.remove_run_redis().await {
                     Ok(()) => e,
-                    Err(left) => format!("{e} (and the run's Redis was not removed: {left})"),
+                    Err(left) => ClusterError::RedisNotRemoved { error: Box::new(e), left },
                 });
             }
         };
-        transport.put_plan(&setup.plan).await.map_err(|e| e.to_string())?;
+        transport.put_plan(&setup.plan).await?;
 
         let (tx, rx) = mpsc::unbounded_channel();
         let reader_stop = CancellationToken::new();
@@ -438,7 +503,7 @@ impl Cluster {
             }),
         };
         let started = async {
-            let service = docker.start_generators(&spec, &network).await.map_err(|e| e.to_string())?;
+            let service = docker.start_generators(&spec, &network).await?;
             // Progress only informs: with nobody watching (the channel closed) the start goes on.
             let _ = progress
                 .send(format!(
@@ -460,7 +525,11 @@ impl Cluster {
         }
     }
 
-    async fn wait_for_hellos(&self, service: &str, progress: &mpsc::Sender<String>) -> Result<(), String> {
+    async fn wait_for_hellos(
+        &self,
+        service: &str,
+        progress: &mpsc::Sender<String>,
+    ) -> Result<(), ClusterError> {
         let deadline = Instant::now() + HELLO_WAIT;
         let mut data = self.data.lock().await;
         let mut check = tokio::time::interval(Duration::from_secs(1));
@@ -476,26 +545,28 @@ impl Cluster {
                 message = data.recv() => match message {
                     Some(Data::Hello { worker, attempt }) => { self.hello(worker, attempt); }
                     Some(Data::Failed { worker, message, .. }) => {
-                        return Err(format!("generator {} could not start: {message}", worker + 1));
+                        return Err(ClusterError::WorkerFailed { worker: worker + 1, message });
                     }
                     Some(_) => {}
-                    None => return Err("lost the connection to Redis while the generators started".into()),
+                    None => return Err(ClusterError::RedisLost),
                 },
                 _ = check.tick() => {
-                    let tasks = self.docker.generator_tasks(service).await.map_err(|e| e.to_string())?;
+                    let tasks = self.docker.generator_tasks(service).await?;
                     self.check_images(&tasks, &mut missing_since).await?;
                     let failed: Vec<String> = tasks
                         .iter()
-                        .filter(|t| matches!(t.state.as_str(), "failed" | "rejected"))
+                        .filter(|t| matches!(t.state, TaskState::Failed | TaskState::Rejected))
                         .map(|t| format!("task {} ({}): {}", t.slot, t.state, t.message))
                         .collect();
                     if Instant::now() >= deadline || failed.len() as u32 >= 3 * self.workers {
                         let why = if failed.is_empty() { "no failure reported".to_string() } else { failed.join("; ") };
-                        return Err(format!(
-                            "{seen} of {} generators said hello within {:.0?} ({why}); `docker service ps {service} --no-trunc` shows the tasks",
-                            self.workers,
-                            HELLO_WAIT
-                        ));
+                        return Err(ClusterError::NoHello {
+                            seen,
+                            workers: self.workers,
+                            wait: HELLO_WAIT,
+                            why,
+                            service: service.to_string(),
+                        });
                     }
                 }
             }
@@ -508,7 +579,7 @@ impl Cluster {
         &self,
         tasks: &[GeneratorTask],
         first_seen: &mut Option<Instant>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ClusterError> {
         let lacking: BTreeSet<&str> = tasks
             .iter()
             .filter(|t| t.message.contains("No such image"))
@@ -526,7 +597,7 @@ impl Cluster {
         let hosts: Vec<String> =
             lacking.iter().map(|id| names.get(*id).cloned().unwrap_or_else(|| (*id).to_string())).collect();
         let image = self.report.lock().map(|r| r.image.clone()).unwrap_or_default();
-        Err(missing_image_message(&image, &hosts))
+        Err(ClusterError::MissingImage { image, hosts })
     }
 
     /// A task said hello: it is worker `worker`'s current attempt from now on.

@@ -3,6 +3,8 @@
 //! Streams transport lives in `transport` and nowhere else. Imports engine, metrics,
 //! profile and docker; `experiment` drives the coordinator like it drives the engine.
 
+#![deny(missing_docs)]
+
 mod coordinator;
 pub mod split;
 mod transport;
@@ -10,7 +12,7 @@ pub mod wire;
 pub mod worker;
 
 pub use coordinator::{
-    Cluster, ClusterSetup, DistributedPhase, PhaseCall, PhaseGenerators, worker_hlog_path,
+    Cluster, ClusterError, ClusterSetup, DistributedPhase, PhaseCall, PhaseGenerators, worker_hlog_path,
 };
 pub use transport::{Transport, TransportError};
 

@@ -2,6 +2,8 @@
 //! integers with the remainder going to the lowest worker indexes, rates and spawn rates
 //! split evenly, and a payload seed per worker derived from the run's seed.
 
+#![deny(missing_docs)]
+
 use std::num::NonZeroU32;
 
 use crate::engine::Steer;

@@ -12,7 +12,7 @@ use crate::engine::aggregate::{FailureTotals, PhaseTotals, Tick, Totals};
 use crate::engine::recorder::{METHODS, Messages, NameKey, RetryCounts};
 use crate::engine::{Steer, TickReport};
 use crate::metrics::FailureKind;
-use crate::metrics::hlog::{decode_histogram, encode_histogram};
+use crate::metrics::hlog::{HistogramCodecError, decode_histogram, encode_histogram};
 use crate::profile::Phase;
 
 /// Everything a worker needs to run its share of every phase. Written once per run.
@@ -306,7 +306,7 @@ impl WireTick {
         attempt: &str,
         phase: usize,
         seq: u64,
-    ) -> Result<WireTick, String> {
+    ) -> Result<WireTick, HistogramCodecError> {
         let names = report
             .tick
             .names
@@ -321,7 +321,7 @@ impl WireTick {
                     content_bytes: t.content_bytes,
                 })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, HistogramCodecError>>()?;
         let totals = report.totals;
         let failures = totals
             .failures
@@ -366,7 +366,7 @@ impl WireTick {
     }
 
     /// The window back as the engine's own [`Tick`] (aggregate row included).
-    pub fn to_tick(&self) -> Result<Tick, String> {
+    pub fn to_tick(&self) -> Result<Tick, HistogramCodecError> {
         let mut tick = Tick { error_samples: self.error_samples.clone(), ..Tick::default() };
         for n in &self.names {
             let key: NameKey = (method_key(&n.method), n.name.clone());
@@ -388,7 +388,7 @@ impl WireTick {
 
 impl Cumulative {
     /// Adds this worker's cumulative counters into `totals` (the merge over workers).
-    pub fn add_to(&self, totals: &mut PhaseTotals) -> Result<(), String> {
+    pub fn add_to(&self, totals: &mut PhaseTotals) -> Result<(), HistogramCodecError> {
         totals.duplicates_sent += self.duplicates_sent;
         totals.dropped += self.dropped;
         totals.batch_items_failed += self.batch_items_failed;

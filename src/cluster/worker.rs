@@ -10,10 +10,10 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::split;
-use super::transport::{Cursor, Transport};
+use super::transport::{Cursor, Transport, TransportError};
 use super::wire::{Control, Data, Plan, PlanTls, WireDone, WireSteer, WireTick};
 use crate::engine::http::{ClientOptions, HttpClient};
-use crate::engine::tls::{ClientTls, TlsTrust};
+use crate::engine::tls::{ClientTls, TlsError, TlsTrust};
 use crate::engine::{PhaseSpec, Steer, TickReport, TickSink, run_phase_steered};
 
 /// How long a worker waits for Redis and for the plan before it gives up.
@@ -35,15 +35,52 @@ pub struct WorkerIdentity {
     pub task_id: String,
 }
 
-/// Runs until the coordinator ends the run. An error is a setup failure, in words.
-pub async fn run(who: WorkerIdentity) -> Result<(), String> {
+/// Why a worker stopped before the coordinator ended the run: a setup failure, or the
+/// coordinator's Redis gone for good.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Swarm's slot was 0 (slots are 1-based).
+    #[error("TERRAFIX_WORKER_SLOT must be 1 or more (Swarm's task slot)")]
+    SlotZero,
+    /// The slot is past the number of workers the plan asks for.
+    #[error("slot {slot} is beyond the run's {workers} workers")]
+    SlotBeyond {
+        /// This task's slot, 1-based.
+        slot: u32,
+        /// The run's number of workers.
+        workers: u32,
+    },
+    /// Redis could not be reached, or the plan could not be read from it.
+    #[error("{0}")]
+    Redis(#[from] TransportError),
+    /// Redis answered but holds no plan for this run.
+    #[error("no plan for this run in Redis (was the run already over?)")]
+    NoPlan,
+    /// The plan's CA certificate could not be written to a file for the TLS setup.
+    #[error("writing the CA file {}: {source}", path.display())]
+    CaFile {
+        /// Where it was to be written.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS client could not be set up from the plan.
+    #[error("{0}")]
+    Tls(#[from] TlsError),
+    /// The coordinator's Redis stayed unreachable longer than the setup wait.
+    #[error("lost the coordinator's Redis: {0}")]
+    LostCoordinator(#[source] TransportError),
+}
+
+/// Runs until the coordinator ends the run. An error is a setup failure.
+pub async fn run(who: WorkerIdentity) -> Result<(), WorkerError> {
     crate::engine::tls::install_provider();
-    let index =
-        who.slot.checked_sub(1).ok_or("TERRAFIX_WORKER_SLOT must be 1 or more (Swarm's task slot)")?;
+    let index = who.slot.checked_sub(1).ok_or(WorkerError::SlotZero)?;
     let transport = connect(&who).await?;
     let plan = wait_for_plan(&transport).await?;
     if index >= plan.workers {
-        return Err(format!("slot {} is beyond the run's {} workers", who.slot, plan.workers));
+        return Err(WorkerError::SlotBeyond { slot: who.slot, workers: plan.workers });
     }
     let (tx, rx) = mpsc::unbounded_channel::<Data>();
     let publisher = tokio::spawn(publish(transport.clone(), rx));
@@ -52,17 +89,17 @@ pub async fn run(who: WorkerIdentity) -> Result<(), String> {
     let _ = tx.send(Data::Hello { worker: index, attempt: who.task_id.clone() });
     let client = match client_for(&plan) {
         Ok(c) => c,
-        Err(message) => {
+        Err(error) => {
             // As for the hello: fails only if the publisher panicked, which loses the worker anyway.
             let _ = tx.send(Data::Failed {
                 worker: index,
                 attempt: who.task_id.clone(),
-                message: message.clone(),
+                message: error.to_string(),
             });
             drop(tx);
             // Waited only so that the message goes out; a panicked publisher has nothing to send.
             let _ = publisher.await;
-            return Err(message);
+            return Err(error);
         }
     };
     let me = Me { index, attempt: who.task_id.clone(), plan, client, tx };
@@ -73,18 +110,18 @@ pub async fn run(who: WorkerIdentity) -> Result<(), String> {
     result
 }
 
-async fn connect(who: &WorkerIdentity) -> Result<Transport, String> {
+async fn connect(who: &WorkerIdentity) -> Result<Transport, WorkerError> {
     let deadline = tokio::time::Instant::now() + SETUP_WAIT;
     loop {
         match Transport::connect(&who.redis_url, &who.run_id).await {
             Ok(t) => return Ok(t),
-            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e.to_string()),
+            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e.into()),
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }
 }
 
-async fn wait_for_plan(transport: &Transport) -> Result<Plan, String> {
+async fn wait_for_plan(transport: &Transport) -> Result<Plan, WorkerError> {
     let deadline = tokio::time::Instant::now() + SETUP_WAIT;
     loop {
         match transport.plan().await {
@@ -92,13 +129,13 @@ async fn wait_for_plan(transport: &Transport) -> Result<Plan, String> {
             Ok(None) | Err(_) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(250)).await
             }
-            Ok(None) => return Err("no plan for this run in Redis (was the run already over?)".into()),
-            Err(e) => return Err(e.to_string()),
+            Ok(None) => return Err(WorkerError::NoPlan),
+            Err(e) => return Err(e.into()),
         }
     }
 }
 
-fn client_for(plan: &Plan) -> Result<HttpClient, String> {
+fn client_for(plan: &Plan) -> Result<HttpClient, WorkerError> {
     let tls = match plan.target.scheme() {
         "https" => {
             let trust = match &plan.tls {
@@ -106,12 +143,13 @@ fn client_for(plan: &Plan) -> Result<HttpClient, String> {
                 PlanTls::Insecure => TlsTrust::Insecure,
                 PlanTls::WithCaPem(pem) => {
                     let path = std::env::temp_dir().join(format!("terrafix-ca-{}.pem", std::process::id()));
-                    std::fs::write(&path, pem)
-                        .map_err(|e| format!("writing the CA file {}: {e}", path.display()))?;
+                    if let Err(source) = std::fs::write(&path, pem) {
+                        return Err(WorkerError::CaFile { path, source });
+                    }
                     TlsTrust::WithCa(path)
                 }
             };
-            Some(ClientTls::new(trust, plan.http2).map_err(|e| e.to_string())?)
+            Some(ClientTls::new(trust, plan.http2)?)
         }
         _ => None,
     };
@@ -142,7 +180,7 @@ struct Running {
 }
 
 impl Me {
-    async fn follow(&self, transport: &Transport) -> Result<(), String> {
+    async fn follow(&self, transport: &Transport) -> Result<(), WorkerError> {
         let mut cursor = Cursor::start();
         let mut running: Option<Running> = None;
         let mut failing_since: Option<tokio::time::Instant> = None;
@@ -158,7 +196,7 @@ impl Me {
                 Err(e) => {
                     let since = *failing_since.get_or_insert_with(tokio::time::Instant::now);
                     if since.elapsed() > SETUP_WAIT {
-                        return Err(format!("lost the coordinator's Redis: {e}"));
+                        return Err(WorkerError::LostCoordinator(e));
                     }
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;

@@ -33,7 +33,7 @@ pub use hostnet::RunRedis;
 pub use images::API_COMPOSE_IMAGE;
 pub use labels::{DEFAULT_ENV_ID, LABEL_ENV, LABEL_MANAGED_BY, LABEL_SERVICE, MANAGED_BY_VALUE};
 pub use services::{LOCALSTACK_IMAGE, REDIS_HOST_IMAGE, REDIS_IMAGE};
-pub use state::{Health, ServiceState};
+pub use state::{Health, ServiceState, TaskState};
 pub use swarm::{GENERATOR_SERVICE, GeneratorSpec, GeneratorTask, LABEL_RUN};
 
 /// A connection to the local engine, scoped to one environment id (the default one is what

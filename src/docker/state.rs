@@ -1,4 +1,4 @@
-//! A container's state and a service's health as the rest of the tool sees them: read once
+//! A container's state, a Swarm task's state and a service's health as the rest of the tool sees them: read once
 //! from the Engine API's words here, so no other module compares strings. The words shown
 //! on screen and in files are the engine's own (`running`, `healthy`, …). Imports nothing.
 
@@ -117,6 +117,95 @@ impl fmt::Display for Health {
     }
 }
 
+/// A Swarm task's state (or the state Swarm wants it in) as the engine reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskState {
+    /// `new`: just created.
+    New,
+    /// `allocated`: resources given.
+    Allocated,
+    /// `pending`: waiting for a node that fits.
+    Pending,
+    /// `assigned`: placed on a node.
+    Assigned,
+    /// `accepted`: the node took it.
+    Accepted,
+    /// `preparing`: the node is pulling the image or making the container.
+    Preparing,
+    /// `ready`: prepared, not yet started.
+    Ready,
+    /// `starting`: the container is starting.
+    Starting,
+    /// `running`.
+    Running,
+    /// `complete`: its container exited 0.
+    Complete,
+    /// `shutdown`: stopped on Swarm's request (also the desired state of a replaced task).
+    Shutdown,
+    /// `failed`: its container exited with an error or could not start.
+    Failed,
+    /// `rejected`: the node refused it (no such image, a bad mount, …).
+    Rejected,
+    /// `remove`: marked for removal.
+    Remove,
+    /// `orphaned`: its node has been unreachable too long.
+    Orphaned,
+    /// A word this version does not know (or none), kept as the engine wrote it.
+    Other(String),
+}
+
+impl TaskState {
+    /// Reads the engine's word (`running`, `failed`, …); an unknown word is kept as `Other`.
+    pub fn from_docker(word: &str) -> Self {
+        match word {
+            "new" => Self::New,
+            "allocated" => Self::Allocated,
+            "pending" => Self::Pending,
+            "assigned" => Self::Assigned,
+            "accepted" => Self::Accepted,
+            "preparing" => Self::Preparing,
+            "ready" => Self::Ready,
+            "starting" => Self::Starting,
+            "running" => Self::Running,
+            "complete" => Self::Complete,
+            "shutdown" => Self::Shutdown,
+            "failed" => Self::Failed,
+            "rejected" => Self::Rejected,
+            "remove" => Self::Remove,
+            "orphaned" => Self::Orphaned,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// The word shown for the state, the engine's own.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::New => "new",
+            Self::Allocated => "allocated",
+            Self::Pending => "pending",
+            Self::Assigned => "assigned",
+            Self::Accepted => "accepted",
+            Self::Preparing => "preparing",
+            Self::Ready => "ready",
+            Self::Starting => "starting",
+            Self::Running => "running",
+            Self::Complete => "complete",
+            Self::Shutdown => "shutdown",
+            Self::Failed => "failed",
+            Self::Rejected => "rejected",
+            Self::Remove => "remove",
+            Self::Orphaned => "orphaned",
+            Self::Other(word) => word,
+        }
+    }
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +260,32 @@ mod tests {
         assert_eq!(health, Health::Other("degraded".into()));
         assert_eq!(health.to_string(), "degraded");
         assert_eq!(Health::from_docker(""), Health::Other(String::new()));
+    }
+
+    #[test]
+    fn every_known_task_state_word_reads_and_prints_back() {
+        let known = [
+            ("new", TaskState::New),
+            ("allocated", TaskState::Allocated),
+            ("pending", TaskState::Pending),
+            ("assigned", TaskState::Assigned),
+            ("accepted", TaskState::Accepted),
+            ("preparing", TaskState::Preparing),
+            ("ready", TaskState::Ready),
+            ("starting", TaskState::Starting),
+            ("running", TaskState::Running),
+            ("complete", TaskState::Complete),
+            ("shutdown", TaskState::Shutdown),
+            ("failed", TaskState::Failed),
+            ("rejected", TaskState::Rejected),
+            ("remove", TaskState::Remove),
+            ("orphaned", TaskState::Orphaned),
+        ];
+        for (word, state) in known {
+            assert_eq!(TaskState::from_docker(word), state, "{word}");
+            assert_eq!(state.to_string(), word);
+        }
+        assert_eq!(TaskState::from_docker(""), TaskState::Other(String::new()));
+        assert_eq!(TaskState::from_docker("Failed").to_string(), "Failed");
     }
 }

@@ -17,7 +17,7 @@ use bollard::query_parameters::{
 
 use super::error::{is_not_found, status_code};
 use super::labels::{self, LABEL_SERVICE};
-use super::{DockerEnv, DockerError};
+use super::{DockerEnv, DockerError, TaskState};
 
 /// The `io.terrafix.service` label of the generator service and its containers.
 pub const GENERATOR_SERVICE: &str = "generator";
@@ -45,9 +45,9 @@ pub struct GeneratorTask {
     /// 1-based, as Swarm numbers replicas.
     pub slot: u32,
     /// The task's current state (`running`, `complete`, `failed`, …).
-    pub state: String,
+    pub state: TaskState,
     /// The state Swarm wants it in (`running`, `shutdown`).
-    pub desired: String,
+    pub desired: TaskState,
     /// Swarm's message, and its error when the task failed.
     pub message: String,
     /// The container's exit code, once it has exited.
@@ -218,8 +218,10 @@ impl DockerEnv {
                 GeneratorTask {
                     id: t.id.unwrap_or_default(),
                     slot: t.slot.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
-                    state: status.state.map(|s| s.to_string()).unwrap_or_default(),
-                    desired: t.desired_state.map(|s| s.to_string()).unwrap_or_default(),
+                    state: TaskState::from_docker(&status.state.map(|s| s.to_string()).unwrap_or_default()),
+                    desired: TaskState::from_docker(
+                        &t.desired_state.map(|s| s.to_string()).unwrap_or_default(),
+                    ),
                     message,
                     exit_code: container.exit_code,
                     container_id: container.container_id.filter(|c| !c.is_empty()),

@@ -90,31 +90,73 @@ pub fn step_duration(search: &CapacitySearch, rate: f64, p99_seen_ms: f64) -> Du
 /// every step by that much would silently make the run several times longer than the
 /// user asked for with `--time-scale`, so the user chooses. `time_scale` is the one
 /// already applied to the profile, for the message.
-pub fn check_judgeable(search: &CapacitySearch, time_scale: f64) -> Result<(), String> {
+pub fn check_judgeable(search: &CapacitySearch, time_scale: f64) -> Result<(), CapacityError> {
     let latency_ms = configured_latency_ms(search);
     let needed_s = LATENCY_SPAN_FACTOR * latency_ms / 1000.0;
     let step_s = search.step_duration.as_secs_f64();
     if step_s + 1e-9 >= needed_s {
         return Ok(());
     }
-    let why = format!(
-        "too short at {latency_ms:.0} ms latency to judge (a step needs at least {LATENCY_SPAN_FACTOR:.0} × the \
-         latency, {needed_s:.1} s)"
-    );
+    let short = ShortStep { step_s, latency_ms, needed_s };
     if (time_scale - 1.0).abs() > 1e-9 && time_scale > 0.0 {
         let unscaled_s = step_s / time_scale;
         let least = (needed_s / unscaled_s * 10.0).ceil() / 10.0;
-        Err(format!(
-            "--time-scale {time_scale} makes each capacity step {}, {why}; use --time-scale ≥ {least} or set the \
-             profile's capacity.step_duration",
-            fmt_s(step_s)
-        ))
+        Err(CapacityError::ScaledStepTooShort { time_scale, least, short })
     } else {
-        Err(format!(
-            "capacity.step_duration {} is {why}; set step_duration to at least {needed_s:.1}s",
-            fmt_s(step_s)
-        ))
+        Err(CapacityError::StepTooShort { short })
     }
+}
+
+/// A capacity step too short for the latency the server is set to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShortStep {
+    /// The step's length, in seconds (time scale applied).
+    pub step_s: f64,
+    /// The latency the server is set to, in milliseconds.
+    pub latency_ms: f64,
+    /// The least a step must last, in seconds.
+    pub needed_s: f64,
+}
+
+impl std::fmt::Display for ShortStep {
+    /// Why the step is too short, shared by both variants of [`CapacityError`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self { latency_ms, needed_s, .. } = *self;
+        write!(
+            f,
+            "too short at {latency_ms:.0} ms latency to judge (a step needs at least \
+             {LATENCY_SPAN_FACTOR:.0} × the latency, {needed_s:.1} s)"
+        )
+    }
+}
+
+/// Why a capacity search cannot start: its steps could not tell a queue from latency.
+#[derive(Debug, thiserror::Error)]
+pub enum CapacityError {
+    /// `--time-scale` shortened the steps below what the latency needs.
+    #[error(
+        "--time-scale {time_scale} makes each capacity step {}, {short}; use --time-scale ≥ {least} or set the \
+         profile's capacity.step_duration",
+        fmt_s(.short.step_s)
+    )]
+    ScaledStepTooShort {
+        /// The time scale applied.
+        time_scale: f64,
+        /// The least time scale that would do, to one decimal.
+        least: f64,
+        /// The step and the latency.
+        short: ShortStep,
+    },
+    /// The profile's step is shorter than the latency needs.
+    #[error(
+        "capacity.step_duration {} is {short}; set step_duration to at least {:.1}s",
+        fmt_s(.short.step_s),
+        .short.needed_s
+    )]
+    StepTooShort {
+        /// The step and the latency.
+        short: ShortStep,
+    },
 }
 
 fn fmt_s(s: f64) -> String {
@@ -464,7 +506,7 @@ mod tests {
         assert_eq!(step_duration(&s, 200.0, 80.0), Duration::from_millis(1600));
         assert!(check_judgeable(&s, 0.2).is_ok(), "1 s is exactly 20 × 50 ms");
         s.step_duration = Duration::from_millis(500);
-        let err = check_judgeable(&s, 0.1).unwrap_err();
+        let err = check_judgeable(&s, 0.1).unwrap_err().to_string();
         assert!(
             err.starts_with(
                 "--time-scale 0.1 makes each capacity step 500 ms, too short at 50 ms latency to judge"
@@ -472,7 +514,7 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("use --time-scale ≥ 0.2"), "{err}");
-        let err = check_judgeable(&s, 1.0).unwrap_err();
+        let err = check_judgeable(&s, 1.0).unwrap_err().to_string();
         assert!(err.contains("capacity.step_duration 500 ms") && err.contains("1.0s"), "{err}");
     }
 

@@ -56,9 +56,139 @@ pub enum CallError {
     NoAnswer(String),
     /// The body went past [`MAX_ANSWER_BYTES`]; reading stopped there.
     #[error("the target's {what} answer exceeded {}", limit_text(*.limit))]
-    TooLarge { what: String, limit: usize },
+    TooLarge {
+        /// The call (`/status`, `POST /configure`, …).
+        what: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The run was cancelled and the grace after it ran out before the call (named) answered.
     #[error("the run was stopped before the target answered {0}")]
     Cancelled(String),
+}
+
+/// Why a call of [`ControlClient`] failed, in the words a person reading the run's notes needs.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// `GET /health` did not answer 2xx before the wait ran out.
+    #[error("{base} did not answer GET /health within {within_s:.0} s (last: {last})")]
+    NotHealthy {
+        /// The target.
+        base: Url,
+        /// How long it was given, in seconds.
+        within_s: f64,
+        /// The last status or error seen.
+        last: String,
+    },
+    /// The run was cancelled while the health wait went on.
+    #[error("the run was stopped while waiting for GET /health")]
+    StoppedWaiting,
+    /// One `GET /health` for a person got no answer.
+    #[error("no answer from {url}: {source}")]
+    HealthUnanswered {
+        /// The `/health` URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: CallError,
+    },
+    /// One `GET /health` for a person got an error status.
+    #[error("{status}: {text}")]
+    HealthRefused {
+        /// The status as HTTP words it (`503 Service Unavailable`).
+        status: String,
+        /// The answer's body in a line.
+        text: String,
+    },
+    /// `POST /configure` for a person got no answer.
+    #[error(
+        "cannot reach {url}: {source} — is the target running? (the embedded target exists only during a run)"
+    )]
+    ConfigureUnreachable {
+        /// The `/configure` URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: CallError,
+    },
+    /// `POST /configure` for a person got an error status.
+    #[error("{url} answered {status}: {text}")]
+    ConfigureRefusedLine {
+        /// The `/configure` URL.
+        url: String,
+        /// The status as HTTP words it.
+        status: String,
+        /// The answer's body in a line.
+        text: String,
+    },
+    /// `GET /status` got no answer (refused, timed out).
+    #[error("the target did not answer GET /status ({0})")]
+    StatusUnanswered(String),
+    /// `GET /status` failed otherwise (too large, cancelled).
+    #[error("{0}")]
+    StatusCall(#[source] CallError),
+    /// `GET /status` answered an error status.
+    #[error("GET /status answered HTTP {0}")]
+    StatusRefused(u16),
+    /// `GET /status` answered something that is not JSON.
+    #[error("the target's /status answer is not JSON ({0})")]
+    StatusNotJson(#[source] serde_json::Error),
+    /// `POST /configure` got no answer.
+    #[error("POST /configure failed: {0}")]
+    ConfigureFailed(#[source] CallError),
+    /// `POST /configure` answered an error status: the target refused the settings.
+    #[error("POST /configure answered HTTP {status}: {text}")]
+    ConfigureRefused {
+        /// The status code.
+        status: u16,
+        /// The answer's body in a line.
+        text: String,
+    },
+    /// The target has neither `POST` nor `GET /stats/reset`.
+    #[error("the target has no /stats/reset (neither POST nor GET): counters are cumulative")]
+    NoReset,
+    /// `/stats/reset` got no answer (`get` when the `GET` fallback was the call).
+    #[error("{}/stats/reset failed: {source}", if *get { "GET " } else { "" })]
+    ResetFailed {
+        /// Whether this was the `GET` retry after `POST` was refused.
+        get: bool,
+        /// Why.
+        #[source]
+        source: CallError,
+    },
+    /// `/stats/reset` refused both methods.
+    #[error("/stats/reset answered HTTP {0} to POST and GET")]
+    ResetRefusedBoth(u16),
+    /// `/stats/reset` answered an error status.
+    #[error("/stats/reset answered HTTP {0}")]
+    ResetRefused(String),
+    /// The health probe's HTTP client could not be built (its TLS settings).
+    #[error("cannot build an HTTP client: {0}")]
+    ProbeClient(String),
+    /// The health probe's URL answered an error status.
+    #[error("{url} answered {status}")]
+    ProbeRefused {
+        /// The probed URL.
+        url: Url,
+        /// The status as HTTP words it.
+        status: String,
+    },
+    /// The health probe's URL did not answer within the timeout.
+    #[error("{url}: no answer within {timeout_s} s")]
+    ProbeTimeout {
+        /// The probed URL.
+        url: Url,
+        /// The timeout, in seconds.
+        timeout_s: f64,
+    },
+    /// The health probe's URL could not be reached (refused, certificate, reset).
+    #[error("{url}: {why}")]
+    ProbeUnanswered {
+        /// The probed URL.
+        url: Url,
+        /// Why, in words.
+        why: String,
+    },
 }
 
 fn limit_text(bytes: usize) -> String {
@@ -277,22 +407,29 @@ impl ControlClient {
         auth: Option<&crate::profile::Secret>,
         timeout: Duration,
         tls: &crate::engine::tls::ClientTls,
-    ) -> Result<(), String> {
+    ) -> Result<(), ControlError> {
         crate::engine::tls::install_provider();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .tls_backend_preconfigured(tls.rustls_config())
             .build()
-            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+            .map_err(|e| ControlError::ProbeClient(e.to_string()))?;
         let mut request = client.get(url.clone());
         if let Some(auth) = auth {
             request = request.header(reqwest::header::AUTHORIZATION, auth.expose());
         }
         match request.send().await {
             Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => Err(format!("{url} answered {}", response.status())),
-            Err(e) if e.is_timeout() => Err(format!("{url}: no answer within {} s", timeout.as_secs_f64())),
-            Err(e) => Err(format!("{url}: {}", explain_request_error(&e, &host_of(url)))),
+            Ok(response) => {
+                Err(ControlError::ProbeRefused { url: url.clone(), status: response.status().to_string() })
+            }
+            Err(e) if e.is_timeout() => {
+                Err(ControlError::ProbeTimeout { url: url.clone(), timeout_s: timeout.as_secs_f64() })
+            }
+            Err(e) => Err(ControlError::ProbeUnanswered {
+                url: url.clone(),
+                why: explain_request_error(&e, &host_of(url)),
+            }),
         }
     }
 
@@ -310,7 +447,7 @@ impl ControlClient {
 
     /// Waits until `GET /health` answers 2xx, up to `timeout`; a cancelled run ends the
     /// wait at once (Err, and the caller knows why).
-    pub async fn wait_healthy(&self, timeout: Duration) -> Result<(), String> {
+    pub async fn wait_healthy(&self, timeout: Duration) -> Result<(), ControlError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let wait = async {
             loop {
@@ -320,53 +457,62 @@ impl ControlClient {
                     Err(e) => e.to_string(),
                 };
                 if tokio::time::Instant::now() >= deadline {
-                    return Err(format!(
-                        "{} did not answer GET /health within {:.0} s (last: {last})",
-                        self.base,
-                        timeout.as_secs_f64()
-                    ));
+                    return Err(ControlError::NotHealthy {
+                        base: self.base.clone(),
+                        within_s: timeout.as_secs_f64(),
+                        last,
+                    });
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         };
         tokio::select! {
             waited = wait => waited,
-            () = self.stop.cancelled() => Err(String::from("the run was stopped while waiting for GET /health")),
+            () = self.stop.cancelled() => Err(ControlError::StoppedWaiting),
         }
     }
 
     /// One `GET /health` for a person watching: the answer in a line, or why there is none.
-    pub async fn health_line(&self) -> Result<String, String> {
+    pub async fn health_line(&self) -> Result<String, ControlError> {
         let url = self.url("/health");
-        let a = self
-            .fetch(self.http.get(&url).timeout(Duration::from_secs(3)), "GET /health")
-            .await
-            .map_err(|e| format!("no answer from {url}: {e}"))?;
+        let a = match self.fetch(self.http.get(&url).timeout(Duration::from_secs(3)), "GET /health").await {
+            Ok(a) => a,
+            Err(source) => return Err(ControlError::HealthUnanswered { url, source }),
+        };
         let text = one_line(&a.text());
-        if a.status.is_success() { Ok(text) } else { Err(format!("{}: {text}", a.status)) }
+        if a.status.is_success() {
+            Ok(text)
+        } else {
+            Err(ControlError::HealthRefused { status: a.status.to_string(), text })
+        }
     }
 
     /// `POST /configure` for a person: the server's answer in a line, or its complaint.
-    pub async fn configure_line(&self, settings: &Value) -> Result<String, String> {
+    pub async fn configure_line(&self, settings: &Value) -> Result<String, ControlError> {
         let url = self.url("/configure");
-        let a = self.fetch(self.http.post(&url).json(settings), "POST /configure").await.map_err(|e| {
-            format!("cannot reach {url}: {e} — is the target running? (the embedded target exists only during a run)")
-        })?;
+        let a = match self.fetch(self.http.post(&url).json(settings), "POST /configure").await {
+            Ok(a) => a,
+            Err(source) => return Err(ControlError::ConfigureUnreachable { url, source }),
+        };
         let text = one_line(&a.text());
-        if a.status.is_success() { Ok(text) } else { Err(format!("{url} answered {}: {text}", a.status)) }
+        if a.status.is_success() {
+            Ok(text)
+        } else {
+            Err(ControlError::ConfigureRefusedLine { url, status: a.status.to_string(), text })
+        }
     }
 
     /// `GET /status` as a document, or why there is none in a sentence (the answer was
     /// too large, not JSON, an error status, or did not come).
-    pub async fn status_answer(&self) -> Result<Value, String> {
+    pub async fn status_answer(&self) -> Result<Value, ControlError> {
         let a = self.fetch(self.http.get(self.url("/status")), "/status").await.map_err(|e| match e {
-            CallError::NoAnswer(why) => format!("the target did not answer GET /status ({why})"),
-            other => other.to_string(),
+            CallError::NoAnswer(why) => ControlError::StatusUnanswered(why),
+            other => ControlError::StatusCall(other),
         })?;
         if !a.status.is_success() {
-            return Err(format!("GET /status answered HTTP {}", a.status.as_u16()));
+            return Err(ControlError::StatusRefused(a.status.as_u16()));
         }
-        serde_json::from_slice(&a.body).map_err(|e| format!("the target's /status answer is not JSON ({e})"))
+        serde_json::from_slice(&a.body).map_err(ControlError::StatusNotJson)
     }
 
     /// `GET /status` as a document, or `None` when there is none (see [`Self::status_answer`]).
@@ -375,39 +521,39 @@ impl ControlClient {
     }
 
     /// POSTs settings to `/configure`; returns the server's answer or its complaint.
-    pub async fn configure(&self, settings: &Value) -> Result<Value, String> {
+    pub async fn configure(&self, settings: &Value) -> Result<Value, ControlError> {
         let a = self
             .fetch(self.http.post(self.url("/configure")).json(settings), "POST /configure")
             .await
-            .map_err(|e| format!("POST /configure failed: {e}"))?;
+            .map_err(ControlError::ConfigureFailed)?;
         if a.status.is_success() {
             Ok(serde_json::from_slice(&a.body).unwrap_or(Value::Null))
         } else {
-            Err(format!("POST /configure answered HTTP {}: {}", a.status.as_u16(), one_line(&a.text())))
+            Err(ControlError::ConfigureRefused { status: a.status.as_u16(), text: one_line(&a.text()) })
         }
     }
 
     /// Resets the server's counters: `POST /stats/reset`, or `GET` where `POST` is not
     /// allowed (the seed's Python mock). Remembers what worked.
-    pub async fn reset_stats(&self) -> Result<(), String> {
+    pub async fn reset_stats(&self) -> Result<(), ControlError> {
         let method = self.reset_method.load(Ordering::Relaxed);
         if method == RESET_NONE {
-            return Err(
-                "the target has no /stats/reset (neither POST nor GET): counters are cumulative".into()
-            );
+            return Err(ControlError::NoReset);
         }
         let url = self.url("/stats/reset");
         let send = |get: bool| {
             let request = if get { self.http.get(&url) } else { self.http.post(&url) };
             self.fetch(request, "/stats/reset")
         };
-        let r = send(method == RESET_GET).await.map_err(|e| format!("/stats/reset failed: {e}"))?;
+        let r = send(method == RESET_GET)
+            .await
+            .map_err(|source| ControlError::ResetFailed { get: false, source })?;
         if r.status.is_success() {
             return Ok(());
         }
         let refused = matches!(r.status.as_u16(), 404 | 405);
         if method == RESET_POST && refused {
-            let r = send(true).await.map_err(|e| format!("GET /stats/reset failed: {e}"))?;
+            let r = send(true).await.map_err(|source| ControlError::ResetFailed { get: true, source })?;
             if r.status.is_success() {
                 self.reset_method.store(RESET_GET, Ordering::Relaxed);
                 return Ok(());
@@ -415,9 +561,9 @@ impl ControlClient {
             if matches!(r.status.as_u16(), 404 | 405) {
                 self.reset_method.store(RESET_NONE, Ordering::Relaxed);
             }
-            return Err(format!("/stats/reset answered HTTP {} to POST and GET", r.status.as_u16()));
+            return Err(ControlError::ResetRefusedBoth(r.status.as_u16()));
         }
-        Err(format!("/stats/reset answered HTTP {}", r.status))
+        Err(ControlError::ResetRefused(r.status.to_string()))
     }
 
     /// What the target runs with now, as far as it tells: `/status` → `config`.

@@ -116,5 +116,5 @@ pub async fn start(
     drop(progress_tx);
     // The forwarder only relays progress lines: one that panicked lost lines, not the cluster.
     let _ = forward.await;
-    cluster.map(|c| Some(Arc::new(c))).map_err(fail)
+    cluster.map(|c| Some(Arc::new(c))).map_err(|e| fail(e.to_string()))
 }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::Event;
-use super::control::{ControlClient, TargetSettings};
+use super::control::{ControlClient, ControlError, TargetSettings};
 use super::docker_target::DockerHandle;
 use crate::metrics::summary::FaultReport;
 use crate::profile::{Fault, FaultKind, ServiceAction};
@@ -96,7 +96,27 @@ async fn window(fault: Fault, start: Instant, tools: &FaultTools, stop: &Cancell
     report
 }
 
-async fn begin(kind: &FaultKind, tools: &FaultTools) -> Result<(), String> {
+/// Why a fault could not be applied or undone; the text goes into the fault's report.
+#[derive(Debug, thiserror::Error)]
+enum FaultError {
+    /// A service fault on a target that is not the Docker environment.
+    #[error("the target is not the Docker environment")]
+    NotDocker,
+    /// The Docker Engine refused the stop, kill, pause, restart or start.
+    #[error("{0}")]
+    Docker(#[from] crate::docker::DockerError),
+    /// A server fault on a run that leaves the target's settings alone.
+    #[error("the run does not configure the target (--no-configure)")]
+    NoConfigure,
+    /// The target does not know one of the fault's settings.
+    #[error("the target does not take these settings: {0}")]
+    Refused(String),
+    /// `POST /configure` failed.
+    #[error("{0}")]
+    Configure(#[from] ControlError),
+}
+
+async fn begin(kind: &FaultKind, tools: &FaultTools) -> Result<(), FaultError> {
     match kind {
         FaultKind::Server(settings) => {
             let mut merged = tools.phase_settings.clone();
@@ -106,43 +126,44 @@ async fn begin(kind: &FaultKind, tools: &FaultTools) -> Result<(), String> {
             configure(tools, merged).await
         }
         FaultKind::Service { service, action, .. } => {
-            let docker = tools.docker.as_ref().ok_or("the target is not the Docker environment")?;
+            let docker = tools.docker.as_ref().ok_or(FaultError::NotDocker)?;
             let done = match action {
                 ServiceAction::Stop => docker.stop_service(service).await,
                 ServiceAction::Kill => docker.kill_service(service).await,
                 ServiceAction::Pause => docker.pause_service(service).await,
                 ServiceAction::Restart => docker.restart_service(service).await,
             };
-            done.map_err(|e| e.to_string())
+            Ok(done?)
         }
     }
 }
 
-async fn end(kind: &FaultKind, tools: &FaultTools) -> Result<(), String> {
+async fn end(kind: &FaultKind, tools: &FaultTools) -> Result<(), FaultError> {
     match kind {
         FaultKind::Server(_) => configure(tools, tools.phase_settings.clone()).await,
         FaultKind::Service { service, action, .. } => {
-            let docker = tools.docker.as_ref().ok_or("the target is not the Docker environment")?;
+            let docker = tools.docker.as_ref().ok_or(FaultError::NotDocker)?;
             let done = match action {
                 ServiceAction::Stop | ServiceAction::Kill | ServiceAction::Restart => {
                     docker.start_service(service).await
                 }
                 ServiceAction::Pause => docker.unpause_service(service).await,
             };
-            done.map_err(|e| e.to_string())
+            Ok(done?)
         }
     }
 }
 
-async fn configure(tools: &FaultTools, settings: serde_json::Map<String, Value>) -> Result<(), String> {
+async fn configure(tools: &FaultTools, settings: serde_json::Map<String, Value>) -> Result<(), FaultError> {
     if !tools.configure_target {
-        return Err("the run does not configure the target (--no-configure)".into());
+        return Err(FaultError::NoConfigure);
     }
     let (accepted, refused) = tools.target_settings.split(&settings);
     if let Some(first) = refused.first() {
-        return Err(format!("the target does not take these settings: {first}"));
+        return Err(FaultError::Refused(first.to_string()));
     }
-    tools.control.configure(&Value::Object(accepted)).await.map(|_| ())
+    tools.control.configure(&Value::Object(accepted)).await?;
+    Ok(())
 }
 
 /// One second of a phase as the recovery check sees it.

@@ -6,7 +6,7 @@
 
 mod capacity;
 mod control;
-pub use control::{ControlClient, SettingRefusal, explain_request_error};
+pub use control::{CallError, ControlClient, ControlError, SettingRefusal, explain_request_error};
 mod distributed;
 mod docker_target;
 mod faults;
@@ -45,32 +45,59 @@ pub enum Target {
     Url(Url),
 }
 
+/// Why `--target` (or the TUI's URL field) is not a target; the URL is shown with `***`
+/// for its password.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// Not `embedded`, `docker`, nor a URL at all.
+    #[error("--target {shown:?} is not `embedded`, `docker` or a URL ({source}); try http://127.0.0.1:8081")]
+    NotAUrl {
+        /// The text as typed, password hidden.
+        shown: String,
+        /// Why it is not a URL.
+        #[source]
+        source: url::ParseError,
+    },
+    /// A URL whose scheme is not http or https.
+    #[error("--target {shown}: the URL must start with http:// or https:// (got {scheme}://)")]
+    Scheme {
+        /// The text as typed, password hidden.
+        shown: String,
+        /// The scheme it has.
+        scheme: String,
+    },
+    /// A URL without a host.
+    #[error("--target {shown}: the URL has no host; try http://127.0.0.1:8081")]
+    NoHost {
+        /// The text as typed, password hidden.
+        shown: String,
+    },
+}
+
 impl Target {
     /// Parses `embedded`, `docker`, or an http(s) URL. A URL's `user:password@` is taken
     /// out (see `parse_with_auth` for where it goes), so no target holds a credential.
-    pub fn parse(text: &str) -> Result<Target, String> {
+    pub fn parse(text: &str) -> Result<Target, TargetError> {
         Target::parse_with_auth(text).map(|(target, _)| target)
     }
 
     /// `parse`, and the URL's credentials as an `Authorization: Basic` value, for
     /// `TargetOptions::add_url_credentials`. Errors show the URL with `***` for a password.
-    pub fn parse_with_auth(text: &str) -> Result<(Target, Option<crate::profile::Secret>), String> {
+    pub fn parse_with_auth(text: &str) -> Result<(Target, Option<crate::profile::Secret>), TargetError> {
         match text {
             "embedded" => Ok((Target::Embedded, None)),
             "docker" => Ok((Target::Docker, None)),
             other => {
                 let shown = target::redacted_text(other);
-                let mut url = Url::parse(other).map_err(|e| {
-                    format!("--target {shown:?} is not `embedded`, `docker` or a URL ({e}); try http://127.0.0.1:8081")
-                })?;
+                let mut url = match Url::parse(other) {
+                    Ok(url) => url,
+                    Err(source) => return Err(TargetError::NotAUrl { shown, source }),
+                };
                 if url.scheme() != "http" && url.scheme() != "https" {
-                    return Err(format!(
-                        "--target {shown}: the URL must start with http:// or https:// (got {}://)",
-                        url.scheme()
-                    ));
+                    return Err(TargetError::Scheme { shown, scheme: url.scheme().to_string() });
                 }
                 if url.host_str().is_none_or(str::is_empty) {
-                    return Err(format!("--target {shown}: the URL has no host; try http://127.0.0.1:8081"));
+                    return Err(TargetError::NoHost { shown });
                 }
                 let auth = target::take_credentials(&mut url);
                 Ok((Target::Url(url), auth))

@@ -154,7 +154,7 @@ pub async fn run(
     check_faults_fit(profile, &request.target)?;
     check_machine_holds(profile, &request.target)?;
     if let Some(search) = &profile.capacity {
-        capacity::check_judgeable(search, request.time_scale).map_err(RunError::Faults)?;
+        capacity::check_judgeable(search, request.time_scale).map_err(|e| RunError::Faults(e.to_string()))?;
     }
     super::distributed::check(&request)?;
     let start = RunStart::now(&request.output_root, &profile.name)?;

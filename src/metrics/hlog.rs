@@ -48,6 +48,20 @@ pub enum HlogError {
     },
 }
 
+/// Why one histogram could not be carried as text ([`encode_histogram`], [`decode_histogram`]).
+#[derive(Debug, thiserror::Error)]
+pub enum HistogramCodecError {
+    /// hdrhistogram could not serialise the histogram (`0` is its reason).
+    #[error("{0}")]
+    Encode(String),
+    /// The text is not base64.
+    #[error("base64: {0}")]
+    Base64(#[source] base64::DecodeError),
+    /// The bytes are not a V2 (deflate) histogram (`0` is hdrhistogram's reason).
+    #[error("histogram: {0}")]
+    Decode(String),
+}
+
 /// Appends one interval histogram per call.
 pub struct HlogWriter {
     path: PathBuf,
@@ -109,18 +123,20 @@ impl HlogWriter {
 
 /// A histogram as one base64 string of its V2-deflate encoding (an `.hlog` line's last column),
 /// for carrying interval histograms between processes.
-pub fn encode_histogram(h: &LatencyHistogram) -> Result<String, String> {
+pub fn encode_histogram(h: &LatencyHistogram) -> Result<String, HistogramCodecError> {
     let mut raw = Vec::new();
-    V2DeflateSerializer::new().serialize(h.inner(), &mut raw).map_err(|e| format!("{e:?}"))?;
+    V2DeflateSerializer::new()
+        .serialize(h.inner(), &mut raw)
+        .map_err(|e| HistogramCodecError::Encode(format!("{e:?}")))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(&raw))
 }
 
 /// The inverse of [`encode_histogram`].
-pub fn decode_histogram(text: &str) -> Result<LatencyHistogram, String> {
-    let raw = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("base64: {e}"))?;
+pub fn decode_histogram(text: &str) -> Result<LatencyHistogram, HistogramCodecError> {
+    let raw = base64::engine::general_purpose::STANDARD.decode(text).map_err(HistogramCodecError::Base64)?;
     let h: hdrhistogram::Histogram<u64> = Deserializer::new()
         .deserialize(&mut std::io::Cursor::new(raw))
-        .map_err(|e| format!("histogram: {e:?}"))?;
+        .map_err(|e| HistogramCodecError::Decode(format!("{e:?}")))?;
     Ok(LatencyHistogram::from_inner(h))
 }
 

@@ -6,7 +6,7 @@
 //! request whose body is not in within the body timeout is answered 408 and closed. Over
 //! TLS the server offers `h2` and `http/1.1` in ALPN and serves whichever the client picks.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,50 @@ pub fn default_max_connections() -> usize {
     files.saturating_sub(64).clamp(16, 10_000)
 }
 
+/// Why the mock's TLS could not be set up from `--tls-cert` and `--tls-key`; the flag and
+/// the file are named, the key's content never.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerTlsError {
+    /// A file could not be read (missing, too large, not a regular file).
+    #[error("{flag} {}: cannot read it: {reason}", path.display())]
+    Unreadable {
+        /// `--tls-cert` or `--tls-key`.
+        flag: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The certificate file is not PEM.
+    #[error("--tls-cert {}: not a PEM certificate: {reason}", path.display())]
+    NotPem {
+        /// The file.
+        path: PathBuf,
+        /// The PEM parser's reason.
+        reason: String,
+    },
+    /// The certificate file holds no certificate.
+    #[error("--tls-cert {}: no certificate in it (expected -----BEGIN CERTIFICATE-----)", path.display())]
+    NoCertificate {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The key file holds no private key this tool can use.
+    #[error("--tls-key {}: no usable PEM private key in it: {reason}", path.display())]
+    NoKey {
+        /// The file.
+        path: PathBuf,
+        /// The PEM parser's reason.
+        reason: String,
+    },
+    /// rustls refused the protocol versions (its provider's setup).
+    #[error("TLS setup failed: {0}")]
+    Setup(String),
+    /// The key is not the certificate's.
+    #[error("the TLS certificate and key do not go together: {0}")]
+    Mismatch(String),
+}
+
 /// A loaded certificate chain and key.
 #[derive(Clone)]
 pub struct ServerTls {
@@ -78,40 +122,38 @@ impl std::fmt::Debug for ServerTls {
 
 impl ServerTls {
     /// Reads PEM files: the certificate chain (leaf first) and its private key.
-    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<ServerTls, String> {
+    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<ServerTls, ServerTlsError> {
         // Capped, regular files only: a FIFO or /dev/zero is refused before it is read.
-        let read = |flag: &str, path: &Path| {
-            crate::fsio::read_capped(path, crate::fsio::PEM_CAP, flag)
-                .map_err(|e| format!("{flag} {}: cannot read it: {}", path.display(), e.reason()))
+        let read = |flag: &'static str, path: &Path| {
+            crate::fsio::read_capped(path, crate::fsio::PEM_CAP, flag).map_err(|e| {
+                ServerTlsError::Unreadable { flag, path: path.to_path_buf(), reason: e.reason() }
+            })
         };
         let cert_bytes = read("--tls-cert", cert)?;
         let key_bytes = read("--tls-key", key)?;
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_bytes)
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("--tls-cert {}: not a PEM certificate: {e}", cert.display()))?;
+            .map_err(|e| ServerTlsError::NotPem { path: cert.to_path_buf(), reason: e.to_string() })?;
         if certs.is_empty() {
-            return Err(format!(
-                "--tls-cert {}: no certificate in it (expected -----BEGIN CERTIFICATE-----)",
-                cert.display()
-            ));
+            return Err(ServerTlsError::NoCertificate { path: cert.to_path_buf() });
         }
         let key = PrivateKeyDer::from_pem_slice(&key_bytes)
-            .map_err(|e| format!("--tls-key {}: no usable PEM private key in it: {e}", key.display()))?;
+            .map_err(|e| ServerTlsError::NoKey { path: key.to_path_buf(), reason: e.to_string() })?;
         ServerTls::from_der(certs, key)
     }
 
-    /// A TLS server configuration from a DER certificate chain (leaf first) and its private key; the error is a sentence.
+    /// A TLS server configuration from a DER certificate chain (leaf first) and its private key.
     pub fn from_der(
         certs: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
-    ) -> Result<ServerTls, String> {
+    ) -> Result<ServerTls, ServerTlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .map_err(|e| ServerTlsError::Setup(e.to_string()))?
             .with_no_client_auth()
             .with_single_cert(certs, key)
-            .map_err(|e| format!("the TLS certificate and key do not go together: {e}"))?;
+            .map_err(|e| ServerTlsError::Mismatch(e.to_string()))?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(ServerTls { acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)) })
     }

@@ -23,7 +23,9 @@ use tokio::net::TcpListener;
 pub use config::{ConfigError, FailureMode, Jitter, MockConfig};
 pub use dedup::{Claim, DedupError, DedupStore, MemoryStore, RedisStore};
 pub use handlers::{MAX_BODY_BYTES, OPENAPI_DOCUMENT, ROUTES, Route, RouteMethod};
-pub use listen::{DEFAULT_BODY_READ_TIMEOUT, ServeOptions, ServerTls, default_max_connections};
+pub use listen::{
+    DEFAULT_BODY_READ_TIMEOUT, ServeOptions, ServerTls, ServerTlsError, default_max_connections,
+};
 pub use payload::{MAX_BATCH_ITEMS, failure_hash};
 
 /// Why the mock server could not start.

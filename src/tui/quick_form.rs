@@ -331,7 +331,7 @@ impl QuickForm {
             TargetChoice::Url => match Target::parse(self.url.trim()) {
                 Ok(t) => t,
                 Err(e) => {
-                    errors.push((QuickField::Url, e));
+                    errors.push((QuickField::Url, e.to_string()));
                     Target::Embedded
                 }
             },

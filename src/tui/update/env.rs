@@ -176,7 +176,7 @@ fn edit_key(state: &mut AppState, action: Action) -> Option<Command> {
                         "target URL: write an http(s) URL, e.g. http://127.0.0.1:8081",
                     );
                 }
-                Err(problem) => return flash_error(state, problem),
+                Err(problem) => return flash_error(state, problem.to_string()),
             }
             form.url = text;
             // A URL typed here is the target from now on: follow it at once.

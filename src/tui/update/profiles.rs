@@ -204,7 +204,7 @@ fn check_field(field: RunField, text: &str) -> Result<(), String> {
         return Ok(());
     }
     let checked = match field {
-        RunField::Url => return Target::parse(text).map(|_| ()),
+        RunField::Url => return Target::parse(text).map(|_| ()).map_err(|e| e.to_string()),
         RunField::Headers => return headers(text).map(|_| ()),
         RunField::TimeScale => settings::time_scale(text).map(|_| ()),
         RunField::Users => settings::users(text).map(|_| ()),
@@ -271,7 +271,7 @@ fn overrides(settings: &RunSettings, phases: Vec<String>) -> Result<(Overrides, 
     let target = match settings.target {
         TargetChoice::Embedded => Target::Embedded,
         TargetChoice::Docker => Target::Docker,
-        TargetChoice::Url => Target::parse(settings.url.trim())?,
+        TargetChoice::Url => Target::parse(settings.url.trim()).map_err(|e| e.to_string())?,
     };
     let seed = seed_of(&settings.seed)?;
     Ok((overrides, target, seed))

@@ -69,7 +69,7 @@ impl Worker {
         let tx = self.tx.clone();
         let job = async move {
             let reply = match control_for(&base_url) {
-                Ok(control) => control.configure_line(&body).await,
+                Ok(control) => control.configure_line(&body).await.map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
             tx.tell(Action::ConfigureReply(reply)).await;
@@ -81,7 +81,7 @@ impl Worker {
         let tx = self.tx.clone();
         let job = async move {
             let reply = match control_for(&base_url) {
-                Ok(control) => control.health_line().await,
+                Ok(control) => control.health_line().await.map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
             tx.tell(Action::HealthReply(reply)).await;
@@ -221,7 +221,7 @@ mod tests {
             String::from_utf8_lossy(&head).into_owned()
         });
         let control = control_for(&format!("http://user:SECRETpw@127.0.0.1:{port}")).unwrap();
-        let reply = control.health_line().await.unwrap_err();
+        let reply = control.health_line().await.unwrap_err().to_string();
         let head = server.await.unwrap();
         // base64("user:SECRETpw")
         assert!(head.to_ascii_lowercase().contains("authorization: basic dxnlcjptrunsrvrwdw=="), "{head}");
