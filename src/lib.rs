@@ -1,11 +1,16 @@
 //! terrafix-tui: load-testing experiments against TerraFix's webhook API.
 //! See ARCHITECTURE.md for the module map; `app` is the only place that wires things together.
+// Every public item says what it is; clippy's -D warnings makes a missing doc an error.
+#![warn(missing_docs)]
 // Tests fail loudly on purpose: an unwrap there is an assertion.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod analysis;
 pub mod app;
 pub mod cli;
+// Four fields of `cluster::coordinator` have no docs yet; they are being written with the
+// cluster's typed errors on another branch. Remove this allow when that lands.
+#[allow(missing_docs)]
 pub mod cluster;
 pub mod control;
 pub mod docker;

@@ -1,11 +1,21 @@
 //! A quick run: one phase of a behaviour, described by flags or the TUI's form instead
-//! of a YAML file. It is turned into profile YAML and loaded through the same parser, so
-//! a quick run is checked like any profile and the YAML it writes loads back identically.
+//! of a YAML file. It is built as the loader's own `RawProfile`, written as YAML and loaded
+//! through the same parser, so a quick run is checked like any profile, the YAML it writes
+//! loads back identically, and a renamed key cannot drift between writing and reading.
 
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
-use super::types::{Profile, RepoSizeChoice};
-use super::{BUILTIN_BEHAVIOURS, ProfileError, format_duration, parse_str};
+use super::raw::{
+    RawBehaviour, RawPhase, RawProfile, RawRecovery, RawRepoSize, RawServer, RawThresholds, RawValidity,
+};
+use super::types::{Profile, RepoSize, RepoSizeChoice};
+use super::values::{
+    BehaviourKey, BehaviourRef, Checked, Count, Millis, NonEmpty, PhaseName, PosDur, Positive, Probability,
+    ProfileName, RawArrival, SuiteName,
+};
+use super::{BUILTIN_BEHAVIOURS, ProfileError, parse_str};
 
 /// The suite (results folder) of a quick run.
 pub const QUICK_SUITE: &str = "adhoc";
@@ -68,34 +78,53 @@ impl QuickRun {
     }
 
     /// [`QuickRun::to_yaml`] with the profile's `name:` set (a file written from the TUI).
+    /// The profile is built as the loader's own `RawProfile` and serialised, so the keys
+    /// written are the keys read.
     pub fn to_yaml_named(&self, source: Option<&str>, name: &str) -> Result<String, ProfileError> {
         let defined = source.map(defined_behaviours).transpose()?.unwrap_or_default();
         self.check_behaviour(&defined, source.is_none())?;
         if self.duration.is_zero() {
             return Err(ProfileError::new("--duration must be above zero, e.g. 30s"));
         }
-        let phase = self.phase_yaml()?;
-        let mut profile = serde_yaml::Mapping::new();
-        profile.insert("name".into(), name.into());
-        profile
-            .insert("description".into(), format!("Quick run of the {} behaviour.", self.behaviour).into());
-        if !defined.is_empty() {
-            profile.insert("behaviours".into(), serde_yaml::Value::Mapping(defined));
-        }
-        profile.insert("phases".into(), vec![serde_yaml::Value::Mapping(phase)].into());
+        let profile = RawProfile {
+            name: Some(ProfileName(name.to_string())),
+            description: self.description(),
+            pause_between_phases: None,
+            lockstep_start: false,
+            fail_on_request_errors: None,
+            fail_on_invalid: false,
+            validity: RawValidity::default(),
+            recovery: RawRecovery::default(),
+            thresholds: RawThresholds::default(),
+            behaviours: defined,
+            phases: Some(NonEmpty(vec![Checked(self.phase()?)])),
+            capacity: None,
+            headers: None,
+            request_timeout: None,
+            connect_timeout: None,
+            configure_target: None,
+        };
         let text = serde_yaml::to_string(&profile)
             .map_err(|e| ProfileError::new(format!("cannot write the quick run as YAML: {e}")))?;
         Ok(format!("# Written by terrafix-tui from a quick run; edit freely.\n{text}"))
     }
 
+    fn description(&self) -> String {
+        format!("Quick run of the {} behaviour.", self.behaviour)
+    }
+
     /// The behaviour must be built in or defined by the named profile (`defined`).
-    fn check_behaviour(&self, defined: &serde_yaml::Mapping, no_source: bool) -> Result<(), ProfileError> {
-        let known_here = defined.iter().any(|(k, _)| k.as_str() == Some(self.behaviour.as_str()));
+    fn check_behaviour(
+        &self,
+        defined: &BTreeMap<BehaviourKey, RawBehaviour>,
+        no_source: bool,
+    ) -> Result<(), ProfileError> {
+        let known_here = defined.keys().any(|k| k.0 == self.behaviour);
         if known_here || BUILTIN_BEHAVIOURS.contains(&self.behaviour.as_str()) {
             return Ok(());
         }
         let mut known: Vec<String> = BUILTIN_BEHAVIOURS.iter().map(|s| s.to_string()).collect();
-        known.extend(defined.iter().filter_map(|(k, _)| k.as_str().map(str::to_string)));
+        known.extend(defined.keys().map(|k| k.0.clone()));
         Err(ProfileError::new(format!(
             "--behaviour {:?}: no such behaviour; known: {}{}",
             self.behaviour,
@@ -104,66 +133,64 @@ impl QuickRun {
         )))
     }
 
-    /// The one phase of the quick run, its keys in the order a profile file writes them.
-    fn phase_yaml(&self) -> Result<serde_yaml::Mapping, ProfileError> {
-        let mut phase = serde_yaml::Mapping::new();
-        phase.insert("name".into(), self.behaviour.clone().into());
-        phase.insert("suite".into(), QUICK_SUITE.into());
-        phase.insert("description".into(), format!("Quick run of the {} behaviour.", self.behaviour).into());
-        phase.insert("behaviour".into(), self.behaviour.clone().into());
+    /// The one phase of the quick run.
+    fn phase(&self) -> Result<RawPhase, ProfileError> {
+        let mut phase = RawPhase {
+            name: PhaseName(self.behaviour.clone()),
+            suite: Some(SuiteName(QUICK_SUITE.to_string())),
+            description: self.description(),
+            behaviour: BehaviourRef(self.behaviour.clone()),
+            users: None,
+            spawn_rate: None,
+            arrival_rate: None,
+            max_in_flight: None,
+            duration: PosDur(self.duration),
+            repo_size: self.repo_size.map(raw_repo_size),
+            server: self.server()?,
+            thresholds: RawThresholds::default(),
+            request_timeout: None,
+            connect_timeout: None,
+            faults: Vec::new(),
+        };
         self.put_load(&mut phase)?;
-        phase.insert("duration".into(), format_duration(self.duration).into());
-        if let Some(size) = self.repo_size {
-            phase.insert("repo_size".into(), size.label().into());
-        }
-        if let Some(server) = self.server_yaml()? {
-            phase.insert("server".into(), server.into());
-        }
         Ok(phase)
     }
 
-    /// The load keys: users and spawn rate, or arrival rate and in-flight cap.
-    fn put_load(&self, phase: &mut serde_yaml::Mapping) -> Result<(), ProfileError> {
+    /// The load: users and spawn rate, or arrival rate and in-flight cap.
+    fn put_load(&self, phase: &mut RawPhase) -> Result<(), ProfileError> {
         match self.load {
             QuickLoad::Closed { users, spawn_rate } => {
-                if users == 0 {
+                let Some(users) = NonZeroU32::new(users) else {
                     return Err(ProfileError::new("--users 0: a phase needs at least one user"));
-                }
-                phase.insert("users".into(), users.into());
+                };
+                phase.users = Some(Count(users));
                 if let Some(rate) = spawn_rate {
                     positive("--spawn-rate", rate, "users started per second, e.g. 5")?;
-                    phase.insert("spawn_rate".into(), rate.into());
+                    phase.spawn_rate = Some(Positive(rate));
                 }
             }
             QuickLoad::Open { rate, max_in_flight } => {
                 positive("--arrival-rate", rate, "requests per second, e.g. 100")?;
-                phase.insert("arrival_rate".into(), rate.into());
-                let cap = match max_in_flight {
-                    Some(0) => {
-                        return Err(ProfileError::new(
-                            "--max-in-flight 0: allow at least one outstanding request",
-                        ));
-                    }
-                    Some(m) => m,
-                    None => 1000,
+                phase.arrival_rate = Some(RawArrival { from: rate, to: rate });
+                let Some(cap) = NonZeroU32::new(max_in_flight.unwrap_or(1000)) else {
+                    return Err(ProfileError::new(
+                        "--max-in-flight 0: allow at least one outstanding request",
+                    ));
                 };
-                phase.insert("max_in_flight".into(), cap.into());
+                phase.max_in_flight = Some(Count(cap));
             }
         }
         Ok(())
     }
 
-    /// The server settings, checked; `None` when the quick run sets none.
-    fn server_yaml(&self) -> Result<Option<serde_yaml::Mapping>, ProfileError> {
+    /// The server settings, checked; empty when the quick run sets none.
+    fn server(&self) -> Result<RawServer, ProfileError> {
         super::overrides::check_server_flags(self.server_latency_ms, self.server_failure_rate)?;
-        let mut server = serde_yaml::Mapping::new();
-        if let Some(ms) = self.server_latency_ms {
-            server.insert("latency_ms".into(), ms.into());
-        }
-        if let Some(rate) = self.server_failure_rate {
-            server.insert("failure_rate".into(), rate.into());
-        }
-        Ok((!server.is_empty()).then_some(server))
+        Ok(RawServer {
+            latency_ms: self.server_latency_ms.map(Millis),
+            failure_rate: self.server_failure_rate.map(Probability),
+            ..RawServer::default()
+        })
     }
 
     /// The quick run as a validated profile.
@@ -181,11 +208,28 @@ fn positive(flag: &str, value: f64, example: &str) -> Result<(), ProfileError> {
     }
 }
 
-/// The `behaviours:` mapping of a profile's YAML (empty when it has none).
-fn defined_behaviours(text: &str) -> Result<serde_yaml::Mapping, ProfileError> {
-    let value: serde_yaml::Value = serde_yaml::from_str(text)
+/// The behaviours a profile's YAML defines (none when it has no `behaviours:`), read by the
+/// loader's own types so they are written back in the form they are read.
+fn defined_behaviours(text: &str) -> Result<BTreeMap<BehaviourKey, RawBehaviour>, ProfileError> {
+    /// The one part of a profile a quick run takes from it; the rest is not read here.
+    #[derive(serde::Deserialize)]
+    struct Behaviours {
+        #[serde(default)]
+        behaviours: BTreeMap<BehaviourKey, RawBehaviour>,
+    }
+    let read: Behaviours = serde_yaml::from_str(text)
         .map_err(|e| ProfileError::new(format!("cannot read the profile's behaviours: {e}")))?;
-    Ok(value.get("behaviours").and_then(|b| b.as_mapping()).cloned().unwrap_or_default())
+    Ok(read.behaviours)
+}
+
+/// The loader's word for a repository size.
+fn raw_repo_size(choice: RepoSizeChoice) -> RawRepoSize {
+    match choice {
+        RepoSizeChoice::Fixed(RepoSize::Small) => RawRepoSize::Small,
+        RepoSizeChoice::Fixed(RepoSize::Medium) => RawRepoSize::Medium,
+        RepoSizeChoice::Fixed(RepoSize::Large) => RawRepoSize::Large,
+        RepoSizeChoice::Mixed => RawRepoSize::Mixed,
+    }
 }
 
 #[cfg(test)]
@@ -267,5 +311,42 @@ mod tests {
         assert_eq!(format!("{:?}", a.phases), format!("{:?}", again.phases));
         assert_eq!(a.phases[0].duration, Duration::from_millis(90_500));
         assert_eq!(a.phases[0].server.failure_rate, Some(0.1));
+    }
+    /// The YAML a quick run writes loads to the same profile as the same run typed by hand:
+    /// every key the quick run sets is one the loader reads, with the meaning it reads.
+    #[test]
+    fn quick_yaml_round_trips_to_the_profile_written_by_hand() {
+        let quick = QuickRun {
+            load: QuickLoad::Closed { users: 7, spawn_rate: Some(2.5) },
+            duration: Duration::from_millis(90_500),
+            repo_size: Some(RepoSizeChoice::Mixed),
+            server_latency_ms: Some(50.0),
+            server_failure_rate: Some(0.1),
+            ..QuickRun::closed("cascade", 7)
+        };
+        let by_hand = "name: adhoc\ndescription: Quick run of the cascade behaviour.\nphases:\n  - name: cascade\n    suite: adhoc\n    description: Quick run of the cascade behaviour.\n    behaviour: cascade\n    users: 7\n    spawn_rate: 2.5\n    duration: 1m30.5s\n    repo_size: mixed\n    server: { latency_ms: 50, failure_rate: 0.1 }\n";
+        let expected = parse_str(by_hand, QUICK_SUITE, "quick run").unwrap();
+        assert_eq!(format!("{:?}", quick.to_profile(None).unwrap()), format!("{expected:?}"));
+
+        let open = QuickRun {
+            load: QuickLoad::Open { rate: 40.0, max_in_flight: None },
+            ..QuickRun::closed("burst", 1)
+        };
+        let by_hand = "name: adhoc\ndescription: Quick run of the burst behaviour.\nphases:\n  - { name: burst, suite: adhoc, description: Quick run of the burst behaviour., behaviour: burst, arrival_rate: 40, max_in_flight: 1000, duration: 1m }\n";
+        let expected = parse_str(by_hand, QUICK_SUITE, "quick run").unwrap();
+        assert_eq!(format!("{:?}", open.to_profile(None).unwrap()), format!("{expected:?}"));
+    }
+
+    /// A behaviour the quick run takes from a profile is written back in a form that loads
+    /// to the same behaviour: waits, retries, batch ranges and task headers included.
+    #[test]
+    fn behaviours_taken_from_a_profile_load_back_the_same() {
+        let source = "behaviours:\n  careful:\n    wait: { between: { min: 100ms, max: 300ms } }\n    retry: { max_attempts: 3, on: [429, 503, timeout], backoff: { base: 200ms, cap: 2s } }\n    tasks:\n      - { kind: batch, size: 2..=5, weight: 2, name: \"/batch[{n}]\" }\n      - { kind: webhook, headers: { X-Team: team-core } }\n  paced:\n    wait: { constant_throughput: 2 }\n    tasks: [{ kind: health }]\n  waves:\n    wait: cascade\n    tasks: [{ kind: batch, size: cascade }]\nphases:\n  - { name: a, behaviour: careful, users: 1, duration: 1s }\n  - { name: b, behaviour: paced, users: 1, duration: 1s }\n  - { name: c, behaviour: waves, users: 1, duration: 1s }\n";
+        let original = parse_str(source, "src", "src").unwrap();
+        for phase in &original.phases {
+            let quick = QuickRun::closed(&phase.behaviour.name, 1);
+            let written = quick.to_profile(Some(source)).unwrap();
+            assert_eq!(format!("{:?}", written.phases[0].behaviour), format!("{:?}", phase.behaviour));
+        }
     }
 }

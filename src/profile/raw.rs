@@ -5,71 +5,95 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::values::{
     BehaviourKey, BehaviourRef, Check, Checked, Count, Dur, Millis, NonEmpty, PhaseName, PosDur, Positive,
     Probability, ProfileName, RawArrival, RawBatchSize, Slots, SuiteName,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(transform = super::schema::profile_rules)]
 pub(crate) struct RawProfile {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<ProfileName>,
     #[serde(default)]
     pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pause_between_phases: Option<Dur>,
     #[serde(default)]
     pub lockstep_start: bool,
     /// `true`: any failed request fails the run; `false`: none does; unset: a phase whose
     /// every request failed does.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_on_request_errors: Option<bool>,
     /// A generator-bound phase fails the run.
     #[serde(default)]
     pub fail_on_invalid: bool,
     /// When a phase's numbers count as the generator's rather than the target's.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "unset")]
     pub validity: RawValidity,
     /// When a phase counts as recovered after a fault.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "unset")]
     pub recovery: RawRecovery,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "unset")]
     pub thresholds: RawThresholds,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub behaviours: BTreeMap<BehaviourKey, RawBehaviour>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phases: Option<NonEmpty<Checked<RawPhase>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Checked<RawCapacity>>,
     /// Extra request headers; values may hold `${VAR}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<Checked<RawHeaders>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<PosDur>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connect_timeout: Option<PosDur>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub configure_target: Option<bool>,
 }
 
+/// A section left at its default (every entry unset) is not written: it would read back
+/// the same, and a written profile stays as short as one typed by hand. Flags and texts
+/// with a default are written even when default: schemars leaves a field's `default` out of
+/// the JSON Schema when the field would skip it, and the schema must not change.
+fn unset<T: Serialize>(section: &T) -> bool {
+    serde_yaml::to_value(section).is_ok_and(|v| v.as_mapping().is_some_and(serde_yaml::Mapping::is_empty))
+}
+
 /// `recovery:` limits of a profile; each optional.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Recovery")]
 pub(crate) struct RawRecovery {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub success_rate: Option<Probability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p99_factor: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hold: Option<PosDur>,
 }
 
 /// `validity:` limits of a profile; each optional.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Validity")]
 pub(crate) struct RawValidity {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_generator_cpu: Option<Probability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_lag_share: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_open_lag_ms: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_stall_ms: Option<Positive>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(transparent)]
 pub(crate) struct RawHeaders(pub BTreeMap<String, String>);
 
@@ -99,45 +123,53 @@ impl Check for RawProfile {
     }
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Thresholds")]
 pub(crate) struct RawThresholds {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p95_ms: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p99_ms: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_rate: Option<Probability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_rps: Option<Positive>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Behaviour")]
 pub(crate) struct RawBehaviour {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<RawWait>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<Checked<RawRetry>>,
     pub tasks: NonEmpty<Checked<RawTask>>,
 }
 
 /// `retry:` of a behaviour: `{ max_attempts: 3, on: [500, 503, 429, timeout, connection],
 /// backoff: { base: 100ms, cap: 2s } }`.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Retry")]
 pub(crate) struct RawRetry {
     pub max_attempts: Count,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub on: Option<Vec<RawRetryOn>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub backoff: Option<RawBackoff>,
 }
 
 /// An outcome that is retried: an HTTP status, `timeout` or `connection`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub(crate) enum RawRetryOn {
     Status(u16),
     Word(String),
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Backoff")]
 pub(crate) struct RawBackoff {
@@ -175,17 +207,22 @@ impl Check for RawRetry {
 
 /// One entry of a phase's `faults:`: `{ at: 30s, for: 60s, server: {...} }` or
 /// `{ at: 100s, for: 20s, service: redis, action: kill }`.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(transform = super::schema::fault_rules)]
 #[schemars(rename = "Fault")]
 pub(crate) struct RawFault {
     pub at: Dur,
     #[serde(rename = "for")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub for_: Option<PosDur>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<Dur>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<RawServer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     #[serde(default)]
     pub optional: bool,
@@ -320,7 +357,26 @@ impl<'de> Deserialize<'de> for RawWait {
     }
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// Written as read: `cascade`, or the one-entry mapping of the strategy.
+impl Serialize for RawWait {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        fn one<S: Serializer, T: Serialize>(serializer: S, kind: &str, value: &T) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry(kind, value)?;
+            map.end()
+        }
+        match self {
+            RawWait::Constant(d) => one(serializer, "constant", d),
+            RawWait::Between(b) => one(serializer, "between", b),
+            RawWait::ConstantPacing(d) => one(serializer, "constant_pacing", d),
+            RawWait::ConstantThroughput(t) => one(serializer, "constant_throughput", t),
+            RawWait::Cascade => serializer.serialize_str("cascade"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Between")]
 pub(crate) struct RawBetween {
@@ -337,7 +393,7 @@ impl Check for RawBetween {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "TaskKind")]
 pub(crate) enum RawKind {
@@ -349,16 +405,20 @@ pub(crate) enum RawKind {
     HealthAndStatus,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(transform = super::schema::task_rules)]
 #[schemars(rename = "Task")]
 pub(crate) struct RawTask {
     pub kind: RawKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<Count>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<RawBatchSize>,
     /// This task's own request headers (over the profile's); values may hold `${VAR}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<RawHeaders>,
 }
 
@@ -375,7 +435,7 @@ impl Check for RawTask {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "RepoSize")]
 pub(crate) enum RawRepoSize {
@@ -385,45 +445,62 @@ pub(crate) enum RawRepoSize {
     Mixed,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ServerSettings")]
 pub(crate) struct RawServer {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub per_resource_ms: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter: Option<super::types::Jitter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter_ms: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_rate: Option<Probability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_mode: Option<super::types::FailureMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_concurrent: Option<Slots>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<Slots>,
     /// A one-shot stall of every request (ms), e.g. inside a fault window.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stall_ms: Option<Millis>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(transform = super::schema::phase_rules)]
 #[schemars(rename = "Phase")]
 pub(crate) struct RawPhase {
     pub name: PhaseName,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suite: Option<SuiteName>,
     #[serde(default)]
     pub description: String,
     pub behaviour: BehaviourRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub users: Option<Count>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spawn_rate: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub arrival_rate: Option<RawArrival>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<Count>,
     pub duration: PosDur,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub repo_size: Option<RawRepoSize>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "unset")]
     pub server: RawServer,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "unset")]
     pub thresholds: RawThresholds,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<PosDur>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connect_timeout: Option<PosDur>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<Checked<RawFault>>,
 }
 
@@ -484,7 +561,7 @@ impl Check for RawPhase {
     }
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Capacity")]
 pub(crate) struct RawCapacity {
@@ -494,12 +571,15 @@ pub(crate) struct RawCapacity {
     pub max_rps: Positive,
     pub step_duration: PosDur,
     #[schemars(range(max = 20))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refine_steps: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<Count>,
     pub p99_limit_ms: Positive,
     pub max_error_rate: Probability,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub repo_size: Option<RawRepoSize>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "unset")]
     pub server: RawServer,
 }
 

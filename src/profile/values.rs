@@ -8,8 +8,9 @@ use std::marker::PhantomData;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::Serializer;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer};
+use serde::{Deserialize, Serialize};
 
 use super::duration::parse_duration;
 
@@ -337,7 +338,7 @@ pub(crate) struct RawArrival {
     pub to: f64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawRamp {
     from: Positive,
@@ -398,5 +399,64 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
             }
         }
         deserializer.deserialize_seq(V(PhantomData))
+    }
+}
+
+// Writing a profile back (a quick run is built as a `RawProfile` and serialised): each value
+// is written in the form its `Deserialize` above reads, so what is written loads back the same.
+
+impl<T: Serialize> Serialize for Checked<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<T: Serialize> Serialize for NonEmpty<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// Implements `Serialize` for a newtype as what `$get` makes of it.
+macro_rules! serialize_as {
+    ($name:ident, |$v:ident| $get:expr) => {
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let $v = self;
+                ($get).serialize(serializer)
+            }
+        }
+    };
+}
+
+serialize_as!(Count, |v| v.0.get());
+serialize_as!(Positive, |v| v.0);
+serialize_as!(Probability, |v| v.0);
+serialize_as!(Millis, |v| v.0);
+serialize_as!(Slots, |v| v.0);
+serialize_as!(Dur, |v| super::duration::format_duration(v.0));
+serialize_as!(PosDur, |v| super::duration::format_duration(v.0));
+serialize_as!(SuiteName, |v| v.0.as_str());
+serialize_as!(ProfileName, |v| v.0.as_str());
+serialize_as!(PhaseName, |v| v.0.as_str());
+serialize_as!(BehaviourRef, |v| v.0.as_str());
+serialize_as!(BehaviourKey, |v| v.0.as_str());
+
+impl Serialize for RawBatchSize {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RawBatchSize::Fixed(n) => serializer.serialize_u32(*n),
+            RawBatchSize::Range(lo, hi) => serializer.serialize_str(&format!("{lo}..{hi}")),
+            RawBatchSize::Cascade => serializer.serialize_str("cascade"),
+        }
+    }
+}
+
+impl Serialize for RawArrival {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.from == self.to {
+            return serializer.serialize_f64(self.from);
+        }
+        RawRamp { from: Positive(self.from), to: Positive(self.to) }.serialize(serializer)
     }
 }

@@ -6,7 +6,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axis::{self, ValueAxis};
+use super::axis::{self, Plot, ValueAxis};
 use super::{Area, Drawn, LegendItem, Mark, frame, legend, no_data, phase_tick};
 use crate::metrics::summary::{PhaseSummary, SUCCESS_RATE_TARGET_PERCENT, format_success_rate};
 use crate::report::data::RunData;
@@ -49,24 +49,69 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         "left: success rate per phase against its own error-rate limit, or the seed's 95 % reference; right: p99 per phase against its own limit",
         sizes,
     )?;
-    let phases = &run.summary.experiments;
-    let rates: Vec<Option<f64>> = phases.iter().map(|p| p.success_rate_percent()).collect();
     let (w, _) = plot_area.dim_in_pixel();
     let (left, right) = plot_area.split_horizontally(w / 2);
-    let width_px = f64::from(w / 2);
-    let x = ValueAxis::slots(phases.len());
-    let x_fmt = |v: &f64| phase_tick(&run.phases, *v, width_px, sizes.tick);
-    let label_style = |colour: &'static RGBColor| {
-        super::font(sizes.tick).color(colour).pos(Pos::new(HPos::Center, VPos::Bottom))
-    };
-    let lift = (sizes.tick * 0.3) as i32;
+    let panels =
+        Panels { run, x: ValueAxis::slots(run.summary.experiments.len()), width_px: f64::from(w / 2), sizes };
+    panels.success_rates(&left)?;
+    panels.p99s(&right)?;
+    legend(&legend_area, "Comparison", &legend_items(run), sizes)
+}
 
-    if rates.iter().all(Option::is_none) {
-        no_data(&left, "No requests", "No phase sent a request, so there is no success rate.", sizes)?;
-    } else {
+/// What both panels share: one slot per phase on the x axis, half the plot wide.
+struct Panels<'r> {
+    run: &'r RunData,
+    x: ValueAxis,
+    width_px: f64,
+    sizes: &'r Sizes,
+}
+
+impl Panels<'_> {
+    /// A panel's chart: the phases along x, `y` up, labelled `y_desc`.
+    fn build<'a, 'b>(
+        &self,
+        area: &'a Area<'b>,
+        y: &ValueAxis,
+        y_desc: &str,
+    ) -> Result<Plot<'a, 'b>, super::ChartError> {
+        let x_fmt = |v: &f64| phase_tick(&self.run.phases, *v, self.width_px, self.sizes.tick);
+        axis::build(area, &self.x, y, "phase", y_desc, &x_fmt, self.sizes)
+    }
+
+    /// One phase's bar in slot `i`, up to `value`.
+    fn bar(&self, plot: &mut Plot<'_, '_>, i: usize, value: f64, colour: RGBColor) -> Drawn {
+        plot.draw_series(std::iter::once(Rectangle::new(
+            [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, value)],
+            colour.filled(),
+        )))?;
+        Ok(())
+    }
+
+    /// `text` centred just above the top of slot `i`'s bar.
+    fn value_label(&self, plot: &mut Plot<'_, '_>, i: usize, value: f64, text: String) -> Drawn {
+        let lift = (self.sizes.tick * 0.3) as i32;
+        let style = super::font(self.sizes.tick).color(&BLACK).pos(Pos::new(HPos::Center, VPos::Bottom));
+        plot.draw_series(std::iter::once(
+            EmptyElement::at((i as f64, value)) + Text::new(text, (0, -lift), style),
+        ))?;
+        Ok(())
+    }
+
+    /// Left: each phase's success rate, judged by its own `error_rate` or the seed's 95 %.
+    fn success_rates(&self, area: &Area<'_>) -> Drawn {
+        let (phases, sizes) = (&self.run.summary.experiments, self.sizes);
+        let rates: Vec<Option<f64>> = phases.iter().map(|p| p.success_rate_percent()).collect();
+        if rates.iter().all(Option::is_none) {
+            return no_data(
+                area,
+                "No requests",
+                "No phase sent a request, so there is no success rate.",
+                sizes,
+            );
+        }
         // Room above 100 % for the value labels.
         let y = ValueAxis::linear(0.0, 112.0, 8);
-        let mut plot = axis::build(&left, &x, &y, "phase", "success rate (%)", &x_fmt, sizes)?;
+        let mut plot = self.build(area, &y, "success rate (%)")?;
         for (i, rate) in rates.iter().enumerate() {
             let Some(rate) = *rate else { continue };
             let own = own_limit(&phases[i], "error_rate");
@@ -74,62 +119,57 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
                 Some((_, passed)) => passed,
                 None => rate >= SUCCESS_RATE_TARGET_PERCENT,
             };
-            let colour = if met { SUCCESS } else { BELOW_TARGET };
-            plot.draw_series(std::iter::once(Rectangle::new(
-                [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, rate)],
-                colour.filled(),
-            )))?;
+            self.bar(&mut plot, i, rate, if met { SUCCESS } else { BELOW_TARGET })?;
             if let Some((max_error_rate, _)) = own {
                 plot.draw_series(limit_mark(i, (1.0 - max_error_rate).clamp(0.0, 1.0) * 100.0, sizes))?;
             }
-            plot.draw_series(std::iter::once(
-                EmptyElement::at((i as f64, rate))
-                    + Text::new(format_success_rate(Some(rate)), (0, -lift), label_style(&BLACK)),
-            ))?;
+            self.value_label(&mut plot, i, rate, format_success_rate(Some(rate)))?;
         }
         let target = SUCCESS_RATE_TARGET_PERCENT;
         plot.draw_series(DashedLineSeries::new(
-            [(x.lo, target), (x.hi, target)],
+            [(self.x.lo, target), (self.x.hi, target)],
             sizes.px(10),
             sizes.px(6),
             TARGET_LINE.stroke_width(sizes.stroke(2)),
         ))?;
+        Ok(())
     }
 
-    let p99: Vec<Option<f64>> = phases
-        .iter()
-        .map(|p| (p.summary.total_requests > 0 && p.latency_ms.p99 > 0.0).then_some(p.latency_ms.p99))
-        .collect();
-    let max = p99.iter().flatten().copied().fold(0.0, f64::max);
-    if max <= 0.0 {
-        no_data(&right, "No latencies", "No phase recorded a response, so there is no p99.", sizes)?;
-    } else {
+    /// Right: each phase's p99, red where it missed its own `p99_ms`.
+    fn p99s(&self, area: &Area<'_>) -> Drawn {
+        let (phases, sizes) = (&self.run.summary.experiments, self.sizes);
+        let p99: Vec<Option<f64>> = phases
+            .iter()
+            .map(|p| (p.summary.total_requests > 0 && p.latency_ms.p99 > 0.0).then_some(p.latency_ms.p99))
+            .collect();
+        let max = p99.iter().flatten().copied().fold(0.0, f64::max);
+        if max <= 0.0 {
+            return no_data(area, "No latencies", "No phase recorded a response, so there is no p99.", sizes);
+        }
         // Linear so bar heights compare; the labels carry the exact values.
         // The scale holds the phases' own p99 limits too, so every limit line is on the chart.
         let limits: Vec<Option<(f64, bool)>> = phases.iter().map(|p| own_limit(p, "p99_ms")).collect();
         let top = limits.iter().flatten().map(|(l, _)| *l).fold(max, f64::max);
         let y = ValueAxis::linear(0.0, top * 1.15, 8);
-        let mut plot = axis::build(&right, &x, &y, "phase", "p99 response time (ms)", &x_fmt, sizes)?;
+        let mut plot = self.build(area, &y, "p99 response time (ms)")?;
         for (i, v) in p99.iter().enumerate() {
             let Some(v) = *v else { continue };
             let colour = match limits[i] {
                 Some((_, false)) => BELOW_TARGET,
                 _ => P99_BAR,
             };
-            plot.draw_series(std::iter::once(Rectangle::new(
-                [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)],
-                colour.filled(),
-            )))?;
+            self.bar(&mut plot, i, v, colour)?;
             if let Some((limit, _)) = limits[i] {
                 plot.draw_series(limit_mark(i, limit, sizes))?;
             }
-            plot.draw_series(std::iter::once(
-                EmptyElement::at((i as f64, v))
-                    + Text::new(format!("{} ms", axis::number(v)), (0, -lift), label_style(&BLACK)),
-            ))?;
+            self.value_label(&mut plot, i, v, format!("{} ms", axis::number(v)))?;
         }
+        Ok(())
     }
+}
 
+/// The marks' meanings, then the phases by number.
+fn legend_items(run: &RunData) -> Vec<LegendItem> {
     let mut items = vec![
         LegendItem::new("limit met", SUCCESS, Mark::Box),
         LegendItem::new("limit missed", BELOW_TARGET, Mark::Box),
@@ -141,5 +181,5 @@ pub fn draw(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     items.extend(
         run.phases.iter().map(|p| LegendItem::new(format!("{} {}", p.index + 1, p.name), BLACK, Mark::Plain)),
     );
-    legend(&legend_area, "Comparison", &items, sizes)
+    items
 }
