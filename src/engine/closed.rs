@@ -171,6 +171,7 @@ async fn user_loop(
             continue;
         }
         let due = Instant::now() + wait;
+        connection.idle();
         tokio::select! {
             _ = tokio::time::sleep_until(due) => {}
             _ = stop.cancelled() => break,

@@ -36,9 +36,9 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_LINE: usize = 4096;
 /// Headers an answer may have (hyper's default is 100); more is a head too large.
 const HEADERS: usize = 128;
-/// The read buffer a connection starts with and returns to after a larger answer: most
-/// answers to a load test (head and body) fit, and an idle connection holds no more (10,000
-/// users each holding 8 KiB was a third of the generator's memory).
+/// The read buffer a connection starts with and returns to when it goes idle after larger
+/// answers: most answers to a load test (head and body) fit, and an idle connection holds
+/// no more (10,000 users each holding 8 KiB was a third of the generator's memory).
 const INITIAL_READ: usize = 1024;
 /// Reads that keep filling the buffer grow it up to this, so a long body is read in large
 /// pieces.
@@ -106,12 +106,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> H1<S> {
         }
     }
 
+    /// The read buffer's size now (tests: it grows and shrinks).
+    #[cfg(test)]
+    pub(super) fn read_capacity(&self) -> usize {
+        self.read.len()
+    }
+
     /// The body kept of the last answer (at most [`KEPT_BODY`] bytes).
     pub(super) fn body(&self) -> &[u8] {
         &self.body
     }
 
-    /// Gives back what a large answer grew, once its body has been looked at: an idle
+    /// Gives back what large answers grew, once the connection goes idle: an idle
     /// connection keeps an [`INITIAL_READ`] buffer (bytes still buffered are kept) and no
     /// more than [`KEPT_IDLE`] of body.
     pub(super) fn settle(&mut self) {

@@ -46,17 +46,22 @@ pub struct ClientOptions {
     pub tls: Option<ClientTls>,
     /// Sent with every request (after Host and Content-Type).
     pub headers: Vec<(String, String)>,
+    /// Local addresses to connect from, taken in turn (empty: the kernel's choice). One
+    /// address holds one connection per local port to a given target (about 28,000 with
+    /// Linux's default port range); several hold that many each.
+    pub source_addrs: Vec<std::net::IpAddr>,
 }
 
 /// Header values may be secrets: `Debug` shows their names only.
 impl std::fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ClientOptions { request_timeout, connect_timeout, tls, headers } = self;
+        let ClientOptions { request_timeout, connect_timeout, tls, headers, source_addrs } = self;
         f.debug_struct("ClientOptions")
             .field("request_timeout", request_timeout)
             .field("connect_timeout", connect_timeout)
             .field("tls", tls)
             .field("headers", &crate::profile::debug_header_names(headers.iter().map(|(n, _)| n)))
+            .field("source_addrs", source_addrs)
             .finish()
     }
 }
@@ -69,6 +74,7 @@ impl ClientOptions {
             connect_timeout: request_timeout.min(Duration::from_secs(5)),
             tls: None,
             headers: Vec::new(),
+            source_addrs: Vec::new(),
         }
     }
 }
@@ -138,6 +144,8 @@ struct Target {
     /// `Some` for https targets: the connector and the name to send (SNI).
     tls: Option<(tokio_rustls::TlsConnector, rustls::pki_types::ServerName<'static>)>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// Local addresses to connect from, in turn (empty: the kernel's choice).
+    source_addrs: Arc<[std::net::IpAddr]>,
     /// Idle connections of the open model's short-lived senders.
     idle: Mutex<Vec<Connection>>,
     /// Connects are rare on keep-alive connections: one lock per connect is cheap.
@@ -195,6 +203,7 @@ impl HttpClient {
                 connect_timeout: options.connect_timeout,
                 tls,
                 headers,
+                source_addrs: options.source_addrs.clone().into(),
                 idle: Mutex::new(Vec::new()),
                 connect_stats: Mutex::new(ConnectStats::default()),
             }),
@@ -220,6 +229,7 @@ impl HttpClient {
                 connect_timeout: connect.unwrap_or(t.connect_timeout),
                 tls: t.tls.clone(),
                 headers: t.headers.clone(),
+                source_addrs: t.source_addrs.clone(),
                 idle: Mutex::new(Vec::new()),
                 connect_stats: Mutex::new(ConnectStats::default()),
             }),
@@ -309,7 +319,8 @@ impl HttpClient {
     }
 
     /// Gives a connection back to the stash for the next sender.
-    pub fn checkin(&self, connection: Connection) {
+    pub fn checkin(&self, mut connection: Connection) {
+        connection.idle();
         if connection.live.is_some()
             && let Ok(mut idle) = self.inner.idle.lock()
         {
@@ -357,6 +368,15 @@ impl Connection {
     /// resend needs, so first sends skip the scan.
     pub async fn resend(&mut self, request: &PlannedRequest) -> Outcome {
         self.send_as(request, true).await
+    }
+
+    /// The connection is about to wait (a user's think time, the open model's stash): gives
+    /// back what large answers grew its buffers to. Not done after every answer: a run whose
+    /// answers are all larger than the initial buffer would grow and shrink it each time.
+    pub fn idle(&mut self) {
+        if let Some(Live::H1(h1)) = &mut self.live {
+            h1.settle();
+        }
     }
 
     async fn send_as(&mut self, request: &PlannedRequest, resend: bool) -> Outcome {
@@ -549,7 +569,6 @@ async fn send_h1(
     match h1.exchange().await {
         Ok(Answer { status, retry_after, closing, body_len }) => {
             let (failed_items, duplicate) = scan_body(request, resend, status, h1.body(), body_len);
-            h1.settle();
             Ok(Reply { status, retry_after, closing, content_bytes: body_len, failed_items, duplicate })
         }
         Err(Broken::Head(m)) => Err(failed(FailureKind::Connection, format!("connection failed: {m}"))),
@@ -674,5 +693,52 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("GET /api/health HTTP/1.1\r\nhost: 127.0.0.1:8081\r\n"), "{text}");
         assert!(!text.contains("content-length") && text.ends_with("\r\n\r\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_busy_connection_keeps_its_grown_buffer_until_it_goes_idle() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            for _ in 0..3 {
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    assert!(n > 0, "the client closed early");
+                    head.extend_from_slice(&buf[..n]);
+                }
+                socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3000\r\n\r\n").await.unwrap();
+                socket.write_all(&[b'x'; 3000]).await.unwrap();
+            }
+        });
+        let client =
+            HttpClient::new(&Url::parse(&format!("http://{addr}/")).unwrap(), Duration::from_secs(5));
+        let mut connection = client.connection();
+        let get = PlannedRequest {
+            method: Method::Get,
+            path: "/health",
+            name: "/health".into(),
+            body: None,
+            duplicates: 0,
+            payloads: 1,
+            headers: None,
+        };
+        let capacity = |c: &Connection| match &c.live {
+            Some(Live::H1(h1)) => h1.read_capacity(),
+            _ => 0,
+        };
+        assert!(matches!(connection.send(&get).await, Outcome::Ok { content_bytes: 3000, .. }));
+        let grown = capacity(&connection);
+        assert!(grown > 1024, "a 3000-byte answer grows the 1 KiB buffer: {grown}");
+        assert!(matches!(connection.send(&get).await, Outcome::Ok { content_bytes: 3000, .. }));
+        let busy = capacity(&connection);
+        assert!(busy >= grown, "a busy connection is not shrunk between answers: {grown} then {busy}");
+        connection.idle();
+        assert_eq!(capacity(&connection), 1024, "an idle one gives the growth back");
+        assert!(matches!(connection.send(&get).await, Outcome::Ok { content_bytes: 3000, .. }));
+        server.await.unwrap();
     }
 }
