@@ -223,6 +223,11 @@ pub struct RunArgs {
     /// server that picks HTTP/1.1 is loaded over HTTP/1.1 and the run says so.
     #[arg(long)]
     pub http2: bool,
+    /// Local address to connect from (repeatable, or comma-separated), taken in turn: one
+    /// address holds about 28,000 connections to one target (the local port range), so
+    /// 50,000 users on 127.0.0.1 need two, e.g. 127.0.0.1,127.0.0.2. Not with --distributed.
+    #[arg(long = "source-address", value_name = "IP", value_delimiter = ',')]
+    pub source_addrs: Vec<std::net::IpAddr>,
     /// Generate the load from N worker tasks on Docker Swarm (needs `docker swarm init`
     /// and --target docker or a URL the containers reach); results are merged exactly.
     #[arg(long, value_name = "N")]

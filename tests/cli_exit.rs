@@ -97,6 +97,10 @@ fn pass_fail_and_usage_errors_have_their_exit_codes() {
         vec!["run", "smoke", "--timeout", "forever"],
         vec!["run", "smoke", "--target", "ftp://127.0.0.1:21"],
         vec!["run", "smoke", "--with-localstack"],
+        vec!["run", "smoke", "--source-address", "not-an-ip"],
+        // TEST-NET-1: never an address of this machine.
+        vec!["run", "smoke", "--source-address", "192.0.2.1"],
+        vec!["run", "smoke", "--source-address", "127.0.0.2", "--distributed", "2"],
     ] {
         let (code, stderr) = run(&bad, &out);
         assert_eq!(code, 2, "{bad:?}: {stderr}");

@@ -256,6 +256,14 @@ fn build_request(args: &RunArgs, profiles_dir: Option<&Path>) -> anyhow::Result<
         )
         .into());
     }
+    if !args.source_addrs.is_empty() && args.distributed.is_some() {
+        return Err(UsageError(
+            "--source-address with --distributed N: the workers connect from their own nodes' addresses; \
+             leave --source-address out, or run on this machine without --distributed"
+                .into(),
+        )
+        .into());
+    }
     let distributed =
         args.distributed.map(|n| settings::generators(&n.to_string())).transpose().map_err(flag_error)?;
     Ok(RunRequest {
@@ -351,6 +359,17 @@ fn target_options(args: &RunArgs, from_profile: &profile::TargetSettings) -> any
         options.configure_target = false;
     }
     options.http2 = args.http2;
+    for ip in &args.source_addrs {
+        // Checked now: an address this machine does not have fails every connect of the run.
+        // UDP, so that TCP ports all taken (a run before this one) do not make it fail.
+        std::net::UdpSocket::bind((*ip, 0)).map_err(|e| {
+            UsageError(format!(
+                "--source-address {ip}: cannot bind it ({e}); give an address of this machine \
+                 (127.0.0.N for a target on 127.0.0.1, `ip -brief address` lists the others)"
+            ))
+        })?;
+    }
+    options.source_addrs = args.source_addrs.clone();
     Ok(options)
 }
 

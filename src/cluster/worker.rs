@@ -158,6 +158,9 @@ fn client_for(plan: &Plan) -> Result<HttpClient, WorkerError> {
         connect_timeout: Duration::from_millis(plan.connect_timeout_ms),
         tls,
         headers: plan.headers.clone(),
+        // A worker connects from its own node's address (`--source-address` is refused
+        // for distributed runs).
+        source_addrs: Vec::new(),
     };
     Ok(HttpClient::with_options(&plan.target, &options))
 }

@@ -154,6 +154,9 @@ pub struct TargetOptions {
     pub configure_target: bool,
     /// Offer HTTP/2 (ALPN `h2`) to an https target.
     pub http2: bool,
+    /// `--source-address`: local addresses the connections are made from, in turn (empty:
+    /// the kernel's choice). Beyond one address's ~28,000 ports to one target.
+    pub source_addrs: Vec<std::net::IpAddr>,
 }
 
 impl TargetOptions {
@@ -167,6 +170,7 @@ impl TargetOptions {
             headers: settings.headers.clone(),
             configure_target: settings.configure_target,
             http2: defaults.http2,
+            source_addrs: defaults.source_addrs,
         }
     }
 
@@ -190,7 +194,15 @@ impl TargetOptions {
 /// any `{:?}` of a `RunRequest` in a log or an error, shows their names only.
 impl std::fmt::Debug for TargetOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let TargetOptions { tls, request_timeout, connect_timeout, headers, configure_target, http2 } = self;
+        let TargetOptions {
+            tls,
+            request_timeout,
+            connect_timeout,
+            headers,
+            configure_target,
+            http2,
+            source_addrs,
+        } = self;
         f.debug_struct("TargetOptions")
             .field("tls", tls)
             .field("request_timeout", request_timeout)
@@ -198,6 +210,7 @@ impl std::fmt::Debug for TargetOptions {
             .field("headers", &crate::profile::debug_header_names(headers.iter().map(|(n, _)| n)))
             .field("configure_target", configure_target)
             .field("http2", http2)
+            .field("source_addrs", source_addrs)
             .finish()
     }
 }
@@ -211,6 +224,7 @@ impl Default for TargetOptions {
             headers: Vec::new(),
             configure_target: true,
             http2: false,
+            source_addrs: Vec::new(),
         }
     }
 }

@@ -144,6 +144,7 @@ async fn connect(
         connect_timeout: options.connect_timeout,
         tls: tls.clone(),
         headers: options.headers.clone(),
+        source_addrs: options.source_addrs.clone(),
     };
     let client = HttpClient::with_options(&target.url, &client_options);
     let protocol = match &tls {
