@@ -8,9 +8,6 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
-// Four fields of `cluster::coordinator` have no docs yet; they are being written with the
-// cluster's typed errors on another branch. Remove this allow when that lands.
-#[allow(missing_docs)]
 pub mod cluster;
 pub mod control;
 pub mod docker;

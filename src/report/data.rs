@@ -208,15 +208,9 @@ pub(super) fn phase_file(phase: &PhaseSummary, suffix: &str) -> String {
     }
 }
 
-fn load_phase(
-    dir: &Path,
-    index: usize,
-    phase: &PhaseSummary,
-    run_start: Option<f64>,
-    extra: PhaseExtra,
-    warnings: &mut Vec<String>,
-) -> PhaseData {
-    let rows = match resolve(dir, &phase.files.history_csv, phase_file(phase, "_stats_history.csv")) {
+/// The phase's `_stats_history.csv` rows; none, with a warning, when it is missing or refused.
+fn history_rows(dir: &Path, phase: &PhaseSummary, warnings: &mut Vec<String>) -> Vec<HistoryRow> {
+    match resolve(dir, &phase.files.history_csv, phase_file(phase, "_stats_history.csv")) {
         Ok(path) if path.exists() => locust::read_history(&path, warnings).unwrap_or_default(),
         Ok(path) => {
             warnings.push(format!(
@@ -230,7 +224,46 @@ fn load_phase(
             warnings.push(refused);
             Vec::new()
         }
-    };
+    }
+}
+
+/// The phase's `.hlog` intervals; none when it has no file (a warning when unreadable or refused).
+fn phase_intervals(dir: &Path, phase: &PhaseSummary, warnings: &mut Vec<String>) -> Vec<HlogInterval> {
+    match resolve(dir, &phase.files.hlog, phase_file(phase, ".hlog")) {
+        Ok(path) if path.exists() => read_hlog(&path).unwrap_or_else(|e| {
+            warnings.push(e.to_string());
+            Vec::new()
+        }),
+        Ok(_) => Vec::new(),
+        Err(refused) => {
+            warnings.push(refused);
+            Vec::new()
+        }
+    }
+}
+
+/// Requests per second from the histograms, for a phase without a history CSV.
+fn seconds_from_intervals(intervals: &[HlogInterval]) -> Vec<Second> {
+    intervals
+        .iter()
+        .map(|i| Second {
+            t_s: i.offset_s,
+            // Over at least a second, as the history rows are; `settle_last_window` scales.
+            rps: i.histogram.count() as f64 / i.length_s.max(1.0),
+            ..Second::default()
+        })
+        .collect()
+}
+
+fn load_phase(
+    dir: &Path,
+    index: usize,
+    phase: &PhaseSummary,
+    run_start: Option<f64>,
+    extra: PhaseExtra,
+    warnings: &mut Vec<String>,
+) -> PhaseData {
+    let rows = history_rows(dir, phase, warnings);
     // Without a parseable start time, place the first history row at the phase's offset.
     let first_ts = rows.first().map(|r| r.timestamp_unix_s as f64);
     let origin = run_start.or(first_ts.map(|t| t - phase.offset_s)).unwrap_or(0.0);
@@ -245,36 +278,14 @@ fn load_phase(
         })
         .collect();
 
-    let intervals = match resolve(dir, &phase.files.hlog, phase_file(phase, ".hlog")) {
-        Ok(path) if path.exists() => read_hlog(&path).unwrap_or_else(|e| {
-            warnings.push(e.to_string());
-            Vec::new()
-        }),
-        Ok(_) => Vec::new(),
-        Err(refused) => {
-            warnings.push(refused);
-            Vec::new()
-        }
-    };
+    let intervals = phase_intervals(dir, phase, warnings);
     let merged = (!intervals.is_empty()).then(|| {
         let mut all = LatencyHistogram::new();
         intervals.iter().for_each(|i| all.merge(&i.histogram));
         all
     });
     // No history CSV but histograms: the timeline can still show requests per second.
-    let mut seconds = if seconds.is_empty() {
-        intervals
-            .iter()
-            .map(|i| Second {
-                t_s: i.offset_s,
-                // Over at least a second, as the history rows are; `settle_last_window` scales.
-                rps: i.histogram.count() as f64 / i.length_s.max(1.0),
-                ..Second::default()
-            })
-            .collect()
-    } else {
-        seconds
-    };
+    let mut seconds = if seconds.is_empty() { seconds_from_intervals(&intervals) } else { seconds };
     settle_last_window(&mut seconds, &intervals);
     carry_users_into_last_row(&mut seconds);
     let spectrum = match &merged {

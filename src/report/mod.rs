@@ -228,25 +228,8 @@ pub fn render_into(
     let mut outcome = RenderOutcome::default();
     let run = data::load(run_dir, &mut outcome.warnings)?;
     outcome.foreign = run.from_plain_csv;
-    outcome.out_dir = match out_dir {
-        Some(dir) => dir.to_path_buf(),
-        None if run.from_plain_csv => run_dir.join(FOREIGN_OUT_DIR),
-        None => run_dir.to_path_buf(),
-    };
+    outcome.out_dir = output_folder(run_dir, out_dir, run.from_plain_csv)?;
     let out_dir = outcome.out_dir.clone();
-    // `--output` naming another run's folder would replace that run's charts and reports.
-    if let Some(other) = out_dir.exists().then(|| crate::fsio::inside_run_folder(&out_dir)).flatten()
-        && run_dir.canonicalize().ok().as_deref() != Some(other.as_path())
-    {
-        return Err(crate::fsio::FsError::Refused {
-            path: out_dir,
-            why: format!(
-                "it is inside the run folder {}, whose reports are its own; choose another folder",
-                other.display()
-            ),
-        }
-        .into());
-    }
     let charts_dir = out_dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir)
         .map_err(|source| ReportError::Write { path: charts_dir.clone(), source })?;
@@ -256,31 +239,8 @@ pub fn render_into(
     for spec in charts::CHARTS.iter() {
         crate::fsio::check_destination(&charts_dir.join(spec.file), policy)?;
     }
-    // Charts are independent: draw them on scoped threads (PNG encoding dominates). Each
-    // is also drawn as SVG so the reports can carry whichever of the two is smaller.
     let specs: Vec<&charts::ChartSpec> = charts::CHARTS.iter().filter(|s| s.applies_to(&run)).collect();
-    let results: Vec<Result<html::Embed, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = specs
-            .iter()
-            .map(|&spec| {
-                let path = charts_dir.join(spec.file);
-                let run = &run;
-                scope.spawn(move || {
-                    let png = charts::render(spec, run, charts::Encoding::Png, opts.width, opts.height)
-                        .map_err(|e| e.0)?;
-                    crate::fsio::write_atomic(&path, &png, policy).map_err(|e| e.to_string())?;
-                    let svg = charts::render(spec, run, charts::Encoding::SvgInPage, opts.width, opts.height)
-                        .ok()
-                        .and_then(|bytes| String::from_utf8(bytes).ok());
-                    Ok(html::Embed::smaller(png, svg))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("drawing panicked".to_string())))
-            .collect()
-    });
+    let results = draw_charts(&specs, &run, &charts_dir, policy, opts);
     let mut embeds = Vec::new();
     for (spec, result) in specs.into_iter().zip(results) {
         let path = charts_dir.join(spec.file);
@@ -300,6 +260,63 @@ pub fn render_into(
     outcome.html.push(html::write(&out_dir, &run.summary, &[], html::Kind::Charts, &drawn)?);
     outcome.markdown = Some(report_md);
     Ok(outcome)
+}
+
+/// Where [`render_into`] writes: `out_dir` when given, else the run folder when it is one of
+/// ours, else its `terrafix-charts/`. Refused when `out_dir` is inside another run's folder:
+/// `--output` naming it would replace that run's charts and reports.
+fn output_folder(run_dir: &Path, out_dir: Option<&Path>, foreign: bool) -> Result<PathBuf, ReportError> {
+    let out_dir = match out_dir {
+        Some(dir) => dir.to_path_buf(),
+        None if foreign => run_dir.join(FOREIGN_OUT_DIR),
+        None => run_dir.to_path_buf(),
+    };
+    if let Some(other) = out_dir.exists().then(|| crate::fsio::inside_run_folder(&out_dir)).flatten()
+        && run_dir.canonicalize().ok().as_deref() != Some(other.as_path())
+    {
+        return Err(crate::fsio::FsError::Refused {
+            path: out_dir,
+            why: format!(
+                "it is inside the run folder {}, whose reports are its own; choose another folder",
+                other.display()
+            ),
+        }
+        .into());
+    }
+    Ok(out_dir)
+}
+
+/// Draws each chart of `specs` into `charts_dir`, in `specs`' order. Charts are independent:
+/// they are drawn on scoped threads (PNG encoding dominates). Each is also drawn as SVG so
+/// the reports can carry whichever of the two is smaller.
+fn draw_charts(
+    specs: &[&charts::ChartSpec],
+    run: &data::RunData,
+    charts_dir: &Path,
+    policy: crate::fsio::WritePolicy<'_>,
+    opts: &RenderOptions,
+) -> Vec<Result<html::Embed, String>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = specs
+            .iter()
+            .map(|&spec| {
+                let path = charts_dir.join(spec.file);
+                scope.spawn(move || {
+                    let png = charts::render(spec, run, charts::Encoding::Png, opts.width, opts.height)
+                        .map_err(|e| e.0)?;
+                    crate::fsio::write_atomic(&path, &png, policy).map_err(|e| e.to_string())?;
+                    let svg = charts::render(spec, run, charts::Encoding::SvgInPage, opts.width, opts.height)
+                        .ok()
+                        .and_then(|bytes| String::from_utf8(bytes).ok());
+                    Ok(html::Embed::smaller(png, svg))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("drawing panicked".to_string())))
+            .collect()
+    })
 }
 
 /// The one writer of `experiment_summary.html` and of `experiment_report.md` beside it,

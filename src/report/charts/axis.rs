@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use plotters::chart::DualCoordChartContext;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 
@@ -39,6 +40,9 @@ impl Ranged for Coord {
     }
 }
 pub type Plot<'a, 'b> = ChartContext<'a, Canvas<'b>, Cartesian2d<Coord, Coord>>;
+/// A chart with a second y axis on the right (users, p99) over the same x.
+pub type DualPlot<'a, 'b> =
+    DualCoordChartContext<'a, Canvas<'b>, Cartesian2d<Coord, Coord>, Cartesian2d<Coord, Coord>>;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {

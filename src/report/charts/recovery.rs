@@ -2,11 +2,9 @@
 //! p99 on top with the fault windows shaded and each recovery point marked, the retries'
 //! amplification (attempts per logical request) below.
 
-use plotters::chart::DualCoordChartContext;
 use plotters::prelude::*;
 
-use super::axis::{self, Coord, ValueAxis};
-use super::canvas::Canvas;
+use super::axis::{self, DualPlot, ValueAxis};
 use super::{Area, ChartError, Drawn, LegendItem, Mark, frame, legend, no_data, phase_legend};
 use crate::metrics::summary::ResilienceReport;
 use crate::report::data::{PhaseData, RunData};
@@ -76,10 +74,6 @@ struct Upper {
     /// Whether any recovery point was marked.
     marked: bool,
 }
-
-/// The top panel's chart: success rate on the left axis, p99 on the right.
-type DualPlot<'a, 'b> =
-    DualCoordChartContext<'a, Canvas<'b>, Cartesian2d<Coord, Coord>, Cartesian2d<Coord, Coord>>;
 
 /// Top: success rate (left, %) and p99 (right, ms), phases and fault windows shaded.
 fn draw_recovery(

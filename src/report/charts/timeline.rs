@@ -3,8 +3,8 @@
 
 use plotters::prelude::*;
 
-use super::axis::{self, ValueAxis};
-use super::{Area, Drawn, LegendItem, Mark, frame, legend, no_data, phase_legend};
+use super::axis::{self, DualPlot, ValueAxis};
+use super::{Area, ChartError, Drawn, LegendItem, Mark, frame, legend, no_data, phase_legend};
 use crate::report::data::{PhaseData, RunData};
 use crate::report::style::{self, FAILURE, P50, P95, P99, Sizes, USERS};
 
@@ -45,8 +45,23 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
     }
     axis::shade_phases(&mut plot, &run.phases, &x, &y, sizes)?;
     let faulted = axis::shade_faults(&mut plot, run, &y, sizes)?;
+    let with_users = max_users > 0;
+    draw_throughput_lines(&mut plot, run, with_users, width_px, sizes)?;
+    let steered = draw_changes(&mut plot, run, max_rps.max(1.0) * 1.15, sizes)?;
+    let items = throughput_legend(run, Shown { with_users, steered, faulted });
+    legend(&legend_area, "Series and phases", &items, sizes)
+}
+
+/// Per phase: its users (dashed, right axis) when counted, requests/s and failures/s.
+fn draw_throughput_lines(
+    plot: &mut DualPlot<'_, '_>,
+    run: &RunData,
+    with_users: bool,
+    width_px: u32,
+    sizes: &Sizes,
+) -> Drawn {
     for p in &run.phases {
-        if max_users > 0 {
+        if with_users {
             let users: Vec<(f64, f64)> =
                 p.seconds.iter().filter_map(|s| s.users.map(|u| (s.t_s, f64::from(u)))).collect();
             plot.draw_secondary_series(DashedLineSeries::new(
@@ -62,8 +77,17 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
         let fps: Vec<(f64, f64)> = p.seconds.iter().map(|s| (s.t_s, s.fps)).collect();
         plot.draw_series(LineSeries::new(fps, FAILURE.stroke_width(stroke)))?;
     }
-    // Live steering: a dashed line where each change was applied, labelled with what it did.
-    let top = max_rps.max(1.0) * 1.15;
+    Ok(())
+}
+
+/// Live steering: a dashed line where each change was applied, labelled with what it did,
+/// up to just under `top`; returns whether there was any.
+fn draw_changes(
+    plot: &mut DualPlot<'_, '_>,
+    run: &RunData,
+    top: f64,
+    sizes: &Sizes,
+) -> Result<bool, ChartError> {
     let mut steered = false;
     for p in &run.phases {
         let Some(summary) = run.summary.experiments.iter().find(|s| s.name == p.name) else { continue };
@@ -83,21 +107,33 @@ pub fn throughput(root: &Area<'_>, run: &RunData, sizes: &Sizes) -> Drawn {
             )))?;
         }
     }
+    Ok(steered)
+}
+
+/// Which of the throughput chart's optional marks were drawn.
+struct Shown {
+    with_users: bool,
+    steered: bool,
+    faulted: bool,
+}
+
+/// The series, the optional marks that were drawn, then the phases.
+fn throughput_legend(run: &RunData, shown: Shown) -> Vec<LegendItem> {
     let mut items = vec![
         LegendItem::new("requests/s", style::CLIENT, Mark::Line),
         LegendItem::new("failures/s", FAILURE, Mark::Line),
     ];
-    if max_users > 0 {
+    if shown.with_users {
         items.push(LegendItem::new("users (right axis)", USERS, Mark::Dashed));
     }
-    if steered {
+    if shown.steered {
         items.push(LegendItem::new("live change", style::STEER, Mark::Dashed));
     }
-    if faulted {
+    if shown.faulted {
         items.push(LegendItem::new("fault window", style::FAULT, Mark::Box));
     }
     items.extend(phase_legend(&run.phases));
-    legend(&legend_area, "Series and phases", &items, sizes)
+    items
 }
 
 /// (t, p50, p95, p99) per second of a phase: from its histograms when it has them.
