@@ -1,7 +1,9 @@
 //! `--source-address`: past one local address's ports, connections come from several.
 //! Run in a network namespace of its own (`unshare -n`, root) whose local port range is cut
 //! to 300 ports: 400 users from 127.0.0.1 alone cannot all connect; from two other
-//! addresses (the first run's ports wait in TIME_WAIT) they can. The namespace ends with the shell that made it: nothing is left behind.
+//! addresses (the first run's ports wait in TIME_WAIT) they can. The namespace ends with
+//! the shell that made it: nothing is left behind.
+#![allow(clippy::unwrap_used)] // a test's unwrap is an assertion
 
 use std::path::Path;
 use std::process::Command;
