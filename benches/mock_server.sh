@@ -4,7 +4,7 @@
 #     server pinned to core 0 and wrk to core 1;
 #     and, when nginx is installed, nginx answering the same posts with a static body on the
 #     same setup, so the figure can be judged against the machine's loopback cost;
-#  2. requests/s at 50 ms simulated latency with 2,000 concurrent connections, with how
+#  2. requests/s at 50 ms simulated latency with 500 and 2,000 concurrent connections, with how
 #     busy the server and wrk were (which of them held the rate back).
 # Traffic stays on 127.0.0.1 and each run is bounded in time. Needs wrk and taskset
 # (apt-get install wrk util-linux; nginx-light for the comparison). Usage: bash benches/mock_server.sh [SECONDS]
@@ -67,17 +67,20 @@ else
   echo "== 1b. skipped: nginx is missing (apt-get install -y nginx-light)"
 fi
 
-echo "== 2. Throughput at 50 ms latency, 2000 connections (server: core 0, wrk: core 1, ${duration}s)"
+for conns in 500 2000; do
+echo "== 2. Throughput at 50 ms latency, $conns connections (server: core 0, wrk: core 1, ${duration}s)"
 start_server 50
 before=$(cpu_ticks)
-/usr/bin/time -f "%U %S %e" -o "$tmp/wrk-time" taskset -c 1 wrk -t1 -c2000 -d"${duration}s" --timeout 5s \
+/usr/bin/time -f "%U %S %e" -o "$tmp/wrk-time" taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --timeout 5s \
   -s benches/webhook.lua "http://127.0.0.1:$port" >"$tmp/wrk-out"
 after=$(cpu_ticks)
 out=$(cat "$tmp/wrk-out"); rm -f "$tmp/wrk-out"
 echo "$out" | grep -E "Latency|Requests/sec|requests in|Non-2xx|Socket errors" || true
 read -r wu ws we <"$tmp/wrk-time"; rm -f "$tmp/wrk-time"
-awk -v t="$((after - before))" -v hz="$ticks" -v wu="$wu" -v ws="$ws" -v we="$we" -v rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
-  'BEGIN { printf "%.1f %% of the ideal 40,000 req/s; busy: server %.0f %% of its core, wrk %.0f %% of its core\n", rps/400, t/hz/we*100, (wu+ws)/we*100 }'
+awk -v t="$((after - before))" -v hz="$ticks" -v wu="$wu" -v ws="$ws" -v we="$we" -v ideal="$((conns * 20))" \
+  -v rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
+  'BEGIN { printf "%.1f %% of the ideal %d req/s; busy: server %.0f %% of its core, wrk %.0f %% of its core\n", rps/ideal*100, ideal, t/hz/we*100, (wu+ws)/we*100 }'
 # The server's own view of its simulated work (50 ms asked): how late the delays end.
 echo "server-side latency (ms): $(curl -s "http://127.0.0.1:$port/status" | grep -o '"latency_ms":{[^}]*}' | head -1)"
 stop_server
+done
