@@ -54,7 +54,7 @@ pub enum CallError {
     /// No answer: the reason in words (refused, timeout, certificate, a head too large).
     #[error("{0}")]
     NoAnswer(String),
-    /// The body went past [`MAX_ANSWER_BYTES`]; reading stopped there.
+    /// The body went past `MAX_ANSWER_BYTES` (1 MiB); reading stopped there.
     #[error("the target's {what} answer exceeded {}", limit_text(*.limit))]
     TooLarge {
         /// The call (`/status`, `POST /configure`, …).
