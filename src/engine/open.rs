@@ -47,8 +47,9 @@ pub fn arrival_offset_s(i: u64, a: f64, b: f64, t_total: f64) -> f64 {
 /// few ms), at least one, never more than `max_in_flight`. More are opened as needed.
 pub fn warm_connections(rate_per_s: f64, max_in_flight: u64) -> usize {
     let wanted = (rate_per_s * WARM_SPAN.as_secs_f64()).ceil();
-    let wanted = if wanted.is_finite() { wanted.max(1.0) as u64 } else { 1 };
-    usize::try_from(wanted.min(max_in_flight).max(1)).unwrap_or(1)
+    // `as` saturates: a negative product becomes 0, and the clamp makes it 1.
+    let wanted = if wanted.is_finite() { wanted as u64 } else { 1 };
+    usize::try_from(wanted.clamp(1, max_in_flight.max(1))).unwrap_or(1)
 }
 
 /// The span of arrivals [`warm_connections`] opens connections for.

@@ -96,20 +96,19 @@ static NEXT_ADDR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 /// TCP to `addr`, from the next of `sources` of the same family (none given: the kernel's
 /// choice of local address).
 async fn connect_from(addr: SocketAddr, sources: &[IpAddr]) -> std::io::Result<TcpStream> {
-    let same_family: Vec<IpAddr> =
-        sources.iter().copied().filter(|s| s.is_ipv4() == addr.is_ipv4()).collect();
     if sources.is_empty() {
         return TcpStream::connect(addr).await;
     }
-    if same_family.is_empty() {
+    let same_family = || sources.iter().copied().filter(|s| s.is_ipv4() == addr.is_ipv4());
+    let count = same_family().count();
+    let turn = NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let Some(source) = same_family().nth(turn % count.max(1)) else {
         return Err(std::io::Error::other(format!(
             "no source address of the target's family (IPv{}) among {}",
             if addr.is_ipv4() { 4 } else { 6 },
             sources.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")
         )));
-    }
-    let source =
-        same_family[NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % same_family.len()];
+    };
     let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     socket
         .bind(SocketAddr::new(source, 0))
